@@ -1,0 +1,27 @@
+// Event types and names, derived from the generated contract types. Nothing here restates a
+// payload: change openapi/ada-webhooks.yaml and run `npm run generate` instead.
+import type { UnknownEvent, webhooks } from '../generated/ada-webhooks.ts';
+import { eventNames } from '../generated/event-names.ts';
+
+/** The type of every event the contract describes, e.g. `v1.conversation.message`. */
+export type EventName = keyof webhooks;
+
+/** Payload of each known event, by event type. */
+export type EventPayloadMap = {
+  [Name in EventName]: webhooks[Name]['post']['requestBody']['content']['application/json'];
+};
+
+/** Any known event; `switch (event.type)` narrows `event.data`. */
+export type AdaEvent = EventPayloadMap[EventName];
+
+/** A delivery whose `type` the contract does not know yet. */
+export type { UnknownEvent };
+
+/** Every known event type, at run time. */
+export const knownEventNames: readonly EventName[] = eventNames;
+
+const knownEventNameSet: ReadonlySet<string> = new Set(knownEventNames);
+
+export function isKnownEventName(name: string): name is EventName {
+  return knownEventNameSet.has(name);
+}
