@@ -1,0 +1,123 @@
+// Settings from environment variables, validated once at start-up. Every problem is reported
+// at once, naming the variable, what is wrong with it, and an example of a good value.
+import { resolve } from 'node:path';
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+export interface Settings {
+  port: number;
+  host: string;
+  /** `whsec_` secrets from ADA_WEBHOOK_SECRET; empty outside production means "use the development secret". */
+  secrets: string[];
+  toleranceSeconds: number;
+  bodyLimitBytes: number;
+  database: { kind: 'sqlite'; path: string };
+  logLevel: LogLevel;
+  production: boolean;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type Environment = Record<string, string | undefined>;
+
+/** What a parser returns for a value it cannot accept. */
+class Invalid {
+  readonly reason: string;
+
+  constructor(reason: string) {
+    this.reason = reason;
+  }
+}
+
+/** Variables whose values never appear in an error message. */
+const secretVariables = new Set(['ADA_WEBHOOK_SECRET']);
+
+export const defaultSqlitePath = 'data/inbox.sqlite';
+
+export function loadSettings(env: Environment = process.env): Settings {
+  const problems: string[] = [];
+  const read = <T>(name: string, fallback: T, parse: (raw: string) => T | Invalid, example: string): T => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') return fallback;
+    const parsed = parse(raw);
+    if (parsed instanceof Invalid) {
+      const got = secretVariables.has(name) ? `${raw.length} characters (not shown)` : JSON.stringify(raw);
+      problems.push(`${name} ${parsed.reason}, got ${got}. Example: ${name}=${example}`);
+      return fallback;
+    }
+    return parsed;
+  };
+
+  const production = env['NODE_ENV'] === 'production';
+  const settings: Settings = {
+    port: read('PORT', 3000, integerIn(0, 65535), '3000'),
+    host: read('HOST', '0.0.0.0', (raw) => raw, '127.0.0.1'),
+    secrets: read('ADA_WEBHOOK_SECRET', [], parseSecrets, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'),
+    toleranceSeconds: read('WEBHOOK_TOLERANCE_SECONDS', 300, integerIn(1, 86_400), '300'),
+    bodyLimitBytes: read('BODY_LIMIT', 1024 * 1024, parseByteSize, '1mb'),
+    database: read('DATABASE_URL', { kind: 'sqlite', path: resolve(defaultSqlitePath) }, parseDatabaseUrl, `sqlite:${defaultSqlitePath}`),
+    logLevel: read('LOG_LEVEL', 'info', oneOf(logLevels), 'info'),
+    production,
+  };
+  if (production && !env['ADA_WEBHOOK_SECRET']?.trim()) {
+    problems.push(
+      'ADA_WEBHOOK_SECRET is required when NODE_ENV=production: set it to the signing secret of your Ada webhook ' +
+        '(several, comma-separated, while rotating). Example: ADA_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return settings;
+}
+
+const integerIn = (min: number, max: number) => (raw: string) => {
+  const value = Number(raw);
+  return /^\d+$/.test(raw) && value >= min && value <= max ? value : new Invalid(`must be a whole number from ${min} to ${max}`);
+};
+
+const oneOf =
+  <T extends string>(values: readonly T[]) =>
+  (raw: string) =>
+    (values as readonly string[]).includes(raw) ? (raw as T) : new Invalid(`must be one of ${values.join(', ')}`);
+
+const byteUnits: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2 };
+
+function parseByteSize(raw: string): number | Invalid {
+  const match = /^(\d+)\s*(b|kb|mb)?$/i.exec(raw);
+  const size = match ? Number(match[1]) * byteUnits[(match[2] ?? '').toLowerCase()]! : 0;
+  return size >= 1 ? size : new Invalid('must be a size in bytes, optionally with a unit b, kb or mb (1kb = 1024 bytes)');
+}
+
+function parseSecrets(raw: string): string[] | Invalid {
+  const secrets = raw.split(',').map((secret) => secret.trim()).filter(Boolean);
+  const malformed = secrets.findIndex((secret) => !isWellFormedSecret(secret));
+  if (malformed !== -1) {
+    return new Invalid(
+      `must be a comma-separated list of "whsec_" followed by base64 of at least 24 bytes; entry ${malformed + 1} is not`,
+    );
+  }
+  return secrets;
+}
+
+function isWellFormedSecret(secret: string): boolean {
+  const match = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(secret);
+  return match !== null && Buffer.from(match[1]!, 'base64').length >= 24;
+}
+
+function parseDatabaseUrl(raw: string): Settings['database'] | Invalid {
+  if (raw.startsWith('sqlite:') && raw.length > 'sqlite:'.length) {
+    return { kind: 'sqlite', path: resolve(raw.slice('sqlite:'.length)) };
+  }
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    return new Invalid('names PostgreSQL, which this version does not support yet; use an SQLite file');
+  }
+  return new Invalid('must be sqlite:<path to a database file>');
+}

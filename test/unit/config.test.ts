@@ -1,0 +1,89 @@
+import { expect } from 'chai';
+import { resolve } from 'node:path';
+import { ConfigError, loadSettings } from '../../src/config.ts';
+
+const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadSettings(env);
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('has defaults that need no configuration outside production', () => {
+    expect(loadSettings({})).to.deep.equal({
+      port: 3000,
+      host: '0.0.0.0',
+      secrets: [],
+      toleranceSeconds: 300,
+      bodyLimitBytes: 1024 * 1024,
+      database: { kind: 'sqlite', path: resolve('data/inbox.sqlite') },
+      logLevel: 'info',
+      production: false,
+    });
+  });
+
+  it('reads every variable', () => {
+    const settings = loadSettings({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      ADA_WEBHOOK_SECRET: ` ${secret} , whsec_${Buffer.alloc(32, 7).toString('base64')}`,
+      WEBHOOK_TOLERANCE_SECONDS: '60',
+      BODY_LIMIT: '256kb',
+      DATABASE_URL: 'sqlite:/var/lib/ada/inbox.sqlite',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+    });
+    expect(settings).to.deep.equal({
+      port: 8080,
+      host: '127.0.0.1',
+      secrets: [secret, `whsec_${Buffer.alloc(32, 7).toString('base64')}`],
+      toleranceSeconds: 60,
+      bodyLimitBytes: 256 * 1024,
+      database: { kind: 'sqlite', path: '/var/lib/ada/inbox.sqlite' },
+      logLevel: 'warn',
+      production: true,
+    });
+  });
+
+  it('accepts a body limit in plain bytes or megabytes', () => {
+    expect(loadSettings({ BODY_LIMIT: '5000' }).bodyLimitBytes).to.equal(5000);
+    expect(loadSettings({ BODY_LIMIT: '2MB' }).bodyLimitBytes).to.equal(2 * 1024 * 1024);
+  });
+
+  it('refuses to start in production without a secret', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })).to.deep.equal([
+      'ADA_WEBHOOK_SECRET is required when NODE_ENV=production: set it to the signing secret of your Ada webhook ' +
+        '(several, comma-separated, while rotating). Example: ADA_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    ]);
+  });
+
+  it('names each bad variable with an example, all at once', () => {
+    expect(
+      problemsOf({ PORT: 'http', WEBHOOK_TOLERANCE_SECONDS: '-5', BODY_LIMIT: '1gb', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' }),
+    ).to.deep.equal([
+      'PORT must be a whole number from 0 to 65535, got "http". Example: PORT=3000',
+      'WEBHOOK_TOLERANCE_SECONDS must be a whole number from 1 to 86400, got "-5". Example: WEBHOOK_TOLERANCE_SECONDS=300',
+      'BODY_LIMIT must be a size in bytes, optionally with a unit b, kb or mb (1kb = 1024 bytes), got "1gb". Example: BODY_LIMIT=1mb',
+      'DATABASE_URL must be sqlite:<path to a database file>, got "mysql://x". Example: DATABASE_URL=sqlite:data/inbox.sqlite',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud". Example: LOG_LEVEL=info',
+    ]);
+  });
+
+  it('rejects a malformed secret without printing it', () => {
+    const problems = problemsOf({ ADA_WEBHOOK_SECRET: `${secret},whsec_tooShort` });
+    expect(problems).to.deep.equal([
+      'ADA_WEBHOOK_SECRET must be a comma-separated list of "whsec_" followed by base64 of at least 24 bytes; entry 2 is not, ' +
+        'got 53 characters (not shown). Example: ADA_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    ]);
+  });
+
+  it('says plainly that PostgreSQL is not supported yet', () => {
+    expect(problemsOf({ DATABASE_URL: 'postgres://localhost/ada' })[0]).to.match(/^DATABASE_URL names PostgreSQL, which this version does not support yet/);
+  });
+});
