@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { createSchemaValidators, loadContract } from '../../src/contract.ts';
+import { createSchemaValidators, dereferenceContract, loadContract } from '../../src/contract.ts';
 import { knownEventNames } from '../../src/events.ts';
 
 const contract = loadContract();
-const validate = createSchemaValidators(contract);
+const validate = createSchemaValidators(await dereferenceContract(contract));
 const validateDelivery = validate('AdaWebhookDelivery');
 
 const schemaName = (ref: string) => ref.replace('#/components/schemas/', '');
@@ -115,7 +115,7 @@ describe('the contract document', () => {
       const event = message();
       event['data'].author.role = 'robot';
       expect(validate('ConversationMessageEvent')(event)).to.deep.equal([
-        { pointer: '/data/author/role', message: 'must be equal to one of the allowed values' },
+        { pointer: '/data/author/role', message: 'must be one of: end_user, ai_agent, human_agent' },
       ]);
     });
 

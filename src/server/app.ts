@@ -1,0 +1,117 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import Koa, { type Context, type Next } from 'koa';
+import type { Logger } from 'pino';
+import type { ContractDocument } from '../contract.ts';
+import type { Inbox } from '../inbox/inbox.ts';
+import { createVerifier } from '../signature.ts';
+import { deliveryRecord } from './delivery-context.ts';
+import { createMetrics, type DeliveryOutcome, type ReceiverMetrics } from './metrics.ts';
+import { sendProblem } from './problem.ts';
+import { createWebhookApi } from './webhook-api.ts';
+
+export interface ReceiverOptions {
+  contract: ContractDocument;
+  /** `whsec_` secrets; a delivery signed with any of them is accepted. */
+  secrets: string[];
+  toleranceSeconds: number;
+  bodyLimitBytes: number;
+  inbox: Inbox;
+  logger: Logger;
+}
+
+/** The receiver's Koa application: the webhook endpoint, health, readiness and metrics. */
+export async function createReceiverApp(options: ReceiverOptions): Promise<Koa> {
+  const { inbox, logger, bodyLimitBytes } = options;
+  const metrics = createMetrics(inbox);
+  const verify = createVerifier({ secrets: options.secrets, toleranceSeconds: options.toleranceSeconds });
+  const api = await createWebhookApi({ contract: options.contract, verify, inbox, metrics });
+
+  const dispatch = (ctx: Context) =>
+    api.handleRequest(
+      {
+        method: ctx.method,
+        path: ctx.path,
+        body: ctx.request.body,
+        query: ctx.querystring,
+        // Node's header map types absent headers as undefined; present ones are strings or arrays.
+        headers: ctx.headers as Record<string, string | string[]>,
+      },
+      ctx,
+    );
+
+  const router = new Router();
+  router.post(
+    '/webhooks/ada',
+    observeDelivery(logger, metrics, bodyLimitBytes),
+    requireJson,
+    bodyParser({ enableTypes: ['json'], jsonLimit: bodyLimitBytes, jsonStrict: false }),
+    requireBody,
+    dispatch,
+  );
+  router.get(['/healthz', '/readyz', '/metrics'], dispatch);
+
+  const app = new Koa();
+  app.on('error', (error: unknown) => logger.error({ err: error }, 'unexpected error'));
+  app.use(problemForEmptyErrors);
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}
+
+/** Every error answer is a problem detail, including Koa's and the router's bare 404 and 405. */
+async function problemForEmptyErrors(ctx: Context, next: Next): Promise<void> {
+  await next();
+  if (ctx.status >= 400 && ctx.body == null) sendProblem(ctx, ctx.status);
+}
+
+async function requireJson(ctx: Context, next: Next): Promise<void> {
+  if (!ctx.is('application/json')) ctx.throw(415, 'Send the body as application/json.');
+  await next();
+}
+
+async function requireBody(ctx: Context, next: Next): Promise<void> {
+  if (ctx.request.rawBody.trim() === '') ctx.throw(400, 'The request body is empty.');
+  await next();
+}
+
+const outcomeOfClientError: Record<number, DeliveryOutcome> = { 413: 'too_large', 415: 'unsupported_media_type' };
+
+/**
+ * Wraps each webhook request: answers client errors of the steps after it (malformed JSON,
+ * size, content type) as problem details, then writes the request's one log line and metrics.
+ * The line never holds a secret, a signature or the body.
+ */
+function observeDelivery(logger: Logger, metrics: ReceiverMetrics, bodyLimitBytes: number) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    const started = performance.now();
+    const record = deliveryRecord(ctx);
+    try {
+      await next();
+    } catch (error) {
+      const status = (error as { status?: unknown }).status;
+      if (typeof status !== 'number' || status < 400 || status >= 500) throw error;
+      record.outcome = outcomeOfClientError[status] ?? 'malformed';
+      const detail =
+        status === 413 ? `The request body exceeds the limit of ${bodyLimitBytes} bytes.` : (error as Error).message;
+      sendProblem(ctx, status, { detail });
+    } finally {
+      const outcome = record.outcome ?? 'error';
+      const seconds = (performance.now() - started) / 1000;
+      const verified = record.signature?.ok ? record.signature : undefined;
+      metrics.recordDelivery(outcome, verified ? (record.eventType ?? 'unknown') : 'unverified', seconds);
+      const line = {
+        deliveryId: verified?.id,
+        claimedId: verified ? undefined : ctx.get('svix-id').slice(0, 128) || ctx.get('webhook-id').slice(0, 128) || undefined,
+        eventType: verified ? record.eventType : undefined,
+        outcome,
+        status: ctx.status,
+        latencyMs: Math.round(seconds * 1e5) / 100,
+        signatureFailure: record.signature?.ok === false ? record.signature.reason : undefined,
+        violations: record.violations,
+      };
+      const level = outcome === 'accepted' || outcome === 'duplicate' ? 'info' : ctx.status >= 500 ? 'error' : 'warn';
+      logger[level](line, 'delivery');
+    }
+  };
+}

@@ -1,0 +1,17 @@
+import type { Context } from 'koa';
+import type { SignatureResult } from '../signature.ts';
+import type { DeliveryOutcome } from './metrics.ts';
+
+/** What the steps of one webhook request learn, for the log line and the metrics. */
+export interface DeliveryRecord {
+  outcome?: DeliveryOutcome;
+  signature?: SignatureResult;
+  eventType?: string;
+  violations?: number;
+}
+
+export type DeliveryContext = Context & { state: { delivery: DeliveryRecord } };
+
+export function deliveryRecord(ctx: Context): DeliveryRecord {
+  return ((ctx.state as { delivery?: DeliveryRecord }).delivery ??= {});
+}

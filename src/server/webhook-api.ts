@@ -1,0 +1,145 @@
+// openapi-backend over the contract: routes each request to its operation, checks the Svix
+// signature as the operation's security scheme (before any validation), validates against the
+// contract, and stores the delivery before the 200.
+// The body parser types ctx.request.body and ctx.request.rawBody.
+import type {} from '@koa/bodyparser';
+import type { Context } from 'koa';
+import { OpenAPIBackend, type Context as ApiContext } from 'openapi-backend';
+import type { Acknowledgement } from '../../generated/ada-webhooks.ts';
+import { createAjv, toViolations, type ContractDocument, type Violation } from '../contract.ts';
+import { isKnownEventName } from '../events.ts';
+import type { Inbox, NewDelivery, StoreOutcome } from '../inbox/inbox.ts';
+import type { SignatureResult, Verify } from '../signature.ts';
+import { deliveryRecord } from './delivery-context.ts';
+import type { ReceiverMetrics } from './metrics.ts';
+import { sendProblem } from './problem.ts';
+
+export interface WebhookApiOptions {
+  contract: ContractDocument;
+  verify: Verify;
+  inbox: Inbox;
+  metrics: ReceiverMetrics;
+}
+
+/** Seconds a sender should wait before retrying when the inbox cannot take a delivery. */
+export const retryAfterSeconds = 5;
+
+/** Headers kept with each delivery for audit. */
+const auditHeaders = [
+  'svix-id', 'svix-timestamp', 'svix-signature',
+  'webhook-id', 'webhook-timestamp', 'webhook-signature',
+  'content-type', 'user-agent',
+];
+
+export async function createWebhookApi({ contract, verify, inbox, metrics }: WebhookApiOptions): Promise<OpenAPIBackend> {
+  const api = new OpenAPIBackend({
+    definition: structuredClone(contract) as never,
+    strict: true,
+    validate: true,
+    customizeAjv: (_defaultAjv, options) => createAjv(options),
+  });
+  // openapi-backend checks documents against the OpenAPI 3.0 meta-schema, which rejects every 3.1
+  // document. `npm test` lints this one as OpenAPI 3.1 (Redocly) instead; strict mode still makes
+  // dereferencing fail loudly, and registering handlers fails if an operation is missing.
+  api.validateDefinition = () => api.document;
+
+  const verifyOnce = (ctx: Context): SignatureResult => {
+    const record = deliveryRecord(ctx);
+    record.signature ??= verify((name) => headerValue(ctx, name), ctx.request.rawBody);
+    return record.signature;
+  };
+  const securityResult = (_c: ApiContext, ctx: Context) => {
+    const result = verifyOnce(ctx);
+    return result.ok ? result : { error: result.reason };
+  };
+
+  const storeOr503 = async (ctx: Context, store: () => Promise<StoreOutcome>): Promise<StoreOutcome | undefined> => {
+    try {
+      return await store();
+    } catch (error) {
+      deliveryRecord(ctx).outcome = 'unavailable';
+      ctx.set('Retry-After', String(retryAfterSeconds));
+      sendProblem(ctx, 503, { detail: 'The inbox is unavailable; retry later.' });
+      ctx.app.emit('error', error, ctx);
+      return undefined;
+    }
+  };
+
+  api.register({
+    receiveAdaWebhook: async (_c: ApiContext, ctx: Context) => {
+      const delivery = newDelivery(ctx);
+      const stored = await storeOr503(ctx, () => inbox.accept(delivery));
+      if (!stored) return;
+      const status = stored === 'stored' ? 'accepted' : 'duplicate';
+      deliveryRecord(ctx).outcome = status;
+      const acknowledgement: Acknowledgement = { status, id: delivery.id };
+      ctx.body = acknowledgement;
+    },
+
+    validationFail: async (c: ApiContext, ctx: Context) => {
+      const violations: Violation[] = toViolations(c.validation.errors ?? [], '/requestBody');
+      const stored = await storeOr503(ctx, () => inbox.quarantine(newDelivery(ctx), violations));
+      if (!stored) return;
+      Object.assign(deliveryRecord(ctx), { outcome: 'quarantined', violations: violations.length });
+      sendProblem(ctx, 422, {
+        title: 'Contract violation',
+        detail: 'The delivery does not match the contract; it was stored in quarantine.',
+        violations,
+      });
+    },
+
+    unauthorizedHandler: (_c: ApiContext, ctx: Context) => {
+      deliveryRecord(ctx).outcome = 'unauthorized';
+      sendProblem(ctx, 401);
+    },
+
+    getHealth: (_c: ApiContext, ctx: Context) => {
+      ctx.body = { status: 'ok' };
+    },
+
+    getReadiness: async (_c: ApiContext, ctx: Context) => {
+      const inboxState = await inbox.ping().then(() => 'ok', () => 'unreachable');
+      const ready = inboxState === 'ok' && api.initialized;
+      ctx.status = ready ? 200 : 503;
+      ctx.body = { status: ready ? 'ready' : 'unavailable', checks: { inbox: inboxState, contract: api.initialized ? 'ok' : 'not loaded' } };
+    },
+
+    getMetrics: async (_c: ApiContext, ctx: Context) => {
+      ctx.type = metrics.registry.contentType;
+      ctx.body = await metrics.registry.metrics();
+    },
+
+    notFound: (_c: ApiContext, ctx: Context) => sendProblem(ctx, 404),
+    methodNotAllowed: (_c: ApiContext, ctx: Context) => sendProblem(ctx, 405),
+  });
+  api.registerSecurityHandler('svixSignature', securityResult);
+  api.registerSecurityHandler('webhookSignature', securityResult);
+  await api.init();
+  return api;
+}
+
+function headerValue(ctx: Context, name: string): string | undefined {
+  const value = ctx.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The delivery as the inbox keeps it; only called once the signature has been verified. */
+function newDelivery(ctx: Context): NewDelivery {
+  const record = deliveryRecord(ctx);
+  if (!record.signature?.ok) throw new Error('newDelivery called before the signature was verified');
+  const type = (ctx.request.body as { type?: unknown } | null)?.type;
+  const eventType = typeof type === 'string' ? type : null;
+  record.eventType = eventType !== null && isKnownEventName(eventType) ? eventType : 'unknown';
+  const headers: Record<string, string> = {};
+  for (const name of auditHeaders) {
+    const value = headerValue(ctx, name);
+    if (value !== undefined) headers[name] = value;
+  }
+  return {
+    id: record.signature.id,
+    eventType,
+    receivedAt: new Date(),
+    headers,
+    body: ctx.request.rawBody,
+  };
+}
