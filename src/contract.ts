@@ -26,9 +26,14 @@ export function loadContract(url: URL = contractUrl): ContractDocument {
   return parse(readFileSync(url, 'utf8')) as ContractDocument;
 }
 
-/** The document with every `$ref` replaced by what it points to. */
+/**
+ * The document with every `$ref` replaced by a copy of what it points to. Copies, not shared
+ * objects: Ajv reports errors in a shared subschema under the path of its first use, which would
+ * attribute them to the wrong `oneOf` branch (see toViolations).
+ */
 export async function dereferenceContract(contract: ContractDocument): Promise<ContractDocument> {
-  return (await $RefParser.dereference(structuredClone(contract))) as ContractDocument;
+  const dereferenced = await $RefParser.dereference(structuredClone(contract));
+  return JSON.parse(JSON.stringify(dereferenced)) as ContractDocument;
 }
 
 export interface Violation {

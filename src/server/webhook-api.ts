@@ -6,7 +6,7 @@ import type {} from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { OpenAPIBackend, type Context as ApiContext } from 'openapi-backend';
 import type { Acknowledgement } from '../../generated/ada-webhooks.ts';
-import { createAjv, toViolations, type ContractDocument, type Violation } from '../contract.ts';
+import { createAjv, dereferenceContract, toViolations, type ContractDocument, type Violation } from '../contract.ts';
 import { isKnownEventName } from '../events.ts';
 import type { Inbox, NewDelivery, StoreOutcome } from '../inbox/inbox.ts';
 import type { SignatureResult, Verify } from '../signature.ts';
@@ -33,7 +33,7 @@ const auditHeaders = [
 
 export async function createWebhookApi({ contract, verify, inbox, metrics }: WebhookApiOptions): Promise<OpenAPIBackend> {
   const api = new OpenAPIBackend({
-    definition: structuredClone(contract) as never,
+    definition: (await dereferenceContract(contract)) as never,
     strict: true,
     validate: true,
     customizeAjv: (_defaultAjv, options) => createAjv(options),

@@ -1,0 +1,57 @@
+// SIGTERM and SIGINT while deliveries are in flight: the process stops accepting, finishes what it
+// has, closes the inbox and exits 0; every delivery it acknowledged is in the inbox.
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { contractExample, deliver, testSecret } from '../support/receiver.ts';
+import { startReceiverProcess } from '../support/process.ts';
+
+describe('stopping the receiver', function () {
+  this.timeout(30_000);
+  let directory: string;
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'ada-shutdown-'));
+  });
+  afterEach(() => rmSync(directory, { recursive: true, force: true }));
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`on ${signal} during deliveries loses no acknowledged delivery and exits 0`, async () => {
+      const databasePath = join(directory, 'inbox.sqlite');
+      const receiver = await startReceiverProcess(directory, { ADA_WEBHOOK_SECRET: testSecret, DATABASE_URL: `sqlite:${databasePath}` });
+      const acknowledged: string[] = [];
+      let refused = 0;
+      let signalled = false;
+      const event = contractExample('ConversationMessageText');
+
+      // 20 senders in parallel; the signal arrives while requests are in flight.
+      const sender = async () => {
+        for (let attempt = 0; attempt < 40; attempt += 1) {
+          try {
+            const answer = await deliver(receiver.url, event);
+            if (answer.status === 200) acknowledged.push(answer.id);
+            if (acknowledged.length === 100 && !signalled) {
+              signalled = true;
+              receiver.child.kill(signal);
+            }
+          } catch {
+            refused += 1; // connection refused or closed: not acknowledged, Svix would retry
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: 20 }, sender));
+
+      expect(await receiver.exit).to.deep.equal({ code: 0, signal: null });
+      expect(signalled).to.equal(true);
+      expect(refused, 'the receiver stopped accepting').to.be.greaterThan(0);
+
+      const db = new DatabaseSync(databasePath, { readOnly: true });
+      const rows = db.prepare("SELECT id FROM deliveries WHERE state = 'pending'").all() as { id: string }[];
+      db.close();
+      const storedIds = new Set(rows.map((row) => row.id));
+      expect(acknowledged.filter((id) => !storedIds.has(id)), 'acknowledged but not stored').to.deep.equal([]);
+      expect(acknowledged.length).to.be.at.least(100);
+    });
+  }
+});

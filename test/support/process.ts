@@ -1,0 +1,63 @@
+// Runs the project's own entry points as real processes, as an operator would.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+
+export const mainPath = new URL('../../src/main.ts', import.meta.url).pathname;
+export const scriptPath = (name: string) => new URL(`../../scripts/${name}`, import.meta.url).pathname;
+
+/** The environment of a child: this one's, without settings that would leak into the test. */
+export function childEnvironment(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...overrides };
+  for (const name of ['NODE_ENV', 'ADA_WEBHOOK_SECRET', 'DATABASE_URL', 'PORT']) {
+    if (!(name in overrides)) delete env[name];
+  }
+  return env;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+export interface ReceiverProcess {
+  child: ChildProcess;
+  url: string;
+  stderr: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `node src/main.ts` and resolves once it logs that it listens. */
+export async function startReceiverProcess(cwd: string, env: Record<string, string>): Promise<ReceiverProcess> {
+  const child = spawn(process.execPath, [mainPath], { cwd, env: childEnvironment({ PORT: '0', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exit = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+
+  const lines = createInterface({ input: child.stdout! });
+  const listening = new Promise<number>((resolve, reject) => {
+    lines.on('line', (line) => {
+      const entry = JSON.parse(line) as { msg?: string; port?: number };
+      if (entry.msg === 'receiver listening') resolve(entry.port!);
+    });
+    void exit.then(({ code }) => reject(new Error(`the receiver exited with ${code} before listening:\n${stderr}`)));
+  });
+  const port = await listening;
+  return { child, url: `http://127.0.0.1:${port}`, stderr: () => stderr, exit };
+}
+
+/** Runs a script to completion; resolves with its exit code and output. */
+export async function runScript(name: string, args: string[], cwd: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, [scriptPath(name), ...args], { cwd, env: childEnvironment(env) });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
+}

@@ -1,0 +1,110 @@
+// A real receiver on a loopback port, over a real SQLite file, for integration tests.
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { loadContract } from '../../src/contract.ts';
+import { SqliteInbox } from '../../src/inbox/sqlite.ts';
+import { createReceiverApp } from '../../src/server/app.ts';
+import { sign } from '../../src/signature.ts';
+
+export const testSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+export interface TestReceiver {
+  url: string;
+  inbox: SqliteInbox;
+  databasePath: string;
+  /** Every log line written so far, parsed. */
+  logs: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+export interface TestReceiverOptions {
+  secrets?: string[];
+  toleranceSeconds?: number;
+  bodyLimitBytes?: number;
+}
+
+export async function startReceiver(options: TestReceiverOptions = {}): Promise<TestReceiver> {
+  const directory = mkdtempSync(join(tmpdir(), 'ada-receiver-'));
+  const databasePath = join(directory, 'inbox.sqlite');
+  const inbox = new SqliteInbox(databasePath, { busyTimeoutMs: 50 });
+  const logs: Record<string, unknown>[] = [];
+  const logSink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  const app = await createReceiverApp({
+    contract: loadContract(),
+    secrets: options.secrets ?? [testSecret],
+    toleranceSeconds: options.toleranceSeconds ?? 300,
+    bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
+    inbox,
+    logger: pino({ level: 'info' }, logSink),
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    inbox,
+    databasePath,
+    logs,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await inbox.close();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface SigningOptions {
+  secret?: string;
+  id?: string;
+  timestamp?: number;
+  prefix?: 'svix' | 'webhook';
+}
+
+let deliveryCounter = 0;
+
+/** Headers that sign `body` the way Svix does. */
+export function signedHeaders(body: string, options: SigningOptions = {}): Record<string, string> {
+  const { secret = testSecret, prefix = 'svix' } = options;
+  const id = options.id ?? `msg_test_${process.pid}_${(deliveryCounter += 1)}`;
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  return {
+    'content-type': 'application/json',
+    [`${prefix}-id`]: id,
+    [`${prefix}-timestamp`]: String(timestamp),
+    [`${prefix}-signature`]: sign(secret, id, timestamp, body),
+  };
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+export async function post(url: string, body: string, headers: Record<string, string>): Promise<Answer> {
+  const response = await fetch(`${url}/webhooks/ada`, { method: 'POST', headers, body });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+/** A signed delivery of `event`; returns the answer and the delivery id. */
+export async function deliver(url: string, event: unknown, options: SigningOptions = {}): Promise<Answer & { id: string }> {
+  const body = JSON.stringify(event);
+  const headers = signedHeaders(body, options);
+  const id = headers[`${options.prefix ?? 'svix'}-id`]!;
+  return { ...(await post(url, body, headers)), id };
+}
+
+export function contractExample(name: string): Record<string, any> {
+  return structuredClone(loadContract().components.examples[name]!.value) as Record<string, any>;
+}
