@@ -188,6 +188,13 @@ describe('POST /webhooks/ada', () => {
       expect(await stateOf('msg_bad')).to.equal('quarantined');
     });
 
+    it('is checked with `format` keywords enforced', async () => {
+      const event = contractExample('ConversationMessageFile');
+      event['data'].content.url = 'not a link';
+      const answer = await deliver(receiver.url, event);
+      expect(answer.body.violations).to.deep.equal([{ pointer: '/data/content/url', message: 'must match format "uri"' }]);
+    });
+
     it('leaves quarantine when a retry passes a widened contract', async () => {
       const invalid = { type: 'v1.conversation.ended', timestamp: '2026-11-24T10:00:00Z', data: { ended_by: { role: 'robot' } } };
       expect((await deliver(receiver.url, invalid, { id: 'msg_fixed_later' })).status).to.equal(422);

@@ -1,0 +1,76 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NewDelivery } from '../../src/inbox/inbox.ts';
+import { SqliteInbox } from '../../src/inbox/sqlite.ts';
+
+const delivery = (id: string, receivedAt = new Date('2026-11-24T09:00:00Z')): NewDelivery => ({
+  id,
+  eventType: 'v1.conversation.created',
+  receivedAt,
+  headers: { 'svix-id': id },
+  body: `{"type":"v1.conversation.created","id":"${id}"}`,
+});
+
+describe('the SQLite inbox', () => {
+  let directory: string;
+  let path: string;
+  let inbox: SqliteInbox;
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'ada-inbox-'));
+    path = join(directory, 'nested', 'inbox.sqlite');
+    inbox = new SqliteInbox(path);
+  });
+  afterEach(async () => {
+    await inbox.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('creates its folder and schema, and keeps rows across reopening', async () => {
+    expect(await inbox.accept(delivery('msg_1'))).to.equal('stored');
+    await inbox.close();
+    inbox = new SqliteInbox(path);
+    expect(await inbox.get('msg_1')).to.deep.equal({ ...delivery('msg_1'), state: 'pending', violations: [] });
+  });
+
+  it('writes durably: WAL journal with synchronous=FULL', () => {
+    const db = new DatabaseSync(path, { readOnly: true });
+    expect(db.prepare('PRAGMA journal_mode').get()).to.deep.equal({ journal_mode: 'wal' });
+    db.close();
+  });
+
+  it('refuses a database written by a newer version', async () => {
+    await inbox.close();
+    const db = new DatabaseSync(path);
+    db.exec('PRAGMA user_version = 99');
+    db.close();
+    expect(() => new SqliteInbox(path)).to.throw('The inbox has schema version 99; this version of ada-webhooks knows 1.');
+    inbox = new SqliteInbox(join(directory, 'other.sqlite'));
+  });
+
+  it('stores a delivery id once', async () => {
+    expect(await inbox.accept(delivery('msg_1'))).to.equal('stored');
+    expect(await inbox.accept({ ...delivery('msg_1'), body: '{}' })).to.equal('duplicate');
+    expect(await inbox.quarantine(delivery('msg_1'), [])).to.equal('duplicate');
+    expect((await inbox.get('msg_1'))?.body).to.equal(delivery('msg_1').body);
+  });
+
+  it('keeps violations with a quarantined delivery, and lets a valid one replace it', async () => {
+    const violations = [{ pointer: '/data', message: 'is required' }];
+    expect(await inbox.quarantine(delivery('msg_q'), violations)).to.equal('stored');
+    expect(await inbox.get('msg_q')).to.deep.include({ state: 'quarantined', violations });
+    expect(await inbox.accept(delivery('msg_q'))).to.equal('stored');
+    expect(await inbox.get('msg_q')).to.deep.include({ state: 'pending', violations: [] });
+  });
+
+  it('lists newest first, by state, and counts every state', async () => {
+    await inbox.accept(delivery('msg_old', new Date('2026-11-24T08:00:00Z')));
+    await inbox.accept(delivery('msg_new', new Date('2026-11-24T10:00:00Z')));
+    await inbox.quarantine(delivery('msg_bad'), []);
+    expect((await inbox.list({ limit: 10 })).map((d) => d.id)).to.deep.equal(['msg_new', 'msg_bad', 'msg_old']);
+    expect((await inbox.list({ state: 'pending', limit: 1 })).map((d) => d.id)).to.deep.equal(['msg_new']);
+    expect(await inbox.countByState()).to.deep.equal({ pending: 2, quarantined: 1, done: 0, dead: 0 });
+  });
+});
