@@ -2,10 +2,10 @@
 //   npm run inbox -- list [--state STATE] [--limit N] [--json]
 //   npm run inbox -- show <delivery id> [--json]
 //   npm run inbox -- stats [--json]
-import { parseArgs } from 'node:util';
-import { ConfigError, loadSettings } from '../src/config.ts';
+import { settingsOrExit } from '../src/config.ts';
 import { deliveryStates, type DeliveryState, type StoredDelivery } from '../src/inbox/inbox.ts';
 import { openInbox } from '../src/inbox/open.ts';
+import { parseCommandLine } from './command-line.ts';
 
 const usage = `Usage: npm run inbox -- <command> [options]
 
@@ -19,35 +19,17 @@ Options:
   --limit N       list at most N deliveries (default: 50)
   --json          print JSON instead of text`;
 
-function fail(message: string): never {
-  console.error(`${message}\n\n${usage}`);
-  process.exit(2);
-}
-
-const { values, positionals } = (() => {
-  try {
-    return parseArgs({
-      allowPositionals: true,
-      options: { state: { type: 'string' }, limit: { type: 'string', default: '50' }, json: { type: 'boolean', default: false } },
-    });
-  } catch (error) {
-    fail((error as Error).message);
-  }
-})();
+const { values, positionals, fail, count } = parseCommandLine(usage, {
+  state: { type: 'string' },
+  limit: { type: 'string', default: '50' },
+  json: { type: 'boolean', default: false },
+});
 const [command, id] = positionals;
 const state = values.state as DeliveryState | undefined;
 if (state !== undefined && !deliveryStates.includes(state)) fail(`--state must be one of ${deliveryStates.join(', ')}.`);
-const limit = Number(values.limit);
-if (!Number.isInteger(limit) || limit < 1) fail('--limit must be a whole number of at least 1.');
+const limit = count('limit', values.limit);
 
-const settings = (() => {
-  try {
-    return loadSettings();
-  } catch (error) {
-    if (error instanceof ConfigError) fail(error.message);
-    throw error;
-  }
-})();
+const settings = settingsOrExit();
 const print = (json: unknown, text: string) => console.log(values.json ? JSON.stringify(json, null, 2) : text);
 
 const inbox = openInbox(settings.database);
@@ -59,8 +41,7 @@ try {
       break;
     }
     case 'show': {
-      if (!id) fail('Name the delivery id to show.');
-      const delivery = await inbox.get(id);
+      const delivery = await inbox.get(id ?? fail('Name the delivery id to show.'));
       if (!delivery) {
         console.error(`No delivery with id ${id}.`);
         process.exitCode = 1;

@@ -2,11 +2,11 @@
 //   npm run send -- <event type | file.json> [--url URL] [--secret whsec_...] [--id ID] [--count N]
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { ConfigError, loadSettings } from '../src/config.ts';
+import { settingsOrExit } from '../src/config.ts';
 import { loadContract } from '../src/contract.ts';
 import { developmentSecret } from '../src/development-secret.ts';
 import { sign } from '../src/signature.ts';
+import { parseCommandLine } from './command-line.ts';
 
 const usage = `Usage: npm run send -- <event type | file.json> [options]
 
@@ -19,12 +19,7 @@ Options:
   --id ID            delivery id (default: a fresh one per delivery; a fixed id makes every delivery a duplicate)
   --count N          how many deliveries to send (default: 1)`;
 
-function fail(message: string): never {
-  console.error(`${message}\n\n${usage}`);
-  process.exit(2);
-}
-
-function exampleBody(eventType: string): () => string {
+function exampleBody(eventType: string, fail: (message: string) => never): () => string {
   const contract = loadContract();
   const media = contract.webhooks[eventType]?.post.requestBody.content['application/json'];
   const [reference] = Object.values(media?.examples ?? {});
@@ -33,30 +28,18 @@ function exampleBody(eventType: string): () => string {
   return () => JSON.stringify({ ...example, timestamp: new Date().toISOString() });
 }
 
-const { values, positionals } = (() => {
-  try {
-    return parseArgs({
-      allowPositionals: true,
-      options: { url: { type: 'string' }, secret: { type: 'string' }, id: { type: 'string' }, count: { type: 'string', default: '1' } },
-    });
-  } catch (error) {
-    fail((error as Error).message);
-  }
-})();
+const { values, positionals, fail, count: wholeCount } = parseCommandLine(usage, {
+  url: { type: 'string' },
+  secret: { type: 'string' },
+  id: { type: 'string' },
+  count: { type: 'string', default: '1' },
+});
 if (positionals.length !== 1) fail('Name one event type or JSON file.');
-const count = Number(values.count);
-if (!Number.isInteger(count) || count < 1) fail('--count must be a whole number of at least 1.');
+const count = wholeCount('count', values.count);
 
-const settings = (() => {
-  try {
-    return loadSettings();
-  } catch (error) {
-    if (error instanceof ConfigError) fail(error.message);
-    throw error;
-  }
-})();
+const settings = settingsOrExit();
 const target = positionals[0]!;
-const body: () => string | Buffer = target.endsWith('.json') ? () => readFileSync(target) : exampleBody(target);
+const body: () => string | Buffer = target.endsWith('.json') ? () => readFileSync(target) : exampleBody(target, fail);
 const url = values.url ?? `http://localhost:${settings.port}/webhooks/ada`;
 const secret = values.secret ?? settings.secrets[0] ?? developmentSecret();
 

@@ -78,6 +78,17 @@ export function loadSettings(env: Environment = process.env): Settings {
   return settings;
 }
 
+/** The settings, or the problems printed and exit code 1: for processes and scripts. */
+export function settingsOrExit(env: Environment = process.env): Settings {
+  try {
+    return loadSettings(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}
+
 const integerIn = (min: number, max: number) => (raw: string) => {
   const value = Number(raw);
   return /^\d+$/.test(raw) && value >= min && value <= max ? value : new Invalid(`must be a whole number from ${min} to ${max}`);

@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import { relative } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { ConfigError, loadSettings, type Settings } from './config.ts';
+import { settingsOrExit, type Settings } from './config.ts';
 import { loadContract } from './contract.ts';
 import { developmentSecret, developmentSecretPath } from './development-secret.ts';
 import type { Inbox } from './inbox/inbox.ts';
@@ -11,16 +11,6 @@ import { createReceiverApp } from './server/app.ts';
 
 /** How long requests in flight may take to finish after a stop signal. */
 const shutdownGraceMs = 10_000;
-
-function settingsOrExit(): Settings {
-  try {
-    return loadSettings();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    process.exit(1);
-  }
-}
 
 function secretsOf(settings: Settings): string[] {
   if (settings.secrets.length > 0) return settings.secrets;

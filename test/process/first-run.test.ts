@@ -1,20 +1,17 @@
 // The README's first run: `npm start` with no configuration, `npm run send` from a second
 // terminal, the delivery listed by `npm run inbox`. Real processes in a fresh directory.
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { childEnvironment, freePort, mainPath, runScript, startReceiverProcess } from '../support/process.ts';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { freePort, mainPath, run, runScript, startReceiverProcess, useTemporaryDirectory } from '../support/process.ts';
 
 describe('a first run without configuration', function () {
   this.timeout(30_000);
+  const temporaryDirectory = useTemporaryDirectory('ada-first-run-');
   let directory: string;
   beforeEach(() => {
-    directory = mkdtempSync(join(tmpdir(), 'ada-first-run-'));
+    directory = temporaryDirectory();
   });
-  afterEach(() => rmSync(directory, { recursive: true, force: true }));
 
   it('starts on SQLite with a development secret, takes a signed test event, and lists it', async () => {
     const port = String(await freePort());
@@ -53,20 +50,14 @@ describe('a first run without configuration', function () {
   });
 
   it('refuses to start in production without a secret', async () => {
-    const child = spawn(process.execPath, [mainPath], { cwd: directory, env: childEnvironment({ NODE_ENV: 'production' }) });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const [code] = await once(child, 'exit');
+    const { code, stderr } = await run(mainPath, [], directory, { NODE_ENV: 'production' });
     expect(code).to.equal(1);
     expect(stderr).to.include('ADA_WEBHOOK_SECRET is required when NODE_ENV=production');
     expect(existsSync(join(directory, 'data'))).to.equal(false);
   });
 
   it('names a bad variable and exits 1', async () => {
-    const child = spawn(process.execPath, [mainPath], { cwd: directory, env: childEnvironment({ PORT: 'eighty' }) });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const [code] = await once(child, 'exit');
+    const { code, stderr } = await run(mainPath, [], directory, { PORT: 'eighty' });
     expect(code).to.equal(1);
     expect(stderr).to.include('PORT must be a whole number from 0 to 65535, got "eighty". Example: PORT=3000');
   });

@@ -1,23 +1,18 @@
 // SIGTERM and SIGINT while deliveries are in flight: the process stops accepting, finishes what it
 // has, closes the inbox and exits 0; every delivery it acknowledged is in the inbox.
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { contractExample, deliver, testSecret } from '../support/receiver.ts';
-import { startReceiverProcess } from '../support/process.ts';
+import { startReceiverProcess, useTemporaryDirectory } from '../support/process.ts';
 
 describe('stopping the receiver', function () {
   this.timeout(30_000);
-  let directory: string;
-  beforeEach(() => {
-    directory = mkdtempSync(join(tmpdir(), 'ada-shutdown-'));
-  });
-  afterEach(() => rmSync(directory, { recursive: true, force: true }));
+  const temporaryDirectory = useTemporaryDirectory('ada-shutdown-');
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`on ${signal} during deliveries loses no acknowledged delivery and exits 0`, async () => {
+      const directory = temporaryDirectory();
       const databasePath = join(directory, 'inbox.sqlite');
       const receiver = await startReceiverProcess(directory, { ADA_WEBHOOK_SECRET: testSecret, DATABASE_URL: `sqlite:${databasePath}` });
       const acknowledged: string[] = [];

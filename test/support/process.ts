@@ -1,7 +1,10 @@
 // Runs the project's own entry points as real processes, as an operator would.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const mainPath = new URL('../../src/main.ts', import.meta.url).pathname;
@@ -51,13 +54,26 @@ export async function startReceiverProcess(cwd: string, env: Record<string, stri
   return { child, url: `http://127.0.0.1:${port}`, stderr: () => stderr, exit };
 }
 
-/** Runs a script to completion; resolves with its exit code and output. */
-export async function runScript(name: string, args: string[], cwd: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [scriptPath(name), ...args], { cwd, env: childEnvironment(env) });
+/** Runs a Node program to completion; resolves with its exit code and output. */
+export async function run(path: string, args: string[], cwd: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, [path, ...args], { cwd, env: childEnvironment(env) });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const [code] = (await once(child, 'exit')) as [number | null];
   return { code, stdout, stderr };
+}
+
+export const runScript = (name: string, args: string[], cwd: string, env: Record<string, string>) =>
+  run(scriptPath(name), args, cwd, env);
+
+/** A fresh directory for each test of the calling suite, removed afterwards. */
+export function useTemporaryDirectory(prefix: string): () => string {
+  let directory = '';
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), prefix));
+  });
+  afterEach(() => rmSync(directory, { recursive: true, force: true }));
+  return () => directory;
 }
