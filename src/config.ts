@@ -1,6 +1,7 @@
 // Settings from environment variables, validated once at start-up. Every problem is reported
 // at once, naming the variable, what is wrong with it, and an example of a good value.
 import { resolve } from 'node:path';
+import type { DispatcherSettings } from './dispatcher/dispatcher.ts';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -15,7 +16,13 @@ export interface Settings {
   database: { kind: 'sqlite'; path: string };
   logLevel: LogLevel;
   production: boolean;
+  /** `on`: receiver and dispatcher; `off`: receiver only; `only`: dispatcher only (a worker). */
+  dispatcherMode: DispatcherMode;
+  dispatcher: DispatcherSettings;
 }
+
+export const dispatcherModes = ['on', 'off', 'only'] as const;
+export type DispatcherMode = (typeof dispatcherModes)[number];
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -67,6 +74,14 @@ export function loadSettings(env: Environment = process.env): Settings {
     database: read('DATABASE_URL', { kind: 'sqlite', path: resolve(defaultSqlitePath) }, parseDatabaseUrl, `sqlite:${defaultSqlitePath}`),
     logLevel: read('LOG_LEVEL', 'info', oneOf(logLevels), 'info'),
     production,
+    dispatcherMode: read('DISPATCHER', 'on', oneOf(dispatcherModes), 'off'),
+    dispatcher: {
+      concurrency: read('DISPATCHER_CONCURRENCY', 8, integerIn(1, 1000), '8'),
+      pollIntervalMs: read('DISPATCHER_POLL_MS', 500, integerIn(10, 60_000), '500'),
+      handlerTimeoutMs: 1000 * read('HANDLER_TIMEOUT_SECONDS', 30, integerIn(1, 3600), '30'),
+      maxAttempts: read('HANDLER_MAX_ATTEMPTS', 8, integerIn(1, 100), '8'),
+      retryBaseMs: read('HANDLER_RETRY_BASE_MS', 5000, integerIn(1, 3_600_000), '5000'),
+    },
   };
   if (production && !env['ADA_WEBHOOK_SECRET']?.trim()) {
     problems.push(

@@ -1,15 +1,18 @@
-// The receiver process: configuration, inbox, HTTP server; stops cleanly on SIGTERM and SIGINT.
-import type { Server } from 'node:http';
+// The receiver process: configuration, inbox, HTTP server and dispatcher; stops cleanly on
+// SIGTERM and SIGINT.
 import { relative } from 'node:path';
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
 import { settingsOrExit, type Settings } from './config.ts';
 import { loadContract } from './contract.ts';
 import { developmentSecret, developmentSecretPath } from './development-secret.ts';
-import type { Inbox } from './inbox/inbox.ts';
+import { Dispatcher } from './dispatcher/dispatcher.ts';
+import { HandlerRegistry } from './dispatcher/handler-registry.ts';
+import { registerHandlers } from './handlers/index.ts';
 import { openInbox } from './inbox/open.ts';
+import { createMetrics } from './metrics.ts';
 import { createReceiverApp } from './server/app.ts';
 
-/** How long requests in flight may take to finish after a stop signal. */
+/** How long requests and handlers in flight may take to finish after a stop signal. */
 const shutdownGraceMs = 10_000;
 
 function secretsOf(settings: Settings): string[] {
@@ -25,37 +28,50 @@ function secretsOf(settings: Settings): string[] {
   return [secret];
 }
 
-function stopOnSignals(server: Server, inbox: Inbox, logger: Logger): void {
-  const stop = async (signal: NodeJS.Signals) => {
-    logger.info({ signal }, 'stopping: refusing new connections, finishing requests in flight');
-    // close() ends idle keep-alive connections once; sweep those that go idle later, and cut
-    // whatever is left when the grace period is over.
-    const sweep = setInterval(() => server.closeIdleConnections(), 100);
-    const deadline = setTimeout(() => server.closeAllConnections(), shutdownGraceMs);
-    await new Promise((resolve) => server.close(resolve));
-    clearInterval(sweep);
-    clearTimeout(deadline);
-    await inbox.close();
-    logger.info('stopped');
-  };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, stop);
-}
-
 const settings = settingsOrExit();
 const logger = pino({ level: settings.logLevel });
-const secrets = secretsOf(settings);
 const inbox = openInbox(settings.database);
+const metrics = createMetrics(inbox);
+
+let dispatcher: Dispatcher | undefined;
+if (settings.dispatcherMode !== 'off') {
+  const handlers = new HandlerRegistry();
+  registerHandlers(handlers);
+  dispatcher = new Dispatcher({ ...settings.dispatcher, inbox, handlers, logger, metrics });
+}
+
 const app = await createReceiverApp({
   contract: loadContract(),
-  secrets,
-  toleranceSeconds: settings.toleranceSeconds,
-  bodyLimitBytes: settings.bodyLimitBytes,
   inbox,
   logger,
+  metrics,
+  intake:
+    settings.dispatcherMode === 'only'
+      ? undefined
+      : {
+          secrets: secretsOf(settings),
+          toleranceSeconds: settings.toleranceSeconds,
+          bodyLimitBytes: settings.bodyLimitBytes,
+          onStored: () => dispatcher?.wake(),
+        },
 });
 const server = app.listen(settings.port, settings.host, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
-  logger.info({ host: settings.host, port, database: settings.database.path }, 'receiver listening');
+  logger.info({ host: settings.host, port, database: settings.database.path, dispatcher: settings.dispatcherMode }, 'receiver listening');
 });
-stopOnSignals(server, inbox, logger);
+dispatcher?.start();
+
+async function stop(signal: NodeJS.Signals): Promise<void> {
+  logger.info({ signal }, 'stopping: refusing new connections, finishing requests and handlers in flight');
+  // close() ends idle keep-alive connections once; sweep those that go idle later, and cut
+  // whatever is left when the grace period is over.
+  const sweep = setInterval(() => server.closeIdleConnections(), 100);
+  const deadline = setTimeout(() => server.closeAllConnections(), shutdownGraceMs);
+  await Promise.all([new Promise((resolve) => server.close(resolve)), dispatcher?.stop(shutdownGraceMs)]);
+  clearInterval(sweep);
+  clearTimeout(deadline);
+  await inbox.close();
+  logger.info('stopped');
+}
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, stop);

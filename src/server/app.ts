@@ -6,26 +6,37 @@ import type { ContractDocument } from '../contract.ts';
 import type { Inbox } from '../inbox/inbox.ts';
 import { createVerifier } from '../signature.ts';
 import { deliveryRecord } from './delivery-context.ts';
-import { createMetrics, type DeliveryOutcome, type ReceiverMetrics } from './metrics.ts';
+import type { DeliveryOutcome, Metrics } from '../metrics.ts';
 import { sendProblem } from './problem.ts';
 import { createWebhookApi } from './webhook-api.ts';
 
 export interface ReceiverOptions {
   contract: ContractDocument;
-  /** `whsec_` secrets; a delivery signed with any of them is accepted. */
-  secrets: string[];
-  toleranceSeconds: number;
-  bodyLimitBytes: number;
   inbox: Inbox;
   logger: Logger;
+  metrics: Metrics;
+  /** How deliveries are taken in; absent in a dispatcher-only process, which serves no webhook endpoint. */
+  intake?: {
+    /** `whsec_` secrets; a delivery signed with any of them is accepted. */
+    secrets: string[];
+    toleranceSeconds: number;
+    bodyLimitBytes: number;
+    /** Called once a new delivery is committed as pending. */
+    onStored?: () => void;
+  };
 }
 
 /** The receiver's Koa application: the webhook endpoint, health, readiness and metrics. */
-export async function createReceiverApp(options: ReceiverOptions): Promise<Koa> {
-  const { inbox, logger, bodyLimitBytes } = options;
-  const metrics = createMetrics(inbox);
-  const verify = createVerifier({ secrets: options.secrets, toleranceSeconds: options.toleranceSeconds });
-  const api = await createWebhookApi({ contract: options.contract, verify, inbox, metrics });
+export async function createReceiverApp({ contract, inbox, logger, metrics, intake }: ReceiverOptions): Promise<Koa> {
+  const api = await createWebhookApi({
+    contract,
+    inbox,
+    metrics,
+    intake: intake && {
+      verify: createVerifier({ secrets: intake.secrets, toleranceSeconds: intake.toleranceSeconds }),
+      onStored: intake.onStored,
+    },
+  });
 
   const dispatch = (ctx: Context) =>
     api.handleRequest(
@@ -41,14 +52,16 @@ export async function createReceiverApp(options: ReceiverOptions): Promise<Koa> 
     );
 
   const router = new Router();
-  router.post(
-    '/webhooks/ada',
-    observeDelivery(logger, metrics, bodyLimitBytes),
-    requireJson,
-    bodyParser({ enableTypes: ['json'], jsonLimit: bodyLimitBytes, jsonStrict: false }),
-    requireBody,
-    dispatch,
-  );
+  if (intake) {
+    router.post(
+      '/webhooks/ada',
+      observeDelivery(logger, metrics, intake.bodyLimitBytes),
+      requireJson,
+      bodyParser({ enableTypes: ['json'], jsonLimit: intake.bodyLimitBytes, jsonStrict: false }),
+      requireBody,
+      dispatch,
+    );
+  }
   router.get(['/healthz', '/readyz', '/metrics'], dispatch);
 
   const app = new Koa();
@@ -82,7 +95,7 @@ const outcomeOfClientError: Record<number, DeliveryOutcome> = { 413: 'too_large'
  * size, content type) as problem details, then writes the request's one log line and metrics.
  * The line never holds a secret, a signature or the body.
  */
-function observeDelivery(logger: Logger, metrics: ReceiverMetrics, bodyLimitBytes: number) {
+function observeDelivery(logger: Logger, metrics: Metrics, bodyLimitBytes: number) {
   return async (ctx: Context, next: Next): Promise<void> => {
     const started = performance.now();
     const record = deliveryRecord(ctx);

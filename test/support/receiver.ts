@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { loadContract } from '../../src/contract.ts';
 import { SqliteInbox } from '../../src/inbox/sqlite.ts';
+import { createMetrics, type Metrics } from '../../src/metrics.ts';
 import { createReceiverApp } from '../../src/server/app.ts';
 import { sign } from '../../src/signature.ts';
 
@@ -15,6 +16,7 @@ export const testSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 export interface TestReceiver {
   url: string;
   inbox: SqliteInbox;
+  metrics: Metrics;
   databasePath: string;
   /** Every log line written so far, parsed. */
   logs: Record<string, unknown>[];
@@ -25,6 +27,7 @@ export interface TestReceiverOptions {
   secrets?: string[];
   toleranceSeconds?: number;
   bodyLimitBytes?: number;
+  onStored?: () => void;
 }
 
 export async function startReceiver(options: TestReceiverOptions = {}): Promise<TestReceiver> {
@@ -38,13 +41,18 @@ export async function startReceiver(options: TestReceiverOptions = {}): Promise<
       done();
     },
   });
+  const metrics = createMetrics(inbox);
   const app = await createReceiverApp({
     contract: loadContract(),
-    secrets: options.secrets ?? [testSecret],
-    toleranceSeconds: options.toleranceSeconds ?? 300,
-    bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
     inbox,
     logger: pino({ level: 'info' }, logSink),
+    metrics,
+    intake: {
+      secrets: options.secrets ?? [testSecret],
+      toleranceSeconds: options.toleranceSeconds ?? 300,
+      bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
+      onStored: options.onStored,
+    },
   });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -52,6 +60,7 @@ export async function startReceiver(options: TestReceiverOptions = {}): Promise<
   return {
     url: `http://127.0.0.1:${port}`,
     inbox,
+    metrics,
     databasePath,
     logs,
     async close() {

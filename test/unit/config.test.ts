@@ -25,6 +25,8 @@ describe('configuration', () => {
       database: { kind: 'sqlite', path: resolve('data/inbox.sqlite') },
       logLevel: 'info',
       production: false,
+      dispatcherMode: 'on',
+      dispatcher: { concurrency: 8, pollIntervalMs: 500, handlerTimeoutMs: 30_000, maxAttempts: 8, retryBaseMs: 5000 },
     });
   });
 
@@ -38,6 +40,12 @@ describe('configuration', () => {
       DATABASE_URL: 'sqlite:/var/lib/ada/inbox.sqlite',
       LOG_LEVEL: 'warn',
       NODE_ENV: 'production',
+      DISPATCHER: 'only',
+      DISPATCHER_CONCURRENCY: '2',
+      DISPATCHER_POLL_MS: '50',
+      HANDLER_TIMEOUT_SECONDS: '5',
+      HANDLER_MAX_ATTEMPTS: '3',
+      HANDLER_RETRY_BASE_MS: '100',
     });
     expect(settings).to.deep.equal({
       port: 8080,
@@ -48,6 +56,8 @@ describe('configuration', () => {
       database: { kind: 'sqlite', path: '/var/lib/ada/inbox.sqlite' },
       logLevel: 'warn',
       production: true,
+      dispatcherMode: 'only',
+      dispatcher: { concurrency: 2, pollIntervalMs: 50, handlerTimeoutMs: 5000, maxAttempts: 3, retryBaseMs: 100 },
     });
   });
 
@@ -65,13 +75,21 @@ describe('configuration', () => {
 
   it('names each bad variable with an example, all at once', () => {
     expect(
-      problemsOf({ PORT: 'http', WEBHOOK_TOLERANCE_SECONDS: '-5', BODY_LIMIT: '1gb', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' }),
+      problemsOf({
+        PORT: 'http',
+        WEBHOOK_TOLERANCE_SECONDS: '-5',
+        BODY_LIMIT: '1gb',
+        DATABASE_URL: 'mysql://x',
+        LOG_LEVEL: 'loud',
+        DISPATCHER: 'maybe',
+      }),
     ).to.deep.equal([
       'PORT must be a whole number from 0 to 65535, got "http". Example: PORT=3000',
       'WEBHOOK_TOLERANCE_SECONDS must be a whole number from 1 to 86400, got "-5". Example: WEBHOOK_TOLERANCE_SECONDS=300',
       'BODY_LIMIT must be a size in bytes, optionally with a unit b, kb or mb (1kb = 1024 bytes), got "1gb". Example: BODY_LIMIT=1mb',
       'DATABASE_URL must be sqlite:<path to a database file>, got "mysql://x". Example: DATABASE_URL=sqlite:data/inbox.sqlite',
       'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud". Example: LOG_LEVEL=info',
+      'DISPATCHER must be one of on, off, only, got "maybe". Example: DISPATCHER=off',
     ]);
   });
 

@@ -12,6 +12,8 @@ const delivery = (id: string, receivedAt = new Date('2026-11-24T09:00:00Z')): Ne
   receivedAt,
   headers: { 'svix-id': id },
   body: `{"type":"v1.conversation.created","id":"${id}"}`,
+  orderingKey: null,
+  eventTime: receivedAt.getTime(),
 });
 
 describe('the SQLite inbox', () => {
@@ -32,7 +34,7 @@ describe('the SQLite inbox', () => {
     expect(await inbox.accept(delivery('msg_1'))).to.equal('stored');
     await inbox.close();
     inbox = new SqliteInbox(path);
-    expect(await inbox.get('msg_1')).to.deep.equal({ ...delivery('msg_1'), state: 'pending', violations: [] });
+    expect(await inbox.get('msg_1')).to.deep.equal({ ...delivery('msg_1'), state: 'pending', violations: [], attempts: 0, lastError: null });
   });
 
   it('writes durably: WAL journal with synchronous=FULL', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { loadContract } from '../../src/contract.ts';
 import type { Inbox } from '../../src/inbox/inbox.ts';
-import { createMetrics } from '../../src/server/metrics.ts';
+import { createMetrics } from '../../src/metrics.ts';
 import { createWebhookApi } from '../../src/server/webhook-api.ts';
 import { createVerifier } from '../../src/signature.ts';
 
@@ -10,9 +10,9 @@ describe('the openapi-backend wiring', () => {
     const inbox = {} as Inbox; // never called: no request is handled here
     const api = await createWebhookApi({
       contract: loadContract(),
-      verify: createVerifier({ secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'], toleranceSeconds: 300 }),
       inbox,
       metrics: createMetrics(inbox),
+      intake: { verify: createVerifier({ secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'], toleranceSeconds: 300 }) },
     });
     expect(api.getOperations().map((operation) => `${operation.method} ${operation.path} ${operation.operationId}`)).to.have.members([
       'post /webhooks/ada receiveAdaWebhook',
@@ -26,9 +26,8 @@ describe('the openapi-backend wiring', () => {
     const contract = loadContract();
     delete contract.paths['/readyz'];
     const inbox = {} as Inbox;
-    const options = { verify: createVerifier({ secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'], toleranceSeconds: 300 }), inbox, metrics: createMetrics(inbox) };
     let failure: unknown;
-    await createWebhookApi({ contract, ...options }).catch((error: unknown) => (failure = error));
+    await createWebhookApi({ contract, inbox, metrics: createMetrics(inbox) }).catch((error: unknown) => (failure = error));
     expect(String(failure)).to.include('Unknown operationId getReadiness');
   });
 });

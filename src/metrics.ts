@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { deliveryStates, type Inbox } from '../inbox/inbox.ts';
+import { deliveryStates, type Inbox } from './inbox/inbox.ts';
 
 /** What became of one request to the webhook endpoint. */
 export type DeliveryOutcome =
@@ -13,37 +13,65 @@ export type DeliveryOutcome =
   | 'unavailable'
   | 'error';
 
-export interface ReceiverMetrics {
+/** How one handler attempt ended. */
+export type HandlingOutcome = 'done' | 'retry' | 'dead' | 'released';
+
+export interface Metrics {
   registry: Registry;
   /** `eventType`: a known event type, `unknown`, or `unverified` before the signature is checked. */
   recordDelivery(outcome: DeliveryOutcome, eventType: string, seconds: number): void;
+  /** `eventType`: a known event type or `unknown`. */
+  recordHandling(outcome: HandlingOutcome, eventType: string, seconds: number): void;
 }
 
-export function createMetrics(inbox: Inbox): ReceiverMetrics {
+export function createMetrics(inbox: Inbox): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const registers = [registry];
 
   const deliveries = new Counter({
     name: 'ada_webhook_deliveries_total',
     help: 'Requests to the webhook endpoint, by outcome and event type.',
     labelNames: ['outcome', 'event_type'] as const,
-    registers: [registry],
+    registers,
   });
   const latency = new Histogram({
     name: 'ada_webhook_request_duration_seconds',
     help: 'Time from request to response at the webhook endpoint, by outcome.',
     labelNames: ['outcome'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
-    registers: [registry],
+    registers,
+  });
+  const handled = new Counter({
+    name: 'ada_webhook_handled_total',
+    help: 'Handler attempts, by how they ended (done, retry, dead, released) and event type.',
+    labelNames: ['outcome', 'event_type'] as const,
+    registers,
+  });
+  const handlerDuration = new Histogram({
+    name: 'ada_webhook_handler_duration_seconds',
+    help: 'Time a handler attempt took, by event type.',
+    labelNames: ['event_type'] as const,
+    buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
   });
   new Gauge({
     name: 'ada_webhook_inbox_deliveries',
     help: 'Deliveries held in the inbox, by state.',
     labelNames: ['state'] as const,
-    registers: [registry],
+    registers,
     async collect() {
       const counts = await inbox.countByState();
       for (const state of deliveryStates) this.set({ state }, counts[state]);
+    },
+  });
+  new Gauge({
+    name: 'ada_webhook_oldest_pending_age_seconds',
+    help: 'Age of the oldest pending delivery (0 when none is pending).',
+    registers,
+    async collect() {
+      const oldest = await inbox.oldestPending();
+      this.set(oldest ? (Date.now() - oldest.getTime()) / 1000 : 0);
     },
   });
 
@@ -52,6 +80,10 @@ export function createMetrics(inbox: Inbox): ReceiverMetrics {
     recordDelivery(outcome, eventType, seconds) {
       deliveries.inc({ outcome, event_type: eventType });
       latency.observe({ outcome }, seconds);
+    },
+    recordHandling(outcome, eventType, seconds) {
+      handled.inc({ outcome, event_type: eventType });
+      handlerDuration.observe({ event_type: eventType }, seconds);
     },
   };
 }

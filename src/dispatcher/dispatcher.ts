@@ -1,0 +1,175 @@
+// Runs the handlers of stored deliveries: claims them from the inbox with a lease, runs each
+// handler with a timeout, and records done, retry (exponential backoff with jitter) or dead.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { isKnownEventName } from '../events.ts';
+import type { ClaimedDelivery, Inbox, Settlement } from '../inbox/inbox.ts';
+import type { Metrics } from '../metrics.ts';
+import type { HandlerRegistry } from './handler-registry.ts';
+
+export interface DispatcherSettings {
+  /** Deliveries handled at once; deliveries that share an ordering key never run together. */
+  concurrency: number;
+  handlerTimeoutMs: number;
+  /** After this many failed attempts a delivery is dead. */
+  maxAttempts: number;
+  /** The first retry waits about this long; each further one about twice as long, up to an hour. */
+  retryBaseMs: number;
+  /** How often to look for deliveries stored by other processes. */
+  pollIntervalMs: number;
+}
+
+export interface DispatcherOptions extends DispatcherSettings {
+  inbox: Inbox;
+  handlers: HandlerRegistry;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+const maxRetryDelayMs = 60 * 60 * 1000;
+
+/** The abort reason of attempts that stop() gives back to the inbox unfinished. */
+const stopping = new Error('the dispatcher is stopping');
+
+/** A lease outlives the handler timeout, so only a dead process loses one. */
+const leaseMarginMs = 30_000;
+
+export class Dispatcher {
+  /** Identifies this dispatcher's leases in the inbox. */
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly #options: DispatcherOptions;
+  readonly #inFlight = new Map<string, { settled: Promise<void>; abort: AbortController }>();
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(options: DispatcherOptions) {
+    this.#options = options;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** Looks for work now rather than at the next poll, e.g. after a delivery was stored. */
+  wake(): void {
+    this.#wake?.();
+  }
+
+  /**
+   * Stops claiming; waits up to `graceMs` for handlers in flight, then gives the unfinished
+   * deliveries back to the inbox so that they are handled again, here or elsewhere.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.#running = false;
+    this.wake();
+    await this.#loop;
+    const unfinished = [...this.#inFlight.values()];
+    const deadline = sleep(graceMs, undefined, { ref: false });
+    await Promise.race([Promise.all(unfinished.map(({ settled }) => settled)), deadline]);
+    const released = [...this.#inFlight.entries()];
+    for (const [, { abort }] of released) abort.abort(stopping);
+    if (released.length > 0) {
+      await this.#options.inbox.settle(this.owner, released.map(([id]) => ({ id, outcome: 'released' })));
+      this.#options.logger.warn({ released: released.map(([id]) => id) }, 'released unfinished deliveries');
+    }
+  }
+
+  async #run(): Promise<void> {
+    const { inbox, concurrency, handlerTimeoutMs, pollIntervalMs, logger } = this.#options;
+    while (this.#running) {
+      const free = concurrency - this.#inFlight.size;
+      let claimed: ClaimedDelivery[] = [];
+      if (free > 0) {
+        try {
+          claimed = await inbox.claim({ owner: this.owner, limit: free, leaseMs: handlerTimeoutMs + leaseMarginMs });
+        } catch (error) {
+          logger.error({ err: error }, 'could not claim deliveries; trying again at the next poll');
+        }
+      }
+      for (const delivery of claimed) this.#handle(delivery);
+      if (claimed.length === 0 || claimed.length === free) await this.#idle(pollIntervalMs);
+    }
+  }
+
+  /** Waits for a wake-up or the poll interval, whichever comes first. */
+  async #idle(ms: number): Promise<void> {
+    if (!this.#running) return;
+    const abort = new AbortController();
+    await Promise.race([new Promise<void>((resolve) => (this.#wake = resolve)), sleep(ms, undefined, { signal: abort.signal }).catch(() => {})]);
+    abort.abort();
+    this.#wake = undefined;
+  }
+
+  #handle(delivery: ClaimedDelivery): void {
+    const abort = new AbortController();
+    const settled = this.#attempt(delivery, abort).finally(() => {
+      this.#inFlight.delete(delivery.id);
+      this.wake();
+    });
+    this.#inFlight.set(delivery.id, { settled, abort });
+  }
+
+  async #attempt(delivery: ClaimedDelivery, abort: AbortController): Promise<void> {
+    const { inbox, handlers, logger, metrics, handlerTimeoutMs, maxAttempts } = this.#options;
+    const log = logger.child({ deliveryId: delivery.id, eventType: delivery.eventType, attempt: delivery.attempt });
+    const started = performance.now();
+    let settlement: Settlement;
+    try {
+      const event = JSON.parse(delivery.body) as { type: string };
+      const handler = handlers.handlerFor(event.type);
+      if (handler) {
+        const context = { deliveryId: delivery.id, attempt: delivery.attempt, receivedAt: delivery.receivedAt, signal: abort.signal, log };
+        await withTimeout(Promise.resolve(handler(event, context)), handlerTimeoutMs, abort);
+      }
+      settlement = { id: delivery.id, outcome: 'done' };
+    } catch (error) {
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      settlement =
+        delivery.attempt >= maxAttempts
+          ? { id: delivery.id, outcome: 'dead', error: message }
+          : { id: delivery.id, outcome: 'retry', error: message, retryAt: new Date(Date.now() + this.#retryDelay(delivery.attempt)) };
+    }
+    if (abort.signal.reason === stopping) return; // stop() has released it
+    const seconds = (performance.now() - started) / 1000;
+    try {
+      await inbox.settle(this.owner, [settlement]);
+    } catch (error) {
+      // The lease runs out and the delivery is handled again: at least once, never lost.
+      log.error({ err: error }, 'could not record the outcome of a handler');
+      return;
+    }
+    const eventType = delivery.eventType !== null && isKnownEventName(delivery.eventType) ? delivery.eventType : 'unknown';
+    metrics.recordHandling(settlement.outcome, eventType, seconds);
+    const line = { outcome: settlement.outcome, durationMs: Math.round(seconds * 1e5) / 100 };
+    if (settlement.outcome === 'done') log.info(line, 'handled');
+    else log.warn({ ...line, error: settlement.error, retryAt: 'retryAt' in settlement ? settlement.retryAt : undefined }, 'handler failed');
+  }
+
+  /** Exponential backoff with "equal jitter": between half and all of base * 2^(attempt - 1). */
+  #retryDelay(attempt: number): number {
+    const ceiling = Math.min(maxRetryDelayMs, this.#options.retryBaseMs * 2 ** (attempt - 1));
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+  }
+}
+
+async function withTimeout(work: Promise<unknown>, ms: number, abort: AbortController): Promise<void> {
+  const timer = new AbortController();
+  try {
+    await Promise.race([
+      work,
+      sleep(ms, undefined, { signal: timer.signal }).then(() => {
+        const error = new Error(`the handler took longer than ${ms} ms`);
+        error.name = 'TimeoutError';
+        abort.abort(error);
+        throw error;
+      }),
+    ]);
+  } finally {
+    timer.abort();
+  }
+}
