@@ -67,7 +67,8 @@ function summary({ id, state, eventType, receivedAt, violations }: StoredDeliver
 }
 
 function summaryLine(delivery: StoredDelivery): string {
-  const violations = delivery.violations.length > 0 ? `  (${delivery.violations.length} violations)` : '';
+  const count = delivery.violations.length;
+  const violations = count > 0 ? `  (${count} ${count === 1 ? 'violation' : 'violations'})` : '';
   return `${delivery.receivedAt.toISOString()}  ${delivery.state.padEnd(11)}  ${(delivery.eventType ?? '-').padEnd(30)}  ${delivery.id}${violations}`;
 }
 
@@ -84,6 +85,8 @@ function details(delivery: StoredDelivery): string {
     `state        ${delivery.state}`,
     `event type   ${delivery.eventType ?? '-'}`,
     `received at  ${delivery.receivedAt.toISOString()}`,
+    `attempts     ${delivery.attempts}`,
+    ...(delivery.lastError ? [`last error   ${delivery.lastError}`] : []),
     'headers',
     ...Object.entries(delivery.headers).map(([name, value]) => `  ${name}: ${value}`),
     ...(delivery.violations.length > 0 ? ['violations', ...delivery.violations.map((v) => `  ${v.pointer || '(body)'}: ${v.message}`)] : []),

@@ -11,6 +11,7 @@ import { registerHandlers } from './handlers/index.ts';
 import { openInbox } from './inbox/open.ts';
 import { createMetrics } from './metrics.ts';
 import { createReceiverApp } from './server/app.ts';
+import { stopOnSignals } from './shutdown.ts';
 
 /** How long requests and handlers in flight may take to finish after a stop signal. */
 const shutdownGraceMs = 10_000;
@@ -62,8 +63,9 @@ const server = app.listen(settings.port, settings.host, () => {
 });
 dispatcher?.start();
 
-async function stop(signal: NodeJS.Signals): Promise<void> {
-  logger.info({ signal }, 'stopping: refusing new connections, finishing requests and handlers in flight');
+// Stop accepting connections and claiming deliveries; let requests and handlers in flight
+// finish; then close the inbox.
+stopOnSignals(async () => {
   // close() ends idle keep-alive connections once; sweep those that go idle later, and cut
   // whatever is left when the grace period is over.
   const sweep = setInterval(() => server.closeIdleConnections(), 100);
@@ -72,6 +74,4 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
   clearInterval(sweep);
   clearTimeout(deadline);
   await inbox.close();
-  logger.info('stopped');
-}
-for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, stop);
+}, logger);

@@ -33,8 +33,6 @@ const maxRetryDelayMs = 60 * 60 * 1000;
 /** The abort reason of attempts that stop() gives back to the inbox unfinished. */
 const stopping = new Error('the dispatcher is stopping');
 
-/** A lease outlives the handler timeout, so only a dead process loses one. */
-const leaseMarginMs = 30_000;
 
 export class Dispatcher {
   /** Identifies this dispatcher's leases in the inbox. */
@@ -86,7 +84,8 @@ export class Dispatcher {
       let claimed: ClaimedDelivery[] = [];
       if (free > 0) {
         try {
-          claimed = await inbox.claim({ owner: this.owner, limit: free, leaseMs: handlerTimeoutMs + leaseMarginMs });
+          // Twice the handler timeout: a lease runs out only when its process died or hangs.
+          claimed = await inbox.claim({ owner: this.owner, limit: free, leaseMs: 2 * handlerTimeoutMs });
         } catch (error) {
           logger.error({ err: error }, 'could not claim deliveries; trying again at the next poll');
         }

@@ -1,0 +1,73 @@
+// Puts dead or quarantined deliveries back to pending; the dispatcher then handles them again.
+//   npm run replay -- --id <delivery id> | --state dead|quarantined [--since <time>] [--type <event type>] [--dry-run]
+import { settingsOrExit } from '../src/config.ts';
+import { createSchemaValidators, dereferenceContract, loadContract } from '../src/contract.ts';
+import { openInbox } from '../src/inbox/open.ts';
+import { replay, replayableStates, type ReplayFilter, type ReplayOutcome } from '../src/replay.ts';
+import { parseCommandLine } from './command-line.ts';
+
+const usage = `Usage: npm run replay -- --id <delivery id> | --state ${replayableStates.join('|')} [options]
+
+  --id ID          replay one delivery (dead, quarantined or done)
+  --state STATE    replay every delivery in this state
+  --since TIME     with --state: only deliveries received at or after TIME (ISO 8601, e.g. 2026-11-24T09:00:00Z)
+  --type TYPE      with --state: only deliveries of this event type
+  --dry-run        print what would happen, change nothing
+  --json           print JSON instead of text
+
+A quarantined delivery is validated against the contract as it is now: it is replayed if it
+passes, and otherwise stays quarantined with its new violations.`;
+
+const { values, fail } = parseCommandLine(usage, {
+  id: { type: 'string' },
+  state: { type: 'string' },
+  since: { type: 'string' },
+  type: { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+});
+
+function filterOf(): ReplayFilter {
+  if (values.id !== undefined) {
+    if (values.state ?? values.since ?? values.type) fail('--id cannot be combined with --state, --since or --type.');
+    return { id: values.id };
+  }
+  const state =
+    replayableStates.find((name) => name === values.state) ??
+    fail(values.state === undefined ? 'Give --id or --state.' : `--state must be one of ${replayableStates.join(', ')}.`);
+  const since = values.since === undefined ? undefined : new Date(values.since);
+  if (since && Number.isNaN(since.getTime())) fail(`--since must be a time such as 2026-11-24T09:00:00Z, got ${JSON.stringify(values.since)}.`);
+  return { state, since, eventType: values.type };
+}
+
+function describe(outcome: ReplayOutcome): string {
+  switch (outcome.outcome) {
+    case 'requeued':
+      return `${outcome.id}  ${outcome.from} -> pending`;
+    case 'already pending':
+      return `${outcome.id}  already pending`;
+    case 'still quarantined':
+      return [`${outcome.id}  still quarantined:`, ...outcome.violations.map((v) => `    ${v.pointer || '(body)'}: ${v.message}`)].join('\n');
+  }
+}
+
+const filter = filterOf();
+const settings = settingsOrExit();
+const validateDelivery = createSchemaValidators(await dereferenceContract(loadContract()))('AdaWebhookDelivery');
+const inbox = openInbox(settings.database);
+try {
+  const dryRun = values['dry-run'];
+  const outcomes = await replay({ inbox, validateDelivery, dryRun }, filter);
+  if (values.json) console.log(JSON.stringify(outcomes, null, 2));
+  else {
+    for (const outcome of outcomes) console.log(describe(outcome));
+    const requeued = outcomes.filter((outcome) => outcome.outcome === 'requeued').length;
+    console.log(`${dryRun ? 'Would replay' : 'Replayed'} ${requeued} of ${outcomes.length} matching deliveries.`);
+  }
+  if ('id' in filter && outcomes.length === 0) {
+    console.error(`No delivery with id ${filter.id}.`);
+    process.exitCode = 1;
+  }
+} finally {
+  await inbox.close();
+}

@@ -1,0 +1,49 @@
+// Puts stored deliveries back to pending so that the dispatcher handles them again. A quarantined
+// delivery is first validated against the contract as it is now: "Ada sent something new ->
+// edit the spec -> regenerate -> replay".
+import type { Validate, Violation } from './contract.ts';
+import type { DeliveryState, Inbox, StoredDelivery } from './inbox/inbox.ts';
+
+export const replayableStates = ['dead', 'quarantined'] as const satisfies readonly DeliveryState[];
+
+export type ReplayFilter =
+  | { id: string }
+  | { state: (typeof replayableStates)[number]; since?: Date; eventType?: string };
+
+export type ReplayOutcome =
+  | { id: string; outcome: 'requeued'; from: DeliveryState }
+  | { id: string; outcome: 'still quarantined'; violations: Violation[] }
+  | { id: string; outcome: 'already pending' };
+
+export interface ReplayOptions {
+  inbox: Inbox;
+  /** Validates a delivery body against the current contract. */
+  validateDelivery: Validate;
+  dryRun?: boolean;
+}
+
+export async function replay({ inbox, validateDelivery, dryRun = false }: ReplayOptions, filter: ReplayFilter): Promise<ReplayOutcome[]> {
+  const deliveries =
+    'id' in filter
+      ? [await inbox.get(filter.id)].filter((delivery) => delivery !== undefined)
+      : await inbox.list({ state: filter.state, since: filter.since, eventType: filter.eventType, limit: Number.MAX_SAFE_INTEGER });
+
+  const outcomes: ReplayOutcome[] = deliveries.map((delivery) => decide(delivery, validateDelivery));
+  if (dryRun) return outcomes;
+
+  for (const outcome of outcomes) {
+    if (outcome.outcome === 'still quarantined') await inbox.updateViolations(outcome.id, outcome.violations);
+  }
+  await inbox.requeue(outcomes.filter((outcome) => outcome.outcome === 'requeued').map((outcome) => outcome.id));
+  return outcomes;
+}
+
+function decide(delivery: StoredDelivery, validateDelivery: Validate): ReplayOutcome {
+  const { id, state } = delivery;
+  if (state === 'pending') return { id, outcome: 'already pending' };
+  if (state === 'quarantined') {
+    const violations = validateDelivery(JSON.parse(delivery.body));
+    if (violations.length > 0) return { id, outcome: 'still quarantined', violations };
+  }
+  return { id, outcome: 'requeued', from: state };
+}

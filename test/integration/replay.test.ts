@@ -1,0 +1,100 @@
+// Replay of dead and quarantined deliveries, over the real receiver, inbox and dispatcher.
+import { expect } from 'chai';
+import { createSchemaValidators, dereferenceContract, loadContract } from '../../src/contract.ts';
+import type { Dispatcher } from '../../src/dispatcher/dispatcher.ts';
+import { HandlerRegistry } from '../../src/dispatcher/handler-registry.ts';
+import { replay } from '../../src/replay.ts';
+import { createDispatcher, eventually } from '../support/dispatcher.ts';
+import { contractExample, deliver, startReceiver, type TestReceiver } from '../support/receiver.ts';
+
+const currentContract = createSchemaValidators(await dereferenceContract(loadContract()))('AdaWebhookDelivery');
+
+/** The contract as it would be after adding `fax` to the channel modalities and regenerating. */
+async function widenedContract() {
+  const contract = loadContract();
+  (contract.components.schemas['ChannelModality']!['enum'] as string[]).push('fax');
+  return createSchemaValidators(await dereferenceContract(contract))('AdaWebhookDelivery');
+}
+
+describe('replay', () => {
+  let receiver: TestReceiver;
+  let dispatcher: Dispatcher;
+  let handlerWorks: boolean;
+  let handled: string[];
+  beforeEach(async () => {
+    receiver = await startReceiver();
+    handlerWorks = false;
+    handled = [];
+    const handlers = new HandlerRegistry()
+      .on('v1.conversation.created', (_event, { deliveryId }) => {
+        if (!handlerWorks) throw new Error('the internal API is down');
+        handled.push(deliveryId);
+      })
+      .on('v1.conversation.message', (_event, { deliveryId }) => {
+        handled.push(deliveryId);
+      });
+    dispatcher = createDispatcher(receiver.inbox, handlers, { maxAttempts: 2 });
+    dispatcher.start();
+  });
+  afterEach(async () => {
+    await dispatcher.stop(1000);
+    await receiver.close();
+  });
+
+  const stateOf = async (id: string) => (await receiver.inbox.get(id))?.state;
+
+  it('puts a dead delivery back to pending, and the dispatcher then handles it', async () => {
+    const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
+    await eventually(async () => (await stateOf(id)) === 'dead');
+
+    handlerWorks = true;
+    const outcomes = await replay({ inbox: receiver.inbox, validateDelivery: currentContract }, { state: 'dead' });
+    expect(outcomes).to.deep.equal([{ id, outcome: 'requeued', from: 'dead' }]);
+    await eventually(async () => (await stateOf(id)) === 'done');
+    expect(handled).to.deep.equal([id]);
+    expect(await receiver.inbox.get(id)).to.deep.include({ attempts: 1, lastError: null });
+  });
+
+  it('replays a quarantined delivery once the contract accepts it, and handles it', async () => {
+    const event = contractExample('ConversationMessageLink');
+    event['data'].channel.modality = 'fax';
+    const { id, status } = await deliver(receiver.url, event);
+    expect(status).to.equal(422);
+
+    const unchanged = await replay({ inbox: receiver.inbox, validateDelivery: currentContract }, { state: 'quarantined' });
+    expect(unchanged).to.deep.equal([
+      { id, outcome: 'still quarantined', violations: [{ pointer: '/data/channel/modality', message: 'must be one of: messaging, email, voice, sms' }] },
+    ]);
+    expect(await stateOf(id)).to.equal('quarantined');
+
+    const widened = await replay({ inbox: receiver.inbox, validateDelivery: await widenedContract() }, { state: 'quarantined' });
+    expect(widened).to.deep.equal([{ id, outcome: 'requeued', from: 'quarantined' }]);
+    await eventually(async () => (await stateOf(id)) === 'done');
+    expect(handled).to.deep.equal([id]);
+    expect(await receiver.inbox.get(id)).to.deep.include({ violations: [] });
+  });
+
+  it('keeps the new violations of a delivery that still fails', async () => {
+    const event = contractExample('ConversationMessageLink');
+    event['data'].channel.modality = 'fax';
+    event['data'].author.role = 'robot';
+    const { id } = await deliver(receiver.url, event);
+    await replay({ inbox: receiver.inbox, validateDelivery: await widenedContract() }, { id });
+    expect((await receiver.inbox.get(id))?.violations).to.deep.equal([
+      { pointer: '/data/author/role', message: 'must be one of: end_user, ai_agent, human_agent' },
+    ]);
+  });
+
+  it('changes nothing in a dry run, and filters by type and time', async () => {
+    const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
+    await eventually(async () => (await stateOf(id)) === 'dead');
+    const options = { inbox: receiver.inbox, validateDelivery: currentContract, dryRun: true };
+
+    expect(await replay(options, { state: 'dead', eventType: 'v1.conversation.ended' })).to.deep.equal([]);
+    expect(await replay(options, { state: 'dead', since: new Date(Date.now() + 60_000) })).to.deep.equal([]);
+    expect(await replay(options, { state: 'dead', since: new Date(Date.now() - 60_000), eventType: 'v1.conversation.created' })).to.deep.equal([
+      { id, outcome: 'requeued', from: 'dead' },
+    ]);
+    expect(await stateOf(id)).to.equal('dead');
+  });
+});
