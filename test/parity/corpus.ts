@@ -1,0 +1,143 @@
+// One corpus of requests for the mock/receiver parity suite and the proxy contract test. Each
+// request goes to both with the same bytes and headers; the receiver's signature checks are the
+// only thing the mock cannot reproduce, and the cases that show it say so.
+import { loadContract } from '../../src/contract.ts';
+import { signedHeaders } from '../support/receiver.ts';
+
+export interface ParityCase {
+  name: string;
+  body: string;
+  /** Headers sent to both; a fresh valid signature unless the case says otherwise. */
+  headers: () => Record<string, string>;
+  /** The verdict both must give. */
+  status: number;
+  /** Where the mock cannot agree: what it answers instead (`null`: no answer at all) and why. */
+  mockDiffers?: { status: number | null; because: string };
+}
+
+const contract = loadContract();
+const example = (name: string) => structuredClone(contract.components.examples[name]!.value) as Record<string, any>;
+const json = (value: unknown) => JSON.stringify(value);
+
+const signed = (body: string) => () => signedHeaders(body);
+
+function valid(name: string, value: unknown): ParityCase {
+  const body = json(value);
+  return { name, body, headers: signed(body), status: 200 };
+}
+
+/** A correctly signed body that violates the contract. */
+function violation(name: string, exampleName: string, change: (event: Record<string, any>) => void): ParityCase {
+  const event = example(exampleName);
+  change(event);
+  const body = json(event);
+  return { name, body, headers: signed(body), status: 422 };
+}
+
+const envelopeField = (field: string) =>
+  Object.entries({
+    'v1.conversation.created': 'ConversationCreated',
+    'v1.conversation.message': 'ConversationMessageText',
+    'v1.conversation.ended': 'ConversationEndedByEndUser',
+    'v1.conversation.handoff.ended': 'ConversationHandoffEnded',
+    'v1.end_user.created': 'EndUserCreated',
+    'v1.end_user.updated': 'EndUserUpdated',
+    'v1.audit_log.emitted': 'AuditLogEmitted',
+  }).map(([type, exampleName]) => violation(`${type} without ${field}`, exampleName, (event) => delete event[field]));
+
+const signatureOnly = { status: 200, because: 'the mock only checks that a signature header is present, not the signature' };
+
+export const corpus: ParityCase[] = [
+  // Every example of the document, each a valid delivery.
+  ...Object.keys(contract.components.examples).map((name) => valid(`example ${name}`, example(name))),
+  valid('unbranded webhook-* headers', example('ConversationCreated')),
+  valid('extra fields everywhere', { ...example('ConversationEndedBySystem'), added_later: { any: 1 } }),
+
+  // A missing required field.
+  ...envelopeField('timestamp'),
+  ...envelopeField('data'),
+  violation('handoff ended without handoff_integration', 'ConversationHandoffEnded', (e) => delete e['data'].handoff_integration),
+  violation('audit log entry without activity', 'AuditLogEmitted', (e) => delete e['data'].activity),
+  violation('text content without body', 'ConversationMessageText', (e) => delete e['data'].content.body),
+  violation('file content without filename', 'ConversationMessageFile', (e) => delete e['data'].content.filename),
+  violation('custom channel without name', 'ConversationMessageText', (e) => delete e['data'].channel.name),
+
+  // A wrong type.
+  violation('timestamp as a number', 'ConversationCreated', (e) => (e['timestamp'] = 1732400000)),
+  violation('timestamp that is not a date', 'EndUserCreated', (e) => (e['timestamp'] = 'yesterday')),
+  violation('conversation_id as a number', 'ConversationEndedByEndUser', (e) => (e['data'].conversation_id = 42)),
+  violation('metadata value as an object', 'ConversationCreated', (e) => (e['data'].metadata.nested = { a: 1 })),
+  violation('tags as a string', 'EndUserUpdated', (e) => (e['tags'] = 'one-tag')),
+  violation('file url that is not a URI', 'ConversationMessageFile', (e) => (e['data'].content.url = 'not a link')),
+
+  // A value outside an enum.
+  violation('author role outside the enum', 'ConversationMessageText', (e) => (e['data'].author.role = 'robot')),
+  violation('ended_by role outside the enum', 'ConversationEndedByEndUser', (e) => (e['data'].ended_by.role = 'ai_agent')),
+  violation('channel modality outside the enum', 'ConversationMessageLink', (e) => (e['data'].channel.modality = 'fax')),
+  violation('content type outside the variants', 'ConversationMessageText', (e) => (e['data'].content = { type: 'image', url: 'x' })),
+  violation('audit activity outside the enum', 'AuditLogEmitted', (e) => (e['data'].activity = 'archived')),
+
+  // A null where the contract does not allow one.
+  violation('null handoff_integration on handoff ended', 'ConversationHandoffEnded', (e) => (e['data'].handoff_integration = null)),
+  violation('null actor_email on an audit entry', 'AuditLogEmitted', (e) => (e['data'].actor_email = null)),
+  violation('null end_user_id on end user updated', 'EndUserUpdated', (e) => (e['data'].end_user_id = null)),
+  violation('null channel on a message', 'ConversationMessageText', (e) => (e['data'].channel = null)),
+
+  // Event types the contract does not know.
+  valid('unknown event type with object data', { type: 'v2.conversation.summarized', timestamp: '2026-11-24T10:00:00Z', data: { summary: 'ok' } }),
+  valid('unknown event type without timestamp', { type: 'v1.bot.published', data: {} }),
+  violation('unknown event type whose data is a string', 'UnknownEvent', (e) => (e['data'] = 'rated')),
+  violation('body without type', 'ConversationCreated', (e) => delete e['type']),
+  violation('type as a number', 'ConversationCreated', (e) => (e['type'] = 7)),
+  { name: 'a JSON array', body: '[]', headers: signed('[]'), status: 422 },
+
+  // Headers and framing.
+  { name: 'no signature headers', body: json(example('ConversationCreated')), headers: () => ({ 'content-type': 'application/json' }), status: 401 },
+  {
+    name: 'text/plain body',
+    body: json(example('ConversationCreated')),
+    headers: () => ({ ...signedHeaders(json(example('ConversationCreated'))), 'content-type': 'text/plain' }),
+    status: 415,
+  },
+  {
+    name: 'malformed JSON',
+    body: '{"type": "v1.conversation.created",',
+    headers: signed('{"type": "v1.conversation.created",'),
+    status: 400,
+    mockDiffers: { status: null, because: 'Prism never answers a body that is not JSON (stoplightio/prism#2664)' },
+  },
+  {
+    name: 'empty body',
+    body: '',
+    headers: signed(''),
+    status: 400,
+    mockDiffers: { status: 422, because: 'Prism reports a missing body as a contract violation; the receiver as malformed JSON' },
+  },
+
+  // What only the receiver can check: the signature itself.
+  {
+    name: 'wrong signature',
+    body: json(example('ConversationCreated')),
+    headers: () => ({ ...signedHeaders(json(example('ConversationCreated'))), 'svix-signature': `v1,${Buffer.alloc(32).toString('base64')}` }),
+    status: 401,
+    mockDiffers: signatureOnly,
+  },
+  {
+    name: 'signature older than the tolerance',
+    body: json(example('EndUserCreated')),
+    headers: () => signedHeaders(json(example('EndUserCreated')), { timestamp: Math.floor(Date.now() / 1000) - 3600 }),
+    status: 401,
+    mockDiffers: signatureOnly,
+  },
+  {
+    name: 'signature timestamp that is not a number',
+    body: json(example('EndUserCreated')),
+    headers: () => ({ ...signedHeaders(json(example('EndUserCreated'))), 'svix-timestamp': 'soon' }),
+    status: 401,
+    mockDiffers: { status: 422, because: 'the mock checks the header against its documented pattern, the receiver as part of the signature' },
+  },
+];
+
+// The unbranded case above sends webhook-* headers instead of svix-*.
+const unbranded = corpus.find((testCase) => testCase.name === 'unbranded webhook-* headers')!;
+unbranded.headers = () => signedHeaders(unbranded.body, { prefix: 'webhook' });
