@@ -858,6 +858,8 @@ export interface operations {
             /**
              * @description The delivery is correctly signed but violates this contract. It is stored in
              *     quarantine with its violations and can be replayed once the contract is fixed.
+             *     (The Prism mock answers with this example; the violations it found are in its
+             *     `sl-violations` header.)
              */
             422: {
                 headers: {

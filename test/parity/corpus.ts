@@ -114,6 +114,14 @@ export const corpus: ParityCase[] = [
     mockDiffers: { status: 422, because: 'Prism reports a missing body as a contract violation; the receiver as malformed JSON' },
   },
 
+  {
+    name: 'body over the size limit',
+    body: json({ ...example('ConversationCreated'), padding: 'x'.repeat(1024 * 1024) }),
+    headers: () => signedHeaders(json({ ...example('ConversationCreated'), padding: 'x'.repeat(1024 * 1024) })),
+    status: 413,
+    mockDiffers: { status: 200, because: 'the size limit is the receiver\'s configuration (BODY_LIMIT), not part of the contract' },
+  },
+
   // What only the receiver can check: the signature itself.
   {
     name: 'wrong signature',

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { loadContract } from '../../src/contract.ts';
+import { loadContract, type ContractDocument } from '../../src/contract.ts';
 import { eventTime, orderingKey } from '../../src/dispatcher/ordering.ts';
 import type { NewDelivery } from '../../src/inbox/inbox.ts';
 import { SqliteInbox } from '../../src/inbox/sqlite.ts';
@@ -26,6 +26,7 @@ export interface TestReceiver {
 }
 
 export interface TestReceiverOptions {
+  contract?: ContractDocument;
   secrets?: string[];
   toleranceSeconds?: number;
   bodyLimitBytes?: number;
@@ -45,7 +46,7 @@ export async function startReceiver(options: TestReceiverOptions = {}): Promise<
   });
   const metrics = createMetrics(inbox);
   const app = await createReceiverApp({
-    contract: loadContract(),
+    contract: options.contract ?? loadContract(),
     inbox,
     logger: pino({ level: 'info' }, logSink),
     metrics,
