@@ -2,7 +2,7 @@ import $RefParser from '@apidevtools/json-schema-ref-parser';
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type Options } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { parse } from 'yaml';
+import { load } from 'js-yaml';
 
 export const contractUrl = new URL('../openapi/ada-webhooks.yaml', import.meta.url);
 
@@ -23,7 +23,7 @@ interface MediaType {
 
 /** The document as written, `$ref`s included. */
 export function loadContract(url: URL = contractUrl): ContractDocument {
-  return parse(readFileSync(url, 'utf8')) as ContractDocument;
+  return load(readFileSync(url, 'utf8')) as ContractDocument;
 }
 
 /**

@@ -62,10 +62,16 @@ export function createVerifier({ secrets, toleranceSeconds }: VerifierOptions): 
   };
 }
 
+export type Sign = (id: string, timestamp: number, body: string | Buffer) => string;
+
 /** Signs like Svix: the value of a `svix-signature` header for one secret. */
+export function createSigner(secret: string): Sign {
+  const key = secretKey(secret);
+  return (id, timestamp, body) => `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest('base64')}`;
+}
+
 export function sign(secret: string, id: string, timestamp: number, body: string | Buffer): string {
-  const digest = createHmac('sha256', secretKey(secret)).update(`${id}.${timestamp}.`).update(body).digest('base64');
-  return `v1,${digest}`;
+  return createSigner(secret)(id, timestamp, body);
 }
 
 /** The first complete header set, `svix-*` before the unbranded `webhook-*`. */

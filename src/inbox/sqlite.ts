@@ -52,6 +52,12 @@ interface DeliveryRow {
   last_error: string | null;
 }
 
+interface PendingWrite {
+  write: () => unknown;
+  resolve: (result: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 const insertColumns = `(id, state, event_type, received_at, headers, body, violations, ordering_key, event_time)`;
 
 export interface SqliteInboxOptions {
@@ -62,6 +68,7 @@ export interface SqliteInboxOptions {
 export class SqliteInbox implements Inbox {
   readonly #db: DatabaseSync;
   readonly #statements;
+  #pendingWrites: PendingWrite[] = [];
 
   constructor(path: string, { busyTimeoutMs = 1000 }: SqliteInboxOptions = {}) {
     mkdirSync(dirname(path), { recursive: true });
@@ -120,13 +127,40 @@ export class SqliteInbox implements Inbox {
     };
   }
 
-  async accept(delivery: NewDelivery): Promise<StoreOutcome> {
-    return this.#statements.accept.run(toParameters(delivery)).changes === 1 ? 'stored' : 'duplicate';
+  accept(delivery: NewDelivery): Promise<StoreOutcome> {
+    const parameters = toParameters(delivery);
+    return this.#groupCommit(() => (this.#statements.accept.run(parameters).changes === 1 ? 'stored' : 'duplicate'));
   }
 
-  async quarantine(delivery: NewDelivery, violations: Violation[]): Promise<StoreOutcome> {
+  quarantine(delivery: NewDelivery, violations: Violation[]): Promise<StoreOutcome> {
     const parameters = { ...toParameters(delivery), violations: JSON.stringify(violations) };
-    return this.#statements.quarantine.run(parameters).changes === 1 ? 'stored' : 'duplicate';
+    return this.#groupCommit(() => (this.#statements.quarantine.run(parameters).changes === 1 ? 'stored' : 'duplicate'));
+  }
+
+  /**
+   * Group commit: the writes requested while the event loop was busy (one per concurrent
+   * request, the dispatcher's claims and settlements) share one transaction, so one fsync makes
+   * all of them durable. Every promise resolves only after that commit, and all of them reject
+   * if it fails.
+   */
+  #groupCommit<T>(write: () => T): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.#pendingWrites.push({ write, resolve: resolve as (result: unknown) => void, reject });
+      if (this.#pendingWrites.length === 1) setImmediate(() => this.#commitPendingWrites());
+    });
+  }
+
+  #commitPendingWrites(): void {
+    const writes = this.#pendingWrites;
+    this.#pendingWrites = [];
+    let results: unknown[];
+    try {
+      results = this.#transaction(() => writes.map(({ write }) => write()));
+    } catch (error) {
+      for (const { reject } of writes) reject(error);
+      return;
+    }
+    writes.forEach(({ resolve }, index) => resolve(results[index]));
   }
 
   async get(id: string): Promise<StoredDelivery | undefined> {
@@ -158,8 +192,8 @@ export class SqliteInbox implements Inbox {
     return oldest === null ? undefined : new Date(oldest);
   }
 
-  async claim({ owner, limit, leaseMs, now = new Date() }: ClaimOptions): Promise<ClaimedDelivery[]> {
-    return this.#transaction(() => {
+  claim({ owner, limit, leaseMs, now = new Date() }: ClaimOptions): Promise<ClaimedDelivery[]> {
+    return this.#groupCommit(() => {
       const rows = this.#statements.claimable.all({ now: now.getTime(), limit }) as {
         id: string;
         event_type: string | null;
@@ -179,8 +213,8 @@ export class SqliteInbox implements Inbox {
     });
   }
 
-  async settle(owner: string, settlements: Settlement[]): Promise<void> {
-    this.#transaction(() => {
+  settle(owner: string, settlements: Settlement[]): Promise<void> {
+    return this.#groupCommit(() => {
       for (const settlement of settlements) {
         const { id } = settlement;
         switch (settlement.outcome) {
@@ -199,12 +233,14 @@ export class SqliteInbox implements Inbox {
     });
   }
 
-  async requeue(ids: string[]): Promise<number> {
-    return this.#transaction(() => ids.reduce((count, id) => count + Number(this.#statements.requeue.run(id).changes), 0));
+  requeue(ids: string[]): Promise<number> {
+    return this.#groupCommit(() => ids.reduce((count, id) => count + Number(this.#statements.requeue.run(id).changes), 0));
   }
 
-  async updateViolations(id: string, violations: Violation[]): Promise<void> {
-    this.#statements.updateViolations.run(JSON.stringify(violations), id);
+  updateViolations(id: string, violations: Violation[]): Promise<void> {
+    return this.#groupCommit(() => {
+      this.#statements.updateViolations.run(JSON.stringify(violations), id);
+    });
   }
 
   async ping(): Promise<void> {
@@ -212,7 +248,9 @@ export class SqliteInbox implements Inbox {
   }
 
   async close(): Promise<void> {
-    if (this.#db.isOpen) this.#db.close();
+    if (!this.#db.isOpen) return;
+    if (this.#pendingWrites.length > 0) this.#commitPendingWrites();
+    this.#db.close();
   }
 
   /** Runs `work` in one write transaction: one commit, one fsync. */

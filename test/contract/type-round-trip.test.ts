@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
-import { stringify } from 'yaml';
+import { dump } from 'js-yaml';
 import { loadContract } from '../../src/contract.ts';
 import { generateFiles } from '../../scripts/generate.ts';
 
@@ -22,7 +22,7 @@ async function typeCheckHandler(contract: object): Promise<string[]> {
     mkdirSync(join(root, 'src'));
     writeFileSync(join(root, 'package.json'), JSON.stringify({ type: 'module' }));
     const contractPath = join(root, 'ada-webhooks.yaml');
-    writeFileSync(contractPath, stringify(contract));
+    writeFileSync(contractPath, dump(contract));
     for (const [name, contents] of await generateFiles(pathToFileURL(contractPath))) {
       writeFileSync(join(root, 'generated', name), contents);
     }

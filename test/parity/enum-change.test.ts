@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { dump } from 'js-yaml';
 import { loadContract } from '../../src/contract.ts';
 import { useTemporaryDirectory } from '../support/process.ts';
 import { startPrism } from '../support/prism.ts';
@@ -19,7 +19,7 @@ describe('editing an enum in the contract', function () {
     const contract = loadContract();
     contract.components.schemas['ChannelModality']!['enum'] = ['messaging', 'voice', 'sms', 'fax'];
     const path = join(temporaryDirectory(), 'ada-webhooks.yaml');
-    writeFileSync(path, stringify(contract));
+    writeFileSync(path, dump(contract));
 
     const faxMessage = contractExample('ConversationMessageLink');
     faxMessage['data'].channel.modality = 'fax';

@@ -23,7 +23,7 @@ describe('the SQLite inbox', () => {
   beforeEach(() => {
     directory = mkdtempSync(join(tmpdir(), 'ada-inbox-'));
     path = join(directory, 'nested', 'inbox.sqlite');
-    inbox = new SqliteInbox(path);
+    inbox = new SqliteInbox(path, { busyTimeoutMs: 50 });
   });
   afterEach(async () => {
     await inbox.close();
@@ -57,6 +57,20 @@ describe('the SQLite inbox', () => {
     expect(await inbox.accept({ ...delivery('msg_1'), body: '{}' })).to.equal('duplicate');
     expect(await inbox.quarantine(delivery('msg_1'), [])).to.equal('duplicate');
     expect((await inbox.get('msg_1'))?.body).to.equal(delivery('msg_1').body);
+  });
+
+  it('commits concurrent writes together, and answers each only after the commit', async () => {
+    const outcomes = await Promise.all([inbox.accept(delivery('msg_a')), inbox.accept(delivery('msg_b')), inbox.accept(delivery('msg_a'))]);
+    expect(outcomes).to.deep.equal(['stored', 'stored', 'duplicate']);
+
+    const locker = new DatabaseSync(path);
+    locker.exec('BEGIN IMMEDIATE');
+    const locked = await Promise.allSettled([inbox.accept(delivery('msg_c')), inbox.quarantine(delivery('msg_d'), [])]);
+    locker.exec('ROLLBACK');
+    locker.close();
+    expect(locked.map((result) => result.status)).to.deep.equal(['rejected', 'rejected']);
+    expect(await inbox.get('msg_c')).to.equal(undefined);
+    expect(await inbox.accept(delivery('msg_c'))).to.equal('stored');
   });
 
   it('keeps violations with a quarantined delivery, and lets a valid one replace it', async () => {

@@ -1,0 +1,13 @@
+import autocannon from 'autocannon';
+import { createSigner } from './src/signature.ts';
+import { loadContract } from './src/contract.ts';
+const sign = createSigner('whsec_BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcH');
+const ev = structuredClone(loadContract().components.examples['ConversationMessageText']!.value) as any;
+ev.data.message_id = '__ID__';
+const template = JSON.stringify(ev);
+let n = 0;
+const url = 'http://127.0.0.1:3997/webhooks/ada';
+const stat = await autocannon({ url, method: 'POST', connections: 20, duration: 5, body: template, headers: { 'content-type': 'application/json' } });
+console.log('static', stat.requests.average);
+const dyn = await autocannon({ url, method: 'POST', connections: 20, duration: 5, requests: [{ setupRequest: (req: any) => { const id = `m${n++}`; const body = template.replace('__ID__', id); const ts = Math.floor(Date.now()/1000); return { ...req, body, headers: { 'content-type': 'application/json', 'svix-id': id, 'svix-timestamp': String(ts), 'svix-signature': sign(id, ts, body) } }; } }] });
+console.log('setupRequest', dyn.requests.average);

@@ -1,0 +1,268 @@
+// Benchmarks the receiver against a bare Koa server in the same run, and prints the figures.
+//   npm run bench -- [--rounds 3] [--seconds 10] [--connections 20] [--drain 20000]
+//                    [--large-inbox 1000000] [--soak-minutes 0]
+// See BENCHMARKS.md for what each figure means and what limits it.
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { createInterface } from 'node:readline';
+import { loadContract } from '../src/contract.ts';
+import { SqliteInbox } from '../src/inbox/sqlite.ts';
+import { createSigner } from '../src/signature.ts';
+import { parseCommandLine } from './command-line.ts';
+
+const usage = `Usage: npm run bench -- [--rounds N] [--seconds N] [--connections N] [--drain N] [--large-inbox N] [--soak-minutes N]`;
+const { values, count } = parseCommandLine(usage, {
+  rounds: { type: 'string', default: '3' },
+  seconds: { type: 'string', default: '10' },
+  connections: { type: 'string', default: '20' },
+  drain: { type: 'string', default: '20000' },
+  'large-inbox': { type: 'string', default: '1000000' },
+  'soak-minutes': { type: 'string', default: '0' },
+});
+const rounds = count('rounds', values.rounds);
+const seconds = count('seconds', values.seconds);
+const connections = count('connections', values.connections);
+const drainCount = count('drain', values.drain);
+const largeInbox = Number(values['large-inbox']);
+const soakMinutes = Number(values['soak-minutes']);
+
+const secret = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
+const sign = createSigner(secret);
+const root = new URL('..', import.meta.url).pathname;
+const workDirectory = mkdtempSync(join(tmpdir(), 'ada-bench-'));
+
+// ---------------------------------------------------------------- processes
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+async function startServer(script: string, env: Record<string, string> = {}): Promise<Server> {
+  const child = spawn(process.execPath, [join(root, script)], {
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ADA_WEBHOOK_SECRET: secret, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const entry = JSON.parse(line) as { msg?: string; port?: number };
+      if (entry.msg === 'receiver listening') {
+        lines.close();
+        child.stdout!.resume(); // the receiver's log lines: read and dropped, as a log shipper would
+        resolve(entry.port!);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    async stop() {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+const receiver = (databasePath: string, env: Record<string, string> = {}) =>
+  startServer('src/main.ts', { DATABASE_URL: `sqlite:${databasePath}`, DISPATCHER: 'off', ...env });
+
+// ---------------------------------------------------------------- load
+
+/** A realistic message event of about `size` bytes; `__ID__` marks where each delivery's id goes. */
+function bodyTemplate(size: number): string {
+  const event = structuredClone(loadContract().components.examples['ConversationMessageText']!.value) as Record<string, any>;
+  event['data'].message_id = '__ID__';
+  event['data'].content.body = '';
+  const overhead = Buffer.byteLength(JSON.stringify(event)) - '__ID__'.length + 36;
+  event['data'].content.body = 'Where is my order? '.repeat(size).slice(0, Math.max(0, size - overhead));
+  return JSON.stringify(event);
+}
+
+interface Figures {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+let deliveries = 0;
+async function load(url: string, template: string, durationSeconds: number): Promise<Figures> {
+  const result = await autocannon({
+    url: `${url}/webhooks/ada`,
+    method: 'POST',
+    connections,
+    duration: durationSeconds,
+    requests: [
+      {
+        setupRequest: (request) => {
+          const id = `msg_bench_${process.pid}_${(deliveries += 1)}`;
+          const body = template.replace('__ID__', crypto.randomUUID());
+          const timestamp = Math.floor(Date.now() / 1000);
+          return {
+            ...request,
+            body,
+            headers: {
+              'content-type': 'application/json',
+              'svix-id': id,
+              'svix-timestamp': String(timestamp),
+              'svix-signature': sign(id, timestamp, body),
+            },
+          };
+        },
+      },
+    ],
+  });
+  return {
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)]!;
+const medianFigures = (all: Figures[]): Figures => ({
+  requestsPerSecond: median(all.map((f) => f.requestsPerSecond)),
+  p50: median(all.map((f) => f.p50)),
+  p99: median(all.map((f) => f.p99)),
+  errors: all.reduce((sum, f) => sum + f.errors, 0),
+});
+const row = (name: string, f: Figures, ratio?: number) =>
+  `${name.padEnd(34)} ${Math.round(f.requestsPerSecond).toString().padStart(7)} req/s   p50 ${String(f.p50).padStart(3)} ms   p99 ${String(f.p99).padStart(3)} ms   errors ${f.errors}${ratio === undefined ? '' : `   ratio ${ratio.toFixed(2)}`}`;
+
+/** Alternating rounds of the baseline and the receiver; prints medians and the ratio. */
+async function compare(label: string, baseline: Server, subject: Server, template: string): Promise<number> {
+  const results: { baseline: Figures[]; subject: Figures[] } = { baseline: [], subject: [] };
+  await load(baseline.url, template, 2); // warm-up: JIT and validators
+  await load(subject.url, template, 2);
+  for (let round = 0; round < rounds; round += 1) {
+    const order = round % 2 === 0 ? (['baseline', 'subject'] as const) : (['subject', 'baseline'] as const);
+    for (const which of order) results[which].push(await load((which === 'baseline' ? baseline : subject).url, template, seconds));
+  }
+  const base = medianFigures(results.baseline);
+  const measured = medianFigures(results.subject);
+  const ratio = measured.requestsPerSecond / base.requestsPerSecond;
+  console.log(`\n${label} (${Buffer.byteLength(template)} bytes, ${connections} connections, median of ${rounds} rounds of ${seconds} s)`);
+  console.log(row('bare Koa + body parser', base));
+  console.log(row('receiver (verify, validate, commit)', measured, ratio));
+  return ratio;
+}
+
+// ---------------------------------------------------------------- other figures
+
+async function timeToReady(): Promise<number> {
+  const times: number[] = [];
+  for (let run = 0; run < 5; run += 1) {
+    const port = await freePort();
+    const started = performance.now();
+    const child = spawn(process.execPath, [join(root, 'src/main.ts')], {
+      env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ADA_WEBHOOK_SECRET: secret, DATABASE_URL: `sqlite:${join(workDirectory, `ready-${run}.sqlite`)}` },
+      stdio: 'ignore',
+    });
+    for (;;) {
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+      if (ready) break;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    times.push(performance.now() - started);
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  }
+  return median(times);
+}
+
+function seed(databasePath: string, rows: number, state: 'pending' | 'done', template: string): void {
+  new SqliteInbox(databasePath).close(); // creates the schema
+  const db = new DatabaseSync(databasePath);
+  const insert = db.prepare(
+    `INSERT INTO deliveries (id, state, event_type, received_at, headers, body, ordering_key, event_time)
+     VALUES (?, ?, 'v1.conversation.message', ?, '{}', ?, ?, ?)`,
+  );
+  db.exec('BEGIN');
+  const now = Date.now();
+  for (let index = 0; index < rows; index += 1) {
+    insert.run(`msg_seed_${index}`, state, new Date(now - rows + index).toISOString(), template.replace('__ID__', String(index)), `conversation:${index % 5000}`, now - rows + index);
+  }
+  db.exec('COMMIT');
+  db.close();
+}
+
+function rssMegabytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(match?.[1] ?? 0) / 1024;
+}
+
+// ---------------------------------------------------------------- run
+
+try {
+  console.log(`Node ${process.version}; ${(await import('node:os')).cpus().length} cores; load generator: autocannon in this process`);
+  const small = bodyTemplate(1024);
+  const large = bodyTemplate(64 * 1024);
+
+  const bare = await startServer('scripts/bench/bare-koa.ts');
+  const subject = await receiver(join(workDirectory, 'inbox.sqlite'));
+  await compare('1 KB deliveries', bare, subject, small);
+  await compare('64 KB deliveries', bare, subject, large);
+
+  // Drain rate: a dispatcher with no-op handlers empties a backlog while the receiver takes load.
+  const drainDatabase = join(workDirectory, 'drain.sqlite');
+  seed(drainDatabase, drainCount, 'pending', small);
+  const drainReceiver = await receiver(drainDatabase);
+  const drainer = spawn(process.execPath, [join(root, 'scripts/bench/drain.ts'), String(drainCount)], {
+    env: { ...process.env, DATABASE_URL: `sqlite:${drainDatabase}`, DISPATCHER_CONCURRENCY: '64', DISPATCHER_POLL_MS: '10' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const drained = new Promise<string>((resolve) => createInterface({ input: drainer.stdout! }).once('line', resolve));
+  const [intakeDuringDrain, drainLine] = await Promise.all([load(drainReceiver.url, small, seconds), drained]);
+  await drainReceiver.stop();
+  const drain = JSON.parse(drainLine) as { drained: number; seconds: number; perSecond: number };
+  console.log(`\nDispatcher drain, no-op handlers, ${drainCount} deliveries of 5000 conversations, while the receiver takes load`);
+  console.log(`  drained ${Math.round(drain.perSecond)} deliveries/s (${drain.drained} in ${drain.seconds.toFixed(1)} s)`);
+  console.log(row('  receiver meanwhile', intakeDuringDrain));
+
+  console.log(`\nTime from process start to a 200 from /readyz (median of 5): ${Math.round(await timeToReady())} ms`);
+
+  if (largeInbox > 0) {
+    const largeDatabase = join(workDirectory, 'large.sqlite');
+    const seeding = performance.now();
+    seed(largeDatabase, largeInbox, 'done', small);
+    console.log(`\nSeeded an inbox with ${largeInbox} rows in ${((performance.now() - seeding) / 1000).toFixed(1)} s`);
+    const full = await receiver(largeDatabase);
+    await compare(`1 KB deliveries: empty inbox (baseline) vs ${largeInbox} rows`, subject, full, small);
+    await full.stop();
+  }
+
+  if (soakMinutes > 0) {
+    console.log(`\nSoak: ${soakMinutes} min of load on the receiver; RSS sampled every 30 s`);
+    const samples: number[] = [];
+    for (let slice = 0; slice < soakMinutes * 2; slice += 1) {
+      const figures = await load(subject.url, small, 30);
+      samples.push(rssMegabytes(subject.child.pid!));
+      console.log(`  ${String((slice + 1) * 30).padStart(4)} s  RSS ${samples.at(-1)!.toFixed(1)} MB  ${Math.round(figures.requestsPerSecond)} req/s  errors ${figures.errors}`);
+    }
+    const settled = samples[Math.min(1, samples.length - 1)]!;
+    console.log(`  RSS after the first minute ${settled.toFixed(1)} MB, at the end ${samples.at(-1)!.toFixed(1)} MB, max ${Math.max(...samples).toFixed(1)} MB`);
+  }
+
+  await Promise.all([bare.stop(), subject.stop()]);
+} finally {
+  rmSync(workDirectory, { recursive: true, force: true });
+}
