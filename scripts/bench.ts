@@ -6,7 +6,6 @@ import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -15,6 +14,7 @@ import { loadContract } from '../src/contract.ts';
 import { SqliteInbox } from '../src/inbox/sqlite.ts';
 import { createSigner } from '../src/signature.ts';
 import { parseCommandLine } from './command-line.ts';
+import { freePort } from './free-port.ts';
 
 const usage = `Usage: npm run bench -- [--rounds N] [--seconds N] [--connections N] [--drain N] [--large-inbox N] [--soak-minutes N]`;
 const { values, count } = parseCommandLine(usage, {
@@ -43,15 +43,6 @@ interface Server {
   url: string;
   child: ChildProcess;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 async function startServer(script: string, env: Record<string, string> = {}): Promise<Server> {
@@ -149,7 +140,7 @@ const row = (name: string, f: Figures, ratio?: number) =>
   `${name.padEnd(34)} ${Math.round(f.requestsPerSecond).toString().padStart(7)} req/s   p50 ${String(f.p50).padStart(3)} ms   p99 ${String(f.p99).padStart(3)} ms   errors ${f.errors}${ratio === undefined ? '' : `   ratio ${ratio.toFixed(2)}`}`;
 
 /** Alternating rounds of the baseline and the receiver; prints medians and the ratio. */
-async function compare(label: string, baseline: Server, subject: Server, template: string): Promise<number> {
+async function compare(label: string, names: [string, string], baseline: Server, subject: Server, template: string): Promise<number> {
   const results: { baseline: Figures[]; subject: Figures[] } = { baseline: [], subject: [] };
   await load(baseline.url, template, 2); // warm-up: JIT and validators
   await load(subject.url, template, 2);
@@ -161,8 +152,8 @@ async function compare(label: string, baseline: Server, subject: Server, templat
   const measured = medianFigures(results.subject);
   const ratio = measured.requestsPerSecond / base.requestsPerSecond;
   console.log(`\n${label} (${Buffer.byteLength(template)} bytes, ${connections} connections, median of ${rounds} rounds of ${seconds} s)`);
-  console.log(row('bare Koa + body parser', base));
-  console.log(row('receiver (verify, validate, commit)', measured, ratio));
+  console.log(row(names[0], base));
+  console.log(row(names[1], measured, ratio));
   return ratio;
 }
 
@@ -219,8 +210,9 @@ try {
 
   const bare = await startServer('scripts/bench/bare-koa.ts');
   const subject = await receiver(join(workDirectory, 'inbox.sqlite'));
-  await compare('1 KB deliveries', bare, subject, small);
-  await compare('64 KB deliveries', bare, subject, large);
+  const names: [string, string] = ['bare Koa + body parser', 'receiver (verify, validate, commit)'];
+  await compare('1 KB deliveries', names, bare, subject, small);
+  await compare('64 KB deliveries', names, bare, subject, large);
 
   // Drain rate: a dispatcher with no-op handlers empties a backlog while the receiver takes load.
   const drainDatabase = join(workDirectory, 'drain.sqlite');
@@ -246,7 +238,7 @@ try {
     seed(largeDatabase, largeInbox, 'done', small);
     console.log(`\nSeeded an inbox with ${largeInbox} rows in ${((performance.now() - seeding) / 1000).toFixed(1)} s`);
     const full = await receiver(largeDatabase);
-    await compare(`1 KB deliveries: empty inbox (baseline) vs ${largeInbox} rows`, subject, full, small);
+    await compare('1 KB deliveries, inbox size', ['receiver, inbox nearly empty', `receiver, inbox of ${largeInbox} rows`], subject, full, small);
     await full.stop();
   }
 

@@ -42,6 +42,8 @@ export class Dispatcher {
   #running = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  /** A wake-up that came while the loop was claiming rather than idle. */
+  #wokenWhileBusy = false;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -55,7 +57,8 @@ export class Dispatcher {
 
   /** Looks for work now rather than at the next poll, e.g. after a delivery was stored. */
   wake(): void {
-    this.#wake?.();
+    if (this.#wake) this.#wake();
+    else this.#wokenWhileBusy = true;
   }
 
   /**
@@ -97,7 +100,10 @@ export class Dispatcher {
 
   /** Waits for a wake-up or the poll interval, whichever comes first. */
   async #idle(ms: number): Promise<void> {
-    if (!this.#running) return;
+    if (!this.#running || this.#wokenWhileBusy) {
+      this.#wokenWhileBusy = false;
+      return;
+    }
     const abort = new AbortController();
     await Promise.race([new Promise<void>((resolve) => (this.#wake = resolve)), sleep(ms, undefined, { signal: abort.signal }).catch(() => {})]);
     abort.abort();
