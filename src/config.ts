@@ -48,7 +48,7 @@ class Invalid {
 /** Variables whose values never appear in an error message. */
 const secretVariables = new Set(['ADA_WEBHOOK_SECRET']);
 
-export const defaultSqlitePath = 'data/inbox.sqlite';
+const defaultSqlitePath = 'data/inbox.sqlite';
 
 export function loadSettings(env: Environment = process.env): Settings {
   const problems: string[] = [];

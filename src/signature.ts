@@ -33,7 +33,7 @@ const headerSets = ['svix', 'webhook'] as const;
 const base64Digest = /^[A-Za-z0-9+/]{43}=$/;
 
 /** The HMAC key of a `whsec_` secret: the base64 after the prefix. */
-export function secretKey(secret: string): KeyObject {
+function secretKey(secret: string): KeyObject {
   const encoded = secret.startsWith(secretPrefix) ? secret.slice(secretPrefix.length) : secret;
   return createSecretKey(Buffer.from(encoded, 'base64'));
 }

@@ -10,8 +10,6 @@ export interface DeliveryRecord {
   violations?: number;
 }
 
-export type DeliveryContext = Context & { state: { delivery: DeliveryRecord } };
-
 export function deliveryRecord(ctx: Context): DeliveryRecord {
   return ((ctx.state as { delivery?: DeliveryRecord }).delivery ??= {});
 }

@@ -28,7 +28,7 @@ export interface WebhookApiOptions {
 }
 
 /** Seconds a sender should wait before retrying when the inbox cannot take a delivery. */
-export const retryAfterSeconds = 5;
+const retryAfterSeconds = 5;
 
 /** Headers kept with each delivery for audit. */
 const auditHeaders = [
