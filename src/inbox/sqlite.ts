@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { DatabaseSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import type { Violation } from '../contract.ts';
@@ -56,6 +57,8 @@ export class SqliteInbox implements Inbox {
   #inFlight = new Map<number, QueuedWrite[]>();
   #nextBatch = 0;
   #closed: Promise<void> | undefined;
+  /** Set when the writer thread died: every write fails from then on (503), never hangs. */
+  #writerFailure: Error | undefined;
 
   constructor(path: string, { busyTimeoutMs = 1000 }: SqliteInboxOptions = {}) {
     this.#reader = openDatabase(path, busyTimeoutMs);
@@ -72,6 +75,7 @@ export class SqliteInbox implements Inbox {
     this.#writer = new Worker(new URL('./sqlite-writer-thread.ts', import.meta.url), { workerData });
     this.#writer.on('message', (answer: WriterAnswer) => this.#settleBatch(answer));
     this.#writer.on('error', (error) => this.#failAll(error));
+    this.#writer.on('exit', () => this.#failAll(new Error('The inbox writer thread exited')));
     // An idle writer does not keep the process alive; a batch under way does.
     this.#writer.unref();
   }
@@ -138,18 +142,32 @@ export class SqliteInbox implements Inbox {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.#sendQueued();
-      while (this.#inFlight.size > 0) await new Promise((resolve) => this.#writer.once('message', resolve));
-      this.#writer.ref();
-      const exited = new Promise((resolve) => this.#writer.once('exit', resolve));
-      this.#writer.postMessage({ close: true } satisfies WriterRequest);
-      await exited;
+      while (this.#inFlight.size > 0 && !this.#writerFailure) await this.#nextWriterEvent();
+      if (!this.#writerFailure) {
+        this.#writer.ref();
+        const exited = once(this.#writer, 'exit');
+        this.#writer.postMessage({ close: true } satisfies WriterRequest);
+        await exited;
+      }
       this.#reader.close();
     })();
     return this.#closed;
   }
 
+  /** Resolves at the writer's next answer, or when it exits. */
+  #nextWriterEvent(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#writer.off('message', done).off('exit', done);
+        resolve();
+      };
+      this.#writer.on('message', done).on('exit', done);
+    });
+  }
+
   #write<Kind extends WriteOperation['kind']>(operation: WriteOperation & { kind: Kind }): Promise<WriteResults[Kind]> {
     if (this.#closed) return Promise.reject(new Error('The inbox is closed'));
+    if (this.#writerFailure) return Promise.reject(this.#writerFailure);
     return new Promise((resolve, reject) => {
       this.#queued.push({ operation, resolve: resolve as (result: unknown) => void, reject });
       // One batch under way at a time: what arrives meanwhile waits and forms the next batch.
@@ -180,7 +198,8 @@ export class SqliteInbox implements Inbox {
     this.#sendQueued();
   }
 
-  #failAll(error: unknown): void {
+  #failAll(error: Error): void {
+    this.#writerFailure ??= error;
     for (const writes of [...this.#inFlight.values(), this.#queued]) for (const { reject } of writes) reject(error);
     this.#inFlight.clear();
     this.#queued = [];
