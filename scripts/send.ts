@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { settingsOrExit } from '../src/config.ts';
 import { loadContract } from '../src/contract.ts';
 import { developmentSecret } from '../src/development-secret.ts';
-import { sign } from '../src/signature.ts';
+import { createSigner } from '../src/signature.ts';
 import { parseCommandLine } from './command-line.ts';
 
 const usage = `Usage: npm run send -- <event type | file.json> [options]
@@ -41,7 +41,7 @@ const settings = settingsOrExit();
 const target = positionals[0]!;
 const body: () => string | Buffer = target.endsWith('.json') ? () => readFileSync(target) : exampleBody(target, fail);
 const url = values.url ?? `http://localhost:${settings.port}/webhooks/ada`;
-const secret = values.secret ?? settings.secrets[0] ?? developmentSecret();
+const sign = createSigner(values.secret ?? settings.secrets[0] ?? developmentSecret());
 
 let failures = 0;
 for (let sent = 0; sent < count; sent += 1) {
@@ -55,7 +55,7 @@ for (let sent = 0; sent < count; sent += 1) {
         'content-type': 'application/json',
         'svix-id': id,
         'svix-timestamp': String(timestamp),
-        'svix-signature': sign(secret, id, timestamp, payload),
+        'svix-signature': sign(id, timestamp, payload),
       },
       body: payload,
     });
