@@ -1,4 +1,3 @@
-import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import type { Logger } from 'pino';
@@ -6,6 +5,7 @@ import type { ContractDocument } from '../contract.ts';
 import type { Inbox } from '../inbox/inbox.ts';
 import { createVerifier } from '../signature.ts';
 import { deliveryRecord } from './delivery-context.ts';
+import { jsonBodyOf, readJsonBody } from './json-body.ts';
 import type { DeliveryOutcome, Metrics } from '../metrics.ts';
 import { sendProblem } from './problem.ts';
 import { createWebhookApi } from './webhook-api.ts';
@@ -38,12 +38,12 @@ export async function createReceiverApp({ contract, inbox, logger, metrics, inta
     },
   });
 
-  const dispatch = (ctx: Context) =>
+  const dispatch = (ctx: Context, body?: unknown) =>
     api.handleRequest(
       {
         method: ctx.method,
         path: ctx.path,
-        body: ctx.request.body,
+        body,
         query: ctx.querystring,
         // Node's header map types absent headers as undefined; present ones are strings or arrays.
         headers: ctx.headers as Record<string, string | string[]>,
@@ -57,12 +57,11 @@ export async function createReceiverApp({ contract, inbox, logger, metrics, inta
       '/webhooks/ada',
       observeDelivery(logger, metrics, intake.bodyLimitBytes),
       requireJson,
-      bodyParser({ enableTypes: ['json'], jsonLimit: intake.bodyLimitBytes, jsonStrict: false }),
-      requireBody,
-      dispatch,
+      readJsonBody(intake.bodyLimitBytes),
+      (ctx) => dispatch(ctx, jsonBodyOf(ctx).value),
     );
   }
-  router.get(['/healthz', '/readyz', '/metrics'], dispatch);
+  router.get(['/healthz', '/readyz', '/metrics'], (ctx) => dispatch(ctx));
 
   const app = new Koa();
   app.on('error', (error: unknown) => logger.error({ err: error }, 'unexpected error'));
@@ -80,11 +79,6 @@ async function problemForEmptyErrors(ctx: Context, next: Next): Promise<void> {
 
 async function requireJson(ctx: Context, next: Next): Promise<void> {
   if (!ctx.is('application/json')) ctx.throw(415, 'Send the body as application/json.');
-  await next();
-}
-
-async function requireBody(ctx: Context, next: Next): Promise<void> {
-  if (ctx.request.rawBody.trim() === '') ctx.throw(400, 'The request body is empty.');
   await next();
 }
 

@@ -1,8 +1,6 @@
 // openapi-backend over the contract: routes each request to its operation, checks the Svix
 // signature as the operation's security scheme (before any validation), validates against the
 // contract, and stores the delivery before the 200.
-// The body parser types ctx.request.body and ctx.request.rawBody.
-import type {} from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { OpenAPIBackend, type Context as ApiContext } from 'openapi-backend';
 import type { Acknowledgement } from '../../generated/ada-webhooks.ts';
@@ -12,6 +10,7 @@ import { isKnownEventName } from '../events.ts';
 import type { Inbox, NewDelivery, StoreOutcome } from '../inbox/inbox.ts';
 import type { SignatureResult, Verify } from '../signature.ts';
 import { deliveryRecord } from './delivery-context.ts';
+import { jsonBodyOf } from './json-body.ts';
 import type { Metrics } from '../metrics.ts';
 import { sendProblem } from './problem.ts';
 
@@ -81,7 +80,7 @@ export async function createWebhookApi({ contract, inbox, metrics, intake }: Web
 function registerIntake(api: OpenAPIBackend, inbox: Inbox, { verify, onStored }: NonNullable<WebhookApiOptions['intake']>): void {
   const verifyOnce = (ctx: Context): SignatureResult => {
     const record = deliveryRecord(ctx);
-    record.signature ??= verify((name) => headerValue(ctx, name), ctx.request.rawBody);
+    record.signature ??= verify((name) => headerValue(ctx, name), jsonBodyOf(ctx).bytes);
     return record.signature;
   };
   const securityResult = (_c: ApiContext, ctx: Context) => {
@@ -143,7 +142,7 @@ function headerValue(ctx: Context, name: string): string | undefined {
 function newDelivery(ctx: Context): NewDelivery {
   const record = deliveryRecord(ctx);
   if (!record.signature?.ok) throw new Error('newDelivery called before the signature was verified');
-  const body: unknown = ctx.request.body;
+  const { text, value: body } = jsonBodyOf(ctx);
   const type = (body as { type?: unknown } | null)?.type;
   const eventType = typeof type === 'string' ? type : null;
   record.eventType = eventType !== null && isKnownEventName(eventType) ? eventType : 'unknown';
@@ -157,7 +156,7 @@ function newDelivery(ctx: Context): NewDelivery {
     eventType,
     receivedAt: new Date(),
     headers,
-    body: ctx.request.rawBody,
+    body: text,
     orderingKey: orderingKey(body),
     eventTime: eventTime(body),
   };

@@ -1,6 +1,7 @@
 // Every row of the response policy, over real HTTP against a real SQLite inbox.
 import { expect } from 'chai';
 import { DatabaseSync } from 'node:sqlite';
+import { gzipSync } from 'node:zlib';
 import { contractExample, deliver, post, signedHeaders, startReceiver, testSecret, type TestReceiver } from '../support/receiver.ts';
 
 const unauthorized = { type: 'about:blank', title: 'Unauthorized', status: 401 };
@@ -63,12 +64,30 @@ describe('POST /webhooks/ada', () => {
       expect(answer.status).to.equal(400);
       expect(answer.headers.get('content-type')).to.equal('application/problem+json');
       expect(answer.body).to.include({ title: 'Bad Request', status: 400 });
+      expect(answer.body.detail).to.match(/^The request body is not valid JSON: /);
       expect(await stateOf(headers['svix-id'])).to.equal(undefined);
     });
 
     it('answers an empty body with 400', async () => {
       const answer = await post(receiver.url, '', signedHeaders(''));
       expect(answer).to.deep.include({ status: 400, body: { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'The request body is empty.' } });
+    });
+
+    it('answers a body that is not UTF-8 with 400', async () => {
+      const body = Buffer.concat([Buffer.from('{"type": "v1.conversation.created", "x": "'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+      const headers = signedHeaders(body);
+      const answer = await post(receiver.url, body, headers);
+      expect(answer).to.deep.include({ status: 400, body: { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'The request body is not valid UTF-8.' } });
+      expect(await stateOf(headers['svix-id'])).to.equal(undefined);
+    });
+
+    it('answers a compressed body with 415', async () => {
+      const body = JSON.stringify(contractExample('ConversationCreated'));
+      const headers = signedHeaders(body);
+      const answer = await post(receiver.url, gzipSync(body), { ...headers, 'content-encoding': 'gzip' });
+      expect(answer.status).to.equal(415);
+      expect(answer.body).to.include({ status: 415, detail: 'Content-Encoding gzip is not supported; send the body uncompressed.' });
+      expect(await stateOf(headers['svix-id'])).to.equal(undefined);
     });
 
     it('answers a body that is not JSON with 415', async () => {
@@ -108,6 +127,14 @@ describe('POST /webhooks/ada', () => {
       db.close();
       expect(row).to.deep.include({ state: 'pending', event_type: 'v1.conversation.message', body });
       expect(JSON.parse(String(row!['headers']))).to.include({ 'svix-id': headers['svix-id'], 'svix-signature': headers['svix-signature'] });
+    });
+
+    it('is verified and stored byte for byte when it holds multi-byte characters', async () => {
+      const event = contractExample('ConversationMessageText');
+      event['data'].content.body = 'Où est ma commande ? 注文はどこ？ 📦';
+      const answer = await deliver(receiver.url, event);
+      expect(answer.status).to.equal(200);
+      expect((await receiver.inbox.get(answer.id))?.body).to.equal(JSON.stringify(event));
     });
 
     it('is accepted under the unbranded webhook-* header names', async () => {

@@ -85,7 +85,7 @@ export interface SigningOptions {
 let deliveryCounter = 0;
 
 /** Headers that sign `body` the way Svix does. */
-export function signedHeaders(body: string, options: SigningOptions = {}): Record<string, string> {
+export function signedHeaders(body: string | Buffer, options: SigningOptions = {}): Record<string, string> {
   const { secret = testSecret, prefix = 'svix' } = options;
   const id = options.id ?? `msg_test_${process.pid}_${(deliveryCounter += 1)}`;
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
@@ -103,7 +103,7 @@ export interface Answer {
   body: any;
 }
 
-export async function post(url: string, body: string, headers: Record<string, string>): Promise<Answer> {
+export async function post(url: string, body: string | Buffer, headers: Record<string, string>): Promise<Answer> {
   const response = await fetch(`${url}/webhooks/ada`, { method: 'POST', headers, body });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
