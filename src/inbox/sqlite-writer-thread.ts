@@ -1,7 +1,8 @@
 // The inbox's writer: a worker thread that owns the write connection, so that waiting for a
-// commit's fsync never stops the main thread from taking the next requests. Each message is a
-// batch of writes, carried out in one transaction; the answer comes only after its commit.
-import { parentPort, workerData } from 'node:worker_threads';
+// commit's fsync never stops the main thread from taking the next requests. Group commit: every
+// batch that arrived while the previous commit was under way is carried out in the next single
+// transaction, and each batch is answered only after that commit.
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { openDatabase, transaction } from './sqlite-database.ts';
 import { SqliteWrites, type WriteOperation } from './sqlite-writes.ts';
 
@@ -11,24 +12,34 @@ export interface WriterData {
 }
 
 export type WriterRequest = { batch: number; operations: WriteOperation[] } | { close: true };
-export type WriterAnswer = { batch: number; results: unknown[] } | { batch: number; error: { message: string; code?: string } };
+/** The answer to every batch of one commit: results in the order of the batches' operations. */
+export type WriterAnswer =
+  | { batches: number[]; results: unknown[][] }
+  | { batches: number[]; error: { message: string; code?: string } };
 
 const { path, busyTimeoutMs } = workerData as WriterData;
+const port = parentPort!;
 const db = openDatabase(path, busyTimeoutMs);
 const writes = new SqliteWrites(db);
 
-parentPort!.on('message', (request: WriterRequest) => {
-  if ('close' in request) {
+port.on('message', (first: WriterRequest) => {
+  const requests = [first];
+  for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port)) requests.push(next.message as WriterRequest);
+  const batches = requests.filter((request) => 'batch' in request);
+  if (batches.length > 0) port.postMessage(commit(batches));
+  if (requests.some((request) => 'close' in request)) {
     db.close();
-    parentPort!.close();
-    return;
+    port.close();
   }
-  let answer: WriterAnswer;
+});
+
+function commit(batches: { batch: number; operations: WriteOperation[] }[]): WriterAnswer {
+  const numbers = batches.map(({ batch }) => batch);
   try {
-    answer = { batch: request.batch, results: transaction(db, () => request.operations.map((operation) => writes.apply(operation))) };
+    const results = transaction(db, () => batches.map(({ operations }) => operations.map((operation) => writes.apply(operation))));
+    return { batches: numbers, results };
   } catch (error) {
     const { message, code } = error as Error & { code?: string };
-    answer = { batch: request.batch, error: { message, code } };
+    return { batches: numbers, error: { message, code } };
   }
-  parentPort!.postMessage(answer);
-});
+}

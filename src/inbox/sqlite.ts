@@ -45,9 +45,10 @@ export interface SqliteInboxOptions {
 
 /**
  * The inbox in one SQLite file. Reads run on this thread's connection; writes go to a writer
- * thread (see sqlite-writer-thread.ts) with group commit: the writes requested while a commit is
- * under way share the next transaction, so one fsync makes a whole batch durable, and every
- * promise resolves only after its batch is committed (all of them reject if it fails).
+ * thread (see sqlite-writer-thread.ts): the writes requested in one turn of the event loop travel
+ * as one batch, and the writer commits every batch that arrived during its previous commit in
+ * one transaction, so one fsync makes many deliveries durable. Every promise resolves only after
+ * its commit (all of the commit's writes reject if it fails).
  */
 export class SqliteInbox implements Inbox {
   readonly #reader: DatabaseSync;
@@ -73,7 +74,7 @@ export class SqliteInbox implements Inbox {
 
     const workerData: WriterData = { path, busyTimeoutMs };
     this.#writer = new Worker(new URL('./sqlite-writer-thread.ts', import.meta.url), { workerData });
-    this.#writer.on('message', (answer: WriterAnswer) => this.#settleBatch(answer));
+    this.#writer.on('message', (answer: WriterAnswer) => this.#settleCommit(answer));
     this.#writer.on('error', (error) => this.#failAll(error));
     this.#writer.on('exit', () => this.#failAll(new Error('The inbox writer thread exited')));
     // An idle writer does not keep the process alive; a batch under way does.
@@ -170,13 +171,12 @@ export class SqliteInbox implements Inbox {
     if (this.#writerFailure) return Promise.reject(this.#writerFailure);
     return new Promise((resolve, reject) => {
       this.#queued.push({ operation, resolve: resolve as (result: unknown) => void, reject });
-      // One batch under way at a time: what arrives meanwhile waits and forms the next batch.
-      if (this.#queued.length === 1 && this.#inFlight.size === 0) setImmediate(() => this.#sendQueued());
+      if (this.#queued.length === 1) setImmediate(() => this.#sendQueued());
     });
   }
 
   #sendQueued(): void {
-    if (this.#queued.length === 0 || this.#inFlight.size > 0) return;
+    if (this.#queued.length === 0) return;
     const batch = (this.#nextBatch += 1);
     this.#inFlight.set(batch, this.#queued);
     const operations = this.#queued.map(({ operation }) => operation);
@@ -185,17 +185,15 @@ export class SqliteInbox implements Inbox {
     this.#writer.postMessage({ batch, operations } satisfies WriterRequest);
   }
 
-  #settleBatch(answer: WriterAnswer): void {
-    const writes = this.#inFlight.get(answer.batch) ?? [];
-    this.#inFlight.delete(answer.batch);
+  #settleCommit(answer: WriterAnswer): void {
+    const error = 'error' in answer ? Object.assign(new Error(answer.error.message), { code: answer.error.code }) : undefined;
+    answer.batches.forEach((batch, index) => {
+      const writes = this.#inFlight.get(batch) ?? [];
+      this.#inFlight.delete(batch);
+      if (error) for (const { reject } of writes) reject(error);
+      else writes.forEach(({ resolve }, position) => resolve((answer as { results: unknown[][] }).results[index]![position]));
+    });
     if (this.#inFlight.size === 0) this.#writer.unref();
-    if ('error' in answer) {
-      const error = Object.assign(new Error(answer.error.message), { code: answer.error.code });
-      for (const { reject } of writes) reject(error);
-    } else {
-      writes.forEach(({ resolve }, index) => resolve(answer.results[index]));
-    }
-    this.#sendQueued();
   }
 
   #failAll(error: Error): void {

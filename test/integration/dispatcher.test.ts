@@ -52,7 +52,11 @@ describe('the dispatcher', () => {
 
     expect(await settledState(id)).to.deep.include({ state: 'done', attempts: 3, lastError: null });
     expect(attempts).to.deep.equal([1, 2, 3]);
-    const metrics = await receiver.metrics.registry.getSingleMetricAsString('ada_webhook_handled_total');
+    // The row reads done as soon as the writer thread commits; the dispatcher counts the outcome
+    // once the commit's answer reaches this thread, a moment later.
+    const handledTotal = () => receiver.metrics.registry.getSingleMetricAsString('ada_webhook_handled_total');
+    await eventually(async () => (await handledTotal()).includes('outcome="done"'));
+    const metrics = await handledTotal();
     expect(metrics).to.include('ada_webhook_handled_total{outcome="retry",event_type="v1.conversation.created"} 2');
     expect(metrics).to.include('ada_webhook_handled_total{outcome="done",event_type="v1.conversation.created"} 1');
   });
