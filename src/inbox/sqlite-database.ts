@@ -25,6 +25,12 @@ const migrations = [
    CREATE INDEX deliveries_by_state ON deliveries (state, received_at);
    CREATE INDEX pending_by_due_time ON deliveries (next_attempt_at) WHERE state = 'pending';
    CREATE INDEX pending_by_ordering_key ON deliveries (ordering_key, event_time) WHERE state = 'pending';`,
+  // Claims walk pending deliveries in event order and stop at the limit, instead of sorting the
+  // whole backlog on every claim (100 ms per claim with 100,000 pending); the leased ones are
+  // indexed apart, so that checking a conversation for a delivery in flight is one lookup.
+  `CREATE INDEX pending_in_event_order ON deliveries (event_time, id) WHERE state = 'pending';
+   CREATE INDEX pending_leased_by_ordering_key ON deliveries (ordering_key) WHERE state = 'pending' AND lease_until IS NOT NULL;
+   DROP INDEX pending_by_due_time;`,
 ];
 
 export function openDatabase(path: string, busyTimeoutMs: number): DatabaseSync {

@@ -48,8 +48,26 @@ describe('the SQLite inbox', () => {
     const db = new DatabaseSync(path);
     db.exec('PRAGMA user_version = 99');
     db.close();
-    expect(() => new SqliteInbox(path)).to.throw('The inbox has schema version 99; this version of ada-webhooks knows 1.');
+    expect(() => new SqliteInbox(path)).to.throw('The inbox has schema version 99; this version of ada-webhooks knows 2.');
     inbox = new SqliteInbox(join(directory, 'other.sqlite'));
+  });
+
+  it('migrates an inbox of schema version 1, keeping its rows', async () => {
+    expect(await inbox.accept(delivery('msg_from_v1'))).to.equal('stored');
+    await inbox.close();
+    const db = new DatabaseSync(path);
+    db.exec(`DROP INDEX pending_in_event_order; DROP INDEX pending_leased_by_ordering_key;
+             CREATE INDEX pending_by_due_time ON deliveries (next_attempt_at) WHERE state = 'pending';
+             PRAGMA user_version = 1;`);
+    db.close();
+
+    inbox = new SqliteInbox(path);
+    const reopened = new DatabaseSync(path, { readOnly: true });
+    const indexes = reopened.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'pending%' ORDER BY name`).all();
+    expect(reopened.prepare('PRAGMA user_version').get()).to.deep.equal({ user_version: 2 });
+    reopened.close();
+    expect(indexes.map(({ name }) => name)).to.deep.equal(['pending_by_ordering_key', 'pending_in_event_order', 'pending_leased_by_ordering_key']);
+    expect((await inbox.claim({ owner: 'test', limit: 10, leaseMs: 1000 })).map(({ id }) => id)).to.deep.equal(['msg_from_v1']);
   });
 
   it('stores a delivery id once', async () => {
@@ -71,6 +89,21 @@ describe('the SQLite inbox', () => {
     expect(locked.map((result) => result.status)).to.deep.equal(['rejected', 'rejected']);
     expect(await inbox.get('msg_c')).to.equal(undefined);
     expect(await inbox.accept(delivery('msg_c'))).to.equal('stored');
+  });
+
+  it('claims the oldest event of each conversation, none of a conversation with one in flight', async () => {
+    const event = (id: string, orderingKey: string | null, eventTime: number): NewDelivery => ({ ...delivery(id), orderingKey, eventTime });
+    const claimIds = async () => (await inbox.claim({ owner: 'test', limit: 10, leaseMs: 60_000 })).map(({ id }) => id);
+    await Promise.all([event('a2', 'conversation:a', 2), event('b1', 'conversation:b', 3), event('a1', 'conversation:a', 1), event('n', null, 0)].map((d) => inbox.accept(d)));
+    expect(await claimIds()).to.deep.equal(['n', 'a1', 'b1']);
+
+    // An older event of conversation a arrives late, while a1 is in flight: it waits for a1.
+    await inbox.accept(event('a0', 'conversation:a', 0));
+    expect(await claimIds()).to.deep.equal([]);
+    await inbox.settle('test', [{ id: 'a1', outcome: 'done' }]);
+    expect(await claimIds()).to.deep.equal(['a0']);
+    await inbox.settle('test', [{ id: 'a0', outcome: 'done' }]);
+    expect(await claimIds()).to.deep.equal(['a2']);
   });
 
   it('keeps violations with a quarantined delivery, and lets a valid one replace it', async () => {
