@@ -1,5 +1,5 @@
 // The receiver process: configuration, inbox, HTTP server and dispatcher; stops cleanly on
-// SIGTERM and SIGINT.
+// SIGTERM and SIGINT. src/main.ts runs it with the handlers of src/handlers/.
 import { relative } from 'node:path';
 import { pino } from 'pino';
 import { settingsOrExit, type Settings } from './config.ts';
@@ -7,7 +7,6 @@ import { loadContract } from './contract.ts';
 import { developmentSecret, developmentSecretPath } from './development-secret.ts';
 import { Dispatcher } from './dispatcher/dispatcher.ts';
 import { HandlerRegistry } from './dispatcher/handler-registry.ts';
-import { registerHandlers } from './handlers/index.ts';
 import { openInbox } from './inbox/open.ts';
 import { createMetrics } from './metrics.ts';
 import { createReceiverApp } from './server/app.ts';
@@ -29,49 +28,52 @@ function secretsOf(settings: Settings): string[] {
   return [secret];
 }
 
-const settings = settingsOrExit();
-const logger = pino({ level: settings.logLevel });
-const inbox = openInbox(settings.database);
-const metrics = createMetrics(inbox);
+/** Starts the receiver as configured by the environment, with the handlers `registerHandlers` adds. */
+export async function runReceiver(registerHandlers: (handlers: HandlerRegistry) => void): Promise<void> {
+  const settings = settingsOrExit();
+  const logger = pino({ level: settings.logLevel });
+  const inbox = openInbox(settings.database);
+  const metrics = createMetrics(inbox);
 
-let dispatcher: Dispatcher | undefined;
-if (settings.dispatcherMode !== 'off') {
-  const handlers = new HandlerRegistry();
-  registerHandlers(handlers);
-  dispatcher = new Dispatcher({ ...settings.dispatcher, inbox, handlers, logger, metrics });
+  let dispatcher: Dispatcher | undefined;
+  if (settings.dispatcherMode !== 'off') {
+    const handlers = new HandlerRegistry();
+    registerHandlers(handlers);
+    dispatcher = new Dispatcher({ ...settings.dispatcher, inbox, handlers, logger, metrics });
+  }
+
+  const app = await createReceiverApp({
+    contract: loadContract(),
+    inbox,
+    logger,
+    metrics,
+    intake:
+      settings.dispatcherMode === 'only'
+        ? undefined
+        : {
+            secrets: secretsOf(settings),
+            toleranceSeconds: settings.toleranceSeconds,
+            bodyLimitBytes: settings.bodyLimitBytes,
+            onStored: () => dispatcher?.wake(),
+          },
+  });
+  const server = app.listen(settings.port, settings.host, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : settings.port;
+    logger.info({ host: settings.host, port, database: settings.database.path, dispatcher: settings.dispatcherMode }, 'receiver listening');
+  });
+  dispatcher?.start();
+
+  // Stop accepting connections and claiming deliveries; let requests and handlers in flight
+  // finish; then close the inbox.
+  stopOnSignals(async () => {
+    // close() ends idle keep-alive connections once; sweep those that go idle later, and cut
+    // whatever is left when the grace period is over.
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    const deadline = setTimeout(() => server.closeAllConnections(), shutdownGraceMs);
+    await Promise.all([new Promise((resolve) => server.close(resolve)), dispatcher?.stop(shutdownGraceMs)]);
+    clearInterval(sweep);
+    clearTimeout(deadline);
+    await inbox.close();
+  }, logger);
 }
-
-const app = await createReceiverApp({
-  contract: loadContract(),
-  inbox,
-  logger,
-  metrics,
-  intake:
-    settings.dispatcherMode === 'only'
-      ? undefined
-      : {
-          secrets: secretsOf(settings),
-          toleranceSeconds: settings.toleranceSeconds,
-          bodyLimitBytes: settings.bodyLimitBytes,
-          onStored: () => dispatcher?.wake(),
-        },
-});
-const server = app.listen(settings.port, settings.host, () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : settings.port;
-  logger.info({ host: settings.host, port, database: settings.database.path, dispatcher: settings.dispatcherMode }, 'receiver listening');
-});
-dispatcher?.start();
-
-// Stop accepting connections and claiming deliveries; let requests and handlers in flight
-// finish; then close the inbox.
-stopOnSignals(async () => {
-  // close() ends idle keep-alive connections once; sweep those that go idle later, and cut
-  // whatever is left when the grace period is over.
-  const sweep = setInterval(() => server.closeIdleConnections(), 100);
-  const deadline = setTimeout(() => server.closeAllConnections(), shutdownGraceMs);
-  await Promise.all([new Promise((resolve) => server.close(resolve)), dispatcher?.stop(shutdownGraceMs)]);
-  clearInterval(sweep);
-  clearTimeout(deadline);
-  await inbox.close();
-}, logger);
