@@ -1,6 +1,6 @@
 // Benchmarks the receiver against a bare Koa server in the same run, and prints the figures.
 //   npm run bench -- [--rounds 3] [--seconds 10] [--connections 20] [--drain 100000]
-//                    [--large-inbox 1000000] [--soak-minutes 0]
+//                    [--large-inbox 1000000] [--soak-minutes 0] [--stages]
 // See BENCHMARKS.md for what each figure means and what limits it.
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,7 +16,7 @@ import { createSigner } from '../src/signature.ts';
 import { parseCommandLine } from './command-line.ts';
 import { freePort } from './free-port.ts';
 
-const usage = `Usage: npm run bench -- [--rounds N] [--seconds N] [--connections N] [--drain N] [--large-inbox N] [--soak-minutes N]`;
+const usage = `Usage: npm run bench -- [--rounds N] [--seconds N] [--connections N] [--drain N] [--large-inbox N] [--soak-minutes N] [--stages]`;
 const { values, count } = parseCommandLine(usage, {
   rounds: { type: 'string', default: '3' },
   seconds: { type: 'string', default: '10' },
@@ -24,6 +24,7 @@ const { values, count } = parseCommandLine(usage, {
   drain: { type: 'string', default: '100000' },
   'large-inbox': { type: 'string', default: '1000000' },
   'soak-minutes': { type: 'string', default: '0' },
+  stages: { type: 'boolean', default: false },
 });
 const rounds = count('rounds', values.rounds);
 const seconds = count('seconds', values.seconds);
@@ -231,6 +232,17 @@ try {
   const names: [string, string] = ['bare Koa + body parser', 'receiver (verify, validate, commit)'];
   await compare('1 KB deliveries', names, bare, subject, small);
   await compare('64 KB deliveries', names, bare, subject, large);
+
+  if (values.stages) {
+    // What each stage of the pipeline costs: the same load against the receiver cut short.
+    for (const template of [small, large]) {
+      for (const stage of ['read', 'verify', 'commit']) {
+        const cut = await startServer('scripts/bench/stages.ts', { BENCH_STAGE: stage, DATABASE_URL: `sqlite:${join(workDirectory, `stage-${stage}.sqlite`)}` });
+        await compare(`Stage "${stage}"`, ['bare Koa + body parser', `receiver up to "${stage}"`], bare, cut, template);
+        await cut.stop();
+      }
+    }
+  }
 
   // Drain rate: the receiver's own dispatcher, with no-op handlers, works through a backlog
   // while the receiver takes load (the default layout: one process).
