@@ -47,7 +47,9 @@ export async function createWebhookApi({ contract, inbox, metrics, intake }: Web
     // instead), and compiles validators on demand rather than for every response of every
     // operation; the one validator that matters is compiled below, before the first request.
     quick: true,
-    customizeAjv: (_defaultAjv, options) => createAjv(options),
+    // The document's schemas are checked against the JSON Schema meta-schema by `npm test` (Redocly
+    // lint and the contract tests); compiling that meta-schema again at every start costs ~90 ms.
+    customizeAjv: (_defaultAjv, options) => createAjv({ ...options, validateSchema: false }),
   });
 
   api.register({
