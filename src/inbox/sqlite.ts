@@ -187,11 +187,12 @@ export class SqliteInbox implements Inbox {
 
   #settleCommit(answer: WriterAnswer): void {
     const error = 'error' in answer ? Object.assign(new Error(answer.error.message), { code: answer.error.code }) : undefined;
+    const results = 'results' in answer ? answer.results : [];
     answer.batches.forEach((batch, index) => {
       const writes = this.#inFlight.get(batch) ?? [];
       this.#inFlight.delete(batch);
       if (error) for (const { reject } of writes) reject(error);
-      else writes.forEach(({ resolve }, position) => resolve((answer as { results: unknown[][] }).results[index]![position]));
+      else writes.forEach(({ resolve }, position) => resolve(results[index]![position]));
     });
     if (this.#inFlight.size === 0) this.#writer.unref();
   }
