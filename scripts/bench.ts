@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { createInterface } from 'node:readline';
 import { loadContract } from '../src/contract.ts';
-import { SqliteInbox } from '../src/inbox/sqlite.ts';
+import { SqliteInbox } from '../src/inbox/sqlite/inbox.ts';
 import { createSigner } from '../src/signature.ts';
 import { parseCommandLine } from './command-line.ts';
 import { freePort } from './free-port.ts';

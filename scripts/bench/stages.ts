@@ -6,7 +6,7 @@
 // and the metrics. Built from the receiver's own modules; see scripts/bench.ts --stages.
 import Router from '@koa/router';
 import Koa from 'koa';
-import { SqliteInbox } from '../../src/inbox/sqlite.ts';
+import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
 import { jsonBodyOf, readJsonBody } from '../../src/server/json-body.ts';
 import { createVerifier } from '../../src/signature.ts';
 
@@ -18,12 +18,11 @@ const inbox = stage >= 2 ? new SqliteInbox(process.env['DATABASE_URL']!.replace(
 
 const router = new Router();
 router.post('/webhooks/ada', readJsonBody(1024 * 1024), async (ctx) => {
-  const { bytes, text } = jsonBodyOf(ctx);
+  const { bytes, text, value } = jsonBodyOf(ctx);
   const signature = stage >= 1 ? verify((name) => ctx.get(name) || undefined, bytes) : undefined;
   if (signature && !signature.ok) ctx.throw(401);
   const id = signature?.ok ? signature.id : 'unverified';
-  const receivedAt = new Date();
-  await inbox?.accept({ id, eventType: null, receivedAt, headers: {}, body: text, orderingKey: null, eventTime: receivedAt.getTime() });
+  await inbox?.accept({ id, receivedAt: new Date(), headers: {}, body: text, event: value });
   ctx.body = { status: 'accepted', id };
 });
 const app = new Koa().use(router.routes());

@@ -1,29 +1,42 @@
-// What the receiver, the dispatcher and the commands need from a store. Small on purpose, so that
-// another backend (PostgreSQL) can implement it with the same guarantees: every write is durable
-// when its promise resolves.
+// What the receiver, the dispatcher and the commands need from a store, and the store's
+// vocabulary. Every backend implements the same rules (test/inbox/conformance.test.ts), and every
+// write is durable when its promise resolves.
+//
+// Lanes: deliveries that share an ordering key (see ordering.ts) form a lane and are handled one
+// at a time, oldest event first. Each lane with pending deliveries is a row that knows its head
+// (the oldest pending delivery), when the head is due, and who holds the lane's lease. A claim
+// leases the heads of ready lanes; settling the head moves the lane on. So a claim never looks at
+// the deliveries waiting behind a head, however many there are.
 import type { Violation } from '../contract.ts';
 
 export const deliveryStates = ['pending', 'quarantined', 'done', 'dead'] as const;
 export type DeliveryState = (typeof deliveryStates)[number];
 
+/** A delivery as the receiver takes it in. */
 export interface NewDelivery {
   /** The delivery id (`svix-id`), the same on every retry: the inbox's key. */
   id: string;
-  /** The body's `type` when it is a string; null when the body has none. */
-  eventType: string | null;
   receivedAt: Date;
   /** The signature headers and a few others, kept for audit. */
   headers: Record<string, string>;
   /** The body exactly as received. */
   body: string;
-  /** Deliveries that share a key are handled one at a time (see dispatcher/ordering.ts). */
-  orderingKey: string | null;
-  /** The event's own time in milliseconds, which orders deliveries that share a key. */
-  eventTime: number | null;
+  /** The body parsed; the inbox reads the event type, ordering key and event time from it. */
+  event: unknown;
 }
 
-export interface StoredDelivery extends NewDelivery {
+export interface StoredDelivery {
+  id: string;
   state: DeliveryState;
+  /** The body's `type` when it is a string; null when the body has none. */
+  eventType: string | null;
+  receivedAt: Date;
+  headers: Record<string, string>;
+  body: string;
+  /** The lane that orders this delivery: `conversation:<id>`, `end_user:<id>` or `delivery:<id>`. */
+  lane: string;
+  /** The event's own time in milliseconds (the time received when the event has none). */
+  eventTime: number;
   /** Why a quarantined delivery violates the contract; empty otherwise. */
   violations: Violation[];
   /** Handler attempts so far. */
@@ -32,7 +45,7 @@ export interface StoredDelivery extends NewDelivery {
   lastError: string | null;
 }
 
-/** A pending delivery leased to one dispatcher until it settles it or the lease runs out. */
+/** A lane's head, leased to one dispatcher until it settles it or the lease runs out. */
 export interface ClaimedDelivery {
   id: string;
   eventType: string | null;
@@ -44,6 +57,7 @@ export interface ClaimedDelivery {
 
 export type Settlement =
   | { id: string; outcome: 'done' }
+  /** The delivery stays at the head of its lane, which waits until `retryAt`. */
   | { id: string; outcome: 'retry'; error: string; retryAt: Date }
   | { id: string; outcome: 'dead'; error: string }
   /** Given back unfinished (the dispatcher is stopping): the attempt does not count. */
@@ -61,7 +75,7 @@ export interface DeliveryFilter {
 }
 
 export interface ClaimOptions {
-  /** Who claims: only the owner of a lease can settle it. */
+  /** Who claims: only the holder of a lane's lease can settle its head. */
   owner: string;
   limit: number;
   leaseMs: number;
@@ -69,25 +83,32 @@ export interface ClaimOptions {
 }
 
 export interface Inbox {
-  /** Stores a valid delivery as pending. It replaces a quarantined delivery with the same id. */
+  /**
+   * Stores a valid delivery as pending, in its lane: it becomes the lane's head when its event is
+   * older than the head's. It replaces a quarantined delivery with the same id.
+   */
   accept(delivery: NewDelivery): Promise<StoreOutcome>;
-  /** Stores a delivery that violates the contract, with its violations. */
+  /** Stores a delivery that violates the contract, with its violations. It joins no lane. */
   quarantine(delivery: NewDelivery, violations: Violation[]): Promise<StoreOutcome>;
   get(id: string): Promise<StoredDelivery | undefined>;
   /** Newest first. */
   list(filter: DeliveryFilter): Promise<StoredDelivery[]>;
+  /** Read from counters kept in the same transactions as the writes: never a scan. */
   countByState(): Promise<Record<DeliveryState, number>>;
   /** When the oldest pending delivery was received, if any is pending. */
   oldestPending(): Promise<Date | undefined>;
 
   /**
-   * Leases up to `limit` pending deliveries that are due, oldest event first. A delivery is not
-   * claimed while another one with its ordering key is leased or older and still pending.
+   * Leases the heads of up to `limit` ready lanes, oldest head event first. A lane is ready when
+   * it has a head that is due and nobody holds its lease, or the lease ran out.
    */
   claim(options: ClaimOptions): Promise<ClaimedDelivery[]>;
-  /** Records how attempts ended; ignores deliveries whose lease `owner` no longer holds. */
+  /**
+   * Records how attempts ended and moves their lanes on; ignores a settlement from an owner that
+   * no longer holds the lease (it ran out and another dispatcher claimed the lane).
+   */
   settle(owner: string, settlements: Settlement[]): Promise<void>;
-  /** Puts deliveries that are dead, quarantined or done back to pending, as if new. Returns how many. */
+  /** Puts deliveries that are dead, quarantined or done back to pending, into their lanes, as if new. Returns how many. */
   requeue(ids: string[]): Promise<number>;
   /** Replaces the violations of a delivery that is still quarantined. */
   updateViolations(id: string, violations: Violation[]): Promise<void>;

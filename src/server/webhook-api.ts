@@ -5,7 +5,6 @@ import type { Context } from 'koa';
 import { OpenAPIBackend, type Context as ApiContext } from 'openapi-backend';
 import type { Acknowledgement } from '../../generated/ada-webhooks.ts';
 import { createAjv, dereferenceContract, toViolations, type ContractDocument, type Violation } from '../contract.ts';
-import { eventTime, orderingKey } from '../dispatcher/ordering.ts';
 import { isKnownEventName } from '../events.ts';
 import type { Inbox, NewDelivery, StoreOutcome } from '../inbox/inbox.ts';
 import type { SignatureResult, Verify } from '../signature.ts';
@@ -152,26 +151,17 @@ function headerValue(ctx: Context, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** The delivery as the inbox keeps it; only called once the signature has been verified. */
+/** The delivery as the inbox takes it; only called once the signature has been verified. */
 function newDelivery(ctx: Context): NewDelivery {
   const record = deliveryRecord(ctx);
   if (!record.signature?.ok) throw new Error('newDelivery called before the signature was verified');
-  const { text, value: body } = jsonBodyOf(ctx);
-  const type = (body as { type?: unknown } | null)?.type;
-  const eventType = typeof type === 'string' ? type : null;
-  record.eventType = eventType !== null && isKnownEventName(eventType) ? eventType : 'unknown';
+  const { text, value: event } = jsonBodyOf(ctx);
+  const type = (event as { type?: unknown } | null)?.type;
+  record.eventType = typeof type === 'string' && isKnownEventName(type) ? type : 'unknown';
   const headers: Record<string, string> = {};
   for (const name of auditHeaders) {
     const value = headerValue(ctx, name);
     if (value !== undefined) headers[name] = value;
   }
-  return {
-    id: record.signature.id,
-    eventType,
-    receivedAt: new Date(),
-    headers,
-    body: text,
-    orderingKey: orderingKey(body),
-    eventTime: eventTime(body),
-  };
+  return { id: record.signature.id, receivedAt: new Date(), headers, body: text, event };
 }

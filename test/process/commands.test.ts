@@ -1,7 +1,7 @@
 // The operator commands as processes over a real inbox file: replay and inbox.
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { SqliteInbox } from '../../src/inbox/sqlite.ts';
+import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
 import { runScript, useTemporaryDirectory } from '../support/process.ts';
 import { contractExample, storedDelivery } from '../support/receiver.ts';
 

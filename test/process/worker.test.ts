@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { SqliteInbox } from '../../src/inbox/sqlite.ts';
+import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
 import { eventually } from '../support/dispatcher.ts';
 import { childEnvironment, useTemporaryDirectory } from '../support/process.ts';
 import { contractExample, storedDelivery } from '../support/receiver.ts';
@@ -25,7 +25,9 @@ describe('a dispatcher process', function () {
   const journal = () => (existsSync(journalPath) ? readFileSync(journalPath, 'utf8').split('\n').filter(Boolean) : []);
   const rows = () => {
     const db = new DatabaseSync(databasePath, { readOnly: true });
-    const result = db.prepare('SELECT id, state, attempts, lease_owner FROM deliveries ORDER BY id').all();
+    const result = db
+      .prepare(`SELECT id, state, attempts, lease_owner FROM deliveries LEFT JOIN lanes ON leased_id = id AND status = 'leased' ORDER BY id`)
+      .all();
     db.close();
     return result as { id: string; state: string; attempts: number; lease_owner: string | null }[];
   };

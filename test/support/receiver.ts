@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { loadContract, type ContractDocument } from '../../src/contract.ts';
-import { eventTime, orderingKey } from '../../src/dispatcher/ordering.ts';
 import type { NewDelivery } from '../../src/inbox/inbox.ts';
-import { SqliteInbox } from '../../src/inbox/sqlite.ts';
+import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
 import { createReceiverApp } from '../../src/server/app.ts';
 import { sign } from '../../src/signature.ts';
@@ -121,16 +120,7 @@ export function contractExample(name: string): Record<string, any> {
   return structuredClone(loadContract().components.examples[name]!.value) as Record<string, any>;
 }
 
-/** A delivery as the receiver would store it, for seeding an inbox directly. */
+/** A delivery as the receiver would take it in, for seeding an inbox directly. */
 export function storedDelivery(event: Record<string, any>, id: string): NewDelivery {
-  const body = JSON.stringify(event);
-  return {
-    id,
-    eventType: event['type'],
-    receivedAt: new Date(),
-    headers: { 'svix-id': id },
-    body,
-    orderingKey: orderingKey(event),
-    eventTime: eventTime(event),
-  };
+  return { id, receivedAt: new Date(), headers: { 'svix-id': id }, body: JSON.stringify(event), event };
 }

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { DatabaseSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
-import type { Violation } from '../contract.ts';
+import type { Violation } from '../../contract.ts';
 import {
   deliveryStates,
   type ClaimOptions,
@@ -13,10 +13,11 @@ import {
   type Settlement,
   type StoreOutcome,
   type StoredDelivery,
-} from './inbox.ts';
-import { migrate, openDatabase } from './sqlite-database.ts';
-import type { WriterAnswer, WriterData, WriterRequest } from './sqlite-writer-thread.ts';
-import type { WriteOperation, WriteResults } from './sqlite-writes.ts';
+} from '../inbox.ts';
+import { openDatabase } from './database.ts';
+import { migrate } from './schema.ts';
+import type { WriterAnswer, WriterData, WriterRequest } from './writer-thread.ts';
+import { newRow, type WriteOperation, type WriteResults } from './writes.ts';
 
 interface DeliveryRow {
   id: string;
@@ -26,7 +27,7 @@ interface DeliveryRow {
   headers: string;
   body: string;
   violations: string | null;
-  ordering_key: string | null;
+  lane: string;
   event_time: number;
   attempts: number;
   last_error: string | null;
@@ -45,7 +46,7 @@ export interface SqliteInboxOptions {
 
 /**
  * The inbox in one SQLite file. Reads run on this thread's connection; writes go to a writer
- * thread (see sqlite-writer-thread.ts): the writes requested in one turn of the event loop travel
+ * thread (see writer-thread.ts): the writes requested in one turn of the event loop travel
  * as one batch, and the writer commits every batch that arrived during its previous commit in
  * one transaction, so one fsync makes many deliveries durable. Every promise resolves only after
  * its commit (all of the commit's writes reject if it fails).
@@ -67,13 +68,13 @@ export class SqliteInbox implements Inbox {
     const prepare = (sql: string) => this.#reader.prepare(sql);
     this.#reads = {
       get: prepare('SELECT * FROM deliveries WHERE id = ?'),
-      countByState: prepare('SELECT state, count(*) AS count FROM deliveries GROUP BY state'),
+      countByState: prepare('SELECT state, count FROM state_counts'),
       oldestPending: prepare(`SELECT min(received_at) AS oldest FROM deliveries WHERE state = 'pending'`),
       ping: prepare('SELECT 1'),
     };
 
     const workerData: WriterData = { path, busyTimeoutMs };
-    this.#writer = new Worker(new URL('./sqlite-writer-thread.ts', import.meta.url), { workerData });
+    this.#writer = new Worker(new URL('./writer-thread.ts', import.meta.url), { workerData });
     this.#writer.on('message', (answer: WriterAnswer) => this.#settleCommit(answer));
     this.#writer.on('error', (error) => this.#failAll(error));
     this.#writer.on('exit', () => this.#failAll(new Error('The inbox writer thread exited')));
@@ -82,11 +83,11 @@ export class SqliteInbox implements Inbox {
   }
 
   accept(delivery: NewDelivery): Promise<StoreOutcome> {
-    return this.#write({ kind: 'accept', delivery });
+    return this.#write({ kind: 'accept', row: newRow(delivery) });
   }
 
   quarantine(delivery: NewDelivery, violations: Violation[]): Promise<StoreOutcome> {
-    return this.#write({ kind: 'quarantine', delivery, violations });
+    return this.#write({ kind: 'quarantine', row: newRow(delivery), violations });
   }
 
   claim({ owner, limit, leaseMs, now = new Date() }: ClaimOptions): Promise<ClaimedDelivery[]> {
@@ -94,7 +95,7 @@ export class SqliteInbox implements Inbox {
   }
 
   settle(owner: string, settlements: Settlement[]): Promise<void> {
-    return this.#write({ kind: 'settle', owner, settlements });
+    return this.#write({ kind: 'settle', owner, settlements, now: new Date() });
   }
 
   requeue(ids: string[]): Promise<number> {
@@ -213,7 +214,7 @@ function fromRow(row: DeliveryRow): StoredDelivery {
     receivedAt: new Date(row.received_at),
     headers: JSON.parse(row.headers) as Record<string, string>,
     body: row.body,
-    orderingKey: row.ordering_key,
+    lane: row.lane,
     eventTime: row.event_time,
     violations: row.violations ? (JSON.parse(row.violations) as Violation[]) : [],
     attempts: row.attempts,

@@ -3,8 +3,8 @@
 // batch that arrived while the previous commit was under way is carried out in the next single
 // transaction, and each batch is answered only after that commit.
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { openDatabase, transaction } from './sqlite-database.ts';
-import { SqliteWrites, type WriteOperation } from './sqlite-writes.ts';
+import { openDatabase, transaction } from './database.ts';
+import { SqliteWrites, type WriteOperation } from './writes.ts';
 
 export interface WriterData {
   path: string;

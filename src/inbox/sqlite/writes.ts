@@ -1,0 +1,190 @@
+// The SQLite inbox's rules: every write it makes, as plain data (so that it can cross to the
+// writer thread) and as the statements that carry it out. Dedupe by delivery id, lanes and their
+// leases, retries, states; the counters by state follow from the triggers of schema.ts.
+import type { DatabaseSync } from 'node:sqlite';
+import type { Violation } from '../../contract.ts';
+import type { ClaimOptions, ClaimedDelivery, NewDelivery, Settlement, StoreOutcome } from '../inbox.ts';
+import { derivedFields } from '../ordering.ts';
+
+/** A new delivery as the columns of its row. */
+export interface NewRow {
+  id: string;
+  eventType: string | null;
+  receivedAt: string;
+  headers: string;
+  body: string;
+  lane: string;
+  eventTime: number;
+}
+
+export function newRow(delivery: NewDelivery): NewRow {
+  const { eventType, lane, eventTime } = derivedFields(delivery);
+  const { id, receivedAt, headers, body } = delivery;
+  return { id, eventType, receivedAt: receivedAt.toISOString(), headers: JSON.stringify(headers), body, lane, eventTime };
+}
+
+export type WriteOperation =
+  | { kind: 'accept'; row: NewRow }
+  | { kind: 'quarantine'; row: NewRow; violations: Violation[] }
+  | { kind: 'claim'; options: Required<ClaimOptions> }
+  | { kind: 'settle'; owner: string; settlements: Settlement[]; now: Date }
+  | { kind: 'requeue'; ids: string[] }
+  | { kind: 'updateViolations'; id: string; violations: Violation[] };
+
+/** What each kind of write returns. */
+export interface WriteResults {
+  accept: StoreOutcome;
+  quarantine: StoreOutcome;
+  claim: ClaimedDelivery[];
+  settle: void;
+  requeue: number;
+  updateViolations: void;
+}
+
+const insertColumns = `(id, state, event_type, received_at, headers, body, violations, lane, event_time)`;
+
+const statements = {
+  accept: `INSERT INTO deliveries ${insertColumns}
+           VALUES (:id, 'pending', :eventType, :receivedAt, :headers, :body, NULL, :lane, :eventTime)
+           ON CONFLICT (id) DO UPDATE SET
+             state = 'pending', event_type = excluded.event_type, received_at = excluded.received_at,
+             headers = excluded.headers, body = excluded.body, violations = NULL,
+             lane = excluded.lane, event_time = excluded.event_time
+           WHERE deliveries.state = 'quarantined'`,
+  quarantine: `INSERT INTO deliveries ${insertColumns}
+               VALUES (:id, 'quarantined', :eventType, :receivedAt, :headers, :body, :violations, :lane, :eventTime)
+               ON CONFLICT (id) DO NOTHING`,
+  // A delivery that becomes pending heads its lane when the lane is new or its event is older
+  // than the head's (a late older event goes first). A leased lane stays leased: the head in
+  // flight finishes before the new head runs.
+  joinLane: `INSERT INTO lanes (key, head_id, head_event_time, head_due_at, status) VALUES (:lane, :id, :eventTime, 0, 'ready')
+             ON CONFLICT (key) DO UPDATE SET
+               head_id = excluded.head_id, head_event_time = excluded.head_event_time, head_due_at = 0,
+               status = CASE WHEN status = 'leased' THEN 'leased' ELSE 'ready' END
+             WHERE (excluded.head_event_time, excluded.head_id) < (head_event_time, head_id)`,
+  // Before each claim: lanes whose head's retry is due, and lanes whose lease ran out (a crashed
+  // or hung dispatcher), become ready. The lease stays recorded until the lane is claimed again,
+  // so that a late owner can still settle the attempt it finished.
+  readyWhenDue: `UPDATE lanes SET status = 'ready' WHERE status = 'waiting' AND head_due_at <= :now`,
+  readyWhenLeaseRanOut: `UPDATE lanes SET status = 'ready' WHERE status = 'leased' AND lease_until <= :now`,
+  leaseReadyLanes: `UPDATE lanes SET status = 'leased', leased_id = head_id, lease_owner = :owner, lease_until = :until
+                    WHERE key IN (SELECT key FROM lanes WHERE status = 'ready' ORDER BY head_event_time, head_id LIMIT :limit)
+                    RETURNING head_id, head_event_time`,
+  startAttempt: `UPDATE deliveries SET attempts = attempts + 1 WHERE id = ? RETURNING id, event_type, body, received_at, attempts`,
+  leasedLane: `SELECT lanes.key FROM deliveries JOIN lanes ON lanes.key = deliveries.lane
+               WHERE deliveries.id = :id AND lanes.leased_id = :id AND lanes.lease_owner = :owner`,
+  done: `UPDATE deliveries SET state = 'done', last_error = NULL WHERE id = :id`,
+  retry: `UPDATE deliveries SET last_error = :error, next_attempt_at = :retryAt WHERE id = :id`,
+  dead: `UPDATE deliveries SET state = 'dead', last_error = :error WHERE id = :id`,
+  released: `UPDATE deliveries SET attempts = attempts - 1 WHERE id = :id`,
+  // After its lease is settled, a lane's head is its oldest pending delivery, or the lane is gone.
+  nextHead: `SELECT id, event_time, next_attempt_at FROM deliveries WHERE lane = ? AND state = 'pending' ORDER BY event_time, id LIMIT 1`,
+  moveLane: `UPDATE lanes SET head_id = :id, head_event_time = :eventTime, head_due_at = :dueAt,
+               status = CASE WHEN :dueAt <= :now THEN 'ready' ELSE 'waiting' END,
+               leased_id = NULL, lease_owner = NULL, lease_until = NULL
+             WHERE key = :lane`,
+  removeLane: `DELETE FROM lanes WHERE key = ?`,
+  requeue: `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL, violations = NULL
+            WHERE id = ? AND state IN ('dead', 'quarantined', 'done')
+            RETURNING lane, event_time`,
+  updateViolations: `UPDATE deliveries SET violations = ? WHERE id = ? AND state = 'quarantined'`,
+};
+
+type StatementName = keyof typeof statements;
+
+interface ClaimedRow {
+  id: string;
+  event_type: string | null;
+  body: string;
+  received_at: string;
+  attempts: number;
+}
+
+export class SqliteWrites {
+  readonly #statements;
+
+  constructor(db: DatabaseSync) {
+    const prepared = Object.entries(statements).map(([name, sql]) => [name, db.prepare(sql)]);
+    this.#statements = Object.fromEntries(prepared) as Record<StatementName, ReturnType<DatabaseSync['prepare']>>;
+  }
+
+  /** Carries out one write; the caller wraps a batch of them in one transaction. */
+  apply(operation: WriteOperation): WriteResults[WriteOperation['kind']] {
+    const statements = this.#statements;
+    switch (operation.kind) {
+      case 'accept': {
+        const { row } = operation;
+        if (statements.accept.run({ ...row }).changes === 0) return 'duplicate';
+        this.#joinLane(row.lane, row.id, row.eventTime);
+        return 'stored';
+      }
+      case 'quarantine': {
+        const parameters = { ...operation.row, violations: JSON.stringify(operation.violations) };
+        return statements.quarantine.run(parameters).changes === 1 ? 'stored' : 'duplicate';
+      }
+      case 'claim':
+        return this.#claim(operation.options);
+      case 'settle':
+        for (const settlement of operation.settlements) this.#settle(operation.owner, settlement, operation.now);
+        return;
+      case 'requeue':
+        return operation.ids.reduce((count, id) => count + this.#requeue(id), 0);
+      case 'updateViolations':
+        statements.updateViolations.run(JSON.stringify(operation.violations), operation.id);
+        return;
+    }
+  }
+
+  #joinLane(lane: string, id: string, eventTime: number): void {
+    this.#statements.joinLane.run({ lane, id, eventTime });
+  }
+
+  #claim({ owner, limit, leaseMs, now }: Required<ClaimOptions>): ClaimedDelivery[] {
+    const statements = this.#statements;
+    const at = now.getTime();
+    statements.readyWhenDue.run({ now: at });
+    statements.readyWhenLeaseRanOut.run({ now: at });
+    const heads = statements.leaseReadyLanes.all({ owner, until: at + leaseMs, limit }) as { head_id: string; head_event_time: number }[];
+    heads.sort((a, b) => a.head_event_time - b.head_event_time || (a.head_id < b.head_id ? -1 : 1));
+    return heads.map(({ head_id }) => {
+      const row = statements.startAttempt.get(head_id) as unknown as ClaimedRow;
+      return { id: row.id, eventType: row.event_type, body: row.body, receivedAt: new Date(row.received_at), attempt: row.attempts };
+    });
+  }
+
+  #settle(owner: string, settlement: Settlement, now: Date): void {
+    const statements = this.#statements;
+    const { id } = settlement;
+    const lane = statements.leasedLane.get({ id, owner }) as { key: string } | undefined;
+    if (!lane) return;
+    switch (settlement.outcome) {
+      case 'done':
+      case 'released':
+        statements[settlement.outcome].run({ id });
+        break;
+      case 'retry':
+        statements.retry.run({ id, error: settlement.error, retryAt: settlement.retryAt.getTime() });
+        break;
+      case 'dead':
+        statements.dead.run({ id, error: settlement.error });
+        break;
+    }
+    this.#moveLane(lane.key, now.getTime());
+  }
+
+  #moveLane(lane: string, now: number): void {
+    const head = this.#statements.nextHead.get(lane) as { id: string; event_time: number; next_attempt_at: number } | undefined;
+    if (!head) {
+      this.#statements.removeLane.run(lane);
+      return;
+    }
+    this.#statements.moveLane.run({ lane, id: head.id, eventTime: head.event_time, dueAt: head.next_attempt_at, now });
+  }
+
+  #requeue(id: string): number {
+    const requeued = this.#statements.requeue.get(id) as { lane: string; event_time: number } | undefined;
+    if (!requeued) return 0;
+    this.#joinLane(requeued.lane, id, requeued.event_time);
+    return 1;
+  }
+}

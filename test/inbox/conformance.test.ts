@@ -1,0 +1,323 @@
+// The store's rules, written once against the Inbox interface and run unchanged against every
+// backend: dedupe, lanes (claim order, one lease per lane, a late older event, a retry holding its
+// lane, lease expiry, release), dead letters, replay into a lane, and the counters by state.
+import { expect } from 'chai';
+import type { ClaimedDelivery, Inbox, NewDelivery } from '../../src/inbox/inbox.ts';
+import { inboxBackends, type TestInbox } from '../support/inbox-backends.ts';
+
+const nineOClock = Date.parse('2026-11-24T09:00:00.000Z');
+
+interface EventSpec {
+  type?: string;
+  /** The event's conversation_id. */
+  conversation?: string;
+  endUser?: string;
+  /** The event's timestamp, in seconds after 09:00. */
+  second?: number;
+  timestamp?: unknown;
+  receivedAt?: Date;
+}
+
+function delivery(id: string, spec: EventSpec = {}): NewDelivery {
+  const data: Record<string, string> = {};
+  if (spec.conversation) data['conversation_id'] = spec.conversation;
+  if (spec.endUser) data['end_user_id'] = spec.endUser;
+  const timestamp = 'timestamp' in spec ? spec.timestamp : new Date(nineOClock + (spec.second ?? 0) * 1000).toISOString();
+  const event = { type: spec.type ?? 'v1.conversation.message', timestamp, data };
+  return { id, receivedAt: spec.receivedAt ?? new Date(), headers: { 'svix-id': id }, body: JSON.stringify(event), event };
+}
+
+const ids = (claimed: ClaimedDelivery[]) => claimed.map(({ id }) => id);
+
+for (const backend of inboxBackends) {
+  describe(`the inbox's rules on ${backend.name}`, () => {
+    let store: TestInbox;
+    let inbox: Inbox;
+    beforeEach(async () => {
+      store = await backend.create();
+      inbox = store.inbox;
+    });
+    afterEach(() => store.destroy());
+
+    const claim = (owner = 'dispatcher-a', { now = new Date(), limit = 10, leaseMs = 60_000 } = {}) => inbox.claim({ owner, limit, leaseMs, now });
+    const acceptAll = async (...deliveries: NewDelivery[]) => {
+      for (const each of deliveries) expect(await inbox.accept(each), each.id).to.equal('stored');
+    };
+
+    describe('intake', () => {
+      it('derives the event type, lane and event time of each delivery', async () => {
+        const receivedAt = new Date('2026-11-24T09:30:00.000Z');
+        await acceptAll(
+          delivery('message', { conversation: 'c1', endUser: 'u1', second: 5, receivedAt }),
+          delivery('profile', { type: 'v1.end_user.updated', endUser: 'u1', timestamp: '2026-11-24T09:00:07.25' }),
+          delivery('audit', { type: 'v1.audit_log.emitted', timestamp: 'not a time', receivedAt }),
+        );
+        expect(await inbox.get('message')).to.deep.equal({
+          id: 'message',
+          state: 'pending',
+          eventType: 'v1.conversation.message',
+          receivedAt,
+          headers: { 'svix-id': 'message' },
+          body: delivery('message', { conversation: 'c1', endUser: 'u1', second: 5 }).body,
+          lane: 'conversation:c1',
+          eventTime: nineOClock + 5000,
+          violations: [],
+          attempts: 0,
+          lastError: null,
+        });
+        expect(await inbox.get('profile')).to.deep.include({ lane: 'end_user:u1', eventTime: nineOClock + 7250 });
+        expect(await inbox.get('audit')).to.deep.include({ lane: 'delivery:audit', eventTime: receivedAt.getTime() });
+        expect(await inbox.get('nowhere')).to.equal(undefined);
+      });
+
+      it('stores a delivery id once', async () => {
+        const first = delivery('msg_1', { conversation: 'c1' });
+        const outcomes = await Promise.all([first, first, first].map((copy) => inbox.accept(copy)));
+        expect(outcomes.sort()).to.deep.equal(['duplicate', 'duplicate', 'stored']);
+        expect(await inbox.accept({ ...first, body: '{}' })).to.equal('duplicate');
+        expect(await inbox.quarantine(first, [])).to.equal('duplicate');
+        expect((await inbox.get('msg_1'))?.body).to.equal(first.body);
+        expect(ids(await claim())).to.deep.equal(['msg_1']);
+      });
+
+      it('keeps a quarantined delivery out of its lane until a valid copy replaces it', async () => {
+        const violations = [{ pointer: '/data', message: 'is required' }];
+        expect(await inbox.quarantine(delivery('msg_q', { conversation: 'c1' }), violations)).to.equal('stored');
+        expect(await inbox.quarantine(delivery('msg_q', { conversation: 'c1' }), [])).to.equal('duplicate');
+        expect(await inbox.get('msg_q')).to.deep.include({ state: 'quarantined', violations });
+        expect(await claim()).to.deep.equal([]);
+
+        expect(await inbox.accept(delivery('msg_q', { conversation: 'c1' }))).to.equal('stored');
+        expect(await inbox.get('msg_q')).to.deep.include({ state: 'pending', violations: [] });
+        expect(ids(await claim())).to.deep.equal(['msg_q']);
+      });
+
+      it('updates the violations of a delivery only while it is quarantined', async () => {
+        await inbox.quarantine(delivery('msg_q'), [{ pointer: '/type', message: 'old' }]);
+        await inbox.updateViolations('msg_q', [{ pointer: '/type', message: 'new' }]);
+        expect((await inbox.get('msg_q'))?.violations).to.deep.equal([{ pointer: '/type', message: 'new' }]);
+
+        await acceptAll(delivery('msg_p'));
+        await inbox.updateViolations('msg_p', [{ pointer: '/type', message: 'new' }]);
+        expect((await inbox.get('msg_p'))?.violations).to.deep.equal([]);
+      });
+    });
+
+    describe('lanes', () => {
+      it('claims the heads of ready lanes, oldest event first, one per lane', async () => {
+        await acceptAll(
+          delivery('a2', { conversation: 'a', second: 2 }),
+          delivery('b3', { conversation: 'b', second: 3 }),
+          delivery('a1', { conversation: 'a', second: 1 }),
+          delivery('audit', { type: 'v1.audit_log.emitted', second: 0 }),
+          delivery('u5', { type: 'v1.end_user.created', endUser: 'u', second: 5 }),
+        );
+        const first = await claim('dispatcher-a', { limit: 2 });
+        expect(first.map(({ id, attempt }) => ({ id, attempt }))).to.deep.equal([
+          { id: 'audit', attempt: 1 },
+          { id: 'a1', attempt: 1 },
+        ]);
+        expect(first[1]).to.deep.include({ eventType: 'v1.conversation.message', body: delivery('a1', { conversation: 'a', second: 1 }).body });
+        expect(ids(await claim())).to.deep.equal(['b3', 'u5']);
+        expect(await claim()).to.deep.equal([]);
+        expect((await inbox.get('a1'))?.attempts).to.equal(1);
+      });
+
+      it('holds a lane while its head is leased, whoever claims', async () => {
+        await acceptAll(delivery('a1', { conversation: 'a', second: 1 }), delivery('a2', { conversation: 'a', second: 2 }));
+        expect(ids(await claim('dispatcher-a'))).to.deep.equal(['a1']);
+        expect(await claim('dispatcher-b')).to.deep.equal([]);
+        await inbox.settle('dispatcher-a', [{ id: 'a1', outcome: 'done' }]);
+        expect(ids(await claim('dispatcher-b'))).to.deep.equal(['a2']);
+      });
+
+      it('runs a late older event before the younger ones still waiting', async () => {
+        await acceptAll(delivery('a2', { conversation: 'a', second: 20 }), delivery('a3', { conversation: 'a', second: 30 }));
+        // Arrives late, while the lane is idle: it heads the lane at once.
+        await acceptAll(delivery('a1', { conversation: 'a', second: 10 }));
+        expect(ids(await claim())).to.deep.equal(['a1']);
+        // Arrives late, while a1 is in flight: it waits for a1, then goes before a2.
+        await acceptAll(delivery('a0', { conversation: 'a', second: 5 }));
+        expect(await claim()).to.deep.equal([]);
+        await inbox.settle('dispatcher-a', [{ id: 'a1', outcome: 'done' }]);
+        expect(ids(await claim())).to.deep.equal(['a0']);
+        await inbox.settle('dispatcher-a', [{ id: 'a0', outcome: 'done' }]);
+        expect(ids(await claim())).to.deep.equal(['a2']);
+      });
+
+      it('keeps a retried delivery at the head of its lane until its retry is due, without holding other lanes', async () => {
+        const now = new Date();
+        await acceptAll(delivery('a1', { conversation: 'a', second: 1 }), delivery('a2', { conversation: 'a', second: 2 }));
+        expect(ids(await claim('dispatcher-a', { now }))).to.deep.equal(['a1']);
+        const retryAt = new Date(now.getTime() + 60_000);
+        await inbox.settle('dispatcher-a', [{ id: 'a1', outcome: 'retry', error: 'Error: not yet', retryAt }]);
+        expect(await inbox.get('a1')).to.deep.include({ state: 'pending', attempts: 1, lastError: 'Error: not yet' });
+
+        await acceptAll(delivery('b1', { conversation: 'b', second: 9 }));
+        expect(ids(await claim('dispatcher-a', { now }))).to.deep.equal(['b1']);
+        await inbox.settle('dispatcher-a', [{ id: 'b1', outcome: 'done' }]);
+        expect(await claim('dispatcher-a', { now: new Date(retryAt.getTime() - 1) })).to.deep.equal([]);
+        const retried = await claim('dispatcher-b', { now: retryAt });
+        expect(retried.map(({ id, attempt }) => ({ id, attempt }))).to.deep.equal([{ id: 'a1', attempt: 2 }]);
+        await inbox.settle('dispatcher-b', [{ id: 'a1', outcome: 'done' }]);
+        expect(await inbox.get('a1')).to.deep.include({ state: 'done', attempts: 2, lastError: null });
+        expect(ids(await claim('dispatcher-b', { now: retryAt }))).to.deep.equal(['a2']);
+      });
+
+      it('gives a lane whose lease ran out to the next claim, and ignores the first owner from then on', async () => {
+        const now = new Date();
+        await acceptAll(delivery('a1', { conversation: 'a' }));
+        expect(ids(await claim('crashed', { now, leaseMs: 1000 }))).to.deep.equal(['a1']);
+        expect(await claim('dispatcher-b', { now: new Date(now.getTime() + 999) })).to.deep.equal([]);
+        const reclaimed = await claim('dispatcher-b', { now: new Date(now.getTime() + 1000) });
+        expect(reclaimed.map(({ id, attempt }) => ({ id, attempt }))).to.deep.equal([{ id: 'a1', attempt: 2 }]);
+
+        await inbox.settle('crashed', [{ id: 'a1', outcome: 'done' }]);
+        expect((await inbox.get('a1'))?.state).to.equal('pending');
+        await inbox.settle('dispatcher-b', [{ id: 'a1', outcome: 'done' }]);
+        expect((await inbox.get('a1'))?.state).to.equal('done');
+      });
+
+      it('still takes the settlement of an owner whose lease ran out while nobody claimed the lane', async () => {
+        const now = new Date();
+        await acceptAll(delivery('a1', { conversation: 'a', second: 1 }), delivery('a2', { conversation: 'a', second: 2 }));
+        await claim('slow', { now: new Date(now.getTime() - 10_000), leaseMs: 1000 });
+        await inbox.settle('slow', [{ id: 'a1', outcome: 'done' }]);
+        expect((await inbox.get('a1'))?.state).to.equal('done');
+        expect(ids(await claim('dispatcher-b', { now }))).to.deep.equal(['a2']);
+      });
+
+      it('ignores a settlement from a dispatcher that does not hold the lease', async () => {
+        await acceptAll(delivery('a1', { conversation: 'a' }));
+        await claim('dispatcher-a');
+        await inbox.settle('dispatcher-b', [{ id: 'a1', outcome: 'dead', error: 'Error: not mine' }]);
+        expect(await inbox.get('a1')).to.deep.include({ state: 'pending', lastError: null });
+      });
+
+      it('gives back a released delivery without counting the attempt', async () => {
+        await acceptAll(delivery('a1', { conversation: 'a', second: 1 }), delivery('a2', { conversation: 'a', second: 2 }));
+        await claim('stopping');
+        await inbox.settle('stopping', [{ id: 'a1', outcome: 'released' }]);
+        expect(await inbox.get('a1')).to.deep.include({ state: 'pending', attempts: 0 });
+        const claimed = await claim('dispatcher-b');
+        expect(claimed.map(({ id, attempt }) => ({ id, attempt }))).to.deep.equal([{ id: 'a1', attempt: 1 }]);
+      });
+
+      it('moves a lane on past a dead delivery, keeping its error', async () => {
+        await acceptAll(delivery('a1', { conversation: 'a', second: 1 }), delivery('a2', { conversation: 'a', second: 2 }));
+        await claim();
+        await inbox.settle('dispatcher-a', [{ id: 'a1', outcome: 'dead', error: 'TypeError: broken' }]);
+        expect(await inbox.get('a1')).to.deep.include({ state: 'dead', attempts: 1, lastError: 'TypeError: broken' });
+        expect(ids(await claim())).to.deep.equal(['a2']);
+      });
+
+      it('settles several deliveries of different lanes at once', async () => {
+        await acceptAll(delivery('a1', { conversation: 'a', second: 1 }), delivery('b1', { conversation: 'b', second: 2 }));
+        await claim();
+        await inbox.settle('dispatcher-a', [
+          { id: 'a1', outcome: 'done' },
+          { id: 'b1', outcome: 'dead', error: 'Error: gone' },
+        ]);
+        expect((await inbox.get('a1'))?.state).to.equal('done');
+        expect((await inbox.get('b1'))?.state).to.equal('dead');
+        expect(await claim()).to.deep.equal([]);
+      });
+    });
+
+    describe('replay', () => {
+      it('puts dead, quarantined and done deliveries back into their lanes, in event order', async () => {
+        await acceptAll(delivery('a1', { conversation: 'a', second: 1 }));
+        await claim();
+        await inbox.settle('dispatcher-a', [{ id: 'a1', outcome: 'done' }]);
+        await acceptAll(delivery('a2', { conversation: 'a', second: 2 }), delivery('a3', { conversation: 'a', second: 3 }));
+        await inbox.quarantine(delivery('a0', { conversation: 'a', second: 0 }), [{ pointer: '/data', message: 'old' }]);
+        expect(ids(await claim())).to.deep.equal(['a2']);
+
+        expect(await inbox.requeue(['a1', 'a0', 'a3', 'nowhere'])).to.equal(2);
+        expect(await inbox.get('a1')).to.deep.include({ state: 'pending', attempts: 0, lastError: null });
+        expect(await inbox.get('a0')).to.deep.include({ state: 'pending', violations: [] });
+        // a2 is still in flight; then the replayed a0 and a1 go first, being older than a3.
+        expect(await claim()).to.deep.equal([]);
+        const order: string[] = [];
+        await inbox.settle('dispatcher-a', [{ id: 'a2', outcome: 'done' }]);
+        for (let claimed = await claim(); claimed.length > 0; claimed = await claim()) {
+          order.push(...ids(claimed));
+          await inbox.settle('dispatcher-a', claimed.map(({ id }) => ({ id, outcome: 'done' as const })));
+        }
+        expect(order).to.deep.equal(['a0', 'a1', 'a3']);
+      });
+
+      it('requeues a dead delivery with its attempts reset', async () => {
+        await acceptAll(delivery('a1', { conversation: 'a' }));
+        await claim();
+        await inbox.settle('dispatcher-a', [{ id: 'a1', outcome: 'dead', error: 'Error: down' }]);
+        expect(await inbox.requeue(['a1'])).to.equal(1);
+        const [claimed] = await claim();
+        expect(claimed).to.deep.include({ id: 'a1', attempt: 1 });
+      });
+    });
+
+    describe('reading', () => {
+      it('counts deliveries by state from counters that every write keeps', async () => {
+        expect(await inbox.countByState()).to.deep.equal({ pending: 0, quarantined: 0, done: 0, dead: 0 });
+        await acceptAll(delivery('a1', { conversation: 'a' }), delivery('b1', { conversation: 'b' }), delivery('c1', { conversation: 'c' }));
+        await inbox.accept(delivery('a1', { conversation: 'a' }));
+        await inbox.quarantine(delivery('q1'), []);
+        await inbox.quarantine(delivery('q2'), []);
+        await inbox.accept(delivery('q2'));
+        await claim();
+        await inbox.settle('dispatcher-a', [
+          { id: 'a1', outcome: 'done' },
+          { id: 'b1', outcome: 'dead', error: 'Error: down' },
+          { id: 'c1', outcome: 'retry', error: 'Error: later', retryAt: new Date(Date.now() + 60_000) },
+        ]);
+        expect(await inbox.countByState()).to.deep.equal({ pending: 2, quarantined: 1, done: 1, dead: 1 });
+        await inbox.requeue(['b1', 'q1']);
+        const counts = await inbox.countByState();
+        expect(counts).to.deep.equal({ pending: 4, quarantined: 0, done: 1, dead: 0 });
+
+        const all = await inbox.list({ limit: 100 });
+        for (const state of ['pending', 'quarantined', 'done', 'dead'] as const) {
+          expect(all.filter((stored) => stored.state === state), state).to.have.length(counts[state]);
+        }
+      });
+
+      it('lists newest first, by state, event type and time received', async () => {
+        await acceptAll(
+          delivery('old', { receivedAt: new Date('2026-11-24T08:00:00Z') }),
+          delivery('new', { type: 'v1.conversation.ended', receivedAt: new Date('2026-11-24T10:00:00Z') }),
+        );
+        await inbox.quarantine(delivery('bad', { receivedAt: new Date('2026-11-24T09:00:00Z') }), []);
+        const listed = async (filter: Parameters<Inbox['list']>[0]) => (await inbox.list(filter)).map(({ id }) => id);
+        expect(await listed({ limit: 10 })).to.deep.equal(['new', 'bad', 'old']);
+        expect(await listed({ limit: 2 })).to.deep.equal(['new', 'bad']);
+        expect(await listed({ state: 'pending', limit: 10 })).to.deep.equal(['new', 'old']);
+        expect(await listed({ eventType: 'v1.conversation.ended', limit: 10 })).to.deep.equal(['new']);
+        expect(await listed({ since: new Date('2026-11-24T09:00:00Z'), limit: 10 })).to.deep.equal(['new', 'bad']);
+      });
+
+      it('says when the oldest pending delivery was received', async () => {
+        expect(await inbox.oldestPending()).to.equal(undefined);
+        await acceptAll(
+          delivery('later', { receivedAt: new Date('2026-11-24T10:00:00Z') }),
+          delivery('earlier', { receivedAt: new Date('2026-11-24T08:00:00Z') }),
+        );
+        expect(await inbox.oldestPending()).to.deep.equal(new Date('2026-11-24T08:00:00Z'));
+        await claim();
+        await inbox.settle('dispatcher-a', [{ id: 'earlier', outcome: 'done' }]);
+        expect(await inbox.oldestPending()).to.deep.equal(new Date('2026-11-24T10:00:00Z'));
+      });
+
+      it('answers ping while open, and refuses work once closed', async () => {
+        await inbox.ping();
+        await inbox.close();
+        let pinged: unknown;
+        await inbox.ping().catch((error: unknown) => (pinged = error));
+        expect(pinged).to.be.instanceOf(Error);
+        let accepted: unknown;
+        await inbox.accept(delivery('late')).catch((error: unknown) => (accepted = error));
+        expect(accepted).to.be.instanceOf(Error);
+      });
+    });
+  });
+}

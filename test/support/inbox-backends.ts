@@ -1,0 +1,34 @@
+// The inbox backends that the conformance suite runs against, each creating a fresh, empty store.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Inbox } from '../../src/inbox/inbox.ts';
+import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
+
+export interface TestInbox {
+  inbox: Inbox;
+  /** Closes the inbox and removes everything it stored. */
+  destroy(): Promise<void>;
+}
+
+export interface InboxBackend {
+  name: string;
+  create(): Promise<TestInbox>;
+}
+
+const sqlite: InboxBackend = {
+  name: 'SQLite',
+  async create() {
+    const directory = mkdtempSync(join(tmpdir(), 'ada-inbox-'));
+    const inbox = new SqliteInbox(join(directory, 'inbox.sqlite'), { busyTimeoutMs: 50 });
+    return {
+      inbox,
+      async destroy() {
+        await inbox.close();
+        rmSync(directory, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+export const inboxBackends: InboxBackend[] = [sqlite];
