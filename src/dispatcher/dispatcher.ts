@@ -94,7 +94,8 @@ export class Dispatcher {
         }
       }
       for (const delivery of claimed) this.#handle(delivery);
-      if (claimed.length === 0 || claimed.length === free) await this.#idle(pollIntervalMs);
+      // A claim takes every ready lane it has room for; new deliveries and freed slots wake the loop.
+      await this.#idle(pollIntervalMs);
     }
   }
 
@@ -112,10 +113,7 @@ export class Dispatcher {
 
   #handle(delivery: ClaimedDelivery): void {
     const abort = new AbortController();
-    const settled = this.#attempt(delivery, abort).finally(() => {
-      this.#inFlight.delete(delivery.id);
-      this.wake();
-    });
+    const settled = this.#attempt(delivery, abort);
     this.#inFlight.set(delivery.id, { settled, abort });
   }
 
@@ -141,8 +139,13 @@ export class Dispatcher {
     }
     if (abort.signal.reason === stopping) return; // stop() has released it
     const seconds = (performance.now() - started) / 1000;
+    const recorded = inbox.settle(this.owner, [settlement]);
+    // The slot is free now: the claim that this wakes joins the settlement's commit, and so the
+    // next delivery of a busy lane is claimed in the transaction that moved the lane on.
+    this.#inFlight.delete(delivery.id);
+    this.wake();
     try {
-      await inbox.settle(this.owner, [settlement]);
+      await recorded;
     } catch (error) {
       // The lease runs out and the delivery is handled again: at least once, never lost.
       log.error({ err: error }, 'could not record the outcome of a handler');
