@@ -8,7 +8,5 @@ app.use(bodyParser({ enableTypes: ['json'], jsonLimit: 1024 * 1024 }));
 app.use((ctx) => {
   ctx.body = { status: 'accepted' };
 });
-const server = app.listen(Number(process.env['PORT'] ?? 0), '127.0.0.1', () => {
-  console.log(JSON.stringify({ msg: 'receiver listening', port: (server.address() as { port: number }).port }));
-});
+const server = app.listen(Number(process.env['PORT']), '127.0.0.1');
 process.once('SIGTERM', () => server.close());

@@ -26,7 +26,5 @@ router.post('/webhooks/ada', readJsonBody(1024 * 1024), async (ctx) => {
   ctx.body = { status: 'accepted', id };
 });
 const app = new Koa().use(router.routes());
-const server = app.listen(Number(process.env['PORT'] ?? 0), '127.0.0.1', () => {
-  console.log(JSON.stringify({ msg: 'receiver listening', port: (server.address() as { port: number }).port }));
-});
+const server = app.listen(Number(process.env['PORT']), '127.0.0.1');
 process.once('SIGTERM', () => server.close(() => void inbox?.close()));

@@ -1,0 +1,93 @@
+// The load: distinct, correctly signed message events from autocannon, spread over a number of
+// conversations, and the figures it reports.
+import autocannon from 'autocannon';
+import { loadContract } from '../../src/contract.ts';
+import { createSigner } from '../../src/signature.ts';
+import { benchSecret } from './servers.ts';
+
+export interface Traffic {
+  /** A message event with `__ID__`, `__CONVERSATION__` and `__TIMESTAMP__` where each delivery's values go. */
+  template: string;
+  /** The conversations that the deliveries go to in turn; one is a single busy conversation. */
+  conversations: readonly string[];
+}
+
+/** `count` conversation ids: `<prefix>-0000`, `<prefix>-0001`, ... */
+export const conversationIds = (prefix: string, count: number) =>
+  Array.from({ length: count }, (_, index) => `${prefix}-${String(index).padStart(4, '0')}`);
+
+export interface Figures {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+const sign = createSigner(benchSecret);
+
+/** A `v1.conversation.message` of about `size` bytes. */
+export function messageTemplate(size: number): string {
+  const event = structuredClone(loadContract().components.examples['ConversationMessageText']!.value) as Record<string, any>;
+  event['timestamp'] = '__TIMESTAMP__';
+  event['data'].message_id = '__ID__';
+  event['data'].conversation_id = '__CONVERSATION__';
+  event['data'].content.body = '';
+  // The placeholders' values: a UUID, a conversation id of about 24 characters and an ISO timestamp.
+  const overhead = Buffer.byteLength(JSON.stringify(event)) - '__ID____CONVERSATION____TIMESTAMP__'.length + 36 + 24 + 24;
+  event['data'].content.body = 'Where is my order? '.repeat(size).slice(0, Math.max(0, size - overhead));
+  return JSON.stringify(event);
+}
+
+let sent = 0;
+
+/** A body of `traffic`: a fresh message id, the next conversation in turn, the current time. */
+export function nextBody({ template, conversations }: Traffic): string {
+  sent += 1;
+  return template
+    .replace('__ID__', crypto.randomUUID())
+    .replace('__CONVERSATION__', conversations[sent % conversations.length]!)
+    .replace('__TIMESTAMP__', new Date().toISOString());
+}
+
+export async function load(url: string, traffic: Traffic, seconds: number, connections: number): Promise<Figures> {
+  const result = await autocannon({
+    url: `${url}/webhooks/ada`,
+    method: 'POST',
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        setupRequest: (request) => {
+          const body = nextBody(traffic);
+          const id = `msg_bench_${process.pid}_${sent}`;
+          const timestamp = Math.floor(Date.now() / 1000);
+          return {
+            ...request,
+            body,
+            headers: {
+              'content-type': 'application/json',
+              'svix-id': id,
+              'svix-timestamp': String(timestamp),
+              'svix-signature': sign(id, timestamp, body),
+            },
+          };
+        },
+      },
+    ],
+  });
+  return {
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+export const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)]!;
+
+export const medianFigures = (all: Figures[]): Figures => ({
+  requestsPerSecond: median(all.map((f) => f.requestsPerSecond)),
+  p50: median(all.map((f) => f.p50)),
+  p99: median(all.map((f) => f.p99)),
+  errors: all.reduce((sum, f) => sum + f.errors, 0),
+});

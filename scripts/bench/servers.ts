@@ -1,0 +1,43 @@
+// The processes the benchmark measures, each on a free loopback port.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../free-port.ts';
+
+export const benchSecret = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
+const root = new URL('../..', import.meta.url).pathname;
+
+export interface Server {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `script` with this Node and resolves once it answers HTTP; its output is dropped, as a log shipper would read it. */
+export async function startServer(script: string, env: Record<string, string> = {}): Promise<Server> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(root, script)], {
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ADA_WEBHOOK_SECRET: benchSecret, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = once(child, 'exit');
+  const url = `http://127.0.0.1:${port}`;
+  const started = performance.now();
+  while (!(await fetch(url).then(() => true, () => false))) {
+    if (child.exitCode !== null || performance.now() - started > 30_000) throw new Error(`${script} did not start`);
+    await sleep(5);
+  }
+  return {
+    url,
+    child,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** The receiver as users run it: `src/main.ts` with its defaults (dispatcher on, the shipped handlers) and LOG_LEVEL=warn. */
+export const startReceiver = (databasePath: string, env: Record<string, string> = {}) =>
+  startServer('src/main.ts', { DATABASE_URL: `sqlite:${databasePath}`, LOG_LEVEL: 'warn', ...env });
