@@ -2,7 +2,7 @@
 // SIGTERM and SIGINT. src/main.ts runs it with the handlers of src/handlers/.
 import { relative } from 'node:path';
 import { pino } from 'pino';
-import { settingsOrExit, type Settings } from './config.ts';
+import { databaseLabel, settingsOrExit, type Settings } from './config.ts';
 import { loadContract } from './contract.ts';
 import { developmentSecret, developmentSecretPath } from './development-secret.ts';
 import { Dispatcher } from './dispatcher/dispatcher.ts';
@@ -32,7 +32,10 @@ function secretsOf(settings: Settings): string[] {
 export async function runReceiver(registerHandlers: (handlers: HandlerRegistry) => void): Promise<void> {
   const settings = settingsOrExit();
   const logger = pino({ level: settings.logLevel });
-  const inbox = openInbox(settings.database);
+  const inbox = await openInbox(settings.database).catch((error: unknown) => {
+    logger.fatal({ err: error, database: databaseLabel(settings.database) }, 'could not open the inbox');
+    process.exit(1);
+  });
   const metrics = createMetrics(inbox);
 
   let dispatcher: Dispatcher | undefined;
@@ -54,13 +57,12 @@ export async function runReceiver(registerHandlers: (handlers: HandlerRegistry) 
             secrets: secretsOf(settings),
             toleranceSeconds: settings.toleranceSeconds,
             bodyLimitBytes: settings.bodyLimitBytes,
-            onStored: () => dispatcher?.wake(),
           },
   });
   const server = app.listen(settings.port, settings.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : settings.port;
-    logger.info({ host: settings.host, port, database: settings.database.path, dispatcher: settings.dispatcherMode }, 'receiver listening');
+    logger.info({ host: settings.host, port, database: databaseLabel(settings.database), dispatcher: settings.dispatcherMode }, 'receiver listening');
   });
   dispatcher?.start();
 

@@ -41,6 +41,7 @@ export class Dispatcher {
   readonly #inFlight = new Map<string, { settled: Promise<void>; abort: AbortController }>();
   #running = false;
   #loop: Promise<void> | undefined;
+  #unsubscribe: (() => void) | undefined;
   #wake: (() => void) | undefined;
   /** A wake-up that came while the loop was claiming rather than idle. */
   #wokenWhileBusy = false;
@@ -52,10 +53,11 @@ export class Dispatcher {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#unsubscribe = this.#options.inbox.onNewDeliveries(() => this.wake());
     this.#loop = this.#run();
   }
 
-  /** Looks for work now rather than at the next poll, e.g. after a delivery was stored. */
+  /** Looks for work now rather than at the next poll. */
   wake(): void {
     if (this.#wake) this.#wake();
     else this.#wokenWhileBusy = true;
@@ -67,6 +69,7 @@ export class Dispatcher {
    */
   async stop(graceMs: number): Promise<void> {
     this.#running = false;
+    this.#unsubscribe?.();
     this.wake();
     await this.#loop;
     const unfinished = [...this.#inFlight.values()];

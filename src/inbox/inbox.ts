@@ -113,6 +113,13 @@ export interface Inbox {
   /** Replaces the violations of a delivery that is still quarantined. */
   updateViolations(id: string, violations: Violation[]): Promise<void>;
 
+  /**
+   * Calls `listener` when deliveries may have become claimable: stored or requeued by this
+   * process, or, where the backend can tell, by any other process on the same store. Polling
+   * still covers what a notice misses. Returns a function that removes the listener.
+   */
+  onNewDeliveries(listener: () => void): () => void;
+
   /** Rejects when the store cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -21,8 +21,6 @@ export interface ReceiverOptions {
     secrets: string[];
     toleranceSeconds: number;
     bodyLimitBytes: number;
-    /** Called once a new delivery is committed as pending. */
-    onStored?: () => void;
   };
 }
 
@@ -34,7 +32,6 @@ export async function createReceiverApp({ contract, inbox, logger, metrics, inta
     metrics,
     intake: intake && {
       verify: createVerifier({ secrets: intake.secrets, toleranceSeconds: intake.toleranceSeconds }),
-      onStored: intake.onStored,
     },
   });
 

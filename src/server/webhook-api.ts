@@ -20,8 +20,6 @@ export interface WebhookApiOptions {
   /** Absent when this process only runs the dispatcher: no handlers for deliveries then. */
   intake?: {
     verify: Verify;
-    /** Called once a new delivery is committed as pending. */
-    onStored?: () => void;
   };
 }
 
@@ -90,7 +88,7 @@ function computeOperationsOnce(api: OpenAPIBackend): void {
 }
 
 /** The webhook operation: signature as its security scheme, then validation, then the inbox. */
-function registerIntake(api: OpenAPIBackend, inbox: Inbox, { verify, onStored }: NonNullable<WebhookApiOptions['intake']>): void {
+function registerIntake(api: OpenAPIBackend, inbox: Inbox, { verify }: NonNullable<WebhookApiOptions['intake']>): void {
   const verifyOnce = (ctx: Context): SignatureResult => {
     const record = deliveryRecord(ctx);
     record.signature ??= verify((name) => headerValue(ctx, name), jsonBodyOf(ctx).bytes);
@@ -122,7 +120,6 @@ function registerIntake(api: OpenAPIBackend, inbox: Inbox, { verify, onStored }:
       deliveryRecord(ctx).outcome = status;
       const acknowledgement: Acknowledgement = { status, id: delivery.id };
       ctx.body = acknowledgement;
-      if (stored === 'stored') onStored?.();
     },
 
     validationFail: async (c: ApiContext, ctx: Context) => {

@@ -29,7 +29,6 @@ export interface TestReceiverOptions {
   secrets?: string[];
   toleranceSeconds?: number;
   bodyLimitBytes?: number;
-  onStored?: () => void;
 }
 
 export async function startReceiver(options: TestReceiverOptions = {}): Promise<TestReceiver> {
@@ -53,7 +52,6 @@ export async function startReceiver(options: TestReceiverOptions = {}): Promise<
       secrets: options.secrets ?? [testSecret],
       toleranceSeconds: options.toleranceSeconds ?? 300,
       bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
-      onStored: options.onStored,
     },
   });
   const server = app.listen(0, '127.0.0.1');

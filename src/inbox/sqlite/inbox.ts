@@ -14,6 +14,8 @@ import {
   type StoreOutcome,
   type StoredDelivery,
 } from '../inbox.ts';
+import { Signal } from '../signal.ts';
+import { TurnBatch } from '../turn-batch.ts';
 import { openDatabase } from './database.ts';
 import { migrate } from './schema.ts';
 import type { WriterAnswer, WriterData, WriterRequest } from './writer-thread.ts';
@@ -33,9 +35,8 @@ interface DeliveryRow {
   last_error: string | null;
 }
 
-interface QueuedWrite {
-  operation: WriteOperation;
-  resolve: (result: unknown) => void;
+interface PostedBatch {
+  resolve: (results: unknown[]) => void;
   reject: (error: unknown) => void;
 }
 
@@ -55,8 +56,10 @@ export class SqliteInbox implements Inbox {
   readonly #reader: DatabaseSync;
   readonly #writer: Worker;
   readonly #reads;
-  #queued: QueuedWrite[] = [];
-  #inFlight = new Map<number, QueuedWrite[]>();
+  readonly #batches = new TurnBatch<WriteOperation, unknown>((operations) => this.#post(operations));
+  readonly #newDeliveries = new Signal();
+  /** Batches posted to the writer thread and not answered yet, by number. */
+  readonly #inFlight = new Map<number, PostedBatch>();
   #nextBatch = 0;
   #closed: Promise<void> | undefined;
   /** Set when the writer thread died: every write fails from then on (503), never hangs. */
@@ -82,8 +85,10 @@ export class SqliteInbox implements Inbox {
     this.#writer.unref();
   }
 
-  accept(delivery: NewDelivery): Promise<StoreOutcome> {
-    return this.#write({ kind: 'accept', row: newRow(delivery) });
+  async accept(delivery: NewDelivery): Promise<StoreOutcome> {
+    const outcome = await this.#write({ kind: 'accept', row: newRow(delivery) });
+    if (outcome === 'stored') this.#newDeliveries.emit();
+    return outcome;
   }
 
   quarantine(delivery: NewDelivery, violations: Violation[]): Promise<StoreOutcome> {
@@ -98,12 +103,19 @@ export class SqliteInbox implements Inbox {
     return this.#write({ kind: 'settle', owner, settlements, now: new Date() });
   }
 
-  requeue(ids: string[]): Promise<number> {
-    return this.#write({ kind: 'requeue', ids });
+  async requeue(ids: string[]): Promise<number> {
+    const requeued = await this.#write({ kind: 'requeue', ids });
+    if (requeued > 0) this.#newDeliveries.emit();
+    return requeued;
   }
 
   updateViolations(id: string, violations: Violation[]): Promise<void> {
     return this.#write({ kind: 'updateViolations', id, violations });
+  }
+
+  /** Only this process's deliveries: another process on the same file is seen at the next poll. */
+  onNewDeliveries(listener: () => void): () => void {
+    return this.#newDeliveries.subscribe(listener);
   }
 
   async get(id: string): Promise<StoredDelivery | undefined> {
@@ -143,8 +155,7 @@ export class SqliteInbox implements Inbox {
   /** Commits what is queued, waits for every batch under way, then closes both connections. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      this.#sendQueued();
-      while (this.#inFlight.size > 0 && !this.#writerFailure) await this.#nextWriterEvent();
+      await this.#batches.idle();
       if (!this.#writerFailure) {
         this.#writer.ref();
         const exited = once(this.#writer, 'exit');
@@ -156,53 +167,38 @@ export class SqliteInbox implements Inbox {
     return this.#closed;
   }
 
-  /** Resolves at the writer's next answer, or when it exits. */
-  #nextWriterEvent(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        this.#writer.off('message', done).off('exit', done);
-        resolve();
-      };
-      this.#writer.on('message', done).on('exit', done);
-    });
-  }
-
   #write<Kind extends WriteOperation['kind']>(operation: WriteOperation & { kind: Kind }): Promise<WriteResults[Kind]> {
     if (this.#closed) return Promise.reject(new Error('The inbox is closed'));
     if (this.#writerFailure) return Promise.reject(this.#writerFailure);
-    return new Promise((resolve, reject) => {
-      this.#queued.push({ operation, resolve: resolve as (result: unknown) => void, reject });
-      if (this.#queued.length === 1) setImmediate(() => this.#sendQueued());
-    });
+    return this.#batches.add(operation) as Promise<WriteResults[Kind]>;
   }
 
-  #sendQueued(): void {
-    if (this.#queued.length === 0) return;
+  /** Posts one batch to the writer thread; resolves with its results once their commit is done. */
+  #post(operations: WriteOperation[]): Promise<unknown[]> {
+    if (this.#writerFailure) return Promise.reject(this.#writerFailure);
     const batch = (this.#nextBatch += 1);
-    this.#inFlight.set(batch, this.#queued);
-    const operations = this.#queued.map(({ operation }) => operation);
-    this.#queued = [];
-    this.#writer.ref();
-    this.#writer.postMessage({ batch, operations } satisfies WriterRequest);
+    return new Promise((resolve, reject) => {
+      this.#inFlight.set(batch, { resolve, reject });
+      this.#writer.ref();
+      this.#writer.postMessage({ batch, operations } satisfies WriterRequest);
+    });
   }
 
   #settleCommit(answer: WriterAnswer): void {
     const error = 'error' in answer ? Object.assign(new Error(answer.error.message), { code: answer.error.code }) : undefined;
-    const results = 'results' in answer ? answer.results : [];
     answer.batches.forEach((batch, index) => {
-      const writes = this.#inFlight.get(batch) ?? [];
+      const posted = this.#inFlight.get(batch);
       this.#inFlight.delete(batch);
-      if (error) for (const { reject } of writes) reject(error);
-      else writes.forEach(({ resolve }, position) => resolve(results[index]![position]));
+      if (error) posted?.reject(error);
+      else if ('results' in answer) posted?.resolve(answer.results[index]!);
     });
     if (this.#inFlight.size === 0) this.#writer.unref();
   }
 
   #failAll(error: Error): void {
     this.#writerFailure ??= error;
-    for (const writes of [...this.#inFlight.values(), this.#queued]) for (const { reject } of writes) reject(error);
+    for (const posted of this.#inFlight.values()) posted.reject(error);
     this.#inFlight.clear();
-    this.#queued = [];
   }
 }
 
