@@ -225,15 +225,15 @@ try {
     const seeding = performance.now();
     await seedDone(largeDatabase, spread, largeInbox);
     console.log(`\nSeeded an inbox with ${largeInbox} rows in ${((performance.now() - seeding) / 1000).toFixed(1)} s`);
-    const full = await startReceiver(largeDatabase);
-    await compare('1 KB deliveries, inbox size', receiverSide(spread, 'receiver, inbox of this run'), {
-      name: `receiver, inbox of ${largeInbox} rows`,
-      server: full,
-      traffic: spread,
-    });
+    const [fresh, full] = await Promise.all([startReceiver(databasePath('fresh')), startReceiver(largeDatabase)]);
+    await compare(
+      '1 KB deliveries, inbox size',
+      { name: 'receiver, empty inbox', server: fresh, traffic: spread },
+      { name: `receiver, inbox of ${largeInbox} rows`, server: full, traffic: spread },
+    );
     const metrics = await time(20, () => fetch(`${full.url}/metrics`).then((response) => response.text()));
     console.log(`  GET /metrics on the ${largeInbox}-row inbox: median ${metrics.median.toFixed(1)} ms, p99 ${metrics.p99.toFixed(1)} ms`);
-    await full.stop();
+    await Promise.all([fresh.stop(), full.stop()]);
   }
 
   if (soakMinutes > 0) {

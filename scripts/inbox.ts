@@ -32,7 +32,7 @@ const limit = count('limit', values.limit);
 const settings = settingsOrExit();
 const print = (json: unknown, text: string) => console.log(values.json ? JSON.stringify(json, null, 2) : text);
 
-const inbox = openInbox(settings.database);
+const inbox = await openInbox(settings.database);
 try {
   switch (command) {
     case 'list': {

@@ -54,7 +54,7 @@ function describe(outcome: ReplayOutcome): string {
 const filter = filterOf();
 const settings = settingsOrExit();
 const validateDelivery = createSchemaValidators(await dereferenceContract(loadContract()))('AdaWebhookDelivery');
-const inbox = openInbox(settings.database);
+const inbox = await openInbox(settings.database);
 try {
   const dryRun = values['dry-run'];
   const outcomes = await replay({ inbox, validateDelivery, dryRun }, filter);

@@ -13,13 +13,25 @@ export interface Settings {
   secrets: string[];
   toleranceSeconds: number;
   bodyLimitBytes: number;
-  database: { kind: 'sqlite'; path: string };
+  database: DatabaseSettings;
   logLevel: LogLevel;
   production: boolean;
   /** `on`: receiver and dispatcher; `off`: receiver only; `only`: dispatcher only (a worker). */
   dispatcherMode: DispatcherMode;
   dispatcher: DispatcherSettings;
 }
+
+export type DatabaseSettings =
+  | { kind: 'sqlite'; path: string }
+  | {
+      kind: 'postgres';
+      /** The `postgres://` URL as given, password included: never log it (see databaseLabel). */
+      url: string;
+      schema: string;
+      poolSize: number;
+      connectTimeoutMs: number;
+      queryTimeoutMs: number;
+    };
 
 export const dispatcherModes = ['on', 'off', 'only'] as const;
 export type DispatcherMode = (typeof dispatcherModes)[number];
@@ -57,7 +69,7 @@ export function loadSettings(env: Environment = process.env): Settings {
     if (raw === undefined || raw === '') return fallback;
     const parsed = parse(raw);
     if (parsed instanceof Invalid) {
-      const got = secretVariables.has(name) ? `${raw.length} characters (not shown)` : JSON.stringify(raw);
+      const got = secretVariables.has(name) ? `${raw.length} characters (not shown)` : JSON.stringify(withoutPassword(raw));
       problems.push(`${name} ${parsed.reason}, got ${got}. Example: ${name}=${example}`);
       return fallback;
     }
@@ -65,13 +77,25 @@ export function loadSettings(env: Environment = process.env): Settings {
   };
 
   const production = env['NODE_ENV'] === 'production';
+  // The pool and schema settings are read, and checked, only for PostgreSQL.
+  const readDatabase = (): DatabaseSettings => {
+    const database = read('DATABASE_URL', { kind: 'sqlite', path: resolve(defaultSqlitePath) }, parseDatabaseUrl, `sqlite:${defaultSqlitePath}`);
+    if (database.kind === 'sqlite') return database;
+    return {
+      ...database,
+      schema: read('DATABASE_SCHEMA', 'ada_webhooks', parseSchemaName, 'ada_webhooks'),
+      poolSize: read('DATABASE_POOL_SIZE', 10, integerIn(2, 100), '10'),
+      connectTimeoutMs: 1000 * read('DATABASE_CONNECT_TIMEOUT_SECONDS', 5, integerIn(1, 120), '5'),
+      queryTimeoutMs: 1000 * read('DATABASE_QUERY_TIMEOUT_SECONDS', 10, integerIn(1, 600), '10'),
+    };
+  };
   const settings: Settings = {
     port: read('PORT', 3000, integerIn(0, 65535), '3000'),
     host: read('HOST', '0.0.0.0', (raw) => raw, '127.0.0.1'),
     secrets: read('ADA_WEBHOOK_SECRET', [], parseSecrets, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'),
     toleranceSeconds: read('WEBHOOK_TOLERANCE_SECONDS', 300, integerIn(1, 86_400), '300'),
     bodyLimitBytes: read('BODY_LIMIT', 1024 * 1024, parseByteSize, '1mb'),
-    database: read('DATABASE_URL', { kind: 'sqlite', path: resolve(defaultSqlitePath) }, parseDatabaseUrl, `sqlite:${defaultSqlitePath}`),
+    database: readDatabase(),
     logLevel: read('LOG_LEVEL', 'info', oneOf(logLevels), 'info'),
     production,
     dispatcherMode: read('DISPATCHER', 'on', oneOf(dispatcherModes), 'off'),
@@ -138,12 +162,26 @@ function isWellFormedSecret(secret: string): boolean {
   return match !== null && Buffer.from(match[1]!, 'base64').length >= 24;
 }
 
-function parseDatabaseUrl(raw: string): Settings['database'] | Invalid {
+function parseDatabaseUrl(raw: string): { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string } | Invalid {
   if (raw.startsWith('sqlite:') && raw.length > 'sqlite:'.length) {
     return { kind: 'sqlite', path: resolve(raw.slice('sqlite:'.length)) };
   }
   if (/^postgres(ql)?:\/\//.test(raw)) {
-    return new Invalid('names PostgreSQL, which this version does not support yet; use an SQLite file');
+    return URL.canParse(raw) ? { kind: 'postgres', url: raw } : new Invalid('is not a valid URL');
   }
-  return new Invalid('must be sqlite:<path to a database file>');
+  return new Invalid('must be sqlite:<path to a database file> or postgres://user:password@host:5432/database');
+}
+
+function parseSchemaName(raw: string): string | Invalid {
+  return /^[a-z_][a-z0-9_]{0,47}$/.test(raw) ? raw : new Invalid('must be a schema name of lower-case letters, digits and underscores (at most 48)');
+}
+
+/** Text with the password of a PostgreSQL URL replaced by stars, fit for logs and error messages, even when the URL is malformed. */
+function withoutPassword(raw: string): string {
+  return raw.replace(/^(postgres(?:ql)?:\/\/[^:/@]*:)[^@]*@/, '$1***@');
+}
+
+/** Where the inbox is, for the start-up line: the SQLite file, or the PostgreSQL URL without its password and the schema. */
+export function databaseLabel(database: DatabaseSettings): string {
+  return database.kind === 'sqlite' ? database.path : `${withoutPassword(database.url)} (schema ${database.schema})`;
 }

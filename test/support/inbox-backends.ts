@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Inbox } from '../../src/inbox/inbox.ts';
+import { PostgresInbox } from '../../src/inbox/postgres/inbox.ts';
 import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
+import { temporarySchema, testDatabaseUrl } from './postgres.ts';
 
 export interface TestInbox {
   inbox: Inbox;
@@ -31,4 +33,19 @@ const sqlite: InboxBackend = {
   },
 };
 
-export const inboxBackends: InboxBackend[] = [sqlite];
+const postgres: InboxBackend = {
+  name: 'PostgreSQL',
+  async create() {
+    const { schema, drop } = await temporarySchema();
+    const inbox = await PostgresInbox.open({ connectionString: testDatabaseUrl, schema, poolSize: 4, connectTimeoutMs: 3000, queryTimeoutMs: 10_000 });
+    return {
+      inbox,
+      async destroy() {
+        await inbox.close();
+        await drop();
+      },
+    };
+  },
+};
+
+export const inboxBackends: InboxBackend[] = [sqlite, postgres];

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { resolve } from 'node:path';
-import { ConfigError, loadSettings } from '../../src/config.ts';
+import { ConfigError, databaseLabel, loadSettings } from '../../src/config.ts';
 
 const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
@@ -87,7 +87,7 @@ describe('configuration', () => {
       'PORT must be a whole number from 0 to 65535, got "http". Example: PORT=3000',
       'WEBHOOK_TOLERANCE_SECONDS must be a whole number from 1 to 86400, got "-5". Example: WEBHOOK_TOLERANCE_SECONDS=300',
       'BODY_LIMIT must be a size in bytes, optionally with a unit b, kb or mb (1kb = 1024 bytes), got "1gb". Example: BODY_LIMIT=1mb',
-      'DATABASE_URL must be sqlite:<path to a database file>, got "mysql://x". Example: DATABASE_URL=sqlite:data/inbox.sqlite',
+      'DATABASE_URL must be sqlite:<path to a database file> or postgres://user:password@host:5432/database, got "mysql://x". Example: DATABASE_URL=sqlite:data/inbox.sqlite',
       'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud". Example: LOG_LEVEL=info',
       'DISPATCHER must be one of on, off, only, got "maybe". Example: DISPATCHER=off',
     ]);
@@ -101,7 +101,39 @@ describe('configuration', () => {
     ]);
   });
 
-  it('says plainly that PostgreSQL is not supported yet', () => {
-    expect(problemsOf({ DATABASE_URL: 'postgres://localhost/ada' })[0]).to.match(/^DATABASE_URL names PostgreSQL, which this version does not support yet/);
+  it('reads PostgreSQL and its pool settings, with defaults', () => {
+    const url = 'postgresql://ada:s3cret@db.internal:5432/webhooks?sslmode=require&application_name=ada-eu';
+    expect(loadSettings({ DATABASE_URL: url }).database).to.deep.equal({
+      kind: 'postgres',
+      url,
+      schema: 'ada_webhooks',
+      poolSize: 10,
+      connectTimeoutMs: 5000,
+      queryTimeoutMs: 10_000,
+    });
+    const tuned = loadSettings({
+      DATABASE_URL: 'postgres://localhost/ada',
+      DATABASE_SCHEMA: 'webhooks_inbox',
+      DATABASE_POOL_SIZE: '20',
+      DATABASE_CONNECT_TIMEOUT_SECONDS: '2',
+      DATABASE_QUERY_TIMEOUT_SECONDS: '3',
+    });
+    expect(tuned.database).to.deep.include({ schema: 'webhooks_inbox', poolSize: 20, connectTimeoutMs: 2000, queryTimeoutMs: 3000 });
+  });
+
+  it('checks the PostgreSQL settings only for PostgreSQL, and never shows the password', () => {
+    expect(loadSettings({ DATABASE_SCHEMA: 'Not A Schema', DATABASE_POOL_SIZE: 'many' }).database.kind).to.equal('sqlite');
+    expect(
+      problemsOf({ DATABASE_URL: 'postgres://ada:s3cret@db/ada', DATABASE_SCHEMA: 'Webhooks; DROP', DATABASE_POOL_SIZE: '1', DATABASE_QUERY_TIMEOUT_SECONDS: '0' }),
+    ).to.deep.equal([
+      'DATABASE_SCHEMA must be a schema name of lower-case letters, digits and underscores (at most 48), got "Webhooks; DROP". Example: DATABASE_SCHEMA=ada_webhooks',
+      'DATABASE_POOL_SIZE must be a whole number from 2 to 100, got "1". Example: DATABASE_POOL_SIZE=10',
+      'DATABASE_QUERY_TIMEOUT_SECONDS must be a whole number from 1 to 600, got "0". Example: DATABASE_QUERY_TIMEOUT_SECONDS=10',
+    ]);
+    const [problem] = problemsOf({ DATABASE_URL: 'postgres://ada:s3cret@db:port/ada' });
+    expect(problem).to.equal('DATABASE_URL is not a valid URL, got "postgres://ada:***@db:port/ada". Example: DATABASE_URL=sqlite:data/inbox.sqlite');
+    expect(databaseLabel(loadSettings({ DATABASE_URL: 'postgres://ada:s3cret@db/ada?sslmode=require' }).database)).to.equal(
+      'postgres://ada:***@db/ada?sslmode=require (schema ada_webhooks)',
+    );
   });
 });

@@ -17,7 +17,7 @@ const journal = process.env['WORKER_JOURNAL']!;
 
 const settings = settingsOrExit();
 const logger = pino({ level: settings.logLevel });
-const inbox = openInbox(settings.database);
+const inbox = await openInbox(settings.database);
 const handlers = new HandlerRegistry().on('v1.conversation.created', async (_event, { deliveryId }) => {
   appendFileSync(journal, `${mode} start ${deliveryId}\n`);
   if (mode === 'hang') await new Promise(() => {});

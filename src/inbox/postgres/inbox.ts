@@ -1,0 +1,309 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { Violation } from '../../contract.ts';
+import {
+  deliveryStates,
+  type ClaimOptions,
+  type ClaimedDelivery,
+  type DeliveryFilter,
+  type DeliveryState,
+  type Inbox,
+  type NewDelivery,
+  type Settlement,
+  type StoreOutcome,
+  type StoredDelivery,
+} from '../inbox.ts';
+import { derivedFields } from '../ordering.ts';
+import { Signal } from '../signal.ts';
+import { TurnBatch } from '../turn-batch.ts';
+import { NotificationListener } from './notifications.ts';
+import { migrate } from './schema.ts';
+import { statements } from './statements.ts';
+
+export interface PostgresInboxOptions {
+  /** A `postgres://` or `postgresql://` URL; its query parameters (sslmode, application_name, ...) apply. */
+  connectionString: string;
+  /** The PostgreSQL schema that holds the inbox's tables, created if missing. */
+  schema: string;
+  /** Connections in the pool. */
+  poolSize: number;
+  connectTimeoutMs: number;
+  /** A statement that takes longer fails (and its delivery is answered 503), rather than hanging. */
+  queryTimeoutMs: number;
+}
+
+interface DeliveryRow {
+  id: string;
+  state: DeliveryState;
+  event_type: string | null;
+  received_at: Date;
+  headers: Record<string, string>;
+  body: string;
+  violations: Violation[] | null;
+  lane: string;
+  event_time: number;
+  attempts: number;
+  last_error: string | null;
+}
+
+type Write =
+  | { kind: 'intake'; delivery: NewDelivery; violations: Violation[] | null }
+  | { kind: 'settle'; owner: string; settlements: Settlement[] }
+  | { kind: 'claim'; options: Required<ClaimOptions> };
+
+const int8 = 20;
+
+/**
+ * The inbox on PostgreSQL, shared by several replicas. The writes of one turn of the event loop
+ * travel together: the deliveries taken in as one statement (one round trip, one commit), the
+ * settlements as one transaction, and then the claims, so that a claim sees the lanes that the
+ * settlements before it moved on. Other replicas hear of new deliveries through LISTEN/NOTIFY.
+ */
+export class PostgresInbox implements Inbox {
+  readonly #pool: pg.Pool;
+  readonly #clientConfig: pg.ClientConfig;
+  readonly #schema: string;
+  readonly #sql: ReturnType<typeof statements>;
+  readonly #writes: TurnBatch<Write, unknown>;
+  readonly #newDeliveries = new Signal();
+  /** The channel of this inbox's notices, and this process's own payload on it. */
+  readonly #channel: string;
+  readonly #instance = randomUUID();
+  #listener: NotificationListener | undefined;
+  #closed: Promise<void> | undefined;
+
+  static async open(options: PostgresInboxOptions): Promise<PostgresInbox> {
+    const inbox = new PostgresInbox(options);
+    try {
+      await migrate(inbox.#pool, inbox.#schema);
+    } catch (error) {
+      await inbox.close();
+      throw error;
+    }
+    return inbox;
+  }
+
+  private constructor({ connectionString, schema, poolSize, connectTimeoutMs, queryTimeoutMs }: PostgresInboxOptions) {
+    this.#clientConfig = {
+      connectionString,
+      application_name: 'ada-webhooks',
+      connectionTimeoutMillis: connectTimeoutMs,
+      query_timeout: queryTimeoutMs,
+      // Event times and due times are milliseconds, well within a double.
+      types: { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === int8 ? Number : pg.types.getTypeParser(oid, format)) },
+    } as pg.ClientConfig;
+    this.#pool = new pg.Pool({ ...this.#clientConfig, max: poolSize, idleTimeoutMillis: 30_000 });
+    // An idle connection that PostgreSQL closes (a restart, say) errors here; the pool drops it
+    // and opens a new one when needed. Writes that fail meanwhile are answered 503 upstream.
+    this.#pool.on('error', () => {});
+    this.#schema = pg.escapeIdentifier(schema);
+    this.#sql = statements(this.#schema);
+    this.#channel = `ada_webhooks:${schema}`;
+    // One connection stays free for reads (readiness, metrics) while writes queue.
+    this.#writes = new TurnBatch((writes) => this.#carryOut(writes), Math.max(1, poolSize - 1));
+  }
+
+  async accept(delivery: NewDelivery): Promise<StoreOutcome> {
+    const outcome = (await this.#write({ kind: 'intake', delivery, violations: null })) as StoreOutcome;
+    if (outcome === 'stored') this.#newDeliveries.emit();
+    return outcome;
+  }
+
+  quarantine(delivery: NewDelivery, violations: Violation[]): Promise<StoreOutcome> {
+    return this.#write({ kind: 'intake', delivery, violations }) as Promise<StoreOutcome>;
+  }
+
+  claim({ owner, limit, leaseMs, now = new Date() }: ClaimOptions): Promise<ClaimedDelivery[]> {
+    return this.#write({ kind: 'claim', options: { owner, limit, leaseMs, now } }) as Promise<ClaimedDelivery[]>;
+  }
+
+  async settle(owner: string, settlements: Settlement[]): Promise<void> {
+    await this.#write({ kind: 'settle', owner, settlements });
+  }
+
+  async requeue(ids: string[]): Promise<number> {
+    this.#refuseWhenClosed();
+    const { rows } = await this.#pool.query<{ requeued: number }>(this.#sql.requeue, [[...new Set(ids)], this.#channel, this.#instance]);
+    const requeued = rows[0]!.requeued;
+    if (requeued > 0) this.#newDeliveries.emit();
+    return requeued;
+  }
+
+  async updateViolations(id: string, violations: Violation[]): Promise<void> {
+    this.#refuseWhenClosed();
+    await this.#pool.query(this.#sql.updateViolations, [id, JSON.stringify(violations)]);
+  }
+
+  /** Deliveries stored by this process at once; by other replicas, when their notice arrives. */
+  onNewDeliveries(listener: () => void): () => void {
+    this.#listener ??= new NotificationListener(this.#clientConfig, this.#channel, this.#instance, () => this.#newDeliveries.emit());
+    return this.#newDeliveries.subscribe(listener);
+  }
+
+  async get(id: string): Promise<StoredDelivery | undefined> {
+    const { rows } = await this.#pool.query<DeliveryRow>(this.#sql.get, [id]);
+    return rows[0] && fromRow(rows[0]);
+  }
+
+  async list({ state, eventType, since, limit }: DeliveryFilter): Promise<StoredDelivery[]> {
+    const conditions: string[] = [];
+    const parameters: unknown[] = [];
+    const where = (condition: string, value: unknown) => conditions.push(condition.replace('?', `$${parameters.push(value)}`));
+    if (state) where('state = ?', state);
+    if (eventType) where('event_type = ?', eventType);
+    if (since) where('received_at >= ?', since);
+    const filter = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+    const { rows } = await this.#pool.query<DeliveryRow>(
+      `SELECT * FROM ${this.#schema}.deliveries ${filter} ORDER BY received_at DESC LIMIT $${parameters.push(limit)}`,
+      parameters,
+    );
+    return rows.map(fromRow);
+  }
+
+  async countByState(): Promise<Record<DeliveryState, number>> {
+    const counts = Object.fromEntries(deliveryStates.map((state) => [state, 0])) as Record<DeliveryState, number>;
+    const { rows } = await this.#pool.query<{ state: DeliveryState; count: number }>(this.#sql.countByState);
+    for (const { state, count } of rows) counts[state] = count;
+    return counts;
+  }
+
+  async oldestPending(): Promise<Date | undefined> {
+    const { rows } = await this.#pool.query<{ oldest: Date | null }>(this.#sql.oldestPending);
+    return rows[0]?.oldest ?? undefined;
+  }
+
+  async ping(): Promise<void> {
+    this.#refuseWhenClosed();
+    await this.#pool.query('SELECT 1');
+  }
+
+  /** Sends what is queued, lets the pool finish what is under way, then closes every connection. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await this.#writes.idle();
+      await this.#listener?.stop();
+      await this.#pool.end();
+    })();
+    return this.#closed;
+  }
+
+  #refuseWhenClosed(): void {
+    if (this.#closed) throw new Error('The inbox is closed');
+  }
+
+  async #write(write: Write): Promise<unknown> {
+    this.#refuseWhenClosed();
+    return this.#writes.add(write);
+  }
+
+  /** One turn's writes: intake and settlements at once, then the claims; results in order. */
+  async #carryOut(writes: Write[]): Promise<unknown[]> {
+    const results = new Map<Write, unknown>();
+    const intake = writes.filter((write) => write.kind === 'intake');
+    const settlements = writes.filter((write) => write.kind === 'settle');
+    const claims = writes.filter((write) => write.kind === 'claim');
+    await Promise.all([
+      intake.length > 0 && this.#intake(intake).then((outcomes) => intake.forEach((write, index) => results.set(write, outcomes[index]))),
+      (async () => {
+        if (settlements.length > 0) await this.#settle(settlements);
+        for (const write of claims) results.set(write, await this.#claim(write.options));
+      })(),
+    ]);
+    return writes.map((write) => results.get(write));
+  }
+
+  async #intake(writes: Extract<Write, { kind: 'intake' }>[]): Promise<StoreOutcome[]> {
+    // One row per delivery id: within a batch, the first copy is the one stored.
+    const firsts = new Map<string, Extract<Write, { kind: 'intake' }>>();
+    for (const write of writes) if (!firsts.has(write.delivery.id)) firsts.set(write.delivery.id, write);
+    const columns: unknown[][] = Array.from({ length: 9 }, () => []);
+    for (const { delivery, violations } of firsts.values()) {
+      const { eventType, lane, eventTime } = derivedFields(delivery);
+      const row = [
+        delivery.id,
+        violations ? 'quarantined' : 'pending',
+        eventType,
+        delivery.receivedAt.toISOString(),
+        JSON.stringify(delivery.headers),
+        delivery.body,
+        violations && JSON.stringify(violations),
+        lane,
+        eventTime,
+      ];
+      row.forEach((value, column) => columns[column]!.push(value));
+    }
+    const { rows } = await this.#pool.query<{ id: string }>({
+      name: `intake ${this.#schema}`,
+      text: this.#sql.intake,
+      values: [...columns, this.#channel, this.#instance],
+    });
+    const stored = new Set(rows.map(({ id }) => id));
+    return writes.map((write) => (firsts.get(write.delivery.id) === write && stored.has(write.delivery.id) ? 'stored' : 'duplicate'));
+  }
+
+  async #claim({ owner, limit, leaseMs, now }: Required<ClaimOptions>): Promise<ClaimedDelivery[]> {
+    const at = now.getTime();
+    await this.#pool.query({ name: `ready lanes ${this.#schema}`, text: this.#sql.readyLanes, values: [at] });
+    const { rows } = await this.#pool.query<{ id: string; event_type: string | null; body: string; received_at: Date; attempts: number; event_time: number }>({
+      name: `claim ${this.#schema}`,
+      text: this.#sql.claim,
+      values: [owner, at + leaseMs, limit],
+    });
+    rows.sort((a, b) => a.event_time - b.event_time || (a.id < b.id ? -1 : 1));
+    return rows.map((row) => ({ id: row.id, eventType: row.event_type, body: row.body, receivedAt: row.received_at, attempt: row.attempts }));
+  }
+
+  /** One transaction per owner: lock the lanes it holds, then record the outcomes and move the lanes on. */
+  async #settle(writes: Extract<Write, { kind: 'settle' }>[]): Promise<void> {
+    const byOwner = Map.groupBy(writes, (write) => write.owner);
+    for (const [owner, ownWrites] of byOwner) {
+      const settlements = new Map(ownWrites.flatMap((write) => write.settlements).map((settlement) => [settlement.id, settlement]));
+      const client = await this.#pool.connect();
+      try {
+        await client.query('BEGIN');
+        const { rows: leased } = await client.query<{ lane: string; id: string }>({
+          name: `lock leased lanes ${this.#schema}`,
+          text: this.#sql.lockLeasedLanes,
+          values: [owner, [...settlements.keys()]],
+        });
+        if (leased.length > 0) {
+          const held = leased.map(({ lane, id }) => ({ lane, settlement: settlements.get(id)! }));
+          await client.query({
+            name: `settle ${this.#schema}`,
+            text: this.#sql.settle,
+            values: [
+              held.map(({ settlement }) => settlement.id),
+              held.map(({ lane }) => lane),
+              held.map(({ settlement }) => settlement.outcome),
+              held.map(({ settlement }) => ('error' in settlement ? settlement.error : null)),
+              held.map(({ settlement }) => (settlement.outcome === 'retry' ? settlement.retryAt.getTime() : null)),
+              Date.now(),
+            ],
+          });
+        }
+        await client.query('COMMIT');
+        client.release();
+      } catch (error) {
+        // A connection that failed mid-transaction is not given back to the pool.
+        client.release(error as Error);
+        throw error;
+      }
+    }
+  }
+}
+
+function fromRow(row: DeliveryRow): StoredDelivery {
+  return {
+    id: row.id,
+    state: row.state,
+    eventType: row.event_type,
+    receivedAt: row.received_at,
+    headers: row.headers,
+    body: row.body,
+    lane: row.lane,
+    eventTime: row.event_time,
+    violations: row.violations ?? [],
+    attempts: row.attempts,
+    lastError: row.last_error,
+  };
+}

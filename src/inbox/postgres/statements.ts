@@ -1,0 +1,153 @@
+// The PostgreSQL inbox's rules, as the statements that carry them out: dedupe by delivery id,
+// lanes and their leases, retries, states (the counters follow from the triggers of schema.ts).
+// Built once for the configured schema; values always travel as parameters.
+//
+// Several replicas run these at once. Claims and the lanes they promote skip rows that another
+// transaction holds (SKIP LOCKED), so no replica waits for another to claim. Everything else
+// that locks lanes locks them in the order of their keys, so two transactions never wait for
+// each other in a cycle.
+
+/**
+ * Joins deliveries that became pending (the rows of `source`: id, lane, event_time) to their
+ * lanes: a new lane is ready at once; in an existing lane a delivery becomes the head when its
+ * event is older than the head's, and a leased lane stays leased, so that the head in flight
+ * finishes first.
+ */
+const joinLanes = (schema: string, source: string) => `
+  INSERT INTO ${schema}.lanes AS lanes (key, head_id, head_event_time, head_due_at, status)
+  SELECT DISTINCT ON (lane) lane, id, event_time, 0, 'ready' FROM ${source} ORDER BY lane, event_time, id
+  ON CONFLICT (key) DO UPDATE SET
+    head_id = excluded.head_id, head_event_time = excluded.head_event_time, head_due_at = 0,
+    status = CASE WHEN lanes.status = 'leased' THEN 'leased' ELSE 'ready' END
+  WHERE (excluded.head_event_time, excluded.head_id) < (lanes.head_event_time, lanes.head_id)`;
+
+export function statements(schema: string) {
+  return {
+    /**
+     * Stores a batch of new deliveries (pending or quarantined) in one statement: one round
+     * trip and one commit. A delivery id already stored is left alone, except that a valid copy
+     * replaces a quarantined delivery. Pending deliveries join their lanes, and listeners are
+     * told. Returns the ids stored.
+     */
+    intake: `
+      WITH incoming AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::text[], $7::jsonb[], $8::text[], $9::bigint[])
+          AS incoming (id, state, event_type, received_at, headers, body, violations, lane, event_time)
+      ),
+      inserted AS (
+        INSERT INTO ${schema}.deliveries (id, state, event_type, received_at, headers, body, violations, lane, event_time)
+        SELECT * FROM incoming ORDER BY id
+        ON CONFLICT (id) DO NOTHING
+        RETURNING id, state, lane, event_time
+      ),
+      replaced AS (
+        UPDATE ${schema}.deliveries AS deliveries SET
+          state = 'pending', event_type = incoming.event_type, received_at = incoming.received_at, headers = incoming.headers,
+          body = incoming.body, violations = NULL, lane = incoming.lane, event_time = incoming.event_time
+        FROM incoming
+        WHERE deliveries.id = incoming.id AND deliveries.state = 'quarantined' AND incoming.state = 'pending'
+        RETURNING deliveries.id, deliveries.state, deliveries.lane, deliveries.event_time
+      ),
+      stored AS (SELECT * FROM inserted UNION ALL SELECT * FROM replaced),
+      joined AS (${joinLanes(schema, `(SELECT * FROM stored WHERE state = 'pending') AS pending`)}),
+      notified AS (SELECT pg_notify($10, $11) FROM stored WHERE state = 'pending' LIMIT 1)
+      SELECT id FROM stored LEFT JOIN notified ON true`,
+
+    /** Before each claim: lanes whose head is due again, or whose lease ran out, become ready. */
+    readyLanes: `
+      UPDATE ${schema}.lanes SET status = 'ready'
+      WHERE key IN (
+        SELECT key FROM ${schema}.lanes
+        WHERE (status = 'waiting' AND head_due_at <= $1) OR (status = 'leased' AND lease_until <= $1)
+        FOR UPDATE SKIP LOCKED
+      )
+      AND ((status = 'waiting' AND head_due_at <= $1) OR (status = 'leased' AND lease_until <= $1))`,
+
+    /** Leases the heads of up to $3 ready lanes, oldest head event first, to $1 until $2. */
+    claim: `
+      WITH picked AS (
+        SELECT key FROM ${schema}.lanes WHERE status = 'ready' ORDER BY head_event_time, head_id LIMIT $3 FOR UPDATE SKIP LOCKED
+      ),
+      leased AS (
+        UPDATE ${schema}.lanes AS lanes SET status = 'leased', leased_id = head_id, lease_owner = $1, lease_until = $2
+        FROM picked WHERE lanes.key = picked.key
+        RETURNING lanes.head_id
+      )
+      UPDATE ${schema}.deliveries AS deliveries SET attempts = attempts + 1
+      FROM leased WHERE deliveries.id = leased.head_id
+      RETURNING deliveries.id, deliveries.event_type, deliveries.body, deliveries.received_at, deliveries.attempts, deliveries.event_time`,
+
+    /**
+     * The first step of a settlement: locks the lanes whose lease owner $1 holds for the
+     * deliveries $2, in key order, and says which they are. A lease that ran out still counts
+     * until another dispatcher claims the lane.
+     */
+    lockLeasedLanes: `
+      SELECT lanes.key AS lane, lanes.leased_id AS id
+      FROM ${schema}.lanes AS lanes
+      WHERE lanes.leased_id = ANY($2::text[]) AND lanes.lease_owner = $1
+      ORDER BY lanes.key
+      FOR UPDATE`,
+
+    /**
+     * The second step, in the same transaction (so that it sees every delivery committed into
+     * these lanes before their locks were granted): records each outcome, then moves each lane
+     * on to its oldest pending delivery, or removes it when none is left. $6 is now.
+     */
+    settle: `
+      WITH settlement AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS settlement (id, lane, outcome, error, retry_at)
+      ),
+      settled AS (
+        UPDATE ${schema}.deliveries AS deliveries SET
+          state = CASE settlement.outcome WHEN 'done' THEN 'done' WHEN 'dead' THEN 'dead' ELSE deliveries.state END,
+          last_error = CASE settlement.outcome WHEN 'done' THEN NULL WHEN 'released' THEN deliveries.last_error ELSE settlement.error END,
+          next_attempt_at = CASE settlement.outcome WHEN 'retry' THEN settlement.retry_at ELSE deliveries.next_attempt_at END,
+          attempts = CASE settlement.outcome WHEN 'released' THEN deliveries.attempts - 1 ELSE deliveries.attempts END
+        FROM settlement WHERE deliveries.id = settlement.id
+        RETURNING deliveries.id, deliveries.state, deliveries.lane, deliveries.event_time, deliveries.next_attempt_at
+      ),
+      heads AS (
+        SELECT settlement.lane, head.id, head.event_time, head.next_attempt_at
+        FROM settlement
+        LEFT JOIN LATERAL (
+          SELECT * FROM (
+            (SELECT id, event_time, next_attempt_at FROM ${schema}.deliveries
+             WHERE lane = settlement.lane AND state = 'pending' AND id <> ALL($1::text[])
+             ORDER BY event_time, id LIMIT 1)
+            UNION ALL
+            SELECT id, event_time, next_attempt_at FROM settled WHERE settled.lane = settlement.lane AND settled.state = 'pending'
+          ) AS candidates
+          ORDER BY event_time, id LIMIT 1
+        ) AS head ON true
+      ),
+      moved AS (
+        UPDATE ${schema}.lanes AS lanes SET
+          head_id = heads.id, head_event_time = heads.event_time, head_due_at = heads.next_attempt_at,
+          status = CASE WHEN heads.next_attempt_at <= $6 THEN 'ready' ELSE 'waiting' END,
+          leased_id = NULL, lease_owner = NULL, lease_until = NULL
+        FROM heads WHERE lanes.key = heads.lane AND heads.id IS NOT NULL
+      ),
+      removed AS (
+        DELETE FROM ${schema}.lanes AS lanes USING heads WHERE lanes.key = heads.lane AND heads.id IS NULL
+      )
+      SELECT count(*) FROM settled`,
+
+    /** Puts dead, quarantined and done deliveries back to pending, into their lanes; returns how many. */
+    requeue: `
+      WITH requeued AS (
+        UPDATE ${schema}.deliveries SET state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL, violations = NULL
+        WHERE id = ANY($1::text[]) AND state IN ('dead', 'quarantined', 'done')
+        RETURNING id, lane, event_time
+      ),
+      joined AS (${joinLanes(schema, 'requeued')}),
+      notified AS (SELECT pg_notify($2, $3) FROM requeued LIMIT 1)
+      SELECT count(*)::integer AS requeued FROM requeued LEFT JOIN notified ON true`,
+
+    updateViolations: `UPDATE ${schema}.deliveries SET violations = $2 WHERE id = $1 AND state = 'quarantined'`,
+
+    get: `SELECT * FROM ${schema}.deliveries WHERE id = $1`,
+    countByState: `SELECT state, sum(count)::integer AS count FROM ${schema}.state_counts GROUP BY state`,
+    oldestPending: `SELECT min(received_at) AS oldest FROM ${schema}.deliveries WHERE state = 'pending'`,
+  };
+}
