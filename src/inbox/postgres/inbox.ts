@@ -19,6 +19,7 @@ import { TurnBatch } from '../turn-batch.ts';
 import { NotificationListener } from './notifications.ts';
 import { migrate } from './schema.ts';
 import { statements } from './statements.ts';
+import { transaction } from './transaction.ts';
 
 export interface PostgresInboxOptions {
   /** A `postgres://` or `postgresql://` URL; its query parameters (sslmode, application_name, ...) apply. */
@@ -258,9 +259,7 @@ export class PostgresInbox implements Inbox {
     const byOwner = Map.groupBy(writes, (write) => write.owner);
     for (const [owner, ownWrites] of byOwner) {
       const settlements = new Map(ownWrites.flatMap((write) => write.settlements).map((settlement) => [settlement.id, settlement]));
-      const client = await this.#pool.connect();
-      try {
-        await client.query('BEGIN');
+      await transaction(this.#pool, async (client) => {
         const { rows: leased } = await client.query<{ lane: string; id: string }>({
           name: `lock leased lanes ${this.#schema}`,
           text: this.#sql.lockLeasedLanes,
@@ -281,13 +280,7 @@ export class PostgresInbox implements Inbox {
             ],
           });
         }
-        await client.query('COMMIT');
-        client.release();
-      } catch (error) {
-        // A connection that failed mid-transaction is not given back to the pool.
-        client.release(error as Error);
-        throw error;
-      }
+      });
     }
   }
 }

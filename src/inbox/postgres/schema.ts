@@ -2,6 +2,7 @@
 // can share a database. Versions are applied in order at start-up, each replica in turn: a
 // transaction-scoped advisory lock serialises replicas that start at once.
 import type { Pool } from 'pg';
+import { transaction } from './transaction.ts';
 
 /** The schema versions; `{schema}` stands for the quoted schema name. */
 const migrations = [
@@ -79,13 +80,11 @@ const migrations = [
 
 /** Brings the schema up to date; safe when several replicas start at once. */
 export async function migrate(pool: Pool, schema: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    const { rows } = await client.query<{ server_encoding: string }>('SHOW server_encoding');
-    if (rows[0]?.server_encoding !== 'UTF8') {
-      throw new Error(`The PostgreSQL database uses the ${rows[0]?.server_encoding} encoding; the inbox needs UTF8 to keep bodies byte for byte.`);
-    }
-    await client.query('BEGIN');
+  const { rows } = await pool.query<{ server_encoding: string }>('SHOW server_encoding');
+  if (rows[0]?.server_encoding !== 'UTF8') {
+    throw new Error(`The PostgreSQL database uses the ${rows[0]?.server_encoding} encoding; the inbox needs UTF8 to keep bodies byte for byte.`);
+  }
+  await transaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ada-webhooks migrations ${schema}`]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.schema_version (version integer NOT NULL)`);
@@ -97,11 +96,5 @@ export async function migrate(pool: Pool, schema: string): Promise<void> {
     for (const migration of migrations.slice(version)) await client.query(migration.replaceAll('{schema}', schema));
     await client.query(`DELETE FROM ${schema}.schema_version`);
     await client.query(`INSERT INTO ${schema}.schema_version (version) VALUES ($1)`, [migrations.length]);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
