@@ -45,3 +45,17 @@ export async function temporarySchema(): Promise<{ schema: string; drop(): Promi
     drop: () => onTestDatabase(async (client) => void (await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`))),
   };
 }
+
+/** A new database for one test (whose connections can be refused without touching others), its URL, and what drops it. */
+export async function temporaryDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  await requirePostgres();
+  const name = `ada_test_${randomBytes(6).toString('hex')}`;
+  await onTestDatabase((client) => client.query(`CREATE DATABASE ${name}`));
+  const url = new URL(testDatabaseUrl);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    drop: () => onTestDatabase(async (client) => void (await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))),
+  };
+}

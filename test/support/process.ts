@@ -12,7 +12,7 @@ export const scriptPath = (name: string) => new URL(`../../scripts/${name}`, imp
 /** The environment of a child: this one's, without settings that would leak into the test. */
 export function childEnvironment(overrides: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...overrides };
-  for (const name of ['NODE_ENV', 'ADA_WEBHOOK_SECRET', 'DATABASE_URL', 'PORT']) {
+  for (const name of ['NODE_ENV', 'ADA_WEBHOOK_SECRET', 'DATABASE_URL', 'DATABASE_SCHEMA', 'PORT']) {
     if (!(name in overrides)) delete env[name];
   }
   return env;
@@ -27,9 +27,9 @@ export interface ReceiverProcess {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `node src/main.ts` and resolves once it logs that it listens. */
-export async function startReceiverProcess(cwd: string, env: Record<string, string>): Promise<ReceiverProcess> {
-  const child = spawn(process.execPath, [mainPath], { cwd, env: childEnvironment({ PORT: '0', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `node src/main.ts` (or another entry point) and resolves once it logs that it listens. */
+export async function startReceiverProcess(cwd: string, env: Record<string, string>, entry = mainPath): Promise<ReceiverProcess> {
+  const child = spawn(process.execPath, [entry], { cwd, env: childEnvironment({ PORT: '0', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exit = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
@@ -38,7 +38,10 @@ export async function startReceiverProcess(cwd: string, env: Record<string, stri
   const listening = new Promise<number>((resolve, reject) => {
     lines.on('line', (line) => {
       const entry = JSON.parse(line) as { msg?: string; port?: number };
-      if (entry.msg === 'receiver listening') resolve(entry.port!);
+      if (entry.msg !== 'receiver listening') return;
+      resolve(entry.port!);
+      lines.close();
+      child.stdout!.resume(); // the rest of the log is read and dropped
     });
     void exit.then(({ code }) => reject(new Error(`the receiver exited with ${code} before listening:\n${stderr}`)));
   });

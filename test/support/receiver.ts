@@ -100,8 +100,9 @@ export interface Answer {
   body: any;
 }
 
+/** POSTs to the webhook endpoint; like Svix, gives up after 15 s without an answer. */
 export async function post(url: string, body: string | Buffer, headers: Record<string, string>): Promise<Answer> {
-  const response = await fetch(`${url}/webhooks/ada`, { method: 'POST', headers, body });
+  const response = await fetch(`${url}/webhooks/ada`, { method: 'POST', headers, body, signal: AbortSignal.timeout(15_000) });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
 }
