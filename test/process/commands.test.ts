@@ -1,20 +1,19 @@
-// The operator commands as processes over a real inbox file: replay and inbox.
+// The operator commands as processes over a real inbox of each backend: replay and inbox.
 import { expect } from 'chai';
-import { join } from 'node:path';
-import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
+import type { Inbox } from '../../src/inbox/inbox.ts';
+import { inboxBackends, type TestInbox } from '../support/inbox-backends.ts';
 import { runScript, useTemporaryDirectory } from '../support/process.ts';
 import { contractExample, storedDelivery } from '../support/receiver.ts';
 
-describe('the replay and inbox commands', function () {
+for (const backend of inboxBackends) describe(`the replay and inbox commands on ${backend.name}`, function () {
   this.timeout(20_000);
   const temporaryDirectory = useTemporaryDirectory('ada-commands-');
-  let env: Record<string, string>;
-  let inbox: SqliteInbox;
+  let store: TestInbox;
+  let inbox: Inbox;
 
   beforeEach(async () => {
-    const databasePath = join(temporaryDirectory(), 'inbox.sqlite');
-    env = { DATABASE_URL: `sqlite:${databasePath}` };
-    inbox = new SqliteInbox(databasePath);
+    store = await backend.create();
+    inbox = store.inbox;
     await inbox.accept(storedDelivery(contractExample('ConversationCreated'), 'msg_dead'));
     await inbox.claim({ owner: 'test', limit: 1, leaseMs: 1000 });
     await inbox.settle('test', [{ id: 'msg_dead', outcome: 'dead', error: 'Error: the internal API is down' }]);
@@ -22,9 +21,9 @@ describe('the replay and inbox commands', function () {
     invalid['data'].channel.modality = 'fax';
     await inbox.quarantine(storedDelivery(invalid, 'msg_quarantined'), [{ pointer: '/data/channel/modality', message: 'old message' }]);
   });
-  afterEach(() => inbox.close());
+  afterEach(() => store.destroy());
 
-  const run = (script: string, ...args: string[]) => runScript(script, args, temporaryDirectory(), env);
+  const run = (script: string, ...args: string[]) => runScript(script, args, temporaryDirectory(), store.env);
 
   it('replay --dry-run says what it would do and changes nothing', async () => {
     const { code, stdout } = await run('replay.ts', '--state', 'dead', '--dry-run');

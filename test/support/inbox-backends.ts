@@ -9,6 +9,8 @@ import { temporarySchema, testDatabaseUrl } from './postgres.ts';
 
 export interface TestInbox {
   inbox: Inbox;
+  /** The environment that points a receiver or a command at the same store. */
+  env: Record<string, string>;
   /** Closes the inbox and removes everything it stored. */
   destroy(): Promise<void>;
 }
@@ -22,9 +24,11 @@ const sqlite: InboxBackend = {
   name: 'SQLite',
   async create() {
     const directory = mkdtempSync(join(tmpdir(), 'ada-inbox-'));
-    const inbox = new SqliteInbox(join(directory, 'inbox.sqlite'), { busyTimeoutMs: 50 });
+    const path = join(directory, 'inbox.sqlite');
+    const inbox = new SqliteInbox(path, { busyTimeoutMs: 50 });
     return {
       inbox,
+      env: { DATABASE_URL: `sqlite:${path}` },
       async destroy() {
         await inbox.close();
         rmSync(directory, { recursive: true, force: true });
@@ -40,6 +44,7 @@ const postgres: InboxBackend = {
     const inbox = await PostgresInbox.open({ connectionString: testDatabaseUrl, schema, poolSize: 4, connectTimeoutMs: 3000, queryTimeoutMs: 10_000 });
     return {
       inbox,
+      env: { DATABASE_URL: testDatabaseUrl, DATABASE_SCHEMA: schema },
       async destroy() {
         await inbox.close();
         await drop();
