@@ -71,6 +71,9 @@ export class PostgresInbox implements Inbox {
   readonly #channel: string;
   readonly #instance = randomUUID();
   #listener: NotificationListener | undefined;
+  /** A notice is on its way; `#noticeAgain` when more deliveries were stored meanwhile. */
+  #noticeInFlight = false;
+  #noticeAgain = false;
   #closed: Promise<void> | undefined;
 
   static async open(options: PostgresInboxOptions): Promise<PostgresInbox> {
@@ -104,10 +107,8 @@ export class PostgresInbox implements Inbox {
     this.#writes = new TurnBatch((writes) => this.#carryOut(writes), Math.max(1, poolSize - 1));
   }
 
-  async accept(delivery: NewDelivery): Promise<StoreOutcome> {
-    const outcome = (await this.#write({ kind: 'intake', delivery, violations: null })) as StoreOutcome;
-    if (outcome === 'stored') this.#newDeliveries.emit();
-    return outcome;
+  accept(delivery: NewDelivery): Promise<StoreOutcome> {
+    return this.#write({ kind: 'intake', delivery, violations: null }) as Promise<StoreOutcome>;
   }
 
   quarantine(delivery: NewDelivery, violations: Violation[]): Promise<StoreOutcome> {
@@ -124,9 +125,9 @@ export class PostgresInbox implements Inbox {
 
   async requeue(ids: string[]): Promise<number> {
     this.#refuseWhenClosed();
-    const { rows } = await this.#pool.query<{ requeued: number }>(this.#sql.requeue, [[...new Set(ids)], this.#channel, this.#instance]);
+    const { rows } = await this.#pool.query<{ requeued: number }>(this.#sql.requeue, [[...new Set(ids)]]);
     const requeued = rows[0]!.requeued;
-    if (requeued > 0) this.#newDeliveries.emit();
+    if (requeued > 0) this.#announceNewDeliveries();
     return requeued;
   }
 
@@ -188,6 +189,29 @@ export class PostgresInbox implements Inbox {
     return this.#closed;
   }
 
+  /**
+   * Wakes this process's dispatcher, and tells the other replicas: one notice at a time, after
+   * the commit, and the notices asked for meanwhile become one. A lost notice costs a poll.
+   */
+  #announceNewDeliveries(): void {
+    this.#newDeliveries.emit();
+    if (this.#noticeInFlight) {
+      this.#noticeAgain = true;
+      return;
+    }
+    this.#noticeInFlight = true;
+    this.#pool
+      .query({ name: `notify ${this.#schema}`, text: this.#sql.notify, values: [this.#channel, this.#instance] })
+      .catch(() => {})
+      .finally(() => {
+        this.#noticeInFlight = false;
+        if (this.#noticeAgain) {
+          this.#noticeAgain = false;
+          this.#announceNewDeliveries();
+        }
+      });
+  }
+
   #refuseWhenClosed(): void {
     if (this.#closed) throw new Error('The inbox is closed');
   }
@@ -233,11 +257,8 @@ export class PostgresInbox implements Inbox {
       ];
       row.forEach((value, column) => columns[column]!.push(value));
     }
-    const { rows } = await this.#pool.query<{ id: string }>({
-      name: `intake ${this.#schema}`,
-      text: this.#sql.intake,
-      values: [...columns, this.#channel, this.#instance],
-    });
+    const { rows } = await this.#pool.query<{ id: string; state: string }>({ name: `intake ${this.#schema}`, text: this.#sql.intake, values: columns });
+    if (rows.some(({ state }) => state === 'pending')) this.#announceNewDeliveries();
     const stored = new Set(rows.map(({ id }) => id));
     return writes.map((write) => (firsts.get(write.delivery.id) === write && stored.has(write.delivery.id) ? 'stored' : 'duplicate'));
   }

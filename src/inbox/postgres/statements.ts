@@ -26,8 +26,8 @@ export function statements(schema: string) {
     /**
      * Stores a batch of new deliveries (pending or quarantined) in one statement: one round
      * trip and one commit. A delivery id already stored is left alone, except that a valid copy
-     * replaces a quarantined delivery. Pending deliveries join their lanes, and listeners are
-     * told. Returns the ids stored.
+     * replaces a quarantined delivery. Pending deliveries join their lanes. Returns the ids
+     * and states stored.
      */
     intake: `
       WITH incoming AS (
@@ -49,9 +49,8 @@ export function statements(schema: string) {
         RETURNING deliveries.id, deliveries.state, deliveries.lane, deliveries.event_time
       ),
       stored AS (SELECT * FROM inserted UNION ALL SELECT * FROM replaced),
-      joined AS (${joinLanes(schema, `(SELECT * FROM stored WHERE state = 'pending') AS pending`)}),
-      notified AS (SELECT pg_notify($10, $11) FROM stored WHERE state = 'pending' LIMIT 1)
-      SELECT id FROM stored LEFT JOIN notified ON true`,
+      joined AS (${joinLanes(schema, `(SELECT * FROM stored WHERE state = 'pending') AS pending`)})
+      SELECT id, state FROM stored`,
 
     /** Before each claim: lanes whose head is due again, or whose lease ran out, become ready. */
     readyLanes: `
@@ -140,9 +139,15 @@ export function statements(schema: string) {
         WHERE id = ANY($1::text[]) AND state IN ('dead', 'quarantined', 'done')
         RETURNING id, lane, event_time
       ),
-      joined AS (${joinLanes(schema, 'requeued')}),
-      notified AS (SELECT pg_notify($2, $3) FROM requeued LIMIT 1)
-      SELECT count(*)::integer AS requeued FROM requeued LEFT JOIN notified ON true`,
+      joined AS (${joinLanes(schema, 'requeued')})
+      SELECT count(*)::integer AS requeued FROM requeued`,
+
+    /**
+     * Tells the other replicas that there are new deliveries. Never inside the transaction that
+     * stored them: PostgreSQL serialises the commits of all transactions that notify behind one
+     * lock, which would undo group commit across connections and replicas.
+     */
+    notify: 'SELECT pg_notify($1, $2)',
 
     updateViolations: `UPDATE ${schema}.deliveries SET violations = $2 WHERE id = $1 AND state = 'quarantined'`,
 
