@@ -1,20 +1,23 @@
 // Benchmarks the receiver as users run it against baselines in the same run, and prints the figures.
 //   npm run bench -- [--rounds 3] [--seconds 10] [--connections 20] [--drain 100000]
 //                    [--large-inbox 1000000] [--soak-minutes 0] [--stages]
+//                    [--postgres postgres://postgres@127.0.0.1:5432/test | --no-postgres]
 // See BENCHMARKS.md for what each figure means and what limits it.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { SqliteInbox } from '../src/inbox/sqlite/inbox.ts';
 import { SqliteWrites } from '../src/inbox/sqlite/writes.ts';
-import { conversationIds, load, median, medianFigures, messageTemplate, type Figures, type Traffic } from './bench/load.ts';
+import { conversationIds, load, loadAcross, median, medianFigures, messageTemplate, type Figures, type Traffic } from './bench/load.ts';
 import { pendingDeliveries, seedDone, seedPending } from './bench/seed.ts';
 import { startReceiver, startServer, type Server } from './bench/servers.ts';
 import { parseCommandLine } from './command-line.ts';
 
-const usage = `Usage: npm run bench -- [--rounds N] [--seconds N] [--connections N] [--drain N] [--large-inbox N] [--soak-minutes N] [--stages]`;
+const usage = `Usage: npm run bench -- [--rounds N] [--seconds N] [--connections N] [--drain N] [--large-inbox N] [--soak-minutes N] [--stages]
+                      [--postgres URL | --no-postgres]   (PostgreSQL: a temporary database is created there and dropped)`;
 const { values, count } = parseCommandLine(usage, {
   rounds: { type: 'string', default: '3' },
   seconds: { type: 'string', default: '10' },
@@ -23,6 +26,8 @@ const { values, count } = parseCommandLine(usage, {
   'large-inbox': { type: 'string', default: '1000000' },
   'soak-minutes': { type: 'string', default: '0' },
   stages: { type: 'boolean', default: false },
+  postgres: { type: 'string', default: process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test' },
+  'no-postgres': { type: 'boolean', default: false },
 });
 const rounds = count('rounds', values.rounds);
 const seconds = count('seconds', values.seconds);
@@ -49,7 +54,8 @@ const microseconds = (ms: number) => `${Math.round(ms * 1000)} µs`;
 
 interface Side {
   name: string;
-  server: Server;
+  /** One server, or several that share the load as behind a load balancer. */
+  servers: Server[];
   traffic: Traffic;
 }
 
@@ -57,10 +63,11 @@ interface Side {
 async function compare(label: string, first: Side, second: Side): Promise<number> {
   const results: [Figures[], Figures[]] = [[], []];
   const sides = [first, second];
-  for (const side of sides) await load(side.server.url, side.traffic, 2, connections); // JIT, validators
+  const run = ({ servers, traffic }: Side, duration: number) => loadAcross(servers.map(({ url }) => url), traffic, duration, connections);
+  for (const side of sides) await run(side, 2); // JIT, validators
   for (let round = 0; round < rounds; round += 1) {
     const order = round % 2 === 0 ? [0, 1] : [1, 0];
-    for (const index of order) results[index]!.push(await load(sides[index]!.server.url, sides[index]!.traffic, seconds, connections));
+    for (const index of order) results[index]!.push(await run(sides[index]!, seconds));
   }
   const [base, measured] = results.map(medianFigures) as [Figures, Figures];
   const ratio = measured.requestsPerSecond / base.requestsPerSecond;
@@ -149,13 +156,57 @@ async function claimCost() {
   }
 }
 
+// ---------------------------------------------------------------- PostgreSQL
+
+/** Runs `work` with a database of its own on the server at `serverUrl`, dropped afterwards. */
+async function withTemporaryDatabase(serverUrl: string, work: (url: string) => Promise<void>): Promise<void> {
+  const name = `ada_bench_${process.pid}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  try {
+    await work(url.toString());
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+async function postgresFigures(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
+  await client.end();
+  console.log(`\nPostgreSQL ${rows[0]!.server_version} on this machine, a database of its own for this run`);
+  const stage = (name: string, schema: string) => startServer('scripts/bench/stages.ts', { BENCH_STAGE: name, DATABASE_URL: url, DATABASE_SCHEMA: schema });
+  const [single, grouped] = await Promise.all([stage('single-insert', 'bench_single'), stage('commit', 'bench_grouped')]);
+  await compare(
+    'PostgreSQL: verify, then store durably',
+    { name: 'one INSERT per request', servers: [single], traffic: spread },
+    { name: 'the inbox, with group commit', servers: [grouped], traffic: spread },
+  );
+  await Promise.all([single.stop(), grouped.stop()]);
+
+  const replica = (schema: string) => startReceiver(url, { DATABASE_SCHEMA: schema });
+  const one = await replica('bench_one');
+  const three = await Promise.all([replica('bench_three'), replica('bench_three'), replica('bench_three')]);
+  await compare(
+    'PostgreSQL: the receiver as users run it, one replica against three on the same database',
+    { name: 'one replica', servers: [one], traffic: spread },
+    { name: 'three replicas, load shared', servers: three, traffic: spread },
+  );
+  await Promise.all([one, ...three].map((server) => server.stop()));
+}
+
 // ---------------------------------------------------------------- start-up and memory
 
 async function timeToReady(env: Record<string, string> = {}): Promise<number> {
   const times: number[] = [];
   for (let run = 0; run < 5; run += 1) {
     const started = performance.now();
-    const server = await startReceiver(databasePath(`ready-${run}-${crypto.randomUUID()}`), env);
+    const server = await startReceiver(`sqlite:${databasePath(`ready-${run}-${crypto.randomUUID()}`)}`, env);
     while (!(await fetch(`${server.url}/readyz`).then((r) => r.ok, () => false))) await sleep(2);
     times.push(performance.now() - started);
     await server.stop();
@@ -175,9 +226,9 @@ try {
   console.log('Receiver: src/main.ts as users run it (dispatcher on, the shipped handlers, LOG_LEVEL=warn), a fresh SQLite inbox');
 
   const bare = await startServer('scripts/bench/bare-koa.ts');
-  const receiver = await startReceiver(databasePath('inbox'));
-  const bareSide = (traffic: Traffic): Side => ({ name: 'bare Koa + body parser', server: bare, traffic });
-  const receiverSide = (traffic: Traffic, name = 'receiver'): Side => ({ name, server: receiver, traffic });
+  const receiver = await startReceiver(`sqlite:${databasePath('inbox')}`);
+  const bareSide = (traffic: Traffic): Side => ({ name: 'bare Koa + body parser', servers: [bare], traffic });
+  const receiverSide = (traffic: Traffic, name = 'receiver'): Side => ({ name, servers: [receiver], traffic });
 
   await compare('1 KB deliveries over 1,000 conversations', bareSide(spread), receiverSide(spread));
   await compare('64 KB deliveries over 1,000 conversations', bareSide(spreadLarge), receiverSide(spreadLarge));
@@ -192,7 +243,7 @@ try {
     for (const traffic of [spread, spreadLarge]) {
       for (const stage of ['read', 'verify', 'commit']) {
         const cut = await startServer('scripts/bench/stages.ts', { BENCH_STAGE: stage, DATABASE_URL: `sqlite:${databasePath(`stage-${stage}`)}` });
-        await compare(`Stage "${stage}"`, bareSide(traffic), { name: `receiver up to "${stage}"`, server: cut, traffic });
+        await compare(`Stage "${stage}"`, bareSide(traffic), { name: `receiver up to "${stage}"`, servers: [cut], traffic });
         await cut.stop();
       }
     }
@@ -225,16 +276,18 @@ try {
     const seeding = performance.now();
     await seedDone(largeDatabase, spread, largeInbox);
     console.log(`\nSeeded an inbox with ${largeInbox} rows in ${((performance.now() - seeding) / 1000).toFixed(1)} s`);
-    const [fresh, full] = await Promise.all([startReceiver(databasePath('fresh')), startReceiver(largeDatabase)]);
+    const [fresh, full] = await Promise.all([startReceiver(`sqlite:${databasePath('fresh')}`), startReceiver(`sqlite:${largeDatabase}`)]);
     await compare(
       '1 KB deliveries, inbox size',
-      { name: 'receiver, empty inbox', server: fresh, traffic: spread },
-      { name: `receiver, inbox of ${largeInbox} rows`, server: full, traffic: spread },
+      { name: 'receiver, empty inbox', servers: [fresh], traffic: spread },
+      { name: `receiver, inbox of ${largeInbox} rows`, servers: [full], traffic: spread },
     );
     const metrics = await time(20, () => fetch(`${full.url}/metrics`).then((response) => response.text()));
     console.log(`  GET /metrics on the ${largeInbox}-row inbox: median ${metrics.median.toFixed(1)} ms, p99 ${metrics.p99.toFixed(1)} ms`);
     await Promise.all([fresh.stop(), full.stop()]);
   }
+
+  if (!values['no-postgres']) await withTemporaryDatabase(values.postgres, postgresFigures);
 
   if (soakMinutes > 0) {
     console.log(`\nSoak: ${soakMinutes} min of load on the receiver; RSS sampled every 30 s`);

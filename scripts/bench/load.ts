@@ -83,6 +83,17 @@ export async function load(url: string, traffic: Traffic, seconds: number, conne
   };
 }
 
+/** The same load spread over several servers at once (the connections shared out), as a load balancer would; req/s summed, p99 the worst. */
+export async function loadAcross(urls: string[], traffic: Traffic, seconds: number, connections: number): Promise<Figures> {
+  const each = await Promise.all(urls.map((url, index) => load(url, traffic, seconds, Math.floor((connections + index) / urls.length))));
+  return {
+    requestsPerSecond: each.reduce((sum, figures) => sum + figures.requestsPerSecond, 0),
+    p50: Math.max(...each.map((figures) => figures.p50)),
+    p99: Math.max(...each.map((figures) => figures.p99)),
+    errors: each.reduce((sum, figures) => sum + figures.errors, 0),
+  };
+}
+
 export const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)]!;
 
 export const medianFigures = (all: Figures[]): Figures => ({

@@ -39,5 +39,5 @@ export async function startServer(script: string, env: Record<string, string> = 
 }
 
 /** The receiver as users run it: `src/main.ts` with its defaults (dispatcher on, the shipped handlers) and LOG_LEVEL=warn. */
-export const startReceiver = (databasePath: string, env: Record<string, string> = {}) =>
-  startServer('src/main.ts', { DATABASE_URL: `sqlite:${databasePath}`, LOG_LEVEL: 'warn', ...env });
+export const startReceiver = (databaseUrl: string, env: Record<string, string> = {}) =>
+  startServer('src/main.ts', { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ...env });
