@@ -48,7 +48,13 @@ const oneConversation: Traffic = { template: small, conversations: ['busy-conver
 // ---------------------------------------------------------------- printing
 
 const row = (name: string, f: Figures, ratio?: number) =>
-  `${name.padEnd(40)} ${Math.round(f.requestsPerSecond).toString().padStart(7)} req/s   p50 ${String(f.p50).padStart(3)} ms   p99 ${String(f.p99).padStart(3)} ms   errors ${f.errors}${ratio === undefined ? '' : `   ratio ${ratio.toFixed(2)}`}`;
+  [
+    `${name.padEnd(40)} ${Math.round(f.requestsPerSecond).toString().padStart(7)} req/s`,
+    `p50 ${String(f.p50).padStart(3)} ms   p99 ${String(f.p99).padStart(3)} ms`,
+    ...(f.cpuPerRequest === undefined ? [] : [`CPU ${Math.round(f.cpuPerRequest).toString().padStart(4)} µs/req`]),
+    `errors ${f.errors}`,
+    ...(ratio === undefined ? [] : [`ratio ${ratio.toFixed(2)}`]),
+  ].join('   ');
 
 const microseconds = (ms: number) => `${Math.round(ms * 1000)} µs`;
 
@@ -63,7 +69,7 @@ interface Side {
 async function compare(label: string, first: Side, second: Side): Promise<number> {
   const results: [Figures[], Figures[]] = [[], []];
   const sides = [first, second];
-  const run = ({ servers, traffic }: Side, duration: number) => loadAcross(servers.map(({ url }) => url), traffic, duration, connections);
+  const run = ({ servers, traffic }: Side, duration: number) => loadAcross(servers, traffic, duration, connections);
   for (const side of sides) await run(side, 2); // JIT, validators
   for (let round = 0; round < rounds; round += 1) {
     const order = round % 2 === 0 ? [0, 1] : [1, 0];
@@ -174,6 +180,25 @@ async function withTemporaryDatabase(serverUrl: string, work: (url: string) => P
   }
 }
 
+/** Commits and WAL flushes of the database per delivery while `servers` take the spread load for a few seconds. */
+async function postgresWork(url: string, servers: Server[]): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const counters = async () => {
+    await client.query('SELECT pg_stat_clear_snapshot()');
+    const { rows } = await client.query<{ commits: string; flushes: string }>(
+      'SELECT xact_commit AS commits, (SELECT wal_sync FROM pg_stat_wal) AS flushes FROM pg_stat_database WHERE datname = current_database()',
+    );
+    return { commits: Number(rows[0]!.commits), flushes: Number(rows[0]!.flushes) };
+  };
+  const before = await counters();
+  const { requests } = await loadAcross(servers, spread, 5, connections);
+  await sleep(1500); // PostgreSQL publishes its statistics about once a second
+  const after = await counters();
+  await client.end();
+  return `${((after.commits - before.commits) / requests).toFixed(2)} commits and ${((after.flushes - before.flushes) / requests).toFixed(2)} WAL flushes per delivery`;
+}
+
 async function postgresFigures(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -187,6 +212,8 @@ async function postgresFigures(url: string): Promise<void> {
     { name: 'one INSERT per request', servers: [single], traffic: spread },
     { name: 'the inbox, with group commit', servers: [grouped], traffic: spread },
   );
+  console.log(`  one INSERT per request: ${await postgresWork(url, [single])}`);
+  console.log(`  the inbox, with group commit: ${await postgresWork(url, [grouped])}`);
   await Promise.all([single.stop(), grouped.stop()]);
 
   const replica = (schema: string) => startReceiver(url, { DATABASE_SCHEMA: schema });
@@ -197,6 +224,8 @@ async function postgresFigures(url: string): Promise<void> {
     { name: 'one replica', servers: [one], traffic: spread },
     { name: 'three replicas, load shared', servers: three, traffic: spread },
   );
+  console.log(`  one replica: ${await postgresWork(url, [one])}`);
+  console.log(`  three replicas: ${await postgresWork(url, three)}`);
   await Promise.all([one, ...three].map((server) => server.stop()));
 }
 

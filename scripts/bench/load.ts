@@ -3,7 +3,7 @@
 import autocannon from 'autocannon';
 import { loadContract } from '../../src/contract.ts';
 import { createSigner } from '../../src/signature.ts';
-import { benchSecret } from './servers.ts';
+import { benchSecret, type Server } from './servers.ts';
 
 export interface Traffic {
   /** A message event with `__ID__`, `__CONVERSATION__` and `__TIMESTAMP__` where each delivery's values go. */
@@ -21,6 +21,10 @@ export interface Figures {
   p50: number;
   p99: number;
   errors: number;
+  /** Requests answered. */
+  requests: number;
+  /** CPU time the servers used per request answered, in microseconds, when they were measured. */
+  cpuPerRequest?: number;
 }
 
 const sign = createSigner(benchSecret);
@@ -80,17 +84,27 @@ export async function load(url: string, traffic: Traffic, seconds: number, conne
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx,
+    requests: result.requests.total,
   };
 }
 
-/** The same load spread over several servers at once (the connections shared out), as a load balancer would; req/s summed, p99 the worst. */
-export async function loadAcross(urls: string[], traffic: Traffic, seconds: number, connections: number): Promise<Figures> {
-  const each = await Promise.all(urls.map((url, index) => load(url, traffic, seconds, Math.floor((connections + index) / urls.length))));
+/**
+ * The same load spread over several servers at once (the connections shared out), as a load
+ * balancer would: req/s summed, p99 the worst, and the CPU time that the servers' processes used
+ * per request.
+ */
+export async function loadAcross(servers: Server[], traffic: Traffic, seconds: number, connections: number): Promise<Figures> {
+  const cpuBefore = servers.map((server) => server.cpuSeconds());
+  const each = await Promise.all(servers.map(({ url }, index) => load(url, traffic, seconds, Math.floor((connections + index) / servers.length))));
+  const cpuSeconds = servers.reduce((sum, server, index) => sum + server.cpuSeconds() - cpuBefore[index]!, 0);
+  const requests = each.reduce((sum, figures) => sum + figures.requests, 0);
   return {
     requestsPerSecond: each.reduce((sum, figures) => sum + figures.requestsPerSecond, 0),
     p50: Math.max(...each.map((figures) => figures.p50)),
     p99: Math.max(...each.map((figures) => figures.p99)),
     errors: each.reduce((sum, figures) => sum + figures.errors, 0),
+    requests,
+    cpuPerRequest: (cpuSeconds / requests) * 1e6,
   };
 }
 
@@ -101,4 +115,6 @@ export const medianFigures = (all: Figures[]): Figures => ({
   p50: median(all.map((f) => f.p50)),
   p99: median(all.map((f) => f.p99)),
   errors: all.reduce((sum, f) => sum + f.errors, 0),
+  requests: all.reduce((sum, f) => sum + f.requests, 0),
+  cpuPerRequest: all.some((f) => f.cpuPerRequest === undefined) ? undefined : median(all.map((f) => f.cpuPerRequest!)),
 });

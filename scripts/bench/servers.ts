@@ -1,6 +1,7 @@
 // The processes the benchmark measures, each on a free loopback port.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../free-port.ts';
@@ -11,7 +12,19 @@ const root = new URL('../..', import.meta.url).pathname;
 export interface Server {
   url: string;
   child: ChildProcess;
+  /** CPU time the process has used so far, all its threads, in seconds. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ, 100 on Linux). */
+const ticksPerSecond = 100;
+
+function cpuSecondsOf(pid: number): number {
+  // The fields after the command name, which is in parentheses and may hold spaces; utime and
+  // stime are the 14th and 15th fields of the whole line.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
 
 /** Starts `script` with this Node and resolves once it answers HTTP; its output is dropped, as a log shipper would read it. */
@@ -31,6 +44,7 @@ export async function startServer(script: string, env: Record<string, string> = 
   return {
     url,
     child,
+    cpuSeconds: () => cpuSecondsOf(child.pid!),
     async stop() {
       child.kill('SIGTERM');
       await exited;
