@@ -33,13 +33,16 @@ export async function seedDone(databasePath: string, traffic: Traffic, count: nu
   await new SqliteInbox(databasePath).close();
   const db = new DatabaseSync(databasePath);
   const insert = db.prepare(
-    `INSERT INTO deliveries (id, state, event_type, received_at, headers, body, lane, event_time)
-     VALUES (?, 'done', 'v1.conversation.message', ?, '{}', ?, ?, ?)`,
+    `INSERT INTO deliveries (id, state, event_type, received_at, lane, event_time)
+     VALUES (?, 'done', 'v1.conversation.message', ?, ?, ?)`,
   );
+  const insertPayload = db.prepare(`INSERT INTO delivery_payloads (id, headers, body) VALUES (?, '{}', ?)`);
   const start = Date.now() - count;
   transaction(db, () => {
     for (let index = 0; index < count; index += 1) {
-      insert.run(`msg_done_${index}`, new Date(start + index).toISOString(), nextBody(traffic), `conversation:${index % 5000}`, start + index);
+      const id = `msg_done_${index}`;
+      insert.run(id, new Date(start + index).toISOString(), `conversation:${index % 5000}`, start + index);
+      insertPayload.run(id, nextBody(traffic));
     }
   });
   db.close();

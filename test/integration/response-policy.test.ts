@@ -123,7 +123,7 @@ describe('POST /webhooks/ada', () => {
 
       // Read through a separate connection: the row is on disk, not only in the receiver's memory.
       const db = new DatabaseSync(receiver.databasePath, { readOnly: true });
-      const row = db.prepare('SELECT state, event_type, body, headers FROM deliveries WHERE id = ?').get(headers['svix-id']!);
+      const row = db.prepare('SELECT state, event_type, body, headers FROM deliveries JOIN delivery_payloads USING (id) WHERE id = ?').get(headers['svix-id']!);
       db.close();
       expect(row).to.deep.include({ state: 'pending', event_type: 'v1.conversation.message', body });
       expect(JSON.parse(String(row!['headers']))).to.include({ 'svix-id': headers['svix-id'], 'svix-signature': headers['svix-signature'] });

@@ -70,7 +70,7 @@ export class SqliteInbox implements Inbox {
     migrate(this.#reader);
     const prepare = (sql: string) => this.#reader.prepare(sql);
     this.#reads = {
-      get: prepare('SELECT * FROM deliveries WHERE id = ?'),
+      get: prepare(`SELECT * FROM deliveries JOIN delivery_payloads USING (id) WHERE id = ?`),
       countByState: prepare('SELECT state, count FROM state_counts'),
       oldestPending: prepare(`SELECT min(received_at) AS oldest FROM deliveries WHERE state = 'pending'`),
       ping: prepare('SELECT 1'),
@@ -130,7 +130,9 @@ export class SqliteInbox implements Inbox {
     if (eventType) (conditions.push('event_type = :eventType'), (parameters['eventType'] = eventType));
     if (since) (conditions.push('received_at >= :since'), (parameters['since'] = since.toISOString()));
     const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-    const rows = this.#reader.prepare(`SELECT * FROM deliveries ${where} ORDER BY received_at DESC LIMIT :limit`).all(parameters);
+    const rows = this.#reader
+      .prepare(`SELECT * FROM deliveries JOIN delivery_payloads USING (id) ${where} ORDER BY received_at DESC LIMIT :limit`)
+      .all(parameters);
     return (rows as unknown as DeliveryRow[]).map(fromRow);
   }
 

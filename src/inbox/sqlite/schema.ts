@@ -96,6 +96,45 @@ const migrations = [
    CREATE TRIGGER count_deleted AFTER DELETE ON deliveries BEGIN
      UPDATE state_counts SET count = count - 1 WHERE state = OLD.state;
    END;`,
+
+  // Headers and body in a table of their own, written once: SQLite rewrites a whole row, overflow
+  // pages included, on every update, so a 64 KB body kept beside the state was written to the
+  // WAL again by the claim and by the settlement. The rows that change are now a few dozen bytes.
+  `CREATE TABLE delivery_payloads (
+     id      TEXT PRIMARY KEY,
+     headers TEXT NOT NULL,
+     body    TEXT NOT NULL
+   ) STRICT;
+   INSERT INTO delivery_payloads (id, headers, body) SELECT id, headers, body FROM deliveries;
+
+   CREATE TABLE deliveries_v4 (
+     id              TEXT PRIMARY KEY,
+     state           TEXT NOT NULL CHECK (state IN ('pending', 'quarantined', 'done', 'dead')),
+     event_type      TEXT,
+     received_at     TEXT NOT NULL,
+     violations      TEXT,
+     lane            TEXT NOT NULL,
+     event_time      INTEGER NOT NULL,
+     attempts        INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL DEFAULT 0,
+     last_error      TEXT
+   ) STRICT;
+   INSERT INTO deliveries_v4 (id, state, event_type, received_at, violations, lane, event_time, attempts, next_attempt_at, last_error)
+     SELECT id, state, event_type, received_at, violations, lane, event_time, attempts, next_attempt_at, last_error FROM deliveries;
+   DROP TABLE deliveries;
+   ALTER TABLE deliveries_v4 RENAME TO deliveries;
+   CREATE INDEX deliveries_by_state ON deliveries (state, received_at);
+   CREATE INDEX pending_by_lane ON deliveries (lane, event_time, id) WHERE state = 'pending';
+   CREATE TRIGGER count_inserted AFTER INSERT ON deliveries BEGIN
+     UPDATE state_counts SET count = count + 1 WHERE state = NEW.state;
+   END;
+   CREATE TRIGGER count_state_change AFTER UPDATE OF state ON deliveries WHEN OLD.state <> NEW.state BEGIN
+     UPDATE state_counts SET count = count - 1 WHERE state = OLD.state;
+     UPDATE state_counts SET count = count + 1 WHERE state = NEW.state;
+   END;
+   CREATE TRIGGER count_deleted AFTER DELETE ON deliveries BEGIN
+     UPDATE state_counts SET count = count - 1 WHERE state = OLD.state;
+   END;`,
 ];
 
 /** Brings the schema up to date. */

@@ -41,19 +41,21 @@ export interface WriteResults {
   updateViolations: void;
 }
 
-const insertColumns = `(id, state, event_type, received_at, headers, body, violations, lane, event_time)`;
+const insertColumns = `(id, state, event_type, received_at, violations, lane, event_time)`;
 
 const statements = {
   accept: `INSERT INTO deliveries ${insertColumns}
-           VALUES (:id, 'pending', :eventType, :receivedAt, :headers, :body, NULL, :lane, :eventTime)
+           VALUES (:id, 'pending', :eventType, :receivedAt, NULL, :lane, :eventTime)
            ON CONFLICT (id) DO UPDATE SET
              state = 'pending', event_type = excluded.event_type, received_at = excluded.received_at,
-             headers = excluded.headers, body = excluded.body, violations = NULL,
-             lane = excluded.lane, event_time = excluded.event_time
+             violations = NULL, lane = excluded.lane, event_time = excluded.event_time
            WHERE deliveries.state = 'quarantined'`,
   quarantine: `INSERT INTO deliveries ${insertColumns}
-               VALUES (:id, 'quarantined', :eventType, :receivedAt, :headers, :body, :violations, :lane, :eventTime)
+               VALUES (:id, 'quarantined', :eventType, :receivedAt, :violations, :lane, :eventTime)
                ON CONFLICT (id) DO NOTHING`,
+  // The payload of a delivery just stored, or of the valid copy that replaces a quarantined one.
+  storePayload: `INSERT INTO delivery_payloads (id, headers, body) VALUES (:id, :headers, :body)
+                 ON CONFLICT (id) DO UPDATE SET headers = excluded.headers, body = excluded.body`,
   // A delivery that becomes pending heads its lane when the lane is new or its event is older
   // than the head's (a late older event goes first). A leased lane stays leased: the head in
   // flight finishes before the new head runs.
@@ -70,7 +72,8 @@ const statements = {
   leaseReadyLanes: `UPDATE lanes SET status = 'leased', leased_id = head_id, lease_owner = :owner, lease_until = :until
                     WHERE key IN (SELECT key FROM lanes WHERE status = 'ready' ORDER BY head_event_time, head_id LIMIT :limit)
                     RETURNING head_id, head_event_time`,
-  startAttempt: `UPDATE deliveries SET attempts = attempts + 1 WHERE id = ? RETURNING id, event_type, body, received_at, attempts`,
+  startAttempt: `UPDATE deliveries SET attempts = attempts + 1 WHERE id = ? RETURNING id, event_type, received_at, attempts`,
+  body: `SELECT body FROM delivery_payloads WHERE id = ?`,
   leasedLane: `SELECT lanes.key FROM deliveries JOIN lanes ON lanes.key = deliveries.lane
                WHERE deliveries.id = :id AND lanes.leased_id = :id AND lanes.lease_owner = :owner`,
   done: `UPDATE deliveries SET state = 'done', last_error = NULL WHERE id = :id`,
@@ -95,7 +98,6 @@ type StatementName = keyof typeof statements;
 interface ClaimedRow {
   id: string;
   event_type: string | null;
-  body: string;
   received_at: string;
   attempts: number;
 }
@@ -113,14 +115,18 @@ export class SqliteWrites {
     const statements = this.#statements;
     switch (operation.kind) {
       case 'accept': {
-        const { row } = operation;
-        if (statements.accept.run({ ...row }).changes === 0) return 'duplicate';
-        this.#joinLane(row.lane, row.id, row.eventTime);
+        const { id, eventType, receivedAt, headers, body, lane, eventTime } = operation.row;
+        if (statements.accept.run({ id, eventType, receivedAt, lane, eventTime }).changes === 0) return 'duplicate';
+        statements.storePayload.run({ id, headers, body });
+        this.#joinLane(lane, id, eventTime);
         return 'stored';
       }
       case 'quarantine': {
-        const parameters = { ...operation.row, violations: JSON.stringify(operation.violations) };
-        return statements.quarantine.run(parameters).changes === 1 ? 'stored' : 'duplicate';
+        const { id, eventType, receivedAt, headers, body, lane, eventTime } = operation.row;
+        const violations = JSON.stringify(operation.violations);
+        if (statements.quarantine.run({ id, eventType, receivedAt, violations, lane, eventTime }).changes === 0) return 'duplicate';
+        statements.storePayload.run({ id, headers, body });
+        return 'stored';
       }
       case 'claim':
         return this.#claim(operation.options);
@@ -148,7 +154,8 @@ export class SqliteWrites {
     heads.sort((a, b) => a.head_event_time - b.head_event_time || (a.head_id < b.head_id ? -1 : 1));
     return heads.map(({ head_id }) => {
       const row = statements.startAttempt.get(head_id) as unknown as ClaimedRow;
-      return { id: row.id, eventType: row.event_type, body: row.body, receivedAt: new Date(row.received_at), attempt: row.attempts };
+      const { body } = statements.body.get(head_id) as { body: string };
+      return { id: row.id, eventType: row.event_type, body, receivedAt: new Date(row.received_at), attempt: row.attempts };
     });
   }
 
