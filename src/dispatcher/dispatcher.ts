@@ -108,9 +108,14 @@ export class Dispatcher {
       this.#wokenWhileBusy = false;
       return;
     }
-    const abort = new AbortController();
-    await Promise.race([new Promise<void>((resolve) => (this.#wake = resolve)), sleep(ms, undefined, { signal: abort.signal }).catch(() => {})]);
-    abort.abort();
+    // A plain timer rather than an aborted `sleep`: aborting builds an AbortError with its stack
+    // trace, which this loop, woken after nearly every delivery, would pay each time.
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.#wake = resolve;
+      timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
     this.#wake = undefined;
   }
 
