@@ -4,11 +4,13 @@ import type { Logger } from 'pino';
 import type { ContractDocument } from '../contract.ts';
 import type { Inbox } from '../inbox/inbox.ts';
 import { createVerifier } from '../signature.ts';
-import { deliveryRecord } from './delivery-context.ts';
-import { jsonBodyOf, readJsonBody } from './json-body.ts';
 import type { DeliveryOutcome, Metrics } from '../metrics.ts';
+import { loadContractOperations } from './contract-operations.ts';
+import { deliveryRecord } from './delivery-context.ts';
+import { readJsonBody } from './json-body.ts';
 import { sendProblem } from './problem.ts';
-import { createWebhookApi } from './webhook-api.ts';
+import { health, metricsEndpoint, readiness } from './status.ts';
+import { receiveWebhook } from './webhook.ts';
 
 export interface ReceiverOptions {
   contract: ContractDocument;
@@ -24,41 +26,27 @@ export interface ReceiverOptions {
   };
 }
 
-/** The receiver's Koa application: the webhook endpoint, health, readiness and metrics. */
+/** The receiver's Koa application: the contract's operations, each routed to its handler. */
 export async function createReceiverApp({ contract, inbox, logger, metrics, intake }: ReceiverOptions): Promise<Koa> {
-  const api = await createWebhookApi({
-    contract,
-    inbox,
-    metrics,
-    intake: intake && {
-      verify: createVerifier({ secrets: intake.secrets, toleranceSeconds: intake.toleranceSeconds }),
-    },
+  const operations = await loadContractOperations(contract);
+  const router = new Router({ sensitive: true });
+  operations.route(router, {
+    getHealth: [health],
+    getReadiness: [readiness(inbox)],
+    getMetrics: [metricsEndpoint(metrics)],
+    ...(intake && {
+      receiveAdaWebhook: [
+        observeDelivery(logger, metrics, intake.bodyLimitBytes),
+        requireJson,
+        readJsonBody(intake.bodyLimitBytes),
+        receiveWebhook({
+          verify: createVerifier({ secrets: intake.secrets, toleranceSeconds: intake.toleranceSeconds }),
+          validate: operations.requestValidator('receiveAdaWebhook'),
+          inbox,
+        }),
+      ],
+    }),
   });
-
-  const dispatch = (ctx: Context, body?: unknown) =>
-    api.handleRequest(
-      {
-        method: ctx.method,
-        path: ctx.path,
-        body,
-        query: ctx.querystring,
-        // Node's header map types absent headers as undefined; present ones are strings or arrays.
-        headers: ctx.headers as Record<string, string | string[]>,
-      },
-      ctx,
-    );
-
-  const router = new Router();
-  if (intake) {
-    router.post(
-      '/webhooks/ada',
-      observeDelivery(logger, metrics, intake.bodyLimitBytes),
-      requireJson,
-      readJsonBody(intake.bodyLimitBytes),
-      (ctx) => dispatch(ctx, jsonBodyOf(ctx).value),
-    );
-  }
-  router.get(['/healthz', '/readyz', '/metrics'], (ctx) => dispatch(ctx));
 
   const app = new Koa();
   app.on('error', (error: unknown) => logger.error({ err: error }, 'unexpected error'));

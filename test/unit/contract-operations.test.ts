@@ -1,0 +1,41 @@
+import Router from '@koa/router';
+import { expect } from 'chai';
+import { loadContract } from '../../src/contract.ts';
+import { loadContractOperations } from '../../src/server/contract-operations.ts';
+import { contractExample } from '../support/receiver.ts';
+
+describe("the contract's operations, read by openapi-backend", () => {
+  const noop = () => {};
+
+  it('routes each operation served at the method and path that the contract gives it', async () => {
+    const operations = await loadContractOperations(loadContract());
+    const router = new Router();
+    operations.route(router, { receiveAdaWebhook: [noop], getHealth: [noop], getReadiness: [noop], getMetrics: [noop] });
+    expect(router.stack.map((layer) => `${layer.methods.join(',')} ${layer.path}`)).to.have.members([
+      'POST /webhooks/ada',
+      'HEAD,GET /healthz',
+      'HEAD,GET /readyz',
+      'HEAD,GET /metrics',
+    ]);
+  });
+
+  it('refuses to serve an operation that the contract lacks', async () => {
+    const contract = loadContract();
+    delete contract.paths['/readyz'];
+    const operations = await loadContractOperations(contract);
+    expect(() => operations.route(new Router(), { getReadiness: [noop] })).to.throw('The contract has no operation getReadiness');
+  });
+
+  it("validates a request's body and headers with the validators compiled from the contract", async () => {
+    const validate = (await loadContractOperations(loadContract())).requestValidator('receiveAdaWebhook');
+    const headers = { 'content-type': 'application/json', 'svix-id': 'msg_1' };
+    const message = contractExample('ConversationMessageText');
+    expect(validate({ headers, query: {}, body: message })).to.deep.equal([]);
+
+    message['data'].conversation_id = 42;
+    expect(validate({ headers: { ...headers, 'webhook-timestamp': 'soon' }, query: {}, body: message })).to.have.deep.members([
+      { pointer: '/data/conversation_id', message: 'must be string' },
+      { pointer: '/header/webhook-timestamp', message: 'must match pattern "^[0-9]+$"' },
+    ]);
+  });
+});
