@@ -109,7 +109,7 @@ export class Dispatcher {
       return;
     }
     // A plain timer rather than an aborted `sleep`: aborting builds an AbortError with its stack
-    // trace, which this loop, woken after nearly every delivery, would pay each time.
+    // trace, which would be paid after nearly every delivery.
     let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
       this.#wake = resolve;
@@ -173,19 +173,21 @@ export class Dispatcher {
   }
 }
 
+/** Waits for `work`; after `ms`, aborts `abort` and rejects with a TimeoutError instead. */
 async function withTimeout(work: Promise<unknown>, ms: number, abort: AbortController): Promise<void> {
-  const timer = new AbortController();
+  // A plain timer, cleared when the work ends, rather than a sleep aborted each time (see #idle).
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      const error = new Error(`the handler took longer than ${ms} ms`);
+      error.name = 'TimeoutError';
+      abort.abort(error);
+      reject(error);
+    }, ms);
+  });
   try {
-    await Promise.race([
-      work,
-      sleep(ms, undefined, { signal: timer.signal }).then(() => {
-        const error = new Error(`the handler took longer than ${ms} ms`);
-        error.name = 'TimeoutError';
-        abort.abort(error);
-        throw error;
-      }),
-    ]);
+    await Promise.race([work, timeout]);
   } finally {
-    timer.abort();
+    clearTimeout(timer);
   }
 }
