@@ -92,18 +92,20 @@ function observeDelivery(logger: Logger, metrics: Metrics, bodyLimitBytes: numbe
       const seconds = (performance.now() - started) / 1000;
       const verified = record.signature?.ok ? record.signature : undefined;
       metrics.recordDelivery(outcome, verified ? (record.eventType ?? 'unknown') : 'unverified', seconds);
-      const line = {
-        deliveryId: verified?.id,
-        claimedId: verified ? undefined : ctx.get('svix-id').slice(0, 128) || ctx.get('webhook-id').slice(0, 128) || undefined,
-        eventType: verified ? record.eventType : undefined,
-        outcome,
-        status: ctx.status,
-        latencyMs: Math.round(seconds * 1e5) / 100,
-        signatureFailure: record.signature?.ok === false ? record.signature.reason : undefined,
-        violations: record.violations,
-      };
       const level = outcome === 'accepted' || outcome === 'duplicate' ? 'info' : ctx.status >= 500 ? 'error' : 'warn';
-      logger[level](line, 'delivery');
+      if (logger.isLevelEnabled(level)) {
+        const line = {
+          deliveryId: verified?.id,
+          claimedId: verified ? undefined : ctx.get('svix-id').slice(0, 128) || ctx.get('webhook-id').slice(0, 128) || undefined,
+          eventType: verified ? record.eventType : undefined,
+          outcome,
+          status: ctx.status,
+          latencyMs: Math.round(seconds * 1e5) / 100,
+          signatureFailure: record.signature?.ok === false ? record.signature.reason : undefined,
+          violations: record.violations,
+        };
+        logger[level](line, 'delivery');
+      }
     }
   };
 }
