@@ -1,4 +1,5 @@
-// Benchmarks the receiver as users run it against baselines in the same run, and prints the figures.
+// Benchmarks the receiver as users run it against baselines in the same run (bare Koa, and a
+// durable receiver written by hand), and prints the figures.
 //   npm run bench -- [--rounds 3] [--seconds 10] [--connections 20] [--drain 100000]
 //                    [--large-inbox 1000000] [--soak-minutes 0] [--stages]
 //                    [--postgres postgres://postgres@127.0.0.1:5432/test | --no-postgres]
@@ -66,7 +67,7 @@ interface Side {
 }
 
 /** Alternating rounds of two sides after a warm-up of each; prints the medians and the ratio second/first. */
-async function compare(label: string, first: Side, second: Side): Promise<number> {
+async function compare(label: string, first: Side, second: Side): Promise<{ base: Figures; measured: Figures }> {
   const results: [Figures[], Figures[]] = [[], []];
   const sides = [first, second];
   const run = ({ servers, traffic }: Side, duration: number) => loadAcross(servers, traffic, duration, connections);
@@ -76,12 +77,43 @@ async function compare(label: string, first: Side, second: Side): Promise<number
     for (const index of order) results[index]!.push(await run(sides[index]!, seconds));
   }
   const [base, measured] = results.map(medianFigures) as [Figures, Figures];
-  const ratio = measured.requestsPerSecond / base.requestsPerSecond;
   console.log(`\n${label} (${Buffer.byteLength(first.traffic.template)} bytes, ${connections} connections, median of ${rounds} rounds of ${seconds} s)`);
   console.log(row(first.name, base));
-  console.log(row(second.name, measured, ratio));
-  return ratio;
+  console.log(row(second.name, measured, measured.requestsPerSecond / base.requestsPerSecond));
+  return { base, measured };
 }
+
+/**
+ * What each stage of the pipeline costs: the same load against the receiver cut short after
+ * each stage, each against bare Koa; then the CPU time that each stage adds per delivery.
+ */
+async function stagesOf(traffic: Traffic, bare: Server, receiver: Server): Promise<void> {
+  const stages: { name: string; start: () => Promise<Server> }[] = [
+    { name: 'read: Koa, router, body as bytes, JSON.parse', start: () => startStage('read') },
+    { name: '+ verify the signature', start: () => startStage('verify') },
+    { name: '+ durable commit to the inbox', start: () => startStage('commit') },
+    { name: '+ validation, log line, metrics (DISPATCHER=off)', start: () => startReceiver(`sqlite:${databasePath(`stage-off-${crypto.randomUUID()}`)}`, { DISPATCHER: 'off' }) },
+    { name: '+ the dispatcher: the receiver as users run it', start: async () => receiver },
+  ];
+  const figures: { name: string; bare: Figures; stage: Figures }[] = [];
+  for (const { name, start } of stages) {
+    const server = await start();
+    const { base, measured } = await compare(`Stage: ${name}`, { name: 'bare Koa + body parser', servers: [bare], traffic }, { name: 'receiver up to here', servers: [server], traffic });
+    figures.push({ name, bare: base, stage: measured });
+    if (server !== receiver) await server.stop();
+  }
+  console.log(`\nCPU time per delivery, stage by stage (${Buffer.byteLength(traffic.template)} bytes; each stage's own rounds)`);
+  let previous = median(figures.map(({ bare }) => bare.cpuPerRequest!));
+  console.log(`  ${'bare Koa + body parser'.padEnd(52)} ${Math.round(previous).toString().padStart(5)} µs`);
+  for (const { name, bare: base, stage } of figures) {
+    const cpu = stage.cpuPerRequest!;
+    console.log(`  ${name.padEnd(52)} ${Math.round(cpu).toString().padStart(5)} µs  (${cpu >= previous ? '+' : ''}${Math.round(cpu - previous)} µs)   req/s ratio to bare Koa ${(stage.requestsPerSecond / base.requestsPerSecond).toFixed(2)}`);
+    previous = cpu;
+  }
+}
+
+const startStage = (stage: string) =>
+  startServer('scripts/bench/stages.ts', { BENCH_STAGE: stage, DATABASE_URL: `sqlite:${databasePath(`stage-${stage}-${crypto.randomUUID()}`)}` });
 
 // ---------------------------------------------------------------- drain and claims
 
@@ -255,12 +287,17 @@ try {
   console.log('Receiver: src/main.ts as users run it (dispatcher on, the shipped handlers, LOG_LEVEL=warn), a fresh SQLite inbox');
 
   const bare = await startServer('scripts/bench/bare-koa.ts');
+  const handWritten = await startServer('scripts/bench/hand-written.ts', { DATABASE_URL: `sqlite:${databasePath('hand-written')}` });
   const receiver = await startReceiver(`sqlite:${databasePath('inbox')}`);
   const bareSide = (traffic: Traffic): Side => ({ name: 'bare Koa + body parser', servers: [bare], traffic });
+  const handWrittenSide = (traffic: Traffic): Side => ({ name: 'hand-written: svix + INSERT', servers: [handWritten], traffic });
   const receiverSide = (traffic: Traffic, name = 'receiver'): Side => ({ name, servers: [receiver], traffic });
 
-  await compare('1 KB deliveries over 1,000 conversations', bareSide(spread), receiverSide(spread));
-  await compare('64 KB deliveries over 1,000 conversations', bareSide(spreadLarge), receiverSide(spreadLarge));
+  for (const [size, traffic] of [['1 KB', spread], ['64 KB', spreadLarge]] as const) {
+    await compare(`${size} deliveries over 1,000 conversations`, bareSide(traffic), receiverSide(traffic));
+    await compare(`${size} deliveries, against a durable receiver written by hand`, handWrittenSide(traffic), receiverSide(traffic));
+  }
+  await handWritten.stop();
   await compare(
     'One busy conversation against the same load spread over 1,000',
     receiverSide(spread, 'receiver, 1,000 conversations'),
@@ -268,14 +305,7 @@ try {
   );
 
   if (values.stages) {
-    // What each stage of the pipeline costs: the same load against the receiver cut short.
-    for (const traffic of [spread, spreadLarge]) {
-      for (const stage of ['read', 'verify', 'commit']) {
-        const cut = await startServer('scripts/bench/stages.ts', { BENCH_STAGE: stage, DATABASE_URL: `sqlite:${databasePath(`stage-${stage}`)}` });
-        await compare(`Stage "${stage}"`, bareSide(traffic), { name: `receiver up to "${stage}"`, servers: [cut], traffic });
-        await cut.stop();
-      }
-    }
+    for (const traffic of [spread, spreadLarge]) await stagesOf(traffic, bare, receiver);
   }
 
   const spreadBacklog = databasePath('drain-spread');
