@@ -24,7 +24,9 @@ export function transaction<T>(db: DatabaseSync, work: () => T): T {
     db.exec('COMMIT');
     return result;
   } catch (error) {
-    db.exec('ROLLBACK');
+    // SQLite rolls back by itself when a commit fails for want of space or on an I/O error;
+    // a ROLLBACK then would fail too, and its error would hide the real one.
+    if (db.isTransaction) db.exec('ROLLBACK');
     throw error;
   }
 }
