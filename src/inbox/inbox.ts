@@ -120,7 +120,10 @@ export interface Inbox {
    */
   onNewDeliveries(listener: () => void): () => void;
 
-  /** Rejects when the store cannot be reached. */
+  /**
+   * Rejects when the store cannot be reached, or cannot be written: after a write that stores
+   * something failed, it resolves only once a probe write succeeds (see write-health.ts).
+   */
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -8,6 +8,8 @@ export interface DeliveryRecord {
   signature?: SignatureResult;
   eventType?: string;
   violations?: number;
+  /** Why the inbox could not store the delivery (503). */
+  storeError?: string;
 }
 
 export function deliveryRecord(ctx: Context): DeliveryRecord {

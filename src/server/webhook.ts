@@ -67,10 +67,10 @@ async function storeOr503(ctx: Context, store: () => Promise<StoreOutcome>): Pro
   try {
     return await store();
   } catch (error) {
-    deliveryRecord(ctx).outcome = 'unavailable';
+    // The delivery's log line says why, once: the store's error is what the operator must act on.
+    Object.assign(deliveryRecord(ctx), { outcome: 'unavailable', storeError: (error as Error).message });
     ctx.set('Retry-After', String(retryAfterSeconds));
     sendProblem(ctx, 503, { detail: 'The inbox is unavailable; retry later.' });
-    ctx.app.emit('error', error, ctx);
     return undefined;
   }
 }

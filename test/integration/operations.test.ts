@@ -27,7 +27,7 @@ describe('health, readiness and metrics', () => {
     await receiver.inbox.close();
     const answer = await get('/readyz');
     expect(answer.status).to.equal(503);
-    expect(JSON.parse(answer.text)).to.deep.equal({ status: 'unavailable', checks: { inbox: 'unreachable', contract: 'ok' } });
+    expect(JSON.parse(answer.text)).to.deep.equal({ status: 'unavailable', checks: { inbox: 'unavailable', contract: 'ok' } });
   });
 
   it('GET /metrics counts deliveries by outcome and event type, latency and inbox rows by state', async () => {

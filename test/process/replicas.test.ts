@@ -149,10 +149,11 @@ describe('replicas on one PostgreSQL inbox', function () {
       });
       const readiness = () => Promise.all(replicas.map(async ({ url }) => (await fetch(`${url}/readyz`)).status));
       await eventually(async () => (await readiness()).every((status) => status === 503), 10_000);
-      const { body, headers } = message(999, 0);
+      const { id, body, headers } = message(999, 0);
       const refused = await post(replicas[0]!.url, body, headers);
       expect(refused.status).to.equal(503);
       expect(refused.headers.get('retry-after')).to.equal('5');
+      outcomes.set(id, { status: refused.status, retryAfter: refused.headers.get('retry-after') });
       await sleep(1000);
 
       await onTestDatabase((client) => client.query(`ALTER DATABASE ${database.name} ALLOW_CONNECTIONS true`));
@@ -168,6 +169,11 @@ describe('replicas on one PostgreSQL inbox', function () {
     const unavailable = [...outcomes.values()].filter(({ status }) => status === 503);
     expect(unavailable.length, 'deliveries answered 503 during the outage').to.be.greaterThan(0);
     expect(unavailable.filter(({ retryAfter }) => retryAfter !== '5')).to.deep.equal([]);
+    // One error line for each delivery refused, saying why.
+    const refusedIds = [...outcomes].filter(([, { status }]) => status === 503).map(([id]) => id);
+    const errorLines = replicas.flatMap(({ logs }) => logs()).filter(({ msg, level }) => msg === 'delivery' && (level as number) >= 50);
+    expect(errorLines.map(({ deliveryId }) => deliveryId).sort()).to.deep.equal(refusedIds.sort());
+    for (const line of errorLines) expect(line).to.include({ outcome: 'unavailable', status: 503 }).and.to.have.property('storeError').that.is.a('string');
     const ids = acknowledged();
     const stored = await query<{ id: string }>('SELECT id FROM ada_webhooks.deliveries WHERE id = ANY($1)', [ids]);
     expect(ids.length - stored.length, 'deliveries acknowledged but not stored').to.equal(0);

@@ -24,6 +24,8 @@ export interface ReceiverProcess {
   child: ChildProcess;
   url: string;
   stderr: () => string;
+  /** Every log line written to standard output so far, parsed. */
+  logs: () => Record<string, unknown>[];
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -34,19 +36,18 @@ export async function startReceiverProcess(cwd: string, env: Record<string, stri
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exit = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
 
+  const logs: Record<string, unknown>[] = [];
   const lines = createInterface({ input: child.stdout! });
   const listening = new Promise<number>((resolve, reject) => {
     lines.on('line', (line) => {
-      const entry = JSON.parse(line) as { msg?: string; port?: number };
-      if (entry.msg !== 'receiver listening') return;
-      resolve(entry.port!);
-      lines.close();
-      child.stdout!.resume(); // the rest of the log is read and dropped
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      logs.push(entry);
+      if (entry['msg'] === 'receiver listening') resolve(entry['port'] as number);
     });
     void exit.then(({ code }) => reject(new Error(`the receiver exited with ${code} before listening:\n${stderr}`)));
   });
   const port = await listening;
-  return { child, url: `http://127.0.0.1:${port}`, stderr: () => stderr, exit };
+  return { child, url: `http://127.0.0.1:${port}`, stderr: () => stderr, logs: () => logs, exit };
 }
 
 /** Runs a Node program to completion; resolves with its exit code and output. */

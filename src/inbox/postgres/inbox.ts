@@ -16,6 +16,7 @@ import {
 import { derivedFields } from '../ordering.ts';
 import { Signal } from '../signal.ts';
 import { TurnBatch } from '../turn-batch.ts';
+import { WriteHealth } from '../write-health.ts';
 import { NotificationListener } from './notifications.ts';
 import { migrate } from './schema.ts';
 import { statements } from './statements.ts';
@@ -67,6 +68,7 @@ export class PostgresInbox implements Inbox {
   readonly #sql: ReturnType<typeof statements>;
   readonly #writes: TurnBatch<Write, unknown>;
   readonly #newDeliveries = new Signal();
+  readonly #writeHealth = new WriteHealth();
   /** The channel of this inbox's notices, and this process's own payload on it. */
   readonly #channel: string;
   readonly #instance = randomUUID();
@@ -108,11 +110,11 @@ export class PostgresInbox implements Inbox {
   }
 
   accept(delivery: NewDelivery): Promise<StoreOutcome> {
-    return this.#write({ kind: 'intake', delivery, violations: null }) as Promise<StoreOutcome>;
+    return this.#writeHealth.track(this.#write({ kind: 'intake', delivery, violations: null }) as Promise<StoreOutcome>);
   }
 
   quarantine(delivery: NewDelivery, violations: Violation[]): Promise<StoreOutcome> {
-    return this.#write({ kind: 'intake', delivery, violations }) as Promise<StoreOutcome>;
+    return this.#writeHealth.track(this.#write({ kind: 'intake', delivery, violations }) as Promise<StoreOutcome>);
   }
 
   claim({ owner, limit, leaseMs, now = new Date() }: ClaimOptions): Promise<ClaimedDelivery[]> {
@@ -125,7 +127,7 @@ export class PostgresInbox implements Inbox {
 
   async requeue(ids: string[]): Promise<number> {
     this.#refuseWhenClosed();
-    const { rows } = await this.#pool.query<{ requeued: number }>(this.#sql.requeue, [[...new Set(ids)]]);
+    const { rows } = await this.#writeHealth.track(this.#pool.query<{ requeued: number }>(this.#sql.requeue, [[...new Set(ids)]]));
     const requeued = rows[0]!.requeued;
     if (requeued > 0) this.#announceNewDeliveries();
     return requeued;
@@ -177,6 +179,7 @@ export class PostgresInbox implements Inbox {
   async ping(): Promise<void> {
     this.#refuseWhenClosed();
     await this.#pool.query('SELECT 1');
+    await this.#writeHealth.check(async () => void (await this.#pool.query(this.#sql.probe)));
   }
 
   /** Sends what is queued, lets the pool finish what is under way, then closes every connection. */

@@ -151,6 +151,11 @@ export function statements(schema: string) {
 
     updateViolations: `UPDATE ${schema}.deliveries SET violations = $2 WHERE id = $1 AND state = 'quarantined'`,
 
+    /** Readiness's test of whether writes work again: one row, written again each time. */
+    probe: `
+      INSERT INTO ${schema}.write_probes (id, probed_at) VALUES (1, now())
+      ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at`,
+
     get: `SELECT * FROM ${schema}.deliveries WHERE id = $1`,
     countByState: `SELECT state, sum(count)::integer AS count FROM ${schema}.state_counts GROUP BY state`,
     oldestPending: `SELECT min(received_at) AS oldest FROM ${schema}.deliveries WHERE state = 'pending'`,

@@ -16,6 +16,7 @@ import {
 } from '../inbox.ts';
 import { Signal } from '../signal.ts';
 import { TurnBatch } from '../turn-batch.ts';
+import { WriteHealth } from '../write-health.ts';
 import { openDatabase } from './database.ts';
 import { migrate } from './schema.ts';
 import type { WriterAnswer, WriterData, WriterRequest } from './writer-thread.ts';
@@ -58,6 +59,7 @@ export class SqliteInbox implements Inbox {
   readonly #reads;
   readonly #batches = new TurnBatch<WriteOperation, unknown>((operations) => this.#post(operations));
   readonly #newDeliveries = new Signal();
+  readonly #writeHealth = new WriteHealth();
   /** Batches posted to the writer thread and not answered yet, by number. */
   readonly #inFlight = new Map<number, PostedBatch>();
   #nextBatch = 0;
@@ -86,13 +88,13 @@ export class SqliteInbox implements Inbox {
   }
 
   async accept(delivery: NewDelivery): Promise<StoreOutcome> {
-    const outcome = await this.#write({ kind: 'accept', row: newRow(delivery) });
+    const outcome = await this.#writeHealth.track(this.#write({ kind: 'accept', row: newRow(delivery) }));
     if (outcome === 'stored') this.#newDeliveries.emit();
     return outcome;
   }
 
   quarantine(delivery: NewDelivery, violations: Violation[]): Promise<StoreOutcome> {
-    return this.#write({ kind: 'quarantine', row: newRow(delivery), violations });
+    return this.#writeHealth.track(this.#write({ kind: 'quarantine', row: newRow(delivery), violations }));
   }
 
   claim({ owner, limit, leaseMs, now = new Date() }: ClaimOptions): Promise<ClaimedDelivery[]> {
@@ -104,7 +106,7 @@ export class SqliteInbox implements Inbox {
   }
 
   async requeue(ids: string[]): Promise<number> {
-    const requeued = await this.#write({ kind: 'requeue', ids });
+    const requeued = await this.#writeHealth.track(this.#write({ kind: 'requeue', ids }));
     if (requeued > 0) this.#newDeliveries.emit();
     return requeued;
   }
@@ -152,6 +154,7 @@ export class SqliteInbox implements Inbox {
   async ping(): Promise<void> {
     if (this.#closed) throw new Error('The inbox is closed');
     this.#reads.ping.get();
+    await this.#writeHealth.check(() => this.#write({ kind: 'probe' }));
   }
 
   /** Commits what is queued, waits for every batch under way, then closes both connections. */

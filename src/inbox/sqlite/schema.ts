@@ -119,6 +119,9 @@ const migrations = [
    CREATE INDEX waiting_lanes ON lanes (head_due_at) WHERE status = 'waiting';
    CREATE INDEX leased_lanes ON lanes (lease_until) WHERE status = 'leased';
 
+   -- Readiness writes here after a write failed, to learn whether writes work again (see WriteHealth).
+   CREATE TABLE write_probes (id INTEGER PRIMARY KEY, filler BLOB NOT NULL) STRICT;
+
    CREATE TABLE delivery_payloads (
      id      TEXT PRIMARY KEY,
      headers TEXT NOT NULL,

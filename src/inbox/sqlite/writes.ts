@@ -29,7 +29,8 @@ export type WriteOperation =
   | { kind: 'claim'; options: Required<ClaimOptions> }
   | { kind: 'settle'; owner: string; settlements: Settlement[]; now: Date }
   | { kind: 'requeue'; ids: string[] }
-  | { kind: 'updateViolations'; id: string; violations: Violation[] };
+  | { kind: 'updateViolations'; id: string; violations: Violation[] }
+  | { kind: 'probe' };
 
 /** What each kind of write returns. */
 export interface WriteResults {
@@ -39,6 +40,7 @@ export interface WriteResults {
   settle: void;
   requeue: number;
   updateViolations: void;
+  probe: void;
 }
 
 const insertColumns = `(id, state, event_type, received_at, violations, lane, event_time)`;
@@ -92,6 +94,10 @@ const statements = {
             WHERE id = ? AND state IN ('dead', 'quarantined', 'done')
             RETURNING lane, event_time`,
   updateViolations: `UPDATE deliveries SET violations = ? WHERE id = ? AND state = 'quarantined'`,
+  // As much as a large delivery needs: a write that fits in pages already allocated would succeed
+  // on a full disk.
+  probe: `INSERT INTO write_probes (filler) VALUES (zeroblob(65536))`,
+  clearProbes: `DELETE FROM write_probes`,
 };
 
 type StatementName = keyof typeof statements;
@@ -138,6 +144,10 @@ export class SqliteWrites {
         return operation.ids.reduce((count, id) => count + this.#requeue(id), 0);
       case 'updateViolations':
         statements.updateViolations.run(JSON.stringify(operation.violations), operation.id);
+        return;
+      case 'probe':
+        statements.probe.run();
+        statements.clearProbes.run();
         return;
     }
   }
