@@ -2,9 +2,14 @@
 // at once, naming the variable, what is wrong with it, and an example of a good value.
 import { resolve } from 'node:path';
 import type { DispatcherSettings } from './dispatcher/dispatcher.ts';
+import type { HttpLimits } from './server/http-server.ts';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
+
+/** `auto`: readable lines on a terminal outside production, JSON otherwise. */
+export const logFormats = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof logFormats)[number];
 
 export interface Settings {
   port: number;
@@ -13,8 +18,10 @@ export interface Settings {
   secrets: string[];
   toleranceSeconds: number;
   bodyLimitBytes: number;
+  http: HttpLimits;
   database: DatabaseSettings;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   production: boolean;
   /** `on`: receiver and dispatcher; `off`: receiver only; `only`: dispatcher only (a worker). */
   dispatcherMode: DispatcherMode;
@@ -95,8 +102,14 @@ export function loadSettings(env: Environment = process.env): Settings {
     secrets: read('ADA_WEBHOOK_SECRET', [], parseSecrets, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'),
     toleranceSeconds: read('WEBHOOK_TOLERANCE_SECONDS', 300, integerIn(1, 86_400), '300'),
     bodyLimitBytes: read('BODY_LIMIT', 1024 * 1024, parseByteSize, '1mb'),
+    http: {
+      headersTimeoutMs: 1000 * read('HEADERS_TIMEOUT_SECONDS', 10, integerIn(1, 300), '10'),
+      requestTimeoutMs: 1000 * read('REQUEST_TIMEOUT_SECONDS', 30, integerIn(1, 600), '30'),
+      keepAliveTimeoutMs: 1000 * read('KEEP_ALIVE_TIMEOUT_SECONDS', 5, integerIn(1, 600), '65'),
+    },
     database: readDatabase(),
     logLevel: read('LOG_LEVEL', 'info', oneOf(logLevels), 'info'),
+    logFormat: read('LOG_FORMAT', 'auto', oneOf(logFormats), 'json'),
     production,
     dispatcherMode: read('DISPATCHER', 'on', oneOf(dispatcherModes), 'off'),
     dispatcher: {
@@ -107,6 +120,12 @@ export function loadSettings(env: Environment = process.env): Settings {
       retryBaseMs: read('HANDLER_RETRY_BASE_MS', 5000, integerIn(1, 3_600_000), '5000'),
     },
   };
+  if (settings.http.headersTimeoutMs > settings.http.requestTimeoutMs) {
+    problems.push(
+      `HEADERS_TIMEOUT_SECONDS (${settings.http.headersTimeoutMs / 1000}) must not exceed REQUEST_TIMEOUT_SECONDS (${settings.http.requestTimeoutMs / 1000}): ` +
+        'the headers are part of the request. Example: HEADERS_TIMEOUT_SECONDS=10 REQUEST_TIMEOUT_SECONDS=30',
+    );
+  }
   if (production && !env['ADA_WEBHOOK_SECRET']?.trim()) {
     problems.push(
       'ADA_WEBHOOK_SECRET is required when NODE_ENV=production: set it to the signing secret of your Ada webhook ' +

@@ -10,6 +10,7 @@ import { HandlerRegistry } from './dispatcher/handler-registry.ts';
 import { openInbox } from './inbox/open.ts';
 import { createMetrics } from './metrics.ts';
 import { createReceiverApp } from './server/app.ts';
+import { createHttpServer } from './server/http-server.ts';
 import { stopOnSignals } from './shutdown.ts';
 
 /** How long requests and handlers in flight may take to finish after a stop signal. */
@@ -59,7 +60,7 @@ export async function runReceiver(registerHandlers: (handlers: HandlerRegistry) 
             bodyLimitBytes: settings.bodyLimitBytes,
           },
   });
-  const server = app.listen(settings.port, settings.host, () => {
+  const server = createHttpServer(app, settings.http).listen(settings.port, settings.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : settings.port;
     logger.info({ host: settings.host, port, database: databaseLabel(settings.database), dispatcher: settings.dispatcherMode }, 'receiver listening');

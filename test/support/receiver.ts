@@ -10,6 +10,7 @@ import type { NewDelivery } from '../../src/inbox/inbox.ts';
 import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
 import { createReceiverApp } from '../../src/server/app.ts';
+import { createHttpServer, type HttpLimits } from '../../src/server/http-server.ts';
 import { sign } from '../../src/signature.ts';
 
 export const testSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -26,13 +27,16 @@ export interface TestReceiver {
 
 export interface TestReceiverOptions {
   contract?: ContractDocument;
+  /** Where the inbox's file goes (a temporary directory by default); the caller removes it. */
+  directory?: string;
   secrets?: string[];
   toleranceSeconds?: number;
   bodyLimitBytes?: number;
+  http?: Partial<HttpLimits>;
 }
 
 export async function startReceiver(options: TestReceiverOptions = {}): Promise<TestReceiver> {
-  const directory = mkdtempSync(join(tmpdir(), 'ada-receiver-'));
+  const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'ada-receiver-'));
   const databasePath = join(directory, 'inbox.sqlite');
   const inbox = new SqliteInbox(databasePath, { busyTimeoutMs: 50 });
   const logs: Record<string, unknown>[] = [];
@@ -54,7 +58,8 @@ export async function startReceiver(options: TestReceiverOptions = {}): Promise<
       bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
     },
   });
-  const server = app.listen(0, '127.0.0.1');
+  const http = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5000, ...options.http };
+  const server = createHttpServer(app, http).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -67,7 +72,7 @@ export async function startReceiver(options: TestReceiverOptions = {}): Promise<
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await inbox.close();
-      rmSync(directory, { recursive: true, force: true });
+      if (!options.directory) rmSync(directory, { recursive: true, force: true });
     },
   };
 }

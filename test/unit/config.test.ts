@@ -22,8 +22,10 @@ describe('configuration', () => {
       secrets: [],
       toleranceSeconds: 300,
       bodyLimitBytes: 1024 * 1024,
+      http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5000 },
       database: { kind: 'sqlite', path: resolve('data/inbox.sqlite') },
       logLevel: 'info',
+      logFormat: 'auto',
       production: false,
       dispatcherMode: 'on',
       dispatcher: { concurrency: 8, pollIntervalMs: 500, handlerTimeoutMs: 30_000, maxAttempts: 8, retryBaseMs: 5000 },
@@ -37,8 +39,12 @@ describe('configuration', () => {
       ADA_WEBHOOK_SECRET: ` ${secret} , whsec_${Buffer.alloc(32, 7).toString('base64')}`,
       WEBHOOK_TOLERANCE_SECONDS: '60',
       BODY_LIMIT: '256kb',
+      HEADERS_TIMEOUT_SECONDS: '5',
+      REQUEST_TIMEOUT_SECONDS: '20',
+      KEEP_ALIVE_TIMEOUT_SECONDS: '65',
       DATABASE_URL: 'sqlite:/var/lib/ada/inbox.sqlite',
       LOG_LEVEL: 'warn',
+      LOG_FORMAT: 'json',
       NODE_ENV: 'production',
       DISPATCHER: 'only',
       DISPATCHER_CONCURRENCY: '2',
@@ -53,12 +59,21 @@ describe('configuration', () => {
       secrets: [secret, `whsec_${Buffer.alloc(32, 7).toString('base64')}`],
       toleranceSeconds: 60,
       bodyLimitBytes: 256 * 1024,
+      http: { headersTimeoutMs: 5000, requestTimeoutMs: 20_000, keepAliveTimeoutMs: 65_000 },
       database: { kind: 'sqlite', path: '/var/lib/ada/inbox.sqlite' },
       logLevel: 'warn',
+      logFormat: 'json',
       production: true,
       dispatcherMode: 'only',
       dispatcher: { concurrency: 2, pollIntervalMs: 50, handlerTimeoutMs: 5000, maxAttempts: 3, retryBaseMs: 100 },
     });
+  });
+
+  it('refuses a headers timeout longer than the request timeout', () => {
+    expect(problemsOf({ HEADERS_TIMEOUT_SECONDS: '40' })).to.deep.equal([
+      'HEADERS_TIMEOUT_SECONDS (40) must not exceed REQUEST_TIMEOUT_SECONDS (30): the headers are part of the request. ' +
+        'Example: HEADERS_TIMEOUT_SECONDS=10 REQUEST_TIMEOUT_SECONDS=30',
+    ]);
   });
 
   it('accepts a body limit in plain bytes or megabytes', () => {
