@@ -61,7 +61,9 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description Answers 200 when the inbox is reachable and the contract is loaded, 503 otherwise.
+         * @description Answers 200 when the inbox can be reached and written (after a failed write, a probe
+         *     write must succeed again) and the contract is loaded, 503 otherwise: a load balancer
+         *     then stops sending deliveries to this process until it recovers by itself.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -252,9 +254,11 @@ export interface components {
          */
         AdaWebhookDelivery: components["schemas"]["ConversationCreatedEvent"] | components["schemas"]["ConversationMessageEvent"] | components["schemas"]["ConversationEndedEvent"] | components["schemas"]["ConversationHandoffEndedEvent"] | components["schemas"]["EndUserCreatedEvent"] | components["schemas"]["EndUserUpdatedEvent"] | components["schemas"]["AuditLogEmittedEvent"] | components["schemas"]["UnknownEvent"];
         /**
-         * @description An event type that this document does not describe yet. Its `type` must not be one of
-         *     the known ones (a known type that fails its own schema is a violation, not an unknown
-         *     event). Keep this list equal to the keys of `webhooks`; a test checks it.
+         * @description An event type that this document does not describe yet. Its `type` must look like the
+         *     name of an Ada event (`v` and a version number, then two or more dot-separated
+         *     lower-case words, at most 128 characters, such as `v1.conversation.message`), and must
+         *     not be one of the known ones (a known type that fails its own schema is a violation,
+         *     not an unknown event). Keep this list equal to the keys of `webhooks`; a test checks it.
          */
         UnknownEvent: {
             type: string;
@@ -969,7 +973,7 @@ export interface operations {
                      * @example {
                      *       "status": "unavailable",
                      *       "checks": {
-                     *         "inbox": "unreachable",
+                     *         "inbox": "unavailable",
                      *         "contract": "ok"
                      *       }
                      *     }

@@ -107,11 +107,16 @@ function pruneOneOf(errors: ErrorObject[], oneOf: ErrorObject): ErrorObject[] {
   const typeErrors = errors.filter((error) => branchOf(error) !== undefined && rejectsType(error));
   const missing = typeErrors.find((error) => error.keyword === 'required');
   const allowedValues = typeErrors.flatMap((error) => (error.keyword === 'enum' ? (error.params['allowedValues'] as unknown[]) : []));
+  // The branch of new event types accepts any name of a given form rather than a list: what the
+  // value lacks of that form.
+  const newTypeRules = typeErrors.flatMap((error) =>
+    error.keyword === 'pattern' ? [`match ${String(error.params['pattern'])}`] : error.keyword === 'maxLength' ? [`be at most ${String(error.params['limit'])} characters`] : [],
+  );
   const replacement: ErrorObject = missing ?? {
     ...oneOf,
     instancePath: typePointer,
     keyword: 'enum',
-    params: { allowedValues },
+    params: { allowedValues, newTypeRules },
     message: 'must be equal to one of the allowed values',
   };
   return [...unrelated, replacement];
@@ -124,8 +129,11 @@ function toViolation(error: ErrorObject, instancePrefix: string): Violation {
       return { pointer: `${pointer}/${escapePointerToken(String(error.params['missingProperty']))}`, message: 'is required' };
     case 'type':
       return { pointer, message: `must be ${String(error.params['type']).split(',').join(' or ')}` };
-    case 'enum':
-      return { pointer, message: `must be one of: ${(error.params['allowedValues'] as unknown[]).map(String).join(', ')}` };
+    case 'enum': {
+      const values = `must be one of: ${(error.params['allowedValues'] as unknown[]).map(String).join(', ')}`;
+      const newTypeRules = (error.params['newTypeRules'] as string[] | undefined) ?? [];
+      return { pointer, message: newTypeRules.length > 0 ? `${values}; or, for an event type not described yet, ${newTypeRules.join(' and ')}` : values };
+    }
     default:
       return { pointer, message: error.message ?? `fails ${error.keyword}` };
   }

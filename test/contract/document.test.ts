@@ -127,8 +127,8 @@ describe('the contract document', () => {
     });
 
     it('accepts an unknown event type whose data is an object, and nothing less', () => {
-      expect(validateDelivery({ type: 'v2.conversation.rated', timestamp: '2026-01-01T00:00:00Z', data: {} })).to.deep.equal([]);
-      expect(validate('UnknownEvent')({ type: 'v2.conversation.rated', data: 'rated' })).to.deep.equal([
+      expect(validateDelivery({ type: 'v0.example.unknown_event', timestamp: '2026-01-01T00:00:00Z', data: {} })).to.deep.equal([]);
+      expect(validate('UnknownEvent')({ type: 'v0.example.unknown_event', data: 'rated' })).to.deep.equal([
         { pointer: '/data', message: 'must be object' },
       ]);
     });

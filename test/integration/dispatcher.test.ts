@@ -102,7 +102,7 @@ describe('the dispatcher', () => {
 
     expect((await settledState(unknown.id))?.state).to.equal('done');
     expect((await settledState(unhandled.id))?.state).to.equal('done');
-    expect(unknownTypes).to.deep.equal(['v1.conversation.rated']);
+    expect(unknownTypes).to.deep.equal(['v0.example.unknown_event']);
   });
 
   it('handles the events of one conversation one at a time in timestamp order, others in parallel', async function () {
@@ -189,8 +189,8 @@ describe('the handler registry', () => {
   });
 
   it('refuses an event type the contract does not know', () => {
-    expect(() => new HandlerRegistry().on('v1.conversation.rated' as never, () => {})).to.throw(
-      '"v1.conversation.rated" is not an event type of the contract',
+    expect(() => new HandlerRegistry().on('v0.example.unknown_event' as never, () => {})).to.throw(
+      '"v0.example.unknown_event" is not an event type of the contract',
     );
   });
 
