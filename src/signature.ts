@@ -2,7 +2,7 @@
 // Written here rather than taken from `svix` or `standardwebhooks`: neither offers a configurable
 // tolerance, several secrets at once, or strict timestamp parsing (both accept "1614265330abc"),
 // and both compute SHA-256 in JavaScript, which is slow for large bodies.
-import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 
 export type SignatureFailure =
   | 'missing_headers'
@@ -13,7 +13,19 @@ export type SignatureFailure =
 
 export type SignatureResult =
   | { ok: true; id: string; timestamp: number }
-  | { ok: false; reason: SignatureFailure };
+  | {
+      ok: false;
+      reason: SignatureFailure;
+      /** Seconds between the receiver's clock and the signed timestamp (positive: signed in the past), when it could be read. */
+      skewSeconds?: number;
+      /** Fingerprints of the configured secrets that were tried (see secretFingerprint), when the signature was checked. */
+      triedSecrets?: string[];
+    };
+
+/** The signed headers, when they are present, well-formed and within the tolerance: all that can be judged without a secret. */
+export type SignedHeadersResult =
+  | { ok: true; id: string; timestamp: number; timestampText: string; signature: string }
+  | (SignatureResult & { ok: false });
 
 export interface VerifierOptions {
   /** `whsec_` secrets; a signature made with any of them is accepted (rotation). */
@@ -32,33 +44,46 @@ const headerSets = ['svix', 'webhook'] as const;
 /** Base64 of a 32-byte HMAC-SHA256 digest. */
 const base64Digest = /^[A-Za-z0-9+/]{43}=$/;
 
-/** The HMAC key of a `whsec_` secret: the base64 after the prefix. */
-function secretKey(secret: string): KeyObject {
-  const encoded = secret.startsWith(secretPrefix) ? secret.slice(secretPrefix.length) : secret;
-  return createSecretKey(Buffer.from(encoded, 'base64'));
+function keyBytes(secret: string): Buffer {
+  return Buffer.from(secret.startsWith(secretPrefix) ? secret.slice(secretPrefix.length) : secret, 'base64');
+}
+
+/**
+ * A short name for a secret that can be logged: the first 8 hex digits of the SHA-256 of its key.
+ * It tells an operator which of the configured secrets is which without revealing any of them.
+ */
+export function secretFingerprint(secret: string): string {
+  return createHash('sha256').update(keyBytes(secret)).digest('hex').slice(0, 8);
+}
+
+/** Checks the signed headers: present, with an integer timestamp within the tolerance of now. */
+export function checkSignedHeaders(header: HeaderReader, toleranceSeconds: number, nowSeconds = Date.now() / 1000): SignedHeadersResult {
+  const signed = readSignedHeaders(header);
+  if (!signed) return { ok: false, reason: 'missing_headers' };
+  if (!/^[0-9]{1,15}$/.test(signed.timestamp)) return { ok: false, reason: 'invalid_timestamp' };
+  const timestamp = Number(signed.timestamp);
+  const skewSeconds = Math.round(nowSeconds - timestamp);
+  if (nowSeconds - timestamp > toleranceSeconds) return { ok: false, reason: 'timestamp_too_old', skewSeconds };
+  if (timestamp - nowSeconds > toleranceSeconds) return { ok: false, reason: 'timestamp_too_new', skewSeconds };
+  return { ok: true, id: signed.id, timestamp, timestampText: signed.timestamp, signature: signed.signature };
 }
 
 export function createVerifier({ secrets, toleranceSeconds }: VerifierOptions): Verify {
   if (secrets.length === 0) throw new Error('createVerifier needs at least one secret');
-  const keys = secrets.map(secretKey);
+  const keys = secrets.map((secret) => createSecretKey(keyBytes(secret)));
+  const fingerprints = secrets.map(secretFingerprint);
 
   return (header, body, nowSeconds = Date.now() / 1000) => {
-    const signed = readSignedHeaders(header);
-    if (!signed) return { ok: false, reason: 'missing_headers' };
-
-    if (!/^[0-9]{1,15}$/.test(signed.timestamp)) return { ok: false, reason: 'invalid_timestamp' };
-    const timestamp = Number(signed.timestamp);
-    if (nowSeconds - timestamp > toleranceSeconds) return { ok: false, reason: 'timestamp_too_old' };
-    if (timestamp - nowSeconds > toleranceSeconds) return { ok: false, reason: 'timestamp_too_new' };
-
+    const signed = checkSignedHeaders(header, toleranceSeconds, nowSeconds);
+    if (!signed.ok) return signed;
     const candidates = v1Signatures(signed.signature);
     for (const key of keys) {
-      const expected = createHmac('sha256', key).update(`${signed.id}.${signed.timestamp}.`).update(body).digest();
+      const expected = createHmac('sha256', key).update(`${signed.id}.${signed.timestampText}.`).update(body).digest();
       if (candidates.some((candidate) => timingSafeEqual(candidate, expected))) {
-        return { ok: true, id: signed.id, timestamp };
+        return { ok: true, id: signed.id, timestamp: signed.timestamp };
       }
     }
-    return { ok: false, reason: 'no_matching_signature' };
+    return { ok: false, reason: 'no_matching_signature', skewSeconds: Math.round(nowSeconds - signed.timestamp), triedSecrets: fingerprints };
   };
 }
 
@@ -66,7 +91,7 @@ export type Sign = (id: string, timestamp: number, body: string | Buffer) => str
 
 /** Signs like Svix: the value of a `svix-signature` header for one secret. */
 export function createSigner(secret: string): Sign {
-  const key = secretKey(secret);
+  const key = createSecretKey(keyBytes(secret));
   return (id, timestamp, body) => `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest('base64')}`;
 }
 

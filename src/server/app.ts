@@ -91,6 +91,7 @@ function observeDelivery(logger: Logger, metrics: Metrics, bodyLimitBytes: numbe
       const outcome = record.outcome ?? 'error';
       const seconds = (performance.now() - started) / 1000;
       const verified = record.signature?.ok ? record.signature : undefined;
+      const refused = record.signature?.ok === false ? record.signature : undefined;
       metrics.recordDelivery(outcome, verified ? (record.eventType ?? 'unknown') : 'unverified', seconds);
       const level = outcome === 'accepted' || outcome === 'duplicate' ? 'info' : ctx.status >= 500 ? 'error' : 'warn';
       if (logger.isLevelEnabled(level)) {
@@ -101,8 +102,14 @@ function observeDelivery(logger: Logger, metrics: Metrics, bodyLimitBytes: numbe
           outcome,
           status: ctx.status,
           latencyMs: Math.round(seconds * 1e5) / 100,
-          signatureFailure: record.signature?.ok === false ? record.signature.reason : undefined,
+          // For a refused signature: what an operator needs to tell a misconfiguration from an
+          // attack, and nothing that would help an attacker (no signature, no secret).
+          client: verified ? undefined : ctx.ip,
+          signatureFailure: refused?.reason,
+          timestampSkewSeconds: refused?.skewSeconds,
+          triedSecrets: refused?.triedSecrets,
           violations: record.violations,
+          storeError: record.storeError,
         };
         logger[level](line, 'delivery');
       }

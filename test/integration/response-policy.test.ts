@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { DatabaseSync } from 'node:sqlite';
 import { gzipSync } from 'node:zlib';
+import { secretFingerprint } from '../../src/signature.ts';
 import { contractExample, deliver, post, signedHeaders, startReceiver, testSecret, type TestReceiver } from '../support/receiver.ts';
 
 const unauthorized = { type: 'about:blank', title: 'Unauthorized', status: 401 };
@@ -47,6 +48,18 @@ describe('POST /webhooks/ada', () => {
       const answer = await post(receiver.url, body, { ...signedHeaders(body), 'svix-signature': 'v1,' });
       expect(answer.status).to.equal(401);
       expect(receiver.logs.at(-1)).to.include({ outcome: 'unauthorized', signatureFailure: 'no_matching_signature' });
+    });
+
+    it('and logs what an operator needs: the client, the check that failed, the clock skew, the secrets tried', async () => {
+      const stale = signedHeaders(body, { timestamp: Math.floor(Date.now() / 1000) - 400 });
+      await post(receiver.url, body, stale);
+      const staleLine = receiver.logs.at(-1)!;
+      expect(staleLine).to.include({ outcome: 'unauthorized', signatureFailure: 'timestamp_too_old', client: '127.0.0.1' });
+      expect(staleLine['timestampSkewSeconds']).to.be.within(399, 401);
+
+      await post(receiver.url, body, signedHeaders(body, { secret: otherSecret }));
+      expect(receiver.logs.at(-1)).to.deep.include({ signatureFailure: 'no_matching_signature', timestampSkewSeconds: 0, triedSecrets: [secretFingerprint(testSecret)] });
+      expect(secretFingerprint(testSecret)).to.match(/^[0-9a-f]{8}$/);
     });
 
     it('and logs which check failed, without the signature', async () => {
@@ -145,7 +158,7 @@ describe('POST /webhooks/ada', () => {
     it('with an event type the contract does not know is stored as pending', async () => {
       const answer = await deliver(receiver.url, contractExample('UnknownEvent'));
       expect(answer.status).to.equal(200);
-      expect(await receiver.inbox.get(answer.id)).to.deep.include({ state: 'pending', eventType: 'v1.conversation.rated' });
+      expect(await receiver.inbox.get(answer.id)).to.deep.include({ state: 'pending', eventType: 'v0.example.unknown_event' });
     });
 
     it('is stored once when delivered again: 200, duplicate', async () => {
