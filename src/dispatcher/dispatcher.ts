@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { isKnownEventName } from '../events.ts';
 import type { ClaimedDelivery, Inbox, Settlement } from '../inbox/inbox.ts';
 import type { Metrics } from '../metrics.ts';
+import { describeFailure } from './failure.ts';
 import type { HandlerRegistry } from './handler-registry.ts';
 
 export interface DispatcherSettings {
@@ -139,7 +140,7 @@ export class Dispatcher {
       }
       settlement = { id: delivery.id, outcome: 'done' };
     } catch (error) {
-      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const message = describeFailure(error);
       settlement =
         delivery.attempt >= maxAttempts
           ? { id: delivery.id, outcome: 'dead', error: message }
@@ -163,6 +164,7 @@ export class Dispatcher {
     metrics.recordHandling(settlement.outcome, eventType, seconds);
     const line = { outcome: settlement.outcome, durationMs: Math.round(seconds * 1e5) / 100 };
     if (settlement.outcome === 'done') log.info(line, 'handled');
+    else if (settlement.outcome === 'dead') log.error({ ...line, error: settlement.error }, 'handler failed for the last time: the delivery is dead');
     else log.warn({ ...line, error: settlement.error, retryAt: 'retryAt' in settlement ? settlement.retryAt : undefined }, 'handler failed');
   }
 

@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HandlerRegistry, type HandlingContext } from '../../src/dispatcher/handler-registry.ts';
 import type { Dispatcher } from '../../src/dispatcher/dispatcher.ts';
-import { createDispatcher, eventually } from '../support/dispatcher.ts';
+import { capturingLogger, createDispatcher, eventually } from '../support/dispatcher.ts';
+import { freePort } from '../support/process.ts';
 import { contractExample, deliver, startReceiver, type TestReceiver } from '../support/receiver.ts';
 
 describe('the dispatcher', () => {
@@ -71,9 +72,32 @@ describe('the dispatcher', () => {
     dispatcher.start();
     const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
 
-    expect(await settledState(id)).to.deep.include({ state: 'dead', attempts: 4, lastError: 'TypeError: broken 4' });
+    const dead = await settledState(id);
+    expect(dead).to.deep.include({ state: 'dead', attempts: 4 });
+    expect(dead!.lastError!.split('\n')[0]).to.equal('TypeError: broken 4');
     await sleep(50);
     expect(calls).to.equal(4);
+  });
+
+  it('keeps the cause and the stack of a failure, bounded, and logs a dead delivery at error level', async () => {
+    const closedPort = await freePort(); // nothing listens there: TypeError: fetch failed, caused by ECONNREFUSED
+    const handlers = new HandlerRegistry().on('v1.conversation.created', async () => {
+      await fetch(`http://127.0.0.1:${closedPort}/`);
+    });
+    const { logger, lines } = capturingLogger();
+    dispatcher = createDispatcher(receiver.inbox, handlers, { maxAttempts: 2 }, receiver.metrics, logger);
+    dispatcher.start();
+    const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
+
+    const { lastError } = (await settledState(id))!;
+    expect(lastError!.split('\n')[0]).to.equal('TypeError: fetch failed');
+    expect(lastError).to.include(`\nCaused by: Error: connect ECONNREFUSED 127.0.0.1:${closedPort}\n    at `);
+    expect(lastError!.length).to.be.at.most(4096);
+    const failures = lines.filter(({ deliveryId }) => deliveryId === id).map(({ level, msg }) => ({ level, msg }));
+    expect(failures).to.deep.equal([
+      { level: 40, msg: 'handler failed' },
+      { level: 50, msg: 'handler failed for the last time: the delivery is dead' },
+    ]);
   });
 
   it('fails an attempt that exceeds the timeout and aborts its signal', async () => {
@@ -86,7 +110,9 @@ describe('the dispatcher', () => {
     dispatcher.start();
     const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
 
-    expect(await settledState(id)).to.deep.include({ state: 'dead', lastError: 'TimeoutError: the handler took longer than 50 ms' });
+    const dead = await settledState(id);
+    expect(dead).to.deep.include({ state: 'dead' });
+    expect(dead!.lastError!.split('\n')[0]).to.equal('TimeoutError: the handler took longer than 50 ms');
     expect(signal?.aborted).to.equal(true);
   });
 

@@ -1,4 +1,5 @@
-import { pino } from 'pino';
+import { Writable } from 'node:stream';
+import { pino, type Logger } from 'pino';
 import { Dispatcher, type DispatcherSettings } from '../../src/dispatcher/dispatcher.ts';
 import type { HandlerRegistry } from '../../src/dispatcher/handler-registry.ts';
 import type { Inbox } from '../../src/inbox/inbox.ts';
@@ -13,8 +14,26 @@ export const fastDispatch: DispatcherSettings = {
   pollIntervalMs: 10,
 };
 
-export function createDispatcher(inbox: Inbox, handlers: HandlerRegistry, settings: Partial<DispatcherSettings> = {}, metrics: Metrics = createMetrics(inbox)) {
-  return new Dispatcher({ ...fastDispatch, ...settings, inbox, handlers, metrics, logger: pino({ level: 'silent' }) });
+export function createDispatcher(
+  inbox: Inbox,
+  handlers: HandlerRegistry,
+  settings: Partial<DispatcherSettings> = {},
+  metrics: Metrics = createMetrics(inbox),
+  logger: Logger = pino({ level: 'silent' }),
+) {
+  return new Dispatcher({ ...fastDispatch, ...settings, inbox, handlers, metrics, logger });
+}
+
+/** A logger that keeps every line it writes, parsed. */
+export function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, sink), lines };
 }
 
 /** Resolves once `check` holds, polling; rejects after `timeoutMs`. */
