@@ -1,10 +1,12 @@
 // Outside production, a receiver started without ADA_WEBHOOK_SECRET uses a secret of its own,
-// created once and kept under ./data/, so that `npm start` and `npm run send` work at once.
+// created once and kept in the project's data/ folder, so that `npm start` and `npm run send`
+// work at once, from any working directory.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
+import { dataDirectory } from './project.ts';
 
-export const developmentSecretPath = resolve('data/development-secret.txt');
+export const developmentSecretPath = join(dataDirectory, 'development-secret.txt');
 
 /** The development secret, created on first use. */
 export function developmentSecret(): string {

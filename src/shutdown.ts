@@ -1,8 +1,18 @@
 import type { Logger } from 'pino';
 
-/** Runs `stop` once on the first SIGTERM or SIGINT; the process then exits when nothing is left to do. */
+/** How often a receiver started by npm checks that npm is still there. */
+const parentCheckMs = 500;
+
+/**
+ * Runs `stop` once, on the first SIGTERM or SIGINT, or, for a process started by an npm script,
+ * when npm exits: npm does not pass SIGTERM on to the script it runs, so a receiver left behind
+ * would go on holding its port. The process then exits when nothing is left to do.
+ */
 export function stopOnSignals(stop: () => Promise<void>, logger: Logger): void {
-  const onSignal = async (signal: NodeJS.Signals) => {
+  let stopping = false;
+  const onSignal = async (signal: NodeJS.Signals | 'npm exited') => {
+    if (stopping) return;
+    stopping = true;
     logger.info({ signal }, 'stopping');
     try {
       await stop();
@@ -12,5 +22,22 @@ export function stopOnSignals(stop: () => Promise<void>, logger: Logger): void {
       process.exitCode = 1;
     }
   };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, onSignal);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, (received) => void onSignal(received));
+
+  onNpmExit(() => void onSignal('npm exited'));
+}
+
+/**
+ * Calls `callback` once when the npm that started this process (through an npm script) exits:
+ * the process is then handed to another parent. Does nothing outside npm.
+ */
+export function onNpmExit(callback: () => void): void {
+  if (process.env['npm_lifecycle_event'] === undefined) return;
+  const npm = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === npm) return;
+    clearInterval(watch);
+    callback();
+  }, parentCheckMs);
+  watch.unref();
 }

@@ -1,36 +1,42 @@
 // The README's first run: `npm start` with no configuration, `npm run send` from a second
-// terminal, the delivery listed by `npm run inbox`. Real processes in a fresh directory.
+// terminal, the delivery listed by `npm run inbox`. Real processes, in a copy of the project.
 import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, mainPath, run, runScript, startReceiverProcess, useTemporaryDirectory } from '../support/process.ts';
+import { eventually } from '../support/dispatcher.ts';
+import { freePort, run, startReceiverProcess, useTemporaryDirectory } from '../support/process.ts';
+import { copyProject, type ProjectCopy } from '../support/project-copy.ts';
 
 describe('a first run without configuration', function () {
   this.timeout(30_000);
   const temporaryDirectory = useTemporaryDirectory('ada-first-run-');
-  let directory: string;
+  let project: ProjectCopy;
   beforeEach(() => {
-    directory = temporaryDirectory();
+    project = copyProject(temporaryDirectory());
   });
 
-  it('starts on SQLite with a development secret, takes a signed test event, and lists it', async () => {
+  it('starts on SQLite with a development secret, says where it listens, takes a signed test event, and lists it', async () => {
     const port = String(await freePort());
-    const receiver = await startReceiverProcess(directory, { PORT: port });
+    const receiver = await startReceiverProcess(project.root, { PORT: port }, project.main);
     try {
-      const secretFile = join(directory, 'data', 'development-secret.txt');
+      const secretFile = join(project.root, 'data', 'development-secret.txt');
       const secret = readFileSync(secretFile, 'utf8').trim();
       expect(secret).to.match(/^whsec_[A-Za-z0-9+/]{32}$/);
-      expect(receiver.stderr()).to.include(secret).and.include('npm run send -- v1.conversation.created');
-      expect(existsSync(join(directory, 'data', 'inbox.sqlite'))).to.equal(true);
+      await eventually(() => receiver.stderr().includes('npm run send -- v1.conversation.created'));
+      expect(receiver.stderr()).to.include(secret);
+      const inboxFile = join(project.root, 'data', 'inbox.sqlite');
+      expect(existsSync(inboxFile)).to.equal(true);
+      expect(receiver.logs()[0]).to.include({ msg: `receiver listening on http://127.0.0.1:${port}/webhooks/ada`, inbox: inboxFile, secrets: 'development' });
 
-      const sent = await runScript('send.ts', ['v1.conversation.created'], directory, { PORT: port });
+      const sent = await run(project.script('send.ts'), ['v1.conversation.created'], project.root, { PORT: port });
       expect(sent.code, sent.stderr).to.equal(0);
       const [, id] = /^(msg_\w+) -> 200 \{"status":"accepted"/.exec(sent.stdout) ?? [];
       expect(id, sent.stdout).to.be.a('string');
 
-      const listed = await runScript('inbox.ts', ['list'], directory, {});
+      const listed = await run(project.script('inbox.ts'), ['list'], project.root, {});
+      expect(listed.stdout).to.match(/^RECEIVED\s+STATE\s+EVENT TYPE\s+ID\n/);
       expect(listed.stdout).to.match(new RegExp(`(pending|done)\\s+v1\\.conversation\\.created\\s+${id}`));
-      const shown = await runScript('inbox.ts', ['show', id!, '--json'], directory, {});
+      const shown = await run(project.script('inbox.ts'), ['show', id!, '--json'], project.root, {});
       expect(JSON.parse(shown.stdout)).to.deep.include({ id, eventType: 'v1.conversation.created' });
     } finally {
       receiver.child.kill('SIGTERM');
@@ -38,26 +44,32 @@ describe('a first run without configuration', function () {
     }
   });
 
-  it('keeps the same development secret across restarts', async () => {
-    const first = await startReceiverProcess(directory, {});
+  it('uses the inbox and secret of the project when started from another folder, as a process manager does', async () => {
+    const first = await startReceiverProcess(project.root, {}, project.main);
     first.child.kill('SIGTERM');
     await first.exit;
-    const secret = readFileSync(join(directory, 'data', 'development-secret.txt'), 'utf8');
-    const second = await startReceiverProcess(directory, {});
-    second.child.kill('SIGTERM');
-    await second.exit;
-    expect(readFileSync(join(directory, 'data', 'development-secret.txt'), 'utf8')).to.equal(secret);
+    const secret = readFileSync(join(project.root, 'data', 'development-secret.txt'), 'utf8');
+
+    const fromRoot = await startReceiverProcess('/', {}, project.main);
+    fromRoot.child.kill('SIGTERM');
+    await fromRoot.exit;
+    expect(readFileSync(join(project.root, 'data', 'development-secret.txt'), 'utf8')).to.equal(secret);
+    expect(fromRoot.logs()[0]).to.include({ inbox: join(project.root, 'data', 'inbox.sqlite') });
+    expect(existsSync('/data/inbox.sqlite')).to.equal(false);
+
+    const listed = await run(project.script('inbox.ts'), ['stats'], '/', {});
+    expect(listed.code, listed.stderr).to.equal(0);
   });
 
   it('refuses to start in production without a secret', async () => {
-    const { code, stderr } = await run(mainPath, [], directory, { NODE_ENV: 'production' });
+    const { code, stderr } = await run(project.main, [], project.root, { NODE_ENV: 'production' });
     expect(code).to.equal(1);
     expect(stderr).to.include('ADA_WEBHOOK_SECRET is required when NODE_ENV=production');
-    expect(existsSync(join(directory, 'data'))).to.equal(false);
+    expect(existsSync(join(project.root, 'data'))).to.equal(false);
   });
 
   it('names a bad variable and exits 1', async () => {
-    const { code, stderr } = await run(mainPath, [], directory, { PORT: 'eighty' });
+    const { code, stderr } = await run(project.main, [], project.root, { PORT: 'eighty' });
     expect(code).to.equal(1);
     expect(stderr).to.include('PORT must be a whole number from 0 to 65535, got "eighty". Example: PORT=3000');
   });

@@ -42,7 +42,7 @@ export async function startReceiverProcess(cwd: string, env: Record<string, stri
     lines.on('line', (line) => {
       const entry = JSON.parse(line) as Record<string, unknown>;
       logs.push(entry);
-      if (entry['msg'] === 'receiver listening') resolve(entry['port'] as number);
+      if (String(entry['msg']).startsWith('receiver listening')) resolve(entry['port'] as number);
     });
     void exit.then(({ code }) => reject(new Error(`the receiver exited with ${code} before listening:\n${stderr}`)));
   });

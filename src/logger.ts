@@ -1,0 +1,23 @@
+// The process's logger: JSON lines (pino) for log shippers, or readable coloured lines for a
+// person at a terminal during development.
+import { pino, type Logger } from 'pino';
+import { PinoPretty } from 'pino-pretty';
+import type { LogFormat, LogLevel } from './config.ts';
+
+export interface LoggerSettings {
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  production: boolean;
+}
+
+/** `auto` is readable when standard output is a terminal outside production, JSON otherwise. */
+export function usesReadableLines({ logFormat, production }: LoggerSettings, terminal = process.stdout.isTTY === true): boolean {
+  return logFormat === 'pretty' || (logFormat === 'auto' && terminal && !production);
+}
+
+export function createLogger(settings: LoggerSettings): Logger {
+  if (!usesReadableLines(settings)) return pino({ level: settings.logLevel });
+  // Formatted on this thread, synchronously: a development aid, not the production path.
+  const readable = PinoPretty({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true });
+  return pino({ level: settings.logLevel }, readable);
+}

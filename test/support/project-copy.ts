@@ -1,0 +1,20 @@
+// A copy of the project, as a user's fresh clone would be: sources, contract, scripts and
+// configuration, with node_modules linked. Processes run from it keep their data/ in it, not in
+// this checkout, and a test may change its files.
+import { cpSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('../..', import.meta.url).pathname;
+const copied = ['src', 'scripts', 'openapi', 'generated', 'package.json', 'tsconfig.json'];
+
+export interface ProjectCopy {
+  root: string;
+  main: string;
+  script(name: string): string;
+}
+
+export function copyProject(directory: string): ProjectCopy {
+  for (const entry of copied) cpSync(join(root, entry), join(directory, entry), { recursive: true });
+  symlinkSync(join(root, 'node_modules'), join(directory, 'node_modules'));
+  return { root: directory, main: join(directory, 'src', 'main.ts'), script: (name) => join(directory, 'scripts', name) };
+}
