@@ -17,9 +17,23 @@ import { pendingDeliveries, seedDone, seedPending } from './bench/seed.ts';
 import { startReceiver, startServer, type Server } from './bench/servers.ts';
 import { parseCommandLine } from './command-line.ts';
 
-const usage = `Usage: npm run bench -- [--rounds N] [--seconds N] [--connections N] [--drain N] [--large-inbox N] [--soak-minutes N] [--stages]
-                      [--postgres URL | --no-postgres]   (PostgreSQL: a temporary database is created there and dropped)`;
-const { values, count } = parseCommandLine(usage, {
+const usage = `Usage: npm run bench -- [options]
+
+Measures the receiver as users run it (npm start's defaults, dispatcher on) against bare Koa and a
+durable receiver written by hand, in alternating rounds, and prints the figures (see BENCHMARKS.md).
+
+  --rounds N          rounds of each comparison (default 3)
+  --seconds N         seconds of each round (default 10)
+  --connections N     concurrent connections of the load (default 20)
+  --drain N           deliveries of the drain backlogs (default 100000)
+  --large-inbox N     rows of the large-inbox comparison, 0 to skip (default 1000000)
+  --soak-minutes N    minutes of load while RSS is sampled, 0 to skip (default 0)
+  --stages            also the pipeline stage by stage, with the CPU time each stage adds
+  --postgres URL      the PostgreSQL server for its figures (a database is created there and dropped;
+                      default TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test)
+  --no-postgres       skip the PostgreSQL figures
+  -h, --help          this text`;
+const { values, count } = parseCommandLine('bench', usage, {
   rounds: { type: 'string', default: '3' },
   seconds: { type: 'string', default: '10' },
   connections: { type: 'string', default: '20' },
@@ -34,11 +48,13 @@ const rounds = count('rounds', values.rounds);
 const seconds = count('seconds', values.seconds);
 const connections = count('connections', values.connections);
 const drainCount = count('drain', values.drain);
-const largeInbox = Number(values['large-inbox']);
-const soakMinutes = Number(values['soak-minutes']);
+const largeInbox = count('large-inbox', values['large-inbox'], 0);
+const soakMinutes = count('soak-minutes', values['soak-minutes'], 0);
 
 const workDirectory = mkdtempSync(join(tmpdir(), 'ada-bench-'));
 const databasePath = (name: string) => join(workDirectory, `${name}.sqlite`);
+/** A DATABASE_URL of an inbox file of its own. */
+const freshInbox = (name: string) => `sqlite:${databasePath(`${name}-${crypto.randomUUID()}`)}`;
 
 const small = messageTemplate(1024);
 const large = messageTemplate(64 * 1024);
@@ -87,20 +103,21 @@ async function compare(label: string, first: Side, second: Side): Promise<{ base
  * What each stage of the pipeline costs: the same load against the receiver cut short after
  * each stage, each against bare Koa; then the CPU time that each stage adds per delivery.
  */
-async function stagesOf(traffic: Traffic, bare: Server, receiver: Server): Promise<void> {
+async function stagesOf(traffic: Traffic, bare: Server): Promise<void> {
+  const freshReceiver = (env: Record<string, string> = {}) => startReceiver(freshInbox('stage-receiver'), env);
   const stages: { name: string; start: () => Promise<Server> }[] = [
     { name: 'read: Koa, router, body as bytes, JSON.parse', start: () => startStage('read') },
     { name: '+ verify the signature', start: () => startStage('verify') },
     { name: '+ durable commit to the inbox', start: () => startStage('commit') },
-    { name: '+ validation, log line, metrics (DISPATCHER=off)', start: () => startReceiver(`sqlite:${databasePath(`stage-off-${crypto.randomUUID()}`)}`, { DISPATCHER: 'off' }) },
-    { name: '+ the dispatcher: the receiver as users run it', start: async () => receiver },
+    { name: '+ validation, log line, metrics (DISPATCHER=off)', start: () => freshReceiver({ DISPATCHER: 'off' }) },
+    { name: '+ the dispatcher: the receiver as users run it', start: () => freshReceiver() },
   ];
   const figures: { name: string; bare: Figures; stage: Figures }[] = [];
   for (const { name, start } of stages) {
     const server = await start();
     const { base, measured } = await compare(`Stage: ${name}`, { name: 'bare Koa + body parser', servers: [bare], traffic }, { name: 'receiver up to here', servers: [server], traffic });
     figures.push({ name, bare: base, stage: measured });
-    if (server !== receiver) await server.stop();
+    await server.stop();
   }
   console.log(`\nCPU time per delivery, stage by stage (${Buffer.byteLength(traffic.template)} bytes; each stage's own rounds)`);
   let previous = median(figures.map(({ bare }) => bare.cpuPerRequest!));
@@ -112,8 +129,7 @@ async function stagesOf(traffic: Traffic, bare: Server, receiver: Server): Promi
   }
 }
 
-const startStage = (stage: string) =>
-  startServer('scripts/bench/stages.ts', { BENCH_STAGE: stage, DATABASE_URL: `sqlite:${databasePath(`stage-${stage}-${crypto.randomUUID()}`)}` });
+const startStage = (stage: string) => startServer('scripts/bench/stages.ts', { BENCH_STAGE: stage, DATABASE_URL: freshInbox(`stage-${stage}`) });
 
 // ---------------------------------------------------------------- drain and claims
 
@@ -225,7 +241,8 @@ async function postgresWork(url: string, servers: Server[]): Promise<string> {
   };
   const before = await counters();
   const { requests } = await loadAcross(servers, spread, 5, connections);
-  await sleep(1500); // PostgreSQL publishes its statistics about once a second
+  // A backend publishes its statistics at most once a second, and an idle one after 10 s.
+  await sleep(11_000);
   const after = await counters();
   await client.end();
   return `${((after.commits - before.commits) / requests).toFixed(2)} commits and ${((after.flushes - before.flushes) / requests).toFixed(2)} WAL flushes per delivery`;
@@ -267,7 +284,7 @@ async function timeToReady(env: Record<string, string> = {}): Promise<number> {
   const times: number[] = [];
   for (let run = 0; run < 5; run += 1) {
     const started = performance.now();
-    const server = await startReceiver(`sqlite:${databasePath(`ready-${run}-${crypto.randomUUID()}`)}`, env);
+    const server = await startReceiver(freshInbox(`ready-${run}`), env);
     while (!(await fetch(`${server.url}/readyz`).then((r) => r.ok, () => false))) await sleep(2);
     times.push(performance.now() - started);
     await server.stop();
@@ -287,25 +304,25 @@ try {
   console.log('Receiver: src/main.ts as users run it (dispatcher on, the shipped handlers, LOG_LEVEL=warn), a fresh SQLite inbox');
 
   const bare = await startServer('scripts/bench/bare-koa.ts');
-  const handWritten = await startServer('scripts/bench/hand-written.ts', { DATABASE_URL: `sqlite:${databasePath('hand-written')}` });
-  const receiver = await startReceiver(`sqlite:${databasePath('inbox')}`);
   const bareSide = (traffic: Traffic): Side => ({ name: 'bare Koa + body parser', servers: [bare], traffic });
-  const handWrittenSide = (traffic: Traffic): Side => ({ name: 'hand-written: svix + INSERT', servers: [handWritten], traffic });
-  const receiverSide = (traffic: Traffic, name = 'receiver'): Side => ({ name, servers: [receiver], traffic });
+  // Each group of comparisons gets receivers with fresh inboxes: 64 KB deliveries fill gigabytes.
 
   for (const [size, traffic] of [['1 KB', spread], ['64 KB', spreadLarge]] as const) {
-    await compare(`${size} deliveries over 1,000 conversations`, bareSide(traffic), receiverSide(traffic));
-    await compare(`${size} deliveries, against a durable receiver written by hand`, handWrittenSide(traffic), receiverSide(traffic));
+    const [receiver, handWritten] = await Promise.all([startReceiver(freshInbox('receiver')), startServer('scripts/bench/hand-written.ts', { DATABASE_URL: freshInbox('hand-written') })]);
+    const receiverSide: Side = { name: 'receiver', servers: [receiver], traffic };
+    await compare(`${size} deliveries over 1,000 conversations`, bareSide(traffic), receiverSide);
+    await compare(`${size} deliveries, against a durable receiver written by hand`, { name: 'hand-written: svix + INSERT', servers: [handWritten], traffic }, receiverSide);
+    await Promise.all([receiver.stop(), handWritten.stop()]);
   }
-  await handWritten.stop();
+  const receiver = await startReceiver(freshInbox('receiver'));
   await compare(
     'One busy conversation against the same load spread over 1,000',
-    receiverSide(spread, 'receiver, 1,000 conversations'),
-    receiverSide(oneConversation, 'receiver, all one conversation'),
+    { name: 'receiver, 1,000 conversations', servers: [receiver], traffic: spread },
+    { name: 'receiver, all one conversation', servers: [receiver], traffic: oneConversation },
   );
 
   if (values.stages) {
-    for (const traffic of [spread, spreadLarge]) await stagesOf(traffic, bare, receiver);
+    for (const traffic of [spread, spreadLarge]) await stagesOf(traffic, bare);
   }
 
   const spreadBacklog = databasePath('drain-spread');

@@ -1,20 +1,47 @@
-// What the command-line scripts share: argument parsing that answers mistakes with the usage text.
+// What the command-line scripts share: argument parsing that answers --help with the usage, and a
+// mistake with the one problem and where to read more (exit 2), never a stack trace.
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 
+/** Ends the process with one line on standard error; for mistakes a person can fix. */
+export function exitWith(message: string, code = 1): never {
+  console.error(message);
+  process.exit(code);
+}
 
-export function parseCommandLine<const Options extends ParseArgsOptionsConfig>(usage: string, options: Options) {
-  const fail = (message: string): never => {
-    console.error(`${message}\n\n${usage}`);
-    process.exit(2);
-  };
-  const count = (name: string, raw: string | undefined) => {
+/**
+ * Parses the command line of `npm run <command>`. `--help` and `-h` print `usage` and exit 0; a
+ * wrong argument prints what is wrong and a pointer to --help, and exits 2.
+ */
+export function parseCommandLine<const Options extends ParseArgsOptionsConfig>(command: string, usage: string, options: Options) {
+  const fail = (message: string): never => exitWith(`${message}\nSee: npm run ${command} -- --help`, 2);
+  const count = (name: string, raw: string | undefined, minimum = 1) => {
     const value = Number(raw);
-    return Number.isInteger(value) && value >= 1 ? value : fail(`--${name} must be a whole number of at least 1.`);
+    return Number.isInteger(value) && value >= minimum ? value : fail(`--${name} must be a whole number of at least ${minimum}, got ${JSON.stringify(raw)}.`);
   };
+  type Config = { allowPositionals: true; strict: true; options: Options & { help: { type: 'boolean'; short: 'h' } } };
+  const config = { allowPositionals: true, strict: true, options: { ...options, help: { type: 'boolean', short: 'h' } } } as Config;
+  let parsed;
   try {
-    const { values, positionals } = parseArgs({ allowPositionals: true, strict: true, options });
-    return { values, positionals, fail, count };
+    parsed = parseArgs(config);
   } catch (error) {
-    return fail((error as Error).message);
+    return fail(problemOf(error as Error & { code?: string }));
+  }
+  if ((parsed.values as { help?: boolean }).help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  return { values: parsed.values, positionals: parsed.positionals, fail, count };
+}
+
+/** Node's parser explains each mistake at length; one short sentence is enough here. */
+function problemOf(error: Error & { code?: string }): string {
+  const option = /'(-[^']*)'/.exec(error.message)?.[1];
+  switch (error.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `Unknown option ${option ?? ''}.`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return error.message.includes('argument missing') ? `Option ${option ?? ''} needs a value.` : `Option ${option ?? ''} takes no value.`;
+    default:
+      return error.message;
   }
 }

@@ -4,6 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { contractUrl, loadContract } from '../src/contract.ts';
+import { parseCommandLine } from './command-line.ts';
 
 const generatedDir = new URL('../generated/', import.meta.url);
 
@@ -38,7 +39,19 @@ function readIfExists(url: URL): string | undefined {
 }
 
 if (import.meta.main) {
-  const check = process.argv.includes('--check');
+  const { values, positionals, fail } = parseCommandLine(
+    'generate',
+    `Usage: npm run generate [-- --check]
+
+Writes generated/ada-webhooks.ts and generated/event-names.ts from openapi/ada-webhooks.yaml
+(openapi-typescript). Never edit those files by hand.
+
+  --check      write nothing; exit 1 when a generated file differs from what the contract gives
+  -h, --help   this text`,
+    { check: { type: 'boolean', default: false } },
+  );
+  if (positionals.length > 0) fail(`Unexpected argument ${JSON.stringify(positionals[0])}.`);
+  const check = values.check;
   const stale: string[] = [];
   for (const [name, contents] of await generateFiles()) {
     const target = new URL(name, generatedDir);

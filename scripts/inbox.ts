@@ -2,61 +2,56 @@
 //   npm run inbox -- list [--state STATE] [--limit N] [--json]
 //   npm run inbox -- show <delivery id> [--json]
 //   npm run inbox -- stats [--json]
-import { settingsOrExit } from '../src/config.ts';
+import { loadDatabaseSettings, orExit } from '../src/config.ts';
 import { deliveryStates, type DeliveryState, type StoredDelivery } from '../src/inbox/inbox.ts';
-import { openInbox } from '../src/inbox/open.ts';
 import { parseCommandLine } from './command-line.ts';
+import { openExistingInbox } from './existing-inbox.ts';
 
 const usage = `Usage: npm run inbox -- <command> [options]
 
 Commands:
   list            the newest deliveries: received time, state, event type, id
-  show <id>       one delivery with its headers, body and violations
+  show <id>       one delivery with its headers, body, violations and last error
   stats           how many deliveries are in each state
 
 Options:
   --state STATE   list only deliveries in this state (${deliveryStates.join(', ')})
   --limit N       list at most N deliveries (default: 50)
-  --json          print JSON instead of text`;
+  --json          print JSON instead of text
+  -h, --help      this text
 
-const { values, positionals, fail, count } = parseCommandLine(usage, {
+The inbox is the one DATABASE_URL names (default: the project's data/inbox.sqlite).`;
+
+const { values, positionals, fail, count } = parseCommandLine('inbox', usage, {
   state: { type: 'string' },
   limit: { type: 'string', default: '50' },
   json: { type: 'boolean', default: false },
 });
-const [command, id] = positionals;
+const [named, id, ...extra] = positionals;
+const command = named ?? fail('Name a command: list, show or stats.');
+if (!['list', 'show', 'stats'].includes(command)) fail(`Unknown command ${JSON.stringify(command)}; the commands are list, show and stats.`);
+if (command === 'show' && id === undefined) fail('Name the delivery id to show.');
+if (extra.length > 0 || (command !== 'show' && id !== undefined)) fail(`Unexpected argument ${JSON.stringify(command === 'show' ? extra[0] : id)}.`);
 const state = values.state as DeliveryState | undefined;
-if (state !== undefined && !deliveryStates.includes(state)) fail(`--state must be one of ${deliveryStates.join(', ')}.`);
+if (state !== undefined && !deliveryStates.includes(state)) fail(`--state must be one of ${deliveryStates.join(', ')}, got ${JSON.stringify(state)}.`);
 const limit = count('limit', values.limit);
 
-const settings = settingsOrExit();
+const inbox = await openExistingInbox(orExit(() => loadDatabaseSettings()));
 const print = (json: unknown, text: string) => console.log(values.json ? JSON.stringify(json, null, 2) : text);
-
-const inbox = await openInbox(settings.database);
 try {
-  switch (command) {
-    case 'list': {
-      const deliveries = await inbox.list({ state, limit });
-      print(deliveries.map(summary), deliveries.map(summaryLine).join('\n') || 'No deliveries.');
-      break;
+  if (command === 'list') {
+    const deliveries = await inbox.list({ state, limit });
+    print(deliveries.map(summary), deliveries.length === 0 ? 'No deliveries.' : table(deliveries));
+  } else if (command === 'show') {
+    const delivery = await inbox.get(id!);
+    if (delivery) print(delivery, details(delivery));
+    else {
+      console.error(`No delivery with id ${id}.`);
+      process.exitCode = 1;
     }
-    case 'show': {
-      const delivery = await inbox.get(id ?? fail('Name the delivery id to show.'));
-      if (!delivery) {
-        console.error(`No delivery with id ${id}.`);
-        process.exitCode = 1;
-        break;
-      }
-      print(delivery, details(delivery));
-      break;
-    }
-    case 'stats': {
-      const counts = await inbox.countByState();
-      print(counts, deliveryStates.map((name) => `${name.padEnd(12)}${counts[name]}`).join('\n'));
-      break;
-    }
-    default:
-      fail(command ? `Unknown command ${JSON.stringify(command)}.` : 'Name a command.');
+  } else {
+    const counts = await inbox.countByState();
+    print(counts, deliveryStates.map((name) => `${name.padEnd(12)}${counts[name]}`).join('\n'));
   }
 } finally {
   await inbox.close();
@@ -66,10 +61,15 @@ function summary({ id, state, eventType, receivedAt, violations }: StoredDeliver
   return { id, state, eventType, receivedAt, violations: violations.length };
 }
 
-function summaryLine(delivery: StoredDelivery): string {
-  const count = delivery.violations.length;
-  const violations = count > 0 ? `  (${count} ${count === 1 ? 'violation' : 'violations'})` : '';
-  return `${delivery.receivedAt.toISOString()}  ${delivery.state.padEnd(11)}  ${(delivery.eventType ?? '-').padEnd(30)}  ${delivery.id}${violations}`;
+function table(deliveries: StoredDelivery[]): string {
+  const rows = deliveries.map((delivery) => {
+    const count = delivery.violations.length;
+    const violations = count > 0 ? `  (${count} ${count === 1 ? 'violation' : 'violations'})` : '';
+    return [delivery.receivedAt.toISOString(), delivery.state, delivery.eventType ?? '-', `${delivery.id}${violations}`];
+  });
+  const header = ['RECEIVED', 'STATE', 'EVENT TYPE', 'ID'];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  return [header, ...rows].map((row) => row.map((cell, column) => (column < row.length - 1 ? cell.padEnd(widths[column]!) : cell)).join('  ')).join('\n');
 }
 
 function details(delivery: StoredDelivery): string {
@@ -86,7 +86,7 @@ function details(delivery: StoredDelivery): string {
     `event type   ${delivery.eventType ?? '-'}`,
     `received at  ${delivery.receivedAt.toISOString()}`,
     `attempts     ${delivery.attempts}`,
-    ...(delivery.lastError ? [`last error   ${delivery.lastError}`] : []),
+    ...(delivery.lastError ? ['last error', ...delivery.lastError.split('\n').map((line) => `  ${line}`)] : []),
     'headers',
     ...Object.entries(delivery.headers).map(([name, value]) => `  ${name}: ${value}`),
     ...(delivery.violations.length > 0 ? ['violations', ...delivery.violations.map((v) => `  ${v.pointer || '(body)'}: ${v.message}`)] : []),

@@ -1,10 +1,10 @@
 // Puts dead or quarantined deliveries back to pending; the dispatcher then handles them again.
 //   npm run replay -- --id <delivery id> | --state dead|quarantined [--since <time>] [--type <event type>] [--dry-run]
-import { settingsOrExit } from '../src/config.ts';
+import { loadDatabaseSettings, orExit } from '../src/config.ts';
 import { createSchemaValidators, dereferenceContract, loadContract } from '../src/contract.ts';
-import { openInbox } from '../src/inbox/open.ts';
 import { replay, replayableStates, type ReplayFilter, type ReplayOutcome } from '../src/replay.ts';
 import { parseCommandLine } from './command-line.ts';
+import { openExistingInbox } from './existing-inbox.ts';
 
 const usage = `Usage: npm run replay -- --id <delivery id> | --state ${replayableStates.join('|')} [options]
 
@@ -14,11 +14,13 @@ const usage = `Usage: npm run replay -- --id <delivery id> | --state ${replayabl
   --type TYPE      with --state: only deliveries of this event type
   --dry-run        print what would happen, change nothing
   --json           print JSON instead of text
+  -h, --help       this text
 
 A quarantined delivery is validated against the contract as it is now: it is replayed if it
-passes, and otherwise stays quarantined with its new violations.`;
+passes, and otherwise stays quarantined with its new violations. Exits 1 when no delivery
+matched, or when none could be replayed.`;
 
-const { values, fail } = parseCommandLine(usage, {
+const { values, positionals, fail } = parseCommandLine('replay', usage, {
   id: { type: 'string' },
   state: { type: 'string' },
   since: { type: 'string' },
@@ -28,6 +30,7 @@ const { values, fail } = parseCommandLine(usage, {
 });
 
 function filterOf(): ReplayFilter {
+  if (positionals.length > 0) fail(`Unexpected argument ${JSON.stringify(positionals[0])}; give a delivery with --id.`);
   if (values.id !== undefined) {
     if (values.state ?? values.since ?? values.type) fail('--id cannot be combined with --state, --since or --type.');
     return { id: values.id };
@@ -52,20 +55,22 @@ function describe(outcome: ReplayOutcome): string {
 }
 
 const filter = filterOf();
-const settings = settingsOrExit();
+const database = orExit(() => loadDatabaseSettings());
 const validateDelivery = createSchemaValidators(await dereferenceContract(loadContract()))('AdaWebhookDelivery');
-const inbox = await openInbox(settings.database);
+const inbox = await openExistingInbox(database);
 try {
   const dryRun = values['dry-run'];
   const outcomes = await replay({ inbox, validateDelivery, dryRun }, filter);
+  const requeued = outcomes.filter((outcome) => outcome.outcome === 'requeued').length;
   if (values.json) console.log(JSON.stringify(outcomes, null, 2));
-  else {
+  else if (outcomes.length > 0) {
     for (const outcome of outcomes) console.log(describe(outcome));
-    const requeued = outcomes.filter((outcome) => outcome.outcome === 'requeued').length;
     console.log(`${dryRun ? 'Would replay' : 'Replayed'} ${requeued} of ${outcomes.length} matching deliveries.`);
   }
-  if ('id' in filter && outcomes.length === 0) {
-    console.error(`No delivery with id ${filter.id}.`);
+  if (outcomes.length === 0) {
+    console.error('id' in filter ? `No delivery with id ${filter.id}.` : `No ${filter.state} delivery matched.`);
+    process.exitCode = 1;
+  } else if (requeued === 0) {
     process.exitCode = 1;
   }
 } finally {

@@ -1,69 +1,106 @@
 // Signs and sends sample deliveries the way Svix does, to the local receiver or any URL.
-//   npm run send -- <event type | file.json> [--url URL] [--secret whsec_...] [--id ID] [--count N]
+//   npm run send -- <event type | file> [--example NAME] [--url URL] [--secret whsec_...] [--id ID] [--count N]
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { settingsOrExit } from '../src/config.ts';
-import { loadContract } from '../src/contract.ts';
+import { readFileSync, statSync } from 'node:fs';
+import { loadSenderSettings, orExit, parseSecretOption, ConfigError } from '../src/config.ts';
+import { loadContract, webhookExamples } from '../src/contract.ts';
 import { developmentSecret } from '../src/development-secret.ts';
 import { createSigner } from '../src/signature.ts';
-import { parseCommandLine } from './command-line.ts';
+import { exitWith, parseCommandLine } from './command-line.ts';
 
-const usage = `Usage: npm run send -- <event type | file.json> [options]
+const usage = `Usage: npm run send -- <event type | file> [options]
 
-  <event type>   sends that event's example from the contract, with a current timestamp
-  <file.json>    sends the file's bytes unchanged
+  <event type>   sends an example of that event from the contract, with a current timestamp
+  <file>         sends the file's bytes unchanged (any path)
 
 Options:
+  --example NAME     which example of the event type to send (default: its first)
   --url URL          where to send (default: the local receiver, http://localhost:$PORT/webhooks/ada)
   --secret SECRET    whsec_ signing secret (default: the first of ADA_WEBHOOK_SECRET, else the development secret)
-  --id ID            delivery id (default: a fresh one per delivery; a fixed id makes every delivery a duplicate)
-  --count N          how many deliveries to send (default: 1)`;
+  --id ID            delivery id (default: a fresh one per delivery; a fixed id makes every delivery after the first a duplicate)
+  --count N          how many deliveries to send (default: 1); a summary by status follows
+  -h, --help         this text`;
 
-function exampleBody(eventType: string, fail: (message: string) => never): () => string {
-  const contract = loadContract();
-  const media = contract.webhooks[eventType]?.post.requestBody.content['application/json'];
-  const [reference] = Object.values(media?.examples ?? {});
-  if (!reference) fail(`Unknown event type ${JSON.stringify(eventType)}. Known: ${Object.keys(contract.webhooks).join(', ')}.`);
-  const example = contract.components.examples[reference.$ref.replace('#/components/examples/', '')]!.value as object;
-  return () => JSON.stringify({ ...example, timestamp: new Date().toISOString() });
-}
-
-const { values, positionals, fail, count: wholeCount } = parseCommandLine(usage, {
+const { values, positionals, fail, count: wholeCount } = parseCommandLine('send', usage, {
+  example: { type: 'string' },
   url: { type: 'string' },
   secret: { type: 'string' },
   id: { type: 'string' },
   count: { type: 'string', default: '1' },
 });
-if (positionals.length !== 1) fail('Name one event type or JSON file.');
-const count = wholeCount('count', values.count);
-
-const settings = settingsOrExit();
+if (positionals.length !== 1) fail(positionals.length === 0 ? 'Name an event type or a file to send.' : `Name one event type or file, not ${positionals.length}.`);
 const target = positionals[0]!;
-const body: () => string | Buffer = target.endsWith('.json') ? () => readFileSync(target) : exampleBody(target, fail);
-const url = values.url ?? `http://localhost:${settings.port}/webhooks/ada`;
-const sign = createSigner(values.secret ?? settings.secrets[0] ?? developmentSecret());
+const count = wholeCount('count', values.count);
+if (values.url !== undefined && !URL.canParse(values.url)) fail(`--url must be a URL such as http://localhost:3000/webhooks/ada, got ${JSON.stringify(values.url)}.`);
+const parsedSecret = values.secret === undefined ? undefined : parseSecretOption(values.secret);
+const secretOption = parsedSecret instanceof ConfigError ? fail(parsedSecret.problems[0]!) : parsedSecret;
 
-let failures = 0;
+/** What to send: the bytes of a file, or an example of an event type with the current time. */
+function bodyOf(): () => string | Buffer {
+  if (isFile(target)) {
+    if (values.example !== undefined) fail('--example goes with an event type, not with a file.');
+    return () => readFileSync(target);
+  }
+  const contract = loadContract();
+  const examples = webhookExamples(contract, target);
+  if (examples.size === 0) {
+    const looksLikeAPath = /[/\\]|\.json$/i.test(target);
+    exitWith(
+      looksLikeAPath
+        ? `No file ${target}.`
+        : `${JSON.stringify(target)} is neither a file nor an event type of the contract: ${Object.keys(contract.webhooks).join(', ')}.`,
+    );
+  }
+  const name = values.example ?? examples.keys().next().value!;
+  const example = examples.get(name) ?? fail(`The event type ${target} has no example ${JSON.stringify(name)}; its examples: ${[...examples.keys()].join(', ')}.`);
+  return () => JSON.stringify({ ...example, timestamp: new Date().toISOString() });
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+const body = bodyOf();
+const settings = orExit(() => loadSenderSettings(process.env, { port: values.url === undefined, secret: secretOption === undefined }));
+const url = values.url ?? `http://localhost:${settings.port}/webhooks/ada`;
+const sign = createSigner(secretOption ?? settings.secrets[0] ?? developmentSecret());
+
+/** The reasons a receiver gives for refusing a delivery, from its problem document. */
+function reasonsOf(text: string): string[] {
+  try {
+    const problem = JSON.parse(text) as { detail?: string; violations?: { pointer: string; message: string }[] };
+    return [...(problem.detail ? [problem.detail] : []), ...(problem.violations ?? []).map(({ pointer, message }) => `${pointer || '(body)'}: ${message}`)];
+  } catch {
+    return [];
+  }
+}
+
+const statuses = new Map<string, number>();
 for (let sent = 0; sent < count; sent += 1) {
   const id = values.id ?? `msg_${randomUUID().replaceAll('-', '')}`;
   const timestamp = Math.floor(Date.now() / 1000);
   const payload = body();
+  let status: string;
   try {
     const response = await fetch(url, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'svix-id': id,
-        'svix-timestamp': String(timestamp),
-        'svix-signature': sign(id, timestamp, payload),
-      },
+      headers: { 'content-type': 'application/json', 'svix-id': id, 'svix-timestamp': String(timestamp), 'svix-signature': sign(id, timestamp, payload) },
       body: payload,
     });
-    console.log(`${id} -> ${response.status} ${await response.text()}`);
-    if (!response.ok) failures += 1;
+    const text = await response.text();
+    status = String(response.status);
+    console.log(`${id} -> ${response.status} ${text}`);
+    if (!response.ok) for (const reason of reasonsOf(text)) console.log(`    ${reason}`);
   } catch (error) {
-    console.error(`${id} -> could not reach ${url}: ${(error as Error).cause ?? (error as Error).message}`);
-    failures += 1;
+    status = 'no answer';
+    const cause = (error as Error).cause as { code?: string; message?: string } | undefined;
+    console.error(`${id} -> could not reach ${url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
   }
+  statuses.set(status, (statuses.get(status) ?? 0) + 1);
 }
-process.exitCode = failures === 0 ? 0 : 1;
+if (count > 1) console.log(`Sent ${count}: ${[...statuses].map(([status, times]) => `${times} × ${status}`).join(', ')}.`);
+process.exitCode = [...statuses.keys()].every((status) => status === '200') ? 0 : 1;

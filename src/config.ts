@@ -1,7 +1,8 @@
 // Settings from environment variables, validated once at start-up. Every problem is reported
 // at once, naming the variable, what is wrong with it, and an example of a good value.
-import { resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { DispatcherSettings } from './dispatcher/dispatcher.ts';
+import { dataDirectory, projectDirectory } from './project.ts';
 import type { HttpLimits } from './server/http-server.ts';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -67,47 +68,74 @@ class Invalid {
 /** Variables whose values never appear in an error message. */
 const secretVariables = new Set(['ADA_WEBHOOK_SECRET']);
 
-const defaultSqlitePath = 'data/inbox.sqlite';
+/** The inbox of `npm start`, in the project's data/ folder whatever the working directory. */
+const defaultSqlitePath = join(dataDirectory, 'inbox.sqlite');
 
-export function loadSettings(env: Environment = process.env): Settings {
-  const problems: string[] = [];
-  const read = <T>(name: string, fallback: T, parse: (raw: string) => T | Invalid, example: string): T => {
-    const raw = env[name]?.trim();
+/** Reads variables with their parsers, gathering every problem, to report them all at once. */
+class EnvironmentReader {
+  readonly problems: string[] = [];
+  readonly #env: Environment;
+
+  constructor(env: Environment) {
+    this.#env = env;
+  }
+
+  /** The variable parsed, or `fallback` when it is unset or empty (or invalid, with a problem noted). */
+  read<T>(name: string, fallback: T, parse: (raw: string) => T | Invalid, example: string): T {
+    const raw = this.#env[name]?.trim();
     if (raw === undefined || raw === '') return fallback;
     const parsed = parse(raw);
     if (parsed instanceof Invalid) {
       const got = secretVariables.has(name) ? `${raw.length} characters (not shown)` : JSON.stringify(withoutPassword(raw));
-      problems.push(`${name} ${parsed.reason}, got ${got}. Example: ${name}=${example}`);
+      this.problems.push(`${name} ${parsed.reason}, got ${got}. Example: ${name}=${example}`);
       return fallback;
     }
     return parsed;
-  };
+  }
 
-  const production = env['NODE_ENV'] === 'production';
-  // The pool and schema settings are read, and checked, only for PostgreSQL.
-  const readDatabase = (): DatabaseSettings => {
-    const database = read('DATABASE_URL', { kind: 'sqlite', path: resolve(defaultSqlitePath) }, parseDatabaseUrl, `sqlite:${defaultSqlitePath}`);
-    if (database.kind === 'sqlite') return database;
-    return {
-      ...database,
-      schema: read('DATABASE_SCHEMA', 'ada_webhooks', parseSchemaName, 'ada_webhooks'),
-      poolSize: read('DATABASE_POOL_SIZE', 10, integerIn(2, 100), '10'),
-      connectTimeoutMs: 1000 * read('DATABASE_CONNECT_TIMEOUT_SECONDS', 5, integerIn(1, 120), '5'),
-      queryTimeoutMs: 1000 * read('DATABASE_QUERY_TIMEOUT_SECONDS', 10, integerIn(1, 600), '10'),
-    };
+  /** Throws a ConfigError naming every problem found. */
+  done(): void {
+    if (this.problems.length > 0) throw new ConfigError(this.problems);
+  }
+}
+
+const secretExample = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+const readPort = (reader: EnvironmentReader) => reader.read('PORT', 3000, integerIn(0, 65535), '3000');
+const readSecrets = (reader: EnvironmentReader) => reader.read('ADA_WEBHOOK_SECRET', [], parseSecrets, secretExample);
+const readBodyLimit = (reader: EnvironmentReader) => reader.read('BODY_LIMIT', 1024 * 1024, parseByteSize, '1mb');
+const readTolerance = (reader: EnvironmentReader) => reader.read('WEBHOOK_TOLERANCE_SECONDS', 300, integerIn(1, 86_400), '300');
+
+/** The inbox's settings; the pool and schema are read, and checked, only for PostgreSQL. */
+function readDatabase(reader: EnvironmentReader): DatabaseSettings {
+  const database = reader.read('DATABASE_URL', { kind: 'sqlite', path: defaultSqlitePath }, parseDatabaseUrl, `sqlite:${relative(projectDirectory, defaultSqlitePath)}`);
+  if (database.kind === 'sqlite') return database;
+  return {
+    ...database,
+    schema: reader.read('DATABASE_SCHEMA', 'ada_webhooks', parseSchemaName, 'ada_webhooks'),
+    poolSize: reader.read('DATABASE_POOL_SIZE', 10, integerIn(2, 100), '10'),
+    connectTimeoutMs: 1000 * reader.read('DATABASE_CONNECT_TIMEOUT_SECONDS', 5, integerIn(1, 120), '5'),
+    queryTimeoutMs: 1000 * reader.read('DATABASE_QUERY_TIMEOUT_SECONDS', 10, integerIn(1, 600), '10'),
   };
+}
+
+/** The receiver's settings. */
+export function loadSettings(env: Environment = process.env): Settings {
+  const reader = new EnvironmentReader(env);
+  const read = reader.read.bind(reader);
+  const production = env['NODE_ENV'] === 'production';
   const settings: Settings = {
-    port: read('PORT', 3000, integerIn(0, 65535), '3000'),
+    port: readPort(reader),
     host: read('HOST', '0.0.0.0', (raw) => raw, '127.0.0.1'),
-    secrets: read('ADA_WEBHOOK_SECRET', [], parseSecrets, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'),
-    toleranceSeconds: read('WEBHOOK_TOLERANCE_SECONDS', 300, integerIn(1, 86_400), '300'),
-    bodyLimitBytes: read('BODY_LIMIT', 1024 * 1024, parseByteSize, '1mb'),
+    secrets: readSecrets(reader),
+    toleranceSeconds: readTolerance(reader),
+    bodyLimitBytes: readBodyLimit(reader),
     http: {
       headersTimeoutMs: 1000 * read('HEADERS_TIMEOUT_SECONDS', 10, integerIn(1, 300), '10'),
       requestTimeoutMs: 1000 * read('REQUEST_TIMEOUT_SECONDS', 30, integerIn(1, 600), '30'),
       keepAliveTimeoutMs: 1000 * read('KEEP_ALIVE_TIMEOUT_SECONDS', 5, integerIn(1, 600), '65'),
     },
-    database: readDatabase(),
+    database: readDatabase(reader),
     logLevel: read('LOG_LEVEL', 'info', oneOf(logLevels), 'info'),
     logFormat: read('LOG_FORMAT', 'auto', oneOf(logFormats), 'json'),
     production,
@@ -121,25 +149,68 @@ export function loadSettings(env: Environment = process.env): Settings {
     },
   };
   if (settings.http.headersTimeoutMs > settings.http.requestTimeoutMs) {
-    problems.push(
+    reader.problems.push(
       `HEADERS_TIMEOUT_SECONDS (${settings.http.headersTimeoutMs / 1000}) must not exceed REQUEST_TIMEOUT_SECONDS (${settings.http.requestTimeoutMs / 1000}): ` +
         'the headers are part of the request. Example: HEADERS_TIMEOUT_SECONDS=10 REQUEST_TIMEOUT_SECONDS=30',
     );
   }
   if (production && !env['ADA_WEBHOOK_SECRET']?.trim()) {
-    problems.push(
+    reader.problems.push(
       'ADA_WEBHOOK_SECRET is required when NODE_ENV=production: set it to the signing secret of your Ada webhook ' +
-        '(several, comma-separated, while rotating). Example: ADA_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        `(several, comma-separated, while rotating). Example: ADA_WEBHOOK_SECRET=${secretExample}`,
     );
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  reader.done();
   return settings;
+}
+
+/** Only the inbox's settings: what `npm run inbox` and `npm run replay` need, in production too. */
+export function loadDatabaseSettings(env: Environment = process.env): DatabaseSettings {
+  const reader = new EnvironmentReader(env);
+  const database = readDatabase(reader);
+  reader.done();
+  return database;
+}
+
+/** What `npm run send` reads when its options do not say: the receiver's port, and the signing secrets. */
+export function loadSenderSettings(env: Environment = process.env, { port, secret }: { port: boolean; secret: boolean }) {
+  const reader = new EnvironmentReader(env);
+  const settings = { port: port ? readPort(reader) : undefined, secrets: secret ? readSecrets(reader) : [] };
+  reader.done();
+  return settings;
+}
+
+/** What `npm run mock` reads: where it listens, and the receiver's limits it reproduces. */
+export function loadMockSettings(env: Environment = process.env) {
+  const reader = new EnvironmentReader(env);
+  const settings = {
+    port: reader.read('MOCK_PORT', 4010, integerIn(0, 65535), '4010'),
+    host: reader.read('MOCK_HOST', '127.0.0.1', (raw) => raw, '0.0.0.0'),
+    bodyLimitBytes: readBodyLimit(reader),
+    toleranceSeconds: readTolerance(reader),
+  };
+  reader.done();
+  return settings;
+}
+
+/** A `--secret` given on the command line, checked like ADA_WEBHOOK_SECRET. */
+export function parseSecretOption(raw: string): string | ConfigError {
+  const parsed = parseSecrets(raw);
+  if (parsed instanceof Invalid || parsed.length !== 1) {
+    return new ConfigError([`--secret must be "whsec_" followed by base64 of at least 24 bytes (${raw.length} characters given, not shown). Example: --secret ${secretExample}`]);
+  }
+  return parsed[0]!;
 }
 
 /** The settings, or the problems printed and exit code 1: for processes and scripts. */
 export function settingsOrExit(env: Environment = process.env): Settings {
+  return orExit(() => loadSettings(env));
+}
+
+/** What `load` returns, or its configuration problems printed and exit code 1. */
+export function orExit<T>(load: () => T): T {
   try {
-    return loadSettings(env);
+    return load();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);

@@ -26,6 +26,17 @@ export function loadContract(url: URL = contractUrl): ContractDocument {
   return load(readFileSync(url, 'utf8')) as ContractDocument;
 }
 
+/** The examples of one event of `webhooks`, by their name there, in document order; empty for an unknown event type. */
+export function webhookExamples(contract: ContractDocument, eventType: string): Map<string, Record<string, unknown>> {
+  const media = contract.webhooks[eventType]?.post.requestBody.content['application/json'];
+  return new Map(
+    Object.entries(media?.examples ?? {}).map(([name, { $ref }]) => [
+      name,
+      structuredClone(contract.components.examples[$ref.replace('#/components/examples/', '')]!.value) as Record<string, unknown>,
+    ]),
+  );
+}
+
 /**
  * The document with every `$ref` replaced by a copy of what it points to. Copies, not shared
  * objects: Ajv reports errors in a shared subschema under the path of its first use, which would

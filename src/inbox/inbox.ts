@@ -10,6 +10,11 @@
 import type { Violation } from '../contract.ts';
 
 export const deliveryStates = ['pending', 'quarantined', 'done', 'dead'] as const;
+
+/** Thrown when an inbox that must already exist (for the operator's commands) does not. */
+export class InboxNotFound extends Error {
+  override name = 'InboxNotFound';
+}
 export type DeliveryState = (typeof deliveryStates)[number];
 
 /** A delivery as the receiver takes it in. */

@@ -3,9 +3,13 @@ import type { Inbox } from './inbox.ts';
 import { PostgresInbox } from './postgres/inbox.ts';
 import { SqliteInbox } from './sqlite/inbox.ts';
 
-/** The inbox that DATABASE_URL names, its schema brought up to date. */
-export async function openInbox(database: DatabaseSettings): Promise<Inbox> {
-  if (database.kind === 'sqlite') return new SqliteInbox(database.path);
+/**
+ * The inbox that DATABASE_URL names, its schema brought up to date. With `mustExist`, an inbox
+ * that is not there yet is not created: InboxNotFound is thrown instead (the operator's commands
+ * must not answer "no deliveries" from an empty inbox they just made).
+ */
+export async function openInbox(database: DatabaseSettings, { mustExist = false } = {}): Promise<Inbox> {
+  if (database.kind === 'sqlite') return new SqliteInbox(database.path, { mustExist });
   const { url, schema, poolSize, connectTimeoutMs, queryTimeoutMs } = database;
-  return PostgresInbox.open({ connectionString: url, schema, poolSize, connectTimeoutMs, queryTimeoutMs });
+  return PostgresInbox.open({ connectionString: url, schema, poolSize, connectTimeoutMs, queryTimeoutMs, mustExist });
 }

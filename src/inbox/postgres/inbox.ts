@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Violation } from '../../contract.ts';
 import {
+  InboxNotFound,
   deliveryStates,
   type ClaimOptions,
   type ClaimedDelivery,
@@ -18,7 +19,7 @@ import { Signal } from '../signal.ts';
 import { TurnBatch } from '../turn-batch.ts';
 import { WriteHealth } from '../write-health.ts';
 import { NotificationListener } from './notifications.ts';
-import { migrate } from './schema.ts';
+import { migrate, schemaExists } from './schema.ts';
 import { statements } from './statements.ts';
 import { transaction } from './transaction.ts';
 
@@ -32,6 +33,8 @@ export interface PostgresInboxOptions {
   connectTimeoutMs: number;
   /** A statement that takes longer fails (and its delivery is answered 503), rather than hanging. */
   queryTimeoutMs: number;
+  /** Throw InboxNotFound rather than create the schema. */
+  mustExist?: boolean;
 }
 
 interface DeliveryRow {
@@ -81,6 +84,9 @@ export class PostgresInbox implements Inbox {
   static async open(options: PostgresInboxOptions): Promise<PostgresInbox> {
     const inbox = new PostgresInbox(options);
     try {
+      if (options.mustExist && !(await schemaExists(inbox.#pool, inbox.#schema))) {
+        throw new InboxNotFound(`No inbox in the schema ${options.schema} of this database: the receiver creates it when it first starts. Set DATABASE_SCHEMA to the inbox's schema.`);
+      }
       await migrate(inbox.#pool, inbox.#schema);
     } catch (error) {
       await inbox.close();

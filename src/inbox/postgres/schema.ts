@@ -81,6 +81,12 @@ const migrations = [
      REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {schema}.count_states();`,
 ];
 
+/** Whether the inbox's tables were ever created in `schema`. */
+export async function schemaExists(pool: Pool, schema: string): Promise<boolean> {
+  const { rows } = await pool.query<{ table: string | null }>('SELECT to_regclass($1) AS table', [`${schema}.schema_version`]);
+  return rows[0]?.table != null;
+}
+
 /** Brings the schema up to date; safe when several replicas start at once. */
 export async function migrate(pool: Pool, schema: string): Promise<void> {
   const { rows } = await pool.query<{ server_encoding: string }>('SHOW server_encoding');

@@ -1,8 +1,10 @@
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import type { Violation } from '../../contract.ts';
 import {
+  InboxNotFound,
   deliveryStates,
   type ClaimOptions,
   type ClaimedDelivery,
@@ -44,6 +46,8 @@ interface PostedBatch {
 export interface SqliteInboxOptions {
   /** How long a write waits for another connection's lock before it fails. */
   busyTimeoutMs?: number;
+  /** Throw InboxNotFound rather than create the file. */
+  mustExist?: boolean;
 }
 
 /**
@@ -67,7 +71,10 @@ export class SqliteInbox implements Inbox {
   /** Set when the writer thread died: every write fails from then on (503), never hangs. */
   #writerFailure: Error | undefined;
 
-  constructor(path: string, { busyTimeoutMs = 1000 }: SqliteInboxOptions = {}) {
+  constructor(path: string, { busyTimeoutMs = 1000, mustExist = false }: SqliteInboxOptions = {}) {
+    if (mustExist && !existsSync(path)) {
+      throw new InboxNotFound(`No inbox at ${path}: the receiver creates it when it first starts. Set DATABASE_URL=sqlite:<path> to the inbox's file.`);
+    }
     this.#reader = openDatabase(path, busyTimeoutMs);
     migrate(this.#reader);
     const prepare = (sql: string) => this.#reader.prepare(sql);
