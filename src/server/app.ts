@@ -4,11 +4,11 @@ import type { Logger } from 'pino';
 import type { ContractDocument } from '../contract.ts';
 import type { Inbox } from '../inbox/inbox.ts';
 import { createVerifier } from '../signature.ts';
-import type { DeliveryOutcome, Metrics } from '../metrics.ts';
+import type { Metrics } from '../metrics.ts';
 import { loadContractOperations } from './contract-operations.ts';
 import { deliveryRecord } from './delivery-context.ts';
 import { readJsonBody } from './json-body.ts';
-import { sendProblem } from './problem.ts';
+import { answerClientErrors, problemForEmptyErrors, requireJson } from './request-checks.ts';
 import { health, metricsEndpoint, readiness } from './status.ts';
 import { receiveWebhook } from './webhook.ts';
 
@@ -36,7 +36,8 @@ export async function createReceiverApp({ contract, inbox, logger, metrics, inta
     getMetrics: [metricsEndpoint(metrics)],
     ...(intake && {
       receiveAdaWebhook: [
-        observeDelivery(logger, metrics, intake.bodyLimitBytes),
+        observeDelivery(logger, metrics),
+        answerClientErrors(intake.bodyLimitBytes),
         requireJson,
         readJsonBody(intake.bodyLimitBytes),
         receiveWebhook({
@@ -56,37 +57,16 @@ export async function createReceiverApp({ contract, inbox, logger, metrics, inta
   return app;
 }
 
-/** Every error answer is a problem detail, including Koa's and the router's bare 404 and 405. */
-async function problemForEmptyErrors(ctx: Context, next: Next): Promise<void> {
-  await next();
-  if (ctx.status >= 400 && ctx.body == null) sendProblem(ctx, ctx.status);
-}
-
-async function requireJson(ctx: Context, next: Next): Promise<void> {
-  if (!ctx.is('application/json')) ctx.throw(415, 'Send the body as application/json.');
-  await next();
-}
-
-const outcomeOfClientError: Record<number, DeliveryOutcome> = { 413: 'too_large', 415: 'unsupported_media_type' };
-
 /**
- * Wraps each webhook request: answers client errors of the steps after it (malformed JSON,
- * size, content type) as problem details, then writes the request's one log line and metrics.
- * The line never holds a secret, a signature or the body.
+ * Wraps each webhook request and writes its one log line and metrics. The line never holds a
+ * secret, a signature or the body.
  */
-function observeDelivery(logger: Logger, metrics: Metrics, bodyLimitBytes: number) {
+function observeDelivery(logger: Logger, metrics: Metrics) {
   return async (ctx: Context, next: Next): Promise<void> => {
     const started = performance.now();
     const record = deliveryRecord(ctx);
     try {
       await next();
-    } catch (error) {
-      const status = (error as { status?: unknown }).status;
-      if (typeof status !== 'number' || status < 400 || status >= 500) throw error;
-      record.outcome = outcomeOfClientError[status] ?? 'malformed';
-      const detail =
-        status === 413 ? `The request body exceeds the limit of ${bodyLimitBytes} bytes.` : (error as Error).message;
-      sendProblem(ctx, status, { detail });
     } finally {
       const outcome = record.outcome ?? 'error';
       const seconds = (performance.now() - started) / 1000;

@@ -16,8 +16,9 @@ function responseViolations(header: string | null): unknown[] {
   return violations.filter((violation) => violation.location[0] === 'response');
 }
 
-// Prism never answers a body that is not JSON, proxy or mock (see the corpus).
-const answerable = corpus.filter((testCase) => testCase.mockDiffers?.status !== null);
+// Prism never answers a body that is not JSON (stoplightio/prism#2664); the partner mock's front
+// answers it instead, but here Prism proxies alone.
+const answerable = corpus.filter((testCase) => testCase.name !== 'malformed JSON');
 
 describe('the receiver behind prism proxy', function () {
   this.timeout(30_000);

@@ -1,0 +1,94 @@
+// The partner mock's front: a thin server on the mock's port, before Prism. It answers what the
+// receiver can judge without the signing secret exactly as the receiver does (content type, size,
+// malformed JSON, missing or stale signature headers, in the receiver's order and words), and
+// passes the rest to Prism, whose verdict on the contract it keeps. A contract violation is
+// answered with the receiver's problem document: the violations of the branch that the event's
+// `type` selects, rather than Prism's canned example and one header entry per branch.
+// Only the signature itself cannot be checked here: the mock has no secret.
+import Router from '@koa/router';
+import Koa, { type Context } from 'koa';
+import type { ContractDocument, Violation } from './contract.ts';
+import { loadContractOperations } from './server/contract-operations.ts';
+import { jsonBodyOf, readJsonBody } from './server/json-body.ts';
+import { sendProblem } from './server/problem.ts';
+import { answerClientErrors, problemForEmptyErrors, requireJson } from './server/request-checks.ts';
+import { checkSignedHeaders } from './signature.ts';
+
+export interface MockFrontOptions {
+  contract: ContractDocument;
+  /** Where Prism serves the same contract. */
+  prismUrl: string;
+  bodyLimitBytes: number;
+  toleranceSeconds: number;
+}
+
+/** Headers Prism needs to judge a request: the signature headers it checks for, and the body's type. */
+const forwardedHeaders = ['content-type', 'svix-id', 'svix-timestamp', 'svix-signature', 'webhook-id', 'webhook-timestamp', 'webhook-signature'];
+
+export async function createMockFront({ contract, prismUrl, bodyLimitBytes, toleranceSeconds }: MockFrontOptions): Promise<Koa> {
+  const operations = await loadContractOperations(contract);
+  const validate = operations.requestValidator('receiveAdaWebhook');
+  const router = new Router({ sensitive: true });
+
+  operations.route(router, {
+    receiveAdaWebhook: [
+      answerClientErrors(bodyLimitBytes),
+      requireJson,
+      readJsonBody(bodyLimitBytes),
+      async (ctx) => {
+        const signed = checkSignedHeaders((name) => headerValue(ctx, name), toleranceSeconds);
+        if (!signed.ok) return sendProblem(ctx, 401);
+        const answer = await forward(ctx, prismUrl, jsonBodyOf(ctx).bytes);
+        if (answer.status !== 422) return passOn(ctx, answer);
+        const violations = validate({ headers: ctx.headers, query: ctx.query, body: jsonBodyOf(ctx).value });
+        sendProblem(ctx, 422, {
+          title: 'Contract violation',
+          detail: 'The delivery does not match the contract; the receiver would store it in quarantine (the mock stores nothing).',
+          violations: violations.length > 0 ? violations : prismViolations(answer.headers.get('sl-violations')),
+        });
+      },
+    ],
+    getHealth: [async (ctx) => passOn(ctx, await forward(ctx, prismUrl))],
+    getReadiness: [async (ctx) => passOn(ctx, await forward(ctx, prismUrl))],
+    getMetrics: [async (ctx) => passOn(ctx, await forward(ctx, prismUrl))],
+  });
+
+  const app = new Koa();
+  app.use(problemForEmptyErrors);
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}
+
+function headerValue(ctx: Context, name: string): string | undefined {
+  const value = ctx.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function forward(ctx: Context, prismUrl: string, body?: Buffer): Promise<Response> {
+  const headers: Record<string, string> = {};
+  for (const name of forwardedHeaders) {
+    const value = headerValue(ctx, name);
+    if (value !== undefined) headers[name] = value;
+  }
+  return fetch(`${prismUrl}${ctx.url}`, { method: ctx.method, headers, body });
+}
+
+async function passOn(ctx: Context, answer: Response): Promise<void> {
+  ctx.status = answer.status;
+  const type = answer.headers.get('content-type');
+  if (type) ctx.type = type;
+  ctx.body = Buffer.from(await answer.arrayBuffer());
+}
+
+/** Prism's own reasons, when the receiver's validator finds none (they then disagree: the parity suite would show it). */
+function prismViolations(header: string | null): Violation[] {
+  try {
+    return (JSON.parse(header ?? '[]') as { location?: string[]; message?: string }[]).map(({ location = [], message = '' }) => ({
+      pointer: `/${location.join('/')}`,
+      message,
+    }));
+  } catch {
+    return [];
+  }
+}
