@@ -31,14 +31,17 @@ const sign = createSigner(benchSecret);
 
 /** A `v1.conversation.message` of about `size` bytes. */
 export function messageTemplate(size: number): string {
-  const event = structuredClone(loadContract().components.examples['ConversationMessageText']!.value) as Record<string, any>;
-  event['timestamp'] = '__TIMESTAMP__';
-  event['data'].message_id = '__ID__';
-  event['data'].conversation_id = '__CONVERSATION__';
-  event['data'].content.body = '';
+  const event = structuredClone(loadContract().components.examples['ConversationMessageText']!.value) as {
+    timestamp: string;
+    data: { message_id: string; conversation_id: string; content: { body: string } };
+  };
+  event.timestamp = '__TIMESTAMP__';
+  event.data.message_id = '__ID__';
+  event.data.conversation_id = '__CONVERSATION__';
+  event.data.content.body = '';
   // The placeholders' values: a UUID, a conversation id of about 24 characters and an ISO timestamp.
   const overhead = Buffer.byteLength(JSON.stringify(event)) - '__ID____CONVERSATION____TIMESTAMP__'.length + 36 + 24 + 24;
-  event['data'].content.body = 'Where is my order? '.repeat(size).slice(0, Math.max(0, size - overhead));
+  event.data.content.body = 'Where is my order? '.repeat(size).slice(0, Math.max(0, size - overhead));
   return JSON.stringify(event);
 }
 

@@ -29,7 +29,7 @@ export class HandlerRegistry {
   on<Name extends EventName>(type: Name, handler: EventHandler<Name>): this {
     if (!isKnownEventName(type)) throw new Error(`${JSON.stringify(type)} is not an event type of the contract`);
     if (this.#handlers.has(type)) throw new Error(`A handler for ${type} is already registered`);
-    this.#handlers.set(type, handler as AnyHandler);
+    this.#handlers.set(type, handler);
     return this;
   }
 

@@ -20,6 +20,7 @@ export interface HttpLimits {
 export const maxHeaderBytes = 16 * 1024;
 
 export function createHttpServer(app: Koa, { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs }: HttpLimits): Server {
+  const handle = app.callback();
   return createServer(
     {
       headersTimeout: headersTimeoutMs,
@@ -30,6 +31,7 @@ export function createHttpServer(app: Koa, { headersTimeoutMs, requestTimeoutMs,
       // slow client hold a connection for up to 30 s longer than allowed).
       connectionsCheckingInterval: Math.min(1000, headersTimeoutMs),
     },
-    app.callback(),
+    // Koa answers every error of its own handler; the promise it returns needs no one to wait.
+    (request, response) => void handle(request, response),
   );
 }

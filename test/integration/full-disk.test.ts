@@ -26,7 +26,7 @@ describe('the SQLite inbox on a full disk', function () {
 
   const readiness = async () => {
     const response = await fetch(`${receiver.url}/readyz`);
-    return { status: response.status, body: (await response.json()) as unknown };
+    return { status: response.status, body: (await response.json()) };
   };
 
   it('answers 503 while writes fail, stays unready until they work again, then recovers by itself', async () => {

@@ -14,8 +14,8 @@ import { copyProject, type ProjectCopy } from '../support/project-copy.ts';
 function startGroup(command: string, args: string[], cwd: string, env: Record<string, string>) {
   const child = spawn(command, args, { cwd, env: childEnvironment(env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = once(child, 'exit');
   return { child, output: () => output, exited, stopGroup: () => stopGroup(child, exited) };
 }

@@ -87,7 +87,7 @@ describe('hostile input against the receiver process', function () {
     await fc.assert(
       fc.asyncProperty(
         fc.uint8Array({ maxLength: 4096 }),
-        fc.constantFrom('valid', 'none', 'wrong') as fc.Arbitrary<'valid' | 'none' | 'wrong'>,
+        fc.constantFrom<'valid' | 'none' | 'wrong'>('valid', 'none', 'wrong'),
         fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded'),
         async (bytes, signing, contentType) => {
           const { status } = await send(Buffer.from(bytes), { signing, headers: { 'content-type': contentType } });

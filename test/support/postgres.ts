@@ -17,6 +17,7 @@ export function requirePostgres(): Promise<void> {
       throw new Error(
         `The PostgreSQL tests need a server at ${testDatabaseUrl}, which answered: ${(error as Error).message}. ` +
           'Start PostgreSQL, or set TEST_DATABASE_URL to a database that the tests may create schemas in.',
+        { cause: error },
       );
     } finally {
       await client.end().catch(() => {});

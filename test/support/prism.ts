@@ -23,10 +23,10 @@ export async function startPrism(args: string[]): Promise<PrismProcess> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = once(child, 'exit');
   await new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       output += `${line}\n`;
       if (line.includes('Prism is listening')) resolve();
     });
@@ -46,10 +46,10 @@ export async function startMock(env: Record<string, string> = {}): Promise<Prism
   const port = await freePort();
   const child = spawn(process.execPath, [scriptPath('mock.ts')], { env: childEnvironment({ MOCK_PORT: String(port), ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = once(child, 'exit');
   await new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       output += `${line}\n`;
       if (line.startsWith('mock listening on')) resolve();
     });

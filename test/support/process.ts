@@ -33,11 +33,11 @@ export interface ReceiverProcess {
 export async function startReceiverProcess(cwd: string, env: Record<string, string>, entry = mainPath): Promise<ReceiverProcess> {
   const child = spawn(process.execPath, [entry], { cwd, env: childEnvironment({ PORT: '0', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exit = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
 
   const logs: Record<string, unknown>[] = [];
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const listening = new Promise<number>((resolve, reject) => {
     lines.on('line', (line) => {
       const entry = JSON.parse(line) as Record<string, unknown>;

@@ -2,7 +2,7 @@
 // Every `@ts-expect-error` fails the type check if the line below it stops being an error.
 import type { AdaEvent, EventName, EventPayloadMap } from '../../src/events.ts';
 import type { MessageContent } from '../../generated/ada-webhooks.ts';
-import { eventNames } from '../../generated/event-names.ts';
+import { type eventNames } from '../../generated/event-names.ts';
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 

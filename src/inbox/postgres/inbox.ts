@@ -103,7 +103,7 @@ export class PostgresInbox implements Inbox {
       query_timeout: queryTimeoutMs,
       // Event times and due times are milliseconds, well within a double.
       types: { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === int8 ? Number : pg.types.getTypeParser(oid, format)) },
-    } as pg.ClientConfig;
+    };
     this.#pool = new pg.Pool({ ...this.#clientConfig, max: poolSize, idleTimeoutMillis: 30_000 });
     // An idle connection that PostgreSQL closes (a restart, say) errors here; the pool drops it
     // and opens a new one when needed. Writes that fail meanwhile are answered 503 upstream.

@@ -135,12 +135,16 @@ export class SqliteInbox implements Inbox {
   async list({ state, eventType, since, limit }: DeliveryFilter): Promise<StoredDelivery[]> {
     const conditions: string[] = [];
     const parameters: Record<string, string | number> = { limit };
-    if (state) (conditions.push('state = :state'), (parameters['state'] = state));
-    if (eventType) (conditions.push('event_type = :eventType'), (parameters['eventType'] = eventType));
-    if (since) (conditions.push('received_at >= :since'), (parameters['since'] = since.toISOString()));
-    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+    const where = (condition: string, name: string, value: string) => {
+      conditions.push(condition);
+      parameters[name] = value;
+    };
+    if (state) where('state = :state', 'state', state);
+    if (eventType) where('event_type = :eventType', 'eventType', eventType);
+    if (since) where('received_at >= :since', 'since', since.toISOString());
+    const filter = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
     const rows = this.#reader
-      .prepare(`SELECT * FROM deliveries JOIN delivery_payloads USING (id) ${where} ORDER BY received_at DESC LIMIT :limit`)
+      .prepare(`SELECT * FROM deliveries JOIN delivery_payloads USING (id) ${filter} ORDER BY received_at DESC LIMIT :limit`)
       .all(parameters);
     return (rows as unknown as DeliveryRow[]).map(fromRow);
   }
