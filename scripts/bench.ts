@@ -93,7 +93,9 @@ async function compare(label: string, first: Side, second: Side): Promise<{ base
     for (const index of order) results[index]!.push(await run(sides[index]!, seconds));
   }
   const [base, measured] = results.map(medianFigures) as [Figures, Figures];
-  console.log(`\n${label} (${Buffer.byteLength(first.traffic.template)} bytes, ${connections} connections, median of ${rounds} rounds of ${seconds} s)`);
+  console.log(
+    `\n${label} (${Buffer.byteLength(first.traffic.template)} bytes, ${connections} connections, median of ${rounds} rounds of ${seconds} s)`,
+  );
   console.log(row(first.name, base));
   console.log(row(second.name, measured, measured.requestsPerSecond / base.requestsPerSecond));
   return { base, measured };
@@ -115,7 +117,11 @@ async function stagesOf(traffic: Traffic, bare: Server): Promise<void> {
   const figures: { name: string; bare: Figures; stage: Figures }[] = [];
   for (const { name, start } of stages) {
     const server = await start();
-    const { base, measured } = await compare(`Stage: ${name}`, { name: 'bare Koa + body parser', servers: [bare], traffic }, { name: 'receiver up to here', servers: [server], traffic });
+    const { base, measured } = await compare(
+      `Stage: ${name}`,
+      { name: 'bare Koa + body parser', servers: [bare], traffic },
+      { name: 'receiver up to here', servers: [server], traffic },
+    );
     figures.push({ name, bare: base, stage: measured });
     await server.stop();
   }
@@ -124,12 +130,15 @@ async function stagesOf(traffic: Traffic, bare: Server): Promise<void> {
   console.log(`  ${'bare Koa + body parser'.padEnd(52)} ${Math.round(previous).toString().padStart(5)} µs`);
   for (const { name, bare: base, stage } of figures) {
     const cpu = stage.cpuPerRequest!;
-    console.log(`  ${name.padEnd(52)} ${Math.round(cpu).toString().padStart(5)} µs  (${cpu >= previous ? '+' : ''}${Math.round(cpu - previous)} µs)   req/s ratio to bare Koa ${(stage.requestsPerSecond / base.requestsPerSecond).toFixed(2)}`);
+    console.log(
+      `  ${name.padEnd(52)} ${Math.round(cpu).toString().padStart(5)} µs  (${cpu >= previous ? '+' : ''}${Math.round(cpu - previous)} µs)   req/s ratio to bare Koa ${(stage.requestsPerSecond / base.requestsPerSecond).toFixed(2)}`,
+    );
     previous = cpu;
   }
 }
 
-const startStage = (stage: string) => startServer('scripts/bench/stages.ts', { BENCH_STAGE: stage, DATABASE_URL: freshInbox(`stage-${stage}`) });
+const startStage = (stage: string) =>
+  startServer('scripts/bench/stages.ts', { BENCH_STAGE: stage, DATABASE_URL: freshInbox(`stage-${stage}`) });
 
 // ---------------------------------------------------------------- drain and claims
 
@@ -152,14 +161,23 @@ async function watchDrain(path: string, lanePrefix: string, seconds: number) {
 
 /** The receiver with no-op handlers works through a seeded backlog while it takes the spread load. */
 async function drain(label: string, path: string, watched: { name: string; lanePrefix: string }[]) {
-  const server = await startServer('scripts/bench/receiver.ts', { DATABASE_URL: `sqlite:${path}`, LOG_LEVEL: 'warn', DISPATCHER_CONCURRENCY: '64' });
-  const [intake, ...drained] = await Promise.all([load(server.url, spread, seconds, connections), ...watched.map(({ lanePrefix }) => watchDrain(path, lanePrefix, seconds))]);
+  const server = await startServer('scripts/bench/receiver.ts', {
+    DATABASE_URL: `sqlite:${path}`,
+    LOG_LEVEL: 'warn',
+    DISPATCHER_CONCURRENCY: '64',
+  });
+  const [intake, ...drained] = await Promise.all([
+    load(server.url, spread, seconds, connections),
+    ...watched.map(({ lanePrefix }) => watchDrain(path, lanePrefix, seconds)),
+  ]);
   await server.stop();
   console.log(`\n${label}`);
   watched.forEach(({ name }, index) => {
     const figures = drained[index]!;
     const emptied = figures.emptied ? `, all done in ${figures.seconds.toFixed(1)} s` : '';
-    console.log(`  ${name}: ${Math.round(figures.perSecond)} deliveries/s (${figures.handled} in ${figures.seconds.toFixed(1)} s${emptied})`);
+    console.log(
+      `  ${name}: ${Math.round(figures.perSecond)} deliveries/s (${figures.handled} in ${figures.seconds.toFixed(1)} s${emptied})`,
+    );
   });
   console.log(row('  the receiver meanwhile', intake));
 }
@@ -204,9 +222,14 @@ async function claimCost() {
   await leasing.close();
 
   console.log(`\nClaims of up to 8 deliveries (300 each; median / p99)`);
-  for (const [name, path] of [['empty inbox', empty], [`${drainCount} pending in one conversation, its head in flight`, busy]] as const) {
+  for (const [name, path] of [
+    ['empty inbox', empty],
+    [`${drainCount} pending in one conversation, its head in flight`, busy],
+  ] as const) {
     const { throughInbox, statements } = await claimTimings(path);
-    console.log(`  ${name.padEnd(58)} through the inbox ${microseconds(throughInbox.median)} / ${microseconds(throughInbox.p99)};  statements alone ${microseconds(statements.median)} / ${microseconds(statements.p99)}`);
+    console.log(
+      `  ${name.padEnd(58)} through the inbox ${microseconds(throughInbox.median)} / ${microseconds(throughInbox.p99)};  statements alone ${microseconds(statements.median)} / ${microseconds(statements.p99)}`,
+    );
   }
 }
 
@@ -254,7 +277,8 @@ async function postgresFigures(url: string): Promise<void> {
   const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
   await client.end();
   console.log(`\nPostgreSQL ${rows[0]!.server_version} on this machine, a database of its own for this run`);
-  const stage = (name: string, schema: string) => startServer('scripts/bench/stages.ts', { BENCH_STAGE: name, DATABASE_URL: url, DATABASE_SCHEMA: schema });
+  const stage = (name: string, schema: string) =>
+    startServer('scripts/bench/stages.ts', { BENCH_STAGE: name, DATABASE_URL: url, DATABASE_SCHEMA: schema });
   const [single, grouped] = await Promise.all([stage('single-insert', 'bench_single'), stage('commit', 'bench_grouped')]);
   await compare(
     'PostgreSQL: verify, then store durably',
@@ -285,7 +309,13 @@ async function timeToReady(env: Record<string, string> = {}): Promise<number> {
   for (let run = 0; run < 5; run += 1) {
     const started = performance.now();
     const server = await startReceiver(freshInbox(`ready-${run}`), env);
-    while (!(await fetch(`${server.url}/readyz`).then((r) => r.ok, () => false))) await sleep(2);
+    while (
+      !(await fetch(`${server.url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    )
+      await sleep(2);
     times.push(performance.now() - started);
     await server.stop();
   }
@@ -307,11 +337,21 @@ try {
   const bareSide = (traffic: Traffic): Side => ({ name: 'bare Koa + body parser', servers: [bare], traffic });
   // Each group of comparisons gets receivers with fresh inboxes: 64 KB deliveries fill gigabytes.
 
-  for (const [size, traffic] of [['1 KB', spread], ['64 KB', spreadLarge]] as const) {
-    const [receiver, handWritten] = await Promise.all([startReceiver(freshInbox('receiver')), startServer('scripts/bench/hand-written.ts', { DATABASE_URL: freshInbox('hand-written') })]);
+  for (const [size, traffic] of [
+    ['1 KB', spread],
+    ['64 KB', spreadLarge],
+  ] as const) {
+    const [receiver, handWritten] = await Promise.all([
+      startReceiver(freshInbox('receiver')),
+      startServer('scripts/bench/hand-written.ts', { DATABASE_URL: freshInbox('hand-written') }),
+    ]);
     const receiverSide: Side = { name: 'receiver', servers: [receiver], traffic };
     await compare(`${size} deliveries over 1,000 conversations`, bareSide(traffic), receiverSide);
-    await compare(`${size} deliveries, against a durable receiver written by hand`, { name: 'hand-written: svix + INSERT', servers: [handWritten], traffic }, receiverSide);
+    await compare(
+      `${size} deliveries, against a durable receiver written by hand`,
+      { name: 'hand-written: svix + INSERT', servers: [handWritten], traffic },
+      receiverSide,
+    );
     await Promise.all([receiver.stop(), handWritten.stop()]);
   }
   const receiver = await startReceiver(freshInbox('receiver'));
@@ -326,10 +366,15 @@ try {
   }
 
   const spreadBacklog = databasePath('drain-spread');
-  await seedPending(spreadBacklog, pendingDeliveries({ template: small, conversations: conversationIds('backlog', 5000) }, drainCount, 'backlog'));
-  await drain(`Drain, no-op handlers, of ${drainCount} deliveries over 5,000 conversations, in the receiver's process while it takes load`, spreadBacklog, [
-    { name: 'the backlog', lanePrefix: 'conversation:backlog-' },
-  ]);
+  await seedPending(
+    spreadBacklog,
+    pendingDeliveries({ template: small, conversations: conversationIds('backlog', 5000) }, drainCount, 'backlog'),
+  );
+  await drain(
+    `Drain, no-op handlers, of ${drainCount} deliveries over 5,000 conversations, in the receiver's process while it takes load`,
+    spreadBacklog,
+    [{ name: 'the backlog', lanePrefix: 'conversation:backlog-' }],
+  );
 
   const busyBacklog = databasePath('drain-busy');
   await seedPending(busyBacklog, [
@@ -345,7 +390,9 @@ try {
 
   console.log(`\nTime from process start to a 200 from /readyz (median of 5)`);
   console.log(`  with Node's compile cache (every start after the first): ${Math.round(await timeToReady())} ms`);
-  console.log(`  without it (NODE_DISABLE_COMPILE_CACHE=1, as a first start): ${Math.round(await timeToReady({ NODE_DISABLE_COMPILE_CACHE: '1' }))} ms`);
+  console.log(
+    `  without it (NODE_DISABLE_COMPILE_CACHE=1, as a first start): ${Math.round(await timeToReady({ NODE_DISABLE_COMPILE_CACHE: '1' }))} ms`,
+  );
 
   if (largeInbox > 0) {
     const largeDatabase = databasePath('large');
@@ -371,10 +418,14 @@ try {
     for (let slice = 0; slice < soakMinutes * 2; slice += 1) {
       const figures = await load(receiver.url, spread, 30, connections);
       samples.push(rssMegabytes(receiver.child.pid!));
-      console.log(`  ${String((slice + 1) * 30).padStart(4)} s  RSS ${samples.at(-1)!.toFixed(1)} MB  ${Math.round(figures.requestsPerSecond)} req/s  errors ${figures.errors}`);
+      console.log(
+        `  ${String((slice + 1) * 30).padStart(4)} s  RSS ${samples.at(-1)!.toFixed(1)} MB  ${Math.round(figures.requestsPerSecond)} req/s  errors ${figures.errors}`,
+      );
     }
     const settled = samples[Math.min(1, samples.length - 1)]!;
-    console.log(`  RSS after the first minute ${settled.toFixed(1)} MB, at the end ${samples.at(-1)!.toFixed(1)} MB, max ${Math.max(...samples).toFixed(1)} MB`);
+    console.log(
+      `  RSS after the first minute ${settled.toFixed(1)} MB, at the end ${samples.at(-1)!.toFixed(1)} MB, max ${Math.max(...samples).toFixed(1)} MB`,
+    );
   }
 
   await Promise.all([bare.stop(), receiver.stop()]);

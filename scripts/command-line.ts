@@ -16,7 +16,9 @@ export function parseCommandLine<const Options extends ParseArgsOptionsConfig>(c
   const fail = (message: string): never => exitWith(`${message}\nSee: npm run ${command} -- --help`, 2);
   const count = (name: string, raw: string | undefined, minimum = 1) => {
     const value = Number(raw);
-    return Number.isInteger(value) && value >= minimum ? value : fail(`--${name} must be a whole number of at least ${minimum}, got ${JSON.stringify(raw)}.`);
+    return Number.isInteger(value) && value >= minimum
+      ? value
+      : fail(`--${name} must be a whole number of at least ${minimum}, got ${JSON.stringify(raw)}.`);
   };
   type Config = { allowPositionals: true; strict: true; options: Options & { help: { type: 'boolean'; short: 'h' } } };
   const config = { allowPositionals: true, strict: true, options: { ...options, help: { type: 'boolean', short: 'h' } } } as Config;
@@ -40,7 +42,9 @@ function problemOf(error: Error & { code?: string }): string {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return `Unknown option ${option ?? ''}.`;
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return error.message.includes('argument missing') ? `Option ${option ?? ''} needs a value.` : `Option ${option ?? ''} takes no value.`;
+      return error.message.includes('argument missing')
+        ? `Option ${option ?? ''} needs a value.`
+        : `Option ${option ?? ''} takes no value.`;
     default:
       return error.message;
   }

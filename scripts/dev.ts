@@ -24,7 +24,10 @@ const children: ChildProcess[] = [
     ['--watch-path=src', '--watch-path=openapi', '--watch-path=generated', '--watch-preserve-output', 'src/main.ts'],
     { cwd: project, stdio: 'inherit' },
   ),
-  spawn(process.execPath, [fileURLToPath(import.meta.resolve('typescript/bin/tsc')), '--noEmit', '--watch', '--preserveWatchOutput'], { cwd: project, stdio: 'inherit' }),
+  spawn(process.execPath, [fileURLToPath(import.meta.resolve('typescript/bin/tsc')), '--noEmit', '--watch', '--preserveWatchOutput'], {
+    cwd: project,
+    stdio: 'inherit',
+  }),
 ];
 
 const stopAll = () => {

@@ -29,11 +29,14 @@ const { values, positionals, fail, count } = parseCommandLine('inbox', usage, {
 });
 const [named, id, ...extra] = positionals;
 const command = named ?? fail('Name a command: list, show or stats.');
-if (!['list', 'show', 'stats'].includes(command)) fail(`Unknown command ${JSON.stringify(command)}; the commands are list, show and stats.`);
+if (!['list', 'show', 'stats'].includes(command))
+  fail(`Unknown command ${JSON.stringify(command)}; the commands are list, show and stats.`);
 if (command === 'show' && id === undefined) fail('Name the delivery id to show.');
-if (extra.length > 0 || (command !== 'show' && id !== undefined)) fail(`Unexpected argument ${JSON.stringify(command === 'show' ? extra[0] : id)}.`);
+if (extra.length > 0 || (command !== 'show' && id !== undefined))
+  fail(`Unexpected argument ${JSON.stringify(command === 'show' ? extra[0] : id)}.`);
 const state = values.state as DeliveryState | undefined;
-if (state !== undefined && !deliveryStates.includes(state)) fail(`--state must be one of ${deliveryStates.join(', ')}, got ${JSON.stringify(state)}.`);
+if (state !== undefined && !deliveryStates.includes(state))
+  fail(`--state must be one of ${deliveryStates.join(', ')}, got ${JSON.stringify(state)}.`);
 const limit = count('limit', values.limit);
 
 const inbox = await openExistingInbox(orExit(() => loadDatabaseSettings()));
@@ -69,7 +72,9 @@ function table(deliveries: StoredDelivery[]): string {
   });
   const header = ['RECEIVED', 'STATE', 'EVENT TYPE', 'ID'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  return [header, ...rows].map((row) => row.map((cell, column) => (column < row.length - 1 ? cell.padEnd(widths[column]!) : cell)).join('  ')).join('\n');
+  return [header, ...rows]
+    .map((row) => row.map((cell, column) => (column < row.length - 1 ? cell.padEnd(widths[column]!) : cell)).join('  '))
+    .join('\n');
 }
 
 function details(delivery: StoredDelivery): string {
@@ -89,7 +94,9 @@ function details(delivery: StoredDelivery): string {
     ...(delivery.lastError ? ['last error', ...delivery.lastError.split('\n').map((line) => `  ${line}`)] : []),
     'headers',
     ...Object.entries(delivery.headers).map(([name, value]) => `  ${name}: ${value}`),
-    ...(delivery.violations.length > 0 ? ['violations', ...delivery.violations.map((v) => `  ${v.pointer || '(body)'}: ${v.message}`)] : []),
+    ...(delivery.violations.length > 0
+      ? ['violations', ...delivery.violations.map((v) => `  ${v.pointer || '(body)'}: ${v.message}`)]
+      : []),
     'body',
     body,
   ].join('\n');

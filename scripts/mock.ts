@@ -45,10 +45,17 @@ await new Promise<void>((resolve) => {
   void prismExited.then(() => exitWith('Prism exited before it listened; its output is above.'));
 });
 
-const front = (await createMockFront({ contract: loadContract(), prismUrl: `http://127.0.0.1:${prismPort}`, ...settings })).listen(settings.port, settings.host);
+const front = (await createMockFront({ contract: loadContract(), prismUrl: `http://127.0.0.1:${prismPort}`, ...settings })).listen(
+  settings.port,
+  settings.host,
+);
 front.once('error', (error: NodeJS.ErrnoException) => {
   prism.kill('SIGTERM');
-  exitWith(error.code === 'EADDRINUSE' ? `Port ${settings.port} is in use; set MOCK_PORT to another port, or stop the process that holds it.` : error.message);
+  exitWith(
+    error.code === 'EADDRINUSE'
+      ? `Port ${settings.port} is in use; set MOCK_PORT to another port, or stop the process that holds it.`
+      : error.message,
+  );
 });
 front.once('listening', () => {
   const address = front.address();

@@ -39,7 +39,8 @@ function filterOf(): ReplayFilter {
     replayableStates.find((name) => name === values.state) ??
     fail(values.state === undefined ? 'Give --id or --state.' : `--state must be one of ${replayableStates.join(', ')}.`);
   const since = values.since === undefined ? undefined : new Date(values.since);
-  if (since && Number.isNaN(since.getTime())) fail(`--since must be a time such as 2026-11-24T09:00:00Z, got ${JSON.stringify(values.since)}.`);
+  if (since && Number.isNaN(since.getTime()))
+    fail(`--since must be a time such as 2026-11-24T09:00:00Z, got ${JSON.stringify(values.since)}.`);
   return { state, since, eventType: values.type };
 }
 
@@ -50,7 +51,9 @@ function describe(outcome: ReplayOutcome): string {
     case 'already pending':
       return `${outcome.id}  already pending`;
     case 'still quarantined':
-      return [`${outcome.id}  still quarantined:`, ...outcome.violations.map((v) => `    ${v.pointer || '(body)'}: ${v.message}`)].join('\n');
+      return [`${outcome.id}  still quarantined:`, ...outcome.violations.map((v) => `    ${v.pointer || '(body)'}: ${v.message}`)].join(
+        '\n',
+      );
   }
 }
 

@@ -21,17 +21,24 @@ Options:
   --count N          how many deliveries to send (default: 1); a summary by status follows
   -h, --help         this text`;
 
-const { values, positionals, fail, count: wholeCount } = parseCommandLine('send', usage, {
+const {
+  values,
+  positionals,
+  fail,
+  count: wholeCount,
+} = parseCommandLine('send', usage, {
   example: { type: 'string' },
   url: { type: 'string' },
   secret: { type: 'string' },
   id: { type: 'string' },
   count: { type: 'string', default: '1' },
 });
-if (positionals.length !== 1) fail(positionals.length === 0 ? 'Name an event type or a file to send.' : `Name one event type or file, not ${positionals.length}.`);
+if (positionals.length !== 1)
+  fail(positionals.length === 0 ? 'Name an event type or a file to send.' : `Name one event type or file, not ${positionals.length}.`);
 const target = positionals[0]!;
 const count = wholeCount('count', values.count);
-if (values.url !== undefined && !URL.canParse(values.url)) fail(`--url must be a URL such as http://localhost:3000/webhooks/ada, got ${JSON.stringify(values.url)}.`);
+if (values.url !== undefined && !URL.canParse(values.url))
+  fail(`--url must be a URL such as http://localhost:3000/webhooks/ada, got ${JSON.stringify(values.url)}.`);
 const parsedSecret = values.secret === undefined ? undefined : parseSecretOption(values.secret);
 const secretOption = parsedSecret instanceof ConfigError ? fail(parsedSecret.problems[0]!) : parsedSecret;
 
@@ -52,7 +59,9 @@ function bodyOf(): () => string | Buffer {
     );
   }
   const name = values.example ?? examples.keys().next().value!;
-  const example = examples.get(name) ?? fail(`The event type ${target} has no example ${JSON.stringify(name)}; its examples: ${[...examples.keys()].join(', ')}.`);
+  const example =
+    examples.get(name) ??
+    fail(`The event type ${target} has no example ${JSON.stringify(name)}; its examples: ${[...examples.keys()].join(', ')}.`);
   return () => JSON.stringify({ ...example, timestamp: new Date().toISOString() });
 }
 
@@ -73,7 +82,10 @@ const sign = createSigner(secretOption ?? settings.secrets[0] ?? developmentSecr
 function reasonsOf(text: string): string[] {
   try {
     const problem = JSON.parse(text) as { detail?: string; violations?: { pointer: string; message: string }[] };
-    return [...(problem.detail ? [problem.detail] : []), ...(problem.violations ?? []).map(({ pointer, message }) => `${pointer || '(body)'}: ${message}`)];
+    return [
+      ...(problem.detail ? [problem.detail] : []),
+      ...(problem.violations ?? []).map(({ pointer, message }) => `${pointer || '(body)'}: ${message}`),
+    ];
   } catch {
     return [];
   }
@@ -88,7 +100,12 @@ for (let sent = 0; sent < count; sent += 1) {
   try {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'svix-id': id, 'svix-timestamp': String(timestamp), 'svix-signature': sign(id, timestamp, payload) },
+      headers: {
+        'content-type': 'application/json',
+        'svix-id': id,
+        'svix-timestamp': String(timestamp),
+        'svix-signature': sign(id, timestamp, payload),
+      },
       body: payload,
     });
     const text = await response.text();

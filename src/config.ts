@@ -108,7 +108,12 @@ const readTolerance = (reader: EnvironmentReader) => reader.read('WEBHOOK_TOLERA
 
 /** The inbox's settings; the pool and schema are read, and checked, only for PostgreSQL. */
 function readDatabase(reader: EnvironmentReader): DatabaseSettings {
-  const database = reader.read('DATABASE_URL', { kind: 'sqlite', path: defaultSqlitePath }, parseDatabaseUrl, `sqlite:${relative(projectDirectory, defaultSqlitePath)}`);
+  const database = reader.read(
+    'DATABASE_URL',
+    { kind: 'sqlite', path: defaultSqlitePath },
+    parseDatabaseUrl,
+    `sqlite:${relative(projectDirectory, defaultSqlitePath)}`,
+  );
   if (database.kind === 'sqlite') return database;
   return {
     ...database,
@@ -197,7 +202,9 @@ export function loadMockSettings(env: Environment = process.env) {
 export function parseSecretOption(raw: string): string | ConfigError {
   const parsed = parseSecrets(raw);
   if (parsed instanceof Invalid || parsed.length !== 1) {
-    return new ConfigError([`--secret must be "whsec_" followed by base64 of at least 24 bytes (${raw.length} characters given, not shown). Example: --secret ${secretExample}`]);
+    return new ConfigError([
+      `--secret must be "whsec_" followed by base64 of at least 24 bytes (${raw.length} characters given, not shown). Example: --secret ${secretExample}`,
+    ]);
   }
   return parsed[0]!;
 }
@@ -237,12 +244,13 @@ function parseByteSize(raw: string): number | Invalid {
 }
 
 function parseSecrets(raw: string): string[] | Invalid {
-  const secrets = raw.split(',').map((secret) => secret.trim()).filter(Boolean);
+  const secrets = raw
+    .split(',')
+    .map((secret) => secret.trim())
+    .filter(Boolean);
   const malformed = secrets.findIndex((secret) => !isWellFormedSecret(secret));
   if (malformed !== -1) {
-    return new Invalid(
-      `must be a comma-separated list of "whsec_" followed by base64 of at least 24 bytes; entry ${malformed + 1} is not`,
-    );
+    return new Invalid(`must be a comma-separated list of "whsec_" followed by base64 of at least 24 bytes; entry ${malformed + 1} is not`);
   }
   return secrets;
 }
@@ -263,7 +271,9 @@ function parseDatabaseUrl(raw: string): { kind: 'sqlite'; path: string } | { kin
 }
 
 function parseSchemaName(raw: string): string | Invalid {
-  return /^[a-z_][a-z0-9_]{0,47}$/.test(raw) ? raw : new Invalid('must be a schema name of lower-case letters, digits and underscores (at most 48)');
+  return /^[a-z_][a-z0-9_]{0,47}$/.test(raw)
+    ? raw
+    : new Invalid('must be a schema name of lower-case letters, digits and underscores (at most 48)');
 }
 
 /** Text with the password of a PostgreSQL URL replaced by stars, fit for logs and error messages, even when the URL is malformed. */

@@ -121,7 +121,11 @@ function pruneOneOf(errors: ErrorObject[], oneOf: ErrorObject): ErrorObject[] {
   // The branch of new event types accepts any name of a given form rather than a list: what the
   // value lacks of that form.
   const newTypeRules = typeErrors.flatMap((error) =>
-    error.keyword === 'pattern' ? [`match ${String(error.params['pattern'])}`] : error.keyword === 'maxLength' ? [`be at most ${String(error.params['limit'])} characters`] : [],
+    error.keyword === 'pattern'
+      ? [`match ${String(error.params['pattern'])}`]
+      : error.keyword === 'maxLength'
+        ? [`be at most ${String(error.params['limit'])} characters`]
+        : [],
   );
   const replacement: ErrorObject = missing ?? {
     ...oneOf,
@@ -143,7 +147,10 @@ function toViolation(error: ErrorObject, instancePrefix: string): Violation {
     case 'enum': {
       const values = `must be one of: ${(error.params['allowedValues'] as unknown[]).map(String).join(', ')}`;
       const newTypeRules = (error.params['newTypeRules'] as string[] | undefined) ?? [];
-      return { pointer, message: newTypeRules.length > 0 ? `${values}; or, for an event type not described yet, ${newTypeRules.join(' and ')}` : values };
+      return {
+        pointer,
+        message: newTypeRules.length > 0 ? `${values}; or, for an event type not described yet, ${newTypeRules.join(' and ')}` : values,
+      };
     }
     default:
       return { pointer, message: error.message ?? `fails ${error.keyword}` };

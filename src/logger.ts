@@ -18,6 +18,11 @@ export function usesReadableLines({ logFormat, production }: LoggerSettings, ter
 export function createLogger(settings: LoggerSettings): Logger {
   if (!usesReadableLines(settings)) return pino({ level: settings.logLevel });
   // Formatted on this thread, synchronously: a development aid, not the production path.
-  const readable = PinoPretty({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true });
+  const readable = PinoPretty({
+    colorize: process.stdout.isTTY === true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+    sync: true,
+  });
   return pino({ level: settings.logLevel }, readable);
 }

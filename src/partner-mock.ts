@@ -23,7 +23,15 @@ export interface MockFrontOptions {
 }
 
 /** Headers Prism needs to judge a request: the signature headers it checks for, and the body's type. */
-const forwardedHeaders = ['content-type', 'svix-id', 'svix-timestamp', 'svix-signature', 'webhook-id', 'webhook-timestamp', 'webhook-signature'];
+const forwardedHeaders = [
+  'content-type',
+  'svix-id',
+  'svix-timestamp',
+  'svix-signature',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+];
 
 export async function createMockFront({ contract, prismUrl, bodyLimitBytes, toleranceSeconds }: MockFrontOptions): Promise<Koa> {
   const operations = await loadContractOperations(contract);

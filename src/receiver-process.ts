@@ -68,7 +68,9 @@ export async function runReceiver(registerHandlers: (handlers: HandlerRegistry) 
   server.listen(settings.port, settings.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : settings.port;
-    const url = signing ? `http://${displayedHost(settings.host)}:${port}/webhooks/ada` : `http://${displayedHost(settings.host)}:${port}/healthz`;
+    const url = signing
+      ? `http://${displayedHost(settings.host)}:${port}/webhooks/ada`
+      : `http://${displayedHost(settings.host)}:${port}/healthz`;
     logger.info(
       {
         url,

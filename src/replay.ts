@@ -6,9 +6,7 @@ import type { DeliveryState, Inbox, StoredDelivery } from './inbox/inbox.ts';
 
 export const replayableStates = ['dead', 'quarantined'] as const satisfies readonly DeliveryState[];
 
-export type ReplayFilter =
-  | { id: string }
-  | { state: (typeof replayableStates)[number]; since?: Date; eventType?: string };
+export type ReplayFilter = { id: string } | { state: (typeof replayableStates)[number]; since?: Date; eventType?: string };
 
 export type ReplayOutcome =
   | { id: string; outcome: 'requeued'; from: DeliveryState }

@@ -5,11 +5,7 @@
 import { createHash, createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 
 export type SignatureFailure =
-  | 'missing_headers'
-  | 'invalid_timestamp'
-  | 'timestamp_too_old'
-  | 'timestamp_too_new'
-  | 'no_matching_signature';
+  'missing_headers' | 'invalid_timestamp' | 'timestamp_too_old' | 'timestamp_too_new' | 'no_matching_signature';
 
 export type SignatureResult =
   | { ok: true; id: string; timestamp: number }
@@ -24,8 +20,7 @@ export type SignatureResult =
 
 /** The signed headers, when they are present, well-formed and within the tolerance: all that can be judged without a secret. */
 export type SignedHeadersResult =
-  | { ok: true; id: string; timestamp: number; timestampText: string; signature: string }
-  | (SignatureResult & { ok: false });
+  { ok: true; id: string; timestamp: number; timestampText: string; signature: string } | (SignatureResult & { ok: false });
 
 export interface VerifierOptions {
   /** `whsec_` secrets; a signature made with any of them is accepted (rotation). */
@@ -83,7 +78,12 @@ export function createVerifier({ secrets, toleranceSeconds }: VerifierOptions): 
         return { ok: true, id: signed.id, timestamp: signed.timestamp };
       }
     }
-    return { ok: false, reason: 'no_matching_signature', skewSeconds: Math.round(nowSeconds - signed.timestamp), triedSecrets: fingerprints };
+    return {
+      ok: false,
+      reason: 'no_matching_signature',
+      skewSeconds: Math.round(nowSeconds - signed.timestamp),
+      triedSecrets: fingerprints,
+    };
   };
 }
 

@@ -98,7 +98,9 @@ export async function load(url: string, traffic: Traffic, seconds: number, conne
  */
 export async function loadAcross(servers: Server[], traffic: Traffic, seconds: number, connections: number): Promise<Figures> {
   const cpuBefore = servers.map((server) => server.cpuSeconds());
-  const each = await Promise.all(servers.map(({ url }, index) => load(url, traffic, seconds, Math.floor((connections + index) / servers.length))));
+  const each = await Promise.all(
+    servers.map(({ url }, index) => load(url, traffic, seconds, Math.floor((connections + index) / servers.length))),
+  );
   const cpuSeconds = servers.reduce((sum, server, index) => sum + server.cpuSeconds() - cpuBefore[index]!, 0);
   const requests = each.reduce((sum, figures) => sum + figures.requests, 0);
   return {

@@ -37,7 +37,12 @@ export async function startServer(script: string, env: Record<string, string> = 
   const exited = once(child, 'exit');
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
-  while (!(await fetch(url).then(() => true, () => false))) {
+  while (
+    !(await fetch(url).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     if (child.exitCode !== null || performance.now() - started > 30_000) throw new Error(`${script} did not start`);
     await sleep(5);
   }

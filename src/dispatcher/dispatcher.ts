@@ -34,7 +34,6 @@ const maxRetryDelayMs = 60 * 60 * 1000;
 /** The abort reason of attempts that stop() gives back to the inbox unfinished. */
 const stopping = new Error('the dispatcher is stopping');
 
-
 export class Dispatcher {
   /** Identifies this dispatcher's leases in the inbox. */
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -79,7 +78,10 @@ export class Dispatcher {
     const released = [...this.#inFlight.entries()];
     for (const [, { abort }] of released) abort.abort(stopping);
     if (released.length > 0) {
-      await this.#options.inbox.settle(this.owner, released.map(([id]) => ({ id, outcome: 'released' })));
+      await this.#options.inbox.settle(
+        this.owner,
+        released.map(([id]) => ({ id, outcome: 'released' })),
+      );
       this.#options.logger.warn({ released: released.map(([id]) => id) }, 'released unfinished deliveries');
     }
   }
@@ -164,8 +166,10 @@ export class Dispatcher {
     metrics.recordHandling(settlement.outcome, eventType, seconds);
     const line = { outcome: settlement.outcome, durationMs: Math.round(seconds * 1e5) / 100 };
     if (settlement.outcome === 'done') log.info(line, 'handled');
-    else if (settlement.outcome === 'dead') log.error({ ...line, error: settlement.error }, 'handler failed for the last time: the delivery is dead');
-    else log.warn({ ...line, error: settlement.error, retryAt: 'retryAt' in settlement ? settlement.retryAt : undefined }, 'handler failed');
+    else if (settlement.outcome === 'dead')
+      log.error({ ...line, error: settlement.error }, 'handler failed for the last time: the delivery is dead');
+    else
+      log.warn({ ...line, error: settlement.error, retryAt: 'retryAt' in settlement ? settlement.retryAt : undefined }, 'handler failed');
   }
 
   /** Exponential backoff with "equal jitter": between half and all of base * 2^(attempt - 1). */

@@ -55,12 +55,14 @@ export class TurnBatch<Item, Result> {
     const batch = this.#queued;
     this.#queued = [];
     this.#inFlight += 1;
-    this.#flush(batch.map(({ item }) => item)).then(
-      (results) => batch.forEach(({ resolve }, index) => resolve(results[index]!)),
-      (error: unknown) => batch.forEach(({ reject }) => reject(error)),
-    ).finally(() => {
-      this.#inFlight -= 1;
-      this.#send();
-    });
+    this.#flush(batch.map(({ item }) => item))
+      .then(
+        (results) => batch.forEach(({ resolve }, index) => resolve(results[index]!)),
+        (error: unknown) => batch.forEach(({ reject }) => reject(error)),
+      )
+      .finally(() => {
+        this.#inFlight -= 1;
+        this.#send();
+      });
   }
 }

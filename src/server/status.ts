@@ -10,7 +10,10 @@ export function health(ctx: Context): void {
 /** Ready when the inbox can be reached and written; the contract is loaded before the server listens. */
 export function readiness(inbox: Inbox) {
   return async (ctx: Context): Promise<void> => {
-    const inboxState = await inbox.ping().then(() => 'ok', () => 'unavailable');
+    const inboxState = await inbox.ping().then(
+      () => 'ok',
+      () => 'unavailable',
+    );
     const ready = inboxState === 'ok';
     ctx.status = ready ? 200 : 503;
     ctx.body = { status: ready ? 'ready' : 'unavailable', checks: { inbox: inboxState, contract: 'ok' } };

@@ -21,9 +21,14 @@ const retryAfterSeconds = 5;
 
 /** Headers kept with each delivery for audit. */
 const auditHeaders = [
-  'svix-id', 'svix-timestamp', 'svix-signature',
-  'webhook-id', 'webhook-timestamp', 'webhook-signature',
-  'content-type', 'user-agent',
+  'svix-id',
+  'svix-timestamp',
+  'svix-signature',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+  'content-type',
+  'user-agent',
 ];
 
 export function receiveWebhook({ verify, validate, inbox }: WebhookOptions) {

@@ -43,9 +43,7 @@ describe('the contract document', () => {
 
   describe('POST /webhooks/ada', () => {
     it('accepts exactly the webhook schemas plus the unknown-event branch', () => {
-      const branches = (contract.components.schemas['AdaWebhookDelivery']!['oneOf'] as { $ref: string }[]).map((b) =>
-        schemaName(b.$ref),
-      );
+      const branches = (contract.components.schemas['AdaWebhookDelivery']!['oneOf'] as { $ref: string }[]).map((b) => schemaName(b.$ref));
       const webhookSchemas = Object.values(contract.webhooks).map((item) =>
         schemaName(item.post.requestBody.content['application/json']!.schema.$ref),
       );
@@ -104,7 +102,7 @@ describe('the contract document', () => {
       expect(validateDelivery(event)).to.deep.equal([]);
     });
 
-    it('accepts a handoff ended event without ai_agent_domain, as in Ada\'s handoff examples', () => {
+    it("accepts a handoff ended event without ai_agent_domain, as in Ada's handoff examples", () => {
       const event = example('ConversationHandoffEnded');
       delete event['data'].ai_agent_domain;
       expect(validateDelivery(event)).to.deep.equal([]);

@@ -16,9 +16,16 @@ describe('the HTML reference', function () {
     const output = join(temporaryDirectory(), 'reference.html');
     const scripts = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).scripts as Record<string, string>;
     // The same arguments as `npm run docs`, with another output file.
-    const args = scripts['docs']!.replace(/^redocly /, '').replace('build/reference.html', output).match(/'[^']*'|\S+/g)!;
+    const args = scripts['docs']!.replace(/^redocly /, '')
+      .replace('build/reference.html', output)
+      .match(/'[^']*'|\S+/g)!;
     const projectRoot = new URL('../..', import.meta.url).pathname;
-    const { code, stderr } = await run(redoclyPath, args.map((arg) => arg.replace(/^'|'$/g, '')), projectRoot, {});
+    const { code, stderr } = await run(
+      redoclyPath,
+      args.map((arg) => arg.replace(/^'|'$/g, '')),
+      projectRoot,
+      {},
+    );
     expect(code, stderr).to.equal(0);
 
     const html = readFileSync(output, 'utf8');

@@ -39,7 +39,8 @@ for (const backend of inboxBackends) {
     });
     afterEach(() => store.destroy());
 
-    const claim = (owner = 'dispatcher-a', { now = new Date(), limit = 10, leaseMs = 60_000 } = {}) => inbox.claim({ owner, limit, leaseMs, now });
+    const claim = (owner = 'dispatcher-a', { now = new Date(), limit = 10, leaseMs = 60_000 } = {}) =>
+      inbox.claim({ owner, limit, leaseMs, now });
     const acceptAll = async (...deliveries: NewDelivery[]) => {
       for (const each of deliveries) expect(await inbox.accept(each), each.id).to.equal('stored');
     };
@@ -117,7 +118,10 @@ for (const backend of inboxBackends) {
           { id: 'audit', attempt: 1 },
           { id: 'a1', attempt: 1 },
         ]);
-        expect(first[1]).to.deep.include({ eventType: 'v1.conversation.message', body: delivery('a1', { conversation: 'a', second: 1 }).body });
+        expect(first[1]).to.deep.include({
+          eventType: 'v1.conversation.message',
+          body: delivery('a1', { conversation: 'a', second: 1 }).body,
+        });
         expect(ids(await claim())).to.deep.equal(['b3', 'u5']);
         expect(await claim()).to.deep.equal([]);
         expect((await inbox.get('a1'))?.attempts).to.equal(1);
@@ -242,7 +246,10 @@ for (const backend of inboxBackends) {
         await inbox.settle('dispatcher-a', [{ id: 'a2', outcome: 'done' }]);
         for (let claimed = await claim(); claimed.length > 0; claimed = await claim()) {
           order.push(...ids(claimed));
-          await inbox.settle('dispatcher-a', claimed.map(({ id }) => ({ id, outcome: 'done' as const })));
+          await inbox.settle(
+            'dispatcher-a',
+            claimed.map(({ id }) => ({ id, outcome: 'done' as const })),
+          );
         }
         expect(order).to.deep.equal(['a0', 'a1', 'a3']);
       });
@@ -260,7 +267,11 @@ for (const backend of inboxBackends) {
     describe('reading', () => {
       it('counts deliveries by state from counters that every write keeps', async () => {
         expect(await inbox.countByState()).to.deep.equal({ pending: 0, quarantined: 0, done: 0, dead: 0 });
-        await acceptAll(delivery('a1', { conversation: 'a' }), delivery('b1', { conversation: 'b' }), delivery('c1', { conversation: 'c' }));
+        await acceptAll(
+          delivery('a1', { conversation: 'a' }),
+          delivery('b1', { conversation: 'b' }),
+          delivery('c1', { conversation: 'c' }),
+        );
         await inbox.accept(delivery('a1', { conversation: 'a' }));
         await inbox.quarantine(delivery('q1'), []);
         await inbox.quarantine(delivery('q2'), []);
@@ -278,7 +289,10 @@ for (const backend of inboxBackends) {
 
         const all = await inbox.list({ limit: 100 });
         for (const state of ['pending', 'quarantined', 'done', 'dead'] as const) {
-          expect(all.filter((stored) => stored.state === state), state).to.have.length(counts[state]);
+          expect(
+            all.filter((stored) => stored.state === state),
+            state,
+          ).to.have.length(counts[state]);
         }
       });
 

@@ -26,7 +26,7 @@ describe('the SQLite inbox on a full disk', function () {
 
   const readiness = async () => {
     const response = await fetch(`${receiver.url}/readyz`);
-    return { status: response.status, body: (await response.json()) };
+    return { status: response.status, body: await response.json() };
   };
 
   it('answers 503 while writes fail, stays unready until they work again, then recovers by itself', async () => {
@@ -49,18 +49,27 @@ describe('the SQLite inbox on a full disk', function () {
       refusedInARow = status === 503 ? refusedInARow + 1 : 0;
     }
     expect(refusedInARow, 'steady 503s on the full disk').to.equal(5);
-    expect(await readiness()).to.deep.equal({ status: 503, body: { status: 'unavailable', checks: { inbox: 'unavailable', contract: 'ok' } } });
+    expect(await readiness()).to.deep.equal({
+      status: 503,
+      body: { status: 'unavailable', checks: { inbox: 'unavailable', contract: 'ok' } },
+    });
 
     const refused = answers.filter(({ status }) => status === 503);
     expect(refused.map(({ headers }) => headers.get('retry-after'))).to.deep.equal(refused.map(() => '5'));
     const lines = receiver.logs.slice(logged);
     const errorLines = lines.filter(({ level }) => (level as number) >= 50);
-    expect(errorLines.map(({ deliveryId }) => deliveryId), 'one error line per refused delivery').to.deep.equal(refused.map(({ id }) => id));
+    expect(
+      errorLines.map(({ deliveryId }) => deliveryId),
+      'one error line per refused delivery',
+    ).to.deep.equal(refused.map(({ id }) => id));
     for (const line of errorLines) expect(line).to.include({ outcome: 'unavailable', status: 503, storeError: 'database or disk is full' });
     expect(JSON.stringify(lines)).to.not.include('cannot rollback');
 
     disk.free();
-    expect(await readiness(), 'ready again, without a delivery to show it').to.deep.equal({ status: 200, body: { status: 'ready', checks: { inbox: 'ok', contract: 'ok' } } });
+    expect(await readiness(), 'ready again, without a delivery to show it').to.deep.equal({
+      status: 200,
+      body: { status: 'ready', checks: { inbox: 'ok', contract: 'ok' } },
+    });
     expect((await send()).status).to.equal(200);
 
     const acknowledged = answers.filter(({ status }) => status === 200);

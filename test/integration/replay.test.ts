@@ -63,7 +63,11 @@ describe('replay', () => {
 
     const unchanged = await replay({ inbox: receiver.inbox, validateDelivery: currentContract }, { state: 'quarantined' });
     expect(unchanged).to.deep.equal([
-      { id, outcome: 'still quarantined', violations: [{ pointer: '/data/channel/modality', message: 'must be one of: messaging, email, voice, sms' }] },
+      {
+        id,
+        outcome: 'still quarantined',
+        violations: [{ pointer: '/data/channel/modality', message: 'must be one of: messaging, email, voice, sms' }],
+      },
     ]);
     expect(await stateOf(id)).to.equal('quarantined');
 
@@ -92,9 +96,9 @@ describe('replay', () => {
 
     expect(await replay(options, { state: 'dead', eventType: 'v1.conversation.ended' })).to.deep.equal([]);
     expect(await replay(options, { state: 'dead', since: new Date(Date.now() + 60_000) })).to.deep.equal([]);
-    expect(await replay(options, { state: 'dead', since: new Date(Date.now() - 60_000), eventType: 'v1.conversation.created' })).to.deep.equal([
-      { id, outcome: 'requeued', from: 'dead' },
-    ]);
+    expect(
+      await replay(options, { state: 'dead', since: new Date(Date.now() - 60_000), eventType: 'v1.conversation.created' }),
+    ).to.deep.equal([{ id, outcome: 'requeued', from: 'dead' }]);
     expect(await stateOf(id)).to.equal('dead');
   });
 });

@@ -58,14 +58,23 @@ describe('POST /webhooks/ada', () => {
       expect(staleLine['timestampSkewSeconds']).to.be.within(399, 401);
 
       await post(receiver.url, body, signedHeaders(body, { secret: otherSecret }));
-      expect(receiver.logs.at(-1)).to.deep.include({ signatureFailure: 'no_matching_signature', timestampSkewSeconds: 0, triedSecrets: [secretFingerprint(testSecret)] });
+      expect(receiver.logs.at(-1)).to.deep.include({
+        signatureFailure: 'no_matching_signature',
+        timestampSkewSeconds: 0,
+        triedSecrets: [secretFingerprint(testSecret)],
+      });
       expect(secretFingerprint(testSecret)).to.match(/^[0-9a-f]{8}$/);
     });
 
     it('and logs which check failed, without the signature', async () => {
       const headers = signedHeaders(body, { timestamp: 1 });
       await post(receiver.url, body, headers);
-      expect(receiver.logs.at(-1)).to.include({ outcome: 'unauthorized', status: 401, signatureFailure: 'timestamp_too_old', claimedId: headers['svix-id'] });
+      expect(receiver.logs.at(-1)).to.include({
+        outcome: 'unauthorized',
+        status: 401,
+        signatureFailure: 'timestamp_too_old',
+        claimedId: headers['svix-id'],
+      });
       expect(JSON.stringify(receiver.logs)).to.not.include(headers['svix-signature']!.slice(3));
     });
   });
@@ -83,14 +92,20 @@ describe('POST /webhooks/ada', () => {
 
     it('answers an empty body with 400', async () => {
       const answer = await post(receiver.url, '', signedHeaders(''));
-      expect(answer).to.deep.include({ status: 400, body: { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'The request body is empty.' } });
+      expect(answer).to.deep.include({
+        status: 400,
+        body: { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'The request body is empty.' },
+      });
     });
 
     it('answers a body that is not UTF-8 with 400', async () => {
       const body = Buffer.concat([Buffer.from('{"type": "v1.conversation.created", "x": "'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
       const headers = signedHeaders(body);
       const answer = await post(receiver.url, body, headers);
-      expect(answer).to.deep.include({ status: 400, body: { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'The request body is not valid UTF-8.' } });
+      expect(answer).to.deep.include({
+        status: 400,
+        body: { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'The request body is not valid UTF-8.' },
+      });
       expect(await stateOf(headers['svix-id'])).to.equal(undefined);
     });
 
@@ -136,10 +151,15 @@ describe('POST /webhooks/ada', () => {
 
       // Read through a separate connection: the row is on disk, not only in the receiver's memory.
       const db = new DatabaseSync(receiver.databasePath, { readOnly: true });
-      const row = db.prepare('SELECT state, event_type, body, headers FROM deliveries JOIN delivery_payloads USING (id) WHERE id = ?').get(headers['svix-id']!);
+      const row = db
+        .prepare('SELECT state, event_type, body, headers FROM deliveries JOIN delivery_payloads USING (id) WHERE id = ?')
+        .get(headers['svix-id']!);
       db.close();
       expect(row).to.deep.include({ state: 'pending', event_type: 'v1.conversation.message', body });
-      expect(JSON.parse(String(row!['headers']))).to.include({ 'svix-id': headers['svix-id'], 'svix-signature': headers['svix-signature'] });
+      expect(JSON.parse(String(row!['headers']))).to.include({
+        'svix-id': headers['svix-id'],
+        'svix-signature': headers['svix-signature'],
+      });
     });
 
     it('is verified and stored byte for byte when it holds multi-byte characters', async () => {
@@ -203,7 +223,10 @@ describe('POST /webhooks/ada', () => {
       const answer = await deliver(receiver.url, event);
 
       const violations = [
-        { pointer: '/timestamp', message: 'must match pattern "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})?$"' },
+        {
+          pointer: '/timestamp',
+          message: 'must match pattern "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})?$"',
+        },
         { pointer: '/data/handoff_integration', message: 'is required' },
       ];
       expect(answer.status).to.equal(422);
@@ -215,7 +238,11 @@ describe('POST /webhooks/ada', () => {
         detail: 'The delivery does not match the contract; it was stored in quarantine.',
         violations,
       });
-      expect(await receiver.inbox.get(answer.id)).to.deep.include({ state: 'quarantined', eventType: 'v1.conversation.handoff.ended', violations });
+      expect(await receiver.inbox.get(answer.id)).to.deep.include({
+        state: 'quarantined',
+        eventType: 'v1.conversation.handoff.ended',
+        violations,
+      });
     });
 
     it('is answered 422 again when retried, and stored once', async () => {

@@ -84,7 +84,11 @@ export const corpus: ParityCase[] = [
   violation('null channel on a message', 'ConversationMessageText', (e) => (e['data'].channel = null)),
 
   // Event types the contract does not know.
-  valid('unknown event type with object data', { type: 'v2.conversation.summarized', timestamp: '2026-11-24T10:00:00Z', data: { summary: 'ok' } }),
+  valid('unknown event type with object data', {
+    type: 'v2.conversation.summarized',
+    timestamp: '2026-11-24T10:00:00Z',
+    data: { summary: 'ok' },
+  }),
   valid('unknown event type without timestamp', { type: 'v1.bot.published', data: {} }),
   violation('unknown event type whose data is a string', 'UnknownEvent', (e) => (e['data'] = 'rated')),
   violation('body without type', 'ConversationCreated', (e) => delete e['type']),
@@ -92,7 +96,12 @@ export const corpus: ParityCase[] = [
   { name: 'a JSON array', body: '[]', headers: signed('[]'), status: 422 },
 
   // Headers and framing.
-  { name: 'no signature headers', body: json(example('ConversationCreated')), headers: () => ({ 'content-type': 'application/json' }), status: 401 },
+  {
+    name: 'no signature headers',
+    body: json(example('ConversationCreated')),
+    headers: () => ({ 'content-type': 'application/json' }),
+    status: 401,
+  },
   {
     name: 'text/plain body',
     body: json(example('ConversationCreated')),
@@ -123,7 +132,10 @@ export const corpus: ParityCase[] = [
   {
     name: 'wrong signature',
     body: json(example('ConversationCreated')),
-    headers: () => ({ ...signedHeaders(json(example('ConversationCreated'))), 'svix-signature': `v1,${Buffer.alloc(32).toString('base64')}` }),
+    headers: () => ({
+      ...signedHeaders(json(example('ConversationCreated'))),
+      'svix-signature': `v1,${Buffer.alloc(32).toString('base64')}`,
+    }),
     status: 401,
     mockDiffers: signatureOnly,
   },

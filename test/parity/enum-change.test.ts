@@ -35,7 +35,10 @@ describe('editing an enum in the contract', function () {
       const verdicts = [];
       for (const testCase of cases) {
         const headers = testCase.headers();
-        const [fromMock, fromReceiver] = await Promise.all([sendCase(mock.url, testCase, headers), sendCase(receiver.url, testCase, headers)]);
+        const [fromMock, fromReceiver] = await Promise.all([
+          sendCase(mock.url, testCase, headers),
+          sendCase(receiver.url, testCase, headers),
+        ]);
         verdicts.push({ modality: testCase.name, mock: fromMock.status, receiver: fromReceiver.status });
       }
       // With the original document the verdicts are the other way round (see the parity corpus).

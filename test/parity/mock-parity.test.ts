@@ -28,7 +28,10 @@ describe('the Prism mock and the receiver', function () {
       : `both ${testCase.status}`;
     it(`${testCase.name}: ${expectation}`, async () => {
       const headers = testCase.headers();
-      const [fromMock, fromReceiver] = await Promise.all([sendCase(mock.url, testCase, headers), sendCase(receiver.url, testCase, headers)]);
+      const [fromMock, fromReceiver] = await Promise.all([
+        sendCase(mock.url, testCase, headers),
+        sendCase(receiver.url, testCase, headers),
+      ]);
       expect(fromReceiver.status, 'receiver').to.equal(testCase.status);
       expect(fromMock.status, 'mock').to.equal(testCase.mockDiffers ? testCase.mockDiffers.status : testCase.status);
       if (fromReceiver.status === 422 && fromMock.status === 422) {
@@ -43,7 +46,7 @@ describe('the Prism mock and the receiver', function () {
 describe('the partner mock on other hosts', function () {
   this.timeout(30_000);
 
-  it('listens where MOCK_HOST says, so that a partner\'s containers can reach it', async function () {
+  it("listens where MOCK_HOST says, so that a partner's containers can reach it", async function () {
     const address = Object.values(networkInterfaces())
       .flat()
       .find((entry) => entry && !entry.internal && entry.family === 'IPv4')?.address;

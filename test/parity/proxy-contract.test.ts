@@ -55,7 +55,12 @@ describe('the receiver behind prism proxy', function () {
       response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"maybe"}');
     }).listen(0, '127.0.0.1');
     await once(wrongUpstream, 'listening');
-    const proxy = await startPrism(['proxy', contractUrl.pathname, `http://127.0.0.1:${(wrongUpstream.address() as AddressInfo).port}`, '--errors']);
+    const proxy = await startPrism([
+      'proxy',
+      contractUrl.pathname,
+      `http://127.0.0.1:${(wrongUpstream.address() as AddressInfo).port}`,
+      '--errors',
+    ]);
     try {
       const body = JSON.stringify(contractExample('ConversationCreated'));
       const response = await fetch(`${proxy.url}/webhooks/ada`, { method: 'POST', headers: signedHeaders(body), body });

@@ -60,10 +60,15 @@ describe('the commands', function () {
 
     it('refuse an inbox that does not exist, without creating one', async () => {
       const missing = join(temporaryDirectory(), 'nowhere', 'inbox.sqlite');
-      for (const [script, args] of [['inbox.ts', ['stats']], ['replay.ts', ['--state', 'dead']]] as const) {
+      for (const [script, args] of [
+        ['inbox.ts', ['stats']],
+        ['replay.ts', ['--state', 'dead']],
+      ] as const) {
         const { code, stdout, stderr } = await runScript(script, [...args], temporaryDirectory(), { DATABASE_URL: `sqlite:${missing}` });
         expect({ code, stdout }).to.deep.equal({ code: 1, stdout: '' });
-        expect(stderr).to.equal(`No inbox at ${missing}: the receiver creates it when it first starts. Set DATABASE_URL=sqlite:<path> to the inbox's file.\n`);
+        expect(stderr).to.equal(
+          `No inbox at ${missing}: the receiver creates it when it first starts. Set DATABASE_URL=sqlite:<path> to the inbox's file.\n`,
+        );
       }
       expect(existsSync(missing)).to.equal(false);
     });
@@ -72,8 +77,16 @@ describe('the commands', function () {
       const store = await startReceiver();
       try {
         const env = { DATABASE_URL: `sqlite:${store.databasePath}` };
-        expect(await runScript('replay.ts', ['--id', 'msg_nowhere'], temporaryDirectory(), env)).to.include({ code: 1, stdout: '', stderr: 'No delivery with id msg_nowhere.\n' });
-        expect(await runScript('replay.ts', ['--state', 'dead'], temporaryDirectory(), env)).to.include({ code: 1, stdout: '', stderr: 'No dead delivery matched.\n' });
+        expect(await runScript('replay.ts', ['--id', 'msg_nowhere'], temporaryDirectory(), env)).to.include({
+          code: 1,
+          stdout: '',
+          stderr: 'No delivery with id msg_nowhere.\n',
+        });
+        expect(await runScript('replay.ts', ['--state', 'dead'], temporaryDirectory(), env)).to.include({
+          code: 1,
+          stdout: '',
+          stderr: 'No dead delivery matched.\n',
+        });
       } finally {
         await store.close();
       }
@@ -87,7 +100,9 @@ describe('the commands', function () {
     });
     afterEach(() => receiver.close());
     const send = (...args: string[]) =>
-      runScript('send.ts', [...args, '--url', `${receiver.url}/webhooks/ada`, '--secret', testSecret], temporaryDirectory(), { PORT: 'not a port' });
+      runScript('send.ts', [...args, '--url', `${receiver.url}/webhooks/ada`, '--secret', testSecret], temporaryDirectory(), {
+        PORT: 'not a port',
+      });
 
     it('needs no PORT with --url, sends any file, picks an example by name, and sums up several deliveries', async () => {
       const file = join(temporaryDirectory(), 'event.txt');
@@ -116,18 +131,27 @@ describe('the commands', function () {
       expect(await send('./nowhere/event.json')).to.include({ code: 1, stdout: '', stderr: 'No file ./nowhere/event.json.\n' });
       const unknown = await send('v1.conversation.rated_twice');
       expect(unknown.code).to.equal(1);
-      expect(unknown.stderr).to.match(/^"v1\.conversation\.rated_twice" is neither a file nor an event type of the contract: v1\.conversation\.created, .*\.\n$/);
+      expect(unknown.stderr).to.match(
+        /^"v1\.conversation\.rated_twice" is neither a file nor an event type of the contract: v1\.conversation\.created, .*\.\n$/,
+      );
       const example = await send('v1.conversation.message', '--example', 'poem');
-      expect(example.stderr).to.match(/^The event type v1\.conversation\.message has no example "poem"; its examples: textOnCustomChannel, /);
+      expect(example.stderr).to.match(
+        /^The event type v1\.conversation\.message has no example "poem"; its examples: textOnCustomChannel, /,
+      );
       const secret = await runScript('send.ts', ['v1.conversation.created', '--secret', 'hunter2'], temporaryDirectory(), {});
       expect(secret.code).to.equal(2);
-      expect(secret.stderr).to.match(/^--secret must be "whsec_" followed by base64 of at least 24 bytes \(7 characters given, not shown\)/);
+      expect(secret.stderr).to.match(
+        /^--secret must be "whsec_" followed by base64 of at least 24 bytes \(7 characters given, not shown\)/,
+      );
       expect(secret.stderr).to.not.include('hunter2');
     });
   });
 
   it('the receiver names an inbox path that cannot exist in one line', async () => {
-    const { code, stdout, stderr } = await run(mainPath, [], temporaryDirectory(), { DATABASE_URL: 'sqlite:/etc/hostname/inbox.sqlite', LOG_FORMAT: 'json' });
+    const { code, stdout, stderr } = await run(mainPath, [], temporaryDirectory(), {
+      DATABASE_URL: 'sqlite:/etc/hostname/inbox.sqlite',
+      LOG_FORMAT: 'json',
+    });
     expect(code).to.equal(1);
     const lines = stdout.trim().split('\n');
     expect(lines).to.have.length(1);

@@ -26,7 +26,12 @@ describe('crash safety under load', function () {
       // A short handler timeout: the leases of a killed process (twice the timeout) run out soon.
       startReceiverProcess(
         temporaryDirectory(),
-        { ADA_WEBHOOK_SECRET: testSecret, DATABASE_URL: `sqlite:${databasePath}`, REPLICA_JOURNAL: journalPath, HANDLER_TIMEOUT_SECONDS: '1' },
+        {
+          ADA_WEBHOOK_SECRET: testSecret,
+          DATABASE_URL: `sqlite:${databasePath}`,
+          REPLICA_JOURNAL: journalPath,
+          HANDLER_TIMEOUT_SECONDS: '1',
+        },
         replicaPath,
       );
 
@@ -99,10 +104,18 @@ describe('crash safety under load', function () {
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line) as { run: 'start' | 'end'; id: string });
-    const starts = Map.groupBy(runs.filter(({ run }) => run === 'start'), ({ id }) => id);
+    const starts = Map.groupBy(
+      runs.filter(({ run }) => run === 'start'),
+      ({ id }) => id,
+    );
     const ended = new Set(runs.filter(({ run }) => run === 'end').map(({ id }) => id));
-    expect([...acknowledged].filter((id) => !ended.has(id)), 'acknowledged deliveries whose handler never finished').to.deep.equal([]);
+    expect(
+      [...acknowledged].filter((id) => !ended.has(id)),
+      'acknowledged deliveries whose handler never finished',
+    ).to.deep.equal([]);
     const repeated = [...starts.values()].filter((runsOfId) => runsOfId.length > 1).length;
-    console.log(`      ${acknowledged.size} deliveries acknowledged through ${rounds} SIGKILLs; ${repeated} handled more than once (at least once)`);
+    console.log(
+      `      ${acknowledged.size} deliveries acknowledged through ${rounds} SIGKILLs; ${repeated} handled more than once (at least once)`,
+    );
   });
 });

@@ -49,7 +49,10 @@ describe('the development loop', function () {
   it('prints readable lines on a terminal and JSON when piped; LOG_FORMAT forces either', async () => {
     const onTerminal = async (env: Record<string, string>) => {
       // `script` runs the receiver with a pseudo-terminal as its standard output.
-      const receiver = startGroup('script', ['-qec', `${process.execPath} ${project.main}`, '/dev/null'], project.root, { PORT: '0', ...env });
+      const receiver = startGroup('script', ['-qec', `${process.execPath} ${project.main}`, '/dev/null'], project.root, {
+        PORT: '0',
+        ...env,
+      });
       await eventually(() => receiver.output().includes('receiver listening on'), 15_000);
       await receiver.stopGroup();
       return receiver.output();
@@ -62,7 +65,9 @@ describe('the development loop', function () {
     const piped = startGroup(process.execPath, [project.main], project.root, { PORT: '0', LOG_FORMAT: 'pretty' });
     await eventually(() => piped.output().includes('receiver listening on'), 15_000);
     await piped.stopGroup();
-    expect(piped.output()).to.match(/INFO.*: receiver listening on/).and.not.include('{"level"');
+    expect(piped.output())
+      .to.match(/INFO.*: receiver listening on/)
+      .and.not.include('{"level"');
   });
 
   it('says in one line that the port is in use, and exits 1', async () => {
@@ -83,12 +88,20 @@ describe('the development loop', function () {
     const port = await freePort();
     const npm = startGroup('npm', ['start'], project.root, { PORT: String(port), LOG_FORMAT: 'json' });
     await eventually(() => npm.output().includes('receiver listening on'), 30_000);
-    const listening = npm.output().split('\n').find((line) => line.includes('receiver listening on'))!;
+    const listening = npm
+      .output()
+      .split('\n')
+      .find((line) => line.includes('receiver listening on'))!;
     const receiverPid = (JSON.parse(listening) as { pid: number }).pid;
 
     npm.child.kill('SIGTERM'); // npm alone, as a process manager or `kill` would
     await eventually(() => !isRunning(receiverPid), 10_000);
-    expect(await fetch(`http://127.0.0.1:${port}/healthz`).then(() => 'answered', () => 'closed')).to.equal('closed');
+    expect(
+      await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        () => 'answered',
+        () => 'closed',
+      ),
+    ).to.equal('closed');
     await npm.stopGroup();
   });
 

@@ -26,7 +26,11 @@ describe('a first run without configuration', function () {
       expect(receiver.stderr()).to.include(secret);
       const inboxFile = join(project.root, 'data', 'inbox.sqlite');
       expect(existsSync(inboxFile)).to.equal(true);
-      expect(receiver.logs()[0]).to.include({ msg: `receiver listening on http://127.0.0.1:${port}/webhooks/ada`, inbox: inboxFile, secrets: 'development' });
+      expect(receiver.logs()[0]).to.include({
+        msg: `receiver listening on http://127.0.0.1:${port}/webhooks/ada`,
+        inbox: inboxFile,
+        secrets: 'development',
+      });
 
       const sent = await run(project.script('send.ts'), ['v1.conversation.created'], project.root, { PORT: port });
       expect(sent.code, sent.stderr).to.equal(0);

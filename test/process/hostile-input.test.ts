@@ -44,7 +44,10 @@ describe('hostile input against the receiver process', function () {
       .map((line) => JSON.parse(line) as { id: string; type: string; pristine: boolean });
 
   /** POSTs `body`, signed unless `signing` says otherwise; extra headers override. */
-  async function send(body: string | Buffer, { signing = 'valid', headers = {} }: { signing?: 'valid' | 'none' | 'wrong'; headers?: Record<string, string> } = {}): Promise<Sent> {
+  async function send(
+    body: string | Buffer,
+    { signing = 'valid', headers = {} }: { signing?: 'valid' | 'none' | 'wrong'; headers?: Record<string, string> } = {},
+  ): Promise<Sent> {
     const signed = signedHeaders(body);
     const sent: Record<string, string> =
       signing === 'none'
@@ -55,7 +58,12 @@ describe('hostile input against the receiver process', function () {
     Object.assign(sent, headers);
     if (signing === 'valid') signedIds.add(signed['svix-id']!);
     requests += 1;
-    const response = await fetch(`${receiver.url}/webhooks/ada`, { method: 'POST', headers: sent, body, signal: AbortSignal.timeout(answerWithinMs) });
+    const response = await fetch(`${receiver.url}/webhooks/ada`, {
+      method: 'POST',
+      headers: sent,
+      body,
+      signal: AbortSignal.timeout(answerWithinMs),
+    });
     return { status: response.status, body: await response.text() };
   }
   const sendEvent = (event: unknown, options?: Parameters<typeof send>[1]) => send(JSON.stringify(event), options);
@@ -63,14 +71,18 @@ describe('hostile input against the receiver process', function () {
 
   before(async () => {
     directory = mkdtempSync(join(tmpdir(), 'ada-hostile-'));
-    receiver = await startReceiverProcess(directory, {
-      ADA_WEBHOOK_SECRET: testSecret,
-      DATABASE_URL: `sqlite:${join(directory, 'inbox.sqlite')}`,
-      INSPECT_JOURNAL: join(directory, 'journal.ndjson'),
-      HEADERS_TIMEOUT_SECONDS: '1',
-      REQUEST_TIMEOUT_SECONDS: '2',
-      KEEP_ALIVE_TIMEOUT_SECONDS: '1',
-    }, scenario);
+    receiver = await startReceiverProcess(
+      directory,
+      {
+        ADA_WEBHOOK_SECRET: testSecret,
+        DATABASE_URL: `sqlite:${join(directory, 'inbox.sqlite')}`,
+        INSPECT_JOURNAL: join(directory, 'journal.ndjson'),
+        HEADERS_TIMEOUT_SECONDS: '1',
+        REQUEST_TIMEOUT_SECONDS: '2',
+        KEEP_ALIVE_TIMEOUT_SECONDS: '1',
+      },
+      scenario,
+    );
     for (let warm = 0; warm < 200; warm += 1) expect((await sendEvent(contractExample('ConversationMessageText'))).status).to.equal(200);
     rssAfterWarmUp = rssMegabytes();
   });
@@ -108,8 +120,11 @@ describe('hostile input against the receiver process', function () {
   });
 
   it('answers event types that are not Ada event names with 422, and stores them in quarantine', async () => {
-    const unknownType = loadContract().components.schemas['UnknownEvent']!['properties'] as { type: { pattern: string; maxLength: number } };
-    const looksLikeAnEventName = (type: string) => new RegExp(unknownType.type.pattern).test(type) && type.length <= unknownType.type.maxLength;
+    const unknownType = loadContract().components.schemas['UnknownEvent']!['properties'] as {
+      type: { pattern: string; maxLength: number };
+    };
+    const looksLikeAnEventName = (type: string) =>
+      new RegExp(unknownType.type.pattern).test(type) && type.length <= unknownType.type.maxLength;
     const known = new Set(Object.keys(loadContract().webhooks));
     await fc.assert(
       fc.asyncProperty(
@@ -127,7 +142,11 @@ describe('hostile input against the receiver process', function () {
   });
 
   it('answers bodies that are not UTF-8 with 400', async () => {
-    const body = Buffer.concat([Buffer.from('{"type":"v0.example.unknown_event","data":{"text":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}}')]);
+    const body = Buffer.concat([
+      Buffer.from('{"type":"v0.example.unknown_event","data":{"text":"'),
+      Buffer.from([0xc3, 0x28, 0xff]),
+      Buffer.from('"}}'),
+    ]);
     const answer = await send(body);
     expect(answer.status).to.equal(400);
     expect(JSON.parse(answer.body).detail).to.equal('The request body is not valid UTF-8.');
@@ -135,7 +154,9 @@ describe('hostile input against the receiver process', function () {
 
   it('takes 10,000 levels of nesting inside data, refuses them as the body, and survives as deep as the size limit allows', async () => {
     const deep = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
-    expect((await send(`{"type":"v0.example.unknown_event","timestamp":"2026-11-27T10:00:00Z","data":{"deep":${deep(10_000)}}}`)).status).to.equal(200);
+    expect(
+      (await send(`{"type":"v0.example.unknown_event","timestamp":"2026-11-27T10:00:00Z","data":{"deep":${deep(10_000)}}}`)).status,
+    ).to.equal(200);
     expect((await send(deep(10_000))).status).to.equal(422);
     expect((await send(deep(500_000))).status).to.be.oneOf([400, 422]);
   });
@@ -164,7 +185,13 @@ describe('hostile input against the receiver process', function () {
   });
 
   it('takes huge numbers', async () => {
-    expect((await send('{"type":"v0.example.unknown_event","timestamp":"2026-11-27T10:00:00Z","data":{"n":1e999999,"m":-1e999999,"big":123456789012345678901234567890}}')).status).to.equal(200);
+    expect(
+      (
+        await send(
+          '{"type":"v0.example.unknown_event","timestamp":"2026-11-27T10:00:00Z","data":{"n":1e999999,"m":-1e999999,"big":123456789012345678901234567890}}',
+        )
+      ).status,
+    ).to.equal(200);
     const message = contractExample('ConversationMessageText');
     message['data'].metadata = { score: 1e308 * 10 };
     expect((await sendEvent(message)).status).to.be.oneOf([200, 422]);
@@ -175,7 +202,11 @@ describe('hostile input against the receiver process', function () {
     const signed = signedHeaders(body);
     const noise = Array.from({ length: 250 }, (_, index) => `v1,${Buffer.alloc(32, index % 256).toString('base64')}`).join(' ');
     signedIds.add(signed['svix-id']!);
-    const many = await fetch(`${receiver.url}/webhooks/ada`, { method: 'POST', headers: { ...signed, 'svix-signature': `${noise} ${signed['svix-signature']}` }, body });
+    const many = await fetch(`${receiver.url}/webhooks/ada`, {
+      method: 'POST',
+      headers: { ...signed, 'svix-signature': `${noise} ${signed['svix-signature']}` },
+      body,
+    });
     expect(many.status).to.equal(200);
     const tooMany = Array.from({ length: 5000 }, () => 'v1,x').join(' ');
     expect((await rawRequest(receiver.url, { 'svix-signature': tooMany })).statusLine).to.match(/^HTTP\/1\.1 431 /);
@@ -183,9 +214,18 @@ describe('hostile input against the receiver process', function () {
   });
 
   it('cuts off clients that send their headers or their body too slowly', async () => {
-    const headersTrickled = await trickle(receiver.url, 'POST /webhooks/ada HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n', 200);
+    const headersTrickled = await trickle(
+      receiver.url,
+      'POST /webhooks/ada HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n',
+      200,
+    );
     expect(headersTrickled.closedAfterMs).to.be.below(5000);
-    const bodyTrickled = await trickle(receiver.url, '{"type":"v0.example.unknown_event","data":{}}', 200, 'POST /webhooks/ada HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n');
+    const bodyTrickled = await trickle(
+      receiver.url,
+      '{"type":"v0.example.unknown_event","data":{}}',
+      200,
+      'POST /webhooks/ada HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n',
+    );
     expect(bodyTrickled.closedAfterMs).to.be.below(6000);
     expect(bodyTrickled.answer).to.match(/^HTTP\/1\.1 408 /);
   });
@@ -194,17 +234,30 @@ describe('hostile input against the receiver process', function () {
     expect(receiver.child.exitCode, 'the receiver exited').to.equal(null);
     expect((await fetch(`${receiver.url}/healthz`)).status).to.equal(200);
     const rss = rssMegabytes();
-    expect(rss - rssAfterWarmUp, `RSS ${rssAfterWarmUp.toFixed(0)} MB after warm-up, ${rss.toFixed(0)} MB after ${requests} hostile requests`).to.be.below(150);
+    expect(
+      rss - rssAfterWarmUp,
+      `RSS ${rssAfterWarmUp.toFixed(0)} MB after warm-up, ${rss.toFixed(0)} MB after ${requests} hostile requests`,
+    ).to.be.below(150);
 
     const db = new DatabaseSync(join(directory, 'inbox.sqlite'), { readOnly: true });
     const stored = (db.prepare('SELECT id FROM deliveries').all() as { id: string }[]).map(({ id }) => id);
     db.close();
-    expect(stored.filter((id) => !signedIds.has(id)), 'stored without a valid signature').to.deep.equal([]);
+    expect(
+      stored.filter((id) => !signedIds.has(id)),
+      'stored without a valid signature',
+    ).to.deep.equal([]);
 
-    await eventually(async () => (await fetch(`${receiver.url}/metrics`).then((r) => r.text())).includes('ada_webhook_inbox_deliveries{state="pending"} 0'), 30_000);
+    await eventually(
+      async () =>
+        (await fetch(`${receiver.url}/metrics`).then((r) => r.text())).includes('ada_webhook_inbox_deliveries{state="pending"} 0'),
+      30_000,
+    );
     const runsOfHandlers = journal();
     expect(runsOfHandlers.length).to.be.greaterThan(200);
-    expect(runsOfHandlers.filter(({ pristine }) => !pristine), 'handler runs that saw a polluted prototype').to.deep.equal([]);
+    expect(
+      runsOfHandlers.filter(({ pristine }) => !pristine),
+      'handler runs that saw a polluted prototype',
+    ).to.deep.equal([]);
   });
 });
 
@@ -217,7 +270,9 @@ function rawRequest(url: string, headers: Record<string, string>): Promise<{ sta
     socket.on('data', (chunk) => (answer += chunk.toString()));
     socket.on('close', () => resolve({ statusLine: answer.split('\r\n')[0] ?? '' }));
     socket.on('error', reject);
-    const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    const lines = Object.entries(headers)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
     socket.end(`POST /webhooks/ada HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n${lines}\r\n{}`);
   });
 }

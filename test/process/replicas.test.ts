@@ -54,7 +54,11 @@ describe('replicas on one PostgreSQL inbox', function () {
   const startReplicas = (count: number, env: Record<string, string> = {}) =>
     Promise.all(
       Array.from({ length: count }, () =>
-        startReceiverProcess(temporaryDirectory(), { DATABASE_URL: database.url, ADA_WEBHOOK_SECRET: testSecret, REPLICA_JOURNAL: journalPath, ...env }, replicaPath),
+        startReceiverProcess(
+          temporaryDirectory(),
+          { DATABASE_URL: database.url, ADA_WEBHOOK_SECRET: testSecret, REPLICA_JOURNAL: journalPath, ...env },
+          replicaPath,
+        ),
       ),
     );
 
@@ -90,30 +94,47 @@ describe('replicas on one PostgreSQL inbox', function () {
     await Promise.all(Array.from({ length: 24 }, sender));
 
     const statuses = [...answers.values()].flat().map(({ status }) => status);
-    expect(statuses.filter((status) => status !== 200), 'answers other than 200').to.deep.equal([]);
+    expect(
+      statuses.filter((status) => status !== 200),
+      'answers other than 200',
+    ).to.deep.equal([]);
     for (const [id, copies] of answers) {
-      expect(copies.filter(({ body }) => body.status === 'accepted'), `copies of ${id} stored`).to.have.length(1);
+      expect(
+        copies.filter(({ body }) => body.status === 'accepted'),
+        `copies of ${id} stored`,
+      ).to.have.length(1);
     }
 
-    const done = async () => Number((await query<{ count: string }>(`SELECT count(*) FROM ada_webhooks.deliveries WHERE state = 'done'`))[0]!.count);
+    const done = async () =>
+      Number((await query<{ count: string }>(`SELECT count(*) FROM ada_webhooks.deliveries WHERE state = 'done'`))[0]!.count);
     await eventually(async () => (await done()) === total, 60_000);
     const rows = await query<{ id: string }>('SELECT id FROM ada_webhooks.deliveries');
     expect(rows.map(({ id }) => id).sort()).to.deep.equal([...answers.keys()].sort());
 
     const runs = journal();
-    const starts = Map.groupBy(runs.filter(({ run }) => run === 'start'), ({ id }) => id);
+    const starts = Map.groupBy(
+      runs.filter(({ run }) => run === 'start'),
+      ({ id }) => id,
+    );
     expect(starts.size).to.equal(total);
-    expect([...starts.values()].filter((runsOfId) => runsOfId.length > 1), 'deliveries handled more than once').to.deep.equal([]);
+    expect(
+      [...starts.values()].filter((runsOfId) => runsOfId.length > 1),
+      'deliveries handled more than once',
+    ).to.deep.equal([]);
     expect(new Set(runs.map(({ pid }) => pid)).size, 'replicas that ran handlers').to.equal(3);
 
     // Each conversation's runs, in the order they started: each ends before the next starts.
     const ends = new Map(runs.filter(({ run }) => run === 'end').map(({ id, at }) => [id, BigInt(at)]));
     const overlaps: string[] = [];
-    for (const [conversation, started] of Map.groupBy(starts.values().map(([run]) => run!), ({ conversation }) => conversation)) {
+    for (const [conversation, started] of Map.groupBy(
+      starts.values().map(([run]) => run!),
+      ({ conversation }) => conversation,
+    )) {
       started.sort((a, b) => (BigInt(a.at) < BigInt(b.at) ? -1 : 1));
       for (let index = 1; index < started.length; index += 1) {
         const previous = started[index - 1]!;
-        if (BigInt(started[index]!.at) < ends.get(previous.id)!) overlaps.push(`${conversation}: ${previous.id} (pid ${previous.pid}) and ${started[index]!.id} (pid ${started[index]!.pid})`);
+        if (BigInt(started[index]!.at) < ends.get(previous.id)!)
+          overlaps.push(`${conversation}: ${previous.id} (pid ${previous.pid}) and ${started[index]!.id} (pid ${started[index]!.pid})`);
       }
     }
     expect(overlaps, 'runs of one conversation at the same time').to.deep.equal([]);
@@ -164,7 +185,10 @@ describe('replicas on one PostgreSQL inbox', function () {
       sending = false;
       await senders;
     }
-    expect(replicas.map(({ child }) => child.exitCode), 'replicas that exited').to.deep.equal([null, null, null]);
+    expect(
+      replicas.map(({ child }) => child.exitCode),
+      'replicas that exited',
+    ).to.deep.equal([null, null, null]);
 
     const unavailable = [...outcomes.values()].filter(({ status }) => status === 503);
     expect(unavailable.length, 'deliveries answered 503 during the outage').to.be.greaterThan(0);
@@ -173,12 +197,17 @@ describe('replicas on one PostgreSQL inbox', function () {
     const refusedIds = [...outcomes].filter(([, { status }]) => status === 503).map(([id]) => id);
     const errorLines = replicas.flatMap(({ logs }) => logs()).filter(({ msg, level }) => msg === 'delivery' && (level as number) >= 50);
     expect(errorLines.map(({ deliveryId }) => deliveryId).sort()).to.deep.equal(refusedIds.sort());
-    for (const line of errorLines) expect(line).to.include({ outcome: 'unavailable', status: 503 }).and.to.have.property('storeError').that.is.a('string');
+    for (const line of errorLines)
+      expect(line).to.include({ outcome: 'unavailable', status: 503 }).and.to.have.property('storeError').that.is.a('string');
     const ids = acknowledged();
     const stored = await query<{ id: string }>('SELECT id FROM ada_webhooks.deliveries WHERE id = ANY($1)', [ids]);
     expect(ids.length - stored.length, 'deliveries acknowledged but not stored').to.equal(0);
 
-    const handled = async () => Number((await query<{ count: string }>(`SELECT count(*) FROM ada_webhooks.deliveries WHERE id = ANY($1) AND state = 'done'`, [ids]))[0]!.count);
+    const handled = async () =>
+      Number(
+        (await query<{ count: string }>(`SELECT count(*) FROM ada_webhooks.deliveries WHERE id = ANY($1) AND state = 'done'`, [ids]))[0]!
+          .count,
+      );
     await eventually(async () => (await handled()) === ids.length, 60_000);
   });
 });

@@ -42,10 +42,13 @@ describe('stopping the receiver', function () {
       expect(refused, 'the receiver stopped accepting').to.be.greaterThan(0);
 
       const db = new DatabaseSync(databasePath, { readOnly: true });
-      const rows = db.prepare("SELECT id FROM deliveries").all() as { id: string }[];
+      const rows = db.prepare('SELECT id FROM deliveries').all() as { id: string }[];
       db.close();
       const storedIds = new Set(rows.map((row) => row.id));
-      expect(acknowledged.filter((id) => !storedIds.has(id)), 'acknowledged but not stored').to.deep.equal([]);
+      expect(
+        acknowledged.filter((id) => !storedIds.has(id)),
+        'acknowledged but not stored',
+      ).to.deep.equal([]);
       expect(acknowledged.length).to.be.at.least(100);
     });
   }

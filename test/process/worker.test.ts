@@ -26,7 +26,9 @@ describe('a dispatcher process', function () {
   const rows = () => {
     const db = new DatabaseSync(databasePath, { readOnly: true });
     const result = db
-      .prepare(`SELECT id, state, attempts, lease_owner FROM deliveries LEFT JOIN lanes ON leased_id = id AND status = 'leased' ORDER BY id`)
+      .prepare(
+        `SELECT id, state, attempts, lease_owner FROM deliveries LEFT JOIN lanes ON leased_id = id AND status = 'leased' ORDER BY id`,
+      )
       .all();
     db.close();
     return result as { id: string; state: string; attempts: number; lease_owner: string | null }[];
@@ -82,8 +84,12 @@ describe('a dispatcher process', function () {
     worker.child.kill('SIGTERM');
     expect(await worker.exit).to.deep.equal({ code: 0, signal: null });
 
-    const started = journal().filter((line) => line.startsWith('slow start')).map((line) => line.split(' ')[2]);
-    const finished = journal().filter((line) => line.startsWith('slow done')).map((line) => line.split(' ')[2]);
+    const started = journal()
+      .filter((line) => line.startsWith('slow start'))
+      .map((line) => line.split(' ')[2]);
+    const finished = journal()
+      .filter((line) => line.startsWith('slow done'))
+      .map((line) => line.split(' ')[2]);
     expect(finished).to.have.members(started);
     expect(started.length).to.be.within(1, 11);
     for (const row of rows()) {

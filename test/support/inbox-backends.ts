@@ -41,7 +41,13 @@ const postgres: InboxBackend = {
   name: 'PostgreSQL',
   async create() {
     const { schema, drop } = await temporarySchema();
-    const inbox = await PostgresInbox.open({ connectionString: testDatabaseUrl, schema, poolSize: 4, connectTimeoutMs: 3000, queryTimeoutMs: 10_000 });
+    const inbox = await PostgresInbox.open({
+      connectionString: testDatabaseUrl,
+      schema,
+      poolSize: 4,
+      connectTimeoutMs: 3000,
+      queryTimeoutMs: 10_000,
+    });
     return {
       inbox,
       env: { DATABASE_URL: testDatabaseUrl, DATABASE_SCHEMA: schema },

@@ -44,7 +44,10 @@ export async function startPrism(args: string[]): Promise<PrismProcess> {
 /** Starts `npm run mock` (scripts/mock.ts) on a free port; resolves once it listens. */
 export async function startMock(env: Record<string, string> = {}): Promise<PrismProcess & { output(): string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [scriptPath('mock.ts')], { env: childEnvironment({ MOCK_PORT: String(port), ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [scriptPath('mock.ts')], {
+    env: childEnvironment({ MOCK_PORT: String(port), ...env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = once(child, 'exit');

@@ -61,8 +61,7 @@ export async function run(path: string, args: string[], cwd: string, env: Record
   return { code, stdout, stderr };
 }
 
-export const runScript = (name: string, args: string[], cwd: string, env: Record<string, string>) =>
-  run(scriptPath(name), args, cwd, env);
+export const runScript = (name: string, args: string[], cwd: string, env: Record<string, string>) => run(scriptPath(name), args, cwd, env);
 
 /** A fresh directory for each test of the calling suite, removed afterwards. */
 export function useTemporaryDirectory(prefix: string): () => string {

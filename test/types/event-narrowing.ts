@@ -37,8 +37,7 @@ export function summarize(event: AdaEvent): string {
       void event.data.profile.email;
       return event.data.profile?.email ?? 'no email';
     case 'v1.audit_log.emitted': {
-      const activity: 'created' | 'updated' | 'deleted' | 'executed' | 'invited' | 'activated' | 'deactivated' =
-        event.data.activity;
+      const activity: 'created' | 'updated' | 'deleted' | 'executed' | 'invited' | 'activated' | 'deactivated' = event.data.activity;
       // @ts-expect-error `conversation_id` is not part of an audit log entry.
       void event.data.conversation_id;
       return activity;

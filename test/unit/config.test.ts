@@ -139,14 +139,21 @@ describe('configuration', () => {
   it('checks the PostgreSQL settings only for PostgreSQL, and never shows the password', () => {
     expect(loadSettings({ DATABASE_SCHEMA: 'Not A Schema', DATABASE_POOL_SIZE: 'many' }).database.kind).to.equal('sqlite');
     expect(
-      problemsOf({ DATABASE_URL: 'postgres://ada:s3cret@db/ada', DATABASE_SCHEMA: 'Webhooks; DROP', DATABASE_POOL_SIZE: '1', DATABASE_QUERY_TIMEOUT_SECONDS: '0' }),
+      problemsOf({
+        DATABASE_URL: 'postgres://ada:s3cret@db/ada',
+        DATABASE_SCHEMA: 'Webhooks; DROP',
+        DATABASE_POOL_SIZE: '1',
+        DATABASE_QUERY_TIMEOUT_SECONDS: '0',
+      }),
     ).to.deep.equal([
       'DATABASE_SCHEMA must be a schema name of lower-case letters, digits and underscores (at most 48), got "Webhooks; DROP". Example: DATABASE_SCHEMA=ada_webhooks',
       'DATABASE_POOL_SIZE must be a whole number from 2 to 100, got "1". Example: DATABASE_POOL_SIZE=10',
       'DATABASE_QUERY_TIMEOUT_SECONDS must be a whole number from 1 to 600, got "0". Example: DATABASE_QUERY_TIMEOUT_SECONDS=10',
     ]);
     const [problem] = problemsOf({ DATABASE_URL: 'postgres://ada:s3cret@db:port/ada' });
-    expect(problem).to.equal('DATABASE_URL is not a valid URL, got "postgres://ada:***@db:port/ada". Example: DATABASE_URL=sqlite:data/inbox.sqlite');
+    expect(problem).to.equal(
+      'DATABASE_URL is not a valid URL, got "postgres://ada:***@db:port/ada". Example: DATABASE_URL=sqlite:data/inbox.sqlite',
+    );
     expect(databaseLabel(loadSettings({ DATABASE_URL: 'postgres://ada:s3cret@db/ada?sslmode=require' }).database)).to.equal(
       'postgres://ada:***@db/ada?sslmode=require (schema ada_webhooks)',
     );

@@ -57,7 +57,11 @@ describe('signature verification', () => {
     });
 
     it('signs what the library accepts', () => {
-      const headers = { 'webhook-id': 'msg_oracle', 'webhook-timestamp': String(now), 'webhook-signature': sign(secret, 'msg_oracle', now, body) };
+      const headers = {
+        'webhook-id': 'msg_oracle',
+        'webhook-timestamp': String(now),
+        'webhook-signature': sign(secret, 'msg_oracle', now, body),
+      };
       expect(new Webhook(secret).verify(body, headers)).to.deep.equal(JSON.parse(body));
     });
   });

@@ -29,7 +29,8 @@ describe('the SQLite inbox', () => {
     rmSync(directory, { recursive: true, force: true });
   });
 
-  const claimIds = async (owner: string, now = new Date()) => (await inbox.claim({ owner, limit: 10, leaseMs: 60_000, now })).map(({ id }) => id);
+  const claimIds = async (owner: string, now = new Date()) =>
+    (await inbox.claim({ owner, limit: 10, leaseMs: 60_000, now })).map(({ id }) => id);
 
   it('creates its folder and schema, and keeps rows across reopening', async () => {
     expect(await inbox.accept(delivery('msg_1'))).to.equal('stored');
@@ -63,9 +64,11 @@ describe('the SQLite inbox', () => {
     inbox = new SqliteInbox(oldPath);
 
     const after = await inbox.list({ limit: 100 });
-    expect(after.map(({ id, state, attempts, violations, lastError, body }) => ({ id, state, attempts, violations, last_error: lastError, body })).sort((a, b) => (a.id < b.id ? -1 : 1))).to.deep.equal(
-      before.map((row) => ({ ...row, violations: row['violations'] ? JSON.parse(row['violations'] as string) : [] })),
-    );
+    expect(
+      after
+        .map(({ id, state, attempts, violations, lastError, body }) => ({ id, state, attempts, violations, last_error: lastError, body }))
+        .sort((a, b) => (a.id < b.id ? -1 : 1)),
+    ).to.deep.equal(before.map((row) => ({ ...row, violations: row['violations'] ? JSON.parse(row['violations'] as string) : [] })));
     expect(await inbox.get('audit1')).to.deep.include({ lane: 'delivery:audit1' });
     expect(await inbox.countByState()).to.deep.equal({ pending: 10, quarantined: 1, done: 2, dead: 1 });
 
@@ -76,12 +79,18 @@ describe('the SQLite inbox', () => {
       { id: 'audit1', attempt: 1 },
       { id: 'd1', attempt: 2 },
     ]);
-    await inbox.settle('new-worker', claimed.map(({ id }) => ({ id, outcome: 'done' as const })));
+    await inbox.settle(
+      'new-worker',
+      claimed.map(({ id }) => ({ id, outcome: 'done' as const })),
+    );
     await inbox.settle('running-worker', [{ id: 'a1', outcome: 'done' }]);
     const handled: string[] = [];
     for (let next = await claimIds('new-worker'); next.length > 0; next = await claimIds('new-worker')) {
       handled.push(...next);
-      await inbox.settle('new-worker', next.map((id) => ({ id, outcome: 'done' as const })));
+      await inbox.settle(
+        'new-worker',
+        next.map((id) => ({ id, outcome: 'done' as const })),
+      );
     }
     // a0 arrived late but is older than a2 and a3; d2 follows d1.
     expect(handled).to.deep.equal(['a0', 'd2', 'a2', 'a3']);

@@ -85,7 +85,9 @@ export class PostgresInbox implements Inbox {
     const inbox = new PostgresInbox(options);
     try {
       if (options.mustExist && !(await schemaExists(inbox.#pool, inbox.#schema))) {
-        throw new InboxNotFound(`No inbox in the schema ${options.schema} of this database: the receiver creates it when it first starts. Set DATABASE_SCHEMA to the inbox's schema.`);
+        throw new InboxNotFound(
+          `No inbox in the schema ${options.schema} of this database: the receiver creates it when it first starts. Set DATABASE_SCHEMA to the inbox's schema.`,
+        );
       }
       await migrate(inbox.#pool, inbox.#schema);
     } catch (error) {
@@ -266,7 +268,11 @@ export class PostgresInbox implements Inbox {
       ];
       row.forEach((value, column) => columns[column]!.push(value));
     }
-    const { rows } = await this.#pool.query<{ id: string; state: string }>({ name: `intake ${this.#schema}`, text: this.#sql.intake, values: columns });
+    const { rows } = await this.#pool.query<{ id: string; state: string }>({
+      name: `intake ${this.#schema}`,
+      text: this.#sql.intake,
+      values: columns,
+    });
     if (rows.some(({ state }) => state === 'pending')) this.#announceNewDeliveries();
     const stored = new Set(rows.map(({ id }) => id));
     return writes.map((write) => (firsts.get(write.delivery.id) === write && stored.has(write.delivery.id) ? 'stored' : 'duplicate'));
@@ -275,13 +281,26 @@ export class PostgresInbox implements Inbox {
   async #claim({ owner, limit, leaseMs, now }: Required<ClaimOptions>): Promise<ClaimedDelivery[]> {
     const at = now.getTime();
     await this.#pool.query({ name: `ready lanes ${this.#schema}`, text: this.#sql.readyLanes, values: [at] });
-    const { rows } = await this.#pool.query<{ id: string; event_type: string | null; body: string; received_at: Date; attempts: number; event_time: number }>({
+    const { rows } = await this.#pool.query<{
+      id: string;
+      event_type: string | null;
+      body: string;
+      received_at: Date;
+      attempts: number;
+      event_time: number;
+    }>({
       name: `claim ${this.#schema}`,
       text: this.#sql.claim,
       values: [owner, at + leaseMs, limit],
     });
     rows.sort((a, b) => a.event_time - b.event_time || (a.id < b.id ? -1 : 1));
-    return rows.map((row) => ({ id: row.id, eventType: row.event_type, body: row.body, receivedAt: row.received_at, attempt: row.attempts }));
+    return rows.map((row) => ({
+      id: row.id,
+      eventType: row.event_type,
+      body: row.body,
+      receivedAt: row.received_at,
+      attempt: row.attempts,
+    }));
   }
 
   /** One transaction per owner: lock the lanes it holds, then record the outcomes and move the lanes on. */

@@ -91,7 +91,9 @@ export async function schemaExists(pool: Pool, schema: string): Promise<boolean>
 export async function migrate(pool: Pool, schema: string): Promise<void> {
   const { rows } = await pool.query<{ server_encoding: string }>('SHOW server_encoding');
   if (rows[0]?.server_encoding !== 'UTF8') {
-    throw new Error(`The PostgreSQL database uses the ${rows[0]?.server_encoding} encoding; the inbox needs UTF8 to keep bodies byte for byte.`);
+    throw new Error(
+      `The PostgreSQL database uses the ${rows[0]?.server_encoding} encoding; the inbox needs UTF8 to keep bodies byte for byte.`,
+    );
   }
   await transaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ada-webhooks migrations ${schema}`]);

@@ -73,7 +73,9 @@ export class SqliteInbox implements Inbox {
 
   constructor(path: string, { busyTimeoutMs = 1000, mustExist = false }: SqliteInboxOptions = {}) {
     if (mustExist && !existsSync(path)) {
-      throw new InboxNotFound(`No inbox at ${path}: the receiver creates it when it first starts. Set DATABASE_URL=sqlite:<path> to the inbox's file.`);
+      throw new InboxNotFound(
+        `No inbox at ${path}: the receiver creates it when it first starts. Set DATABASE_URL=sqlite:<path> to the inbox's file.`,
+      );
     }
     this.#reader = openDatabase(path, busyTimeoutMs);
     migrate(this.#reader);

@@ -13,9 +13,7 @@ export interface WriterData {
 
 export type WriterRequest = { batch: number; operations: WriteOperation[] } | { close: true };
 /** The answer to every batch of one commit: results in the order of the batches' operations. */
-export type WriterAnswer =
-  | { batches: number[]; results: unknown[][] }
-  | { batches: number[]; error: { message: string; code?: string } };
+export type WriterAnswer = { batches: number[]; results: unknown[][] } | { batches: number[]; error: { message: string; code?: string } };
 
 const { path, busyTimeoutMs } = workerData as WriterData;
 const port = parentPort!;
