@@ -12,7 +12,7 @@ import { loadContractOperations } from './server/contract-operations.ts';
 import { jsonBodyOf, readJsonBody } from './server/json-body.ts';
 import { sendProblem } from './server/problem.ts';
 import { answerClientErrors, problemForEmptyErrors, requireJson } from './server/request-checks.ts';
-import { checkSignedHeaders } from './signature.ts';
+import { checkSignedHeaders, signatureHeaders } from './signature.ts';
 
 export interface MockFrontOptions {
   contract: ContractDocument;
@@ -23,15 +23,7 @@ export interface MockFrontOptions {
 }
 
 /** Headers Prism needs to judge a request: the signature headers it checks for, and the body's type. */
-const forwardedHeaders = [
-  'content-type',
-  'svix-id',
-  'svix-timestamp',
-  'svix-signature',
-  'webhook-id',
-  'webhook-timestamp',
-  'webhook-signature',
-];
+const forwardedHeaders = [...signatureHeaders, 'content-type'];
 
 export async function createMockFront({ contract, prismUrl, bodyLimitBytes, toleranceSeconds }: MockFrontOptions): Promise<Koa> {
   const operations = await loadContractOperations(contract);

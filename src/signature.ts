@@ -36,6 +36,9 @@ export type Verify = (header: HeaderReader, body: string | Buffer, nowSeconds?: 
 
 const secretPrefix = 'whsec_';
 const headerSets = ['svix', 'webhook'] as const;
+
+/** The names of the signature headers, both sets: what a delivery is signed with. */
+export const signatureHeaders = headerSets.flatMap((prefix) => [`${prefix}-id`, `${prefix}-timestamp`, `${prefix}-signature`]);
 /** Base64 of a 32-byte HMAC-SHA256 digest. */
 const base64Digest = /^[A-Za-z0-9+/]{43}=$/;
 

@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import type { Acknowledgement } from '../../generated/ada-webhooks.ts';
 import { isKnownEventName } from '../events.ts';
 import type { Inbox, NewDelivery, StoreOutcome } from '../inbox/inbox.ts';
-import type { Verify } from '../signature.ts';
+import { signatureHeaders, type Verify } from '../signature.ts';
 import type { ValidateRequest } from './contract-operations.ts';
 import { deliveryRecord } from './delivery-context.ts';
 import { jsonBodyOf } from './json-body.ts';
@@ -20,16 +20,7 @@ export interface WebhookOptions {
 const retryAfterSeconds = 5;
 
 /** Headers kept with each delivery for audit. */
-const auditHeaders = [
-  'svix-id',
-  'svix-timestamp',
-  'svix-signature',
-  'webhook-id',
-  'webhook-timestamp',
-  'webhook-signature',
-  'content-type',
-  'user-agent',
-];
+const auditHeaders = [...signatureHeaders, 'content-type', 'user-agent'];
 
 export function receiveWebhook({ verify, validate, inbox }: WebhookOptions) {
   return async (ctx: Context): Promise<void> => {

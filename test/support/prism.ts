@@ -13,50 +13,28 @@ export const prismPath = join(dirname(prismPackage), 'dist', 'index.js');
 
 export interface PrismProcess {
   url: string;
+  /** Everything it printed so far. */
+  output(): string;
   stop(): Promise<void>;
 }
 
-/** Starts `prism mock <document>` or `prism proxy <document> <upstream>`; resolves once it listens. */
-export async function startPrism(args: string[]): Promise<PrismProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [prismPath, ...args, '--host', '127.0.0.1', '--port', String(port)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** Runs a Node program that serves on `port`; resolves once it prints a line that `ready` accepts. */
+async function startServing(
+  args: string[],
+  port: number,
+  ready: (line: string) => boolean,
+  env?: NodeJS.ProcessEnv,
+): Promise<PrismProcess> {
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = once(child, 'exit');
   await new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stdout }).on('line', (line) => {
       output += `${line}\n`;
-      if (line.includes('Prism is listening')) resolve();
+      if (ready(line)) resolve();
     });
-    void exited.then(() => reject(new Error(`Prism exited before listening:\n${output}`)));
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-/** Starts `npm run mock` (scripts/mock.ts) on a free port; resolves once it listens. */
-export async function startMock(env: Record<string, string> = {}): Promise<PrismProcess & { output(): string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [scriptPath('mock.ts')], {
-    env: childEnvironment({ MOCK_PORT: String(port), ...env }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = once(child, 'exit');
-  await new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      output += `${line}\n`;
-      if (line.startsWith('mock listening on')) resolve();
-    });
-    void exited.then(() => reject(new Error(`the mock exited before listening:\n${output}`)));
+    void exited.then(() => reject(new Error(`${args.join(' ')} exited before listening:\n${output}`)));
   });
   return {
     url: `http://127.0.0.1:${port}`,
@@ -66,4 +44,23 @@ export async function startMock(env: Record<string, string> = {}): Promise<Prism
       await exited;
     },
   };
+}
+
+/** Starts `prism mock <document>` or `prism proxy <document> <upstream>`; resolves once it listens. */
+export async function startPrism(args: string[]): Promise<PrismProcess> {
+  const port = await freePort();
+  return startServing([prismPath, ...args, '--host', '127.0.0.1', '--port', String(port)], port, (line) =>
+    line.includes('Prism is listening'),
+  );
+}
+
+/** Starts `npm run mock` (scripts/mock.ts) on a free port; resolves once it listens. */
+export async function startMock(env: Record<string, string> = {}): Promise<PrismProcess> {
+  const port = await freePort();
+  return startServing(
+    [scriptPath('mock.ts')],
+    port,
+    (line) => line.startsWith('mock listening on'),
+    childEnvironment({ MOCK_PORT: String(port), ...env }),
+  );
 }
