@@ -75,5 +75,8 @@ describe('the SQLite inbox on a full disk', function () {
     const acknowledged = answers.filter(({ status }) => status === 200);
     for (const { id } of acknowledged) expect((await receiver.inbox.get(id))?.state, `acknowledged ${id}`).to.equal('pending');
     for (const { id } of refused) expect(await receiver.inbox.get(id), `refused ${id}`).to.equal(undefined);
+    console.log(
+      `      ${answers.length} deliveries: ${acknowledged.length} acknowledged and stored, ${refused.length} refused (503) while the disk was full`,
+    );
   });
 });
