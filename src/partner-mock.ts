@@ -11,6 +11,7 @@ import type { ContractDocument, Violation } from './contract.ts';
 import { loadContractOperations } from './server/contract-operations.ts';
 import { jsonBodyOf, readJsonBody } from './server/json-body.ts';
 import { sendProblem } from './server/problem.ts';
+import { headerValue, headersNamed } from './server/headers.ts';
 import { answerClientErrors, problemForEmptyErrors, requireJson } from './server/request-checks.ts';
 import { checkSignedHeaders, signatureHeaders } from './signature.ts';
 
@@ -60,18 +61,8 @@ export async function createMockFront({ contract, prismUrl, bodyLimitBytes, tole
   return app;
 }
 
-function headerValue(ctx: Context, name: string): string | undefined {
-  const value = ctx.headers[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
 function forward(ctx: Context, prismUrl: string, body?: Buffer): Promise<Response> {
-  const headers: Record<string, string> = {};
-  for (const name of forwardedHeaders) {
-    const value = headerValue(ctx, name);
-    if (value !== undefined) headers[name] = value;
-  }
-  return fetch(`${prismUrl}${ctx.url}`, { method: ctx.method, headers, body });
+  return fetch(`${prismUrl}${ctx.url}`, { method: ctx.method, headers: headersNamed(ctx, forwardedHeaders), body });
 }
 
 async function passOn(ctx: Context, answer: Response): Promise<void> {

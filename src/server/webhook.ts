@@ -7,6 +7,7 @@ import type { Inbox, NewDelivery, StoreOutcome } from '../inbox/inbox.ts';
 import { signatureHeaders, type Verify } from '../signature.ts';
 import type { ValidateRequest } from './contract-operations.ts';
 import { deliveryRecord } from './delivery-context.ts';
+import { headerValue, headersNamed } from './headers.ts';
 import { jsonBodyOf } from './json-body.ts';
 import { sendProblem } from './problem.ts';
 
@@ -35,7 +36,13 @@ export function receiveWebhook({ verify, validate, inbox }: WebhookOptions) {
 
     const type = (value as { type?: unknown } | null)?.type;
     record.eventType = typeof type === 'string' && isKnownEventName(type) ? type : 'unknown';
-    const delivery: NewDelivery = { id: signature.id, receivedAt: new Date(), headers: auditHeadersOf(ctx), body: text, event: value };
+    const delivery: NewDelivery = {
+      id: signature.id,
+      receivedAt: new Date(),
+      headers: headersNamed(ctx, auditHeaders),
+      body: text,
+      event: value,
+    };
     const violations = validate({ headers: ctx.headers, query: ctx.query, body: value });
 
     if (violations.length > 0) {
@@ -69,18 +76,4 @@ async function storeOr503(ctx: Context, store: () => Promise<StoreOutcome>): Pro
     sendProblem(ctx, 503, { detail: 'The inbox is unavailable; retry later.' });
     return undefined;
   }
-}
-
-function headerValue(ctx: Context, name: string): string | undefined {
-  const value = ctx.headers[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function auditHeadersOf(ctx: Context): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const name of auditHeaders) {
-    const value = headerValue(ctx, name);
-    if (value !== undefined) headers[name] = value;
-  }
-  return headers;
 }
