@@ -11,8 +11,8 @@ export interface LoggerSettings {
 }
 
 /** `auto` is readable when standard output is a terminal outside production, JSON otherwise. */
-export function usesReadableLines({ logFormat, production }: LoggerSettings, terminal = process.stdout.isTTY === true): boolean {
-  return logFormat === 'pretty' || (logFormat === 'auto' && terminal && !production);
+function usesReadableLines({ logFormat, production }: LoggerSettings): boolean {
+  return logFormat === 'pretty' || (logFormat === 'auto' && process.stdout.isTTY === true && !production);
 }
 
 export function createLogger(settings: LoggerSettings): Logger {

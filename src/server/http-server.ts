@@ -17,7 +17,7 @@ export interface HttpLimits {
  * Largest request line and headers: Svix sends a handful of short headers, a signature header
  * of about 50 bytes per secret being rotated. Larger ones are answered 431.
  */
-export const maxHeaderBytes = 16 * 1024;
+const maxHeaderBytes = 16 * 1024;
 
 export function createHttpServer(app: Koa, { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs }: HttpLimits): Server {
   const handle = app.callback();
