@@ -3,8 +3,6 @@
 //   npm run mock        MOCK_PORT (4010), MOCK_HOST (127.0.0.1; 0.0.0.0 to reach it from containers)
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadMockSettings, orExit } from '../src/config.ts';
 import { contractUrl, loadContract } from '../src/contract.ts';
@@ -12,6 +10,7 @@ import { createMockFront } from '../src/partner-mock.ts';
 import { onNpmExit } from '../src/shutdown.ts';
 import { exitWith, parseCommandLine } from './command-line.ts';
 import { freePort } from './free-port.ts';
+import { prismPath } from './prism-path.ts';
 
 parseCommandLine(
   'mock',
@@ -30,7 +29,6 @@ It cannot check signatures themselves (it has no secret) and stores nothing.
 );
 const settings = orExit(() => loadMockSettings());
 
-const prismPath = join(dirname(createRequire(import.meta.url).resolve('@stoplight/prism-cli/package.json')), 'dist', 'index.js');
 const prismPort = await freePort();
 // Prism's own lines (each request and the reasons it found) go to this terminal.
 const prism = spawn(process.execPath, [prismPath, 'mock', '--host', '127.0.0.1', '--port', String(prismPort), contractUrl.pathname], {

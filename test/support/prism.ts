@@ -2,14 +2,9 @@
 // (`npm run mock`: Prism behind its front) as a process.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { prismPath } from '../../scripts/prism-path.ts';
 import { childEnvironment, freePort, scriptPath } from './process.ts';
-
-const prismPackage = createRequire(import.meta.url).resolve('@stoplight/prism-cli/package.json');
-/** Prism's entry script, run with this Node: its `#!/usr/bin/env node` line would pick the system's. */
-export const prismPath = join(dirname(prismPackage), 'dist', 'index.js');
 
 export interface PrismProcess {
   url: string;
