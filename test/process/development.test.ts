@@ -105,14 +105,40 @@ describe('the development loop', function () {
     await npm.stopGroup();
   });
 
-  it('`npm run dev` restarts the receiver on a change and reports a handler that does not compile', async () => {
+  it('`npm run dev` handles a delivery, restarts on a change, handles one again, and reports a handler that does not compile', async () => {
     const dev = startGroup(process.execPath, [project.script('dev.ts')], project.root, { PORT: '0', LOG_FORMAT: 'json' });
+    /** The port of the receiver's latest start, once it has started `starts` times. */
+    const listeningPort = async (starts: number) => {
+      await eventually(() => dev.output().split('receiver listening on').length > starts, 60_000);
+      const lines = dev
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('receiver listening on'));
+      return (JSON.parse(lines.at(-1)!) as { port: number }).port;
+    };
+    /** Sends an example with `npm run send` and waits until the receiver logs its handler's run. */
+    const sendAndSeeHandled = async (port: number) => {
+      const sent = await run(project.script('send.ts'), ['v1.conversation.created'], project.root, { PORT: String(port) });
+      expect(sent.code, sent.stderr).to.equal(0);
+      const id = /^(msg_\w+) -> 200/.exec(sent.stdout)![1]!;
+      await eventually(
+        () =>
+          dev
+            .output()
+            .split('\n')
+            .some((line) => line.includes(id) && line.includes('"msg":"handled"')),
+        15_000,
+      );
+    };
     try {
-      await eventually(() => dev.output().includes('receiver listening on') && /Found 0 errors/.test(dev.output()), 60_000);
+      await eventually(() => /Found 0 errors/.test(dev.output()), 60_000);
+      await sendAndSeeHandled(await listeningPort(1));
+
       const handlers = join(project.root, 'src', 'handlers', 'index.ts');
       writeFileSync(handlers, `${readFileSync(handlers, 'utf8')}\nexport const broken: number = 'not a number';\n`);
       await eventually(() => /src\/handlers\/index\.ts\(\d+,\d+\): error TS2322/.test(dev.output()), 60_000);
-      await eventually(() => dev.output().split('receiver listening on').length > 2, 30_000);
+      await sendAndSeeHandled(await listeningPort(2));
+      expect(dev.output()).to.not.include('Failed running');
     } finally {
       await dev.stopGroup();
     }

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Violation } from '../../contract.ts';
 import {
   InboxNotFound,
@@ -60,6 +60,8 @@ export interface SqliteInboxOptions {
 export class SqliteInbox implements Inbox {
   readonly #reader: DatabaseSync;
   readonly #writer: Worker;
+  /** The inbox's end of the channel to the writer thread. */
+  readonly #writerPort: MessagePort;
   readonly #reads;
   readonly #batches = new TurnBatch<WriteOperation, unknown>((operations) => this.#post(operations));
   readonly #newDeliveries = new Signal();
@@ -87,13 +89,16 @@ export class SqliteInbox implements Inbox {
       ping: prepare('SELECT 1'),
     };
 
-    const workerData: WriterData = { path, busyTimeoutMs };
-    this.#writer = new Worker(new URL('./writer-thread.ts', import.meta.url), { workerData });
-    this.#writer.on('message', (answer: WriterAnswer) => this.#settleCommit(answer));
+    const { port1, port2 } = new MessageChannel();
+    const workerData: WriterData = { path, busyTimeoutMs, port: port2 };
+    this.#writer = new Worker(new URL('./writer-thread.ts', import.meta.url), { workerData, transferList: [port2] });
+    this.#writerPort = port1;
+    this.#writerPort.on('message', (answer: WriterAnswer) => this.#settleCommit(answer));
     this.#writer.on('error', (error) => this.#failAll(error));
     this.#writer.on('exit', () => this.#failAll(new Error('The inbox writer thread exited')));
-    // An idle writer does not keep the process alive; a batch under way does.
+    // An idle writer does not keep the process alive; a batch under way does (its port is ref'd).
     this.#writer.unref();
+    this.#writerPort.unref();
   }
 
   async accept(delivery: NewDelivery): Promise<StoreOutcome> {
@@ -177,9 +182,10 @@ export class SqliteInbox implements Inbox {
       if (!this.#writerFailure) {
         this.#writer.ref();
         const exited = once(this.#writer, 'exit');
-        this.#writer.postMessage({ close: true } satisfies WriterRequest);
+        this.#writerPort.postMessage({ close: true } satisfies WriterRequest);
         await exited;
       }
+      this.#writerPort.close();
       this.#reader.close();
     })();
     return this.#closed;
@@ -197,8 +203,8 @@ export class SqliteInbox implements Inbox {
     const batch = (this.#nextBatch += 1);
     return new Promise((resolve, reject) => {
       this.#inFlight.set(batch, { resolve, reject });
-      this.#writer.ref();
-      this.#writer.postMessage({ batch, operations } satisfies WriterRequest);
+      this.#writerPort.ref();
+      this.#writerPort.postMessage({ batch, operations } satisfies WriterRequest);
     });
   }
 
@@ -210,13 +216,14 @@ export class SqliteInbox implements Inbox {
       if (error) posted?.reject(error);
       else if ('results' in answer) posted?.resolve(answer.results[index]!);
     });
-    if (this.#inFlight.size === 0) this.#writer.unref();
+    if (this.#inFlight.size === 0) this.#writerPort.unref();
   }
 
   #failAll(error: Error): void {
     this.#writerFailure ??= error;
     for (const posted of this.#inFlight.values()) posted.reject(error);
     this.#inFlight.clear();
+    this.#writerPort.unref();
   }
 }
 

@@ -2,21 +2,24 @@
 // commit's fsync never stops the main thread from taking the next requests. Group commit: every
 // batch that arrived while the previous commit was under way is carried out in the next single
 // transaction, and each batch is answered only after that commit.
-import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+// The inbox and its writer talk over a channel of their own, not the thread's parent port: Node
+// posts messages of its own there (`node --watch` reports every module a thread imports).
+import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { openDatabase, transaction } from './database.ts';
 import { SqliteWrites, type WriteOperation } from './writes.ts';
 
 export interface WriterData {
   path: string;
   busyTimeoutMs: number;
+  /** The writer's end of the channel that carries requests and answers. */
+  port: MessagePort;
 }
 
 export type WriterRequest = { batch: number; operations: WriteOperation[] } | { close: true };
 /** The answer to every batch of one commit: results in the order of the batches' operations. */
 export type WriterAnswer = { batches: number[]; results: unknown[][] } | { batches: number[]; error: { message: string; code?: string } };
 
-const { path, busyTimeoutMs } = workerData as WriterData;
-const port = parentPort!;
+const { path, busyTimeoutMs, port } = workerData as WriterData;
 const db = openDatabase(path, busyTimeoutMs);
 const writes = new SqliteWrites(db);
 
