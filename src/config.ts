@@ -15,8 +15,11 @@ export type LogFormat = (typeof logFormats)[number];
 export interface Settings {
   port: number;
   host: string;
-  /** `whsec_` secrets from ADA_WEBHOOK_SECRET; empty outside production means "use the development secret". */
-  secrets: string[];
+  /**
+   * `whsec_` secrets from ADA_WEBHOOK_SECRET, at least one; `development` when none is set
+   * outside production: the receiver then uses a development secret of its own.
+   */
+  secrets: string[] | 'development';
   toleranceSeconds: number;
   bodyLimitBytes: number;
   http: HttpLimits;
@@ -24,13 +27,23 @@ export interface Settings {
   logLevel: LogLevel;
   logFormat: LogFormat;
   production: boolean;
+  /** After a stop signal, how long requests and handlers in flight may take to finish. */
+  shutdownGraceMs: number;
   /** `on`: receiver and dispatcher; `off`: receiver only; `only`: dispatcher only (a worker). */
   dispatcherMode: DispatcherMode;
   dispatcher: DispatcherSettings;
 }
 
 export type DatabaseSettings =
-  | { kind: 'sqlite'; path: string }
+  | {
+      kind: 'sqlite';
+      path: string;
+      /**
+       * Whether a missing directory on the way to the file is created. In production only the
+       * default's is: a typo in DATABASE_URL must not start a fresh, empty inbox somewhere else.
+       */
+      createDirectory: boolean;
+    }
   | {
       kind: 'postgres';
       /** The `postgres://` URL as given, password included: never log it (see databaseLabel). */
@@ -59,9 +72,12 @@ type Environment = Record<string, string | undefined>;
 /** What a parser returns for a value it cannot accept. */
 class Invalid {
   readonly reason: string;
+  /** An example closer to the value given than the variable's usual one. */
+  readonly example: string | undefined;
 
-  constructor(reason: string) {
+  constructor(reason: string, example?: string) {
     this.reason = reason;
+    this.example = example;
   }
 }
 
@@ -75,6 +91,7 @@ const defaultSqlitePath = join(dataDirectory, 'inbox.sqlite');
 class EnvironmentReader {
   readonly problems: string[] = [];
   readonly #env: Environment;
+  readonly #rejected = new Set<string>();
 
   constructor(env: Environment) {
     this.#env = env;
@@ -87,10 +104,16 @@ class EnvironmentReader {
     const parsed = parse(raw);
     if (parsed instanceof Invalid) {
       const got = secretVariables.has(name) ? `${raw.length} characters (not shown)` : JSON.stringify(withoutPassword(raw));
-      this.problems.push(`${name} ${parsed.reason}, got ${got}. Example: ${name}=${example}`);
+      this.problems.push(`${name} ${parsed.reason}, got ${got}. Example: ${name}=${parsed.example ?? example}`);
+      this.#rejected.add(name);
       return fallback;
     }
     return parsed;
+  }
+
+  /** Whether the variable was set but its value refused (a problem is noted already). */
+  rejected(name: string): boolean {
+    return this.#rejected.has(name);
   }
 
   /** Throws a ConfigError naming every problem found. */
@@ -99,22 +122,31 @@ class EnvironmentReader {
   }
 }
 
-const secretExample = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+/**
+ * Every well-formed secret that this project publishes (documentation, test vectors, test
+ * support): anyone can sign with them, so production refuses them. A test keeps the list complete.
+ */
+const publishedSecrets: ReadonlySet<string> = new Set(['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYX']);
+
+export const isPublishedSecret = (secret: string): boolean => publishedSecrets.has(secret);
+
+/** What error messages suggest for a secret: a placeholder that is not one, so that it cannot be pasted and work. */
+const secretPlaceholder = 'whsec_<the signing secret from Ada>';
 
 const readPort = (reader: EnvironmentReader) => reader.read('PORT', 3000, integerIn(0, 65535), '3000');
-const readSecrets = (reader: EnvironmentReader) => reader.read('ADA_WEBHOOK_SECRET', [], parseSecrets, secretExample);
+const readSecrets = (reader: EnvironmentReader) => reader.read('ADA_WEBHOOK_SECRET', [], parseSecrets, secretPlaceholder);
 const readBodyLimit = (reader: EnvironmentReader) => reader.read('BODY_LIMIT', 1024 * 1024, parseByteSize, '1mb');
 const readTolerance = (reader: EnvironmentReader) => reader.read('WEBHOOK_TOLERANCE_SECONDS', 300, integerIn(1, 86_400), '300');
 
 /** The inbox's settings; the pool and schema are read, and checked, only for PostgreSQL. */
-function readDatabase(reader: EnvironmentReader): DatabaseSettings {
+function readDatabase(reader: EnvironmentReader, production: boolean): DatabaseSettings {
   const database = reader.read(
     'DATABASE_URL',
     { kind: 'sqlite', path: defaultSqlitePath },
     parseDatabaseUrl,
     `sqlite:${relative(projectDirectory, defaultSqlitePath)}`,
   );
-  if (database.kind === 'sqlite') return database;
+  if (database.kind === 'sqlite') return { ...database, createDirectory: !production || database.path === defaultSqlitePath };
   return {
     ...database,
     schema: reader.read('DATABASE_SCHEMA', 'ada_webhooks', parseSchemaName, 'ada_webhooks'),
@@ -122,6 +154,30 @@ function readDatabase(reader: EnvironmentReader): DatabaseSettings {
     connectTimeoutMs: 1000 * reader.read('DATABASE_CONNECT_TIMEOUT_SECONDS', 5, integerIn(1, 120), '5'),
     queryTimeoutMs: 1000 * reader.read('DATABASE_QUERY_TIMEOUT_SECONDS', 10, integerIn(1, 600), '10'),
   };
+}
+
+/**
+ * The signing secrets, decided once on the parsed list: none outside production means the
+ * development secret; none in production, or one that this project publishes, is refused.
+ */
+function readSigningSecrets(reader: EnvironmentReader, production: boolean): Settings['secrets'] {
+  const secrets = readSecrets(reader);
+  if (reader.rejected('ADA_WEBHOOK_SECRET')) return [];
+  if (secrets.length === 0 && !production) return 'development';
+  if (secrets.length === 0) {
+    reader.problems.push(
+      'ADA_WEBHOOK_SECRET is required when NODE_ENV=production: set it to the signing secret of your Ada webhook ' +
+        `(several, comma-separated, while rotating). Example: ADA_WEBHOOK_SECRET=${secretPlaceholder}`,
+    );
+  }
+  const published = production ? secrets.findIndex(isPublishedSecret) : -1;
+  if (published !== -1) {
+    reader.problems.push(
+      `ADA_WEBHOOK_SECRET entry ${published + 1} is an example secret published with ada-webhooks (in its documentation or tests), ` +
+        `which anyone can sign with; it is refused when NODE_ENV=production. Set the signing secret of your Ada webhook: ADA_WEBHOOK_SECRET=${secretPlaceholder}`,
+    );
+  }
+  return secrets;
 }
 
 /** The receiver's settings. */
@@ -132,7 +188,7 @@ export function loadSettings(env: Environment = process.env): Settings {
   const settings: Settings = {
     port: readPort(reader),
     host: read('HOST', '0.0.0.0', (raw) => raw, '127.0.0.1'),
-    secrets: readSecrets(reader),
+    secrets: readSigningSecrets(reader, production),
     toleranceSeconds: readTolerance(reader),
     bodyLimitBytes: readBodyLimit(reader),
     http: {
@@ -140,10 +196,11 @@ export function loadSettings(env: Environment = process.env): Settings {
       requestTimeoutMs: 1000 * read('REQUEST_TIMEOUT_SECONDS', 30, integerIn(1, 600), '30'),
       keepAliveTimeoutMs: 1000 * read('KEEP_ALIVE_TIMEOUT_SECONDS', 5, integerIn(1, 600), '65'),
     },
-    database: readDatabase(reader),
+    database: readDatabase(reader, production),
     logLevel: read('LOG_LEVEL', 'info', oneOf(logLevels), 'info'),
     logFormat: read('LOG_FORMAT', 'auto', oneOf(logFormats), 'json'),
     production,
+    shutdownGraceMs: 1000 * read('SHUTDOWN_GRACE_SECONDS', 10, integerIn(1, 3600), '10'),
     dispatcherMode: read('DISPATCHER', 'on', oneOf(dispatcherModes), 'off'),
     dispatcher: {
       concurrency: read('DISPATCHER_CONCURRENCY', 8, integerIn(1, 1000), '8'),
@@ -159,12 +216,6 @@ export function loadSettings(env: Environment = process.env): Settings {
         'the headers are part of the request. Example: HEADERS_TIMEOUT_SECONDS=10 REQUEST_TIMEOUT_SECONDS=30',
     );
   }
-  if (production && !env['ADA_WEBHOOK_SECRET']?.trim()) {
-    reader.problems.push(
-      'ADA_WEBHOOK_SECRET is required when NODE_ENV=production: set it to the signing secret of your Ada webhook ' +
-        `(several, comma-separated, while rotating). Example: ADA_WEBHOOK_SECRET=${secretExample}`,
-    );
-  }
   reader.done();
   return settings;
 }
@@ -172,7 +223,7 @@ export function loadSettings(env: Environment = process.env): Settings {
 /** Only the inbox's settings: what `npm run inbox` and `npm run replay` need, in production too. */
 export function loadDatabaseSettings(env: Environment = process.env): DatabaseSettings {
   const reader = new EnvironmentReader(env);
-  const database = readDatabase(reader);
+  const database = readDatabase(reader, env['NODE_ENV'] === 'production');
   reader.done();
   return database;
 }
@@ -203,7 +254,7 @@ export function parseSecretOption(raw: string): string | ConfigError {
   const parsed = parseSecrets(raw);
   if (parsed instanceof Invalid || parsed.length !== 1) {
     return new ConfigError([
-      `--secret must be "whsec_" followed by base64 of at least 24 bytes (${raw.length} characters given, not shown). Example: --secret ${secretExample}`,
+      `--secret must be "whsec_" followed by base64 of at least 24 bytes (${raw.length} characters given, not shown). Example: --secret ${secretPlaceholder}`,
     ]);
   }
   return parsed[0]!;
@@ -248,6 +299,7 @@ function parseSecrets(raw: string): string[] | Invalid {
     .split(',')
     .map((secret) => secret.trim())
     .filter(Boolean);
+  if (secrets.length === 0) return new Invalid('lists no secret, only separators');
   const malformed = secrets.findIndex((secret) => !isWellFormedSecret(secret));
   if (malformed !== -1) {
     return new Invalid(`must be a comma-separated list of "whsec_" followed by base64 of at least 24 bytes; entry ${malformed + 1} is not`);
@@ -260,14 +312,21 @@ function isWellFormedSecret(secret: string): boolean {
   return match !== null && Buffer.from(match[1]!, 'base64').length >= 24;
 }
 
+const postgresExample = 'postgres://user:password@host:5432/database';
+
 function parseDatabaseUrl(raw: string): { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string } | Invalid {
   if (raw.startsWith('sqlite:') && raw.length > 'sqlite:'.length) {
     return { kind: 'sqlite', path: resolve(raw.slice('sqlite:'.length)) };
   }
   if (/^postgres(ql)?:\/\//.test(raw)) {
-    return URL.canParse(raw) ? { kind: 'postgres', url: raw } : new Invalid('is not a valid URL');
+    return URL.canParse(raw) ? { kind: 'postgres', url: raw } : new Invalid('is not a valid URL', postgresExample);
   }
-  return new Invalid('must be sqlite:<path to a database file> or postgres://user:password@host:5432/database');
+  // A misspelt scheme (postgress://, postgre://, pgsql://): the same URL with the right one.
+  const misspelt = /^(p\w*g\w*|psql):\/\//i.exec(raw);
+  return new Invalid(
+    'must be sqlite:<path to a database file> or postgres://user:password@host:5432/database',
+    misspelt ? withoutPassword(`postgres://${raw.slice(misspelt[0].length)}`) : undefined,
+  );
 }
 
 function parseSchemaName(raw: string): string | Invalid {
@@ -276,9 +335,13 @@ function parseSchemaName(raw: string): string | Invalid {
     : new Invalid('must be a schema name of lower-case letters, digits and underscores (at most 48)');
 }
 
-/** Text with the password of a PostgreSQL URL replaced by stars, fit for logs and error messages, even when the URL is malformed. */
-function withoutPassword(raw: string): string {
-  return raw.replace(/^(postgres(?:ql)?:\/\/[^:/@]*:)[^@]*@/, '$1***@');
+/**
+ * Text with the password of any URL in it replaced by stars, fit for logs and error messages,
+ * even when the URL is malformed: whatever the scheme, and up to the last `@` (a password may hold
+ * one unescaped), and a `password=` query parameter too.
+ */
+export function withoutPassword(raw: string): string {
+  return raw.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^\s]*@/gi, '$1***@').replace(/([?&]password=)[^&\s]*/gi, '$1***');
 }
 
 /** Where the inbox is, for the start-up line: the SQLite file, or the PostgreSQL URL without its password and the schema. */

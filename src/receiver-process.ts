@@ -7,25 +7,40 @@ import { Dispatcher } from './dispatcher/dispatcher.ts';
 import { HandlerRegistry } from './dispatcher/handler-registry.ts';
 import { openInbox } from './inbox/open.ts';
 import { createMetrics } from './metrics.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, logInboxAvailability } from './logger.ts';
 import { createReceiverApp } from './server/app.ts';
 import { createHttpServer } from './server/http-server.ts';
 import { stopOnSignals } from './shutdown.ts';
 import { secretFingerprint } from './signature.ts';
 
-/** How long requests and handlers in flight may take to finish after a stop signal. */
-const shutdownGraceMs = 10_000;
-
-/** The configured secrets, or outside production the development secret (`usingDevelopmentSecret`). */
+/** The configured secrets, or the development secret when the settings say so (`usingDevelopmentSecret`). */
 function secretsOf(settings: Settings): { secrets: string[]; usingDevelopmentSecret: boolean } {
-  if (settings.secrets.length > 0) return { secrets: settings.secrets, usingDevelopmentSecret: false };
-  return { secrets: [developmentSecret()], usingDevelopmentSecret: true };
+  if (settings.secrets === 'development') return { secrets: [developmentSecret()], usingDevelopmentSecret: true };
+  return { secrets: settings.secrets, usingDevelopmentSecret: false };
 }
 
 /** The address to show a person: the wildcard addresses are reached through localhost. */
 function displayedHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return 'localhost';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/** One line that says why the server cannot listen, and what to change. */
+function listenFailure(error: NodeJS.ErrnoException, host: string, port: number): string {
+  const where = `${displayedHost(host)}:${port}`;
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return `Port ${port} on ${host} is in use; set PORT to another port, or stop the process that holds it.`;
+    case 'EACCES':
+      return `Port ${port} on ${host} needs privileges this process lacks; set PORT to another port (1024 or above).`;
+    case 'EADDRNOTAVAIL':
+      return `Cannot listen on ${where}: ${host} is not an address of this machine; set HOST to one of its addresses (0.0.0.0 for every interface, 127.0.0.1 for this machine only).`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `Cannot listen on ${where}: the host name ${host} does not resolve; set HOST to an address of this machine (0.0.0.0 for every interface).`;
+    default:
+      return `Cannot listen on ${where}: ${error.message}; check HOST and PORT.`;
+  }
 }
 
 /** Starts the receiver as configured by the environment, with the handlers `registerHandlers` adds. */
@@ -38,6 +53,7 @@ export async function runReceiver(registerHandlers: (handlers: HandlerRegistry) 
     process.exit(1);
   });
   const metrics = createMetrics(inbox);
+  logInboxAvailability(inbox, logger);
 
   let dispatcher: Dispatcher | undefined;
   if (settings.dispatcherMode !== 'off') {
@@ -60,9 +76,7 @@ export async function runReceiver(registerHandlers: (handlers: HandlerRegistry) 
   });
   const server = createHttpServer(app, settings.http);
   server.once('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EADDRINUSE' && error.code !== 'EACCES') throw error;
-    const problem = error.code === 'EADDRINUSE' ? 'is in use' : 'needs privileges this process lacks';
-    console.error(`Port ${settings.port} on ${settings.host} ${problem}; set PORT to another port, or stop the process that holds it.`);
+    console.error(listenFailure(error, settings.host, settings.port));
     process.exit(1);
   });
   server.listen(settings.port, settings.host, () => {
@@ -102,8 +116,8 @@ export async function runReceiver(registerHandlers: (handlers: HandlerRegistry) 
     // close() ends idle keep-alive connections once; sweep those that go idle later, and cut
     // whatever is left when the grace period is over.
     const sweep = setInterval(() => server.closeIdleConnections(), 100);
-    const deadline = setTimeout(() => server.closeAllConnections(), shutdownGraceMs);
-    await Promise.all([new Promise((resolve) => server.close(resolve)), dispatcher?.stop(shutdownGraceMs)]);
+    const deadline = setTimeout(() => server.closeAllConnections(), settings.shutdownGraceMs);
+    await Promise.all([new Promise((resolve) => server.close(resolve)), dispatcher?.stop(settings.shutdownGraceMs)]);
     clearInterval(sweep);
     clearTimeout(deadline);
     await inbox.close();

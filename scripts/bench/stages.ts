@@ -20,6 +20,7 @@ const stages = ['read', 'verify', 'commit', 'single-insert'] as const;
 const stage = stages.find((name) => name === process.env['BENCH_STAGE']);
 if (!stage) throw new Error(`Set BENCH_STAGE to one of ${stages.join(', ')}`);
 const settings = loadSettings();
+if (settings.secrets === 'development') throw new Error('Set ADA_WEBHOOK_SECRET: the stages sign with the bench secret');
 const verify = createVerifier({ secrets: settings.secrets, toleranceSeconds: 300 });
 
 /** Stores one delivery with a commit of its own. */

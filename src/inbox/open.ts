@@ -9,7 +9,7 @@ import { SqliteInbox } from './sqlite/inbox.ts';
  * must not answer "no deliveries" from an empty inbox they just made).
  */
 export async function openInbox(database: DatabaseSettings, { mustExist = false } = {}): Promise<Inbox> {
-  if (database.kind === 'sqlite') return new SqliteInbox(database.path, { mustExist });
+  if (database.kind === 'sqlite') return new SqliteInbox(database.path, { mustExist, createDirectory: database.createDirectory });
   const { url, schema, poolSize, connectTimeoutMs, queryTimeoutMs } = database;
   return PostgresInbox.open({ connectionString: url, schema, poolSize, connectTimeoutMs, queryTimeoutMs, mustExist });
 }

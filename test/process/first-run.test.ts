@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { eventually } from '../support/dispatcher.ts';
 import { freePort, run, startReceiverProcess, useTemporaryDirectory } from '../support/process.ts';
 import { copyProject, type ProjectCopy } from '../support/project-copy.ts';
+import { testSecret } from '../support/receiver.ts';
 
 describe('a first run without configuration', function () {
   this.timeout(30_000);
@@ -65,11 +66,33 @@ describe('a first run without configuration', function () {
     expect(listed.code, listed.stderr).to.equal(0);
   });
 
-  it('refuses to start in production without a secret', async () => {
-    const { code, stderr } = await run(project.main, [], project.root, { NODE_ENV: 'production' });
+  it('refuses to start in production without a secret, however blank, and never falls back to the development secret', async () => {
+    for (const blank of [undefined, '   ', ' , ']) {
+      const env: Record<string, string> = { NODE_ENV: 'production', ...(blank !== undefined && { ADA_WEBHOOK_SECRET: blank }) };
+      const { code, stdout, stderr } = await run(project.main, [], project.root, env);
+      expect(code, `ADA_WEBHOOK_SECRET=${JSON.stringify(blank)}`).to.equal(1);
+      expect(stderr).to.match(/ADA_WEBHOOK_SECRET (is required when NODE_ENV=production|lists no secret)/);
+      expect(`${stdout}${stderr}`).to.not.include('development secret');
+      expect(existsSync(join(project.root, 'data'))).to.equal(false);
+    }
+  });
+
+  it('refuses in production a secret that the project publishes', async () => {
+    const { code, stderr } = await run(project.main, [], project.root, { NODE_ENV: 'production', ADA_WEBHOOK_SECRET: testSecret });
     expect(code).to.equal(1);
-    expect(stderr).to.include('ADA_WEBHOOK_SECRET is required when NODE_ENV=production');
-    expect(existsSync(join(project.root, 'data'))).to.equal(false);
+    expect(stderr).to.include('is an example secret published with ada-webhooks');
+  });
+
+  it('in production, refuses a SQLite path whose directory does not exist, and creates nothing', async () => {
+    const typo = join(project.root, 'dta', 'inbox.sqlite');
+    const { code, stdout, stderr } = await run(project.main, [], project.root, {
+      NODE_ENV: 'production',
+      ADA_WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 3).toString('base64')}`,
+      DATABASE_URL: `sqlite:${typo}`,
+    });
+    expect(code).to.equal(1);
+    expect(`${stdout}${stderr}`).to.include(`${join(project.root, 'dta')} does not exist`);
+    expect(existsSync(join(project.root, 'dta'))).to.equal(false);
   });
 
   it('names a bad variable and exits 1', async () => {

@@ -1,8 +1,18 @@
 import { expect } from 'chai';
 import { resolve } from 'node:path';
-import { ConfigError, databaseLabel, loadSettings } from '../../src/config.ts';
+import {
+  ConfigError,
+  databaseLabel,
+  loadDatabaseSettings,
+  loadMockSettings,
+  loadSenderSettings,
+  loadSettings,
+  parseSecretOption,
+} from '../../src/config.ts';
 
-const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const secret = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
+/** The secret of Svix's documentation, and of this project's tests. */
+const publishedSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -19,14 +29,15 @@ describe('configuration', () => {
     expect(loadSettings({})).to.deep.equal({
       port: 3000,
       host: '0.0.0.0',
-      secrets: [],
+      secrets: 'development',
       toleranceSeconds: 300,
       bodyLimitBytes: 1024 * 1024,
       http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5000 },
-      database: { kind: 'sqlite', path: resolve('data/inbox.sqlite') },
+      database: { kind: 'sqlite', path: resolve('data/inbox.sqlite'), createDirectory: true },
       logLevel: 'info',
       logFormat: 'auto',
       production: false,
+      shutdownGraceMs: 10_000,
       dispatcherMode: 'on',
       dispatcher: { concurrency: 8, pollIntervalMs: 500, handlerTimeoutMs: 30_000, maxAttempts: 8, retryBaseMs: 5000 },
     });
@@ -46,6 +57,7 @@ describe('configuration', () => {
       LOG_LEVEL: 'warn',
       LOG_FORMAT: 'json',
       NODE_ENV: 'production',
+      SHUTDOWN_GRACE_SECONDS: '25',
       DISPATCHER: 'only',
       DISPATCHER_CONCURRENCY: '2',
       DISPATCHER_POLL_MS: '50',
@@ -60,10 +72,11 @@ describe('configuration', () => {
       toleranceSeconds: 60,
       bodyLimitBytes: 256 * 1024,
       http: { headersTimeoutMs: 5000, requestTimeoutMs: 20_000, keepAliveTimeoutMs: 65_000 },
-      database: { kind: 'sqlite', path: '/var/lib/ada/inbox.sqlite' },
+      database: { kind: 'sqlite', path: '/var/lib/ada/inbox.sqlite', createDirectory: false },
       logLevel: 'warn',
       logFormat: 'json',
       production: true,
+      shutdownGraceMs: 25_000,
       dispatcherMode: 'only',
       dispatcher: { concurrency: 2, pollIntervalMs: 50, handlerTimeoutMs: 5000, maxAttempts: 3, retryBaseMs: 100 },
     });
@@ -84,8 +97,44 @@ describe('configuration', () => {
   it('refuses to start in production without a secret', () => {
     expect(problemsOf({ NODE_ENV: 'production' })).to.deep.equal([
       'ADA_WEBHOOK_SECRET is required when NODE_ENV=production: set it to the signing secret of your Ada webhook ' +
-        '(several, comma-separated, while rotating). Example: ADA_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        '(several, comma-separated, while rotating). Example: ADA_WEBHOOK_SECRET=whsec_<the signing secret from Ada>',
     ]);
+  });
+
+  it('decides on the parsed secrets: blank is unset, separators alone are refused, in production and outside', () => {
+    for (const blank of ['', '   ']) {
+      expect(loadSettings({ ADA_WEBHOOK_SECRET: blank }).secrets).to.equal('development');
+      expect(problemsOf({ NODE_ENV: 'production', ADA_WEBHOOK_SECRET: blank }))
+        .to.have.length(1)
+        .and.match(/^ADA_WEBHOOK_SECRET is required/);
+    }
+    for (const separators of [',', ' , ', ',,,']) {
+      const refusal = `ADA_WEBHOOK_SECRET lists no secret, only separators, got ${separators.trim().length} characters (not shown). Example: ADA_WEBHOOK_SECRET=whsec_<the signing secret from Ada>`;
+      expect(problemsOf({ ADA_WEBHOOK_SECRET: separators })).to.deep.equal([refusal]);
+      expect(problemsOf({ NODE_ENV: 'production', ADA_WEBHOOK_SECRET: separators })).to.deep.equal([refusal]);
+    }
+  });
+
+  it('suggests a placeholder that is not a secret, and refuses published example secrets in production', () => {
+    const [refusal] = problemsOf({ NODE_ENV: 'production' });
+    const suggested = /Example: ADA_WEBHOOK_SECRET=(.+)$/.exec(refusal!)![1]!;
+    expect(problemsOf({ ADA_WEBHOOK_SECRET: suggested }))
+      .to.have.length(1)
+      .and.match(/^ADA_WEBHOOK_SECRET must be a comma-separated list/);
+    expect(parseSecretOption(suggested)).to.be.instanceOf(ConfigError);
+
+    expect(loadSettings({ ADA_WEBHOOK_SECRET: publishedSecret }).secrets).to.deep.equal([publishedSecret]);
+    expect(problemsOf({ NODE_ENV: 'production', ADA_WEBHOOK_SECRET: `${secret},${publishedSecret}` })).to.deep.equal([
+      'ADA_WEBHOOK_SECRET entry 2 is an example secret published with ada-webhooks (in its documentation or tests), which anyone can sign with; ' +
+        'it is refused when NODE_ENV=production. Set the signing secret of your Ada webhook: ADA_WEBHOOK_SECRET=whsec_<the signing secret from Ada>',
+    ]);
+  });
+
+  it('creates a missing directory for a given SQLite path outside production only; the default one always', () => {
+    const given = { DATABASE_URL: 'sqlite:/var/lib/ada-typo/inbox.sqlite' };
+    expect(loadSettings(given).database).to.deep.include({ createDirectory: true });
+    expect(loadDatabaseSettings({ NODE_ENV: 'production', ...given })).to.deep.include({ createDirectory: false });
+    expect(loadSettings({ NODE_ENV: 'production', ADA_WEBHOOK_SECRET: secret }).database).to.deep.include({ createDirectory: true });
   });
 
   it('names each bad variable with an example, all at once', () => {
@@ -112,7 +161,7 @@ describe('configuration', () => {
     const problems = problemsOf({ ADA_WEBHOOK_SECRET: `${secret},whsec_tooShort` });
     expect(problems).to.deep.equal([
       'ADA_WEBHOOK_SECRET must be a comma-separated list of "whsec_" followed by base64 of at least 24 bytes; entry 2 is not, ' +
-        'got 53 characters (not shown). Example: ADA_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        `got ${`${secret},whsec_tooShort`.length} characters (not shown). Example: ADA_WEBHOOK_SECRET=whsec_<the signing secret from Ada>`,
     ]);
   });
 
@@ -152,10 +201,69 @@ describe('configuration', () => {
     ]);
     const [problem] = problemsOf({ DATABASE_URL: 'postgres://ada:s3cret@db:port/ada' });
     expect(problem).to.equal(
-      'DATABASE_URL is not a valid URL, got "postgres://ada:***@db:port/ada". Example: DATABASE_URL=sqlite:data/inbox.sqlite',
+      'DATABASE_URL is not a valid URL, got "postgres://ada:***@db:port/ada". Example: DATABASE_URL=postgres://user:password@host:5432/database',
     );
     expect(databaseLabel(loadSettings({ DATABASE_URL: 'postgres://ada:s3cret@db/ada?sslmode=require' }).database)).to.equal(
       'postgres://ada:***@db/ada?sslmode=require (schema ada_webhooks)',
     );
+  });
+
+  it('suggests the postgres:// URL for a misspelt scheme, without its password', () => {
+    expect(problemsOf({ DATABASE_URL: 'postgress://ada:S3cretPW@127.0.0.1:5432/test' })).to.deep.equal([
+      'DATABASE_URL must be sqlite:<path to a database file> or postgres://user:password@host:5432/database, ' +
+        'got "postgress://ada:***@127.0.0.1:5432/test". Example: DATABASE_URL=postgres://ada:***@127.0.0.1:5432/test',
+    ]);
+  });
+
+  it('never shows a password fed through any variable, into any of the settings readers', () => {
+    const password = 'S3cretPW';
+    const urls = [
+      `postgress://ada:${password}@127.0.0.1:5432/test`,
+      `postgres://ada:${password}@db:port/ada`,
+      `postgres://ada:p@ss${password}@db/ada`,
+      `mysql://ada:${password}@db/ada`,
+      `postgres://db/ada?sslmode=require&password=${password}`,
+    ];
+    // Every variable that a reader looks at, whatever its value.
+    const variables = new Set<string>();
+    const recording = (env: Record<string, string>) =>
+      new Proxy(env, {
+        get: (target, name) => {
+          variables.add(String(name));
+          return target[String(name)];
+        },
+      });
+    const readers = [
+      (env: Record<string, string>) => loadSettings(env),
+      (env: Record<string, string>) => loadDatabaseSettings(env),
+      (env: Record<string, string>) => loadSenderSettings(env, { port: true, secret: true }),
+      (env: Record<string, string>) => loadMockSettings(env),
+    ];
+    for (const reader of readers) reader(recording({}));
+    for (const reader of readers) reader(recording({ DATABASE_URL: 'postgres://localhost/ada' }));
+    expect(variables).to.include.members(['ADA_WEBHOOK_SECRET', 'DATABASE_URL', 'DATABASE_SCHEMA', 'PORT', 'MOCK_PORT']);
+
+    let messages = 0;
+    for (const variable of variables) {
+      for (const url of urls) {
+        for (const reader of readers) {
+          const environments: Record<string, string>[] = [
+            { [variable]: url },
+            { DATABASE_URL: 'postgres://localhost/ada', [variable]: url },
+          ];
+          for (const env of environments) {
+            try {
+              reader({ NODE_ENV: 'production', ADA_WEBHOOK_SECRET: secret, ...env });
+            } catch (error) {
+              expect(error).to.be.instanceOf(ConfigError);
+              expect((error as Error).message).to.not.include(password);
+              messages += 1;
+            }
+          }
+        }
+      }
+    }
+    expect(messages, 'error paths exercised').to.be.greaterThan(variables.size);
+    expect((parseSecretOption(urls[0]!) as ConfigError).message).to.not.include(password);
   });
 });

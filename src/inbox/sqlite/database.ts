@@ -1,11 +1,8 @@
 // Opening the SQLite file and running transactions: shared by the inbox's reading connection and
 // its writer thread.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
 export function openDatabase(path: string, busyTimeoutMs: number): DatabaseSync {
-  mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path, { timeout: busyTimeoutMs });
   // WAL lets readers (the inbox command, readiness) work beside the writer. synchronous=FULL
   // makes every commit fsync the WAL before it returns, so an acknowledged delivery survives a

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Violation } from '../../contract.ts';
@@ -18,7 +19,7 @@ import {
 } from '../inbox.ts';
 import { Signal } from '../signal.ts';
 import { TurnBatch } from '../turn-batch.ts';
-import { WriteHealth } from '../write-health.ts';
+import { WriteHealth, type StoreAvailability } from '../write-health.ts';
 import { openDatabase } from './database.ts';
 import { migrate } from './schema.ts';
 import type { WriterAnswer, WriterData, WriterRequest } from './writer-thread.ts';
@@ -48,6 +49,8 @@ export interface SqliteInboxOptions {
   busyTimeoutMs?: number;
   /** Throw InboxNotFound rather than create the file. */
   mustExist?: boolean;
+  /** Create the file's directory when it is missing (by default); otherwise throw InboxNotFound. */
+  createDirectory?: boolean;
 }
 
 /**
@@ -65,7 +68,7 @@ export class SqliteInbox implements Inbox {
   readonly #reads;
   readonly #batches = new TurnBatch<WriteOperation, unknown>((operations) => this.#post(operations));
   readonly #newDeliveries = new Signal();
-  readonly #writeHealth = new WriteHealth();
+  readonly #writeHealth = new WriteHealth(() => this.#write({ kind: 'probe' }));
   /** Batches posted to the writer thread and not answered yet, by number. */
   readonly #inFlight = new Map<number, PostedBatch>();
   #nextBatch = 0;
@@ -73,10 +76,16 @@ export class SqliteInbox implements Inbox {
   /** Set when the writer thread died: every write fails from then on (503), never hangs. */
   #writerFailure: Error | undefined;
 
-  constructor(path: string, { busyTimeoutMs = 1000, mustExist = false }: SqliteInboxOptions = {}) {
+  constructor(path: string, { busyTimeoutMs = 1000, mustExist = false, createDirectory = true }: SqliteInboxOptions = {}) {
     if (mustExist && !existsSync(path)) {
       throw new InboxNotFound(
         `No inbox at ${path}: the receiver creates it when it first starts. Set DATABASE_URL=sqlite:<path> to the inbox's file.`,
+      );
+    }
+    if (createDirectory) mkdirSync(dirname(path), { recursive: true });
+    else if (!existsSync(dirname(path))) {
+      throw new InboxNotFound(
+        `the directory ${dirname(path)} does not exist: create it, or correct the path in DATABASE_URL (in production the receiver creates no directory but its default's)`,
       );
     }
     this.#reader = openDatabase(path, busyTimeoutMs);
@@ -134,6 +143,10 @@ export class SqliteInbox implements Inbox {
     return this.#newDeliveries.subscribe(listener);
   }
 
+  onAvailabilityChange(listener: (availability: StoreAvailability) => void): () => void {
+    return this.#writeHealth.onChange(listener);
+  }
+
   async get(id: string): Promise<StoredDelivery | undefined> {
     const row = this.#reads.get.get(id) as DeliveryRow | undefined;
     return row && fromRow(row);
@@ -172,12 +185,13 @@ export class SqliteInbox implements Inbox {
   async ping(): Promise<void> {
     if (this.#closed) throw new Error('The inbox is closed');
     this.#reads.ping.get();
-    await this.#writeHealth.check(() => this.#write({ kind: 'probe' }));
+    await this.#writeHealth.check();
   }
 
   /** Commits what is queued, waits for every batch under way, then closes both connections. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
+      this.#writeHealth.stop();
       await this.#batches.idle();
       if (!this.#writerFailure) {
         this.#writer.ref();
