@@ -3,6 +3,7 @@
 import { pino, type Logger } from 'pino';
 import { PinoPretty } from 'pino-pretty';
 import type { LogFormat, LogLevel } from './config.ts';
+import type { Inbox } from './inbox/inbox.ts';
 
 export interface LoggerSettings {
   logLevel: LogLevel;
@@ -25,4 +26,12 @@ export function createLogger(settings: LoggerSettings): Logger {
     sync: true,
   });
   return pino({ level: settings.logLevel }, readable);
+}
+
+/** One warn line when the inbox becomes unavailable, with the store's error; one info line when it takes writes again. */
+export function logInboxAvailability(inbox: Inbox, logger: Logger): void {
+  inbox.onAvailabilityChange((availability) => {
+    if (availability.available) logger.info('the inbox takes writes again: deliveries are accepted');
+    else logger.warn({ storeError: availability.reason }, 'the inbox is unavailable: deliveries are answered 503 until it recovers');
+  });
 }

@@ -8,6 +8,7 @@
 // leases the heads of ready lanes; settling the head moves the lane on. So a claim never looks at
 // the deliveries waiting behind a head, however many there are.
 import type { Violation } from '../contract.ts';
+import type { StoreAvailability } from './write-health.ts';
 
 export const deliveryStates = ['pending', 'quarantined', 'done', 'dead'] as const;
 
@@ -124,6 +125,13 @@ export interface Inbox {
    * still covers what a notice misses. Returns a function that removes the listener.
    */
   onNewDeliveries(listener: () => void): () => void;
+
+  /**
+   * Calls `listener` when the store becomes unavailable (a write failed, a connection was lost)
+   * and when it takes writes again; while it is unavailable, a probe write runs every second.
+   * Returns a function that removes the listener.
+   */
+  onAvailabilityChange(listener: (availability: StoreAvailability) => void): () => void;
 
   /**
    * Rejects when the store cannot be reached, or cannot be written: after a write that stores

@@ -189,6 +189,12 @@ describe('replicas on one PostgreSQL inbox', function () {
       replicas.map(({ child }) => child.exitCode),
       'replicas that exited',
     ).to.deep.equal([null, null, null]);
+    // Each replica said once that the inbox was lost, and once that it was back.
+    for (const { logs } of replicas) {
+      const availability = logs().filter(({ msg }) => String(msg).startsWith('the inbox '));
+      expect(availability.map(({ level }) => level)).to.deep.equal([40, 30]);
+      expect(availability[0]!['storeError']).to.be.a('string').and.not.equal('');
+    }
 
     const unavailable = [...outcomes.values()].filter(({ status }) => status === 503);
     expect(unavailable.length, 'deliveries answered 503 during the outage').to.be.greaterThan(0);

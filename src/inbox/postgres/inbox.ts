@@ -17,7 +17,7 @@ import {
 import { derivedFields } from '../ordering.ts';
 import { Signal } from '../signal.ts';
 import { TurnBatch } from '../turn-batch.ts';
-import { WriteHealth } from '../write-health.ts';
+import { WriteHealth, type StoreAvailability } from '../write-health.ts';
 import { NotificationListener } from './notifications.ts';
 import { migrate, schemaExists } from './schema.ts';
 import { statements } from './statements.ts';
@@ -71,7 +71,7 @@ export class PostgresInbox implements Inbox {
   readonly #sql: ReturnType<typeof statements>;
   readonly #writes: TurnBatch<Write, unknown>;
   readonly #newDeliveries = new Signal();
-  readonly #writeHealth = new WriteHealth();
+  readonly #writeHealth = new WriteHealth(async () => void (await this.#pool.query(this.#sql.probe)));
   /** The channel of this inbox's notices, and this process's own payload on it. */
   readonly #channel: string;
   readonly #instance = randomUUID();
@@ -108,8 +108,9 @@ export class PostgresInbox implements Inbox {
     };
     this.#pool = new pg.Pool({ ...this.#clientConfig, max: poolSize, idleTimeoutMillis: 30_000 });
     // An idle connection that PostgreSQL closes (a restart, say) errors here; the pool drops it
-    // and opens a new one when needed. Writes that fail meanwhile are answered 503 upstream.
-    this.#pool.on('error', () => {});
+    // and opens a new one when needed. Writes that fail meanwhile are answered 503 upstream, and
+    // probes tell when the server takes writes again.
+    this.#pool.on('error', (error) => this.#writeHealth.lost(`PostgreSQL closed a connection: ${error.message}`));
     this.#schema = pg.escapeIdentifier(schema);
     this.#sql = statements(this.#schema);
     this.#channel = `ada_webhooks:${schema}`;
@@ -152,6 +153,10 @@ export class PostgresInbox implements Inbox {
     return this.#newDeliveries.subscribe(listener);
   }
 
+  onAvailabilityChange(listener: (availability: StoreAvailability) => void): () => void {
+    return this.#writeHealth.onChange(listener);
+  }
+
   async get(id: string): Promise<StoredDelivery | undefined> {
     const { rows } = await this.#pool.query<DeliveryRow>(this.#sql.get, [id]);
     return rows[0] && fromRow(rows[0]);
@@ -187,12 +192,13 @@ export class PostgresInbox implements Inbox {
   async ping(): Promise<void> {
     this.#refuseWhenClosed();
     await this.#pool.query('SELECT 1');
-    await this.#writeHealth.check(async () => void (await this.#pool.query(this.#sql.probe)));
+    await this.#writeHealth.check();
   }
 
   /** Sends what is queued, lets the pool finish what is under way, then closes every connection. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
+      this.#writeHealth.stop();
       await this.#writes.idle();
       await this.#listener?.stop();
       await this.#pool.end();
