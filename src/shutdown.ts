@@ -6,7 +6,8 @@ const parentCheckMs = 500;
 /**
  * Runs `stop` once, on the first SIGTERM or SIGINT, or, for a process started by an npm script,
  * when npm exits: npm does not pass SIGTERM on to the script it runs, so a receiver left behind
- * would go on holding its port. The process then exits when nothing is left to do.
+ * would go on holding its port. The process then exits, even when a handler that ignored its
+ * abort signal still holds a timer or a socket: `stop` has given its delivery back already.
  */
 export function stopOnSignals(stop: () => Promise<void>, logger: Logger): void {
   let stopping = false;
@@ -21,6 +22,7 @@ export function stopOnSignals(stop: () => Promise<void>, logger: Logger): void {
       logger.error({ err: error }, 'could not stop cleanly');
       process.exitCode = 1;
     }
+    process.exit();
   };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, (received) => void onSignal(received));
 

@@ -82,7 +82,10 @@ export class Dispatcher {
         this.owner,
         released.map(([id]) => ({ id, outcome: 'released' })),
       );
-      this.#options.logger.warn({ released: released.map(([id]) => id) }, 'released unfinished deliveries');
+      this.#options.logger.warn(
+        { released: released.map(([id]) => id), graceMs },
+        'handlers still running after the grace period: their deliveries are released, to be handled again',
+      );
     }
   }
 

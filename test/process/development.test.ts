@@ -84,6 +84,19 @@ describe('the development loop', function () {
     }
   });
 
+  it('says in one line what to change for any other listen error, and exits 1', async () => {
+    const cases = [
+      [{ HOST: '1.2.3.4' }, 'Cannot listen on 1.2.3.4:3000: 1.2.3.4 is not an address of this machine; set HOST to one of its addresses'],
+      [{ HOST: 'no-such-host.invalid' }, 'Cannot listen on no-such-host.invalid:3000: the host name no-such-host.invalid does not resolve'],
+    ] as const;
+    for (const [env, line] of cases) {
+      const { code, stdout, stderr } = await run(project.main, [], project.root, { PORT: '3000', ...env });
+      expect(code, JSON.stringify(env)).to.equal(1);
+      expect(stderr).to.match(new RegExp(`^${line.replaceAll('.', '\\.')}[^\n]*\n$`));
+      expect(`${stdout}${stderr}`).to.not.include('    at ');
+    }
+  });
+
   it('stops `npm start` when npm is stopped with a signal, freeing the port', async () => {
     const port = await freePort();
     const npm = startGroup('npm', ['start'], project.root, { PORT: String(port), LOG_FORMAT: 'json' });

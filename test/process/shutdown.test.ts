@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { contractExample, deliver, testSecret } from '../support/receiver.ts';
+import { eventually } from '../support/dispatcher.ts';
 import { startReceiverProcess, useTemporaryDirectory } from '../support/process.ts';
 
 describe('stopping the receiver', function () {
@@ -52,4 +53,28 @@ describe('stopping the receiver', function () {
       expect(acknowledged.length).to.be.at.least(100);
     });
   }
+
+  it('exits after the grace period even when a handler ignores its abort signal, releasing its delivery', async () => {
+    const directory = temporaryDirectory();
+    const databasePath = join(directory, 'inbox.sqlite');
+    const scenario = new URL('scenarios/stubborn-handler.ts', import.meta.url).pathname;
+    const receiver = await startReceiverProcess(
+      directory,
+      { ADA_WEBHOOK_SECRET: testSecret, DATABASE_URL: `sqlite:${databasePath}`, SHUTDOWN_GRACE_SECONDS: '1' },
+      scenario,
+    );
+    const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
+    await eventually(() => receiver.logs().some(({ msg, deliveryId }) => msg === 'handler started' && deliveryId === id), 10_000);
+
+    receiver.child.kill('SIGTERM');
+    expect(await receiver.exit).to.deep.equal({ code: 0, signal: null });
+    const released = receiver.logs().find(({ msg }) => String(msg).startsWith('handlers still running after the grace period'));
+    expect(released).to.deep.include({ released: [id], graceMs: 1000 });
+    expect(receiver.logs().at(-1)).to.include({ msg: 'stopped' });
+
+    const db = new DatabaseSync(databasePath, { readOnly: true });
+    const row = db.prepare('SELECT state, attempts FROM deliveries WHERE id = ?').get(id);
+    db.close();
+    expect(row, 'given back, not counted as an attempt').to.deep.include({ state: 'pending', attempts: 0 });
+  });
 });
