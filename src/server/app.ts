@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics.ts';
 import { loadContractOperations } from './contract-operations.ts';
 import { deliveryRecord } from './delivery-context.ts';
 import { readJsonBody } from './json-body.ts';
+import { sendProblem } from './problem.ts';
 import { answerClientErrors, problemForEmptyErrors, requireJson } from './request-checks.ts';
 import { health, metricsEndpoint, readiness } from './status.ts';
 import { receiveWebhook } from './webhook.ts';
@@ -67,6 +68,12 @@ function observeDelivery(logger: Logger, metrics: Metrics) {
     const record = deliveryRecord(ctx);
     try {
       await next();
+    } catch (error) {
+      // Answered here rather than by Koa, so that the line below carries the status sent.
+      record.outcome = 'error';
+      record.error = error as Error;
+      const detail = (error as { expose?: boolean }).expose === true ? (error as Error).message : undefined;
+      sendProblem(ctx, 500, detail === undefined ? {} : { detail });
     } finally {
       const outcome = record.outcome ?? 'error';
       const seconds = (performance.now() - started) / 1000;
@@ -90,6 +97,7 @@ function observeDelivery(logger: Logger, metrics: Metrics) {
           triedSecrets: refused?.triedSecrets,
           violations: record.violations,
           storeError: record.storeError,
+          err: record.error,
         };
         logger[level](line, 'delivery');
       }

@@ -10,6 +10,8 @@ export interface DeliveryRecord {
   violations?: number;
   /** Why the inbox could not store the delivery (503). */
   storeError?: string;
+  /** What went wrong in the receiver itself (500). */
+  error?: Error;
 }
 
 export function deliveryRecord(ctx: Context): DeliveryRecord {

@@ -16,6 +16,11 @@ export interface JsonBody {
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/** Said, in the log and the answer, when something in front of the receiver read the body first. */
+export const bodyAlreadyRead =
+  'The request body was read before the receiver got it, most likely by a body parser mounted in front of it, ' +
+  'so the exact bytes that the signature covers are gone. Mount the receiver before any body parser, or keep its path out of the parser.';
+
 /** Middleware: reads and parses the body, or throws a 4xx with a specific message. */
 export function readJsonBody(limitBytes: number) {
   return async (ctx: Context, next: Next): Promise<void> => {
@@ -23,6 +28,8 @@ export function readJsonBody(limitBytes: number) {
     if (encoding !== '' && encoding.toLowerCase() !== 'identity') {
       ctx.throw(415, `Content-Encoding ${encoding} is not supported; send the body uncompressed.`);
     }
+    // A 500, not a 4xx: the sender did nothing wrong, and Svix retries it once the app is fixed.
+    if (!ctx.req.readable) ctx.throw(500, bodyAlreadyRead, { expose: true });
     const bytes = await getRawBody(ctx.req, { limit: limitBytes, length: ctx.get('content-length') || undefined });
     let text: string;
     try {
