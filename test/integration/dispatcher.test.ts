@@ -1,212 +1,216 @@
-// The dispatcher over a real SQLite inbox, fed through the real receiver over HTTP.
+// The dispatcher over a real inbox, on every backend, fed through the real receiver over HTTP.
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HandlerRegistry, type HandlingContext } from '../../src/dispatcher/handler-registry.ts';
 import type { Dispatcher } from '../../src/dispatcher/dispatcher.ts';
 import { capturingLogger, createDispatcher, eventually } from '../support/dispatcher.ts';
 import { freePort } from '../support/process.ts';
+import { inboxBackends } from '../support/inbox-backends.ts';
 import { contractExample, deliver, startReceiver, type TestReceiver } from '../support/receiver.ts';
 
-describe('the dispatcher', () => {
-  let receiver: TestReceiver;
-  let dispatcher: Dispatcher | undefined;
-  beforeEach(async () => {
-    receiver = await startReceiver();
-  });
-  afterEach(async () => {
-    await dispatcher?.stop(1000);
-    dispatcher = undefined;
-    await receiver.close();
-  });
-
-  const stateOf = async (id: string) => (await receiver.inbox.get(id))?.state;
-  const settledState = async (id: string) => {
-    await eventually(async () => ['done', 'dead'].includes((await stateOf(id)) ?? ''));
-    return receiver.inbox.get(id);
-  };
-
-  it('runs the typed handler with the delivery context, then marks the delivery done', async () => {
-    const seen: { conversationId?: string; context: HandlingContext }[] = [];
-    const handlers = new HandlerRegistry().on('v1.conversation.ended', (event, context) => {
-      seen.push({ conversationId: event.data.conversation_id, context });
+for (const backend of inboxBackends)
+  describe(`the dispatcher (${backend.name})`, () => {
+    let receiver: TestReceiver;
+    let dispatcher: Dispatcher | undefined;
+    beforeEach(async () => {
+      receiver = await startReceiver({ backend });
     });
-    dispatcher = createDispatcher(receiver.inbox, handlers);
-    dispatcher.start();
-    const { id } = await deliver(receiver.url, contractExample('ConversationEndedByEndUser'));
-
-    expect(await settledState(id)).to.deep.include({ state: 'done', attempts: 1, lastError: null });
-    expect(seen).to.have.length(1);
-    expect(seen[0]!.conversationId).to.equal('6742f0be9d1c4a0012c3e8a1');
-    expect(seen[0]!.context).to.include({ deliveryId: id, attempt: 1 });
-    expect(seen[0]!.context.receivedAt).to.be.instanceOf(Date);
-  });
-
-  it('retries a handler that throws twice, then marks it done after the third attempt', async () => {
-    const attempts: number[] = [];
-    const handlers = new HandlerRegistry().on('v1.conversation.created', (_event, { attempt }) => {
-      attempts.push(attempt);
-      if (attempt < 3) throw new Error(`flaky ${attempt}`);
+    afterEach(async () => {
+      await dispatcher?.stop(1000);
+      dispatcher = undefined;
+      await receiver.close();
     });
-    dispatcher = createDispatcher(receiver.inbox, handlers, { maxAttempts: 5 }, receiver.metrics);
-    dispatcher.start();
-    const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
 
-    expect(await settledState(id)).to.deep.include({ state: 'done', attempts: 3, lastError: null });
-    expect(attempts).to.deep.equal([1, 2, 3]);
-    // The row reads done as soon as the writer thread commits; the dispatcher counts the outcome
-    // once the commit's answer reaches this thread, a moment later.
-    const handledTotal = () => receiver.metrics.registry.getSingleMetricAsString('ada_webhook_handled_total');
-    await eventually(async () => (await handledTotal()).includes('outcome="done"'));
-    const metrics = await handledTotal();
-    expect(metrics).to.include('ada_webhook_handled_total{outcome="retry",event_type="v1.conversation.created"} 2');
-    expect(metrics).to.include('ada_webhook_handled_total{outcome="done",event_type="v1.conversation.created"} 1');
-  });
-
-  it('marks a handler that always throws dead after the configured attempts, keeping the error', async () => {
-    let calls = 0;
-    const handlers = new HandlerRegistry().on('v1.conversation.created', () => {
-      calls += 1;
-      throw new TypeError(`broken ${calls}`);
-    });
-    dispatcher = createDispatcher(receiver.inbox, handlers, { maxAttempts: 4 });
-    dispatcher.start();
-    const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
-
-    const dead = await settledState(id);
-    expect(dead).to.deep.include({ state: 'dead', attempts: 4 });
-    expect(dead!.lastError!.split('\n')[0]).to.equal('TypeError: broken 4');
-    await sleep(50);
-    expect(calls).to.equal(4);
-  });
-
-  it('keeps the cause and the stack of a failure, bounded, and logs a dead delivery at error level', async () => {
-    const closedPort = await freePort(); // nothing listens there: TypeError: fetch failed, caused by ECONNREFUSED
-    const handlers = new HandlerRegistry().on('v1.conversation.created', async () => {
-      await fetch(`http://127.0.0.1:${closedPort}/`);
-    });
-    const { logger, lines } = capturingLogger();
-    dispatcher = createDispatcher(receiver.inbox, handlers, { maxAttempts: 2 }, receiver.metrics, logger);
-    dispatcher.start();
-    const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
-
-    const { lastError } = (await settledState(id))!;
-    expect(lastError!.split('\n')[0]).to.equal('TypeError: fetch failed');
-    expect(lastError).to.include(`\nCaused by: Error: connect ECONNREFUSED 127.0.0.1:${closedPort}\n    at `);
-    expect(lastError!.length).to.be.at.most(4096);
-    const failures = lines.filter(({ deliveryId }) => deliveryId === id).map(({ level, msg }) => ({ level, msg }));
-    expect(failures).to.deep.equal([
-      { level: 40, msg: 'handler failed' },
-      { level: 50, msg: 'handler failed for the last time: the delivery is dead' },
-    ]);
-  });
-
-  it('fails an attempt that exceeds the timeout and aborts its signal', async () => {
-    let signal: AbortSignal | undefined;
-    const handlers = new HandlerRegistry().on('v1.conversation.created', (_event, context) => {
-      signal = context.signal;
-      return new Promise(() => {}); // never settles
-    });
-    dispatcher = createDispatcher(receiver.inbox, handlers, { handlerTimeoutMs: 50, maxAttempts: 1 });
-    dispatcher.start();
-    const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
-
-    const dead = await settledState(id);
-    expect(dead).to.deep.include({ state: 'dead' });
-    expect(dead!.lastError!.split('\n')[0]).to.equal('TimeoutError: the handler took longer than 50 ms');
-    expect(signal?.aborted).to.equal(true);
-  });
-
-  it('passes event types the contract does not know to the fallback, and settles events without a handler', async () => {
-    const unknownTypes: string[] = [];
-    const handlers = new HandlerRegistry().onUnknown((event) => {
-      unknownTypes.push(event.type);
-    });
-    dispatcher = createDispatcher(receiver.inbox, handlers);
-    dispatcher.start();
-    const unknown = await deliver(receiver.url, contractExample('UnknownEvent'));
-    const unhandled = await deliver(receiver.url, contractExample('AuditLogEmitted'));
-
-    expect((await settledState(unknown.id))?.state).to.equal('done');
-    expect((await settledState(unhandled.id))?.state).to.equal('done');
-    expect(unknownTypes).to.deep.equal(['v0.example.unknown_event']);
-  });
-
-  it('handles the events of one conversation one at a time in timestamp order, others in parallel', async function () {
-    this.timeout(20_000);
-    const conversationEvent = (conversationId: string, second: number) => {
-      const event = contractExample('ConversationMessageText');
-      event['data'].conversation_id = conversationId;
-      event['data'].message_id = `${conversationId}-${second}`;
-      event['timestamp'] = `2026-11-24T09:00:${String(second).padStart(2, '0')}.000+00:00`;
-      return event;
+    const stateOf = async (id: string) => (await receiver.inbox.get(id))?.state;
+    const settledState = async (id: string) => {
+      await eventually(async () => ['done', 'dead'].includes((await stateOf(id)) ?? ''));
+      return receiver.inbox.get(id);
     };
-    const seconds = Array.from({ length: 30 }, (_, second) => second);
-    const shuffled = [...seconds].sort(() => Math.random() - 0.5);
-    // Posted in shuffled order while no dispatcher runs: all 40 are waiting when it starts.
-    for (const second of shuffled) await deliver(receiver.url, conversationEvent('conversation-a', second));
-    for (const second of seconds.slice(0, 10)) await deliver(receiver.url, conversationEvent('conversation-b', second));
 
-    const order: Record<string, number[]> = { 'conversation-a': [], 'conversation-b': [] };
-    const running: Record<string, number> = { 'conversation-a': 0, 'conversation-b': 0 };
-    let mostAtOnceInOneConversation = 0;
-    let overlapsAcrossConversations = 0;
-    const handlers = new HandlerRegistry().on('v1.conversation.message', async ({ data, timestamp }) => {
-      const conversation = data.conversation_id!;
-      running[conversation]! += 1;
-      mostAtOnceInOneConversation = Math.max(mostAtOnceInOneConversation, running[conversation]!);
-      if (Object.values(running).every((count) => count > 0)) overlapsAcrossConversations += 1;
-      order[conversation]!.push(Number(timestamp.slice(17, 19)));
-      await sleep(10);
-      running[conversation]! -= 1;
+    it('runs the typed handler with the delivery context, then marks the delivery done', async () => {
+      const seen: { conversationId?: string; context: HandlingContext }[] = [];
+      const handlers = new HandlerRegistry().on('v1.conversation.ended', (event, context) => {
+        seen.push({ conversationId: event.data.conversation_id, context });
+      });
+      dispatcher = createDispatcher(receiver.inbox, handlers);
+      dispatcher.start();
+      const { id } = await deliver(receiver.url, contractExample('ConversationEndedByEndUser'));
+
+      expect(await settledState(id)).to.deep.include({ state: 'done', attempts: 1, lastError: null });
+      expect(seen).to.have.length(1);
+      expect(seen[0]!.conversationId).to.equal('6742f0be9d1c4a0012c3e8a1');
+      expect(seen[0]!.context).to.include({ deliveryId: id, attempt: 1 });
+      expect(seen[0]!.context.receivedAt).to.be.instanceOf(Date);
     });
-    dispatcher = createDispatcher(receiver.inbox, handlers, { concurrency: 4 });
-    dispatcher.start();
-    await eventually(() => order['conversation-a']!.length === 30 && order['conversation-b']!.length === 10, 15_000);
 
-    expect(order['conversation-a']).to.deep.equal(seconds);
-    expect(order['conversation-b']).to.deep.equal(seconds.slice(0, 10));
-    expect(mostAtOnceInOneConversation).to.equal(1);
-    expect(overlapsAcrossConversations).to.be.greaterThan(0);
-  });
+    it('retries a handler that throws twice, then marks it done after the third attempt', async () => {
+      const attempts: number[] = [];
+      const handlers = new HandlerRegistry().on('v1.conversation.created', (_event, { attempt }) => {
+        attempts.push(attempt);
+        if (attempt < 3) throw new Error(`flaky ${attempt}`);
+      });
+      dispatcher = createDispatcher(receiver.inbox, handlers, { maxAttempts: 5 }, receiver.metrics);
+      dispatcher.start();
+      const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
 
-  it('holds a conversation back while its oldest event waits for a retry', async () => {
-    const handled: string[] = [];
-    let firstAttempt = true;
-    const handlers = new HandlerRegistry().on('v1.conversation.message', ({ data }) => {
-      if (data.message_id === 'first' && firstAttempt) {
-        firstAttempt = false;
-        throw new Error('not yet');
-      }
-      handled.push(data.message_id!);
+      expect(await settledState(id)).to.deep.include({ state: 'done', attempts: 3, lastError: null });
+      expect(attempts).to.deep.equal([1, 2, 3]);
+      // The row reads done as soon as the writer thread commits; the dispatcher counts the outcome
+      // once the commit's answer reaches this thread, a moment later.
+      const handledTotal = () => receiver.metrics.registry.getSingleMetricAsString('ada_webhook_handled_total');
+      await eventually(async () => (await handledTotal()).includes('outcome="done"'));
+      const metrics = await handledTotal();
+      expect(metrics).to.include('ada_webhook_handled_total{outcome="retry",event_type="v1.conversation.created"} 2');
+      expect(metrics).to.include('ada_webhook_handled_total{outcome="done",event_type="v1.conversation.created"} 1');
     });
-    const first = contractExample('ConversationMessageText');
-    first['data'].message_id = 'first';
-    const second = contractExample('ConversationMessageText');
-    second['data'].message_id = 'second';
-    second['timestamp'] = '2026-11-24T09:15:10.000+00:00';
-    await deliver(receiver.url, first);
-    await deliver(receiver.url, second);
 
-    dispatcher = createDispatcher(receiver.inbox, handlers, { retryBaseMs: 100 });
-    dispatcher.start();
-    await eventually(() => handled.length === 2);
-    expect(handled).to.deep.equal(['first', 'second']);
+    it('marks a handler that always throws dead after the configured attempts, keeping the error', async () => {
+      let calls = 0;
+      const handlers = new HandlerRegistry().on('v1.conversation.created', () => {
+        calls += 1;
+        throw new TypeError(`broken ${calls}`);
+      });
+      dispatcher = createDispatcher(receiver.inbox, handlers, { maxAttempts: 4 });
+      dispatcher.start();
+      const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
+
+      const dead = await settledState(id);
+      expect(dead).to.deep.include({ state: 'dead', attempts: 4 });
+      expect(dead!.lastError!.split('\n')[0]).to.equal('TypeError: broken 4');
+      // A claim after the dead one's settlement: had it stayed claimable, that claim would have taken it.
+      const later = await deliver(receiver.url, contractExample('EndUserCreated'));
+      expect((await settledState(later.id))?.state).to.equal('done');
+      expect(calls).to.equal(4);
+    });
+
+    it('keeps the cause and the stack of a failure, bounded, and logs a dead delivery at error level', async () => {
+      const closedPort = await freePort(); // nothing listens there: TypeError: fetch failed, caused by ECONNREFUSED
+      const handlers = new HandlerRegistry().on('v1.conversation.created', async () => {
+        await fetch(`http://127.0.0.1:${closedPort}/`);
+      });
+      const { logger, lines } = capturingLogger();
+      dispatcher = createDispatcher(receiver.inbox, handlers, { maxAttempts: 2 }, receiver.metrics, logger);
+      dispatcher.start();
+      const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
+
+      const { lastError } = (await settledState(id))!;
+      expect(lastError!.split('\n')[0]).to.equal('TypeError: fetch failed');
+      expect(lastError).to.include(`\nCaused by: Error: connect ECONNREFUSED 127.0.0.1:${closedPort}\n    at `);
+      expect(lastError!.length).to.be.at.most(4096);
+      const failures = lines.filter(({ deliveryId }) => deliveryId === id).map(({ level, msg }) => ({ level, msg }));
+      expect(failures).to.deep.equal([
+        { level: 40, msg: 'handler failed' },
+        { level: 50, msg: 'handler failed for the last time: the delivery is dead' },
+      ]);
+    });
+
+    it('fails an attempt that exceeds the timeout and aborts its signal', async () => {
+      let signal: AbortSignal | undefined;
+      const handlers = new HandlerRegistry().on('v1.conversation.created', (_event, context) => {
+        signal = context.signal;
+        return new Promise(() => {}); // never settles
+      });
+      dispatcher = createDispatcher(receiver.inbox, handlers, { handlerTimeoutMs: 50, maxAttempts: 1 });
+      dispatcher.start();
+      const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
+
+      const dead = await settledState(id);
+      expect(dead).to.deep.include({ state: 'dead' });
+      expect(dead!.lastError!.split('\n')[0]).to.equal('TimeoutError: the handler took longer than 50 ms');
+      expect(signal?.aborted).to.equal(true);
+    });
+
+    it('passes event types the contract does not know to the fallback, and settles events without a handler', async () => {
+      const unknownTypes: string[] = [];
+      const handlers = new HandlerRegistry().onUnknown((event) => {
+        unknownTypes.push(event.type);
+      });
+      dispatcher = createDispatcher(receiver.inbox, handlers);
+      dispatcher.start();
+      const unknown = await deliver(receiver.url, contractExample('UnknownEvent'));
+      const unhandled = await deliver(receiver.url, contractExample('AuditLogEmitted'));
+
+      expect((await settledState(unknown.id))?.state).to.equal('done');
+      expect((await settledState(unhandled.id))?.state).to.equal('done');
+      expect(unknownTypes).to.deep.equal(['v0.example.unknown_event']);
+    });
+
+    it('handles the events of one conversation one at a time in timestamp order, others in parallel', async function () {
+      this.timeout(20_000);
+      const conversationEvent = (conversationId: string, second: number) => {
+        const event = contractExample('ConversationMessageText');
+        event['data'].conversation_id = conversationId;
+        event['data'].message_id = `${conversationId}-${second}`;
+        event['timestamp'] = `2026-11-24T09:00:${String(second).padStart(2, '0')}.000+00:00`;
+        return event;
+      };
+      const seconds = Array.from({ length: 30 }, (_, second) => second);
+      const shuffled = [...seconds].sort(() => Math.random() - 0.5);
+      // Posted in shuffled order while no dispatcher runs: all 40 are waiting when it starts.
+      for (const second of shuffled) await deliver(receiver.url, conversationEvent('conversation-a', second));
+      for (const second of seconds.slice(0, 10)) await deliver(receiver.url, conversationEvent('conversation-b', second));
+
+      const order: Record<string, number[]> = { 'conversation-a': [], 'conversation-b': [] };
+      const running: Record<string, number> = { 'conversation-a': 0, 'conversation-b': 0 };
+      let mostAtOnceInOneConversation = 0;
+      let overlapsAcrossConversations = 0;
+      const handlers = new HandlerRegistry().on('v1.conversation.message', async ({ data, timestamp }) => {
+        const conversation = data.conversation_id!;
+        running[conversation]! += 1;
+        mostAtOnceInOneConversation = Math.max(mostAtOnceInOneConversation, running[conversation]!);
+        if (Object.values(running).every((count) => count > 0)) overlapsAcrossConversations += 1;
+        order[conversation]!.push(Number(timestamp.slice(17, 19)));
+        await sleep(10);
+        running[conversation]! -= 1;
+      });
+      dispatcher = createDispatcher(receiver.inbox, handlers, { concurrency: 4 });
+      dispatcher.start();
+      await eventually(() => order['conversation-a']!.length === 30 && order['conversation-b']!.length === 10, 15_000);
+
+      expect(order['conversation-a']).to.deep.equal(seconds);
+      expect(order['conversation-b']).to.deep.equal(seconds.slice(0, 10));
+      expect(mostAtOnceInOneConversation).to.equal(1);
+      expect(overlapsAcrossConversations).to.be.greaterThan(0);
+    });
+
+    it('holds a conversation back while its oldest event waits for a retry', async () => {
+      const handled: string[] = [];
+      let firstAttempt = true;
+      const handlers = new HandlerRegistry().on('v1.conversation.message', ({ data }) => {
+        if (data.message_id === 'first' && firstAttempt) {
+          firstAttempt = false;
+          throw new Error('not yet');
+        }
+        handled.push(data.message_id!);
+      });
+      const first = contractExample('ConversationMessageText');
+      first['data'].message_id = 'first';
+      const second = contractExample('ConversationMessageText');
+      second['data'].message_id = 'second';
+      second['timestamp'] = '2026-11-24T09:15:10.000+00:00';
+      await deliver(receiver.url, first);
+      await deliver(receiver.url, second);
+
+      dispatcher = createDispatcher(receiver.inbox, handlers, { retryBaseMs: 100 });
+      dispatcher.start();
+      await eventually(() => handled.length === 2);
+      expect(handled).to.deep.equal(['first', 'second']);
+    });
+
+    it('gives unfinished deliveries back when it stops, without counting the attempt', async () => {
+      const handlers = new HandlerRegistry().on('v1.conversation.created', () => new Promise(() => {}));
+      dispatcher = createDispatcher(receiver.inbox, handlers, { handlerTimeoutMs: 60_000 });
+      dispatcher.start();
+      const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
+      await eventually(async () => (await receiver.inbox.get(id))?.attempts === 1);
+
+      await dispatcher.stop(20);
+      dispatcher = undefined;
+      expect(await receiver.inbox.get(id)).to.deep.include({ state: 'pending', attempts: 0 });
+      const [claimed] = await receiver.inbox.claim({ owner: 'another worker', limit: 1, leaseMs: 1000 });
+      expect(claimed?.id, 'the lease was released').to.equal(id);
+    });
   });
-
-  it('gives unfinished deliveries back when it stops, without counting the attempt', async () => {
-    const handlers = new HandlerRegistry().on('v1.conversation.created', () => new Promise(() => {}));
-    dispatcher = createDispatcher(receiver.inbox, handlers, { handlerTimeoutMs: 60_000 });
-    dispatcher.start();
-    const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
-    await eventually(async () => (await receiver.inbox.get(id))?.attempts === 1);
-
-    await dispatcher.stop(20);
-    dispatcher = undefined;
-    expect(await receiver.inbox.get(id)).to.deep.include({ state: 'pending', attempts: 0 });
-    const [claimed] = await receiver.inbox.claim({ owner: 'another worker', limit: 1, leaseMs: 1000 });
-    expect(claimed?.id, 'the lease was released').to.equal(id);
-  });
-});
 
 describe('the handler registry', () => {
   it('refuses a second handler for the same event type', () => {

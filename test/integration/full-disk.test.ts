@@ -2,6 +2,7 @@
 // nothing acknowledged falsely, readiness unavailable while writes fail, one error line per
 // failed delivery, and recovery without a restart once there is space again.
 import { expect } from 'chai';
+import { sqliteInDirectory } from '../support/inbox-backends.ts';
 import { contractExample, deliver, startReceiver, type Answer, type TestReceiver } from '../support/receiver.ts';
 import { mountSmallDisk, type SmallDisk } from '../support/small-disk.ts';
 
@@ -17,7 +18,7 @@ describe('the SQLite inbox on a full disk', function () {
       this.skip();
     }
     disk = mounted;
-    receiver = await startReceiver({ directory: disk.path });
+    receiver = await startReceiver({ backend: sqliteInDirectory(disk.path) });
   });
   after(async () => {
     await receiver?.close();

@@ -1,314 +1,331 @@
-// Every row of the response policy, over real HTTP against a real SQLite inbox.
+// Every row of the response policy, over real HTTP against a real inbox, on every backend.
 import { expect } from 'chai';
-import { DatabaseSync } from 'node:sqlite';
 import { gzipSync } from 'node:zlib';
+import { loadDatabaseSettings } from '../../src/config.ts';
+import { openInbox } from '../../src/inbox/open.ts';
 import { secretFingerprint } from '../../src/signature.ts';
+import { eventually } from '../support/dispatcher.ts';
+import { inboxBackends } from '../support/inbox-backends.ts';
 import { contractExample, deliver, post, signedHeaders, startReceiver, testSecret, type TestReceiver } from '../support/receiver.ts';
 
 const unauthorized = { type: 'about:blank', title: 'Unauthorized', status: 401 };
 const otherSecret = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
 
-describe('POST /webhooks/ada', () => {
-  // One receiver for the whole file: every test uses delivery ids of its own.
-  let receiver: TestReceiver;
-  before(async () => {
-    receiver = await startReceiver({ bodyLimitBytes: 4096 });
-  });
-  after(() => receiver.close());
-
-  const stateOf = async (id: string | undefined) => (await receiver.inbox.get(id!))?.state;
-  const rowCount = async () => Object.values(await receiver.inbox.countByState()).reduce((sum, count) => sum + count, 0);
-
-  describe('401, nothing stored, nothing revealed', () => {
-    const event = contractExample('ConversationCreated');
-    const body = JSON.stringify(event);
-
-    const cases: [string, () => Record<string, string>][] = [
-      ['without signature headers', () => ({ 'content-type': 'application/json' })],
-      ['with an invalid signature', () => ({ ...signedHeaders(body), 'svix-signature': `v1,${Buffer.alloc(32).toString('base64')}` })],
-      ['with a timestamp older than the tolerance', () => signedHeaders(body, { timestamp: Math.floor(Date.now() / 1000) - 301 })],
-      ['with a timestamp further ahead than the tolerance', () => signedHeaders(body, { timestamp: Math.floor(Date.now() / 1000) + 301 })],
-      ['with an unparsable timestamp', () => ({ ...signedHeaders(body), 'svix-timestamp': '1732400000abc' })],
-      ['signed with a secret that is not configured', () => signedHeaders(body, { secret: otherSecret })],
-      ['signed over other bytes than those sent', () => signedHeaders(JSON.stringify(event, null, 2))],
-    ];
-    for (const [name, headers] of cases) {
-      it(name, async () => {
-        const sent = headers();
-        const answer = await post(receiver.url, body, sent);
-        expect(answer.status).to.equal(401);
-        expect(answer.headers.get('content-type')).to.equal('application/problem+json');
-        expect(answer.body).to.deep.equal(unauthorized);
-        if (sent['svix-id']) expect(await stateOf(sent['svix-id'])).to.equal(undefined);
-      });
-    }
-
-    it('before looking at the body: a contract violation without a signature is 401', async () => {
-      const body = JSON.stringify({ type: 'v1.conversation.created' });
-      const answer = await post(receiver.url, body, { ...signedHeaders(body), 'svix-signature': 'v1,' });
-      expect(answer.status).to.equal(401);
-      expect(receiver.logs.at(-1)).to.include({ outcome: 'unauthorized', signatureFailure: 'no_matching_signature' });
+for (const backend of inboxBackends)
+  describe(`POST /webhooks/ada (${backend.name})`, () => {
+    // One receiver for the whole file: every test uses delivery ids of its own.
+    let receiver: TestReceiver;
+    before(async () => {
+      receiver = await startReceiver({ bodyLimitBytes: 4096, backend });
     });
+    after(() => receiver.close());
 
-    it('and logs what an operator needs: the client, the check that failed, the clock skew, the secrets tried', async () => {
-      const stale = signedHeaders(body, { timestamp: Math.floor(Date.now() / 1000) - 400 });
-      await post(receiver.url, body, stale);
-      const staleLine = receiver.logs.at(-1)!;
-      expect(staleLine).to.include({ outcome: 'unauthorized', signatureFailure: 'timestamp_too_old', client: '127.0.0.1' });
-      expect(staleLine['timestampSkewSeconds']).to.be.within(399, 401);
+    const stateOf = async (id: string | undefined) => (await receiver.inbox.get(id!))?.state;
+    const rowCount = async () => Object.values(await receiver.inbox.countByState()).reduce((sum, count) => sum + count, 0);
 
-      await post(receiver.url, body, signedHeaders(body, { secret: otherSecret }));
-      const unknownSecretLine = receiver.logs.at(-1)!;
-      expect(unknownSecretLine).to.deep.include({
-        signatureFailure: 'no_matching_signature',
-        triedSecrets: [secretFingerprint(testSecret)],
-      });
-      // Signed with whole seconds, a moment ago.
-      expect(unknownSecretLine['timestampSkewSeconds']).to.be.within(0, 1);
-      expect(secretFingerprint(testSecret)).to.match(/^[0-9a-f]{8}$/);
-    });
+    describe('401, nothing stored, nothing revealed', () => {
+      const event = contractExample('ConversationCreated');
+      const body = JSON.stringify(event);
 
-    it('and logs which check failed, without the signature', async () => {
-      const headers = signedHeaders(body, { timestamp: 1 });
-      await post(receiver.url, body, headers);
-      expect(receiver.logs.at(-1)).to.include({
-        outcome: 'unauthorized',
-        status: 401,
-        signatureFailure: 'timestamp_too_old',
-        claimedId: headers['svix-id'],
-      });
-      expect(JSON.stringify(receiver.logs)).to.not.include(headers['svix-signature']!.slice(3));
-    });
-  });
-
-  describe('client errors before the signature check', () => {
-    it('answers malformed JSON with 400', async () => {
-      const headers = signedHeaders('{"type": ');
-      const answer = await post(receiver.url, '{"type": ', headers);
-      expect(answer.status).to.equal(400);
-      expect(answer.headers.get('content-type')).to.equal('application/problem+json');
-      expect(answer.body).to.include({ title: 'Bad Request', status: 400 });
-      expect(answer.body.detail).to.match(/^The request body is not valid JSON: /);
-      expect(await stateOf(headers['svix-id'])).to.equal(undefined);
-    });
-
-    it('answers an empty body with 400', async () => {
-      const answer = await post(receiver.url, '', signedHeaders(''));
-      expect(answer).to.deep.include({
-        status: 400,
-        body: { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'The request body is empty.' },
-      });
-    });
-
-    it('answers a body that is not UTF-8 with 400', async () => {
-      const body = Buffer.concat([Buffer.from('{"type": "v1.conversation.created", "x": "'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
-      const headers = signedHeaders(body);
-      const answer = await post(receiver.url, body, headers);
-      expect(answer).to.deep.include({
-        status: 400,
-        body: { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'The request body is not valid UTF-8.' },
-      });
-      expect(await stateOf(headers['svix-id'])).to.equal(undefined);
-    });
-
-    it('answers a compressed body with 415', async () => {
-      const body = JSON.stringify(contractExample('ConversationCreated'));
-      const headers = signedHeaders(body);
-      const answer = await post(receiver.url, gzipSync(body), { ...headers, 'content-encoding': 'gzip' });
-      expect(answer.status).to.equal(415);
-      expect(answer.body).to.include({ status: 415, detail: 'Content-Encoding gzip is not supported; send the body uncompressed.' });
-      expect(await stateOf(headers['svix-id'])).to.equal(undefined);
-    });
-
-    it('answers a body that is not JSON with 415', async () => {
-      const body = JSON.stringify(contractExample('ConversationCreated'));
-      const headers = signedHeaders(body);
-      const answer = await post(receiver.url, body, { ...headers, 'content-type': 'text/plain' });
-      expect(answer.status).to.equal(415);
-      expect(answer.body).to.include({ title: 'Unsupported Media Type', status: 415 });
-      expect(await stateOf(headers['svix-id'])).to.equal(undefined);
-    });
-
-    it('answers a body over the limit with 413', async () => {
-      const event = contractExample('ConversationMessageText');
-      event['data'].content.body = 'x'.repeat(5000);
-      const answer = await deliver(receiver.url, event);
-      expect(answer.status).to.equal(413);
-      expect(answer.body).to.deep.equal({
-        type: 'about:blank',
-        title: 'Payload Too Large',
-        status: 413,
-        detail: 'The request body exceeds the limit of 4096 bytes.',
-      });
-      expect(await stateOf(answer.id)).to.equal(undefined);
-    });
-  });
-
-  describe('a correctly signed delivery', () => {
-    it('is committed to the inbox, byte for byte, before the 200', async () => {
-      const body = JSON.stringify(contractExample('ConversationMessageFile'), null, 1);
-      const headers = signedHeaders(body);
-      const answer = await post(receiver.url, body, headers);
-      expect(answer).to.deep.include({ status: 200, body: { status: 'accepted', id: headers['svix-id'] } });
-
-      // Read through a separate connection: the row is on disk, not only in the receiver's memory.
-      const db = new DatabaseSync(receiver.databasePath, { readOnly: true });
-      const row = db
-        .prepare('SELECT state, event_type, body, headers FROM deliveries JOIN delivery_payloads USING (id) WHERE id = ?')
-        .get(headers['svix-id']!);
-      db.close();
-      expect(row).to.deep.include({ state: 'pending', event_type: 'v1.conversation.message', body });
-      expect(JSON.parse(String(row!['headers']))).to.include({
-        'svix-id': headers['svix-id'],
-        'svix-signature': headers['svix-signature'],
-      });
-    });
-
-    it('is verified and stored byte for byte when it holds multi-byte characters', async () => {
-      const event = contractExample('ConversationMessageText');
-      event['data'].content.body = 'Où est ma commande ? 注文はどこ？ 📦';
-      const answer = await deliver(receiver.url, event);
-      expect(answer.status).to.equal(200);
-      expect((await receiver.inbox.get(answer.id))?.body).to.equal(JSON.stringify(event));
-    });
-
-    it('is accepted under the unbranded webhook-* header names', async () => {
-      const answer = await deliver(receiver.url, contractExample('EndUserUpdated'), { prefix: 'webhook' });
-      expect(answer).to.deep.include({ status: 200, body: { status: 'accepted', id: answer.id } });
-    });
-
-    it('with an event type the contract does not know is stored as pending', async () => {
-      const answer = await deliver(receiver.url, contractExample('UnknownEvent'));
-      expect(answer.status).to.equal(200);
-      expect(await receiver.inbox.get(answer.id)).to.deep.include({ state: 'pending', eventType: 'v0.example.unknown_event' });
-    });
-
-    it('is stored once when delivered again: 200, duplicate', async () => {
-      const event = contractExample('ConversationEndedByEndUser');
-      const rowsBefore = await rowCount();
-      const first = await deliver(receiver.url, event, { id: 'msg_again' });
-      const second = await deliver(receiver.url, event, { id: 'msg_again' });
-      expect(first.body).to.deep.equal({ status: 'accepted', id: 'msg_again' });
-      expect(second).to.deep.include({ status: 200, body: { status: 'duplicate', id: 'msg_again' } });
-      expect(await rowCount()).to.equal(rowsBefore + 1);
-      expect(await stateOf('msg_again')).to.equal('pending');
-    });
-
-    it('is stored once when 50 copies arrive at the same time', async () => {
-      const event = contractExample('ConversationMessageLink');
-      const rowsBefore = await rowCount();
-      const answers = await Promise.all(Array.from({ length: 50 }, () => deliver(receiver.url, event, { id: 'msg_storm' })));
-      expect(answers.map((answer) => answer.status)).to.deep.equal(Array(50).fill(200));
-      expect(answers.filter((answer) => answer.body.status === 'accepted')).to.have.length(1);
-      expect(await rowCount()).to.equal(rowsBefore + 1);
-      expect(await stateOf('msg_storm')).to.equal('pending');
-    });
-
-    it('is accepted under the old and the new secret while rotating', async () => {
-      const rotating = await startReceiver({ secrets: [otherSecret, testSecret] });
-      try {
-        const event = contractExample('ConversationCreated');
-        expect((await deliver(rotating.url, event, { secret: testSecret })).status).to.equal(200);
-        expect((await deliver(rotating.url, event, { secret: otherSecret })).status).to.equal(200);
-        expect((await deliver(rotating.url, event, { secret: `whsec_${Buffer.alloc(32, 1).toString('base64')}` })).status).to.equal(401);
-      } finally {
-        await rotating.close();
-      }
-    });
-  });
-
-  describe('a correctly signed delivery that violates the contract', () => {
-    it('is answered 422 with each violation and stored in quarantine with them', async () => {
-      const event = contractExample('ConversationHandoffEnded');
-      delete event['data'].handoff_integration;
-      event['timestamp'] = 'not a time';
-      const answer = await deliver(receiver.url, event);
-
-      const violations = [
-        {
-          pointer: '/timestamp',
-          message: 'must match pattern "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})?$"',
-        },
-        { pointer: '/data/handoff_integration', message: 'is required' },
+      const cases: [string, () => Record<string, string>][] = [
+        ['without signature headers', () => ({ 'content-type': 'application/json' })],
+        ['with an invalid signature', () => ({ ...signedHeaders(body), 'svix-signature': `v1,${Buffer.alloc(32).toString('base64')}` })],
+        ['with a timestamp older than the tolerance', () => signedHeaders(body, { timestamp: Math.floor(Date.now() / 1000) - 301 })],
+        [
+          'with a timestamp further ahead than the tolerance',
+          () => signedHeaders(body, { timestamp: Math.floor(Date.now() / 1000) + 301 }),
+        ],
+        ['with an unparsable timestamp', () => ({ ...signedHeaders(body), 'svix-timestamp': '1732400000abc' })],
+        ['signed with a secret that is not configured', () => signedHeaders(body, { secret: otherSecret })],
+        ['signed over other bytes than those sent', () => signedHeaders(JSON.stringify(event, null, 2))],
       ];
-      expect(answer.status).to.equal(422);
-      expect(answer.headers.get('content-type')).to.equal('application/problem+json');
-      expect(answer.body).to.deep.equal({
-        type: 'about:blank',
-        title: 'Contract violation',
-        status: 422,
-        detail: 'The delivery does not match the contract; it was stored in quarantine.',
-        violations,
-      });
-      expect(await receiver.inbox.get(answer.id)).to.deep.include({
-        state: 'quarantined',
-        eventType: 'v1.conversation.handoff.ended',
-        violations,
-      });
-    });
-
-    it('is answered 422 again when retried, and stored once', async () => {
-      const event = { type: 'v1.conversation.ended', timestamp: '2026-11-24T10:00:00Z', data: { ended_by: { role: 'robot' } } };
-      const rowsBefore = await rowCount();
-      const first = await deliver(receiver.url, event, { id: 'msg_bad' });
-      const retry = await deliver(receiver.url, event, { id: 'msg_bad' });
-      expect([first.status, retry.status]).to.deep.equal([422, 422]);
-      expect(await rowCount()).to.equal(rowsBefore + 1);
-      expect(await stateOf('msg_bad')).to.equal('quarantined');
-    });
-
-    it('is checked with `format` keywords enforced', async () => {
-      const event = contractExample('ConversationMessageFile');
-      event['data'].content.url = 'not a link';
-      const answer = await deliver(receiver.url, event);
-      expect(answer.body.violations).to.deep.equal([{ pointer: '/data/content/url', message: 'must match format "uri"' }]);
-    });
-
-    it('leaves quarantine when a retry passes a widened contract', async () => {
-      const invalid = { type: 'v1.conversation.ended', timestamp: '2026-11-24T10:00:00Z', data: { ended_by: { role: 'robot' } } };
-      expect((await deliver(receiver.url, invalid, { id: 'msg_fixed_later' })).status).to.equal(422);
-      // Svix retries the same id; here the retry carries a body the contract accepts.
-      const valid = { ...invalid, data: { ended_by: { role: 'system' } } };
-      const retry = await deliver(receiver.url, valid, { id: 'msg_fixed_later' });
-      expect(retry.body).to.deep.equal({ status: 'accepted', id: 'msg_fixed_later' });
-      expect(await receiver.inbox.get('msg_fixed_later')).to.deep.include({ state: 'pending', violations: [] });
-    });
-  });
-
-  describe('when the inbox cannot be written', () => {
-    it('answers 503 with Retry-After, never 200, and recovers', async () => {
-      const rowsBefore = await rowCount();
-      const locker = new DatabaseSync(receiver.databasePath);
-      locker.exec('BEGIN IMMEDIATE');
-      try {
-        const during = await deliver(receiver.url, contractExample('ConversationCreated'), { id: 'msg_locked' });
-        expect(during.status).to.equal(503);
-        expect(during.headers.get('retry-after')).to.equal('5');
-        expect(during.body).to.include({ title: 'Service Unavailable', status: 503 });
-
-        const quarantine = await deliver(receiver.url, { type: 'v1.conversation.created', timestamp: 'x', data: {} });
-        expect(quarantine.status, 'a violation that cannot be quarantined is not answered 422').to.equal(503);
-      } finally {
-        locker.exec('ROLLBACK');
-        locker.close();
+      for (const [name, headers] of cases) {
+        it(name, async () => {
+          const sent = headers();
+          const answer = await post(receiver.url, body, sent);
+          expect(answer.status).to.equal(401);
+          expect(answer.headers.get('content-type')).to.equal('application/problem+json');
+          expect(answer.body).to.deep.equal(unauthorized);
+          if (sent['svix-id']) expect(await stateOf(sent['svix-id'])).to.equal(undefined);
+        });
       }
-      const after = await deliver(receiver.url, contractExample('ConversationCreated'), { id: 'msg_locked' });
-      expect(after.body).to.deep.equal({ status: 'accepted', id: 'msg_locked' });
-      expect(await rowCount()).to.equal(rowsBefore + 1);
+
+      it('before looking at the body: a contract violation without a signature is 401', async () => {
+        const body = JSON.stringify({ type: 'v1.conversation.created' });
+        const answer = await post(receiver.url, body, { ...signedHeaders(body), 'svix-signature': 'v1,' });
+        expect(answer.status).to.equal(401);
+        expect(receiver.logs.at(-1)).to.include({ outcome: 'unauthorized', signatureFailure: 'no_matching_signature' });
+      });
+
+      it('and logs what an operator needs: the client, the check that failed, the clock skew, the secrets tried', async () => {
+        const stale = signedHeaders(body, { timestamp: Math.floor(Date.now() / 1000) - 400 });
+        await post(receiver.url, body, stale);
+        const staleLine = receiver.logs.at(-1)!;
+        expect(staleLine).to.include({ outcome: 'unauthorized', signatureFailure: 'timestamp_too_old', client: '127.0.0.1' });
+        expect(staleLine['timestampSkewSeconds']).to.be.within(399, 401);
+
+        await post(receiver.url, body, signedHeaders(body, { secret: otherSecret }));
+        const unknownSecretLine = receiver.logs.at(-1)!;
+        expect(unknownSecretLine).to.deep.include({
+          signatureFailure: 'no_matching_signature',
+          triedSecrets: [secretFingerprint(testSecret)],
+        });
+        // Signed with whole seconds, a moment ago.
+        expect(unknownSecretLine['timestampSkewSeconds']).to.be.within(0, 1);
+        expect(secretFingerprint(testSecret)).to.match(/^[0-9a-f]{8}$/);
+      });
+
+      it('and logs which check failed, without the signature', async () => {
+        const headers = signedHeaders(body, { timestamp: 1 });
+        await post(receiver.url, body, headers);
+        expect(receiver.logs.at(-1)).to.include({
+          outcome: 'unauthorized',
+          status: 401,
+          signatureFailure: 'timestamp_too_old',
+          claimedId: headers['svix-id'],
+        });
+        expect(JSON.stringify(receiver.logs)).to.not.include(headers['svix-signature']!.slice(3));
+      });
+    });
+
+    describe('client errors before the signature check', () => {
+      it('answers malformed JSON with 400', async () => {
+        const headers = signedHeaders('{"type": ');
+        const answer = await post(receiver.url, '{"type": ', headers);
+        expect(answer.status).to.equal(400);
+        expect(answer.headers.get('content-type')).to.equal('application/problem+json');
+        expect(answer.body).to.include({ title: 'Bad Request', status: 400 });
+        expect(answer.body.detail).to.match(/^The request body is not valid JSON: /);
+        expect(await stateOf(headers['svix-id'])).to.equal(undefined);
+      });
+
+      it('answers an empty body with 400', async () => {
+        const answer = await post(receiver.url, '', signedHeaders(''));
+        expect(answer).to.deep.include({
+          status: 400,
+          body: { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'The request body is empty.' },
+        });
+      });
+
+      it('answers a body that is not UTF-8 with 400', async () => {
+        const body = Buffer.concat([
+          Buffer.from('{"type": "v1.conversation.created", "x": "'),
+          Buffer.from([0xc3, 0x28]),
+          Buffer.from('"}'),
+        ]);
+        const headers = signedHeaders(body);
+        const answer = await post(receiver.url, body, headers);
+        expect(answer).to.deep.include({
+          status: 400,
+          body: { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'The request body is not valid UTF-8.' },
+        });
+        expect(await stateOf(headers['svix-id'])).to.equal(undefined);
+      });
+
+      it('answers a compressed body with 415', async () => {
+        const body = JSON.stringify(contractExample('ConversationCreated'));
+        const headers = signedHeaders(body);
+        const answer = await post(receiver.url, gzipSync(body), { ...headers, 'content-encoding': 'gzip' });
+        expect(answer.status).to.equal(415);
+        expect(answer.body).to.include({ status: 415, detail: 'Content-Encoding gzip is not supported; send the body uncompressed.' });
+        expect(await stateOf(headers['svix-id'])).to.equal(undefined);
+      });
+
+      it('answers a body that is not JSON with 415', async () => {
+        const body = JSON.stringify(contractExample('ConversationCreated'));
+        const headers = signedHeaders(body);
+        const answer = await post(receiver.url, body, { ...headers, 'content-type': 'text/plain' });
+        expect(answer.status).to.equal(415);
+        expect(answer.body).to.include({ title: 'Unsupported Media Type', status: 415 });
+        expect(await stateOf(headers['svix-id'])).to.equal(undefined);
+      });
+
+      it('answers a body over the limit with 413', async () => {
+        const event = contractExample('ConversationMessageText');
+        event['data'].content.body = 'x'.repeat(5000);
+        const answer = await deliver(receiver.url, event);
+        expect(answer.status).to.equal(413);
+        expect(answer.body).to.deep.equal({
+          type: 'about:blank',
+          title: 'Payload Too Large',
+          status: 413,
+          detail: 'The request body exceeds the limit of 4096 bytes.',
+        });
+        expect(await stateOf(answer.id)).to.equal(undefined);
+      });
+    });
+
+    describe('a correctly signed delivery', () => {
+      it('is committed to the inbox, byte for byte, before the 200', async () => {
+        const body = JSON.stringify(contractExample('ConversationMessageFile'), null, 1);
+        const headers = signedHeaders(body);
+        const answer = await post(receiver.url, body, headers);
+        expect(answer).to.deep.include({ status: 200, body: { status: 'accepted', id: headers['svix-id'] } });
+
+        // Read through an inbox of its own: the row is in the store, not only in the receiver's memory.
+        const reader = await openInbox(loadDatabaseSettings(receiver.env), { mustExist: true });
+        const stored = await reader.get(headers['svix-id']!);
+        await reader.close();
+        expect(stored).to.deep.include({ state: 'pending', eventType: 'v1.conversation.message', body });
+        expect(stored!.headers).to.include({
+          'svix-id': headers['svix-id'],
+          'svix-signature': headers['svix-signature'],
+        });
+      });
+
+      it('is verified and stored byte for byte when it holds multi-byte characters', async () => {
+        const event = contractExample('ConversationMessageText');
+        event['data'].content.body = 'Où est ma commande ? 注文はどこ？ 📦';
+        const answer = await deliver(receiver.url, event);
+        expect(answer.status).to.equal(200);
+        expect((await receiver.inbox.get(answer.id))?.body).to.equal(JSON.stringify(event));
+      });
+
+      it('is accepted under the unbranded webhook-* header names', async () => {
+        const answer = await deliver(receiver.url, contractExample('EndUserUpdated'), { prefix: 'webhook' });
+        expect(answer).to.deep.include({ status: 200, body: { status: 'accepted', id: answer.id } });
+      });
+
+      it('with an event type the contract does not know is stored as pending', async () => {
+        const answer = await deliver(receiver.url, contractExample('UnknownEvent'));
+        expect(answer.status).to.equal(200);
+        expect(await receiver.inbox.get(answer.id)).to.deep.include({ state: 'pending', eventType: 'v0.example.unknown_event' });
+      });
+
+      it('is stored once when delivered again: 200, duplicate', async () => {
+        const event = contractExample('ConversationEndedByEndUser');
+        const rowsBefore = await rowCount();
+        const first = await deliver(receiver.url, event, { id: 'msg_again' });
+        const second = await deliver(receiver.url, event, { id: 'msg_again' });
+        expect(first.body).to.deep.equal({ status: 'accepted', id: 'msg_again' });
+        expect(second).to.deep.include({ status: 200, body: { status: 'duplicate', id: 'msg_again' } });
+        expect(await rowCount()).to.equal(rowsBefore + 1);
+        expect(await stateOf('msg_again')).to.equal('pending');
+      });
+
+      it('is stored once when 50 copies arrive at the same time', async () => {
+        const event = contractExample('ConversationMessageLink');
+        const rowsBefore = await rowCount();
+        const answers = await Promise.all(Array.from({ length: 50 }, () => deliver(receiver.url, event, { id: 'msg_storm' })));
+        expect(answers.map((answer) => answer.status)).to.deep.equal(Array(50).fill(200));
+        expect(answers.filter((answer) => answer.body.status === 'accepted')).to.have.length(1);
+        expect(await rowCount()).to.equal(rowsBefore + 1);
+        expect(await stateOf('msg_storm')).to.equal('pending');
+      });
+
+      it('is accepted under the old and the new secret while rotating', async () => {
+        const rotating = await startReceiver({ secrets: [otherSecret, testSecret] });
+        try {
+          const event = contractExample('ConversationCreated');
+          expect((await deliver(rotating.url, event, { secret: testSecret })).status).to.equal(200);
+          expect((await deliver(rotating.url, event, { secret: otherSecret })).status).to.equal(200);
+          expect((await deliver(rotating.url, event, { secret: `whsec_${Buffer.alloc(32, 1).toString('base64')}` })).status).to.equal(401);
+        } finally {
+          await rotating.close();
+        }
+      });
+    });
+
+    describe('a correctly signed delivery that violates the contract', () => {
+      it('is answered 422 with each violation and stored in quarantine with them', async () => {
+        const event = contractExample('ConversationHandoffEnded');
+        delete event['data'].handoff_integration;
+        event['timestamp'] = 'not a time';
+        const answer = await deliver(receiver.url, event);
+
+        const violations = [
+          {
+            pointer: '/timestamp',
+            message: 'must match pattern "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})?$"',
+          },
+          { pointer: '/data/handoff_integration', message: 'is required' },
+        ];
+        expect(answer.status).to.equal(422);
+        expect(answer.headers.get('content-type')).to.equal('application/problem+json');
+        expect(answer.body).to.deep.equal({
+          type: 'about:blank',
+          title: 'Contract violation',
+          status: 422,
+          detail: 'The delivery does not match the contract; it was stored in quarantine.',
+          violations,
+        });
+        expect(await receiver.inbox.get(answer.id)).to.deep.include({
+          state: 'quarantined',
+          eventType: 'v1.conversation.handoff.ended',
+          violations,
+        });
+      });
+
+      it('is answered 422 again when retried, and stored once', async () => {
+        const event = { type: 'v1.conversation.ended', timestamp: '2026-11-24T10:00:00Z', data: { ended_by: { role: 'robot' } } };
+        const rowsBefore = await rowCount();
+        const first = await deliver(receiver.url, event, { id: 'msg_bad' });
+        const retry = await deliver(receiver.url, event, { id: 'msg_bad' });
+        expect([first.status, retry.status]).to.deep.equal([422, 422]);
+        expect(await rowCount()).to.equal(rowsBefore + 1);
+        expect(await stateOf('msg_bad')).to.equal('quarantined');
+      });
+
+      it('is checked with `format` keywords enforced', async () => {
+        const event = contractExample('ConversationMessageFile');
+        event['data'].content.url = 'not a link';
+        const answer = await deliver(receiver.url, event);
+        expect(answer.body.violations).to.deep.equal([{ pointer: '/data/content/url', message: 'must match format "uri"' }]);
+      });
+
+      it('leaves quarantine when a retry passes a widened contract', async () => {
+        const invalid = { type: 'v1.conversation.ended', timestamp: '2026-11-24T10:00:00Z', data: { ended_by: { role: 'robot' } } };
+        expect((await deliver(receiver.url, invalid, { id: 'msg_fixed_later' })).status).to.equal(422);
+        // Svix retries the same id; here the retry carries a body the contract accepts.
+        const valid = { ...invalid, data: { ended_by: { role: 'system' } } };
+        const retry = await deliver(receiver.url, valid, { id: 'msg_fixed_later' });
+        expect(retry.body).to.deep.equal({ status: 'accepted', id: 'msg_fixed_later' });
+        expect(await receiver.inbox.get('msg_fixed_later')).to.deep.include({ state: 'pending', violations: [] });
+      });
+    });
+
+    describe('when the inbox cannot be written', () => {
+      it('answers 503 with Retry-After, never 200, and recovers, saying so once each way in the log', async () => {
+        const rowsBefore = await rowCount();
+        const logged = receiver.logs.length;
+        const allowWrites = await receiver.refuseWrites();
+        try {
+          const during = await deliver(receiver.url, contractExample('ConversationCreated'), { id: 'msg_locked' });
+          expect(during.status).to.equal(503);
+          expect(during.headers.get('retry-after')).to.equal('5');
+          expect(during.body).to.include({ title: 'Service Unavailable', status: 503 });
+
+          const quarantine = await deliver(receiver.url, { type: 'v1.conversation.created', timestamp: 'x', data: {} });
+          expect(quarantine.status, 'a violation that cannot be quarantined is not answered 422').to.equal(503);
+        } finally {
+          await allowWrites();
+        }
+        const after = await deliver(receiver.url, contractExample('ConversationCreated'), { id: 'msg_locked' });
+        expect(after.body).to.deep.equal({ status: 'accepted', id: 'msg_locked' });
+        expect(await rowCount()).to.equal(rowsBefore + 1);
+        // Back once a probe write succeeds: within a second, or at once when readiness asks.
+        const availabilityLines = () => receiver.logs.slice(logged).filter(({ msg }) => String(msg).startsWith('the inbox '));
+        await eventually(() => availabilityLines().length === 2);
+        const availability = availabilityLines();
+        expect(availability.map(({ level, msg }) => ({ level, msg }))).to.deep.equal([
+          { level: 40, msg: 'the inbox is unavailable: deliveries are answered 503 until it recovers' },
+          { level: 30, msg: 'the inbox takes writes again: deliveries are accepted' },
+        ]);
+        expect(availability[0]!['storeError']).to.be.a('string').and.not.equal('');
+      });
+    });
+
+    it('logs one line per delivery with id, type, outcome and latency, and no secret or body', async () => {
+      const event = contractExample('ConversationMessageText');
+      event['data'].content.body = 'a very private message';
+      const logged = receiver.logs.length;
+      const answer = await deliver(receiver.url, event);
+      const lines = receiver.logs.slice(logged);
+      expect(lines).to.have.length(1);
+      expect(lines[0]).to.include({ deliveryId: answer.id, eventType: 'v1.conversation.message', outcome: 'accepted', status: 200 });
+      expect(lines[0]!['latencyMs']).to.be.a('number');
+      const everything = JSON.stringify(receiver.logs);
+      expect(everything).to.not.include('a very private message');
+      expect(everything).to.not.include(testSecret.slice('whsec_'.length));
     });
   });
-
-  it('logs one line per delivery with id, type, outcome and latency, and no secret or body', async () => {
-    const event = contractExample('ConversationMessageText');
-    event['data'].content.body = 'a very private message';
-    const logged = receiver.logs.length;
-    const answer = await deliver(receiver.url, event);
-    const lines = receiver.logs.slice(logged);
-    expect(lines).to.have.length(1);
-    expect(lines[0]).to.include({ deliveryId: answer.id, eventType: 'v1.conversation.message', outcome: 'accepted', status: 200 });
-    expect(lines[0]!['latencyMs']).to.be.a('number');
-    const everything = JSON.stringify(receiver.logs);
-    expect(everything).to.not.include('a very private message');
-    expect(everything).to.not.include(testSecret.slice('whsec_'.length));
-  });
-});

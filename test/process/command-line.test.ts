@@ -46,7 +46,7 @@ describe('the commands', function () {
       const store = await startReceiver();
       try {
         await store.inbox.accept(storedDelivery(contractExample('ConversationCreated'), 'msg_listed'));
-        const env = { NODE_ENV: 'production', DATABASE_URL: `sqlite:${store.databasePath}` };
+        const env = { NODE_ENV: 'production', ...store.env };
         const listed = await runScript('inbox.ts', ['list'], temporaryDirectory(), env);
         expect(listed.code, listed.stderr).to.equal(0);
         expect(listed.stdout).to.include('msg_listed');
@@ -76,7 +76,7 @@ describe('the commands', function () {
     it('replay says when nothing matched, and exits 1', async () => {
       const store = await startReceiver();
       try {
-        const env = { DATABASE_URL: `sqlite:${store.databasePath}` };
+        const { env } = store;
         expect(await runScript('replay.ts', ['--id', 'msg_nowhere'], temporaryDirectory(), env)).to.include({
           code: 1,
           stdout: '',

@@ -3,7 +3,9 @@
 // the same SQLite file, CRASH_ROUNDS times (default 10). The senders behave like Svix: a delivery
 // that got no 200 is sent again, re-signed, with the same id. Every acknowledged delivery must be
 // stored once and end done; handler runs repeated by the crashes are counted and reported.
+// The kill times come from a seed, printed with the figures: CRASH_SEED=<seed> runs the same ones.
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -13,6 +15,7 @@ import { startReceiverProcess, useTemporaryDirectory, type ReceiverProcess } fro
 import { contractExample, post, signedHeaders, testSecret } from '../support/receiver.ts';
 
 const rounds = Number(process.env['CRASH_ROUNDS'] ?? 10);
+const seed = Number(process.env['CRASH_SEED'] ?? Date.now() % 2 ** 31);
 const replicaPath = new URL('scenarios/replica.ts', import.meta.url).pathname;
 
 describe('crash safety under load', function () {
@@ -67,8 +70,9 @@ describe('crash safety under load', function () {
       }
     };
     const senders = Promise.all(Array.from({ length: 8 }, sender));
-    for (let round = 0; round < rounds; round += 1) {
-      await sleep(300 + Math.random() * 1200);
+    console.log(`      kill times from CRASH_SEED=${seed}`);
+    for (const killAfterMs of fc.sample(fc.integer({ min: 300, max: 1500 }), { seed, numRuns: rounds })) {
+      await sleep(killAfterMs);
       receiver.child.kill('SIGKILL');
       await receiver.exit;
       receiver = await start();

@@ -1,25 +1,27 @@
-// A real receiver on a loopback port, over a real SQLite file, for integration tests.
-import { mkdtempSync, rmSync } from 'node:fs';
+// A real receiver on a loopback port, over a real inbox (SQLite by default, or any of the
+// backends in inbox-backends.ts), for integration tests.
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { loadContract, type ContractDocument } from '../../src/contract.ts';
-import type { NewDelivery } from '../../src/inbox/inbox.ts';
-import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
+import type { Inbox, NewDelivery } from '../../src/inbox/inbox.ts';
+import { logInboxAvailability } from '../../src/logger.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
 import { createReceiverApp } from '../../src/server/app.ts';
 import { createHttpServer, type HttpLimits } from '../../src/server/http-server.ts';
 import { sign } from '../../src/signature.ts';
+import { inboxBackends, type InboxBackend } from './inbox-backends.ts';
 
 export const testSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 export interface TestReceiver {
   url: string;
-  inbox: SqliteInbox;
+  inbox: Inbox;
   metrics: Metrics;
-  databasePath: string;
+  /** The environment that points a command, or a second inbox, at the same store. */
+  env: Record<string, string>;
+  /** Makes every write of the inbox fail; resolves with what undoes it. */
+  refuseWrites(): Promise<() => Promise<void>>;
   /** Every log line written so far, parsed. */
   logs: Record<string, unknown>[];
   close(): Promise<void>;
@@ -27,8 +29,8 @@ export interface TestReceiver {
 
 export interface TestReceiverOptions {
   contract?: ContractDocument;
-  /** Where the inbox's file goes (a temporary directory by default); the caller removes it. */
-  directory?: string;
+  /** The store (a fresh SQLite file by default). */
+  backend?: InboxBackend;
   secrets?: string[];
   toleranceSeconds?: number;
   bodyLimitBytes?: number;
@@ -36,9 +38,7 @@ export interface TestReceiverOptions {
 }
 
 export async function startReceiver(options: TestReceiverOptions = {}): Promise<TestReceiver> {
-  const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'ada-receiver-'));
-  const databasePath = join(directory, 'inbox.sqlite');
-  const inbox = new SqliteInbox(databasePath, { busyTimeoutMs: 50 });
+  const { inbox, env, refuseWrites, destroy } = await (options.backend ?? inboxBackends[0]!).create();
   const logs: Record<string, unknown>[] = [];
   const logSink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -47,10 +47,12 @@ export async function startReceiver(options: TestReceiverOptions = {}): Promise<
     },
   });
   const metrics = createMetrics(inbox);
+  const logger = pino({ level: 'info' }, logSink);
+  logInboxAvailability(inbox, logger);
   const app = await createReceiverApp({
     contract: options.contract ?? loadContract(),
     inbox,
-    logger: pino({ level: 'info' }, logSink),
+    logger,
     metrics,
     intake: {
       secrets: options.secrets ?? [testSecret],
@@ -66,13 +68,13 @@ export async function startReceiver(options: TestReceiverOptions = {}): Promise<
     url: `http://127.0.0.1:${port}`,
     inbox,
     metrics,
-    databasePath,
+    env,
+    refuseWrites,
     logs,
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      await inbox.close();
-      if (!options.directory) rmSync(directory, { recursive: true, force: true });
+      await destroy();
     },
   };
 }
