@@ -15,7 +15,7 @@ import { SqliteWrites } from '../src/inbox/sqlite/writes.ts';
 import { conversationIds, load, loadAcross, median, medianFigures, messageTemplate, type Figures, type Traffic } from './bench/load.ts';
 import { pendingDeliveries, seedDone, seedPending } from './bench/seed.ts';
 import { startReceiver, startServer, type Server } from './bench/servers.ts';
-import { parseCommandLine } from './command-line.ts';
+import { parseCommandLine } from './commands/command-line.ts';
 
 const usage = `Usage: npm run bench -- [options]
 

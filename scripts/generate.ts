@@ -3,8 +3,8 @@
 //   npm run generate -- --check exit 1 when a committed file differs from what the contract gives
 import { readFileSync, writeFileSync } from 'node:fs';
 import openapiTS, { astToString } from 'openapi-typescript';
-import { contractUrl, loadContract } from '../src/contract.ts';
-import { parseCommandLine } from './command-line.ts';
+import { contractUrl, loadContract } from '../src/contract/document.ts';
+import { parseCommandLine } from './commands/command-line.ts';
 
 const generatedDir = new URL('../generated/', import.meta.url);
 

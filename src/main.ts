@@ -5,5 +5,5 @@
 import { enableCompileCache } from 'node:module';
 
 enableCompileCache();
-const [{ runReceiver }, { registerHandlers }] = await Promise.all([import('./receiver-process.ts'), import('./handlers/index.ts')]);
+const [{ runReceiver }, { registerHandlers }] = await Promise.all([import('./service/run.ts'), import('./handlers/index.ts')]);
 await runReceiver(registerHandlers);

@@ -1,8 +1,8 @@
 // The load: distinct, correctly signed message events from autocannon, spread over a number of
 // conversations, and the figures it reports.
 import autocannon from 'autocannon';
-import { loadContract } from '../../src/contract.ts';
-import { createSigner } from '../../src/signature.ts';
+import { loadContract } from '../../src/contract/document.ts';
+import { createSigner } from '../../src/intake/signature.ts';
 import { benchSecret, type Server } from './servers.ts';
 
 export interface Traffic {

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../free-port.ts';
+import { freePort } from '../commands/free-port.ts';
 
 export const benchSecret = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
 const root = new URL('../..', import.meta.url).pathname;

@@ -10,11 +10,11 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import pg from 'pg';
-import { loadSettings, type DatabaseSettings } from '../../src/config.ts';
+import { loadSettings, type DatabaseSettings } from '../../src/config/environment.ts';
 import { openInbox } from '../../src/inbox/open.ts';
 import { openDatabase } from '../../src/inbox/sqlite/database.ts';
-import { jsonBodyOf, readJsonBody } from '../../src/server/json-body.ts';
-import { createVerifier } from '../../src/signature.ts';
+import { jsonBodyOf, readJsonBody } from '../../src/intake/body.ts';
+import { createVerifier } from '../../src/intake/signature.ts';
 
 const stages = ['read', 'verify', 'commit', 'single-insert'] as const;
 const stage = stages.find((name) => name === process.env['BENCH_STAGE']);

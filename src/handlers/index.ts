@@ -1,7 +1,7 @@
 // The handlers this receiver runs, one per event type. These examples only log what arrived:
 // replace them with your own. A handler runs at least once per delivery, so make its side
 // effects idempotent with `context.deliveryId` (see the README).
-import type { HandlerRegistry } from '../dispatcher/handler-registry.ts';
+import type { HandlerRegistry } from '../dispatch/handler-registry.ts';
 
 export function registerHandlers(handlers: HandlerRegistry): void {
   handlers

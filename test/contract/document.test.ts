@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { createSchemaValidators, dereferenceContract, loadContract, webhookExamples } from '../../src/contract.ts';
-import { knownEventNames } from '../../src/events.ts';
+import { createSchemaValidators, dereferenceContract, loadContract, webhookExamples } from '../../src/contract/document.ts';
+import { knownEventNames } from '../../src/contract/events.ts';
 
 const contract = loadContract();
 const validate = createSchemaValidators(await dereferenceContract(contract));

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { knownEventNames } from '../../src/events.ts';
+import { knownEventNames } from '../../src/contract/events.ts';
 import { run, useTemporaryDirectory } from '../support/process.ts';
 
 const redoclyPath = join(dirname(createRequire(import.meta.url).resolve('@redocly/cli/package.json')), 'bin', 'cli.js');

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { dump } from 'js-yaml';
-import { loadContract } from '../../src/contract.ts';
+import { loadContract } from '../../src/contract/document.ts';
 import { generateFiles } from '../../scripts/generate.ts';
 
-const handlerSource = `import type { EventPayloadMap } from './events.ts';
+const handlerSource = `import type { EventPayloadMap } from './contract/events.ts';
 export const endedBy = (event: EventPayloadMap['v1.conversation.ended']) => event.data.ended_by?.role;
 `;
 
@@ -19,14 +19,14 @@ async function typeCheckHandler(contract: object): Promise<string[]> {
   const root = mkdtempSync(join(tmpdir(), 'ada-round-trip-'));
   try {
     mkdirSync(join(root, 'generated'));
-    mkdirSync(join(root, 'src'));
+    mkdirSync(join(root, 'src', 'contract'), { recursive: true });
     writeFileSync(join(root, 'package.json'), JSON.stringify({ type: 'module' }));
     const contractPath = join(root, 'ada-webhooks.yaml');
     writeFileSync(contractPath, dump(contract));
     for (const [name, contents] of await generateFiles(pathToFileURL(contractPath))) {
       writeFileSync(join(root, 'generated', name), contents);
     }
-    copyFileSync(new URL('../../src/events.ts', import.meta.url), join(root, 'src', 'events.ts'));
+    copyFileSync(new URL('../../src/contract/events.ts', import.meta.url), join(root, 'src', 'contract', 'events.ts'));
     writeFileSync(join(root, 'src', 'handler.ts'), handlerSource);
 
     const { config } = ts.readConfigFile(new URL('../../tsconfig.json', import.meta.url).pathname, ts.sys.readFile);

@@ -7,9 +7,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { loadContract } from '../../src/contract.ts';
-import { createMetrics } from '../../src/metrics.ts';
-import { createReceiverApp } from '../../src/server/app.ts';
+import { loadContract } from '../../src/contract/document.ts';
+import { createMetrics } from '../../src/operations/metrics.ts';
+import { createReceiverApp } from '../../src/service/app.ts';
 import { inboxBackends, type TestInbox } from '../support/inbox-backends.ts';
 import { contractExample, post, signedHeaders, testSecret } from '../support/receiver.ts';
 

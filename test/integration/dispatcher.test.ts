@@ -1,8 +1,8 @@
 // The dispatcher over a real inbox, on every backend, fed through the real receiver over HTTP.
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HandlerRegistry, type HandlingContext } from '../../src/dispatcher/handler-registry.ts';
-import type { Dispatcher } from '../../src/dispatcher/dispatcher.ts';
+import { HandlerRegistry, type HandlingContext } from '../../src/dispatch/handler-registry.ts';
+import type { Dispatcher } from '../../src/dispatch/dispatcher.ts';
 import { capturingLogger, createDispatcher, eventually } from '../support/dispatcher.ts';
 import { freePort } from '../support/process.ts';
 import { inboxBackends } from '../support/inbox-backends.ts';

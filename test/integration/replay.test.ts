@@ -1,9 +1,9 @@
 // Replay of dead and quarantined deliveries, over the real receiver, inbox and dispatcher.
 import { expect } from 'chai';
-import { createSchemaValidators, dereferenceContract, loadContract } from '../../src/contract.ts';
-import type { Dispatcher } from '../../src/dispatcher/dispatcher.ts';
-import { HandlerRegistry } from '../../src/dispatcher/handler-registry.ts';
-import { replay } from '../../src/replay.ts';
+import { createSchemaValidators, dereferenceContract, loadContract } from '../../src/contract/document.ts';
+import type { Dispatcher } from '../../src/dispatch/dispatcher.ts';
+import { HandlerRegistry } from '../../src/dispatch/handler-registry.ts';
+import { replay } from '../../src/dispatch/replay.ts';
 import { createDispatcher, eventually } from '../support/dispatcher.ts';
 import { contractExample, deliver, startReceiver, type TestReceiver } from '../support/receiver.ts';
 

@@ -1,9 +1,9 @@
 // Every row of the response policy, over real HTTP against a real inbox, on every backend.
 import { expect } from 'chai';
 import { gzipSync } from 'node:zlib';
-import { loadDatabaseSettings } from '../../src/config.ts';
+import { loadDatabaseSettings } from '../../src/config/environment.ts';
 import { openInbox } from '../../src/inbox/open.ts';
-import { secretFingerprint } from '../../src/signature.ts';
+import { secretFingerprint } from '../../src/intake/signature.ts';
 import { eventually } from '../support/dispatcher.ts';
 import { inboxBackends } from '../support/inbox-backends.ts';
 import { contractExample, deliver, post, signedHeaders, startReceiver, testSecret, type TestReceiver } from '../support/receiver.ts';

@@ -1,7 +1,7 @@
 // One corpus of requests for the mock/receiver parity suite and the proxy contract test. Each
 // request goes to both with the same bytes and headers; the signature itself is the only thing
 // the mock cannot check, and the case that shows it says so.
-import { loadContract } from '../../src/contract.ts';
+import { loadContract } from '../../src/contract/document.ts';
 import { signedHeaders } from '../support/receiver.ts';
 
 export interface ParityCase {

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
-import { loadContract } from '../../src/contract.ts';
+import { loadContract } from '../../src/contract/document.ts';
 import { useTemporaryDirectory } from '../support/process.ts';
 import { startPrism } from '../support/prism.ts';
 import { contractExample, signedHeaders, startReceiver } from '../support/receiver.ts';

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { contractUrl } from '../../src/contract.ts';
+import { contractUrl } from '../../src/contract/document.ts';
 import { startPrism, type PrismProcess } from '../support/prism.ts';
 import { contractExample, startReceiver, signedHeaders, type TestReceiver } from '../support/receiver.ts';
 import { sendCase } from '../support/send.ts';

@@ -15,7 +15,7 @@ describe('the commands', function () {
   for (const command of commands) {
     it(`npm run ${command} answers --help and -h with its usage`, async () => {
       for (const flag of ['--help', '-h']) {
-        const { code, stdout, stderr } = await runScript(`${command}.ts`, [flag], temporaryDirectory(), {});
+        const { code, stdout, stderr } = await runScript(command, [flag], temporaryDirectory(), {});
         expect({ code, stderr }).to.deep.equal({ code: 0, stderr: '' });
         expect(stdout).to.match(new RegExp(`^Usage: npm run ${command}`));
       }
@@ -24,19 +24,19 @@ describe('the commands', function () {
 
   it('answers a wrong argument with the one problem and a pointer to --help, exit 2', async () => {
     const cases: [string, string[], string][] = [
-      ['inbox.ts', ['list', '--nope'], 'Unknown option --nope.'],
-      ['inbox.ts', ['list', '--json=yes'], 'Option --json takes no value.'],
-      ['inbox.ts', ['drop'], 'Unknown command "drop"; the commands are list, show and stats.'],
-      ['replay.ts', ['--state'], 'Option --state <value> needs a value.'],
-      ['send.ts', ['v1.conversation.created', '--count', 'many'], '--count must be a whole number of at least 1, got "many".'],
-      ['bench.ts', ['--large-inbox', 'huge'], '--large-inbox must be a whole number of at least 0, got "huge".'],
+      ['inbox', ['list', '--nope'], 'Unknown option --nope.'],
+      ['inbox', ['list', '--json=yes'], 'Option --json takes no value.'],
+      ['inbox', ['drop'], 'Unknown command "drop"; the commands are list, show and stats.'],
+      ['replay', ['--state'], 'Option --state <value> needs a value.'],
+      ['send', ['v1.conversation.created', '--count', 'many'], '--count must be a whole number of at least 1, got "many".'],
+      ['bench', ['--large-inbox', 'huge'], '--large-inbox must be a whole number of at least 0, got "huge".'],
     ];
     for (const [script, args, problem] of cases) {
       const { code, stdout, stderr } = await runScript(script, args, temporaryDirectory(), {});
       expect({ code, stdout, stderr }, `${script} ${args.join(' ')}`).to.deep.equal({
         code: 2,
         stdout: '',
-        stderr: `${problem}\nSee: npm run ${script.replace('.ts', '')} -- --help\n`,
+        stderr: `${problem}\nSee: npm run ${script} -- --help\n`,
       });
     }
   });
@@ -47,10 +47,10 @@ describe('the commands', function () {
       try {
         await store.inbox.accept(storedDelivery(contractExample('ConversationCreated'), 'msg_listed'));
         const env = { NODE_ENV: 'production', ...store.env };
-        const listed = await runScript('inbox.ts', ['list'], temporaryDirectory(), env);
+        const listed = await runScript('inbox', ['list'], temporaryDirectory(), env);
         expect(listed.code, listed.stderr).to.equal(0);
         expect(listed.stdout).to.include('msg_listed');
-        const replayed = await runScript('replay.ts', ['--id', 'msg_listed'], temporaryDirectory(), env);
+        const replayed = await runScript('replay', ['--id', 'msg_listed'], temporaryDirectory(), env);
         expect(replayed.stdout).to.equal('msg_listed  already pending\nReplayed 0 of 1 matching deliveries.\n');
         expect(replayed.code).to.equal(1);
       } finally {
@@ -61,8 +61,8 @@ describe('the commands', function () {
     it('refuse an inbox that does not exist, without creating one', async () => {
       const missing = join(temporaryDirectory(), 'nowhere', 'inbox.sqlite');
       for (const [script, args] of [
-        ['inbox.ts', ['stats']],
-        ['replay.ts', ['--state', 'dead']],
+        ['inbox', ['stats']],
+        ['replay', ['--state', 'dead']],
       ] as const) {
         const { code, stdout, stderr } = await runScript(script, [...args], temporaryDirectory(), { DATABASE_URL: `sqlite:${missing}` });
         expect({ code, stdout }).to.deep.equal({ code: 1, stdout: '' });
@@ -77,12 +77,12 @@ describe('the commands', function () {
       const store = await startReceiver();
       try {
         const { env } = store;
-        expect(await runScript('replay.ts', ['--id', 'msg_nowhere'], temporaryDirectory(), env)).to.include({
+        expect(await runScript('replay', ['--id', 'msg_nowhere'], temporaryDirectory(), env)).to.include({
           code: 1,
           stdout: '',
           stderr: 'No delivery with id msg_nowhere.\n',
         });
-        expect(await runScript('replay.ts', ['--state', 'dead'], temporaryDirectory(), env)).to.include({
+        expect(await runScript('replay', ['--state', 'dead'], temporaryDirectory(), env)).to.include({
           code: 1,
           stdout: '',
           stderr: 'No dead delivery matched.\n',
@@ -100,7 +100,7 @@ describe('the commands', function () {
     });
     afterEach(() => receiver.close());
     const send = (...args: string[]) =>
-      runScript('send.ts', [...args, '--url', `${receiver.url}/webhooks/ada`, '--secret', testSecret], temporaryDirectory(), {
+      runScript('send', [...args, '--url', `${receiver.url}/webhooks/ada`, '--secret', testSecret], temporaryDirectory(), {
         PORT: 'not a port',
       });
 
@@ -138,7 +138,7 @@ describe('the commands', function () {
       expect(example.stderr).to.match(
         /^The event type v1\.conversation\.message has no example "poem"; its examples: textOnCustomChannel, /,
       );
-      const secret = await runScript('send.ts', ['v1.conversation.created', '--secret', 'hunter2'], temporaryDirectory(), {});
+      const secret = await runScript('send', ['v1.conversation.created', '--secret', 'hunter2'], temporaryDirectory(), {});
       expect(secret.code).to.equal(2);
       expect(secret.stderr).to.match(
         /^--secret must be "whsec_" followed by base64 of at least 24 bytes \(7 characters given, not shown\)/,

@@ -119,7 +119,7 @@ describe('the development loop', function () {
   });
 
   it('`npm run dev` handles a delivery, restarts on a change, handles one again, and reports a handler that does not compile', async () => {
-    const dev = startGroup(process.execPath, [project.script('dev.ts')], project.root, { PORT: '0', LOG_FORMAT: 'json' });
+    const dev = startGroup(process.execPath, [project.script('dev')], project.root, { PORT: '0', LOG_FORMAT: 'json' });
     /** The port of the receiver's latest start, once it has started `starts` times. */
     const listeningPort = async (starts: number) => {
       await eventually(() => dev.output().split('receiver listening on').length > starts, 60_000);
@@ -131,7 +131,7 @@ describe('the development loop', function () {
     };
     /** Sends an example with `npm run send` and waits until the receiver logs its handler's run. */
     const sendAndSeeHandled = async (port: number) => {
-      const sent = await run(project.script('send.ts'), ['v1.conversation.created'], project.root, { PORT: String(port) });
+      const sent = await run(project.script('send'), ['v1.conversation.created'], project.root, { PORT: String(port) });
       expect(sent.code, sent.stderr).to.equal(0);
       const id = /^(msg_\w+) -> 200/.exec(sent.stdout)![1]!;
       await eventually(

@@ -33,15 +33,15 @@ describe('a first run without configuration', function () {
         secrets: 'development',
       });
 
-      const sent = await run(project.script('send.ts'), ['v1.conversation.created'], project.root, { PORT: port });
+      const sent = await run(project.script('send'), ['v1.conversation.created'], project.root, { PORT: port });
       expect(sent.code, sent.stderr).to.equal(0);
       const [, id] = /^(msg_\w+) -> 200 \{"status":"accepted"/.exec(sent.stdout) ?? [];
       expect(id, sent.stdout).to.be.a('string');
 
-      const listed = await run(project.script('inbox.ts'), ['list'], project.root, {});
+      const listed = await run(project.script('inbox'), ['list'], project.root, {});
       expect(listed.stdout).to.match(/^RECEIVED\s+STATE\s+EVENT TYPE\s+ID\n/);
       expect(listed.stdout).to.match(new RegExp(`(pending|done)\\s+v1\\.conversation\\.created\\s+${id}`));
-      const shown = await run(project.script('inbox.ts'), ['show', id!, '--json'], project.root, {});
+      const shown = await run(project.script('inbox'), ['show', id!, '--json'], project.root, {});
       expect(JSON.parse(shown.stdout)).to.deep.include({ id, eventType: 'v1.conversation.created' });
     } finally {
       receiver.child.kill('SIGTERM');
@@ -62,7 +62,7 @@ describe('a first run without configuration', function () {
     expect(fromRoot.logs()[0]).to.include({ inbox: join(project.root, 'data', 'inbox.sqlite') });
     expect(existsSync('/data/inbox.sqlite')).to.equal(false);
 
-    const listed = await run(project.script('inbox.ts'), ['stats'], '/', {});
+    const listed = await run(project.script('inbox'), ['stats'], '/', {});
     expect(listed.code, listed.stderr).to.equal(0);
   });
 

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
-import { loadContract } from '../../src/contract.ts';
+import { loadContract } from '../../src/contract/document.ts';
 import { eventually } from '../support/dispatcher.ts';
 import { startReceiverProcess, type ReceiverProcess } from '../support/process.ts';
 import { contractExample, signedHeaders, testSecret } from '../support/receiver.ts';

@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import { Dispatcher, type DispatcherSettings } from '../../src/dispatcher/dispatcher.ts';
-import type { HandlerRegistry } from '../../src/dispatcher/handler-registry.ts';
+import { Dispatcher, type DispatcherSettings } from '../../src/dispatch/dispatcher.ts';
+import type { HandlerRegistry } from '../../src/dispatch/handler-registry.ts';
 import type { Inbox } from '../../src/inbox/inbox.ts';
-import { createMetrics, type Metrics } from '../../src/metrics.ts';
+import { createMetrics, type Metrics } from '../../src/operations/metrics.ts';
 
 /** Settings that make retries and polling fast enough for tests. */
 export const fastDispatch: DispatcherSettings = {

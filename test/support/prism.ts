@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { prismPath } from '../../scripts/prism-path.ts';
+import { prismPath } from '../../scripts/commands/prism-path.ts';
 import { childEnvironment, freePort, scriptPath } from './process.ts';
 
 export interface PrismProcess {
@@ -53,7 +53,7 @@ export async function startPrism(args: string[]): Promise<PrismProcess> {
 export async function startMock(env: Record<string, string> = {}): Promise<PrismProcess> {
   const port = await freePort();
   return startServing(
-    [scriptPath('mock.ts')],
+    [scriptPath('mock')],
     port,
     (line) => line.startsWith('mock listening on'),
     childEnvironment({ MOCK_PORT: String(port), ...env }),

@@ -1,13 +1,21 @@
 // Runs the project's own entry points as real processes, as an operator would.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const mainPath = new URL('../../src/main.ts', import.meta.url).pathname;
-export const scriptPath = (name: string) => new URL(`../../scripts/${name}`, import.meta.url).pathname;
+const projectRoot = new URL('../..', import.meta.url).pathname;
+
+/** The file that `npm run <command>` runs, in this project or a copy of it at `root`. */
+export function scriptPath(command: string, root = projectRoot): string {
+  const { scripts } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const file = /^node (\S+\.ts)\b/.exec(scripts[command] ?? '')?.[1];
+  if (!file) throw new Error(`npm run ${command} does not run a TypeScript file with node`);
+  return join(root, file);
+}
 
 /** The environment of a child: this one's, without settings that would leak into the test. */
 export function childEnvironment(overrides: Record<string, string>): NodeJS.ProcessEnv {
@@ -18,7 +26,7 @@ export function childEnvironment(overrides: Record<string, string>): NodeJS.Proc
   return env;
 }
 
-export { freePort } from '../../scripts/free-port.ts';
+export { freePort } from '../../scripts/commands/free-port.ts';
 
 export interface ReceiverProcess {
   child: ChildProcess;
@@ -61,7 +69,7 @@ export async function run(path: string, args: string[], cwd: string, env: Record
   return { code, stdout, stderr };
 }
 
-export const runScript = (name: string, args: string[], cwd: string, env: Record<string, string>) => run(scriptPath(name), args, cwd, env);
+export const runScript = (command: string, args: string[], cwd: string, env: Record<string, string>) => run(scriptPath(command), args, cwd, env);
 
 /** A fresh directory for each test of the calling suite, removed afterwards. */
 export function useTemporaryDirectory(prefix: string): () => string {

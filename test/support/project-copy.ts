@@ -3,6 +3,7 @@
 // this checkout, and a test may change its files.
 import { cpSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { scriptPath } from './process.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 const copied = ['src', 'scripts', 'openapi', 'generated', 'package.json', 'tsconfig.json'];
@@ -10,11 +11,12 @@ const copied = ['src', 'scripts', 'openapi', 'generated', 'package.json', 'tscon
 export interface ProjectCopy {
   root: string;
   main: string;
-  script(name: string): string;
+  /** The file that `npm run <command>` runs in the copy. */
+  script(command: string): string;
 }
 
 export function copyProject(directory: string): ProjectCopy {
   for (const entry of copied) cpSync(join(root, entry), join(directory, entry), { recursive: true });
   symlinkSync(join(root, 'node_modules'), join(directory, 'node_modules'));
-  return { root: directory, main: join(directory, 'src', 'main.ts'), script: (name) => join(directory, 'scripts', name) };
+  return { root: directory, main: join(directory, 'src', 'main.ts'), script: (command) => scriptPath(command, directory) };
 }

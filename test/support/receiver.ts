@@ -3,13 +3,13 @@
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { loadContract, type ContractDocument } from '../../src/contract.ts';
+import { loadContract, type ContractDocument } from '../../src/contract/document.ts';
 import type { Inbox, NewDelivery } from '../../src/inbox/inbox.ts';
-import { logInboxAvailability } from '../../src/logger.ts';
-import { createMetrics, type Metrics } from '../../src/metrics.ts';
-import { createReceiverApp } from '../../src/server/app.ts';
-import { createHttpServer, type HttpLimits } from '../../src/server/http-server.ts';
-import { sign } from '../../src/signature.ts';
+import { logInboxAvailability } from '../../src/operations/logger.ts';
+import { createMetrics, type Metrics } from '../../src/operations/metrics.ts';
+import { createReceiverApp } from '../../src/service/app.ts';
+import { createHttpServer, type HttpLimits } from '../../src/service/http-server.ts';
+import { sign } from '../../src/intake/signature.ts';
 import { inboxBackends, type InboxBackend } from './inbox-backends.ts';
 
 export const testSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';

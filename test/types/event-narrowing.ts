@@ -1,6 +1,6 @@
 // Type-checked by `npm test` (tsc), never run: pins how the generated event types narrow.
 // Every `@ts-expect-error` fails the type check if the line below it stops being an error.
-import type { AdaEvent, EventName, EventPayloadMap } from '../../src/events.ts';
+import type { AdaEvent, EventName, EventPayloadMap } from '../../src/contract/events.ts';
 import type { MessageContent } from '../../generated/ada-webhooks.ts';
 import { type eventNames } from '../../generated/event-names.ts';
 

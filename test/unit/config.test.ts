@@ -8,7 +8,7 @@ import {
   loadSenderSettings,
   loadSettings,
   parseSecretOption,
-} from '../../src/config.ts';
+} from '../../src/config/environment.ts';
 
 const secret = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
 /** The secret of Svix's documentation, and of this project's tests. */

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { expect } from 'chai';
-import { loadContract } from '../../src/contract.ts';
-import { loadContractOperations } from '../../src/server/contract-operations.ts';
+import { loadContract } from '../../src/contract/document.ts';
+import { loadContractOperations } from '../../src/contract/operations.ts';
 import { contractExample } from '../support/receiver.ts';
 
 describe("the contract's operations, read by openapi-backend", () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { describeFailure, failureLimit } from '../../src/dispatcher/failure.ts';
+import { describeFailure, failureLimit } from '../../src/dispatch/failure.ts';
 
 describe("a handler's failure, as the inbox keeps it", () => {
   it('is the error, its stack, and each cause with its code', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { Webhook } from 'standardwebhooks';
-import { createVerifier, sign, type HeaderReader } from '../../src/signature.ts';
+import { createVerifier, sign, type HeaderReader } from '../../src/intake/signature.ts';
 
 interface Vector {
   name: string;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createSchemaValidators, dereferenceContract, loadContract } from '../../src/contract.ts';
+import { createSchemaValidators, dereferenceContract, loadContract } from '../../src/contract/document.ts';
 
 const contract = loadContract();
 const validateDelivery = createSchemaValidators(await dereferenceContract(contract))('AdaWebhookDelivery');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { Violation } from '../../contract.ts';
+import type { Violation } from '../../contract/document.ts';
 import {
   InboxNotFound,
   deliveryStates,

@@ -2,8 +2,8 @@
 // given and journal it to INSPECT_JOURNAL as JSON lines: { id, type, pristine }. `pristine` is
 // false when the event, or Object.prototype, shows a sign of prototype pollution.
 import { appendFileSync } from 'node:fs';
-import { knownEventNames } from '../../../src/events.ts';
-import { runReceiver } from '../../../src/receiver-process.ts';
+import { knownEventNames } from '../../../src/contract/events.ts';
+import { runReceiver } from '../../../src/service/run.ts';
 
 const journal = process.env['INSPECT_JOURNAL']!;
 const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).join();

@@ -5,7 +5,7 @@
 // process of the machine, so that runs of different replicas can be compared.
 import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runReceiver } from '../../../src/receiver-process.ts';
+import { runReceiver } from '../../../src/service/run.ts';
 
 const journal = process.env['REPLICA_JOURNAL']!;
 const record = (run: 'start' | 'end', id: string, conversation: string | undefined) =>

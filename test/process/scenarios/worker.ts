@@ -5,12 +5,12 @@
 import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { settingsOrExit } from '../../../src/config.ts';
-import { Dispatcher } from '../../../src/dispatcher/dispatcher.ts';
-import { HandlerRegistry } from '../../../src/dispatcher/handler-registry.ts';
+import { settingsOrExit } from '../../../src/config/environment.ts';
+import { Dispatcher } from '../../../src/dispatch/dispatcher.ts';
+import { HandlerRegistry } from '../../../src/dispatch/handler-registry.ts';
 import { openInbox } from '../../../src/inbox/open.ts';
-import { createMetrics } from '../../../src/metrics.ts';
-import { stopOnSignals } from '../../../src/shutdown.ts';
+import { createMetrics } from '../../../src/operations/metrics.ts';
+import { stopOnSignals } from '../../../src/service/shutdown.ts';
 
 const mode = process.env['WORKER_HANDLER'] ?? 'record';
 const journal = process.env['WORKER_JOURNAL']!;

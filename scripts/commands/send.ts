@@ -2,10 +2,10 @@
 //   npm run send -- <event type | file> [--example NAME] [--url URL] [--secret whsec_...] [--id ID] [--count N]
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { loadSenderSettings, orExit, parseSecretOption, ConfigError } from '../src/config.ts';
-import { loadContract, webhookExamples } from '../src/contract.ts';
-import { developmentSecret } from '../src/development-secret.ts';
-import { createSigner } from '../src/signature.ts';
+import { loadSenderSettings, orExit, parseSecretOption, ConfigError } from '../../src/config/environment.ts';
+import { loadContract, webhookExamples } from '../../src/contract/document.ts';
+import { developmentSecret } from '../../src/service/development-secret.ts';
+import { createSigner } from '../../src/intake/signature.ts';
 import { exitWith, parseCommandLine } from './command-line.ts';
 
 const usage = `Usage: npm run send -- <event type | file> [options]

@@ -1,9 +1,9 @@
 // Settings from environment variables, validated once at start-up. Every problem is reported
 // at once, naming the variable, what is wrong with it, and an example of a good value.
 import { join, relative, resolve } from 'node:path';
-import type { DispatcherSettings } from './dispatcher/dispatcher.ts';
-import { dataDirectory, projectDirectory } from './project.ts';
-import type { HttpLimits } from './server/http-server.ts';
+import type { DispatcherSettings } from '../dispatch/dispatcher.ts';
+import { dataDirectory, projectDirectory } from '../service/project.ts';
+import type { HttpLimits } from '../service/http-server.ts';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];

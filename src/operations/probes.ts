@@ -1,7 +1,7 @@
 // The operations that tell operators how the receiver is doing: health, readiness, metrics.
 import type { Context } from 'koa';
 import type { Inbox } from '../inbox/inbox.ts';
-import type { Metrics } from '../metrics.ts';
+import type { Metrics } from './metrics.ts';
 
 export function health(ctx: Context): void {
   ctx.body = { status: 'ok' };

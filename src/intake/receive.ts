@@ -2,13 +2,13 @@
 // looked at), the contract (422, stored in quarantine), then the inbox, and only then the 200.
 import type { Context } from 'koa';
 import type { Acknowledgement } from '../../generated/ada-webhooks.ts';
-import { isKnownEventName } from '../events.ts';
+import { isKnownEventName } from '../contract/events.ts';
 import type { Inbox, NewDelivery, StoreOutcome } from '../inbox/inbox.ts';
-import { signatureHeaders, type Verify } from '../signature.ts';
-import type { ValidateRequest } from './contract-operations.ts';
-import { deliveryRecord } from './delivery-context.ts';
+import { signatureHeaders, type Verify } from './signature.ts';
+import type { ValidateRequest } from '../contract/operations.ts';
+import { deliveryRecord } from './delivery-record.ts';
 import { headerValue, headersNamed } from './headers.ts';
-import { jsonBodyOf } from './json-body.ts';
+import { jsonBodyOf } from './body.ts';
 import { sendProblem } from './problem.ts';
 
 export interface WebhookOptions {

@@ -4,9 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { isKnownEventName } from '../events.ts';
+import { isKnownEventName } from '../contract/events.ts';
 import type { ClaimedDelivery, Inbox, Settlement } from '../inbox/inbox.ts';
-import type { Metrics } from '../metrics.ts';
+import type { Metrics } from '../operations/metrics.ts';
 import { describeFailure } from './failure.ts';
 import type { HandlerRegistry } from './handler-registry.ts';
 

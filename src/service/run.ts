@@ -1,17 +1,17 @@
 // The receiver process: configuration, inbox, HTTP server and dispatcher; stops cleanly on
 // SIGTERM and SIGINT. src/main.ts runs it with the handlers of src/handlers/.
-import { databaseLabel, settingsOrExit, type Settings } from './config.ts';
-import { loadContract } from './contract.ts';
+import { databaseLabel, settingsOrExit, type Settings } from '../config/environment.ts';
+import { loadContract } from '../contract/document.ts';
 import { developmentSecret, developmentSecretPath } from './development-secret.ts';
-import { Dispatcher } from './dispatcher/dispatcher.ts';
-import { HandlerRegistry } from './dispatcher/handler-registry.ts';
-import { openInbox } from './inbox/open.ts';
-import { createMetrics } from './metrics.ts';
-import { createLogger, logInboxAvailability } from './logger.ts';
-import { createReceiverApp } from './server/app.ts';
-import { createHttpServer } from './server/http-server.ts';
+import { Dispatcher } from '../dispatch/dispatcher.ts';
+import { HandlerRegistry } from '../dispatch/handler-registry.ts';
+import { openInbox } from '../inbox/open.ts';
+import { createMetrics } from '../operations/metrics.ts';
+import { createLogger, logInboxAvailability } from '../operations/logger.ts';
+import { createReceiverApp } from './app.ts';
+import { createHttpServer } from './http-server.ts';
 import { stopOnSignals } from './shutdown.ts';
-import { secretFingerprint } from './signature.ts';
+import { secretFingerprint } from '../intake/signature.ts';
 
 /** The configured secrets, or the development secret when the settings say so (`usingDevelopmentSecret`). */
 function secretsOf(settings: Settings): { secrets: string[]; usingDevelopmentSecret: boolean } {

@@ -7,13 +7,13 @@
 // Only the signature itself cannot be checked here: the mock has no secret.
 import Router from '@koa/router';
 import Koa, { type Context } from 'koa';
-import type { ContractDocument, Violation } from './contract.ts';
-import { loadContractOperations } from './server/contract-operations.ts';
-import { jsonBodyOf, readJsonBody } from './server/json-body.ts';
-import { sendProblem } from './server/problem.ts';
-import { headerValue, headersNamed } from './server/headers.ts';
-import { answerClientErrors, problemForEmptyErrors, requireJson } from './server/request-checks.ts';
-import { checkSignedHeaders, signatureHeaders } from './signature.ts';
+import type { ContractDocument, Violation } from '../contract/document.ts';
+import { loadContractOperations } from '../contract/operations.ts';
+import { jsonBodyOf, readJsonBody } from '../intake/body.ts';
+import { sendProblem } from '../intake/problem.ts';
+import { headerValue, headersNamed } from '../intake/headers.ts';
+import { answerClientErrors, problemForEmptyErrors, requireJson } from '../intake/request-checks.ts';
+import { checkSignedHeaders, signatureHeaders } from '../intake/signature.ts';
 
 export interface MockFrontOptions {
   contract: ContractDocument;

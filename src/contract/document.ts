@@ -4,7 +4,7 @@ import { Ajv2020, type ErrorObject, type Options } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { load } from 'js-yaml';
 
-export const contractUrl = new URL('../openapi/ada-webhooks.yaml', import.meta.url);
+export const contractUrl = new URL('../../openapi/ada-webhooks.yaml', import.meta.url);
 
 /** The parts of the OpenAPI document that the code reads; the document itself is the schema. */
 export interface ContractDocument {

@@ -1,7 +1,7 @@
 // The handler API: one typed handler per event type, plus one fallback for event types the
 // contract does not know yet.
 import type { Logger } from 'pino';
-import { isKnownEventName, type EventName, type EventPayloadMap, type UnknownEvent } from '../events.ts';
+import { isKnownEventName, type EventName, type EventPayloadMap, type UnknownEvent } from '../contract/events.ts';
 
 /** What a handler knows about the delivery beside the event itself. */
 export interface HandlingContext {

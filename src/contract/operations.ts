@@ -9,7 +9,7 @@ import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { OpenAPIBackend, type Document } from 'openapi-backend';
 import type { operations } from '../../generated/ada-webhooks.ts';
-import { createAjv, dereferenceContract, toViolations, type ContractDocument, type Violation } from '../contract.ts';
+import { createAjv, dereferenceContract, toViolations, type ContractDocument, type Violation } from './document.ts';
 
 export type OperationId = keyof operations;
 

@@ -1,8 +1,8 @@
 // Puts dead or quarantined deliveries back to pending; the dispatcher then handles them again.
 //   npm run replay -- --id <delivery id> | --state dead|quarantined [--since <time>] [--type <event type>] [--dry-run]
-import { loadDatabaseSettings, orExit } from '../src/config.ts';
-import { createSchemaValidators, dereferenceContract, loadContract } from '../src/contract.ts';
-import { replay, replayableStates, type ReplayFilter, type ReplayOutcome } from '../src/replay.ts';
+import { loadDatabaseSettings, orExit } from '../../src/config/environment.ts';
+import { createSchemaValidators, dereferenceContract, loadContract } from '../../src/contract/document.ts';
+import { replay, replayableStates, type ReplayFilter, type ReplayOutcome } from '../../src/dispatch/replay.ts';
 import { parseCommandLine } from './command-line.ts';
 import { openExistingInbox } from './existing-inbox.ts';
 

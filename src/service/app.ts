@@ -1,17 +1,17 @@
 import Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import type { Logger } from 'pino';
-import type { ContractDocument } from '../contract.ts';
+import type { ContractDocument } from '../contract/document.ts';
 import type { Inbox } from '../inbox/inbox.ts';
-import { createVerifier } from '../signature.ts';
-import type { Metrics } from '../metrics.ts';
-import { loadContractOperations } from './contract-operations.ts';
-import { deliveryRecord } from './delivery-context.ts';
-import { readJsonBody } from './json-body.ts';
-import { sendProblem } from './problem.ts';
-import { answerClientErrors, problemForEmptyErrors, requireJson } from './request-checks.ts';
-import { health, metricsEndpoint, readiness } from './status.ts';
-import { receiveWebhook } from './webhook.ts';
+import { createVerifier } from '../intake/signature.ts';
+import type { Metrics } from '../operations/metrics.ts';
+import { loadContractOperations } from '../contract/operations.ts';
+import { deliveryRecord } from '../intake/delivery-record.ts';
+import { readJsonBody } from '../intake/body.ts';
+import { sendProblem } from '../intake/problem.ts';
+import { answerClientErrors, problemForEmptyErrors, requireJson } from '../intake/request-checks.ts';
+import { health, metricsEndpoint, readiness } from '../operations/probes.ts';
+import { receiveWebhook } from '../intake/receive.ts';
 
 export interface ReceiverOptions {
   contract: ContractDocument;

@@ -4,10 +4,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { loadMockSettings, orExit } from '../src/config.ts';
-import { contractUrl, loadContract } from '../src/contract.ts';
-import { createMockFront } from '../src/partner-mock.ts';
-import { onNpmExit } from '../src/shutdown.ts';
+import { loadMockSettings, orExit } from '../../src/config/environment.ts';
+import { contractUrl, loadContract } from '../../src/contract/document.ts';
+import { createMockFront } from '../../src/partner-mock/front.ts';
+import { onNpmExit } from '../../src/service/shutdown.ts';
 import { exitWith, parseCommandLine } from './command-line.ts';
 import { freePort } from './free-port.ts';
 import { prismPath } from './prism-path.ts';

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
-import type { SignatureResult } from '../signature.ts';
-import type { DeliveryOutcome } from '../metrics.ts';
+import type { SignatureResult } from './signature.ts';
+import type { DeliveryOutcome } from '../operations/metrics.ts';
 
 /** What the steps of one webhook request learn, for the log line and the metrics. */
 export interface DeliveryRecord {

@@ -2,8 +2,8 @@
 //   npm run inbox -- list [--state STATE] [--limit N] [--json]
 //   npm run inbox -- show <delivery id> [--json]
 //   npm run inbox -- stats [--json]
-import { loadDatabaseSettings, orExit } from '../src/config.ts';
-import { deliveryStates, type DeliveryState, type StoredDelivery } from '../src/inbox/inbox.ts';
+import { loadDatabaseSettings, orExit } from '../../src/config/environment.ts';
+import { deliveryStates, type DeliveryState, type StoredDelivery } from '../../src/inbox/inbox.ts';
 import { parseCommandLine } from './command-line.ts';
 import { openExistingInbox } from './existing-inbox.ts';
 

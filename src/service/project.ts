@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const projectDirectory = fileURLToPath(new URL('..', import.meta.url));
+export const projectDirectory = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The default home of the SQLite inbox and the development secret. */
 export const dataDirectory = join(projectDirectory, 'data');

@@ -1,7 +1,7 @@
 // Event types and names, derived from the generated contract types. Nothing here restates a
 // payload: change openapi/ada-webhooks.yaml and run `npm run generate` instead.
-import type { UnknownEvent, webhooks } from '../generated/ada-webhooks.ts';
-import { eventNames } from '../generated/event-names.ts';
+import type { UnknownEvent, webhooks } from '../../generated/ada-webhooks.ts';
+import { eventNames } from '../../generated/event-names.ts';
 
 /** The type of every event the contract describes, e.g. `v1.conversation.message`. */
 export type EventName = keyof webhooks;

@@ -2,8 +2,8 @@
 // person at a terminal during development.
 import { pino, type Logger } from 'pino';
 import { PinoPretty } from 'pino-pretty';
-import type { LogFormat, LogLevel } from './config.ts';
-import type { Inbox } from './inbox/inbox.ts';
+import type { LogFormat, LogLevel } from '../config/environment.ts';
+import type { Inbox } from '../inbox/inbox.ts';
 
 export interface LoggerSettings {
   logLevel: LogLevel;

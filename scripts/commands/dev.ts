@@ -4,7 +4,7 @@
 //   npm run dev
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { onNpmExit } from '../src/shutdown.ts';
+import { onNpmExit } from '../../src/service/shutdown.ts';
 import { parseCommandLine } from './command-line.ts';
 
 parseCommandLine(
@@ -17,7 +17,7 @@ The receiver reads the same environment variables as npm start.`,
   {},
 );
 
-const project = fileURLToPath(new URL('..', import.meta.url));
+const project = fileURLToPath(new URL('../..', import.meta.url));
 const children: ChildProcess[] = [
   spawn(
     process.execPath,

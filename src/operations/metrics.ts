@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { deliveryStates, type Inbox } from './inbox/inbox.ts';
+import { deliveryStates, type Inbox } from '../inbox/inbox.ts';
 
 /** What became of one request to the webhook endpoint. */
 export type DeliveryOutcome =

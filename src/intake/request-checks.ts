@@ -1,8 +1,8 @@
 // The checks of a webhook request that come before its signature, answered as problem details:
 // what the receiver and the partner mock both apply, in the same order.
 import type { Context, Next } from 'koa';
-import type { DeliveryOutcome } from '../metrics.ts';
-import { deliveryRecord } from './delivery-context.ts';
+import type { DeliveryOutcome } from '../operations/metrics.ts';
+import { deliveryRecord } from './delivery-record.ts';
 import { sendProblem } from './problem.ts';
 
 /** Every error answer is a problem detail, including Koa's and the router's bare 404 and 405. */
