@@ -1,9 +1,9 @@
-// The receiver's entry point: `npm start`, or `node src/main.ts` under a process manager.
+// The service's entry point: `npm start`, or `node src/main.ts` under a process manager.
 // Node's compile cache (in the system's temporary folder) takes about a fifth off every start
 // after the first; it applies only to modules loaded after it is enabled, hence the dynamic
 // imports.
 import { enableCompileCache } from 'node:module';
 
 enableCompileCache();
-const [{ runReceiver }, { registerHandlers }] = await Promise.all([import('./service/run.ts'), import('./handlers/index.ts')]);
-await runReceiver(registerHandlers);
+const [{ runService }, { registerHandlers }] = await Promise.all([import('./service/run.ts'), import('./handlers/index.ts')]);
+await runService(registerHandlers);

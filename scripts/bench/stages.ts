@@ -5,23 +5,27 @@
 //   BENCH_STAGE=single-insert  + instead of the inbox, one INSERT per request, each its own
 //                              commit, as a hand-written receiver stores (SQLite: on the main
 //                              thread, WAL, synchronous=FULL; PostgreSQL: one pool query)
-// The full receiver (src/main.ts) adds openapi-backend's routing and validation, the dispatcher,
-// the log line and the metrics. Built from the receiver's own modules; see scripts/bench.ts.
+// The full receiver (src/main.ts) adds the contract's validation, the dispatcher, the log line and
+// the metrics. Built from the receiver's own intake modules; see scripts/bench.ts.
 import Router from '@koa/router';
 import Koa from 'koa';
 import pg from 'pg';
-import { loadSettings, type DatabaseSettings } from '../../src/config/environment.ts';
+import { loadSettings } from '../../src/config/environment.ts';
 import { openInbox } from '../../src/inbox/open.ts';
+import type { DatabaseSettings } from '../../src/inbox/settings.ts';
 import { openDatabase } from '../../src/inbox/sqlite/database.ts';
-import { jsonBodyOf, readJsonBody } from '../../src/intake/body.ts';
+import { intakeRequestOf, writeAnswer } from '../../src/intake/adapters/koa.ts';
+import { headerReader } from '../../src/intake/headers.ts';
+import { readDelivery } from '../../src/intake/read-delivery.ts';
 import { createVerifier } from '../../src/intake/signature.ts';
 
 const stages = ['read', 'verify', 'commit', 'single-insert'] as const;
 const stage = stages.find((name) => name === process.env['BENCH_STAGE']);
 if (!stage) throw new Error(`Set BENCH_STAGE to one of ${stages.join(', ')}`);
 const settings = loadSettings();
-if (settings.secrets === 'development') throw new Error('Set ADA_WEBHOOK_SECRET: the stages sign with the bench secret');
-const verify = createVerifier({ secrets: settings.secrets, toleranceSeconds: 300 });
+const { database, secrets, bodyLimitBytes } = settings.receiver;
+if (secrets.length === 0) throw new Error('Set ADA_WEBHOOK_SECRET: the stages sign with the bench secret');
+const verify = createVerifier({ secrets, toleranceSeconds: 300 });
 
 /** Stores one delivery with a commit of its own. */
 async function singleInserts(database: DatabaseSettings) {
@@ -39,13 +43,15 @@ async function singleInserts(database: DatabaseSettings) {
   return { insert: (id: string, body: string) => pool.query(insert, [id, body]), close: () => pool.end() };
 }
 
-const inbox = stage === 'commit' ? await openInbox(settings.database) : undefined;
-const store = stage === 'single-insert' ? await singleInserts(settings.database) : undefined;
+const inbox = stage === 'commit' ? await openInbox(database) : undefined;
+const store = stage === 'single-insert' ? await singleInserts(database) : undefined;
 
 const router = new Router();
-router.post('/webhooks/ada', readJsonBody(1024 * 1024), async (ctx) => {
-  const { bytes, text, value } = jsonBodyOf(ctx);
-  const signature = stage === 'read' ? undefined : verify((name) => ctx.get(name) || undefined, bytes);
+router.post('/webhooks/ada', async (ctx) => {
+  const read = await readDelivery(intakeRequestOf(ctx), bodyLimitBytes);
+  if (!read.ok) return writeAnswer(ctx, read.answer);
+  const { bytes, text, value } = read.body;
+  const signature = stage === 'read' ? undefined : verify(headerReader(ctx.headers), bytes);
   if (signature && !signature.ok) ctx.throw(401);
   const id = signature?.ok ? signature.id : 'unverified';
   await inbox?.accept({ id, receivedAt: new Date(), headers: {}, body: text, event: value });

@@ -1,6 +1,6 @@
 // The inbox that the operator's commands read and change: it must exist already, and when it
 // cannot be opened the command says why in one line.
-import { databaseLabel, type DatabaseSettings } from '../../src/config/environment.ts';
+import { databaseLabel, type DatabaseSettings } from '../../src/inbox/settings.ts';
 import { InboxNotFound, type Inbox } from '../../src/inbox/inbox.ts';
 import { openInbox } from '../../src/inbox/open.ts';
 import { exitWith } from './command-line.ts';

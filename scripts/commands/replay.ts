@@ -1,7 +1,8 @@
 // Puts dead or quarantined deliveries back to pending; the dispatcher then handles them again.
 //   npm run replay -- --id <delivery id> | --state dead|quarantined [--since <time>] [--type <event type>] [--dry-run]
 import { loadDatabaseSettings, orExit } from '../../src/config/environment.ts';
-import { createSchemaValidators, dereferenceContract, loadContract } from '../../src/contract/document.ts';
+import { dereferenceContract, loadContract } from '../../src/contract/document.ts';
+import { createSchemaValidators } from '../../src/contract/validation.ts';
 import { replay, replayableStates, type ReplayFilter, type ReplayOutcome } from '../../src/dispatch/replay.ts';
 import { parseCommandLine } from './command-line.ts';
 import { openExistingInbox } from './existing-inbox.ts';

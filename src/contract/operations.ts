@@ -1,40 +1,64 @@
-// The contract's operations, read by openapi-backend: what the receiver routes (method, path,
-// operationId) and the request validators that openapi-backend compiles from the document
-// (parameters and body, JSON Schema 2020-12). Both are taken once at start-up. The receiver does
-// not call openapi-backend's handleRequest per request: it parses, routes and re-reads the
-// document on every call, with lodash, about 25 µs per delivery here, for a document that does
-// not change while the process runs; Koa's router serves the same routes, and each request is
-// validated by the validators openapi-backend compiled.
+// The contract's operations: where the document puts each one (method, path, operationId), and the
+// request validators that openapi-backend compiles from it (parameters and body, JSON Schema
+// 2020-12), taken once at start-up. The receiver does not call openapi-backend's handleRequest per
+// request: it parses, routes and re-reads the document on every call, with lodash, about 25 µs per
+// delivery here, for a document that does not change while the process runs; the receiver routes
+// by the document's paths, and each request is validated by the validators openapi-backend
+// compiled.
 import type Router from '@koa/router';
-import type { Context, Middleware } from 'koa';
+import type { Middleware } from 'koa';
+import type { IncomingHttpHeaders } from 'node:http';
 import { OpenAPIBackend, type Document } from 'openapi-backend';
 import type { operations } from '../../generated/ada-webhooks.ts';
-import { createAjv, dereferenceContract, toViolations, type ContractDocument, type Violation } from './document.ts';
+import { dereferenceContract, type ContractDocument } from './document.ts';
+import { createAjv, toViolations, type Violation } from './validation.ts';
 
 export type OperationId = keyof operations;
 
 /** A request as an operation's validators see it. */
 export interface OperationRequest {
-  headers: Context['headers'];
-  query: Context['query'];
+  headers: IncomingHttpHeaders;
+  query: Record<string, string | string[] | undefined>;
   body?: unknown;
 }
 
 /** The violations of a request against its operation in the contract; empty when it conforms. */
 export type ValidateRequest = (request: OperationRequest) => Violation[];
 
-export interface ContractOperations {
-  /**
-   * Routes each operation that `handlers` serves at the method and path that the contract gives
-   * it. A handler for an operation that the contract lacks throws: the contract and the code
-   * disagree.
-   */
-  route(router: Router, handlers: Partial<Record<OperationId, Middleware[]>>): void;
-  /** The request validator of one operation, compiled now rather than at its first request. */
-  requestValidator(operationId: OperationId): ValidateRequest;
+/** Where the contract puts one operation. */
+export interface Operation {
+  method: string;
+  path: string;
 }
 
-export async function loadContractOperations(contract: ContractDocument): Promise<ContractOperations> {
+/** The method and path of each operation of the document, by operationId. */
+export function operationsOf(contract: ContractDocument): Map<string, Operation> {
+  const found = new Map<string, Operation>();
+  for (const [path, methods] of Object.entries(contract.paths)) {
+    for (const [method, operation] of Object.entries(methods)) {
+      if (operation.operationId) found.set(operation.operationId, { method: method.toUpperCase(), path });
+    }
+  }
+  return found;
+}
+
+/** The path and method of one operation; throws when the contract lacks it: the contract and the code disagree. */
+export function operationOf(contract: ContractDocument, operationId: OperationId): Operation {
+  const operation = operationsOf(contract).get(operationId);
+  if (!operation) throw new Error(`The contract has no operation ${operationId}, which the receiver serves`);
+  return operation;
+}
+
+/** Routes each operation that `handlers` serves at the method and path that the contract gives it. */
+export function routeOperations(router: Router, contract: ContractDocument, handlers: Partial<Record<OperationId, Middleware[]>>): void {
+  for (const [operationId, handler] of Object.entries(handlers) as [OperationId, Middleware[]][]) {
+    const { method, path } = operationOf(contract, operationId);
+    router.register(path.replaceAll(/\{([^}]+)\}/g, ':$1'), [method], handler);
+  }
+}
+
+/** The request validator of one operation, compiled by openapi-backend from the dereferenced document. */
+export async function loadRequestValidator(contract: ContractDocument, operationId: OperationId): Promise<ValidateRequest> {
   const api = new OpenAPIBackend({
     definition: (await dereferenceContract(contract)) as unknown as Document,
     // Quick mode skips openapi-backend's check of the document, which knows only the OpenAPI 3.0
@@ -47,26 +71,12 @@ export async function loadContractOperations(contract: ContractDocument): Promis
     customizeAjv: (_defaultAjv, options) => createAjv({ ...options, validateSchema: false }),
   });
   await api.init();
-  const operations = api.router.getOperations();
-
-  return {
-    route(router, handlers) {
-      for (const [operationId, handler] of Object.entries(handlers)) {
-        const operation = operations.find((candidate) => candidate.operationId === operationId);
-        if (!operation) throw new Error(`The contract has no operation ${operationId}, which the receiver serves`);
-        router.register(operation.path.replaceAll(/\{([^}]+)\}/g, ':$1'), [operation.method.toUpperCase()], handler);
-      }
-    },
-
-    requestValidator(operationId) {
-      const validators = api.validator.getRequestValidatorsForOperation(operationId) ?? [];
-      return ({ headers, query, body }) => {
-        // The shape openapi-backend validates: each validator reads its own part. Coercion of
-        // parameter types may change values in place, hence a copy of the headers.
-        const request = { path: {}, query, header: { ...headers }, cookie: {}, requestBody: body };
-        const errors = validators.flatMap((validate) => (validate(request) ? [] : (validate.errors ?? [])));
-        return errors.length === 0 ? [] : toViolations(errors, '/requestBody');
-      };
-    },
+  const validators = api.validator.getRequestValidatorsForOperation(operationId) ?? [];
+  return ({ headers, query, body }) => {
+    // The shape openapi-backend validates: each validator reads its own part. Coercion of
+    // parameter types may change values in place, hence a copy of the headers.
+    const request = { path: {}, query, header: { ...headers }, cookie: {}, requestBody: body };
+    const errors = validators.flatMap((validate) => (validate(request) ? [] : (validate.errors ?? [])));
+    return errors.length === 0 ? [] : toViolations(errors, '/requestBody');
   };
 }

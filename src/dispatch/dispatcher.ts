@@ -8,19 +8,8 @@ import { isKnownEventName } from '../contract/events.ts';
 import type { ClaimedDelivery, Inbox, Settlement } from '../inbox/inbox.ts';
 import type { Metrics } from '../operations/metrics.ts';
 import { describeFailure } from './failure.ts';
+import type { DispatcherSettings } from './settings.ts';
 import type { HandlerRegistry } from './handler-registry.ts';
-
-export interface DispatcherSettings {
-  /** Deliveries handled at once; deliveries that share an ordering key never run together. */
-  concurrency: number;
-  handlerTimeoutMs: number;
-  /** After this many failed attempts a delivery is dead. */
-  maxAttempts: number;
-  /** The first retry waits about this long; each further one about twice as long, up to an hour. */
-  retryBaseMs: number;
-  /** How often to look for deliveries stored by other processes. */
-  pollIntervalMs: number;
-}
 
 export interface DispatcherOptions extends DispatcherSettings {
   inbox: Inbox;

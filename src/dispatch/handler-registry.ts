@@ -21,7 +21,15 @@ export type UnknownEventHandler = (event: UnknownEvent, context: HandlingContext
 
 type AnyHandler = (event: never, context: HandlingContext) => unknown;
 
-export class HandlerRegistry {
+/** How handlers are registered, on a receiver or on a bare registry. */
+export interface Handlers {
+  /** Registers the handler of one event type; `event.data` is typed by the contract. Throws for an unknown type, or a second handler. */
+  on<Name extends EventName>(type: Name, handler: EventHandler<Name>): this;
+  /** Registers the handler of every event type that the contract does not know. Throws for a second one. */
+  onUnknown(handler: UnknownEventHandler): this;
+}
+
+export class HandlerRegistry implements Handlers {
   readonly #handlers = new Map<EventName, AnyHandler>();
   #fallback: UnknownEventHandler | undefined;
 

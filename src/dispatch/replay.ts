@@ -1,7 +1,7 @@
 // Puts stored deliveries back to pending so that the dispatcher handles them again. A quarantined
 // delivery is first validated against the contract as it is now: "Ada sent something new ->
 // edit the spec -> regenerate -> replay".
-import type { Validate, Violation } from '../contract/document.ts';
+import type { Validate, Violation } from '../contract/validation.ts';
 import type { DeliveryState, Inbox, StoredDelivery } from '../inbox/inbox.ts';
 
 export const replayableStates = ['dead', 'quarantined'] as const satisfies readonly DeliveryState[];

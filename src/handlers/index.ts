@@ -1,9 +1,9 @@
 // The handlers this receiver runs, one per event type. These examples only log what arrived:
 // replace them with your own. A handler runs at least once per delivery, so make its side
 // effects idempotent with `context.deliveryId` (see the README).
-import type { HandlerRegistry } from '../dispatch/handler-registry.ts';
+import type { Handlers } from '../index.ts';
 
-export function registerHandlers(handlers: HandlerRegistry): void {
+export function registerHandlers(handlers: Handlers): void {
   handlers
     .on('v1.conversation.created', ({ data }, { log }) => {
       log.info({ conversationId: data.conversation_id, channelId: data.channel_id }, 'conversation created');

@@ -7,7 +7,7 @@
 // (the oldest pending delivery), when the head is due, and who holds the lane's lease. A claim
 // leases the heads of ready lanes; settling the head moves the lane on. So a claim never looks at
 // the deliveries waiting behind a head, however many there are.
-import type { Violation } from '../contract/document.ts';
+import type { Violation } from '../contract/validation.ts';
 import type { StoreAvailability } from './write-health.ts';
 
 export const deliveryStates = ['pending', 'quarantined', 'done', 'dead'] as const;

@@ -1,4 +1,4 @@
-import type { DatabaseSettings } from '../config/environment.ts';
+import type { DatabaseSettings } from './settings.ts';
 import type { Inbox } from './inbox.ts';
 import { PostgresInbox } from './postgres/inbox.ts';
 import { SqliteInbox } from './sqlite/inbox.ts';

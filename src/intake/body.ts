@@ -3,8 +3,8 @@
 // over only a decoded string, which would have to be encoded again for the HMAC and would
 // silently replace invalid UTF-8; raw-body, the reader underneath it, gives the bytes and
 // enforces the size limit and the Content-Length.
-import type { Context, Next } from 'koa';
 import getRawBody from 'raw-body';
+import type { BodySource } from './request.ts';
 
 export interface JsonBody {
   bytes: Buffer;
@@ -14,44 +14,59 @@ export interface JsonBody {
   value: unknown;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** Why a body could not be read or parsed: the status to answer, and a message fit for the sender. */
+export class BodyError extends Error {
+  readonly status: number;
 
-/** Said, in the log and the answer, when something in front of the receiver read the body first. */
-export const bodyAlreadyRead =
-  'The request body was read before the receiver got it, most likely by a body parser mounted in front of it, ' +
-  'so the exact bytes that the signature covers are gone. Mount the receiver before any body parser, or keep its path out of the parser.';
-
-/** Middleware: reads and parses the body, or throws a 4xx with a specific message. */
-export function readJsonBody(limitBytes: number) {
-  return async (ctx: Context, next: Next): Promise<void> => {
-    const encoding = ctx.get('content-encoding');
-    if (encoding !== '' && encoding.toLowerCase() !== 'identity') {
-      ctx.throw(415, `Content-Encoding ${encoding} is not supported; send the body uncompressed.`);
-    }
-    // A 500, not a 4xx: the sender did nothing wrong, and Svix retries it once the app is fixed.
-    if (!ctx.req.readable) ctx.throw(500, bodyAlreadyRead, { expose: true });
-    const bytes = await getRawBody(ctx.req, { limit: limitBytes, length: ctx.get('content-length') || undefined });
-    let text: string;
-    try {
-      text = strictUtf8.decode(bytes);
-    } catch {
-      ctx.throw(400, 'The request body is not valid UTF-8.');
-    }
-    if (text.trim() === '') ctx.throw(400, 'The request body is empty.');
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      ctx.throw(400, `The request body is not valid JSON: ${(error as Error).message}`);
-    }
-    (ctx.state as { jsonBody?: JsonBody }).jsonBody = { bytes, text, value };
-    await next();
-  };
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = 'BodyError';
+    this.status = status;
+  }
 }
 
-/** The body read by readJsonBody; throws when that middleware did not run first. */
-export function jsonBodyOf(ctx: Context): JsonBody {
-  const body = (ctx.state as { jsonBody?: JsonBody }).jsonBody;
-  if (!body) throw new Error('jsonBodyOf called on a request whose body was not read by readJsonBody');
-  return body;
+/** Said, in the log and the answer, when something in front of the receiver read the body and kept no raw copy. */
+export const bodyAlreadyRead =
+  'The request body was read before the receiver got it, most likely by a body parser mounted in front of it, ' +
+  'so the exact bytes that the signature covers are gone. Mount the receiver before any body parser, or keep its path out of the parser ' +
+  '(or keep the raw bytes as req.rawBody, as express.json({ verify }) can).';
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The body's bytes, within `limitBytes`; throws a BodyError otherwise. */
+export async function readBytes(source: BodySource, limitBytes: number, contentLength: string | undefined): Promise<Buffer> {
+  if (source.raw !== undefined) {
+    const bytes = typeof source.raw === 'string' ? Buffer.from(source.raw, 'utf8') : source.raw;
+    if (bytes.length > limitBytes) throw tooLarge(limitBytes);
+    return bytes;
+  }
+  // A 500, not a 4xx: the sender did nothing wrong, and Svix retries it once the app is fixed.
+  if (source.alreadyRead || (source.stream && !source.stream.readable)) throw new BodyError(500, bodyAlreadyRead);
+  if (source.stream === undefined) return Buffer.alloc(0);
+  try {
+    return await getRawBody(source.stream, { limit: limitBytes, length: contentLength });
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    if (status === 413) throw tooLarge(limitBytes);
+    if (status !== undefined && status >= 400 && status < 500) throw new BodyError(400, (error as Error).message);
+    throw error;
+  }
+}
+
+const tooLarge = (limitBytes: number) => new BodyError(413, `The request body exceeds the limit of ${limitBytes} bytes.`);
+
+/** The bytes as strict UTF-8 JSON; throws a BodyError (400) otherwise. */
+export function parseJson(bytes: Buffer): JsonBody {
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    throw new BodyError(400, 'The request body is not valid UTF-8.');
+  }
+  if (text.trim() === '') throw new BodyError(400, 'The request body is empty.');
+  try {
+    return { bytes, text, value: JSON.parse(text) };
+  } catch (error) {
+    throw new BodyError(400, `The request body is not valid JSON: ${(error as Error).message}`);
+  }
 }

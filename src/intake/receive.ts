@@ -1,21 +1,26 @@
-// The webhook operation, after the body was read: the signature (401, before anything else is
-// looked at), the contract (422, stored in quarantine), then the inbox, and only then the 200.
-import type { Context } from 'koa';
-import type { Acknowledgement } from '../../generated/ada-webhooks.ts';
+// The one intake of a delivery, whatever the framework it arrives through: the checks before the
+// signature, the signature (401, before anything else is looked at), the contract (422, stored in
+// quarantine), then the inbox, and only then the 200. Every request gets its one log line and its
+// metrics (see observe.ts).
 import { isKnownEventName } from '../contract/events.ts';
-import type { Inbox, NewDelivery, StoreOutcome } from '../inbox/inbox.ts';
-import { signatureHeaders, type Verify } from './signature.ts';
 import type { ValidateRequest } from '../contract/operations.ts';
-import { deliveryRecord } from './delivery-record.ts';
-import { headerValue, headersNamed } from './headers.ts';
-import { jsonBodyOf } from './body.ts';
-import { sendProblem } from './problem.ts';
+import type { Inbox, NewDelivery, StoreOutcome } from '../inbox/inbox.ts';
+import { acknowledgement, problem, type Answer } from './answer.ts';
+import { headerReader, headersNamed } from './headers.ts';
+import { observeDelivery, type DeliveryObserver, type DeliveryRecord } from './observe.ts';
+import { readDelivery } from './read-delivery.ts';
+import type { IntakeRequest } from './request.ts';
+import { signatureHeaders, type Verify } from './signature.ts';
 
-export interface WebhookOptions {
+export interface IntakeOptions {
   verify: Verify;
   validate: ValidateRequest;
   inbox: Inbox;
+  bodyLimitBytes: number;
+  observer: DeliveryObserver;
 }
+
+export type Intake = (request: IntakeRequest) => Promise<Answer>;
 
 /** Seconds a sender should wait before retrying when the inbox cannot take a delivery. */
 const retryAfterSeconds = 5;
@@ -23,15 +28,21 @@ const retryAfterSeconds = 5;
 /** Headers kept with each delivery for audit. */
 const auditHeaders = [...signatureHeaders, 'content-type', 'user-agent'];
 
-export function receiveWebhook({ verify, validate, inbox }: WebhookOptions) {
-  return async (ctx: Context): Promise<void> => {
-    const record = deliveryRecord(ctx);
-    const { bytes, text, value } = jsonBodyOf(ctx);
-    const signature = (record.signature = verify((name) => headerValue(ctx, name), bytes));
+export function createIntake({ verify, validate, inbox, bodyLimitBytes, observer }: IntakeOptions): Intake {
+  return (request) => observeDelivery(observer, request, (record) => receive(request, record));
+
+  async function receive(request: IntakeRequest, record: DeliveryRecord): Promise<Answer> {
+    const read = await readDelivery(request, bodyLimitBytes);
+    if (!read.ok) {
+      Object.assign(record, { outcome: read.outcome, error: read.error });
+      return read.answer;
+    }
+    const { bytes, text, value } = read.body;
+    const header = headerReader(request.headers);
+    const signature = (record.signature = verify(header, bytes));
     if (!signature.ok) {
       record.outcome = 'unauthorized';
-      sendProblem(ctx, 401);
-      return;
+      return problem(401);
     }
 
     const type = (value as { type?: unknown } | null)?.type;
@@ -39,41 +50,37 @@ export function receiveWebhook({ verify, validate, inbox }: WebhookOptions) {
     const delivery: NewDelivery = {
       id: signature.id,
       receivedAt: new Date(),
-      headers: headersNamed(ctx, auditHeaders),
+      headers: headersNamed(header, auditHeaders),
       body: text,
       event: value,
     };
-    const violations = validate({ headers: ctx.headers, query: ctx.query, body: value });
+    const violations = validate({ headers: request.headers, query: request.query, body: value });
 
     if (violations.length > 0) {
-      if (!(await storeOr503(ctx, () => inbox.quarantine(delivery, violations)))) return;
+      const stored = await storeOr503(record, () => inbox.quarantine(delivery, violations));
+      if ('status' in stored) return stored;
       Object.assign(record, { outcome: 'quarantined', violations: violations.length });
-      sendProblem(ctx, 422, {
+      return problem(422, {
         title: 'Contract violation',
         detail: 'The delivery does not match the contract; it was stored in quarantine.',
         violations,
       });
-      return;
     }
 
-    const stored = await storeOr503(ctx, () => inbox.accept(delivery));
-    if (!stored) return;
-    const status = stored === 'stored' ? 'accepted' : 'duplicate';
-    record.outcome = status;
-    const acknowledgement: Acknowledgement = { status, id: delivery.id };
-    ctx.body = acknowledgement;
-  };
+    const stored = await storeOr503(record, () => inbox.accept(delivery));
+    if ('status' in stored) return stored;
+    record.outcome = stored.outcome === 'stored' ? 'accepted' : 'duplicate';
+    return acknowledgement({ status: record.outcome, id: delivery.id });
+  }
 }
 
-/** The outcome of `store`, or undefined once the request is answered 503 because the inbox failed. */
-async function storeOr503(ctx: Context, store: () => Promise<StoreOutcome>): Promise<StoreOutcome | undefined> {
+/** The outcome of `store`, or the 503 to answer because the inbox failed. */
+async function storeOr503(record: DeliveryRecord, store: () => Promise<StoreOutcome>): Promise<{ outcome: StoreOutcome } | Answer> {
   try {
-    return await store();
+    return { outcome: await store() };
   } catch (error) {
     // The delivery's log line says why, once: the store's error is what the operator must act on.
-    Object.assign(deliveryRecord(ctx), { outcome: 'unavailable', storeError: (error as Error).message });
-    ctx.set('Retry-After', String(retryAfterSeconds));
-    sendProblem(ctx, 503, { detail: 'The inbox is unavailable; retry later.' });
-    return undefined;
+    Object.assign(record, { outcome: 'unavailable', storeError: (error as Error).message });
+    return problem(503, { detail: 'The inbox is unavailable; retry later.' }, { 'retry-after': String(retryAfterSeconds) });
   }
 }

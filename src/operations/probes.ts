@@ -1,28 +1,27 @@
-// The operations that tell operators how the receiver is doing: health, readiness, metrics.
-import type { Context } from 'koa';
+// What tells operators how the receiver is doing, as data any framework can serve: health,
+// readiness, metrics. The service serves them at the contract's /healthz, /readyz and /metrics.
+import type { Health, Readiness } from '../../generated/ada-webhooks.ts';
 import type { Inbox } from '../inbox/inbox.ts';
 import type { Metrics } from './metrics.ts';
 
-export function health(ctx: Context): void {
-  ctx.body = { status: 'ok' };
+export type { Health, Readiness };
+
+export interface MetricsText {
+  contentType: string;
+  text: string;
 }
 
-/** Ready when the inbox can be reached and written; the contract is loaded before the server listens. */
-export function readiness(inbox: Inbox) {
-  return async (ctx: Context): Promise<void> => {
-    const inboxState = await inbox.ping().then(
-      () => 'ok',
-      () => 'unavailable',
-    );
-    const ready = inboxState === 'ok';
-    ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ready' : 'unavailable', checks: { inbox: inboxState, contract: 'ok' } };
-  };
+export const health = (): Health => ({ status: 'ok' });
+
+/** Ready when the inbox can be reached and written; the contract is loaded before a receiver exists. */
+export async function readiness(inbox: Inbox): Promise<Readiness> {
+  const inboxState = await inbox.ping().then(
+    () => 'ok',
+    () => 'unavailable',
+  );
+  return { status: inboxState === 'ok' ? 'ready' : 'unavailable', checks: { inbox: inboxState, contract: 'ok' } };
 }
 
-export function metricsEndpoint(metrics: Metrics) {
-  return async (ctx: Context): Promise<void> => {
-    ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
-  };
+export async function metricsText(metrics: Metrics): Promise<MetricsText> {
+  return { contentType: metrics.registry.contentType, text: await metrics.registry.metrics() };
 }

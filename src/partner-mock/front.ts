@@ -7,13 +7,15 @@
 // Only the signature itself cannot be checked here: the mock has no secret.
 import Router from '@koa/router';
 import Koa, { type Context } from 'koa';
-import type { ContractDocument, Violation } from '../contract/document.ts';
-import { loadContractOperations } from '../contract/operations.ts';
-import { jsonBodyOf, readJsonBody } from '../intake/body.ts';
-import { sendProblem } from '../intake/problem.ts';
-import { headerValue, headersNamed } from '../intake/headers.ts';
-import { answerClientErrors, problemForEmptyErrors, requireJson } from '../intake/request-checks.ts';
+import type { ContractDocument } from '../contract/document.ts';
+import { loadRequestValidator, routeOperations } from '../contract/operations.ts';
+import type { Violation } from '../contract/validation.ts';
+import { intakeRequestOf, writeAnswer } from '../intake/adapters/koa.ts';
+import { problem } from '../intake/answer.ts';
+import { headerReader, headersNamed } from '../intake/headers.ts';
+import { readDelivery } from '../intake/read-delivery.ts';
 import { checkSignedHeaders, signatureHeaders } from '../intake/signature.ts';
+import { problemForEmptyErrors } from '../service/app.ts';
 
 export interface MockFrontOptions {
   contract: ContractDocument;
@@ -27,26 +29,28 @@ export interface MockFrontOptions {
 const forwardedHeaders = [...signatureHeaders, 'content-type'];
 
 export async function createMockFront({ contract, prismUrl, bodyLimitBytes, toleranceSeconds }: MockFrontOptions): Promise<Koa> {
-  const operations = await loadContractOperations(contract);
-  const validate = operations.requestValidator('receiveAdaWebhook');
+  const validate = await loadRequestValidator(contract, 'receiveAdaWebhook');
   const router = new Router({ sensitive: true });
 
-  operations.route(router, {
+  routeOperations(router, contract, {
     receiveAdaWebhook: [
-      answerClientErrors(bodyLimitBytes),
-      requireJson,
-      readJsonBody(bodyLimitBytes),
       async (ctx) => {
-        const signed = checkSignedHeaders((name) => headerValue(ctx, name), toleranceSeconds);
-        if (!signed.ok) return sendProblem(ctx, 401);
-        const answer = await forward(ctx, prismUrl, jsonBodyOf(ctx).bytes);
+        const request = intakeRequestOf(ctx);
+        const read = await readDelivery(request, bodyLimitBytes);
+        if (!read.ok) return writeAnswer(ctx, read.answer);
+        const signed = checkSignedHeaders(headerReader(ctx.headers), toleranceSeconds);
+        if (!signed.ok) return writeAnswer(ctx, problem(401));
+        const answer = await forward(ctx, prismUrl, read.body.bytes);
         if (answer.status !== 422) return passOn(ctx, answer);
-        const violations = validate({ headers: ctx.headers, query: ctx.query, body: jsonBodyOf(ctx).value });
-        sendProblem(ctx, 422, {
-          title: 'Contract violation',
-          detail: 'The delivery does not match the contract; the receiver would store it in quarantine (the mock stores nothing).',
-          violations: violations.length > 0 ? violations : prismViolations(answer.headers.get('sl-violations')),
-        });
+        const violations = validate({ headers: ctx.headers, query: ctx.query, body: read.body.value });
+        writeAnswer(
+          ctx,
+          problem(422, {
+            title: 'Contract violation',
+            detail: 'The delivery does not match the contract; the receiver would store it in quarantine (the mock stores nothing).',
+            violations: violations.length > 0 ? violations : prismViolations(answer.headers.get('sl-violations')),
+          }),
+        );
       },
     ],
     getHealth: [async (ctx) => passOn(ctx, await forward(ctx, prismUrl))],
@@ -62,7 +66,7 @@ export async function createMockFront({ contract, prismUrl, bodyLimitBytes, tole
 }
 
 function forward(ctx: Context, prismUrl: string, body?: Buffer): Promise<Response> {
-  return fetch(`${prismUrl}${ctx.url}`, { method: ctx.method, headers: headersNamed(ctx, forwardedHeaders), body });
+  return fetch(`${prismUrl}${ctx.url}`, { method: ctx.method, headers: headersNamed(headerReader(ctx.headers), forwardedHeaders), body });
 }
 
 async function passOn(ctx: Context, answer: Response): Promise<void> {

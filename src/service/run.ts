@@ -1,23 +1,15 @@
-// The receiver process: configuration, inbox, HTTP server and dispatcher; stops cleanly on
-// SIGTERM and SIGINT. src/main.ts runs it with the handlers of src/handlers/.
-import { databaseLabel, settingsOrExit, type Settings } from '../config/environment.ts';
+// The service: the environment's settings, the receiver they describe, its HTTP server; stops
+// cleanly on SIGTERM and SIGINT. src/main.ts runs it with the handlers of src/handlers/.
+import { settingsOrExit } from '../config/environment.ts';
 import { loadContract } from '../contract/document.ts';
-import { developmentSecret, developmentSecretPath } from './development-secret.ts';
-import { Dispatcher } from '../dispatch/dispatcher.ts';
-import { HandlerRegistry } from '../dispatch/handler-registry.ts';
-import { openInbox } from '../inbox/open.ts';
-import { createMetrics } from '../operations/metrics.ts';
-import { createLogger, logInboxAvailability } from '../operations/logger.ts';
-import { createReceiverApp } from './app.ts';
-import { createHttpServer } from './http-server.ts';
-import { stopOnSignals } from './shutdown.ts';
+import { databaseLabel } from '../inbox/settings.ts';
 import { secretFingerprint } from '../intake/signature.ts';
-
-/** The configured secrets, or the development secret when the settings say so (`usingDevelopmentSecret`). */
-function secretsOf(settings: Settings): { secrets: string[]; usingDevelopmentSecret: boolean } {
-  if (settings.secrets === 'development') return { secrets: [developmentSecret()], usingDevelopmentSecret: true };
-  return { secrets: settings.secrets, usingDevelopmentSecret: false };
-}
+import { createReceiverFromSettings, type Receiver } from '../receiver.ts';
+import { createServiceApp } from './app.ts';
+import { developmentSecret, developmentSecretPath } from './development-secret.ts';
+import { createHttpServer } from './http-server.ts';
+import { createLogger } from './logger.ts';
+import { stopOnSignals } from './shutdown.ts';
 
 /** The address to show a person: the wildcard addresses are reached through localhost. */
 function displayedHost(host: string): string {
@@ -43,38 +35,23 @@ function listenFailure(error: NodeJS.ErrnoException, host: string, port: number)
   }
 }
 
-/** Starts the receiver as configured by the environment, with the handlers `registerHandlers` adds. */
-export async function runReceiver(registerHandlers: (handlers: HandlerRegistry) => void): Promise<void> {
+/** Starts the service as configured by the environment, with the handlers `registerHandlers` adds. */
+export async function runService(registerHandlers: (receiver: Receiver) => void): Promise<void> {
   const settings = settingsOrExit();
   const logger = createLogger(settings);
-  const inbox = await openInbox(settings.database).catch((error: unknown) => {
+  const receives = settings.dispatcherMode !== 'only';
+  const usesDevelopmentSecret = receives && settings.developmentSecret;
+  const secrets = usesDevelopmentSecret ? [developmentSecret()] : settings.receiver.secrets;
+  const contract = loadContract();
+  const inboxLabel = databaseLabel(settings.receiver.database);
+  const receiver = await createReceiverFromSettings({ ...settings.receiver, secrets }, { logger, contract }).catch((error: unknown) => {
     // A path that cannot exist, a database that cannot be reached: one line that says which.
-    logger.fatal(`could not open the inbox at ${databaseLabel(settings.database)}: ${(error as Error).message}`);
+    logger.fatal(`could not open the inbox at ${inboxLabel}: ${(error as Error).message}`);
     process.exit(1);
   });
-  const metrics = createMetrics(inbox);
-  logInboxAvailability(inbox, logger);
+  registerHandlers(receiver);
 
-  let dispatcher: Dispatcher | undefined;
-  if (settings.dispatcherMode !== 'off') {
-    const handlers = new HandlerRegistry();
-    registerHandlers(handlers);
-    dispatcher = new Dispatcher({ ...settings.dispatcher, inbox, handlers, logger, metrics });
-  }
-
-  const signing = settings.dispatcherMode === 'only' ? undefined : secretsOf(settings);
-  const app = await createReceiverApp({
-    contract: loadContract(),
-    inbox,
-    logger,
-    metrics,
-    intake: signing && {
-      secrets: signing.secrets,
-      toleranceSeconds: settings.toleranceSeconds,
-      bodyLimitBytes: settings.bodyLimitBytes,
-    },
-  });
-  const server = createHttpServer(app, settings.http);
+  const server = createHttpServer(createServiceApp({ receiver, contract, logger, receive: receives }), settings.http);
   server.once('error', (error: NodeJS.ErrnoException) => {
     console.error(listenFailure(error, settings.host, settings.port));
     process.exit(1);
@@ -82,33 +59,31 @@ export async function runReceiver(registerHandlers: (handlers: HandlerRegistry) 
   server.listen(settings.port, settings.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : settings.port;
-    const url = signing
-      ? `http://${displayedHost(settings.host)}:${port}/webhooks/ada`
-      : `http://${displayedHost(settings.host)}:${port}/healthz`;
+    const url = `http://${displayedHost(settings.host)}:${port}${receives ? receiver.path : '/healthz'}`;
     logger.info(
       {
         url,
         host: settings.host,
         port,
-        inbox: databaseLabel(settings.database),
+        inbox: inboxLabel,
         dispatcher: settings.dispatcherMode,
-        secrets: signing?.usingDevelopmentSecret ? 'development' : signing?.secrets.map(secretFingerprint),
+        secrets: !receives ? undefined : usesDevelopmentSecret ? 'development' : secrets.map(secretFingerprint),
       },
       `receiver listening on ${url}`,
     );
     // On standard error, not in the log: a secret, even a development one, stays out of what log
     // shippers collect.
-    if (signing?.usingDevelopmentSecret) {
+    if (usesDevelopmentSecret) {
       console.error(
         [
           `No ADA_WEBHOOK_SECRET is set: deliveries are checked with the development secret kept in ${developmentSecretPath}:`,
-          `  ${signing.secrets[0]}`,
+          `  ${secrets[0]}`,
           'Send a signed test event from another terminal:  npm run send -- v1.conversation.created',
         ].join('\n'),
       );
     }
   });
-  dispatcher?.start();
+  if (settings.dispatcherMode !== 'off') receiver.start();
 
   // Stop accepting connections and claiming deliveries; let requests and handlers in flight
   // finish; then close the inbox.
@@ -117,9 +92,9 @@ export async function runReceiver(registerHandlers: (handlers: HandlerRegistry) 
     // whatever is left when the grace period is over.
     const sweep = setInterval(() => server.closeIdleConnections(), 100);
     const deadline = setTimeout(() => server.closeAllConnections(), settings.shutdownGraceMs);
-    await Promise.all([new Promise((resolve) => server.close(resolve)), dispatcher?.stop(settings.shutdownGraceMs)]);
+    await Promise.all([new Promise((resolve) => server.close(resolve)), receiver.stop({ graceMs: settings.shutdownGraceMs })]);
     clearInterval(sweep);
     clearTimeout(deadline);
-    await inbox.close();
+    await receiver.close();
   }, logger);
 }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { createSchemaValidators, dereferenceContract, loadContract, webhookExamples } from '../../src/contract/document.ts';
+import { dereferenceContract, loadContract, webhookExamples } from '../../src/contract/document.ts';
+import { createSchemaValidators } from '../../src/contract/validation.ts';
 import { knownEventNames } from '../../src/contract/events.ts';
 
 const contract = loadContract();

@@ -2,24 +2,21 @@
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HandlerRegistry, type HandlingContext } from '../../src/dispatch/handler-registry.ts';
-import type { Dispatcher } from '../../src/dispatch/dispatcher.ts';
-import { capturingLogger, createDispatcher, eventually } from '../support/dispatcher.ts';
+import type { Receiver } from '../../src/receiver.ts';
+import { eventually } from '../support/eventually.ts';
 import { freePort } from '../support/process.ts';
 import { inboxBackends } from '../support/inbox-backends.ts';
-import { contractExample, deliver, startReceiver, type TestReceiver } from '../support/receiver.ts';
+import { contractExample, deliver, startReceiver, type TestReceiver, type TestReceiverOptions } from '../support/receiver.ts';
 
 for (const backend of inboxBackends)
   describe(`the dispatcher (${backend.name})`, () => {
     let receiver: TestReceiver;
-    let dispatcher: Dispatcher | undefined;
-    beforeEach(async () => {
-      receiver = await startReceiver({ backend });
-    });
-    afterEach(async () => {
-      await dispatcher?.stop(1000);
-      dispatcher = undefined;
-      await receiver.close();
-    });
+    /** A receiver with these dispatcher settings; its handlers are registered on what this returns, then started. */
+    const startWith = async (options: TestReceiverOptions = {}): Promise<Receiver> => {
+      receiver = await startReceiver({ backend, ...options });
+      return receiver.receiver;
+    };
+    afterEach(() => receiver.close());
 
     const stateOf = async (id: string) => (await receiver.inbox.get(id))?.state;
     const settledState = async (id: string) => {
@@ -29,11 +26,11 @@ for (const backend of inboxBackends)
 
     it('runs the typed handler with the delivery context, then marks the delivery done', async () => {
       const seen: { conversationId?: string; context: HandlingContext }[] = [];
-      const handlers = new HandlerRegistry().on('v1.conversation.ended', (event, context) => {
-        seen.push({ conversationId: event.data.conversation_id, context });
-      });
-      dispatcher = createDispatcher(receiver.inbox, handlers);
-      dispatcher.start();
+      (await startWith())
+        .on('v1.conversation.ended', (event, context) => {
+          seen.push({ conversationId: event.data.conversation_id, context });
+        })
+        .start();
       const { id } = await deliver(receiver.url, contractExample('ConversationEndedByEndUser'));
 
       expect(await settledState(id)).to.deep.include({ state: 'done', attempts: 1, lastError: null });
@@ -45,19 +42,19 @@ for (const backend of inboxBackends)
 
     it('retries a handler that throws twice, then marks it done after the third attempt', async () => {
       const attempts: number[] = [];
-      const handlers = new HandlerRegistry().on('v1.conversation.created', (_event, { attempt }) => {
-        attempts.push(attempt);
-        if (attempt < 3) throw new Error(`flaky ${attempt}`);
-      });
-      dispatcher = createDispatcher(receiver.inbox, handlers, { maxAttempts: 5 }, receiver.metrics);
-      dispatcher.start();
+      (await startWith({ maxAttempts: 5 }))
+        .on('v1.conversation.created', (_event, { attempt }) => {
+          attempts.push(attempt);
+          if (attempt < 3) throw new Error(`flaky ${attempt}`);
+        })
+        .start();
       const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
 
       expect(await settledState(id)).to.deep.include({ state: 'done', attempts: 3, lastError: null });
       expect(attempts).to.deep.equal([1, 2, 3]);
       // The row reads done as soon as the writer thread commits; the dispatcher counts the outcome
       // once the commit's answer reaches this thread, a moment later.
-      const handledTotal = () => receiver.metrics.registry.getSingleMetricAsString('ada_webhook_handled_total');
+      const handledTotal = async () => (await receiver.receiver.metrics()).text;
       await eventually(async () => (await handledTotal()).includes('outcome="done"'));
       const metrics = await handledTotal();
       expect(metrics).to.include('ada_webhook_handled_total{outcome="retry",event_type="v1.conversation.created"} 2');
@@ -66,12 +63,12 @@ for (const backend of inboxBackends)
 
     it('marks a handler that always throws dead after the configured attempts, keeping the error', async () => {
       let calls = 0;
-      const handlers = new HandlerRegistry().on('v1.conversation.created', () => {
-        calls += 1;
-        throw new TypeError(`broken ${calls}`);
-      });
-      dispatcher = createDispatcher(receiver.inbox, handlers, { maxAttempts: 4 });
-      dispatcher.start();
+      (await startWith({ maxAttempts: 4 }))
+        .on('v1.conversation.created', () => {
+          calls += 1;
+          throw new TypeError(`broken ${calls}`);
+        })
+        .start();
       const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
 
       const dead = await settledState(id);
@@ -85,19 +82,20 @@ for (const backend of inboxBackends)
 
     it('keeps the cause and the stack of a failure, bounded, and logs a dead delivery at error level', async () => {
       const closedPort = await freePort(); // nothing listens there: TypeError: fetch failed, caused by ECONNREFUSED
-      const handlers = new HandlerRegistry().on('v1.conversation.created', async () => {
-        await fetch(`http://127.0.0.1:${closedPort}/`);
-      });
-      const { logger, lines } = capturingLogger();
-      dispatcher = createDispatcher(receiver.inbox, handlers, { maxAttempts: 2 }, receiver.metrics, logger);
-      dispatcher.start();
+      (await startWith({ maxAttempts: 2 }))
+        .on('v1.conversation.created', async () => {
+          await fetch(`http://127.0.0.1:${closedPort}/`);
+        })
+        .start();
       const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
 
       const { lastError } = (await settledState(id))!;
       expect(lastError!.split('\n')[0]).to.equal('TypeError: fetch failed');
       expect(lastError).to.include(`\nCaused by: Error: connect ECONNREFUSED 127.0.0.1:${closedPort}\n    at `);
       expect(lastError!.length).to.be.at.most(4096);
-      const failures = lines.filter(({ deliveryId }) => deliveryId === id).map(({ level, msg }) => ({ level, msg }));
+      const failures = receiver.logs
+        .filter(({ deliveryId, msg }) => deliveryId === id && msg !== 'delivery')
+        .map(({ level, msg }) => ({ level, msg }));
       expect(failures).to.deep.equal([
         { level: 40, msg: 'handler failed' },
         { level: 50, msg: 'handler failed for the last time: the delivery is dead' },
@@ -106,27 +104,27 @@ for (const backend of inboxBackends)
 
     it('fails an attempt that exceeds the timeout and aborts its signal', async () => {
       let signal: AbortSignal | undefined;
-      const handlers = new HandlerRegistry().on('v1.conversation.created', (_event, context) => {
-        signal = context.signal;
-        return new Promise(() => {}); // never settles
-      });
-      dispatcher = createDispatcher(receiver.inbox, handlers, { handlerTimeoutMs: 50, maxAttempts: 1 });
-      dispatcher.start();
+      (await startWith({ handlerTimeoutSeconds: 1, maxAttempts: 1 }))
+        .on('v1.conversation.created', (_event, context) => {
+          signal = context.signal;
+          return new Promise(() => {}); // never settles
+        })
+        .start();
       const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
 
       const dead = await settledState(id);
       expect(dead).to.deep.include({ state: 'dead' });
-      expect(dead!.lastError!.split('\n')[0]).to.equal('TimeoutError: the handler took longer than 50 ms');
+      expect(dead!.lastError!.split('\n')[0]).to.equal('TimeoutError: the handler took longer than 1000 ms');
       expect(signal?.aborted).to.equal(true);
     });
 
     it('passes event types the contract does not know to the fallback, and settles events without a handler', async () => {
       const unknownTypes: string[] = [];
-      const handlers = new HandlerRegistry().onUnknown((event) => {
-        unknownTypes.push(event.type);
-      });
-      dispatcher = createDispatcher(receiver.inbox, handlers);
-      dispatcher.start();
+      (await startWith())
+        .onUnknown((event) => {
+          unknownTypes.push(event.type);
+        })
+        .start();
       const unknown = await deliver(receiver.url, contractExample('UnknownEvent'));
       const unhandled = await deliver(receiver.url, contractExample('AuditLogEmitted'));
 
@@ -146,6 +144,7 @@ for (const backend of inboxBackends)
       };
       const seconds = Array.from({ length: 30 }, (_, second) => second);
       const shuffled = [...seconds].sort(() => Math.random() - 0.5);
+      const dispatching = await startWith({ concurrency: 4 });
       // Posted in shuffled order while no dispatcher runs: all 40 are waiting when it starts.
       for (const second of shuffled) await deliver(receiver.url, conversationEvent('conversation-a', second));
       for (const second of seconds.slice(0, 10)) await deliver(receiver.url, conversationEvent('conversation-b', second));
@@ -154,17 +153,17 @@ for (const backend of inboxBackends)
       const running: Record<string, number> = { 'conversation-a': 0, 'conversation-b': 0 };
       let mostAtOnceInOneConversation = 0;
       let overlapsAcrossConversations = 0;
-      const handlers = new HandlerRegistry().on('v1.conversation.message', async ({ data, timestamp }) => {
-        const conversation = data.conversation_id!;
-        running[conversation]! += 1;
-        mostAtOnceInOneConversation = Math.max(mostAtOnceInOneConversation, running[conversation]!);
-        if (Object.values(running).every((count) => count > 0)) overlapsAcrossConversations += 1;
-        order[conversation]!.push(Number(timestamp.slice(17, 19)));
-        await sleep(10);
-        running[conversation]! -= 1;
-      });
-      dispatcher = createDispatcher(receiver.inbox, handlers, { concurrency: 4 });
-      dispatcher.start();
+      dispatching
+        .on('v1.conversation.message', async ({ data, timestamp }) => {
+          const conversation = data.conversation_id!;
+          running[conversation]! += 1;
+          mostAtOnceInOneConversation = Math.max(mostAtOnceInOneConversation, running[conversation]!);
+          if (Object.values(running).every((count) => count > 0)) overlapsAcrossConversations += 1;
+          order[conversation]!.push(Number(timestamp.slice(17, 19)));
+          await sleep(10);
+          running[conversation]! -= 1;
+        })
+        .start();
       await eventually(() => order['conversation-a']!.length === 30 && order['conversation-b']!.length === 10, 15_000);
 
       expect(order['conversation-a']).to.deep.equal(seconds);
@@ -176,7 +175,7 @@ for (const backend of inboxBackends)
     it('holds a conversation back while its oldest event waits for a retry', async () => {
       const handled: string[] = [];
       let firstAttempt = true;
-      const handlers = new HandlerRegistry().on('v1.conversation.message', ({ data }) => {
+      const dispatching = (await startWith({ retryBaseMs: 100 })).on('v1.conversation.message', ({ data }) => {
         if (data.message_id === 'first' && firstAttempt) {
           firstAttempt = false;
           throw new Error('not yet');
@@ -191,21 +190,17 @@ for (const backend of inboxBackends)
       await deliver(receiver.url, first);
       await deliver(receiver.url, second);
 
-      dispatcher = createDispatcher(receiver.inbox, handlers, { retryBaseMs: 100 });
-      dispatcher.start();
+      dispatching.start();
       await eventually(() => handled.length === 2);
       expect(handled).to.deep.equal(['first', 'second']);
     });
 
     it('gives unfinished deliveries back when it stops, without counting the attempt', async () => {
-      const handlers = new HandlerRegistry().on('v1.conversation.created', () => new Promise(() => {}));
-      dispatcher = createDispatcher(receiver.inbox, handlers, { handlerTimeoutMs: 60_000 });
-      dispatcher.start();
+      (await startWith({ handlerTimeoutSeconds: 60 })).on('v1.conversation.created', () => new Promise(() => {})).start();
       const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
       await eventually(async () => (await receiver.inbox.get(id))?.attempts === 1);
 
-      await dispatcher.stop(20);
-      dispatcher = undefined;
+      await receiver.receiver.stop({ graceMs: 20 });
       expect(await receiver.inbox.get(id)).to.deep.include({ state: 'pending', attempts: 0 });
       const [claimed] = await receiver.inbox.claim({ owner: 'another worker', limit: 1, leaseMs: 1000 });
       expect(claimed?.id, 'the lease was released').to.equal(id);

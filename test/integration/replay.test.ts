@@ -1,10 +1,9 @@
 // Replay of dead and quarantined deliveries, over the real receiver, inbox and dispatcher.
 import { expect } from 'chai';
-import { createSchemaValidators, dereferenceContract, loadContract } from '../../src/contract/document.ts';
-import type { Dispatcher } from '../../src/dispatch/dispatcher.ts';
-import { HandlerRegistry } from '../../src/dispatch/handler-registry.ts';
+import { dereferenceContract, loadContract } from '../../src/contract/document.ts';
+import { createSchemaValidators } from '../../src/contract/validation.ts';
 import { replay } from '../../src/dispatch/replay.ts';
-import { createDispatcher, eventually } from '../support/dispatcher.ts';
+import { eventually } from '../support/eventually.ts';
 import { contractExample, deliver, startReceiver, type TestReceiver } from '../support/receiver.ts';
 
 const currentContract = createSchemaValidators(await dereferenceContract(loadContract()))('AdaWebhookDelivery');
@@ -18,28 +17,23 @@ async function widenedContract() {
 
 describe('replay', () => {
   let receiver: TestReceiver;
-  let dispatcher: Dispatcher;
   let handlerWorks: boolean;
   let handled: string[];
   beforeEach(async () => {
-    receiver = await startReceiver();
+    receiver = await startReceiver({ maxAttempts: 2 });
     handlerWorks = false;
     handled = [];
-    const handlers = new HandlerRegistry()
+    receiver.receiver
       .on('v1.conversation.created', (_event, { deliveryId }) => {
         if (!handlerWorks) throw new Error('the internal API is down');
         handled.push(deliveryId);
       })
       .on('v1.conversation.message', (_event, { deliveryId }) => {
         handled.push(deliveryId);
-      });
-    dispatcher = createDispatcher(receiver.inbox, handlers, { maxAttempts: 2 });
-    dispatcher.start();
+      })
+      .start();
   });
-  afterEach(async () => {
-    await dispatcher.stop(1000);
-    await receiver.close();
-  });
+  afterEach(() => receiver.close());
 
   const stateOf = async (id: string) => (await receiver.inbox.get(id))?.state;
 

@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { loadDatabaseSettings } from '../../src/config/environment.ts';
 import { openInbox } from '../../src/inbox/open.ts';
 import { secretFingerprint } from '../../src/intake/signature.ts';
-import { eventually } from '../support/dispatcher.ts';
+import { eventually } from '../support/eventually.ts';
 import { inboxBackends } from '../support/inbox-backends.ts';
 import { contractExample, deliver, post, signedHeaders, startReceiver, testSecret, type TestReceiver } from '../support/receiver.ts';
 
@@ -16,7 +16,7 @@ for (const backend of inboxBackends)
     // One receiver for the whole file: every test uses delivery ids of its own.
     let receiver: TestReceiver;
     before(async () => {
-      receiver = await startReceiver({ bodyLimitBytes: 4096, backend });
+      receiver = await startReceiver({ bodyLimit: 4096, backend });
     });
     after(() => receiver.close());
 
@@ -285,7 +285,8 @@ for (const backend of inboxBackends)
     });
 
     describe('when the inbox cannot be written', () => {
-      it('answers 503 with Retry-After, never 200, and recovers, saying so once each way in the log', async () => {
+      it('answers 503 with Retry-After, never 200, and recovers, saying so once each way in the log', async function () {
+        this.timeout(10_000); // SQLite waits a second for the write lock before it gives up
         const rowsBefore = await rowCount();
         const logged = receiver.logs.length;
         const allowWrites = await receiver.refuseWrites();

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { eventually } from '../support/dispatcher.ts';
+import { eventually } from '../support/eventually.ts';
 import { startReceiverProcess, useTemporaryDirectory, type ReceiverProcess } from '../support/process.ts';
 import { contractExample, post, signedHeaders, testSecret } from '../support/receiver.ts';
 

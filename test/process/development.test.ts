@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { eventually } from '../support/dispatcher.ts';
+import { eventually } from '../support/eventually.ts';
 import { childEnvironment, freePort, run, useTemporaryDirectory } from '../support/process.ts';
 import { copyProject, type ProjectCopy } from '../support/project-copy.ts';
 

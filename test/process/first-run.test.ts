@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually } from '../support/dispatcher.ts';
+import { eventually } from '../support/eventually.ts';
 import { freePort, run, startReceiverProcess, useTemporaryDirectory } from '../support/process.ts';
 import { copyProject, type ProjectCopy } from '../support/project-copy.ts';
 import { testSecret } from '../support/receiver.ts';

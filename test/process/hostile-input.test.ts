@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { loadContract } from '../../src/contract/document.ts';
-import { eventually } from '../support/dispatcher.ts';
+import { eventually } from '../support/eventually.ts';
 import { startReceiverProcess, type ReceiverProcess } from '../support/process.ts';
 import { contractExample, signedHeaders, testSecret } from '../support/receiver.ts';
 import { mkdtempSync, rmSync } from 'node:fs';

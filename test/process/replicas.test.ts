@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { eventually } from '../support/dispatcher.ts';
+import { eventually } from '../support/eventually.ts';
 import { startReceiverProcess, useTemporaryDirectory, type ReceiverProcess } from '../support/process.ts';
 import { onTestDatabase, temporaryDatabase } from '../support/postgres.ts';
 import { contractExample, post, signedHeaders, testSecret, type Answer } from '../support/receiver.ts';

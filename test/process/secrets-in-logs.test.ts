@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { eventually } from '../support/dispatcher.ts';
+import { eventually } from '../support/eventually.ts';
 import { childEnvironment, freePort, mainPath, useTemporaryDirectory } from '../support/process.ts';
 import { contractExample, post, signedHeaders, testSecret } from '../support/receiver.ts';
 

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { contractExample, deliver, testSecret } from '../support/receiver.ts';
-import { eventually } from '../support/dispatcher.ts';
+import { eventually } from '../support/eventually.ts';
 import { startReceiverProcess, useTemporaryDirectory } from '../support/process.ts';
 
 describe('stopping the receiver', function () {

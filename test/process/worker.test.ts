@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
-import { eventually } from '../support/dispatcher.ts';
+import { eventually } from '../support/eventually.ts';
 import { childEnvironment, useTemporaryDirectory } from '../support/process.ts';
 import { contractExample, storedDelivery } from '../support/receiver.ts';
 
@@ -48,6 +48,9 @@ describe('a dispatcher process', function () {
         DATABASE_URL: `sqlite:${databasePath}`,
         WORKER_HANDLER: handler,
         WORKER_JOURNAL: journalPath,
+        DISPATCHER: 'only',
+        PORT: '0',
+        SHUTDOWN_GRACE_SECONDS: '5',
         HANDLER_TIMEOUT_SECONDS: '1',
         DISPATCHER_POLL_MS: '20',
         DISPATCHER_CONCURRENCY: '4',

@@ -1,4 +1,4 @@
-// The inbox backends that the conformance suite runs against, each creating a fresh, empty store.
+// The inbox backends that the conformance suites run against, each creating a fresh, empty store.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,75 +8,89 @@ import { PostgresInbox } from '../../src/inbox/postgres/inbox.ts';
 import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
 import { onTestDatabase, temporarySchema, testDatabaseUrl } from './postgres.ts';
 
-export interface TestInbox {
-  inbox: Inbox;
-  /** The environment that points a receiver or a command at the same store. */
+/** A place for one test's inbox: a SQLite file, or a PostgreSQL schema. */
+export interface TestStore {
+  /** The environment that points a receiver or a command at the store. */
   env: Record<string, string>;
+  /** createReceiver's options for the same store. */
+  options: { database: string; databaseSchema?: string };
   /** Makes every write fail, as a locked file or a refusing server would; resolves with what undoes it. */
   refuseWrites(): Promise<() => Promise<void>>;
-  /** Closes the inbox and removes everything it stored. */
+  /** Removes everything stored there. */
   destroy(): Promise<void>;
+}
+
+export interface TestInbox extends TestStore {
+  /** An inbox of its own on the store; `destroy` closes it first. */
+  inbox: Inbox;
 }
 
 export interface InboxBackend {
   name: string;
+  createStore(): Promise<TestStore>;
   create(): Promise<TestInbox>;
 }
 
-/** A SQLite inbox in `directory`, which the caller owns and removes. */
+/** A SQLite store in `directory`, which the caller owns and removes. */
 export function sqliteInDirectory(directory: string): InboxBackend {
+  const path = join(directory, 'inbox.sqlite');
+  const createStore = async (): Promise<TestStore> => ({
+    env: { DATABASE_URL: `sqlite:${path}` },
+    options: { database: `sqlite:${path}` },
+    async refuseWrites() {
+      // Another connection holds the write lock for longer than the inbox waits for it.
+      const locker = new DatabaseSync(path);
+      locker.exec('BEGIN IMMEDIATE');
+      return async () => {
+        locker.exec('ROLLBACK');
+        locker.close();
+      };
+    },
+    destroy: async () => {},
+  });
   return {
     name: 'SQLite',
+    createStore,
     async create() {
-      const path = join(directory, 'inbox.sqlite');
       const inbox = new SqliteInbox(path, { busyTimeoutMs: 50 });
-      return {
-        inbox,
-        env: { DATABASE_URL: `sqlite:${path}` },
-        async refuseWrites() {
-          // Another connection holds the write lock for longer than the inbox waits for it.
-          const locker = new DatabaseSync(path);
-          locker.exec('BEGIN IMMEDIATE');
-          return async () => {
-            locker.exec('ROLLBACK');
-            locker.close();
-          };
-        },
-        destroy: () => inbox.close(),
-      };
+      return { ...(await createStore()), inbox, destroy: () => inbox.close() };
+    },
+  };
+}
+
+/** Opens an inbox on a store, and closes it before the store is removed. */
+async function withInbox(store: TestStore, open: () => Promise<Inbox>): Promise<TestInbox> {
+  const inbox = await open();
+  return {
+    ...store,
+    inbox,
+    async destroy() {
+      await inbox.close();
+      await store.destroy();
     },
   };
 }
 
 const sqlite: InboxBackend = {
   name: 'SQLite',
-  async create() {
+  async createStore() {
     const directory = mkdtempSync(join(tmpdir(), 'ada-inbox-'));
-    const created = await sqliteInDirectory(directory).create();
-    return {
-      ...created,
-      async destroy() {
-        await created.destroy();
-        rmSync(directory, { recursive: true, force: true });
-      },
-    };
+    const store = await sqliteInDirectory(directory).createStore();
+    return { ...store, destroy: async () => rmSync(directory, { recursive: true, force: true }) };
+  },
+  async create() {
+    const store = await this.createStore();
+    return withInbox(store, async () => new SqliteInbox(store.options.database.slice('sqlite:'.length), { busyTimeoutMs: 50 }));
   },
 };
 
 const postgres: InboxBackend = {
   name: 'PostgreSQL',
-  async create() {
+  async createStore() {
     const { schema, drop } = await temporarySchema();
-    const inbox = await PostgresInbox.open({
-      connectionString: testDatabaseUrl,
-      schema,
-      poolSize: 4,
-      connectTimeoutMs: 3000,
-      queryTimeoutMs: 10_000,
-    });
     return {
-      inbox,
       env: { DATABASE_URL: testDatabaseUrl, DATABASE_SCHEMA: schema },
+      options: { database: testDatabaseUrl, databaseSchema: schema },
       async refuseWrites() {
         const tables = ['deliveries', 'write_probes'];
         await onTestDatabase(async (client) => {
@@ -91,11 +105,20 @@ const postgres: InboxBackend = {
         });
         return () => onTestDatabase(async (client) => void (await client.query(`DROP FUNCTION ${schema}.refuse() CASCADE`)));
       },
-      async destroy() {
-        await inbox.close();
-        await drop();
-      },
+      destroy: drop,
     };
+  },
+  async create() {
+    const store = await this.createStore();
+    return withInbox(store, () =>
+      PostgresInbox.open({
+        connectionString: testDatabaseUrl,
+        schema: store.options.databaseSchema!,
+        poolSize: 4,
+        connectTimeoutMs: 3000,
+        queryTimeoutMs: 10_000,
+      }),
+    );
   },
 };
 

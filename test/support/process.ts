@@ -69,7 +69,8 @@ export async function run(path: string, args: string[], cwd: string, env: Record
   return { code, stdout, stderr };
 }
 
-export const runScript = (command: string, args: string[], cwd: string, env: Record<string, string>) => run(scriptPath(command), args, cwd, env);
+export const runScript = (command: string, args: string[], cwd: string, env: Record<string, string>) =>
+  run(scriptPath(command), args, cwd, env);
 
 /** A fresh directory for each test of the calling suite, removed afterwards. */
 export function useTemporaryDirectory(prefix: string): () => string {

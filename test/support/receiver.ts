@@ -1,13 +1,13 @@
-// A real receiver on a loopback port, over a real inbox (SQLite by default, or any of the
-// backends in inbox-backends.ts), for integration tests.
+// A real receiver on a loopback port, as the service runs it (createReceiver, the service's app
+// and HTTP server), over a real inbox: SQLite by default, or any of the backends in
+// inbox-backends.ts. Its dispatcher runs only when a test starts it.
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { loadContract, type ContractDocument } from '../../src/contract/document.ts';
-import type { Inbox, NewDelivery } from '../../src/inbox/inbox.ts';
-import { logInboxAvailability } from '../../src/operations/logger.ts';
-import { createMetrics, type Metrics } from '../../src/operations/metrics.ts';
-import { createReceiverApp } from '../../src/service/app.ts';
+import { loadContract } from '../../src/contract/document.ts';
+import type { NewDelivery } from '../../src/inbox/inbox.ts';
+import { createReceiver, type Receiver, type ReceiverOptions } from '../../src/receiver.ts';
+import { createServiceApp } from '../../src/service/app.ts';
 import { createHttpServer, type HttpLimits } from '../../src/service/http-server.ts';
 import { sign } from '../../src/intake/signature.ts';
 import { inboxBackends, type InboxBackend } from './inbox-backends.ts';
@@ -16,8 +16,9 @@ export const testSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 export interface TestReceiver {
   url: string;
-  inbox: Inbox;
-  metrics: Metrics;
+  receiver: Receiver;
+  /** The receiver's own inbox. */
+  inbox: Receiver['inbox'];
   /** The environment that points a command, or a second inbox, at the same store. */
   env: Record<string, string>;
   /** Makes every write of the inbox fail; resolves with what undoes it. */
@@ -27,18 +28,17 @@ export interface TestReceiver {
   close(): Promise<void>;
 }
 
-export interface TestReceiverOptions {
-  contract?: ContractDocument;
+/** Settings that make retries and polling fast enough for tests. */
+const fastDispatch = { pollIntervalMs: 10, retryBaseMs: 10, maxAttempts: 3, handlerTimeoutSeconds: 1 } satisfies Partial<ReceiverOptions>;
+
+export interface TestReceiverOptions extends Partial<Omit<ReceiverOptions, 'database' | 'logger'>> {
   /** The store (a fresh SQLite file by default). */
   backend?: InboxBackend;
-  secrets?: string[];
-  toleranceSeconds?: number;
-  bodyLimitBytes?: number;
   http?: Partial<HttpLimits>;
 }
 
-export async function startReceiver(options: TestReceiverOptions = {}): Promise<TestReceiver> {
-  const { inbox, env, refuseWrites, destroy } = await (options.backend ?? inboxBackends[0]!).create();
+export async function startReceiver({ backend = inboxBackends[0]!, http, ...options }: TestReceiverOptions = {}): Promise<TestReceiver> {
+  const store = await backend.createStore();
   const logs: Record<string, unknown>[] = [];
   const logSink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -46,35 +46,25 @@ export async function startReceiver(options: TestReceiverOptions = {}): Promise<
       done();
     },
   });
-  const metrics = createMetrics(inbox);
   const logger = pino({ level: 'info' }, logSink);
-  logInboxAvailability(inbox, logger);
-  const app = await createReceiverApp({
-    contract: options.contract ?? loadContract(),
-    inbox,
-    logger,
-    metrics,
-    intake: {
-      secrets: options.secrets ?? [testSecret],
-      toleranceSeconds: options.toleranceSeconds ?? 300,
-      bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
-    },
-  });
-  const http = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5000, ...options.http };
-  const server = createHttpServer(app, http).listen(0, '127.0.0.1');
+  const contract = options.contract ?? loadContract();
+  const receiver = await createReceiver({ secrets: [testSecret], ...fastDispatch, ...options, ...store.options, contract, logger });
+  const limits = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5000, ...http };
+  const server = createHttpServer(createServiceApp({ receiver, contract, logger, receive: true }), limits).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    inbox,
-    metrics,
-    env,
-    refuseWrites,
+    receiver,
+    inbox: receiver.inbox,
+    env: store.env,
+    refuseWrites: store.refuseWrites,
     logs,
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      await destroy();
+      await receiver.close({ graceMs: 1000 });
+      await store.destroy();
     },
   };
 }

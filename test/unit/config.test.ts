@@ -2,13 +2,13 @@ import { expect } from 'chai';
 import { resolve } from 'node:path';
 import {
   ConfigError,
-  databaseLabel,
   loadDatabaseSettings,
   loadMockSettings,
   loadSenderSettings,
   loadSettings,
   parseSecretOption,
 } from '../../src/config/environment.ts';
+import { databaseLabel } from '../../src/inbox/settings.ts';
 
 const secret = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
 /** The secret of Svix's documentation, and of this project's tests. */
@@ -29,17 +29,21 @@ describe('configuration', () => {
     expect(loadSettings({})).to.deep.equal({
       port: 3000,
       host: '0.0.0.0',
-      secrets: 'development',
-      toleranceSeconds: 300,
-      bodyLimitBytes: 1024 * 1024,
+      receiver: {
+        secrets: [],
+        toleranceSeconds: 300,
+        bodyLimitBytes: 1024 * 1024,
+        path: undefined,
+        database: { kind: 'sqlite', path: resolve('data/inbox.sqlite'), createDirectory: true },
+        dispatcher: { concurrency: 8, pollIntervalMs: 500, handlerTimeoutMs: 30_000, maxAttempts: 8, retryBaseMs: 5000 },
+      },
+      developmentSecret: true,
       http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5000 },
-      database: { kind: 'sqlite', path: resolve('data/inbox.sqlite'), createDirectory: true },
       logLevel: 'info',
       logFormat: 'auto',
       production: false,
       shutdownGraceMs: 10_000,
       dispatcherMode: 'on',
-      dispatcher: { concurrency: 8, pollIntervalMs: 500, handlerTimeoutMs: 30_000, maxAttempts: 8, retryBaseMs: 5000 },
     });
   });
 
@@ -54,6 +58,7 @@ describe('configuration', () => {
       REQUEST_TIMEOUT_SECONDS: '20',
       KEEP_ALIVE_TIMEOUT_SECONDS: '65',
       DATABASE_URL: 'sqlite:/var/lib/ada/inbox.sqlite',
+      WEBHOOK_PATH: '/hooks/ada',
       LOG_LEVEL: 'warn',
       LOG_FORMAT: 'json',
       NODE_ENV: 'production',
@@ -68,17 +73,21 @@ describe('configuration', () => {
     expect(settings).to.deep.equal({
       port: 8080,
       host: '127.0.0.1',
-      secrets: [secret, `whsec_${Buffer.alloc(32, 7).toString('base64')}`],
-      toleranceSeconds: 60,
-      bodyLimitBytes: 256 * 1024,
+      receiver: {
+        secrets: [secret, `whsec_${Buffer.alloc(32, 7).toString('base64')}`],
+        toleranceSeconds: 60,
+        bodyLimitBytes: 256 * 1024,
+        path: '/hooks/ada',
+        database: { kind: 'sqlite', path: '/var/lib/ada/inbox.sqlite', createDirectory: false },
+        dispatcher: { concurrency: 2, pollIntervalMs: 50, handlerTimeoutMs: 5000, maxAttempts: 3, retryBaseMs: 100 },
+      },
+      developmentSecret: false,
       http: { headersTimeoutMs: 5000, requestTimeoutMs: 20_000, keepAliveTimeoutMs: 65_000 },
-      database: { kind: 'sqlite', path: '/var/lib/ada/inbox.sqlite', createDirectory: false },
       logLevel: 'warn',
       logFormat: 'json',
       production: true,
       shutdownGraceMs: 25_000,
       dispatcherMode: 'only',
-      dispatcher: { concurrency: 2, pollIntervalMs: 50, handlerTimeoutMs: 5000, maxAttempts: 3, retryBaseMs: 100 },
     });
   });
 
@@ -90,8 +99,8 @@ describe('configuration', () => {
   });
 
   it('accepts a body limit in plain bytes or megabytes', () => {
-    expect(loadSettings({ BODY_LIMIT: '5000' }).bodyLimitBytes).to.equal(5000);
-    expect(loadSettings({ BODY_LIMIT: '2MB' }).bodyLimitBytes).to.equal(2 * 1024 * 1024);
+    expect(loadSettings({ BODY_LIMIT: '5000' }).receiver.bodyLimitBytes).to.equal(5000);
+    expect(loadSettings({ BODY_LIMIT: '2MB' }).receiver.bodyLimitBytes).to.equal(2 * 1024 * 1024);
   });
 
   it('refuses to start in production without a secret', () => {
@@ -103,7 +112,7 @@ describe('configuration', () => {
 
   it('decides on the parsed secrets: blank is unset, separators alone are refused, in production and outside', () => {
     for (const blank of ['', '   ']) {
-      expect(loadSettings({ ADA_WEBHOOK_SECRET: blank }).secrets).to.equal('development');
+      expect(loadSettings({ ADA_WEBHOOK_SECRET: blank })).to.deep.include({ developmentSecret: true });
       expect(problemsOf({ NODE_ENV: 'production', ADA_WEBHOOK_SECRET: blank }))
         .to.have.length(1)
         .and.match(/^ADA_WEBHOOK_SECRET is required/);
@@ -123,7 +132,7 @@ describe('configuration', () => {
       .and.match(/^ADA_WEBHOOK_SECRET must be a comma-separated list/);
     expect(parseSecretOption(suggested)).to.be.instanceOf(ConfigError);
 
-    expect(loadSettings({ ADA_WEBHOOK_SECRET: publishedSecret }).secrets).to.deep.equal([publishedSecret]);
+    expect(loadSettings({ ADA_WEBHOOK_SECRET: publishedSecret }).receiver.secrets).to.deep.equal([publishedSecret]);
     expect(problemsOf({ NODE_ENV: 'production', ADA_WEBHOOK_SECRET: `${secret},${publishedSecret}` })).to.deep.equal([
       'ADA_WEBHOOK_SECRET entry 2 is an example secret published with ada-webhooks (in its documentation or tests), which anyone can sign with; ' +
         'it is refused when NODE_ENV=production. Set the signing secret of your Ada webhook: ADA_WEBHOOK_SECRET=whsec_<the signing secret from Ada>',
@@ -132,9 +141,11 @@ describe('configuration', () => {
 
   it('creates a missing directory for a given SQLite path outside production only; the default one always', () => {
     const given = { DATABASE_URL: 'sqlite:/var/lib/ada-typo/inbox.sqlite' };
-    expect(loadSettings(given).database).to.deep.include({ createDirectory: true });
+    expect(loadSettings(given).receiver.database).to.deep.include({ createDirectory: true });
     expect(loadDatabaseSettings({ NODE_ENV: 'production', ...given })).to.deep.include({ createDirectory: false });
-    expect(loadSettings({ NODE_ENV: 'production', ADA_WEBHOOK_SECRET: secret }).database).to.deep.include({ createDirectory: true });
+    expect(loadSettings({ NODE_ENV: 'production', ADA_WEBHOOK_SECRET: secret }).receiver.database).to.deep.include({
+      createDirectory: true,
+    });
   });
 
   it('names each bad variable with an example, all at once', () => {
@@ -167,7 +178,7 @@ describe('configuration', () => {
 
   it('reads PostgreSQL and its pool settings, with defaults', () => {
     const url = 'postgresql://ada:s3cret@db.internal:5432/webhooks?sslmode=require&application_name=ada-eu';
-    expect(loadSettings({ DATABASE_URL: url }).database).to.deep.equal({
+    expect(loadSettings({ DATABASE_URL: url }).receiver.database).to.deep.equal({
       kind: 'postgres',
       url,
       schema: 'ada_webhooks',
@@ -182,11 +193,16 @@ describe('configuration', () => {
       DATABASE_CONNECT_TIMEOUT_SECONDS: '2',
       DATABASE_QUERY_TIMEOUT_SECONDS: '3',
     });
-    expect(tuned.database).to.deep.include({ schema: 'webhooks_inbox', poolSize: 20, connectTimeoutMs: 2000, queryTimeoutMs: 3000 });
+    expect(tuned.receiver.database).to.deep.include({
+      schema: 'webhooks_inbox',
+      poolSize: 20,
+      connectTimeoutMs: 2000,
+      queryTimeoutMs: 3000,
+    });
   });
 
   it('checks the PostgreSQL settings only for PostgreSQL, and never shows the password', () => {
-    expect(loadSettings({ DATABASE_SCHEMA: 'Not A Schema', DATABASE_POOL_SIZE: 'many' }).database.kind).to.equal('sqlite');
+    expect(loadSettings({ DATABASE_SCHEMA: 'Not A Schema', DATABASE_POOL_SIZE: 'many' }).receiver.database.kind).to.equal('sqlite');
     expect(
       problemsOf({
         DATABASE_URL: 'postgres://ada:s3cret@db/ada',
@@ -203,7 +219,7 @@ describe('configuration', () => {
     expect(problem).to.equal(
       'DATABASE_URL is not a valid URL, got "postgres://ada:***@db:port/ada". Example: DATABASE_URL=postgres://user:password@host:5432/database',
     );
-    expect(databaseLabel(loadSettings({ DATABASE_URL: 'postgres://ada:s3cret@db/ada?sslmode=require' }).database)).to.equal(
+    expect(databaseLabel(loadSettings({ DATABASE_URL: 'postgres://ada:s3cret@db/ada?sslmode=require' }).receiver.database)).to.equal(
       'postgres://ada:***@db/ada?sslmode=require (schema ada_webhooks)',
     );
   });

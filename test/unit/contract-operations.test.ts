@@ -1,16 +1,15 @@
 import Router from '@koa/router';
 import { expect } from 'chai';
 import { loadContract } from '../../src/contract/document.ts';
-import { loadContractOperations } from '../../src/contract/operations.ts';
+import { loadRequestValidator, routeOperations } from '../../src/contract/operations.ts';
 import { contractExample } from '../support/receiver.ts';
 
-describe("the contract's operations, read by openapi-backend", () => {
+describe("the contract's operations", () => {
   const noop = () => {};
 
-  it('routes each operation served at the method and path that the contract gives it', async () => {
-    const operations = await loadContractOperations(loadContract());
+  it('routes each operation served at the method and path that the contract gives it', () => {
     const router = new Router();
-    operations.route(router, { receiveAdaWebhook: [noop], getHealth: [noop], getReadiness: [noop], getMetrics: [noop] });
+    routeOperations(router, loadContract(), { receiveAdaWebhook: [noop], getHealth: [noop], getReadiness: [noop], getMetrics: [noop] });
     expect(router.stack.map((layer) => `${layer.methods.join(',')} ${layer.path}`)).to.have.members([
       'POST /webhooks/ada',
       'HEAD,GET /healthz',
@@ -19,15 +18,14 @@ describe("the contract's operations, read by openapi-backend", () => {
     ]);
   });
 
-  it('refuses to serve an operation that the contract lacks', async () => {
+  it('refuses to serve an operation that the contract lacks', () => {
     const contract = loadContract();
     delete contract.paths['/readyz'];
-    const operations = await loadContractOperations(contract);
-    expect(() => operations.route(new Router(), { getReadiness: [noop] })).to.throw('The contract has no operation getReadiness');
+    expect(() => routeOperations(new Router(), contract, { getReadiness: [noop] })).to.throw('The contract has no operation getReadiness');
   });
 
-  it("validates a request's body and headers with the validators compiled from the contract", async () => {
-    const validate = (await loadContractOperations(loadContract())).requestValidator('receiveAdaWebhook');
+  it("validates a request's body and headers with the validators openapi-backend compiles from the contract", async () => {
+    const validate = await loadRequestValidator(loadContract(), 'receiveAdaWebhook');
     const headers = { 'content-type': 'application/json', 'svix-id': 'msg_1' };
     const message = contractExample('ConversationMessageText');
     expect(validate({ headers, query: {}, body: message })).to.deep.equal([]);

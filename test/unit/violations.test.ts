@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { createSchemaValidators, dereferenceContract, loadContract } from '../../src/contract/document.ts';
+import { dereferenceContract, loadContract } from '../../src/contract/document.ts';
+import { createSchemaValidators } from '../../src/contract/validation.ts';
 
 const contract = loadContract();
 const validateDelivery = createSchemaValidators(await dereferenceContract(contract))('AdaWebhookDelivery');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { Violation } from '../../contract/document.ts';
+import type { Violation } from '../../contract/validation.ts';
 import {
   InboxNotFound,
   deliveryStates,

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import type { Violation } from '../../contract/document.ts';
+import type { Violation } from '../../contract/validation.ts';
 import {
   InboxNotFound,
   deliveryStates,

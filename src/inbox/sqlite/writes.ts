@@ -2,7 +2,7 @@
 // writer thread) and as the statements that carry it out. Dedupe by delivery id, lanes and their
 // leases, retries, states; the counters by state follow from the triggers of schema.ts.
 import type { DatabaseSync } from 'node:sqlite';
-import type { Violation } from '../../contract/document.ts';
+import type { Violation } from '../../contract/validation.ts';
 import type { ClaimOptions, ClaimedDelivery, NewDelivery, Settlement, StoreOutcome } from '../inbox.ts';
 import { derivedFields } from '../ordering.ts';
 

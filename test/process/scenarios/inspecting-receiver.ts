@@ -3,7 +3,7 @@
 // false when the event, or Object.prototype, shows a sign of prototype pollution.
 import { appendFileSync } from 'node:fs';
 import { knownEventNames } from '../../../src/contract/events.ts';
-import { runReceiver } from '../../../src/service/run.ts';
+import { runService } from '../../../src/service/run.ts';
 
 const journal = process.env['INSPECT_JOURNAL']!;
 const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).join();
@@ -21,7 +21,7 @@ function pristine(event: unknown): boolean {
 const inspect = (event: { type: string }, { deliveryId }: { deliveryId: string }) =>
   appendFileSync(journal, `${JSON.stringify({ id: deliveryId, type: event.type.slice(0, 64), pristine: pristine(event) })}\n`);
 
-await runReceiver((handlers) => {
+await runService((handlers) => {
   for (const type of knownEventNames) handlers.on(type, inspect);
   handlers.onUnknown(inspect);
 });

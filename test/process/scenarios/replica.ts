@@ -5,13 +5,13 @@
 // process of the machine, so that runs of different replicas can be compared.
 import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runReceiver } from '../../../src/service/run.ts';
+import { runService } from '../../../src/service/run.ts';
 
 const journal = process.env['REPLICA_JOURNAL']!;
 const record = (run: 'start' | 'end', id: string, conversation: string | undefined) =>
   appendFileSync(journal, `${JSON.stringify({ run, id, conversation, pid: process.pid, at: String(process.hrtime.bigint()) })}\n`);
 
-await runReceiver((handlers) => {
+await runService((handlers) => {
   handlers.on('v1.conversation.message', async ({ data }, { deliveryId }) => {
     record('start', deliveryId, data.conversation_id);
     await sleep(2);

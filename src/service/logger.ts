@@ -2,8 +2,13 @@
 // person at a terminal during development.
 import { pino, type Logger } from 'pino';
 import { PinoPretty } from 'pino-pretty';
-import type { LogFormat, LogLevel } from '../config/environment.ts';
-import type { Inbox } from '../inbox/inbox.ts';
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+/** `auto`: readable lines on a terminal outside production, JSON otherwise. */
+export const logFormats = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof logFormats)[number];
 
 export interface LoggerSettings {
   logLevel: LogLevel;
@@ -26,12 +31,4 @@ export function createLogger(settings: LoggerSettings): Logger {
     sync: true,
   });
   return pino({ level: settings.logLevel }, readable);
-}
-
-/** One warn line when the inbox becomes unavailable, with the store's error; one info line when it takes writes again. */
-export function logInboxAvailability(inbox: Inbox, logger: Logger): void {
-  inbox.onAvailabilityChange((availability) => {
-    if (availability.available) logger.info('the inbox takes writes again: deliveries are accepted');
-    else logger.warn({ storeError: availability.reason }, 'the inbox is unavailable: deliveries are answered 503 until it recovers');
-  });
 }

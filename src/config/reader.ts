@@ -1,0 +1,119 @@
+// Reading settings, from the environment (the service) or from createReceiver's options (the
+// library), with one set of parsers: every problem is gathered and reported at once, naming the
+// setting as the person gave it (its variable or its option), what is wrong, and an example.
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** What a parser returns for a value it cannot accept. */
+export class Invalid {
+  readonly reason: string;
+  /** An example closer to the value given than the setting's usual one. */
+  readonly example: string | undefined;
+
+  constructor(reason: string, example?: string) {
+    this.reason = reason;
+    this.example = example;
+  }
+}
+
+/** One setting, by its two names: the environment variable of the service, the option of createReceiver. */
+export interface Setting {
+  /** Absent for an option that the service does not read from its environment. */
+  variable?: string;
+  option: string;
+  /** Its value never appears in a message. */
+  secret?: boolean;
+}
+
+export type Naming = 'variable' | 'option';
+
+export class SettingsReader {
+  readonly problems: string[] = [];
+  readonly #source: Record<string, unknown>;
+  readonly #naming: Naming;
+  readonly #rejected = new Set<Setting>();
+
+  /** `source`: the environment (by variable), or createReceiver's options (by option). */
+  constructor(source: Record<string, unknown>, naming: Naming) {
+    this.#source = source;
+    this.#naming = naming;
+  }
+
+  nameOf(setting: Setting): string {
+    return (this.#naming === 'variable' && setting.variable) || setting.option;
+  }
+
+  /** How an example value is written where this reader's settings come from. */
+  exampleOf(setting: Setting, example: string): string {
+    if (this.#naming === 'variable' && setting.variable) return `${setting.variable}=${example}`;
+    return `${setting.option}: ${/^\d+$/.test(example) ? example : JSON.stringify(example)}`;
+  }
+
+  /**
+   * The setting parsed, or `fallback` when it is unset or blank (or invalid, with a problem
+   * noted). Options are read as the text an environment variable would hold (numbers as digits,
+   * lists comma-separated), so that both go through the same parser and get the same messages.
+   */
+  read<T>(setting: Setting, fallback: T, parse: (raw: string) => T | Invalid, example: string): T {
+    const raw = textOf(this.#source[this.nameOf(setting)])?.trim();
+    if (raw === undefined || raw === '') return fallback;
+    const parsed = parse(raw);
+    if (!(parsed instanceof Invalid)) return parsed;
+    const got = setting.secret ? `${raw.length} characters (not shown)` : JSON.stringify(withoutPassword(raw));
+    this.problems.push(
+      `${this.nameOf(setting)} ${parsed.reason}, got ${got}. Example: ${this.exampleOf(setting, parsed.example ?? example)}`,
+    );
+    this.#rejected.add(setting);
+    return fallback;
+  }
+
+  /** Whether the setting was given but its value refused (a problem is noted already). */
+  rejected(setting: Setting): boolean {
+    return this.#rejected.has(setting);
+  }
+
+  /** Throws a ConfigError naming every problem found. */
+  done(): void {
+    if (this.problems.length > 0) throw new ConfigError(this.problems);
+  }
+}
+
+function textOf(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (Array.isArray(value)) return value.map(String).join(',');
+  return String(value);
+}
+
+export const integerIn = (min: number, max: number) => (raw: string) => {
+  const value = Number(raw);
+  return /^\d+$/.test(raw) && value >= min && value <= max ? value : new Invalid(`must be a whole number from ${min} to ${max}`);
+};
+
+export const oneOf =
+  <T extends string>(values: readonly T[]) =>
+  (raw: string) =>
+    (values as readonly string[]).includes(raw) ? (raw as T) : new Invalid(`must be one of ${values.join(', ')}`);
+
+export const anyText = (raw: string) => raw;
+
+export function parseBoolean(raw: string): boolean | Invalid {
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  return new Invalid('must be true or false');
+}
+
+/**
+ * Text with the password of any URL in it replaced by stars, fit for logs and error messages,
+ * even when the URL is malformed: whatever the scheme, and up to the last `@` (a password may hold
+ * one unescaped), and a `password=` query parameter too.
+ */
+export function withoutPassword(raw: string): string {
+  return raw.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^\s]*@/gi, '$1***@').replace(/([?&]password=)[^&\s]*/gi, '$1***');
+}

@@ -1,0 +1,35 @@
+// The receiver's settings, read the same way from createReceiver's options and from the service's
+// environment: the same parsers, the same messages, each subsystem reading its own.
+import { readDispatcherSettings, type DispatcherSettings } from '../dispatch/settings.ts';
+import { readDatabase, type DatabaseDefaults, type DatabaseSettings } from '../inbox/settings.ts';
+import { readBodyLimit, readTolerance } from '../intake/settings.ts';
+import { Invalid, type Setting, type SettingsReader } from './reader.ts';
+
+export interface ReceiverSettings {
+  /** `whsec_` secrets; without any, the receiver dispatches but cannot take deliveries in. */
+  secrets: string[];
+  toleranceSeconds: number;
+  bodyLimitBytes: number;
+  /** Where deliveries are POSTed; the contract's path when not given. */
+  path: string | undefined;
+  database: DatabaseSettings;
+  dispatcher: DispatcherSettings;
+}
+
+const pathSetting: Setting = { variable: 'WEBHOOK_PATH', option: 'path' };
+
+/** Everything but the secrets, whose rules differ: the service may use a development secret, the library never does. */
+export function readReceiverSettings(reader: SettingsReader, database: DatabaseDefaults, secrets: string[]): ReceiverSettings {
+  return {
+    secrets,
+    toleranceSeconds: readTolerance(reader),
+    bodyLimitBytes: readBodyLimit(reader),
+    path: reader.read(pathSetting, undefined, parsePath, '/webhooks/ada'),
+    database: readDatabase(reader, database),
+    dispatcher: readDispatcherSettings(reader),
+  };
+}
+
+function parsePath(raw: string): string | Invalid {
+  return /^\/[^?#\s]*$/.test(raw) ? raw : new Invalid('must be a URL path that starts with /, without a query');
+}

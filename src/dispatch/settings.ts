@@ -1,0 +1,26 @@
+// How the dispatcher runs handlers: how many at once, for how long, how often it retries.
+import { integerIn, type Setting, type SettingsReader } from '../config/reader.ts';
+
+export interface DispatcherSettings {
+  /** Deliveries handled at once; deliveries that share an ordering key never run together. */
+  concurrency: number;
+  handlerTimeoutMs: number;
+  /** After this many failed attempts a delivery is dead. */
+  maxAttempts: number;
+  /** The first retry waits about this long; each further one about twice as long, up to an hour. */
+  retryBaseMs: number;
+  /** How often to look for deliveries stored by other processes. */
+  pollIntervalMs: number;
+}
+
+const setting = (variable: string, option: string): Setting => ({ variable, option });
+
+export function readDispatcherSettings(reader: SettingsReader): DispatcherSettings {
+  return {
+    concurrency: reader.read(setting('DISPATCHER_CONCURRENCY', 'concurrency'), 8, integerIn(1, 1000), '8'),
+    pollIntervalMs: reader.read(setting('DISPATCHER_POLL_MS', 'pollIntervalMs'), 500, integerIn(10, 60_000), '500'),
+    handlerTimeoutMs: 1000 * reader.read(setting('HANDLER_TIMEOUT_SECONDS', 'handlerTimeoutSeconds'), 30, integerIn(1, 3600), '30'),
+    maxAttempts: reader.read(setting('HANDLER_MAX_ATTEMPTS', 'maxAttempts'), 8, integerIn(1, 100), '8'),
+    retryBaseMs: reader.read(setting('HANDLER_RETRY_BASE_MS', 'retryBaseMs'), 5000, integerIn(1, 3_600_000), '5000'),
+  };
+}

@@ -1,0 +1,20 @@
+// ada-webhooks: the public API. createReceiver takes Ada's deliveries in (verify, validate, store,
+// acknowledge) and runs typed handlers; koa(), node() and fetch() mount it in an existing app.
+// verifyWebhook (also `ada-webhooks/verify`) checks one delivery alone.
+export { createReceiver, type Receiver, type ReceiverOptions } from './receiver.ts';
+export { ConfigError } from './config/reader.ts';
+export type { Handlers, HandlingContext, EventHandler, UnknownEventHandler } from './dispatch/handler-registry.ts';
+export {
+  knownEventNames,
+  isKnownEventName,
+  type AdaEvent,
+  type EventName,
+  type EventPayloadMap,
+  type UnknownEvent,
+} from './contract/events.ts';
+export type { Violation } from './contract/validation.ts';
+export type { DeliveryFilter, DeliveryState, Inbox, StoredDelivery } from './inbox/inbox.ts';
+export type { Health, MetricsText, Readiness } from './operations/probes.ts';
+export type { FetchHandler } from './intake/adapters/fetch.ts';
+export type { NodeListener } from './intake/adapters/node.ts';
+export { verifyWebhook, WebhookVerificationError, type VerifiedWebhook, type VerifyWebhookOptions } from './verify.ts';

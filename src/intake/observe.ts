@@ -1,0 +1,72 @@
+// One log line and the metrics of each webhook request. The line never holds a secret, a
+// signature or the body.
+import type { Logger } from 'pino';
+import type { DeliveryOutcome, Metrics } from '../operations/metrics.ts';
+import { problem, type Answer } from './answer.ts';
+import type { IntakeRequest } from './request.ts';
+import type { SignatureResult } from './signature.ts';
+
+/** What the steps of one webhook request learn, for the log line and the metrics. */
+export interface DeliveryRecord {
+  outcome?: DeliveryOutcome;
+  signature?: SignatureResult;
+  eventType?: string;
+  violations?: number;
+  /** Why the inbox could not store the delivery (503). */
+  storeError?: string;
+  /** What went wrong in the receiver itself (500). */
+  error?: Error;
+}
+
+export interface DeliveryObserver {
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** Runs `receive`, answering a 500 for what it throws, then logs the line and counts the outcome. */
+export async function observeDelivery(
+  { logger, metrics }: DeliveryObserver,
+  request: IntakeRequest,
+  receive: (record: DeliveryRecord) => Promise<Answer>,
+): Promise<Answer> {
+  const started = performance.now();
+  const record: DeliveryRecord = {};
+  let answer: Answer;
+  try {
+    answer = await receive(record);
+  } catch (error) {
+    Object.assign(record, { outcome: 'error', error });
+    answer = problem(500);
+  }
+  const outcome = record.outcome ?? 'error';
+  const seconds = (performance.now() - started) / 1000;
+  const verified = record.signature?.ok ? record.signature : undefined;
+  const refused = record.signature?.ok === false ? record.signature : undefined;
+  metrics.recordDelivery(outcome, verified ? (record.eventType ?? 'unknown') : 'unverified', seconds);
+  const level = outcome === 'accepted' || outcome === 'duplicate' ? 'info' : answer.status >= 500 ? 'error' : 'warn';
+  if (logger.isLevelEnabled(level)) {
+    const header = (name: string) => {
+      const value = request.headers[name];
+      return typeof value === 'string' ? value.slice(0, 128) : '';
+    };
+    const line = {
+      deliveryId: verified?.id,
+      claimedId: verified ? undefined : header('svix-id') || header('webhook-id') || undefined,
+      eventType: verified ? record.eventType : undefined,
+      outcome,
+      status: answer.status,
+      latencyMs: Math.round(seconds * 1e5) / 100,
+      // For a refused signature: what an operator needs to tell a misconfiguration from an
+      // attack, and nothing that would help an attacker (no signature, no secret).
+      client: verified ? undefined : request.client,
+      signatureFailure: refused?.reason,
+      timestampSkewSeconds: refused?.skewSeconds,
+      triedSecrets: refused?.triedSecrets,
+      violations: record.violations,
+      storeError: record.storeError,
+      err: record.error,
+    };
+    logger[level](line, 'delivery');
+  }
+  return answer;
+}

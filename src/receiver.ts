@@ -1,0 +1,166 @@
+// The one place that composes a receiver: the inbox, the intake and its adapters, the dispatcher,
+// the metrics and the logs. createReceiver is the library's entry; the service (src/main.ts) builds
+// the same receiver from settings it read from the environment with the same readers.
+import type { Middleware } from 'koa';
+import { pino, type Logger } from 'pino';
+import { ConfigError, SettingsReader, parseBoolean, type Setting } from './config/reader.ts';
+import { readReceiverSettings, type ReceiverSettings } from './config/receiver-settings.ts';
+import { loadContract, type ContractDocument } from './contract/document.ts';
+import { loadRequestValidator, operationOf } from './contract/operations.ts';
+import { Dispatcher } from './dispatch/dispatcher.ts';
+import { HandlerRegistry, type Handlers } from './dispatch/handler-registry.ts';
+import type { Inbox } from './inbox/inbox.ts';
+import { openInbox } from './inbox/open.ts';
+import { fetchHandler, type FetchHandler } from './intake/adapters/fetch.ts';
+import { koaMiddleware } from './intake/adapters/koa.ts';
+import { nodeListener, type NodeListener } from './intake/adapters/node.ts';
+import { createIntake, type Intake } from './intake/receive.ts';
+import { readSecrets, secretsSetting } from './intake/settings.ts';
+import { createVerifier } from './intake/signature.ts';
+import { logInboxAvailability } from './operations/inbox-availability.ts';
+import { createMetrics } from './operations/metrics.ts';
+import { health, metricsText, readiness, type Health, type MetricsText, type Readiness } from './operations/probes.ts';
+
+export interface ReceiverOptions {
+  /** The Ada webhook's signing secret (`whsec_...`), or several while rotating. Without one the receiver can dispatch but not receive. */
+  secrets?: string | readonly string[];
+  /** Where the inbox lives: `sqlite:<path>` or `postgres://user:password@host:5432/database`. */
+  database: string;
+  /** PostgreSQL: the schema of the inbox's tables (default `ada_webhooks`). */
+  databaseSchema?: string;
+  /** PostgreSQL: connections in the pool (default 10). */
+  databasePoolSize?: number;
+  /** PostgreSQL: how long a delivery waits for a connection before it is answered 503 (default 5). */
+  databaseConnectTimeoutSeconds?: number;
+  /** PostgreSQL: how long a statement may take before the delivery is answered 503 (default 10). */
+  databaseQueryTimeoutSeconds?: number;
+  /** SQLite: create the file's directory when it is missing (default true). */
+  createDatabaseDirectory?: boolean;
+  /** Largest accepted distance between the signed timestamp and now, in either direction (default 300). */
+  toleranceSeconds?: number;
+  /** Largest accepted body: bytes, or text with a unit such as `'1mb'` (default 1 MB). */
+  bodyLimit?: number | string;
+  /** Where `koa()` and `node()` take deliveries (default `/webhooks/ada`, the contract's path). */
+  path?: string;
+  /** Handlers running at once, never two of one conversation (default 8). */
+  concurrency?: number;
+  /** How often the dispatcher looks for deliveries stored by other processes (default 500). */
+  pollIntervalMs?: number;
+  /** A handler attempt that takes longer fails, and its signal is aborted (default 30). */
+  handlerTimeoutSeconds?: number;
+  /** Attempts before a delivery is dead (default 8). */
+  maxAttempts?: number;
+  /** Delay before the first retry; each further one waits about twice as long, at most an hour (default 5000). */
+  retryBaseMs?: number;
+  /** A pino logger for the delivery lines and the dispatcher's (default: pino at level warn, on standard output). */
+  logger?: Logger;
+  /** The contract to validate against (default: the one this package ships). */
+  contract?: ContractDocument;
+}
+
+export interface Receiver extends Handlers {
+  /** Koa middleware: answers POST on the path, and passes every other request on. */
+  koa(): Middleware;
+  /** A `(req, res, next?)` listener for node:http, Express and Connect; answers the path, passes others to `next` (404 without). */
+  node(): NodeListener;
+  /** A fetch-style handler, `Request` to `Response` (Hono, Next.js route handlers): every request it is given is a delivery. */
+  readonly fetch: FetchHandler;
+  /** Starts the dispatcher, which runs the handlers of stored deliveries. */
+  start(): void;
+  /**
+   * Stops the dispatcher: it claims nothing more, and handlers still running after `graceMs`
+   * (10 s by default) are given back to the inbox, to be handled again.
+   */
+  stop(options?: { graceMs?: number }): Promise<void>;
+  /** Stops the dispatcher, then closes the inbox. Stop taking requests first (close your server). */
+  close(options?: { graceMs?: number }): Promise<void>;
+  /** Where `koa()` and `node()` take deliveries. */
+  readonly path: string;
+  /** The store: read deliveries, replay them. */
+  readonly inbox: Inbox;
+  health(): Health;
+  readiness(): Promise<Readiness>;
+  /** Prometheus text of the receiver's metrics, and its content type. */
+  metrics(): Promise<MetricsText>;
+}
+
+/** Parts that are not settings: what the host gives the receiver. */
+export interface ReceiverParts {
+  logger: Logger;
+  contract: ContractDocument;
+}
+
+const createDirectorySetting: Setting = { option: 'createDatabaseDirectory' };
+
+/** A receiver with its options checked; throws a ConfigError that lists every problem. */
+export async function createReceiver(options: ReceiverOptions): Promise<Receiver> {
+  const reader = new SettingsReader(options as unknown as Record<string, unknown>, 'option');
+  const createDirectory = reader.read(createDirectorySetting, true, parseBoolean, 'true');
+  const settings = readReceiverSettings(reader, { createDirectory, example: 'sqlite:data/inbox.sqlite' }, readSecrets(reader));
+  reader.done();
+  return createReceiverFromSettings(settings, {
+    logger: options.logger ?? pino({ level: 'warn' }),
+    contract: options.contract ?? loadContract(),
+  });
+}
+
+/** The receiver of settings already read (by createReceiver, or by the service from the environment). */
+export async function createReceiverFromSettings(settings: ReceiverSettings, { logger, contract }: ReceiverParts): Promise<Receiver> {
+  const validate = await loadRequestValidator(contract, 'receiveAdaWebhook');
+  const inbox = await openInbox(settings.database);
+  const metrics = createMetrics(inbox);
+  const stopLoggingAvailability = logInboxAvailability(inbox, logger);
+  const handlers = new HandlerRegistry();
+  const dispatcher = new Dispatcher({ ...settings.dispatcher, inbox, handlers, logger, metrics });
+  const path = settings.path ?? operationOf(contract, 'receiveAdaWebhook').path;
+  const intake: Intake | undefined =
+    settings.secrets.length === 0
+      ? undefined
+      : createIntake({
+          verify: createVerifier({ secrets: settings.secrets, toleranceSeconds: settings.toleranceSeconds }),
+          validate,
+          inbox,
+          bodyLimitBytes: settings.bodyLimitBytes,
+          observer: { logger, metrics },
+        });
+  const requireIntake = (): Intake => {
+    if (intake) return intake;
+    throw new ConfigError([`${secretsSetting.option} is required to take deliveries in: give the Ada webhook's signing secret`]);
+  };
+  let handleFetch: FetchHandler | undefined;
+  let started = false;
+
+  const receiver: Receiver = {
+    on(type, handler) {
+      handlers.on(type, handler);
+      return this;
+    },
+    onUnknown(handler) {
+      handlers.onUnknown(handler);
+      return this;
+    },
+    koa: () => koaMiddleware(requireIntake(), path),
+    node: () => nodeListener(requireIntake(), path),
+    fetch: (request) => (handleFetch ??= fetchHandler(requireIntake()))(request),
+    start() {
+      started = true;
+      dispatcher.start();
+    },
+    async stop({ graceMs = 10_000 } = {}) {
+      if (!started) return;
+      started = false;
+      await dispatcher.stop(graceMs);
+    },
+    async close(options) {
+      await this.stop(options);
+      stopLoggingAvailability();
+      await inbox.close();
+    },
+    path,
+    inbox,
+    health,
+    readiness: () => readiness(inbox),
+    metrics: () => metricsText(metrics),
+  };
+  return receiver;
+}
