@@ -3,7 +3,7 @@
 // request in itself. It does not validate the event against the contract (the receiver does);
 // its type is the contract's.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { AdaWebhookDelivery } from '../generated/ada-webhooks.ts';
+import { isKnownEventName, type AdaEvent, type UnknownEvent } from './contract/events.ts';
 import { createVerifier, type SignatureFailure } from './intake/signature.ts';
 
 export interface VerifyWebhookOptions {
@@ -36,12 +36,12 @@ const reasons: Record<SignatureFailure, string> = {
   no_matching_signature: 'no signature matches any of the secrets',
 };
 
-export interface VerifiedWebhook {
-  /** The delivery id (`svix-id`), the same on every retry: the key to make side effects idempotent. */
-  id: string;
-  /** A known event (`switch (event.type)` narrows `event.data`), or one whose type the contract does not know yet. */
-  event: AdaWebhookDelivery;
-}
+/**
+ * The delivery id (`svix-id`, the same on every retry: the key to make side effects idempotent)
+ * and the event: a known one when `known` is true (`switch (event.type)` then narrows
+ * `event.data`), or one whose type the contract does not know yet.
+ */
+export type VerifiedWebhook = { id: string; known: true; event: AdaEvent } | { id: string; known: false; event: UnknownEvent };
 
 /** The delivery's id and event, once its signature is checked; throws a WebhookVerificationError otherwise. */
 export function verifyWebhook({ secrets, headers, body, toleranceSeconds = 300 }: VerifyWebhookOptions): VerifiedWebhook {
@@ -53,9 +53,13 @@ export function verifyWebhook({ secrets, headers, body, toleranceSeconds = 300 }
   const bytes = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   const result = verify(header, bytes);
   if (!result.ok) throw new WebhookVerificationError(result.reason, `The delivery is refused: ${reasons[result.reason]}.`);
+  let event: { type?: unknown };
   try {
-    return { id: result.id, event: JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8')) as AdaWebhookDelivery };
+    event = JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8')) as { type?: unknown };
   } catch (error) {
     throw new WebhookVerificationError('malformed_json', `The delivery is signed, but its body is not JSON: ${(error as Error).message}`);
   }
+  return typeof event.type === 'string' && isKnownEventName(event.type)
+    ? { id: result.id, known: true, event: event as AdaEvent }
+    : { id: result.id, known: false, event: event as UnknownEvent };
 }

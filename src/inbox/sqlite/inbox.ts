@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, extname } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Violation } from '../../contract/validation.ts';
@@ -38,6 +38,9 @@ interface DeliveryRow {
   attempts: number;
   last_error: string | null;
 }
+
+/** The writer thread's module: a .ts source run by Node, or the .js that the package ships (a URL is not rewritten by the compiler). */
+const writerThread = new URL(`./writer-thread${extname(import.meta.url)}`, import.meta.url);
 
 interface PostedBatch {
   resolve: (results: unknown[]) => void;
@@ -100,7 +103,7 @@ export class SqliteInbox implements Inbox {
 
     const { port1, port2 } = new MessageChannel();
     const workerData: WriterData = { path, busyTimeoutMs, port: port2 };
-    this.#writer = new Worker(new URL('./writer-thread.ts', import.meta.url), { workerData, transferList: [port2] });
+    this.#writer = new Worker(writerThread, { workerData, transferList: [port2] });
     this.#writerPort = port1;
     this.#writerPort.on('message', (answer: WriterAnswer) => this.#settleCommit(answer));
     this.#writer.on('error', (error) => this.#failAll(error));

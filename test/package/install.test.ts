@@ -1,0 +1,168 @@
+// The package as users get it: `npm pack`, installed into an empty project, mounted in Koa and in
+// Express from plain JavaScript, its types checked from TypeScript, and `ada-webhooks/verify`
+// loaded alone. Real processes on loopback ports, npm's own install.
+import { expect } from 'chai';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { eventually } from '../support/eventually.ts';
+import { childEnvironment } from '../support/process.ts';
+import { contractExample, post, signedHeaders } from '../support/receiver.ts';
+
+const project = fileURLToPath(new URL('../..', import.meta.url));
+const secret = `whsec_${Buffer.alloc(32, 4).toString('base64')}`;
+
+const koaApp = `
+import Koa from 'koa';
+import { createReceiver } from 'ada-webhooks';
+
+const receiver = await createReceiver({ secrets: process.env.SECRET, database: 'sqlite:' + process.env.INBOX });
+receiver.on('v1.conversation.created', (event, { deliveryId }) => {
+  console.log(JSON.stringify({ handled: deliveryId, conversation: event.data.conversation_id }));
+});
+receiver.start();
+const app = new Koa();
+app.use(receiver.koa());
+app.use((ctx) => { ctx.body = 'the host app'; });
+const server = app.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
+`;
+
+const expressApp = `
+import express from 'express';
+import { createReceiver } from 'ada-webhooks';
+
+const receiver = await createReceiver({ secrets: [process.env.SECRET], database: 'sqlite:' + process.env.INBOX });
+receiver.on('v1.conversation.created', (event, { deliveryId }) => {
+  console.log(JSON.stringify({ handled: deliveryId, conversation: event.data.conversation_id }));
+});
+receiver.start();
+const app = express();
+app.post('/webhooks/ada', receiver.node());
+app.use(express.json());
+app.get('/', (req, res) => res.send('the host app'));
+const server = app.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
+`;
+
+const typedUse = `
+import { createReceiver } from 'ada-webhooks';
+import { verifyWebhook } from 'ada-webhooks/verify';
+
+const receiver = await createReceiver({ secrets: 'whsec_x', database: 'sqlite:inbox.sqlite' });
+receiver.on('v1.conversation.created', (e) => e.data.conversation_id);
+// @ts-expect-error: the contract's conversation.created event has no such field
+receiver.on('v1.conversation.created', (e) => e.data.not_a_field_of_the_contract);
+// @ts-expect-error: not an event type of the contract
+receiver.on('v1.conversation.rated', () => {});
+const verified = verifyWebhook({ secrets: 'whsec_x', headers: new Headers(), body: '{}' });
+if (verified.known && verified.event.type === 'v1.conversation.ended') console.log(verified.id, verified.event.data.ended_by?.role);
+`;
+
+/** Records every module that importing `ada-webhooks/verify` loads. */
+const verifyAlone = `
+import { registerHooks } from 'node:module';
+const loaded = [];
+registerHooks({ resolve: (specifier, context, next) => { const resolved = next(specifier, context); loaded.push(resolved.url); return resolved; } });
+const { verifyWebhook } = await import('ada-webhooks/verify');
+console.log(JSON.stringify({ verify: typeof verifyWebhook, loaded }));
+`;
+
+describe('the package, installed into an empty project', function () {
+  this.timeout(120_000);
+  let consumer: string;
+  const run = (file: string, env: Record<string, string> = {}) => {
+    const child = spawn(process.execPath, [file], { cwd: consumer, env: childEnvironment(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: Record<string, unknown>[] = [];
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    createInterface({ input: child.stdout }).on('line', (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
+    return { child, lines, stderr: () => stderr };
+  };
+
+  before(() => {
+    consumer = mkdtempSync(join(tmpdir(), 'ada-consumer-'));
+    execFileSync('npm', ['pack', project, '--pack-destination', consumer, '--silent'], {
+      cwd: consumer,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const [tarball] = readdirSync(consumer).filter((name) => name.endsWith('.tgz'));
+    writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    execFileSync(
+      'npm',
+      [
+        'install',
+        `./${tarball}`,
+        'koa@3',
+        'express@5',
+        'typescript@5',
+        '@types/node@24',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        '--silent',
+      ],
+      { cwd: consumer, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+  });
+  after(() => rmSync(consumer, { recursive: true, force: true }));
+
+  for (const [framework, source] of [
+    ['Koa', koaApp],
+    ['Express', expressApp],
+  ] as const) {
+    it(`mounted in ${framework} from plain JavaScript: a signed delivery is handled by on(), a bad signature is 401`, async () => {
+      const file = `${framework.toLowerCase()}-app.mjs`;
+      writeFileSync(join(consumer, file), source);
+      const app = run(file, { SECRET: secret, INBOX: join(consumer, `${framework}.sqlite`) });
+      try {
+        await eventually(() => app.lines.some((line) => 'port' in line) || app.child.exitCode !== null, 20_000);
+        expect(app.child.exitCode, app.stderr()).to.equal(null);
+        const url = `http://127.0.0.1:${app.lines.find((line) => 'port' in line)!['port'] as number}`;
+
+        const body = JSON.stringify(contractExample('ConversationCreated'));
+        const headers = signedHeaders(body, { secret });
+        expect(await post(url, body, headers)).to.deep.include({ status: 200, body: { status: 'accepted', id: headers['svix-id'] } });
+        await eventually(() => app.lines.some((line) => line['handled'] === headers['svix-id']), 10_000);
+        expect(app.lines.find((line) => line['handled'])).to.deep.include({ conversation: '6742f0be9d1c4a0012c3e8a1' });
+
+        const forged = await post(url, body, signedHeaders(body, { secret: `whsec_${Buffer.alloc(32, 5).toString('base64')}` }));
+        expect(forged.status).to.equal(401);
+        expect(await (await fetch(url)).text()).to.equal('the host app');
+      } finally {
+        app.child.kill('SIGTERM');
+        await once(app.child, 'exit');
+      }
+    });
+  }
+
+  it('types handlers by the contract in TypeScript: a field or an event type it lacks does not compile', () => {
+    writeFileSync(join(consumer, 'typed.ts'), typedUse);
+    // skipLibCheck, as `tsc --init` sets it: @types/koa does not check against the content-disposition
+    // that Koa 3 installs. Types that failed to resolve would make `receiver` any, and the expected
+    // errors below would not happen.
+    const compilerOptions = { module: 'nodenext', target: 'esnext', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] };
+    const config = { compilerOptions, files: ['typed.ts'] };
+    writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify(config));
+    const tsc = join(consumer, 'node_modules', 'typescript', 'bin', 'tsc');
+    // Unused @ts-expect-error lines fail the check: both mistakes must be compile errors.
+    const checked = spawnSync(process.execPath, [tsc, '-p', consumer], { cwd: consumer, encoding: 'utf8' });
+    expect(checked.stdout).to.equal('');
+    expect(checked.status).to.equal(0);
+  });
+
+  it('loads ada-webhooks/verify without the store, Koa or any other dependency of the receiver', () => {
+    writeFileSync(join(consumer, 'verify-alone.mjs'), verifyAlone);
+    const output = execFileSync(process.execPath, ['verify-alone.mjs'], { cwd: consumer, encoding: 'utf8' });
+    const { verify, loaded } = JSON.parse(output) as { verify: string; loaded: string[] };
+    expect(verify).to.equal('function');
+    const packages = loaded.filter((url) => url.includes('/node_modules/')).map((url) => url.split('/node_modules/').at(-1)!);
+    expect(
+      packages.every((path) => path.startsWith('ada-webhooks/')),
+      packages.join('\n'),
+    ).to.equal(true);
+    expect(loaded.filter((url) => !url.startsWith('node:') && !url.includes('/node_modules/ada-webhooks/'))).to.deep.equal([]);
+  });
+});
