@@ -14,7 +14,8 @@ const outcomeOfStatus: Record<number, DeliveryOutcome> = { 413: 'too_large', 415
 export async function readDelivery(request: IntakeRequest, bodyLimitBytes: number): Promise<DeliveryRead> {
   const refuse = (status: number, detail: string, error?: Error): DeliveryRead => ({
     ok: false,
-    answer: problem(status, { detail }),
+    // The rest of a body over the limit is not read: the connection cannot carry another request.
+    answer: problem(status, { detail }, status === 413 ? { connection: 'close' } : {}),
     outcome: outcomeOfStatus[status] ?? 'malformed',
     error,
   });
