@@ -85,7 +85,7 @@ export interface Receiver extends Handlers {
 }
 
 /** Parts that are not settings: what the host gives the receiver. */
-export interface ReceiverParts {
+interface ReceiverParts {
   logger: Logger;
   contract: ContractDocument;
 }

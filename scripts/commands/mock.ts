@@ -1,5 +1,5 @@
 // The partner mock: Prism on the contract, behind a thin front that answers as the receiver does
-// (see src/partner-mock.ts).
+// (see src/partner-mock/front.ts).
 //   npm run mock        MOCK_PORT (4010), MOCK_HOST (127.0.0.1; 0.0.0.0 to reach it from containers)
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';

@@ -12,7 +12,7 @@ import { readReceiverSettings, type ReceiverSettings } from './receiver-settings
 
 export { ConfigError };
 
-export interface Settings {
+interface Settings {
   port: number;
   host: string;
   /**
@@ -32,8 +32,8 @@ export interface Settings {
   dispatcherMode: DispatcherMode;
 }
 
-export const dispatcherModes = ['on', 'off', 'only'] as const;
-export type DispatcherMode = (typeof dispatcherModes)[number];
+const dispatcherModes = ['on', 'off', 'only'] as const;
+type DispatcherMode = (typeof dispatcherModes)[number];
 
 type Environment = Record<string, string | undefined>;
 

@@ -33,7 +33,7 @@ export interface Setting {
   secret?: boolean;
 }
 
-export type Naming = 'variable' | 'option';
+type Naming = 'variable' | 'option';
 
 export class SettingsReader {
   readonly problems: string[] = [];

@@ -13,10 +13,10 @@ import type { operations } from '../../generated/ada-webhooks.ts';
 import { dereferenceContract, type ContractDocument } from './document.ts';
 import { createAjv, toViolations, type Violation } from './validation.ts';
 
-export type OperationId = keyof operations;
+type OperationId = keyof operations;
 
 /** A request as an operation's validators see it. */
-export interface OperationRequest {
+interface OperationRequest {
   headers: IncomingHttpHeaders;
   query: Record<string, string | string[] | undefined>;
   body?: unknown;
@@ -26,13 +26,13 @@ export interface OperationRequest {
 export type ValidateRequest = (request: OperationRequest) => Violation[];
 
 /** Where the contract puts one operation. */
-export interface Operation {
+interface Operation {
   method: string;
   path: string;
 }
 
 /** The method and path of each operation of the document, by operationId. */
-export function operationsOf(contract: ContractDocument): Map<string, Operation> {
+function operationsOf(contract: ContractDocument): Map<string, Operation> {
   const found = new Map<string, Operation>();
   for (const [path, methods] of Object.entries(contract.paths)) {
     for (const [method, operation] of Object.entries(methods)) {

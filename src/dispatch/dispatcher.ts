@@ -11,7 +11,7 @@ import { describeFailure } from './failure.ts';
 import type { DispatcherSettings } from './settings.ts';
 import type { HandlerRegistry } from './handler-registry.ts';
 
-export interface DispatcherOptions extends DispatcherSettings {
+interface DispatcherOptions extends DispatcherSettings {
   inbox: Inbox;
   handlers: HandlerRegistry;
   logger: Logger;

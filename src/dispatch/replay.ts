@@ -13,7 +13,7 @@ export type ReplayOutcome =
   | { id: string; outcome: 'still quarantined'; violations: Violation[] }
   | { id: string; outcome: 'already pending' };
 
-export interface ReplayOptions {
+interface ReplayOptions {
   inbox: Inbox;
   /** Validates a delivery body against the current contract. */
   validateDelivery: Validate;

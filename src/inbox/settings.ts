@@ -19,7 +19,7 @@ export type DatabaseSettings =
       queryTimeoutMs: number;
     };
 
-export const databaseSetting: Setting = { variable: 'DATABASE_URL', option: 'database' };
+const databaseSetting: Setting = { variable: 'DATABASE_URL', option: 'database' };
 const schemaSetting: Setting = { variable: 'DATABASE_SCHEMA', option: 'databaseSchema' };
 const poolSizeSetting: Setting = { variable: 'DATABASE_POOL_SIZE', option: 'databasePoolSize' };
 const connectTimeoutSetting: Setting = { variable: 'DATABASE_CONNECT_TIMEOUT_SECONDS', option: 'databaseConnectTimeoutSeconds' };

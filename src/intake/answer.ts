@@ -8,7 +8,7 @@ export interface Answer {
   body: Acknowledgement | Problem;
 }
 
-export type ProblemFields = Partial<Problem> & Pick<Partial<ValidationProblem>, 'violations'>;
+type ProblemFields = Partial<Problem> & Pick<Partial<ValidationProblem>, 'violations'>;
 
 /** An RFC 9457 problem detail, shaped as the contract's `Problem` schema. */
 export function problem(status: number, fields: ProblemFields = {}, headers: Record<string, string> = {}): Answer {

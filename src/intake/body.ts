@@ -26,7 +26,7 @@ export class BodyError extends Error {
 }
 
 /** Said, in the log and the answer, when something in front of the receiver read the body and kept no raw copy. */
-export const bodyAlreadyRead =
+const bodyAlreadyRead =
   'The request body was read before the receiver got it, most likely by a body parser mounted in front of it, ' +
   'so the exact bytes that the signature covers are gone. Mount the receiver before any body parser, or keep its path out of the parser ' +
   '(or keep the raw bytes as req.rawBody, as express.json({ verify }) can).';

@@ -7,7 +7,7 @@ import { problem, type Answer } from './answer.ts';
 import { BodyError, parseJson, readBytes, type JsonBody } from './body.ts';
 import type { IntakeRequest } from './request.ts';
 
-export type DeliveryRead = { ok: true; body: JsonBody } | { ok: false; answer: Answer; outcome: DeliveryOutcome; error?: Error };
+type DeliveryRead = { ok: true; body: JsonBody } | { ok: false; answer: Answer; outcome: DeliveryOutcome; error?: Error };
 
 const outcomeOfStatus: Record<number, DeliveryOutcome> = { 413: 'too_large', 415: 'unsupported_media_type', 500: 'error' };
 

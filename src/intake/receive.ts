@@ -12,7 +12,7 @@ import { readDelivery } from './read-delivery.ts';
 import type { IntakeRequest } from './request.ts';
 import { signatureHeaders, type Verify } from './signature.ts';
 
-export interface IntakeOptions {
+interface IntakeOptions {
   verify: Verify;
   validate: ValidateRequest;
   inbox: Inbox;

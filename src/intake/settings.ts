@@ -1,14 +1,5 @@
-// What the intake needs to take a delivery in: the signing secrets, the timestamp tolerance, the
-// largest body, and where it listens for deliveries.
+// How the intake's settings are read: the signing secrets, the timestamp tolerance, the largest body.
 import { Invalid, integerIn, type Setting, type SettingsReader } from '../config/reader.ts';
-
-export interface IntakeSettings {
-  /** `whsec_` secrets; a delivery signed with any of them is accepted (rotation). */
-  secrets: string[];
-  /** Largest accepted distance between the signed timestamp and now, in either direction. */
-  toleranceSeconds: number;
-  bodyLimitBytes: number;
-}
 
 export const secretsSetting: Setting = { variable: 'ADA_WEBHOOK_SECRET', option: 'secrets', secret: true };
 const toleranceSetting: Setting = { variable: 'WEBHOOK_TOLERANCE_SECONDS', option: 'toleranceSeconds' };

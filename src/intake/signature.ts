@@ -19,10 +19,10 @@ export type SignatureResult =
     };
 
 /** The signed headers, when they are present, well-formed and within the tolerance: all that can be judged without a secret. */
-export type SignedHeadersResult =
+type SignedHeadersResult =
   { ok: true; id: string; timestamp: number; timestampText: string; signature: string } | (SignatureResult & { ok: false });
 
-export interface VerifierOptions {
+interface VerifierOptions {
   /** `whsec_` secrets; a signature made with any of them is accepted (rotation). */
   secrets: readonly string[];
   /** Largest accepted distance between the signed timestamp and now, in either direction. */
@@ -90,7 +90,7 @@ export function createVerifier({ secrets, toleranceSeconds }: VerifierOptions): 
   };
 }
 
-export type Sign = (id: string, timestamp: number, body: string | Buffer) => string;
+type Sign = (id: string, timestamp: number, body: string | Buffer) => string;
 
 /** Signs like Svix: the value of a `svix-signature` header for one secret. */
 export function createSigner(secret: string): Sign {

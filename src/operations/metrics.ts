@@ -14,7 +14,7 @@ export type DeliveryOutcome =
   | 'error';
 
 /** How one handler attempt ended. */
-export type HandlingOutcome = 'done' | 'retry' | 'dead' | 'released';
+type HandlingOutcome = 'done' | 'retry' | 'dead' | 'released';
 
 export interface Metrics {
   registry: Registry;

@@ -17,7 +17,7 @@ import { readDelivery } from '../intake/read-delivery.ts';
 import { checkSignedHeaders, signatureHeaders } from '../intake/signature.ts';
 import { problemForEmptyErrors } from '../service/app.ts';
 
-export interface MockFrontOptions {
+interface MockFrontOptions {
   contract: ContractDocument;
   /** Where Prism serves the same contract. */
   prismUrl: string;

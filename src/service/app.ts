@@ -9,7 +9,7 @@ import { writeAnswer } from '../intake/adapters/koa.ts';
 import { problem } from '../intake/answer.ts';
 import type { Receiver } from '../receiver.ts';
 
-export interface ServiceAppOptions {
+interface ServiceAppOptions {
   receiver: Receiver;
   contract: ContractDocument;
   logger: Logger;

@@ -10,7 +10,7 @@ export type LogLevel = (typeof logLevels)[number];
 export const logFormats = ['auto', 'json', 'pretty'] as const;
 export type LogFormat = (typeof logFormats)[number];
 
-export interface LoggerSettings {
+interface LoggerSettings {
   logLevel: LogLevel;
   logFormat: LogFormat;
   production: boolean;

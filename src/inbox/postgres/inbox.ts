@@ -23,7 +23,7 @@ import { migrate, schemaExists } from './schema.ts';
 import { statements } from './statements.ts';
 import { transaction } from './transaction.ts';
 
-export interface PostgresInboxOptions {
+interface PostgresInboxOptions {
   /** A `postgres://` or `postgresql://` URL; its query parameters (sslmode, application_name, ...) apply. */
   connectionString: string;
   /** The PostgreSQL schema that holds the inbox's tables, created if missing. */

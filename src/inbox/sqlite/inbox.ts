@@ -47,7 +47,7 @@ interface PostedBatch {
   reject: (error: unknown) => void;
 }
 
-export interface SqliteInboxOptions {
+interface SqliteInboxOptions {
   /** How long a write waits for another connection's lock before it fails. */
   busyTimeoutMs?: number;
   /** Throw InboxNotFound rather than create the file. */

@@ -7,7 +7,7 @@ import type { ClaimOptions, ClaimedDelivery, NewDelivery, Settlement, StoreOutco
 import { derivedFields } from '../ordering.ts';
 
 /** A new delivery as the columns of its row. */
-export interface NewRow {
+interface NewRow {
   id: string;
   eventType: string | null;
   receivedAt: string;
