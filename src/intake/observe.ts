@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { DeliveryOutcome, Metrics } from '../operations/metrics.ts';
 import { problem, type Answer } from './answer.ts';
+import { headerReader } from './headers.ts';
 import type { IntakeRequest } from './request.ts';
 import type { SignatureResult } from './signature.ts';
 
@@ -45,10 +46,7 @@ export async function observeDelivery(
   metrics.recordDelivery(outcome, verified ? (record.eventType ?? 'unknown') : 'unverified', seconds);
   const level = outcome === 'accepted' || outcome === 'duplicate' ? 'info' : answer.status >= 500 ? 'error' : 'warn';
   if (logger.isLevelEnabled(level)) {
-    const header = (name: string) => {
-      const value = request.headers[name];
-      return typeof value === 'string' ? value.slice(0, 128) : '';
-    };
+    const header = (name: string) => headerReader(request.headers)(name)?.slice(0, 128) ?? '';
     const line = {
       deliveryId: verified?.id,
       claimedId: verified ? undefined : header('svix-id') || header('webhook-id') || undefined,
