@@ -152,7 +152,7 @@ export async function createReceiverFromSettings(settings: ReceiverSettings, { l
       await dispatcher.stop(graceMs);
     },
     async close(options) {
-      await this.stop(options);
+      await receiver.stop(options);
       stopLoggingAvailability();
       await inbox.close();
     },
