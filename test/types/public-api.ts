@@ -1,0 +1,28 @@
+// Type-checked by `npm test` (tsc), never run: pins the public API's types, as a user's
+// TypeScript sees them through src/index.ts (test/package/ checks the same from the installed
+// package). Every `@ts-expect-error` fails the type check if the line below it stops being an error.
+import { verifyWebhook, type Receiver } from '../../src/index.ts';
+
+export function register(receiver: Receiver): void {
+  receiver
+    .on('v1.conversation.created', (event, { deliveryId, signal }) => {
+      void [event.data.conversation_id, deliveryId, signal.aborted];
+      // @ts-expect-error the contract's conversation.created event has no such field
+      void event.data.not_a_field_of_the_contract;
+    })
+    .on('v1.end_user.updated', ({ data }) => void data.end_user_id)
+    .onUnknown((event) => void event.type);
+  // @ts-expect-error not an event type of the contract
+  receiver.on('v1.conversation.rated', () => {});
+}
+
+export function route(receiver: Receiver): (request: Request) => Promise<Response> {
+  return receiver.fetch;
+}
+
+export function endedBy(headers: Headers, body: string): string | undefined {
+  const verified = verifyWebhook({ secrets: 'whsec_x', headers, body });
+  // @ts-expect-error without `known`, the event may be one the contract does not describe
+  if (verified.event.type === 'v1.conversation.ended') void verified.event.data.ended_by?.role;
+  return verified.known && verified.event.type === 'v1.conversation.ended' ? verified.event.data.ended_by?.role : undefined;
+}
