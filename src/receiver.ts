@@ -92,11 +92,43 @@ interface ReceiverParts {
 
 const createDirectorySetting: Setting = { option: 'createDatabaseDirectory' };
 
+/** Every option's name; the compiler keeps it complete. */
+const optionNames: readonly string[] = Object.keys({
+  secrets: true,
+  database: true,
+  databaseSchema: true,
+  databasePoolSize: true,
+  databaseConnectTimeoutSeconds: true,
+  databaseQueryTimeoutSeconds: true,
+  createDatabaseDirectory: true,
+  toleranceSeconds: true,
+  bodyLimit: true,
+  path: true,
+  concurrency: true,
+  pollIntervalMs: true,
+  handlerTimeoutSeconds: true,
+  maxAttempts: true,
+  retryBaseMs: true,
+  logger: true,
+  contract: true,
+} satisfies Record<keyof ReceiverOptions, true>);
+
+/** A misspelt option would otherwise be ignored without a word: each one is a problem, with the closest name. */
+function unknownOptions(options: object): string[] {
+  return Object.keys(options)
+    .filter((name) => !optionNames.includes(name))
+    .map((name) => {
+      const closest = optionNames.find((candidate) => candidate.toLowerCase().startsWith(name.toLowerCase().slice(0, 4)));
+      return `${name} is not an option of createReceiver${closest ? `; did you mean ${closest}?` : ''} The options: ${optionNames.join(', ')}`;
+    });
+}
+
 /** A receiver with its options checked; throws a ConfigError that lists every problem. */
 export async function createReceiver(options: ReceiverOptions): Promise<Receiver> {
   const reader = new SettingsReader(options as unknown as Record<string, unknown>, 'option');
   const createDirectory = reader.read(createDirectorySetting, true, parseBoolean, 'true');
   const settings = readReceiverSettings(reader, { createDirectory, example: 'sqlite:data/inbox.sqlite' }, readSecrets(reader));
+  reader.problems.push(...unknownOptions(options));
   reader.done();
   return createReceiverFromSettings(settings, {
     logger: options.logger ?? pino({ level: 'warn' }),
