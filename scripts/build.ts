@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const project = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${project}dist`;
 rmSync(dist, { recursive: true, force: true });
-execFileSync(process.execPath, [fileURLToPath(import.meta.resolve('typescript/bin/tsc')), '-p', `${project}tsconfig.build.json`], {
+execFileSync(process.execPath, [fileURLToPath(import.meta.resolve('typescript/bin/tsc')), '-p', `${project}scripts/tsconfig.build.json`], {
   stdio: 'inherit',
 });
 cpSync(`${project}openapi/ada-webhooks.yaml`, `${dist}/openapi/ada-webhooks.yaml`);
