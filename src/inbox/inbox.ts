@@ -75,9 +75,34 @@ export type StoreOutcome = 'stored' | 'duplicate';
 export interface DeliveryFilter {
   state?: DeliveryState;
   eventType?: string;
+  /** One lane's deliveries: `conversation:<id>`, `end_user:<id>` or `delivery:<id>`. */
+  lane?: string;
   /** Received at or after. */
   since?: Date;
+  /** Received before. */
+  until?: Date;
+  /** The next page: only deliveries that come after this one, newest first. */
+  after?: ListPosition;
   limit: number;
+}
+
+/** A delivery's place in a list, newest first: by time received, then by id. */
+export interface ListPosition {
+  receivedAt: Date;
+  id: string;
+}
+
+/** A lane that has pending deliveries, as the dispatcher sees it. */
+export interface LaneState {
+  key: string;
+  /** The delivery that runs next (or runs now, while the lane is leased). */
+  headId: string;
+  /** `ready` to be claimed, `waiting` for the head's retry at `dueAt`, `leased` to a dispatcher until `lease.until`. */
+  status: 'ready' | 'waiting' | 'leased';
+  dueAt?: Date;
+  lease?: { owner: string; until: Date };
+  /** Its pending deliveries, head included. */
+  pending: number;
 }
 
 export interface ClaimOptions {
@@ -97,8 +122,12 @@ export interface Inbox {
   /** Stores a delivery that violates the contract, with its violations. It joins no lane. */
   quarantine(delivery: NewDelivery, violations: Violation[]): Promise<StoreOutcome>;
   get(id: string): Promise<StoredDelivery | undefined>;
-  /** Newest first. */
+  /** Newest first (by time received, then id). */
   list(filter: DeliveryFilter): Promise<StoredDelivery[]>;
+  /** A lane with pending deliveries; undefined when nothing in it is pending. */
+  lane(key: string): Promise<LaneState | undefined>;
+  /** A lane's pending deliveries in the order they will run, head first. */
+  laneQueue(key: string, limit: number): Promise<StoredDelivery[]>;
   /** Read from counters kept in the same transactions as the writes: never a scan. */
   countByState(): Promise<Record<DeliveryState, number>>;
   /** When the oldest pending delivery was received, if any is pending. */

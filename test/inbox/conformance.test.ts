@@ -2,7 +2,7 @@
 // backend: dedupe, lanes (claim order, one lease per lane, a late older event, a retry holding its
 // lane, lease expiry, release), dead letters, replay into a lane, and the counters by state.
 import { expect } from 'chai';
-import type { ClaimedDelivery, Inbox, NewDelivery } from '../../src/inbox/inbox.ts';
+import type { ClaimedDelivery, Inbox, NewDelivery, StoredDelivery } from '../../src/inbox/inbox.ts';
 import { inboxBackends, type TestInbox } from '../support/inbox-backends.ts';
 
 const nineOClock = Date.parse('2026-11-24T09:00:00.000Z');
@@ -308,6 +308,69 @@ for (const backend of inboxBackends) {
         expect(await listed({ state: 'pending', limit: 10 })).to.deep.equal(['new', 'old']);
         expect(await listed({ eventType: 'v1.conversation.ended', limit: 10 })).to.deep.equal(['new']);
         expect(await listed({ since: new Date('2026-11-24T09:00:00Z'), limit: 10 })).to.deep.equal(['new', 'bad']);
+        expect(await listed({ until: new Date('2026-11-24T10:00:00Z'), limit: 10 })).to.deep.equal(['bad', 'old']);
+      });
+
+      it("lists one lane's deliveries", async () => {
+        await acceptAll(
+          delivery('a1', { conversation: 'a' }),
+          delivery('b1', { conversation: 'b' }),
+          delivery('u1', { type: 'v1.end_user.updated', endUser: 'u' }),
+        );
+        const listed = async (lane: string) => (await inbox.list({ lane, limit: 10 })).map(({ id }) => id);
+        expect(await listed('conversation:a')).to.deep.equal(['a1']);
+        expect(await listed('end_user:u')).to.deep.equal(['u1']);
+        expect(await listed('conversation:u')).to.deep.equal([]);
+      });
+
+      it('pages on from the last delivery of a page, deliveries received at the same time included', async () => {
+        const sameTime = new Date('2026-11-24T09:00:00Z');
+        await acceptAll(
+          ...['d', 'b', 'e', 'a', 'c'].map((id) => delivery(id, { receivedAt: sameTime })),
+          delivery('newest', { receivedAt: new Date('2026-11-24T10:00:00Z') }),
+          delivery('oldest', { receivedAt: new Date('2026-11-24T08:00:00Z') }),
+        );
+        const pages: string[][] = [];
+        let after: StoredDelivery | undefined;
+        do {
+          const page = await inbox.list({ limit: 3, after });
+          pages.push(page.map(({ id }) => id));
+          after = page.length === 3 ? page.at(-1) : undefined;
+        } while (after);
+        expect(pages).to.deep.equal([['newest', 'e', 'd'], ['c', 'b', 'a'], ['oldest']]);
+        expect(
+          (await inbox.list({ state: 'pending', limit: 2, after: { receivedAt: sameTime, id: 'b' } })).map(({ id }) => id),
+        ).to.deep.equal(['a', 'oldest']);
+      });
+
+      it("tells a lane's head, why it waits, and what waits behind it", async () => {
+        await acceptAll(
+          delivery('a2', { conversation: 'a', second: 2 }),
+          delivery('a1', { conversation: 'a', second: 1 }),
+          delivery('a3', { conversation: 'a', second: 3 }),
+        );
+        expect(await inbox.lane('conversation:a')).to.deep.equal({
+          key: 'conversation:a',
+          headId: 'a1',
+          status: 'ready',
+          dueAt: undefined,
+          lease: undefined,
+          pending: 3,
+        });
+        const now = new Date();
+        await claim('dispatcher-a', { now, leaseMs: 60_000 });
+        expect(await inbox.lane('conversation:a')).to.deep.include({
+          status: 'leased',
+          lease: { owner: 'dispatcher-a', until: new Date(now.getTime() + 60_000) },
+        });
+        const retryAt = new Date(now.getTime() + 300_000);
+        await inbox.settle('dispatcher-a', [{ id: 'a1', outcome: 'retry', error: 'Error: later', retryAt }]);
+        expect(await inbox.lane('conversation:a')).to.deep.include({ headId: 'a1', status: 'waiting', dueAt: retryAt, lease: undefined });
+        expect((await inbox.laneQueue('conversation:a', 10)).map(({ id }) => id)).to.deep.equal(['a1', 'a2', 'a3']);
+        expect((await inbox.laneQueue('conversation:a', 2)).map(({ id }) => id)).to.deep.equal(['a1', 'a2']);
+
+        expect(await inbox.lane('conversation:none')).to.equal(undefined);
+        expect(await inbox.laneQueue('conversation:none', 10)).to.deep.equal([]);
       });
 
       it('says when the oldest pending delivery was received', async () => {

@@ -9,11 +9,14 @@ import {
   type DeliveryFilter,
   type DeliveryState,
   type Inbox,
+  type LaneState,
   type NewDelivery,
   type Settlement,
   type StoreOutcome,
   type StoredDelivery,
 } from '../inbox.ts';
+import { fromLaneRow, type LaneRow } from '../lane-row.ts';
+import { listQuery } from '../list-query.ts';
 import { derivedFields } from '../ordering.ts';
 import { Signal } from '../signal.ts';
 import { TurnBatch } from '../turn-batch.ts';
@@ -162,18 +165,19 @@ export class PostgresInbox implements Inbox {
     return rows[0] && fromRow(rows[0]);
   }
 
-  async list({ state, eventType, since, limit }: DeliveryFilter): Promise<StoredDelivery[]> {
-    const conditions: string[] = [];
-    const parameters: unknown[] = [];
-    const where = (condition: string, value: unknown) => conditions.push(condition.replace('?', `$${parameters.push(value)}`));
-    if (state) where('state = ?', state);
-    if (eventType) where('event_type = ?', eventType);
-    if (since) where('received_at >= ?', since);
-    const filter = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-    const { rows } = await this.#pool.query<DeliveryRow>(
-      `SELECT * FROM ${this.#schema}.deliveries ${filter} ORDER BY received_at DESC LIMIT $${parameters.push(limit)}`,
-      parameters,
-    );
+  async list(filter: DeliveryFilter): Promise<StoredDelivery[]> {
+    const { where, orderAndLimit, parameters } = listQuery(filter, (position) => `$${position}`);
+    const { rows } = await this.#pool.query<DeliveryRow>(`SELECT * FROM ${this.#schema}.deliveries ${where} ${orderAndLimit}`, parameters);
+    return rows.map(fromRow);
+  }
+
+  async lane(key: string): Promise<LaneState | undefined> {
+    const { rows } = await this.#pool.query<LaneRow>(this.#sql.lane, [key]);
+    return rows[0] && fromLaneRow(rows[0]);
+  }
+
+  async laneQueue(key: string, limit: number): Promise<StoredDelivery[]> {
+    const { rows } = await this.#pool.query<DeliveryRow>(this.#sql.laneQueue, [key, limit]);
     return rows.map(fromRow);
   }
 

@@ -2,6 +2,7 @@
 // can share a database. Versions are applied in order at start-up, each replica in turn: a
 // transaction-scoped advisory lock serialises replicas that start at once.
 import type { Pool } from 'pg';
+import { listIndexes } from '../list-query.ts';
 import { transaction } from './transaction.ts';
 
 /** The schema versions; `{schema}` stands for the quoted schema name. */
@@ -79,6 +80,8 @@ const migrations = [
      REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {schema}.count_states();
    CREATE TRIGGER count_deleted AFTER DELETE ON {schema}.deliveries
      REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {schema}.count_states();`,
+
+  listIndexes('{schema}.'),
 ];
 
 /** Whether the inbox's tables were ever created in `schema`. */

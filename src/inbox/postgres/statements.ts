@@ -159,5 +159,9 @@ export function statements(schema: string) {
     get: `SELECT * FROM ${schema}.deliveries WHERE id = $1`,
     countByState: `SELECT state, sum(count)::integer AS count FROM ${schema}.state_counts GROUP BY state`,
     oldestPending: `SELECT min(received_at) AS oldest FROM ${schema}.deliveries WHERE state = 'pending'`,
+    lane: `
+      SELECT *, (SELECT count(*) FROM ${schema}.deliveries WHERE lane = key AND state = 'pending') AS pending
+      FROM ${schema}.lanes WHERE key = $1`,
+    laneQueue: `SELECT * FROM ${schema}.deliveries WHERE lane = $1 AND state = 'pending' ORDER BY event_time, id LIMIT $2`,
   };
 }

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
-import type { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Violation } from '../../contract/validation.ts';
 import {
@@ -12,11 +12,14 @@ import {
   type DeliveryFilter,
   type DeliveryState,
   type Inbox,
+  type LaneState,
   type NewDelivery,
   type Settlement,
   type StoreOutcome,
   type StoredDelivery,
 } from '../inbox.ts';
+import { fromLaneRow, type LaneRow } from '../lane-row.ts';
+import { listQuery } from '../list-query.ts';
 import { Signal } from '../signal.ts';
 import { TurnBatch } from '../turn-batch.ts';
 import { WriteHealth, type StoreAvailability } from '../write-health.ts';
@@ -98,6 +101,12 @@ export class SqliteInbox implements Inbox {
       get: prepare(`SELECT * FROM deliveries JOIN delivery_payloads USING (id) WHERE id = ?`),
       countByState: prepare('SELECT state, count FROM state_counts'),
       oldestPending: prepare(`SELECT min(received_at) AS oldest FROM deliveries WHERE state = 'pending'`),
+      lane: prepare(
+        `SELECT *, (SELECT count(*) FROM deliveries WHERE lane = key AND state = 'pending') AS pending FROM lanes WHERE key = ?`,
+      ),
+      laneQueue: prepare(
+        `SELECT * FROM deliveries JOIN delivery_payloads USING (id) WHERE lane = ? AND state = 'pending' ORDER BY event_time, id LIMIT ?`,
+      ),
       ping: prepare('SELECT 1'),
     };
 
@@ -155,21 +164,21 @@ export class SqliteInbox implements Inbox {
     return row && fromRow(row);
   }
 
-  async list({ state, eventType, since, limit }: DeliveryFilter): Promise<StoredDelivery[]> {
-    const conditions: string[] = [];
-    const parameters: Record<string, string | number> = { limit };
-    const where = (condition: string, name: string, value: string) => {
-      conditions.push(condition);
-      parameters[name] = value;
-    };
-    if (state) where('state = :state', 'state', state);
-    if (eventType) where('event_type = :eventType', 'eventType', eventType);
-    if (since) where('received_at >= :since', 'since', since.toISOString());
-    const filter = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+  async list(filter: DeliveryFilter): Promise<StoredDelivery[]> {
+    const { where, orderAndLimit, parameters } = listQuery(filter, () => '?');
     const rows = this.#reader
-      .prepare(`SELECT * FROM deliveries JOIN delivery_payloads USING (id) ${filter} ORDER BY received_at DESC LIMIT :limit`)
-      .all(parameters);
+      .prepare(`SELECT * FROM deliveries JOIN delivery_payloads USING (id) ${where} ${orderAndLimit}`)
+      .all(...(parameters as SQLInputValue[]));
     return (rows as unknown as DeliveryRow[]).map(fromRow);
+  }
+
+  async lane(key: string): Promise<LaneState | undefined> {
+    const row = this.#reads.lane.get(key) as LaneRow | undefined;
+    return row && fromLaneRow(row);
+  }
+
+  async laneQueue(key: string, limit: number): Promise<StoredDelivery[]> {
+    return (this.#reads.laneQueue.all(key, limit) as unknown as DeliveryRow[]).map(fromRow);
   }
 
   async countByState(): Promise<Record<DeliveryState, number>> {

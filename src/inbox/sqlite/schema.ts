@@ -1,6 +1,7 @@
 // The SQLite inbox's schema: versions applied in order at start-up; `PRAGMA user_version` records
 // how many have run.
 import type { DatabaseSync } from 'node:sqlite';
+import { listIndexes } from '../list-query.ts';
 import { transaction } from './database.ts';
 
 const migrations = [
@@ -157,6 +158,8 @@ const migrations = [
    CREATE TRIGGER count_deleted AFTER DELETE ON deliveries BEGIN
      UPDATE state_counts SET count = count - 1 WHERE state = OLD.state;
    END;`,
+
+  listIndexes(),
 ];
 
 /** Brings the schema up to date. */

@@ -1,0 +1,23 @@
+// A row of the `lanes` table (the same columns on every backend) as the lane it describes.
+import type { LaneState } from './inbox.ts';
+
+export interface LaneRow {
+  key: string;
+  head_id: string;
+  status: LaneState['status'];
+  head_due_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  pending: number;
+}
+
+export function fromLaneRow(row: LaneRow): LaneState {
+  return {
+    key: row.key,
+    headId: row.head_id,
+    status: row.status,
+    dueAt: row.head_due_at > 0 ? new Date(row.head_due_at) : undefined,
+    lease: row.lease_owner !== null && row.lease_until !== null ? { owner: row.lease_owner, until: new Date(row.lease_until) } : undefined,
+    pending: Number(row.pending),
+  };
+}
