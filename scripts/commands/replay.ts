@@ -3,7 +3,7 @@
 import { loadDatabaseSettings, orExit } from '../../src/config/environment.ts';
 import { dereferenceContract, loadContract } from '../../src/contract/document.ts';
 import { createSchemaValidators } from '../../src/contract/validation.ts';
-import { replay, replayableStates, type ReplayFilter, type ReplayOutcome } from '../../src/dispatch/replay.ts';
+import { isReplayableState, replay, replayableStates, type ReplayFilter, type ReplayOutcome } from '../../src/dispatch/replay.ts';
 import { parseCommandLine } from './command-line.ts';
 import { openExistingInbox } from './existing-inbox.ts';
 
@@ -36,9 +36,9 @@ function filterOf(): ReplayFilter {
     if (values.state ?? values.since ?? values.type) fail('--id cannot be combined with --state, --since or --type.');
     return { id: values.id };
   }
-  const state =
-    replayableStates.find((name) => name === values.state) ??
-    fail(values.state === undefined ? 'Give --id or --state.' : `--state must be one of ${replayableStates.join(', ')}.`);
+  const state = isReplayableState(values.state)
+    ? values.state
+    : fail(values.state === undefined ? 'Give --id or --state.' : `--state must be one of ${replayableStates.join(', ')}.`);
   const since = values.since === undefined ? undefined : new Date(values.since);
   if (since && Number.isNaN(since.getTime()))
     fail(`--since must be a time such as 2026-11-24T09:00:00Z, got ${JSON.stringify(values.since)}.`);

@@ -2,11 +2,16 @@
 // delivery is first validated against the contract as it is now: "Ada sent something new ->
 // edit the spec -> regenerate -> replay".
 import type { Validate, Violation } from '../contract/validation.ts';
-import type { DeliveryState, Inbox, StoredDelivery } from '../inbox/inbox.ts';
+import type { DeliveryFilter, DeliveryState, Inbox, StoredDelivery } from '../inbox/inbox.ts';
 
 export const replayableStates = ['dead', 'quarantined'] as const satisfies readonly DeliveryState[];
+export type ReplayableState = (typeof replayableStates)[number];
 
-export type ReplayFilter = { id: string } | { state: (typeof replayableStates)[number]; since?: Date; eventType?: string };
+export const isReplayableState = (state: string | undefined): state is ReplayableState =>
+  replayableStates.some((replayable) => replayable === state);
+
+/** One delivery by id (in any state but pending), or every delivery in a replayable state that the rest of the filter matches. */
+export type ReplayFilter = { id: string } | ({ state: ReplayableState } & Pick<DeliveryFilter, 'eventType' | 'lane' | 'since' | 'until'>);
 
 export type ReplayOutcome =
   | { id: string; outcome: 'requeued'; from: DeliveryState }
@@ -24,7 +29,7 @@ export async function replay({ inbox, validateDelivery, dryRun = false }: Replay
   const deliveries =
     'id' in filter
       ? [await inbox.get(filter.id)].filter((delivery) => delivery !== undefined)
-      : await inbox.list({ state: filter.state, since: filter.since, eventType: filter.eventType, limit: Number.MAX_SAFE_INTEGER });
+      : await inbox.list({ ...filter, limit: Number.MAX_SAFE_INTEGER });
 
   const outcomes: ReplayOutcome[] = deliveries.map((delivery) => decide(delivery, validateDelivery));
   if (dryRun) return outcomes;
