@@ -13,7 +13,8 @@ export {
   type UnknownEvent,
 } from './contract/events.ts';
 export type { Violation } from './contract/validation.ts';
-export type { DeliveryFilter, DeliveryState, Inbox, StoredDelivery } from './inbox/inbox.ts';
+export type { DeliveryFilter, DeliveryState, Inbox, LaneState, ListPosition, StoredDelivery } from './inbox/inbox.ts';
+export type { Inspector } from './operations/inspector/inspector.ts';
 export type { Health, MetricsText, Readiness } from './operations/probes.ts';
 export type { FetchHandler } from './intake/adapters/fetch.ts';
 export type { NodeListener } from './intake/adapters/node.ts';

@@ -5,8 +5,9 @@ import type { Middleware } from 'koa';
 import { pino, type Logger } from 'pino';
 import { ConfigError, SettingsReader, parseBoolean, type Setting } from './config/reader.ts';
 import { readReceiverSettings, type ReceiverSettings } from './config/receiver-settings.ts';
-import { loadContract, type ContractDocument } from './contract/document.ts';
+import { dereferenceContract, loadContract, type ContractDocument } from './contract/document.ts';
 import { loadRequestValidator, operationOf } from './contract/operations.ts';
+import { createSchemaValidators } from './contract/validation.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { HandlerRegistry, type Handlers } from './dispatch/handler-registry.ts';
 import type { Inbox } from './inbox/inbox.ts';
@@ -18,6 +19,7 @@ import { createIntake, type Intake } from './intake/receive.ts';
 import { readSecrets, secretsSetting } from './intake/settings.ts';
 import { createVerifier } from './intake/signature.ts';
 import { logInboxAvailability } from './operations/inbox-availability.ts';
+import { createInspector, type Inspector } from './operations/inspector/inspector.ts';
 import { createMetrics } from './operations/metrics.ts';
 import { health, metricsText, readiness, type Health, type MetricsText, type Readiness } from './operations/probes.ts';
 
@@ -56,6 +58,10 @@ export interface ReceiverOptions {
   logger?: Logger;
   /** The contract to validate against (default: the one this package ships). */
   contract?: ContractDocument;
+  /** Turns the inspector page on (`receiver.inspector`): the token that signs in to it, at least 32 characters. */
+  inspectorToken?: string;
+  /** The inspector shows deliveries but refuses every action (default false). */
+  inspectorReadOnly?: boolean;
 }
 
 export interface Receiver extends Handlers {
@@ -69,7 +75,8 @@ export interface Receiver extends Handlers {
   start(): void;
   /**
    * Stops the dispatcher: it claims nothing more, and handlers still running after `graceMs`
-   * (10 s by default) are given back to the inbox, to be handled again.
+   * (10 s by default) are given back to the inbox, to be handled again. Ends the inspector's
+   * live updates, which would hold a closing server open.
    */
   stop(options?: { graceMs?: number }): Promise<void>;
   /** Stops the dispatcher, then closes the inbox. Stop taking requests first (close your server). */
@@ -78,6 +85,8 @@ export interface Receiver extends Handlers {
   readonly path: string;
   /** The store: read deliveries, replay them. */
   readonly inbox: Inbox;
+  /** The inspector page, when `inspectorToken` turns it on: mount its `koa()` or `node()` beside the receiver's. */
+  readonly inspector: Inspector | undefined;
   health(): Health;
   readiness(): Promise<Readiness>;
   /** Prometheus text of the receiver's metrics, and its content type. */
@@ -111,6 +120,8 @@ const optionNames: readonly string[] = Object.keys({
   retryBaseMs: true,
   logger: true,
   contract: true,
+  inspectorToken: true,
+  inspectorReadOnly: true,
 } satisfies Record<keyof ReceiverOptions, true>);
 
 /** A misspelt option would otherwise be ignored without a word: each one is a problem, with the closest name. */
@@ -127,7 +138,8 @@ function unknownOptions(options: object): string[] {
 export async function createReceiver(options: ReceiverOptions): Promise<Receiver> {
   const reader = new SettingsReader(options as unknown as Record<string, unknown>, 'option');
   const createDirectory = reader.read(createDirectorySetting, true, parseBoolean, 'true');
-  const settings = readReceiverSettings(reader, { createDirectory, example: 'sqlite:data/inbox.sqlite' }, readSecrets(reader));
+  // The library cannot tell production from a laptop, so it holds every receiver to production's rules.
+  const settings = readReceiverSettings(reader, { createDirectory, example: 'sqlite:data/inbox.sqlite' }, readSecrets(reader), true);
   reader.problems.push(...unknownOptions(options));
   reader.done();
   return createReceiverFromSettings(settings, {
@@ -159,6 +171,14 @@ export async function createReceiverFromSettings(settings: ReceiverSettings, { l
     if (intake) return intake;
     throw new ConfigError([`${secretsSetting.option} is required to take deliveries in: give the Ada webhook's signing secret`]);
   };
+  const inspector =
+    settings.inspector &&
+    createInspector({
+      settings: settings.inspector,
+      inbox,
+      validateDelivery: createSchemaValidators(await dereferenceContract(contract))('AdaWebhookDelivery'),
+      logger,
+    });
   let handleFetch: FetchHandler | undefined;
   let started = false;
 
@@ -179,6 +199,7 @@ export async function createReceiverFromSettings(settings: ReceiverSettings, { l
       dispatcher.start();
     },
     async stop({ graceMs = 10_000 } = {}) {
+      inspector?.close();
       if (!started) return;
       started = false;
       await dispatcher.stop(graceMs);
@@ -190,6 +211,7 @@ export async function createReceiverFromSettings(settings: ReceiverSettings, { l
     },
     path,
     inbox,
+    inspector,
     health,
     readiness: () => readiness(inbox),
     metrics: () => metricsText(metrics),

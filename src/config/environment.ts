@@ -95,7 +95,7 @@ export function loadSettings(env: Environment = process.env): Settings {
   const settings: Settings = {
     port,
     host,
-    receiver: readReceiverSettings(reader, serviceDatabaseDefaults(production), secrets),
+    receiver: readReceiverSettings(reader, serviceDatabaseDefaults(production), secrets, production),
     developmentSecret,
     http: {
       headersTimeoutMs: 1000 * read('HEADERS_TIMEOUT_SECONDS', 10, integerIn(1, 300), '10'),

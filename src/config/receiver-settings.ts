@@ -3,6 +3,7 @@
 import { readDispatcherSettings, type DispatcherSettings } from '../dispatch/settings.ts';
 import { readDatabase, type DatabaseDefaults, type DatabaseSettings } from '../inbox/settings.ts';
 import { readBodyLimit, readTolerance } from '../intake/settings.ts';
+import { readInspectorSettings, type InspectorSettings } from '../operations/inspector/settings.ts';
 import { Invalid, type Setting, type SettingsReader } from './reader.ts';
 
 export interface ReceiverSettings {
@@ -14,12 +15,22 @@ export interface ReceiverSettings {
   path: string | undefined;
   database: DatabaseSettings;
   dispatcher: DispatcherSettings;
+  /** The inspector page; off when undefined. */
+  inspector: InspectorSettings | undefined;
 }
 
 const pathSetting: Setting = { variable: 'WEBHOOK_PATH', option: 'path' };
 
-/** Everything but the secrets, whose rules differ: the service may use a development secret, the library never does. */
-export function readReceiverSettings(reader: SettingsReader, database: DatabaseDefaults, secrets: string[]): ReceiverSettings {
+/**
+ * Everything but the secrets, whose rules differ: the service may use a development secret, the
+ * library never does. `production` holds the settings to production's rules.
+ */
+export function readReceiverSettings(
+  reader: SettingsReader,
+  database: DatabaseDefaults,
+  secrets: string[],
+  production: boolean,
+): ReceiverSettings {
   return {
     secrets,
     toleranceSeconds: readTolerance(reader),
@@ -27,6 +38,7 @@ export function readReceiverSettings(reader: SettingsReader, database: DatabaseD
     path: reader.read(pathSetting, undefined, parsePath, '/webhooks/ada'),
     database: readDatabase(reader, database),
     dispatcher: readDispatcherSettings(reader),
+    inspector: readInspectorSettings(reader, production),
   };
 }
 

@@ -39,6 +39,8 @@ const headerSets = ['svix', 'webhook'] as const;
 
 /** The names of the signature headers, both sets: what a delivery is signed with. */
 export const signatureHeaders = headerSets.flatMap((prefix) => [`${prefix}-id`, `${prefix}-timestamp`, `${prefix}-signature`]);
+/** The headers that carry the signatures themselves: kept for audit, never shown. */
+export const signatureValueHeaders: readonly string[] = headerSets.map((prefix) => `${prefix}-signature`);
 /** Base64 of a 32-byte HMAC-SHA256 digest. */
 const base64Digest = /^[A-Za-z0-9+/]{43}=$/;
 

@@ -41,6 +41,7 @@ export function createServiceApp({ receiver, contract, logger, receive }: Servic
   app.on('error', (error: unknown) => logger.error({ err: error }, 'unexpected error'));
   app.use(problemForEmptyErrors);
   if (receive) app.use(receiver.koa());
+  if (receiver.inspector) app.use(receiver.inspector.koa());
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

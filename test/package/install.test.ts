@@ -15,18 +15,20 @@ import { contractExample, post, signedHeaders } from '../support/receiver.ts';
 
 const project = fileURLToPath(new URL('../..', import.meta.url));
 const secret = `whsec_${Buffer.alloc(32, 4).toString('base64')}`;
+const inspectorToken = 'an-inspector-token-of-the-host-app-0123456789';
 
 const koaApp = `
 import Koa from 'koa';
 import { createReceiver } from 'ada-webhooks';
 
-const receiver = await createReceiver({ secrets: process.env.SECRET, database: 'sqlite:' + process.env.INBOX });
+const receiver = await createReceiver({ secrets: process.env.SECRET, database: 'sqlite:' + process.env.INBOX, inspectorToken: process.env.INSPECTOR_TOKEN });
 receiver.on('v1.conversation.created', (event, { deliveryId }) => {
   console.log(JSON.stringify({ handled: deliveryId, conversation: event.data.conversation_id }));
 });
 receiver.start();
 const app = new Koa();
 app.use(receiver.koa());
+app.use(receiver.inspector.koa());
 app.use((ctx) => { ctx.body = 'the host app'; });
 const server = app.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
 `;
@@ -35,13 +37,14 @@ const expressApp = `
 import express from 'express';
 import { createReceiver } from 'ada-webhooks';
 
-const receiver = await createReceiver({ secrets: [process.env.SECRET], database: 'sqlite:' + process.env.INBOX });
+const receiver = await createReceiver({ secrets: [process.env.SECRET], database: 'sqlite:' + process.env.INBOX, inspectorToken: process.env.INSPECTOR_TOKEN });
 receiver.on('v1.conversation.created', (event, { deliveryId }) => {
   console.log(JSON.stringify({ handled: deliveryId, conversation: event.data.conversation_id }));
 });
 receiver.start();
 const app = express();
 app.post('/webhooks/ada', receiver.node());
+app.use(receiver.inspector.node());
 app.use(express.json());
 app.get('/', (req, res) => res.send('the host app'));
 const server = app.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
@@ -113,10 +116,10 @@ describe('the package, installed into an empty project', function () {
     ['Koa', koaApp],
     ['Express', expressApp],
   ] as const) {
-    it(`mounted in ${framework} from plain JavaScript: a signed delivery is handled by on(), a bad signature is 401`, async () => {
+    it(`mounted in ${framework} from plain JavaScript: a signed delivery is handled by on(), a bad signature is 401, the inspector lists it`, async () => {
       const file = `${framework.toLowerCase()}-app.mjs`;
       writeFileSync(join(consumer, file), source);
-      const app = run(file, { SECRET: secret, INBOX: join(consumer, `${framework}.sqlite`) });
+      const app = run(file, { SECRET: secret, INBOX: join(consumer, `${framework}.sqlite`), INSPECTOR_TOKEN: inspectorToken });
       try {
         await eventually(() => app.lines.some((line) => 'port' in line) || app.child.exitCode !== null, 20_000);
         expect(app.child.exitCode, app.stderr()).to.equal(null);
@@ -131,6 +134,12 @@ describe('the package, installed into an empty project', function () {
         const forged = await post(url, body, signedHeaders(body, { secret: `whsec_${Buffer.alloc(32, 5).toString('base64')}` }));
         expect(forged.status).to.equal(401);
         expect(await (await fetch(url)).text()).to.equal('the host app');
+
+        const inspector = await fetch(`${url}/inspector?state=done`, { headers: { authorization: `Bearer ${inspectorToken}` } });
+        expect(inspector.status).to.equal(200);
+        expect(await inspector.text()).to.contain(headers['svix-id']);
+        const htmx = await fetch(`${url}/inspector/assets/htmx.min.js`);
+        expect([htmx.status, htmx.headers.get('content-type')]).to.deep.equal([200, 'text/javascript; charset=utf-8']);
       } finally {
         app.child.kill('SIGTERM');
         await once(app.child, 'exit');

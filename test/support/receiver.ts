@@ -10,7 +10,7 @@ import { createReceiver, type Receiver, type ReceiverOptions } from '../../src/r
 import { createServiceApp } from '../../src/service/app.ts';
 import { createHttpServer, type HttpLimits } from '../../src/service/http-server.ts';
 import { sign } from '../../src/intake/signature.ts';
-import { inboxBackends, type InboxBackend } from './inbox-backends.ts';
+import { inboxBackends, type InboxBackend, type TestStore } from './inbox-backends.ts';
 
 export const testSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
@@ -34,11 +34,18 @@ const fastDispatch = { pollIntervalMs: 10, retryBaseMs: 10, maxAttempts: 3, hand
 export interface TestReceiverOptions extends Partial<Omit<ReceiverOptions, 'database' | 'logger'>> {
   /** The store (a fresh SQLite file by default). */
   backend?: InboxBackend;
+  /** A store that outlives this receiver (another receiver used it before, or will after); `close` leaves it. */
+  store?: TestStore;
   http?: Partial<HttpLimits>;
 }
 
-export async function startReceiver({ backend = inboxBackends[0]!, http, ...options }: TestReceiverOptions = {}): Promise<TestReceiver> {
-  const store = await backend.createStore();
+export async function startReceiver({
+  backend = inboxBackends[0]!,
+  store: given,
+  http,
+  ...options
+}: TestReceiverOptions = {}): Promise<TestReceiver> {
+  const store = given ?? (await backend.createStore());
   const logs: Record<string, unknown>[] = [];
   const logSink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -64,7 +71,7 @@ export async function startReceiver({ backend = inboxBackends[0]!, http, ...opti
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await receiver.close({ graceMs: 1000 });
-      await store.destroy();
+      if (!given) await store.destroy();
     },
   };
 }

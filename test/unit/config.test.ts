@@ -13,6 +13,7 @@ import { databaseLabel } from '../../src/inbox/settings.ts';
 const secret = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
 /** The secret of Svix's documentation, and of this project's tests. */
 const publishedSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const inspectorToken = 'a'.repeat(16) + 'b'.repeat(16);
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -36,6 +37,7 @@ describe('configuration', () => {
         path: undefined,
         database: { kind: 'sqlite', path: resolve('data/inbox.sqlite'), createDirectory: true },
         dispatcher: { concurrency: 8, pollIntervalMs: 500, handlerTimeoutMs: 30_000, maxAttempts: 8, retryBaseMs: 5000 },
+        inspector: undefined,
       },
       developmentSecret: true,
       http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5000 },
@@ -69,6 +71,8 @@ describe('configuration', () => {
       HANDLER_TIMEOUT_SECONDS: '5',
       HANDLER_MAX_ATTEMPTS: '3',
       HANDLER_RETRY_BASE_MS: '100',
+      INSPECTOR_TOKEN: inspectorToken,
+      INSPECTOR_READ_ONLY: 'true',
     });
     expect(settings).to.deep.equal({
       port: 8080,
@@ -80,6 +84,7 @@ describe('configuration', () => {
         path: '/hooks/ada',
         database: { kind: 'sqlite', path: '/var/lib/ada/inbox.sqlite', createDirectory: false },
         dispatcher: { concurrency: 2, pollIntervalMs: 50, handlerTimeoutMs: 5000, maxAttempts: 3, retryBaseMs: 100 },
+        inspector: { token: inspectorToken, readOnly: true },
       },
       developmentSecret: false,
       http: { headersTimeoutMs: 5000, requestTimeoutMs: 20_000, keepAliveTimeoutMs: 65_000 },
@@ -89,6 +94,18 @@ describe('configuration', () => {
       shutdownGraceMs: 25_000,
       dispatcherMode: 'only',
     });
+  });
+
+  it('refuses a short inspector token in production, without showing it', () => {
+    const short = 'hunter2-hunter2';
+    expect(problemsOf({ NODE_ENV: 'production', ADA_WEBHOOK_SECRET: secret, INSPECTOR_TOKEN: short })).to.deep.equal([
+      'INSPECTOR_TOKEN must be at least 32 characters long, got 15 characters (not shown). ' +
+        'Example: INSPECTOR_TOKEN=<32 or more random characters, e.g. from openssl rand -hex 24>',
+    ]);
+    expect(loadSettings({ INSPECTOR_TOKEN: short }).receiver.inspector).to.deep.equal({ token: short, readOnly: false });
+    expect(problemsOf({ INSPECTOR_TOKEN: inspectorToken, INSPECTOR_READ_ONLY: 'yes' })).to.deep.equal([
+      'INSPECTOR_READ_ONLY must be true or false, got "yes". Example: INSPECTOR_READ_ONLY=true',
+    ]);
   });
 
   it('refuses a headers timeout longer than the request timeout', () => {

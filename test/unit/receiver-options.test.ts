@@ -25,6 +25,7 @@ describe("createReceiver's options", () => {
         toleranceSeconds: -1,
         bodyLimit: '1gb',
         maxAttempts: 0,
+        inspectorToken: 'short',
       }),
     ).to.deep.equal([
       'secrets must be a comma-separated list of "whsec_" followed by base64 of at least 24 bytes; entry 1 is not, got 14 characters (not shown). Example: secrets: "whsec_<the signing secret from Ada>"',
@@ -32,14 +33,15 @@ describe("createReceiver's options", () => {
       'bodyLimit must be a size in bytes, optionally with a unit b, kb or mb (1kb = 1024 bytes), got "1gb". Example: bodyLimit: "1mb"',
       'database must be sqlite:<path to a database file> or postgres://user:password@host:5432/database, got "postgress://ada:***@db/ada". Example: database: "postgres://ada:***@db/ada"',
       'maxAttempts must be a whole number from 1 to 100, got "0". Example: maxAttempts: 8',
+      'inspectorToken must be at least 32 characters long, got 5 characters (not shown). Example: inspectorToken: "<32 or more random characters, e.g. from openssl rand -hex 24>"',
     ]);
   });
 
   it('needs a database, and names a misspelt option', async () => {
     expect(await problemsOf({ secret: 'whsec_x', toleranceSecond: 60 })).to.deep.equal([
       'database is required: where the inbox lives, a sqlite: path or a postgres:// URL. Example: database: "sqlite:data/inbox.sqlite"',
-      'secret is not an option of createReceiver; did you mean secrets? The options: secrets, database, databaseSchema, databasePoolSize, databaseConnectTimeoutSeconds, databaseQueryTimeoutSeconds, createDatabaseDirectory, toleranceSeconds, bodyLimit, path, concurrency, pollIntervalMs, handlerTimeoutSeconds, maxAttempts, retryBaseMs, logger, contract',
-      'toleranceSecond is not an option of createReceiver; did you mean toleranceSeconds? The options: secrets, database, databaseSchema, databasePoolSize, databaseConnectTimeoutSeconds, databaseQueryTimeoutSeconds, createDatabaseDirectory, toleranceSeconds, bodyLimit, path, concurrency, pollIntervalMs, handlerTimeoutSeconds, maxAttempts, retryBaseMs, logger, contract',
+      'secret is not an option of createReceiver; did you mean secrets? The options: secrets, database, databaseSchema, databasePoolSize, databaseConnectTimeoutSeconds, databaseQueryTimeoutSeconds, createDatabaseDirectory, toleranceSeconds, bodyLimit, path, concurrency, pollIntervalMs, handlerTimeoutSeconds, maxAttempts, retryBaseMs, logger, contract, inspectorToken, inspectorReadOnly',
+      'toleranceSecond is not an option of createReceiver; did you mean toleranceSeconds? The options: secrets, database, databaseSchema, databasePoolSize, databaseConnectTimeoutSeconds, databaseQueryTimeoutSeconds, createDatabaseDirectory, toleranceSeconds, bodyLimit, path, concurrency, pollIntervalMs, handlerTimeoutSeconds, maxAttempts, retryBaseMs, logger, contract, inspectorToken, inspectorReadOnly',
     ]);
   });
 

@@ -1,0 +1,288 @@
+// The inspector: pages to find, read and replay deliveries, under /inspector, behind a token.
+// The guards come first and cover every route, those added later included: who is asking
+// (a session or the token), whether a change comes from the page itself, and read-only mode.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import Router from '@koa/router';
+import Koa, { type Context, type Middleware, type Next } from 'koa';
+import type { Logger } from 'pino';
+import type { Validate } from '../../contract/validation.ts';
+import { isReplayableState, replay, type ReplayFilter, type ReplayOutcome } from '../../dispatch/replay.ts';
+import type { Inbox } from '../../inbox/inbox.ts';
+import type { NodeListener } from '../../intake/adapters/node.ts';
+import { formOf, readForm } from './form.ts';
+import { InspectorAccess, requireSameSite, sessionCookie, type Visitor } from './access.ts';
+import { parseFilter, positionParameter, type FilterForm } from './list-filter.ts';
+import { LiveUpdates } from './live.ts';
+import {
+  deliveryHref,
+  deliveryPage,
+  inspectorPath,
+  lanePage,
+  listPage,
+  messagePage,
+  replayPage,
+  signInPage,
+  type Viewer,
+} from './pages.ts';
+import type { InspectorSettings } from './settings.ts';
+import { stylesheet } from './styles.ts';
+
+export interface Inspector {
+  /** Koa middleware: answers under /inspector, and passes every other request on. */
+  koa(): Middleware;
+  /** A `(req, res, next?)` listener for node:http and Express, mounted at the root: answers under /inspector, passes others to `next` (404 without). */
+  node(): NodeListener;
+  readonly path: string;
+  /** Ends the live-update streams (they would hold a closing server open). */
+  close(): void;
+}
+
+interface InspectorOptions {
+  settings: InspectorSettings;
+  inbox: Inbox;
+  /** Validates a delivery body against the contract the receiver runs: what replay checks a quarantined delivery with. */
+  validateDelivery: Validate;
+  logger: Logger;
+  /** How often a live page looks for changes (default 1000). */
+  liveIntervalMs?: number;
+}
+
+const pageSize = 50;
+const laneShown = 100;
+
+const require = createRequire(import.meta.url);
+const assets: Record<string, { type: string; body: string }> = {
+  'htmx.min.js': { type: 'text/javascript', body: readFileSync(require.resolve('htmx.org/dist/htmx.min.js'), 'utf8') },
+  'sse.min.js': { type: 'text/javascript', body: readFileSync(require.resolve('htmx-ext-sse/dist/sse.min.js'), 'utf8') },
+  'inspector.css': { type: 'text/css', body: stylesheet },
+};
+
+const replayedNotices: Record<ReplayOutcome['outcome'], string> = {
+  requeued: 'Replayed: it is pending again, and the dispatcher runs it next in its lane.',
+  'still quarantined': 'Still quarantined: it violates the contract the receiver runs now (its violations are below, checked again).',
+  'already pending': 'Already pending: the dispatcher runs it in its turn.',
+};
+
+export function createInspector({ settings, inbox, validateDelivery, logger, liveIntervalMs = 1000 }: InspectorOptions): Inspector {
+  const access = new InspectorAccess(settings.token);
+  const live = new LiveUpdates(liveIntervalMs);
+  const viewerOf = (ctx: Context): Viewer => {
+    const visitor = ctx.state['visitor'] as Visitor | undefined;
+    return { formToken: visitor?.formToken, signedIn: visitor?.via === 'session', readOnly: settings.readOnly };
+  };
+  const render = (ctx: Context, status: number, body: string) => {
+    ctx.status = status;
+    ctx.type = 'html';
+    ctx.body = body;
+  };
+
+  async function securityHeaders(ctx: Context, next: Next) {
+    ctx.set({
+      'Content-Security-Policy':
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      'X-Content-Type-Options': 'nosniff',
+      // Not no-referrer: the browser would then send `Origin: null`, and the same-site check needs the origin.
+      'Referrer-Policy': 'same-origin',
+      'Cache-Control': 'no-store',
+    });
+    try {
+      await next();
+    } catch (error) {
+      const { status = 500, expose = false, message } = error as { status?: number; expose?: boolean; message: string };
+      if (status >= 500) logger.error({ err: error }, 'the inspector failed to answer');
+      render(
+        ctx,
+        status,
+        messagePage(
+          viewerOf(ctx),
+          status === 403 ? 'Refused' : 'Error',
+          expose ? message : 'Something went wrong; the receiver logged it.',
+        ),
+      );
+    }
+  }
+
+  async function identifyVisitor(ctx: Context, next: Next) {
+    ctx.state['visitor'] = access.visitorOf(ctx);
+    return next();
+  }
+
+  async function requireVisitor(ctx: Context, next: Next) {
+    if (ctx.state['visitor']) return next();
+    if (ctx.get('authorization')) {
+      ctx.set('WWW-Authenticate', 'Bearer realm="ada-webhooks inspector"');
+      logger.warn({ client: ctx.ip }, 'inspector: a request with a wrong token was refused');
+      return render(ctx, 401, messagePage(viewerOf(ctx), 'Not signed in', "The token in the Authorization header is not the inspector's."));
+    }
+    render(ctx, 401, signInPage({ next: ctx.originalUrl }));
+  }
+
+  /** Read-only mode, in one place: every request that is not a read is refused, whatever its route. */
+  async function refuseActionsWhenReadOnly(ctx: Context, next: Next) {
+    if (settings.readOnly && ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+      ctx.throw(403, 'The inspector is read-only (INSPECTOR_READ_ONLY=true): it shows deliveries and changes nothing.');
+    }
+    return next();
+  }
+
+  const router = new Router({ prefix: inspectorPath, sensitive: true });
+  router.use(securityHeaders);
+  router.get('/assets/:name', (ctx) => {
+    const file = assets[ctx.params['name']!];
+    if (!file) return ctx.throw(404, 'No such file.');
+    ctx.type = file.type;
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = file.body;
+  });
+  router.use(readForm, identifyVisitor, requireSameSite);
+
+  router.get('/sign-in', (ctx) => {
+    if (ctx.state['visitor']) return ctx.redirect(inspectorPath);
+    render(ctx, 200, signInPage({ next: inspectorPath }));
+  });
+  router.post('/sign-in', (ctx) => {
+    const form = formOf(ctx);
+    const next = form['next']?.startsWith(`${inspectorPath}`) ? form['next'] : inspectorPath;
+    if (!access.isToken(form['token'] ?? '')) {
+      logger.warn({ client: ctx.ip }, 'inspector: a sign-in with a wrong token was refused');
+      return render(ctx, 401, signInPage({ next, problem: "That is not the inspector's token." }));
+    }
+    const session = access.newSession();
+    ctx.cookies.set(sessionCookie, session.value, {
+      httpOnly: true,
+      sameSite: 'strict',
+      path: inspectorPath,
+      maxAge: session.maxAgeMs,
+      secure: ctx.secure,
+      overwrite: true,
+    });
+    ctx.status = 303;
+    ctx.redirect(next);
+  });
+
+  router.use(requireVisitor, refuseActionsWhenReadOnly);
+
+  router.post('/sign-out', (ctx) => {
+    ctx.cookies.set(sessionCookie, null, { path: inspectorPath });
+    ctx.status = 303;
+    ctx.redirect(`${inspectorPath}/sign-in`);
+  });
+
+  /** The list as the page and its live stream both read it. */
+  async function loadList(query: Context['query']) {
+    const parsed = parseFilter(query);
+    const started = performance.now();
+    const [deliveries, counts] = await Promise.all([
+      parsed.id !== undefined
+        ? inbox.get(parsed.id).then((found) => (found ? [found] : []))
+        : parsed.problems.length > 0
+          ? []
+          : inbox.list({ ...parsed.filter, after: parsed.after, limit: pageSize }),
+      inbox.countByState(),
+    ]);
+    return { parsed, deliveries, counts, readMs: performance.now() - started };
+  }
+
+  router.get('/', async (ctx) => {
+    const { parsed, deliveries, counts, readMs } = await loadList(ctx.query);
+    const liveOn = ctx.query['live'] !== 'off';
+    const last = deliveries.length === pageSize ? deliveries.at(-1) : undefined;
+    const view = {
+      form: parsed.form,
+      problems: parsed.problems,
+      deliveries,
+      counts,
+      nextPage: last && parsed.id === undefined ? positionParameter(last) : undefined,
+      paged: parsed.after !== undefined,
+      readMs,
+      live: liveOn,
+      replayable: parsed.id === undefined && isReplayableState(parsed.filter.state),
+      query: ctx.querystring ? `?${ctx.querystring}` : '',
+    };
+    render(ctx, parsed.problems.length > 0 ? 400 : 200, listPage(view, viewerOf(ctx)));
+  });
+
+  router.get('/live', (ctx) => {
+    const id = typeof ctx.query['delivery'] === 'string' ? ctx.query['delivery'] : undefined;
+    const query = { ...ctx.query };
+    live.stream(
+      ctx,
+      id !== undefined
+        ? async () => {
+            const delivery = await inbox.get(id);
+            const lane = delivery && (await inbox.lane(delivery.lane));
+            return JSON.stringify([delivery?.state, delivery?.attempts, delivery?.lastError, delivery?.violations, lane]);
+          }
+        : async () => {
+            const { deliveries, counts } = await loadList(query);
+            return JSON.stringify([counts, deliveries.map(({ id, state, attempts }) => [id, state, attempts])]);
+          },
+    );
+  });
+
+  router.get('/deliveries/:id', async (ctx) => {
+    const delivery = await inbox.get(ctx.params['id']!);
+    if (!delivery) return ctx.throw(404, `No delivery with id ${ctx.params['id']}.`);
+    const [lane, queue] = await Promise.all([inbox.lane(delivery.lane), inbox.laneQueue(delivery.lane, laneShown)]);
+    const replayed = replayedNotices[ctx.query['replayed'] as ReplayOutcome['outcome']];
+    render(ctx, 200, deliveryPage({ delivery, lane, queue, replayed, live: ctx.query['live'] !== 'off' }, viewerOf(ctx)));
+  });
+
+  router.post('/deliveries/:id/replay', async (ctx) => {
+    const id = ctx.params['id']!;
+    const [outcome] = await replay({ inbox, validateDelivery }, { id });
+    if (!outcome) return ctx.throw(404, `No delivery with id ${id}.`);
+    logger.info({ deliveryId: id, outcome: outcome.outcome }, 'inspector: replayed a delivery');
+    ctx.status = 303;
+    ctx.redirect(`${deliveryHref(id)}?${new URLSearchParams({ replayed: outcome.outcome })}`);
+  });
+
+  router.get('/lanes/:key', async (ctx) => {
+    const key = ctx.params['key']!;
+    const [lane, queue] = await Promise.all([inbox.lane(key), inbox.laneQueue(key, laneShown)]);
+    render(ctx, 200, lanePage({ key, lane, queue }, viewerOf(ctx)));
+  });
+
+  /** The filter of "Replay all matching": the list's, which must name a state that replay takes. */
+  function replayFilterOf(ctx: Context, fields: Record<string, string | string[] | undefined>): { form: FilterForm; filter: ReplayFilter } {
+    const { form, filter, problems } = parseFilter({ ...fields, id: undefined });
+    if (problems.length > 0) ctx.throw(400, problems.join(' '));
+    const { state } = filter;
+    if (!isReplayableState(state)) ctx.throw(400, 'Replay all matching needs the State filter set to dead or quarantined.');
+    return { form, filter: { ...filter, state } };
+  }
+
+  router.get('/replay', async (ctx) => {
+    const { form, filter } = replayFilterOf(ctx, ctx.query);
+    const outcomes = await replay({ inbox, validateDelivery, dryRun: true }, filter);
+    render(ctx, 200, replayPage({ form, outcomes, done: false }, viewerOf(ctx)));
+  });
+
+  router.post('/replay', async (ctx) => {
+    const { form, filter } = replayFilterOf(ctx, formOf(ctx));
+    const outcomes = await replay({ inbox, validateDelivery }, filter);
+    const requeued = outcomes.filter(({ outcome }) => outcome === 'requeued').length;
+    logger.info({ filter: form, matched: outcomes.length, requeued }, 'inspector: replayed matching deliveries');
+    render(ctx, 200, replayPage({ form, outcomes, done: true }, viewerOf(ctx)));
+  });
+
+  // The router's context type adds the route's params, which the router sets itself.
+  const middleware = router.routes() as unknown as Middleware;
+  const app = new Koa();
+  app.on('error', (error: unknown) => logger.error({ err: error }, 'the inspector failed to answer'));
+  app.use(middleware);
+  const handle = app.callback();
+  const inPath = (url: string) => url === inspectorPath || url.startsWith(`${inspectorPath}/`) || url.startsWith(`${inspectorPath}?`);
+
+  return {
+    koa: () => middleware,
+    node: () => (request, response, next) => {
+      if (inPath(request.url ?? '/')) return void handle(request, response);
+      if (next) return next();
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+    },
+    path: inspectorPath,
+    close: () => live.close(),
+  };
+}

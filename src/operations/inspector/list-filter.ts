@@ -1,0 +1,70 @@
+// The deliveries list's filter as it travels in the page's URL, so that a link shows the same
+// deliveries to whoever opens it: parsed into the inbox's filter, and written back.
+import { deliveryStates, type DeliveryFilter, type DeliveryState, type ListPosition } from '../../inbox/inbox.ts';
+
+/** The fields of the filter form, as text. */
+export const filterFields = ['id', 'state', 'type', 'conversation', 'end_user', 'since', 'until'] as const;
+export type FilterForm = Partial<Record<(typeof filterFields)[number], string>>;
+
+export interface ParsedFilter {
+  form: FilterForm;
+  /** The exact delivery id searched for: the other fields then do not apply. */
+  id: string | undefined;
+  filter: Omit<DeliveryFilter, 'limit' | 'after'>;
+  after: ListPosition | undefined;
+  /** What is wrong with the fields, one sentence each. */
+  problems: string[];
+}
+
+/** A time as typed in the form (`2026-11-24T09:00`, read as UTC) or written in a link (ISO 8601). */
+function parseTime(raw: string): Date | undefined {
+  const time = new Date(/(Z|[+-]\d{2}:\d{2})$/i.test(raw) ? raw : `${raw}Z`);
+  return Number.isNaN(time.getTime()) ? undefined : time;
+}
+
+/** `after` is a position in the list: the time received (ISO 8601, always 24 characters) and the id. */
+export const positionParameter = ({ receivedAt, id }: ListPosition) => `${receivedAt.toISOString()}_${id}`;
+
+function parsePosition(raw: string): ListPosition | undefined {
+  const receivedAt = new Date(raw.slice(0, 24));
+  return raw[24] === '_' && !Number.isNaN(receivedAt.getTime()) ? { receivedAt, id: raw.slice(25) } : undefined;
+}
+
+export function parseFilter(query: Record<string, string | string[] | undefined>): ParsedFilter {
+  const text = (name: string) => {
+    const value = query[name];
+    const first = (Array.isArray(value) ? value[0] : value)?.trim();
+    return first === '' ? undefined : first;
+  };
+  const form: FilterForm = Object.fromEntries(filterFields.flatMap((name) => (text(name) === undefined ? [] : [[name, text(name)]])));
+  const problems: string[] = [];
+  const filter: ParsedFilter['filter'] = {};
+
+  if (form.state !== undefined) {
+    if (deliveryStates.includes(form.state as DeliveryState)) filter.state = form.state as DeliveryState;
+    else problems.push(`State must be one of ${deliveryStates.join(', ')}.`);
+  }
+  if (form.type !== undefined) filter.eventType = form.type;
+  if (form.conversation !== undefined && form.end_user !== undefined) problems.push('Give a conversation or an end user, not both.');
+  else if (form.conversation !== undefined) filter.lane = `conversation:${form.conversation}`;
+  else if (form.end_user !== undefined) filter.lane = `end_user:${form.end_user}`;
+  for (const bound of ['since', 'until'] as const) {
+    const raw = form[bound];
+    if (raw === undefined) continue;
+    const time = parseTime(raw);
+    if (time) filter[bound] = time;
+    else problems.push(`"${bound === 'since' ? 'Received from' : 'Received before'}" must be a time such as 2026-11-24T09:00 (UTC).`);
+  }
+  const rawAfter = text('after');
+  const after = rawAfter === undefined ? undefined : parsePosition(rawAfter);
+  if (rawAfter !== undefined && !after) problems.push('The page link is damaged: start again from the newest deliveries.');
+  return { form, id: form.id, filter, after, problems };
+}
+
+/** The query string of a filter form, with more parameters (a page, live updates off). */
+export function queryOf(form: FilterForm, extra: Record<string, string | undefined> = {}): string {
+  const parameters = new URLSearchParams();
+  for (const [name, value] of Object.entries({ ...form, ...extra })) if (value !== undefined) parameters.set(name, value);
+  const query = parameters.toString();
+  return query === '' ? '' : `?${query}`;
+}

@@ -1,0 +1,416 @@
+// The inspector's pages as HTML. Every value from a delivery is escaped by ghtml's `html`; only
+// fragments built here are inserted raw (`!${...}`). Forms and links work without JavaScript;
+// htmx adds the live updates (Server-Sent Events) and nothing else.
+import { html } from 'ghtml';
+import { knownEventNames } from '../../contract/events.ts';
+import { deliveryStates, type DeliveryState, type LaneState, type StoredDelivery } from '../../inbox/inbox.ts';
+import type { ReplayOutcome } from '../../dispatch/replay.ts';
+import { signatureValueHeaders } from '../../intake/signature.ts';
+import { markedJson } from './json-view.ts';
+import { queryOf, type FilterForm } from './list-filter.ts';
+
+export const inspectorPath = '/inspector';
+const asset = (name: string) => `${inspectorPath}/assets/${name}`;
+
+/** What every page knows of the person looking at it. */
+export interface Viewer {
+  /** The anti-forgery token of the session's forms; none when not signed in through the form. */
+  formToken: string | undefined;
+  signedIn: boolean;
+  readOnly: boolean;
+}
+
+const time = (date: Date) => date.toISOString().replace('T', ' ');
+const deliveryCount = (count: number) => `${count} ${count === 1 ? 'delivery' : 'deliveries'}`;
+const firstLine = (text: string | null) => text?.split('\n', 1)[0] ?? '';
+const stateBadge = (state: DeliveryState) => html`<span class="state state-${state}">${state}</span>`;
+const formToken = (viewer: Viewer) => (viewer.formToken ? html`<input type="hidden" name="form_token" value="${viewer.formToken}" />` : '');
+export const deliveryHref = (id: string) => `${inspectorPath}/deliveries/${encodeURIComponent(id)}`;
+export const laneHref = (lane: string) => `${inspectorPath}/lanes/${encodeURIComponent(lane)}`;
+
+function page(title: string, viewer: Viewer, content: string): string {
+  const signOut = viewer.signedIn
+    ? html`<form method="post" action="${inspectorPath}/sign-out">!${formToken(viewer)}<button class="secondary">Sign out</button></form>`
+    : '';
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="htmx-config" content='{"includeIndicatorStyles": false, "allowEval": false, "allowScriptTags": false}' />
+        <title>${title} · ada-webhooks inspector</title>
+        <link rel="stylesheet" href="${asset('inspector.css')}" />
+        <script src="${asset('htmx.min.js')}" defer></script>
+        <script src="${asset('sse.min.js')}" defer></script>
+      </head>
+      <body>
+        <header>
+          <a href="${inspectorPath}">ada-webhooks inspector</a
+          >!${viewer.readOnly ? html`<span class="muted">read-only</span>` : ''}!${signOut}
+        </header>
+        <main>!${content}</main>
+      </body>
+    </html>`;
+}
+
+/** A region that reloads itself from `url` whenever the live stream at `liveUrl` says it changed. */
+function liveRegion(id: string, url: string, liveUrl: string | undefined, content: string): string {
+  if (!liveUrl) return html`<div id="${id}">!${content}</div>`;
+  return html`<div hx-ext="sse" sse-connect="${liveUrl}">
+    <div id="${id}" hx-get="${url}" hx-trigger="sse:changed" hx-select="#${id}" hx-swap="outerHTML">!${content}</div>
+  </div>`;
+}
+
+export function signInPage({ next, problem }: { next: string; problem?: string }): string {
+  const viewer: Viewer = { formToken: undefined, signedIn: false, readOnly: false };
+  return page(
+    'Sign in',
+    viewer,
+    html`<form class="sign-in" method="post" action="${inspectorPath}/sign-in">
+      <h1>Sign in to the inspector</h1>
+      !${problem ? html`<p class="problem" role="alert">${problem}</p>` : ''}
+      <label for="token">Token<input id="token" name="token" type="password" autocomplete="current-password" required autofocus /></label>
+      <input type="hidden" name="next" value="${next}" />
+      <button>Sign in</button>
+      <p class="muted">The token is the receiver's INSPECTOR_TOKEN.</p>
+    </form>`,
+  );
+}
+
+export function messagePage(viewer: Viewer, title: string, text: string): string {
+  return page(
+    title,
+    viewer,
+    html`<h1>${title}</h1>
+      <p>${text}</p>
+      <p><a href="${inspectorPath}">Back to the deliveries</a></p>`,
+  );
+}
+
+function deliveryRows(deliveries: readonly StoredDelivery[]): string {
+  return deliveries
+    .map(
+      (delivery) =>
+        html`<tr>
+          <td class="mono">${time(delivery.receivedAt)}</td>
+          <td>!${stateBadge(delivery.state)}</td>
+          <td class="mono">${delivery.eventType ?? '(none)'}</td>
+          <td class="mono"><a href="${laneHref(delivery.lane)}">${delivery.lane}</a></td>
+          <td class="mono"><a href="${deliveryHref(delivery.id)}">${delivery.id}</a></td>
+          <td>${delivery.attempts}</td>
+          <td class="error" title="${firstLine(delivery.lastError)}">${firstLine(delivery.lastError)}</td>
+        </tr>`,
+    )
+    .join('\n');
+}
+
+function deliveriesTable(deliveries: readonly StoredDelivery[], empty: string): string {
+  if (deliveries.length === 0) return html`<p class="notice">${empty}</p>`;
+  return html`<table>
+    <thead>
+      <tr>
+        <th>Received (UTC)</th>
+        <th>State</th>
+        <th>Event type</th>
+        <th>Lane</th>
+        <th>Delivery id</th>
+        <th>Attempts</th>
+        <th>Last error</th>
+      </tr>
+    </thead>
+    <tbody>
+      !${deliveryRows(deliveries)}
+    </tbody>
+  </table>`;
+}
+
+export interface ListView {
+  form: FilterForm;
+  problems: string[];
+  deliveries: StoredDelivery[];
+  counts: Record<DeliveryState, number>;
+  /** The `after` parameter of the next page, when there may be one. */
+  nextPage: string | undefined;
+  /** Whether this is a later page (a link back to the newest makes sense). */
+  paged: boolean;
+  readMs: number;
+  live: boolean;
+  /** Whether "Replay all matching" applies: the filter names a state that replay accepts. */
+  replayable: boolean;
+  /** The query string of this very page (filter, page, live), for links and live reloads. */
+  query: string;
+}
+
+function filterForm(form: FilterForm, live: boolean): string {
+  const option = (value: string, label: string, selected: string | undefined) =>
+    html`<option value="${value}" ${value === (selected ?? '') ? ' selected' : ''}>${label}</option>`;
+  const field = (name: string, label: string, control: string) =>
+    html`<div class="field"><label for="filter-${name}">${label}</label>!${control}</div>`;
+  return html`<form class="filters" method="get" action="${inspectorPath}" role="search">
+    !${field('id', 'Delivery id', html`<input id="filter-id" name="id" type="search" value="${form.id ?? ''}" placeholder="msg_… (svix-id / webhook-id)" size="30" />`)}
+    !${field(
+      'state',
+      'State',
+      html`<select id="filter-state" name="state">
+        !${option('', 'any', form.state)}!${deliveryStates.map((state) => option(state, state, form.state)).join('')}
+      </select>`,
+    )}
+    !${field('type', 'Event type', html`<input id="filter-type" name="type" list="event-types" value="${form.type ?? ''}" size="26" />`)}
+    <datalist id="event-types">!${knownEventNames.map((name) => html`<option value="${name}"></option>`).join('')}</datalist>
+    !${field('conversation', 'Conversation', html`<input id="filter-conversation" name="conversation" value="${form.conversation ?? ''}" size="20" />`)}
+    !${field('end_user', 'End user', html`<input id="filter-end_user" name="end_user" value="${form.end_user ?? ''}" size="20" />`)}
+    !${field('since', 'Received from (UTC)', html`<input id="filter-since" name="since" type="datetime-local" step="1" value="${form.since ?? ''}" />`)}
+    !${field('until', 'Received before (UTC)', html`<input id="filter-until" name="until" type="datetime-local" step="1" value="${form.until ?? ''}" />`)}
+    !${live ? '' : html`<input type="hidden" name="live" value="off" />`}
+    <button>Filter</button>
+    <a href="${inspectorPath}">Clear</a>
+  </form>`;
+}
+
+export function listPage(view: ListView, viewer: Viewer): string {
+  const { form } = view;
+  const liveUrl = view.live ? `${inspectorPath}/live${view.query}` : undefined;
+  const counts = html`<nav class="counts" aria-label="Counts">
+    !${deliveryStates
+      .map(
+        (state) => html`<a href="${inspectorPath}${queryOf({ state })}">!${stateBadge(state)} <strong>${view.counts[state]}</strong></a>`,
+      )
+      .join('')}
+  </nav>`;
+  const paging = html`<div class="bar">
+    !${view.paged ? html`<a href="${inspectorPath}${queryOf(form, { live: view.live ? undefined : 'off' })}">Newest</a>` : ''}
+    !${view.nextPage ? html`<a href="${inspectorPath}${queryOf(form, { after: view.nextPage, live: view.live ? undefined : 'off' })}" rel="next">Older</a>` : ''}
+    <span class="muted">Page read in ${view.readMs.toFixed(1)} ms</span>
+  </div>`;
+  const liveSwitch = view.live
+    ? html`<a href="${inspectorPath}${queryOf(form, { live: 'off' })}">Pause live updates</a> <span class="muted">(live)</span>`
+    : html`<a href="${inspectorPath}${queryOf(form)}">Resume live updates</a> <span class="muted">(paused)</span>`;
+  const replayAll =
+    view.replayable && !viewer.readOnly
+      ? html`<form method="get" action="${inspectorPath}/replay">
+          !${Object.entries(form)
+            .filter(([name]) => name !== 'id')
+            .map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`)
+            .join('')}<button>Replay all matching</button>
+        </form>`
+      : '';
+  const empty = form.id ? `No delivery with id ${form.id}.` : 'No deliveries match.';
+  return page(
+    'Deliveries',
+    viewer,
+    html`<h1>Deliveries</h1>
+      !${filterForm(form, view.live)} !${view.problems.map((problem) => html`<p class="problem" role="alert">${problem}</p>`).join('')}
+      <div class="bar">!${liveSwitch}!${replayAll}</div>
+      !${liveRegion('deliveries', `${inspectorPath}${view.query}`, liveUrl, counts + deliveriesTable(view.deliveries, empty) + paging)}`,
+  );
+}
+
+export interface DeliveryView {
+  delivery: StoredDelivery;
+  lane: LaneState | undefined;
+  /** Its lane's pending deliveries in order, head first (the first ones). */
+  queue: StoredDelivery[];
+  /** What a replay just did, to say so once. */
+  replayed: string | undefined;
+  live: boolean;
+}
+
+function headerRows(headers: Record<string, string>): string {
+  return Object.entries(headers)
+    .map(([name, value]) => {
+      const signatures = value.split(' ').filter(Boolean).length;
+      const shown = signatureValueHeaders.includes(name)
+        ? `(hidden: ${signatures} ${signatures === 1 ? 'signature' : 'signatures'})`
+        : value;
+      return html`<tr>
+        <th scope="row" class="mono">${name}</th>
+        <td class="mono">${shown}</td>
+      </tr>`;
+    })
+    .join('');
+}
+
+/** Where a delivery stands in its lane, in a sentence or two. */
+function standing({ delivery, lane, queue }: DeliveryView): string {
+  const behind = (count: number) => `${count} ${count === 1 ? 'delivery waits' : 'deliveries wait'} behind it`;
+  const laneLink = html`<a href="${laneHref(delivery.lane)}">its lane</a>`;
+  switch (delivery.state) {
+    case 'quarantined':
+      return 'Quarantined deliveries join no lane: it runs nothing and holds nothing back until it is replayed.';
+    case 'done':
+    case 'dead': {
+      const pending = lane ? `${lane.pending} pending now` : 'nothing pending now';
+      const verdict =
+        delivery.state === 'dead' ? 'It is dead: it no longer holds its conversation, and what came after it went on' : 'Handled';
+      return html`${verdict} (!${laneLink}: ${pending}).`;
+    }
+    case 'pending': {
+      if (!lane) return html`It is pending in !${laneLink}.`;
+      if (lane.headId === delivery.id) {
+        const others = lane.pending - 1;
+        const why =
+          lane.status === 'leased' && lane.lease
+            ? html`runs now, leased to ${lane.lease.owner} until ${time(lane.lease.until)}`
+            : lane.status === 'waiting' && lane.dueAt
+              ? html`holds its conversation: it waits for its retry at ${time(lane.dueAt)}, and ${behind(others)} until it succeeds or is
+                dead`
+              : 'is ready to run';
+        return html`It heads !${laneLink} and !${why}${lane.status === 'waiting' ? '' : `; ${behind(others)}`}.`;
+      }
+      const position = queue.findIndex(({ id }) => id === delivery.id);
+      const ahead = position === -1 ? `more than ${queue.length}` : String(position);
+      return html`It waits in !${laneLink} behind its head <a href="${deliveryHref(lane.headId)}">${lane.headId}</a> (${ahead} ahead of it).`;
+    }
+  }
+}
+
+export function deliveryPage(view: DeliveryView, viewer: Viewer): string {
+  const { delivery } = view;
+  const liveUrl = view.live ? `${inspectorPath}/live?delivery=${encodeURIComponent(delivery.id)}` : undefined;
+  const replay =
+    delivery.state !== 'pending' && !viewer.readOnly
+      ? html`<form method="post" action="${deliveryHref(delivery.id)}/replay">!${formToken(viewer)}<button>Replay</button></form>`
+      : '';
+  const marked = markedJson(delivery.body, delivery.violations);
+  const violations =
+    delivery.violations.length === 0
+      ? ''
+      : html`<h2>Violations of the contract</h2>
+          <ol class="violations">
+            !${delivery.violations
+              .map(
+                (violation, index) =>
+                  html`<li><a href="#violation-${index + 1}" class="mono">${violation.pointer || '(body)'}</a>: ${violation.message}</li>`,
+              )
+              .join('')}
+          </ol>`;
+  const content = html`<dl class="facts">
+      <dt>State</dt>
+      <dd>!${stateBadge(delivery.state)}</dd>
+      <dt>Event type</dt>
+      <dd class="mono">${delivery.eventType ?? '(none)'}</dd>
+      <dt>Lane</dt>
+      <dd class="mono"><a href="${laneHref(delivery.lane)}">${delivery.lane}</a></dd>
+      <dt>Received</dt>
+      <dd class="mono">${time(delivery.receivedAt)}</dd>
+      <dt>Event time</dt>
+      <dd class="mono">${time(new Date(delivery.eventTime))}</dd>
+      <dt>Attempts</dt>
+      <dd>${delivery.attempts}</dd>
+    </dl>
+    <h2>In its lane</h2>
+    <p>!${standing(view)}</p>
+    !${
+      delivery.lastError
+        ? html`<h2>Last error</h2>
+            <pre class="error">${delivery.lastError}</pre>`
+        : ''
+    }
+    !${violations}`;
+  return page(
+    `Delivery ${delivery.id}`,
+    viewer,
+    html`<h1>Delivery <span class="mono">${delivery.id}</span></h1>
+      !${view.replayed ? html`<p class="notice" role="status">${view.replayed}</p>` : ''}
+      <div class="bar">!${replay}</div>
+      !${liveRegion('delivery', deliveryHref(delivery.id), liveUrl, content)}
+      <h2>Body</h2>
+      !${marked === undefined ? html`<pre>${delivery.body}</pre>` : html`<pre class="json">!${marked}</pre>`}
+      <details>
+        <summary>The body exactly as received (${Buffer.byteLength(delivery.body)} bytes)</summary>
+        <pre>${delivery.body}</pre>
+      </details>
+      <h2>Headers kept for audit</h2>
+      <table>
+        !${headerRows(delivery.headers)}
+      </table>`,
+  );
+}
+
+export function lanePage(
+  { key, lane, queue }: { key: string; lane: LaneState | undefined; queue: StoredDelivery[] },
+  viewer: Viewer,
+): string {
+  const status = !lane
+    ? 'Nothing in this lane is pending.'
+    : lane.status === 'leased' && lane.lease
+      ? html`Its head runs now, leased to ${lane.lease.owner} until ${time(lane.lease.until)}.`
+      : lane.status === 'waiting' && lane.dueAt
+        ? html`Its head failed and waits for its retry at ${time(lane.dueAt)}; nothing behind it runs before.`
+        : 'Its head is ready to run.';
+  const [kind, ...rest] = key.split(':');
+  const history = kind === 'conversation' || kind === 'end_user' ? `${inspectorPath}${queryOf({ [kind]: rest.join(':') })}` : undefined;
+  return page(
+    `Lane ${key}`,
+    viewer,
+    html`<h1>Lane <span class="mono">${key}</span></h1>
+      <p>!${status}</p>
+      !${lane ? html`<p>${lane.pending} pending, head first, in the order they will run:</p>` : ''}
+      !${deliveriesTable(queue, 'No pending deliveries.')}
+      !${history ? html`<p><a href="${history}">Every delivery of this lane, newest first</a></p>` : ''}`,
+  );
+}
+
+export interface ReplayView {
+  form: FilterForm;
+  /** What replaying would do (confirm) or did (result). */
+  outcomes: ReplayOutcome[];
+  done: boolean;
+}
+
+function outcomeList(outcomes: readonly ReplayOutcome[]): string {
+  const shown = outcomes.slice(0, 200);
+  const items = shown.map((outcome) => {
+    const link = html`<a class="mono" href="${deliveryHref(outcome.id)}">${outcome.id}</a>`;
+    switch (outcome.outcome) {
+      case 'requeued':
+        return html`<li>!${link}: ${outcome.from} → pending</li>`;
+      case 'already pending':
+        return html`<li>!${link}: already pending</li>`;
+      case 'still quarantined':
+        return html`<li>
+          !${link}: still quarantined (${outcome.violations.map((v) => `${v.pointer || '(body)'} ${v.message}`).join('; ')})
+        </li>`;
+    }
+  });
+  const more = outcomes.length > shown.length ? html`<li class="muted">and ${outcomes.length - shown.length} more</li>` : '';
+  return html`<ul>
+    !${items.join('')}!${more}
+  </ul>`;
+}
+
+export function replayPage({ form, outcomes, done }: ReplayView, viewer: Viewer): string {
+  const requeued = outcomes.filter(({ outcome }) => outcome === 'requeued').length;
+  const described = Object.entries(form)
+    .map(([name, value]) => `${name} = ${value}`)
+    .join(', ');
+  const back = html`<a href="${inspectorPath}${queryOf(form)}">Back to the matching deliveries</a>`;
+  if (done) {
+    return page(
+      'Replayed',
+      viewer,
+      html`<h1>Replayed ${requeued} of ${deliveryCount(outcomes.length)} matching</h1>
+        <p role="status" class="notice">Replayed ${requeued} of ${deliveryCount(outcomes.length)} matching (${described}).</p>
+        !${outcomeList(outcomes)}
+        <p>!${back}</p>`,
+    );
+  }
+  const confirm =
+    requeued > 0
+      ? html`<form method="post" action="${inspectorPath}/replay">
+          !${formToken(viewer)}!${Object.entries(form)
+            .map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`)
+            .join('')}<button>Replay ${deliveryCount(requeued)}</button>
+        </form>`
+      : html`<p class="notice">None of them would be replayed.</p>`;
+  return page(
+    'Replay all matching',
+    viewer,
+    html`<h1>Replay all matching</h1>
+      <p>
+        ${deliveryCount(outcomes.length)} match (${described}); ${requeued} would be replayed against the contract the receiver runs now.
+      </p>
+      !${confirm} !${outcomeList(outcomes)}
+      <p>!${back}</p>`,
+  );
+}

@@ -1,0 +1,172 @@
+// Who may reach the inspector, over HTTP as a script or a hostile page would: off without a token,
+// a session or the token for every page, changes only from the page itself, read-only in one place.
+import { expect } from 'chai';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { contractExample, deliver, startReceiver, type TestReceiver } from '../support/receiver.ts';
+
+const token = 'inspector-token-for-the-access-tests-0123456789';
+const bearer = { authorization: `Bearer ${token}` };
+const form = 'application/x-www-form-urlencoded';
+
+/** Signs in through the form, as a browser on the inspector's own page would; returns the cookie. */
+async function signIn(receiver: TestReceiver): Promise<string> {
+  const response = await fetch(`${receiver.url}/inspector/sign-in`, {
+    method: 'POST',
+    headers: { 'content-type': form, origin: receiver.url },
+    body: new URLSearchParams({ token, next: '/inspector' }),
+    redirect: 'manual',
+  });
+  expect(response.status).to.equal(303);
+  const cookie = response.headers.get('set-cookie')!;
+  expect(cookie).to.match(/^ada_inspector_session=[^;]+; path=\/inspector; expires=[^;]+; samesite=strict; httponly$/i);
+  return cookie.split(';')[0]!;
+}
+
+/** The anti-forgery token of the forms on a page. */
+async function formTokenOf(receiver: TestReceiver, path: string, cookie: string): Promise<string> {
+  const page = await (await fetch(`${receiver.url}${path}`, { headers: { cookie } })).text();
+  return /name="form_token" value="([^"]+)"/.exec(page)![1]!;
+}
+
+describe('access to the inspector', () => {
+  let receiver: TestReceiver;
+  afterEach(() => receiver.close());
+
+  it('is off without a token: /inspector is 404', async () => {
+    receiver = await startReceiver();
+    expect(receiver.receiver.inspector).to.equal(undefined);
+    for (const path of ['/inspector', '/inspector/sign-in', '/inspector/assets/htmx.min.js']) {
+      const response = await fetch(`${receiver.url}${path}`, { headers: bearer });
+      expect(response.status, path).to.equal(404);
+      expect(response.headers.get('content-type')).to.equal('application/problem+json');
+    }
+  });
+
+  it('answers a script with the token, and refuses a wrong token or none', async () => {
+    receiver = await startReceiver({ inspectorToken: token });
+    const page = await fetch(`${receiver.url}/inspector`, { headers: bearer });
+    expect(page.status).to.equal(200);
+    expect(page.headers.get('content-type')).to.equal('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).to.contain("script-src 'self'");
+
+    const wrong = await fetch(`${receiver.url}/inspector`, { headers: { authorization: `Bearer ${token.slice(1)}` } });
+    expect(wrong.status).to.equal(401);
+    expect(wrong.headers.get('www-authenticate')).to.match(/^Bearer /);
+    expect(await wrong.text()).not.to.contain('<tbody');
+    expect(receiver.logs.some((line) => line['msg'] === 'inspector: a request with a wrong token was refused')).to.equal(true);
+
+    const none = await fetch(`${receiver.url}/inspector/live`);
+    expect(none.status).to.equal(401);
+    expect(await none.text()).to.contain('Sign in');
+  });
+
+  it('accepts a session only as the receiver signed it', async () => {
+    receiver = await startReceiver({ inspectorToken: token });
+    const cookie = await signIn(receiver);
+    expect((await fetch(`${receiver.url}/inspector`, { headers: { cookie } })).status).to.equal(200);
+    const [name, value] = cookie.split('=') as [string, string];
+    const [expires, signature] = value.split('.') as [string, string];
+    for (const forged of [
+      `${Number(expires) + 1}.${signature}`,
+      `${expires}.${signature.slice(1)}x`,
+      `${Date.now() - 1}.${signature}`,
+      'x',
+    ]) {
+      expect((await fetch(`${receiver.url}/inspector`, { headers: { cookie: `${name}=${forged}` } })).status, forged).to.equal(401);
+    }
+  });
+
+  it('refuses changes from another site, or from a form without the session’s anti-forgery token', async () => {
+    receiver = await startReceiver({ inspectorToken: token });
+    const { id } = await deliver(receiver.url, { ...contractExample('ConversationCreated'), timestamp: 'not a time' });
+    const cookie = await signIn(receiver);
+    const formToken = await formTokenOf(receiver, `/inspector/deliveries/${id}`, cookie);
+    const replay = (headers: Record<string, string>, fields: Record<string, string>) =>
+      fetch(`${receiver.url}/inspector/deliveries/${id}/replay`, {
+        method: 'POST',
+        headers: { 'content-type': form, cookie, ...headers },
+        body: new URLSearchParams(fields),
+        redirect: 'manual',
+      });
+
+    const crossSite = await replay({ origin: 'https://attacker.example' }, { form_token: formToken });
+    expect(crossSite.status).to.equal(403);
+    expect(await crossSite.text()).to.contain('it comes from another site (https://attacker.example)');
+    expect((await replay({}, { form_token: formToken })).status, 'no Origin').to.equal(403);
+    expect((await replay({ 'sec-fetch-site': 'cross-site' }, { form_token: formToken })).status).to.equal(403);
+    const forged = await replay({ origin: receiver.url }, { form_token: 'guessed' });
+    expect(forged.status).to.equal(403);
+    expect(await forged.text()).to.contain('the form is not one this session was given');
+    expect((await replay({ origin: receiver.url }, {})).status).to.equal(403);
+
+    const signInFromElsewhere = await fetch(`${receiver.url}/inspector/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': form, origin: 'https://attacker.example' },
+      body: new URLSearchParams({ token }),
+      redirect: 'manual',
+    });
+    expect(signInFromElsewhere.status).to.equal(403);
+    expect(signInFromElsewhere.headers.get('set-cookie')).to.equal(null);
+    expect((await receiver.inbox.get(id))?.violations).to.have.length(1);
+
+    const fromThePage = await replay({ origin: receiver.url }, { form_token: formToken });
+    expect(fromThePage.status).to.equal(303);
+    expect(fromThePage.headers.get('location')).to.equal(`/inspector/deliveries/${id}?replayed=still+quarantined`);
+  });
+
+  it('read-only refuses every change, and still signs in', async () => {
+    receiver = await startReceiver({ inspectorToken: token, inspectorReadOnly: true });
+    const cookie = await signIn(receiver);
+    for (const path of ['/inspector/replay', '/inspector/deliveries/any/replay']) {
+      const response = await fetch(`${receiver.url}${path}`, {
+        method: 'POST',
+        headers: { ...bearer, 'content-type': form },
+        body: 'state=dead',
+      });
+      expect(response.status, path).to.equal(403);
+      expect(await response.text()).to.contain('The inspector is read-only');
+    }
+    expect((await fetch(`${receiver.url}/inspector`, { headers: { cookie } })).status).to.equal(200);
+  });
+
+  it('takes only small url-encoded forms', async () => {
+    receiver = await startReceiver({ inspectorToken: token });
+    const post = (type: string, body: string) =>
+      fetch(`${receiver.url}/inspector/replay`, { method: 'POST', headers: { ...bearer, 'content-type': type }, body });
+    expect((await post('application/json', '{"state":"dead"}')).status).to.equal(415);
+    expect((await post(form, `state=dead&filler=${'x'.repeat(70_000)}`)).status).to.equal(413);
+    const result = await post(form, 'state=dead');
+    expect(result.status).to.equal(200);
+    expect(await result.text()).to.contain('Replayed 0 of 0 deliveries matching');
+  });
+
+  it('mounts on node:http through node(), passing other requests on', async () => {
+    receiver = await startReceiver({ inspectorToken: token });
+    const listener = receiver.receiver.inspector!.node();
+    const server: Server = createServer((request, response) =>
+      listener(request, response, () => response.writeHead(418).end('not the inspector')),
+    ).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      expect((await fetch(`${url}/inspector?state=dead`, { headers: bearer })).status).to.equal(200);
+      expect((await fetch(`${url}/inspector`)).status).to.equal(401);
+      expect((await fetch(`${url}/inspectors`)).status).to.equal(418);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('ends its live streams when the receiver stops', async () => {
+    receiver = await startReceiver({ inspectorToken: token });
+    const response = await fetch(`${receiver.url}/inspector/live`, { headers: bearer });
+    expect(response.headers.get('content-type')).to.match(/^text\/event-stream/);
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).to.match(/^retry: \d+/);
+    await receiver.receiver.stop();
+    let ended = false;
+    while (!ended) ended = (await reader.read()).done;
+  });
+});

@@ -1,0 +1,196 @@
+// The inspector page in a real browser (Debian's Chromium) against real receivers on loopback
+// ports over one SQLite inbox, driven the way a person or a script would: by roles and labels.
+import { expect } from 'chai';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { loadContract } from '../../src/contract/document.ts';
+import { launchBrowser } from '../support/browser.ts';
+import { eventually } from '../support/eventually.ts';
+import { inboxBackends, type TestStore } from '../support/inbox-backends.ts';
+import { contractExample, deliver, post, signedHeaders, startReceiver, type TestReceiver } from '../support/receiver.ts';
+
+const token = 'inspector-token-for-the-browser-tests-0123456789';
+
+/** The contract after adding `fax` to the channel modalities, as a user would edit it. */
+function widenedContract() {
+  const contract = loadContract();
+  (contract.components.schemas['ChannelModality']!['enum'] as string[]).push('fax');
+  return contract;
+}
+
+function faxMessage() {
+  const event = contractExample('ConversationMessageLink');
+  event['data'].channel.modality = 'fax';
+  return event;
+}
+
+describe('the inspector in a browser', function () {
+  this.timeout(60_000);
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let store: TestStore;
+  let receiver: TestReceiver;
+  /** Handlers wait for this before they finish, so that a page can be seen before and after. */
+  let releaseHandlers: () => void;
+  let handlersMayFinish: Promise<void>;
+  const ids: Record<string, string> = {};
+
+  const holdHandlers = () => {
+    handlersMayFinish = new Promise((resolve) => (releaseHandlers = resolve));
+  };
+  const start = async (options: Parameters<typeof startReceiver>[0] = {}) => {
+    receiver = await startReceiver({ store, inspectorToken: token, ...options });
+    receiver.receiver
+      .on('v1.conversation.created', async () => handlersMayFinish)
+      .on('v1.conversation.message', async () => handlersMayFinish)
+      .start();
+  };
+  const open = (path: string) => page.goto(`${receiver.url}${path}`);
+
+  before(async () => {
+    browser = await launchBrowser();
+    context = await browser.newContext();
+    page = await context.newPage();
+    store = await inboxBackends[0]!.createStore();
+    holdHandlers();
+    releaseHandlers();
+    await start();
+    ids['created'] = (await deliver(receiver.url, contractExample('ConversationCreated'))).id;
+    ids['fax'] = (await deliver(receiver.url, faxMessage())).id;
+    ids['otherFax'] = (await deliver(receiver.url, faxMessage())).id;
+    await eventually(async () => (await receiver.inbox.get(ids['created']!))?.state === 'done');
+  });
+  after(async () => {
+    await browser?.close();
+    await receiver?.close();
+    await store?.destroy();
+  });
+
+  it('refuses a wrong token, and signs in with the right one', async () => {
+    await open('/inspector');
+    await page.getByLabel('Token').fill('not-the-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').getByText("That is not the inspector's token.").waitFor();
+
+    await page.getByLabel('Token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Deliveries' }).waitFor();
+    const cookie = (await context.cookies()).find(({ name }) => name === 'ada_inspector_session');
+    expect(cookie).to.deep.include({ httpOnly: true, sameSite: 'Strict', path: '/inspector' });
+  });
+
+  it('finds a delivery by its id', async () => {
+    await open('/inspector');
+    await page.getByLabel('Delivery id').fill(ids['created']!);
+    await page.getByLabel('Delivery id').press('Enter');
+    await page.getByRole('link', { name: ids['created']! }).waitFor();
+    expect(await page.locator('tbody tr').count()).to.equal(1);
+    expect(new URL(page.url()).searchParams.get('id')).to.equal(ids['created']);
+  });
+
+  it('filters by state on the server, with the filter in the URL', async () => {
+    await open('/inspector');
+    await page.getByLabel('State').selectOption('quarantined');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/state=quarantined/);
+    const listed = await page.locator('tbody tr td:nth-child(5)').allTextContents();
+    expect(listed.sort()).to.deep.equal([ids['fax'], ids['otherFax']].sort());
+  });
+
+  it("shows a quarantined delivery's violation at its place in the body; a replay that still fails leaves it quarantined", async () => {
+    await open(`/inspector/deliveries/${ids['fax']}`);
+    await page.getByText('/data/channel/modality').waitFor();
+    expect(await page.locator('pre.json mark').allTextContents()).to.deep.equal(['"fax"']);
+
+    await page.getByRole('button', { name: 'Replay', exact: true }).click();
+    await page.getByRole('status').getByText('Still quarantined').waitFor();
+    expect(await page.locator('.state').first().textContent()).to.equal('quarantined');
+  });
+
+  it('replays from the page once the contract is widened, and shows the delivery done without a reload', async () => {
+    await receiver.close();
+    await start({ contract: widenedContract() });
+    holdHandlers();
+    await open(`/inspector/deliveries/${ids['fax']}`);
+    await page.getByRole('button', { name: 'Replay', exact: true }).click();
+    await page.getByRole('status').getByText('Replayed').waitFor();
+    await eventually(async () => (await receiver.inbox.get(ids['fax']!))?.attempts === 1);
+    expect(await page.locator('#delivery .state').textContent()).to.equal('pending');
+
+    await page.evaluate(() => ((globalThis as unknown as { marker: string }).marker = 'the same page'));
+    releaseHandlers();
+    await page.locator('#delivery .state', { hasText: 'done' }).waitFor({ timeout: 10_000 });
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: string }).marker)).to.equal('the same page');
+  });
+
+  it('shows new deliveries and their state changes without a reload, until paused', async () => {
+    holdHandlers();
+    await open('/inspector');
+    await page.evaluate(() => ((globalThis as unknown as { marker: string }).marker = 'the same page'));
+    const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: id }) });
+    await row.locator('.state', { hasText: 'pending' }).waitFor({ timeout: 10_000 });
+    releaseHandlers();
+    await row.locator('.state', { hasText: 'done' }).waitFor({ timeout: 10_000 });
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: string }).marker)).to.equal('the same page');
+
+    await page.getByRole('link', { name: 'Pause live updates' }).click();
+    await page.getByRole('link', { name: 'Resume live updates' }).waitFor();
+    expect(await page.locator('[sse-connect]').count()).to.equal(0);
+    await page.getByRole('link', { name: 'Resume live updates' }).click();
+    await page.getByRole('link', { name: 'Pause live updates' }).waitFor();
+    expect(await page.locator('[sse-connect]').count()).to.equal(1);
+  });
+
+  it('replays every delivery that matches the filter, once the count is confirmed', async () => {
+    const stillBad = faxMessage();
+    stillBad['data'].channel.id = 42;
+    ids['stillBad'] = (await deliver(receiver.url, stillBad)).id;
+    await open('/inspector?state=quarantined');
+    await page.getByRole('button', { name: 'Replay all matching' }).click();
+    await page.getByText('2 deliveries match (state = quarantined); 1 would be replayed').waitFor();
+    await page.getByRole('button', { name: 'Replay 1 delivery' }).click();
+    await page.getByRole('status').getByText('Replayed 1 of 2 deliveries matching').waitFor();
+    await eventually(async () => (await receiver.inbox.get(ids['otherFax']!))?.state === 'done', 10_000);
+    expect((await receiver.inbox.get(ids['stillBad']))?.state).to.equal('quarantined');
+  });
+
+  it('shows what a body, its headers and its event type carry as text, never as markup', async () => {
+    const attack = '<img src=x onerror="document.title=`owned`"><script>document.title="owned"</script>';
+    const event = { type: `v1.${attack}`, timestamp: new Date().toISOString(), data: { conversation_id: attack, note: `</pre>${attack}` } };
+    const body = JSON.stringify(event);
+    const headers = signedHeaders(body);
+    const id = headers['svix-id']!;
+    expect((await post(receiver.url, body, { ...headers, 'user-agent': attack })).status).to.equal(422);
+    for (const path of [`/inspector/deliveries/${id}`, `/inspector?id=${id}`, `/inspector?state=quarantined`]) {
+      await open(path);
+      expect(await page.title()).not.to.equal('owned');
+      expect(await page.locator('img, [onerror]').count(), path).to.equal(0);
+      expect(await page.locator('script').count(), path).to.equal(2);
+      await page.getByText(`v1.${attack}`).first().waitFor();
+    }
+    await open(`/inspector/deliveries/${id}`);
+    await page.getByRole('row', { name: `user-agent ${attack}` }).waitFor();
+    expect(await page.getByText('svix-signature').count()).to.equal(1);
+    expect(await page.content()).not.to.contain(headers['svix-signature']!.split(',')[1]);
+  });
+
+  it('read-only: shows no action, and refuses a POST', async () => {
+    await receiver.close();
+    await start({ inspectorReadOnly: true });
+    await open(`/inspector/deliveries/${ids['stillBad']}`);
+    await page.getByText('read-only').first().waitFor();
+    expect(await page.getByRole('button', { name: 'Replay' }).count()).to.equal(0);
+    await open('/inspector?state=quarantined');
+    expect(await page.getByRole('button', { name: 'Replay all matching' }).count()).to.equal(0);
+
+    const refused = await fetch(`${receiver.url}/inspector/deliveries/${ids['stillBad']}/replay`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
+    expect(refused.status).to.equal(403);
+    expect(await refused.text()).to.contain('read-only');
+    expect((await receiver.inbox.get(ids['stillBad']!))?.state).to.equal('quarantined');
+  });
+});
