@@ -13,6 +13,7 @@ import pg from 'pg';
 import { SqliteInbox } from '../src/inbox/sqlite/inbox.ts';
 import { SqliteWrites } from '../src/inbox/sqlite/writes.ts';
 import { conversationIds, load, loadAcross, median, medianFigures, messageTemplate, type Figures, type Traffic } from './bench/load.ts';
+import { withTemporaryDatabase } from './bench/postgres.ts';
 import { pendingDeliveries, seedDone, seedPending } from './bench/seed.ts';
 import { startReceiver, startServer, type Server } from './bench/servers.ts';
 import { parseCommandLine } from './commands/command-line.ts';
@@ -234,22 +235,6 @@ async function claimCost() {
 }
 
 // ---------------------------------------------------------------- PostgreSQL
-
-/** Runs `work` with a database of its own on the server at `serverUrl`, dropped afterwards. */
-async function withTemporaryDatabase(serverUrl: string, work: (url: string) => Promise<void>): Promise<void> {
-  const name = `ada_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  try {
-    await work(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
 
 /** Commits and WAL flushes of the database per delivery while `servers` take the spread load for a few seconds. */
 async function postgresWork(url: string, servers: Server[]): Promise<string> {

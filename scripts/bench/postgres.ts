@@ -1,0 +1,18 @@
+// A PostgreSQL database of a benchmark's own, on the server it is given.
+import pg from 'pg';
+
+/** Runs `work` with a database of its own on the server at `serverUrl`, dropped afterwards. */
+export async function withTemporaryDatabase(serverUrl: string, work: (url: string) => Promise<void>): Promise<void> {
+  const name = `ada_bench_${process.pid}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  try {
+    await work(url.toString());
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
