@@ -13,7 +13,7 @@ import pg from 'pg';
 import { SqliteInbox } from '../src/inbox/sqlite/inbox.ts';
 import { SqliteWrites } from '../src/inbox/sqlite/writes.ts';
 import { conversationIds, load, loadAcross, median, medianFigures, messageTemplate, type Figures, type Traffic } from './bench/load.ts';
-import { withTemporaryDatabase } from './bench/postgres.ts';
+import { defaultPostgresUrl, withTemporaryDatabase } from './bench/postgres.ts';
 import { pendingDeliveries, seedDone, seedPending } from './bench/seed.ts';
 import { startReceiver, startServer, type Server } from './bench/servers.ts';
 import { parseCommandLine } from './commands/command-line.ts';
@@ -42,7 +42,7 @@ const { values, count } = parseCommandLine('bench', usage, {
   'large-inbox': { type: 'string', default: '1000000' },
   'soak-minutes': { type: 'string', default: '0' },
   stages: { type: 'boolean', default: false },
-  postgres: { type: 'string', default: process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test' },
+  postgres: { type: 'string', default: defaultPostgresUrl },
   'no-postgres': { type: 'boolean', default: false },
 });
 const rounds = count('rounds', values.rounds);

@@ -1,7 +1,8 @@
 // How long the inspector takes to answer on a large inbox: the service as users run it
 // (src/main.ts, INSPECTOR_TOKEN set) over HTTP, a page of the list under each filter and a
 // delivery-id search, against the same requests on an empty inbox and GET /healthz in the same
-// run; on SQLite, then on PostgreSQL.
+// run; on SQLite, then on PostgreSQL. Then what the list's indexes cost intake on SQLite: the
+// inbox's own writes for a stream of deliveries, with and without them.
 //   npm run bench:inspector -- [--rows 1000000] [--runs 30] [--postgres URL | --no-postgres]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,8 +11,11 @@ import { DatabaseSync } from 'node:sqlite';
 import { parseCommandLine } from '../commands/command-line.ts';
 import pg from 'pg';
 import { conversationIds, median, messageTemplate, nextBody } from './load.ts';
-import { withTemporaryDatabase } from './postgres.ts';
-import { seedDone } from './seed.ts';
+import { defaultPostgresUrl, withTemporaryDatabase } from './postgres.ts';
+import { openDatabase, transaction } from '../../src/inbox/sqlite/database.ts';
+import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
+import { SqliteWrites, newRow } from '../../src/inbox/sqlite/writes.ts';
+import { pendingDeliveries, seedDone } from './seed.ts';
 import { startReceiver, type Server } from './servers.ts';
 
 const usage = `Usage: npm run bench:inspector -- [options]
@@ -25,7 +29,7 @@ const usage = `Usage: npm run bench:inspector -- [options]
 const { values, count } = parseCommandLine('bench:inspector', usage, {
   rows: { type: 'string', default: '1000000' },
   runs: { type: 'string', default: '30' },
-  postgres: { type: 'string', default: process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test' },
+  postgres: { type: 'string', default: defaultPostgresUrl },
   'no-postgres': { type: 'boolean', default: false },
 });
 const rows = count('rows', values.rows);
@@ -102,6 +106,49 @@ async function sqliteFigures(): Promise<void> {
   await Promise.all([empty.stop(), full.stop()]);
 }
 
+/** The indexes of schema version 4, before the list had its own: the baseline of what they cost. */
+const withoutListIndexes = `
+  DROP INDEX deliveries_by_lane; DROP INDEX deliveries_by_type; DROP INDEX deliveries_by_state;
+  CREATE INDEX deliveries_by_state ON deliveries (state, received_at);`;
+
+/** µs per delivery of the inbox's writes for 40,000 deliveries in batches of 40: accepted, claimed, settled done, a commit each. */
+async function intakeCost(schemaChange: string): Promise<number> {
+  const path = join(workDirectory, `intake-${crypto.randomUUID()}.sqlite`);
+  await new SqliteInbox(path).close();
+  const db = openDatabase(path, 1000);
+  db.exec(schemaChange);
+  const writes = new SqliteWrites(db);
+  const deliveries = pendingDeliveries(traffic, 40_000, crypto.randomUUID());
+  const started = performance.now();
+  for (let first = 0; first < deliveries.length; first += 40) {
+    const batch = deliveries.slice(first, first + 40);
+    transaction(db, () => batch.forEach((delivery) => writes.apply({ kind: 'accept', row: newRow(delivery) })));
+    const claimed = transaction(db, () =>
+      writes.apply({ kind: 'claim', options: { owner: 'bench', limit: 40, leaseMs: 60_000, now: new Date() } }),
+    );
+    const settlements = (claimed as { id: string }[]).map(({ id }) => ({ id, outcome: 'done' as const }));
+    transaction(db, () => writes.apply({ kind: 'settle', owner: 'bench', settlements, now: new Date() }));
+  }
+  const microseconds = ((performance.now() - started) * 1000) / deliveries.length;
+  db.close();
+  return microseconds;
+}
+
+async function indexCost(): Promise<void> {
+  const figures: Record<'with' | 'without', number[]> = { with: [], without: [] };
+  for (let round = 0; round < 5; round += 1) {
+    for (const side of round % 2 === 0 ? (['with', 'without'] as const) : (['without', 'with'] as const)) {
+      figures[side].push(await intakeCost(side === 'with' ? '' : withoutListIndexes));
+    }
+  }
+  const cell = (values: number[]) => `${median(values).toFixed(0)} µs (${values.map((value) => value.toFixed(0)).join(', ')})`;
+  console.log(
+    "\nSQLite: the inbox's writes per delivery (accept, claim, settle; batches of 40, a commit each), median of 5 alternating rounds",
+  );
+  console.log(`  with the list's indexes     ${cell(figures.with)}`);
+  console.log(`  without them (version 4)    ${cell(figures.without)}`);
+}
+
 async function postgresFigures(url: string): Promise<void> {
   const [empty, full] = await Promise.all([
     startReceiver(url, { ...env, DATABASE_SCHEMA: 'empty' }),
@@ -127,6 +174,7 @@ async function postgresFigures(url: string): Promise<void> {
 try {
   await sqliteFigures();
   if (!values['no-postgres']) await withTemporaryDatabase(values.postgres, postgresFigures);
+  await indexCost();
 } finally {
   rmSync(workDirectory, { recursive: true, force: true });
 }

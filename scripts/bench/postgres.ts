@@ -1,6 +1,9 @@
 // A PostgreSQL database of a benchmark's own, on the server it is given.
 import pg from 'pg';
 
+/** The server of the benchmarks' PostgreSQL figures unless --postgres names another: the tests' own. */
+export const defaultPostgresUrl = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
 /** Runs `work` with a database of its own on the server at `serverUrl`, dropped afterwards. */
 export async function withTemporaryDatabase(serverUrl: string, work: (url: string) => Promise<void>): Promise<void> {
   const name = `ada_bench_${process.pid}`;

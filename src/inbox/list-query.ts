@@ -1,43 +1,55 @@
-// The `list` filter as SQL, for every backend: each gives its own placeholder for a parameter.
-// Times travel as ISO 8601 text, which both SQLite's text column and PostgreSQL's timestamptz
-// compare in time order. Newest first means by time received, then by id, so that a page's
-// last delivery is an exact position to continue from (ties in time included).
-import type { DeliveryFilter } from './inbox.ts';
+// The `list` filter as SQL, for every backend: each gives its table names and its placeholder for
+// a parameter. Times travel as ISO 8601 text, which both SQLite's text column and PostgreSQL's
+// timestamptz compare in time order. Newest first means by time received, then by id, so that a
+// page's last delivery is an exact position to continue from (ties in time included).
+import { deliveryStates, type DeliveryFilter } from './inbox.ts';
 
 /**
- * The indexes that keep a page of the list fast however large the inbox: one per filter that
- * narrows it, each in list order, so that a page reads its rows and no more. `schema` qualifies
- * the names where the backend has schemas (`{schema}.`).
+ * The indexes that keep a page of the list fast however large the inbox, at a small cost to
+ * intake (BENCHMARKS.md). The state index gains the id, so that it is in list order; a lane's and
+ * an event type's deliveries have an index each (a lane's are few, and sorted when read). A page
+ * without a state, lane or type reads each state's newest and keeps the newest of those: an index
+ * in time order alone would cost every intake another B-tree. `schema` qualifies the names where
+ * the backend has schemas (`{schema}.`).
  */
 export const listIndexes = (schema = '') => `
   DROP INDEX ${schema}deliveries_by_state;
   CREATE INDEX deliveries_by_state ON ${schema}deliveries (state, received_at, id);
-  CREATE INDEX deliveries_newest ON ${schema}deliveries (received_at, id);
-  CREATE INDEX deliveries_by_type ON ${schema}deliveries (event_type, received_at, id);
-  CREATE INDEX deliveries_by_lane ON ${schema}deliveries (lane, received_at, id);`;
+  CREATE INDEX deliveries_by_lane ON ${schema}deliveries (lane);
+  CREATE INDEX deliveries_by_type ON ${schema}deliveries (event_type, received_at, id);`;
 
-export interface ListQuery {
-  /** `WHERE ...`, or nothing. */
-  where: string;
-  orderAndLimit: string;
-  parameters: unknown[];
+interface ListTables {
+  /** The deliveries table, as the query names it. */
+  deliveries: string;
+  /** What the page's rows are read from: the deliveries, with their payloads where those live apart. */
+  rows: string;
+  placeholder: (position: number) => string;
 }
 
-export function listQuery(filter: DeliveryFilter, placeholder: (position: number) => string): ListQuery {
-  const conditions: string[] = [];
+export function listQuery(filter: DeliveryFilter, { deliveries, rows, placeholder }: ListTables): { text: string; parameters: unknown[] } {
   const parameters: unknown[] = [];
   const value = (parameter: unknown) => placeholder(parameters.push(parameter));
-  if (filter.state) conditions.push(`state = ${value(filter.state)}`);
-  if (filter.eventType) conditions.push(`event_type = ${value(filter.eventType)}`);
-  if (filter.lane) conditions.push(`lane = ${value(filter.lane)}`);
-  if (filter.since) conditions.push(`received_at >= ${value(filter.since.toISOString())}`);
-  if (filter.until) conditions.push(`received_at < ${value(filter.until.toISOString())}`);
-  if (filter.after) {
-    conditions.push(`(received_at, id) < (${value(filter.after.receivedAt.toISOString())}, ${value(filter.after.id)})`);
-  }
-  return {
-    where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '',
-    orderAndLimit: `ORDER BY received_at DESC, id DESC LIMIT ${value(filter.limit)}`,
-    parameters,
+  const newestFirst = 'ORDER BY received_at DESC, id DESC';
+
+  /** The newest matching deliveries of one state, or of any (read through the lane's or the type's index). */
+  const newest = (state: string | undefined) => {
+    const conditions: string[] = [];
+    if (state) conditions.push(`state = ${value(state)}`);
+    if (filter.lane) conditions.push(`lane = ${value(filter.lane)}`);
+    if (filter.eventType) conditions.push(`event_type = ${value(filter.eventType)}`);
+    if (filter.since) conditions.push(`received_at >= ${value(filter.since.toISOString())}`);
+    if (filter.until) conditions.push(`received_at < ${value(filter.until.toISOString())}`);
+    if (filter.after) {
+      conditions.push(`(received_at, id) < (${value(filter.after.receivedAt.toISOString())}, ${value(filter.after.id)})`);
+    }
+    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+    return `SELECT id, received_at FROM ${deliveries} ${where} ${newestFirst} LIMIT ${value(filter.limit)}`;
   };
+
+  const page =
+    filter.state || filter.lane || filter.eventType
+      ? newest(filter.state)
+      : `SELECT id FROM (${deliveryStates.map((state) => `SELECT * FROM (${newest(state)}) AS ${state}`).join(' UNION ALL ')}) AS newest
+         ${newestFirst} LIMIT ${value(filter.limit)}`;
+  return { text: `SELECT * FROM ${rows} WHERE id IN (SELECT id FROM (${page}) AS page) ${newestFirst}`, parameters };
 }
