@@ -51,6 +51,14 @@ export interface StoredDelivery {
   lastError: string | null;
 }
 
+/** A handler attempt that failed: which, when, and its error. */
+export interface FailedAttempt {
+  /** 1 for the first attempt; a replay counts from 1 again. */
+  attempt: number;
+  failedAt: Date;
+  error: string;
+}
+
 /** A lane's head, leased to one dispatcher until it settles it or the lease runs out. */
 export interface ClaimedDelivery {
   id: string;
@@ -124,6 +132,8 @@ export interface Inbox {
   get(id: string): Promise<StoredDelivery | undefined>;
   /** Newest first (by time received, then id). */
   list(filter: DeliveryFilter): Promise<StoredDelivery[]>;
+  /** A delivery's failed attempts, oldest first, those before a replay included. */
+  failedAttempts(id: string): Promise<FailedAttempt[]>;
   /** A lane with pending deliveries; undefined when nothing in it is pending. */
   lane(key: string): Promise<LaneState | undefined>;
   /** A lane's pending deliveries in the order they will run, head first. */

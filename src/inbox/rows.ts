@@ -1,5 +1,5 @@
-// A row of the `lanes` table (the same columns on every backend) as the lane it describes.
-import type { LaneState } from './inbox.ts';
+// Rows that every backend reads with the same columns, as the store's types.
+import type { FailedAttempt, LaneState } from './inbox.ts';
 
 export interface LaneRow {
   key: string;
@@ -21,3 +21,15 @@ export function fromLaneRow(row: LaneRow): LaneState {
     pending: Number(row.pending),
   };
 }
+
+export interface FailedAttemptRow {
+  attempt: number;
+  failed_at: number;
+  error: string;
+}
+
+export const fromFailedAttemptRow = (row: FailedAttemptRow): FailedAttempt => ({
+  attempt: row.attempt,
+  failedAt: new Date(Number(row.failed_at)),
+  error: row.error,
+});

@@ -2,7 +2,7 @@
 // backend: dedupe, lanes (claim order, one lease per lane, a late older event, a retry holding its
 // lane, lease expiry, release), dead letters, replay into a lane, and the counters by state.
 import { expect } from 'chai';
-import type { ClaimedDelivery, Inbox, NewDelivery, StoredDelivery } from '../../src/inbox/inbox.ts';
+import type { ClaimedDelivery, Inbox, NewDelivery, Settlement, StoredDelivery } from '../../src/inbox/inbox.ts';
 import { inboxBackends, type TestInbox } from '../support/inbox-backends.ts';
 
 const nineOClock = Date.parse('2026-11-24T09:00:00.000Z');
@@ -341,6 +341,31 @@ for (const backend of inboxBackends) {
         expect(
           (await inbox.list({ state: 'pending', limit: 2, after: { receivedAt: sameTime, id: 'b' } })).map(({ id }) => id),
         ).to.deep.equal(['a', 'oldest']);
+      });
+
+      it('keeps every failed attempt with its error, across a replay, and none for a release or a stale owner', async () => {
+        await acceptAll(delivery('a1', { conversation: 'a' }));
+        const attempt = async (settlement: (id: string) => Settlement, owner = 'dispatcher-a') => {
+          const [claimed] = await claim(owner, { now: new Date(Date.now() + 3_600_000) });
+          await inbox.settle(owner, [settlement(claimed!.id)]);
+        };
+        await attempt((id) => ({ id, outcome: 'retry', error: 'Error: first\n    at handler (a.ts:1)', retryAt: new Date() }));
+        await attempt((id) => ({ id, outcome: 'released' }));
+        await attempt((id) => ({ id, outcome: 'dead', error: 'Error: second' }));
+        await inbox.settle('dispatcher-b', [{ id: 'a1', outcome: 'dead', error: 'Error: not the owner' }]);
+        await inbox.requeue(['a1']);
+        await attempt((id) => ({ id, outcome: 'retry', error: 'Error: after the replay', retryAt: new Date() }));
+
+        const failed = await inbox.failedAttempts('a1');
+        expect(failed.map(({ attempt, error }) => [attempt, error])).to.deep.equal([
+          [1, 'Error: first\n    at handler (a.ts:1)'],
+          [2, 'Error: second'],
+          [1, 'Error: after the replay'],
+        ]);
+        expect(failed.every(({ failedAt }) => failedAt instanceof Date && Math.abs(failedAt.getTime() - Date.now()) < 60_000)).to.equal(
+          true,
+        );
+        expect(await inbox.failedAttempts('none')).to.deep.equal([]);
       });
 
       it("tells a lane's head, why it waits, and what waits behind it", async () => {

@@ -8,6 +8,7 @@ import {
   type ClaimedDelivery,
   type DeliveryFilter,
   type DeliveryState,
+  type FailedAttempt,
   type Inbox,
   type LaneState,
   type NewDelivery,
@@ -15,7 +16,7 @@ import {
   type StoreOutcome,
   type StoredDelivery,
 } from '../inbox.ts';
-import { fromLaneRow, type LaneRow } from '../lane-row.ts';
+import { fromFailedAttemptRow, fromLaneRow, type FailedAttemptRow, type LaneRow } from '../rows.ts';
 import { listQuery } from '../list-query.ts';
 import { derivedFields } from '../ordering.ts';
 import { Signal } from '../signal.ts';
@@ -166,9 +167,15 @@ export class PostgresInbox implements Inbox {
   }
 
   async list(filter: DeliveryFilter): Promise<StoredDelivery[]> {
-    const { where, orderAndLimit, parameters } = listQuery(filter, (position) => `$${position}`);
-    const { rows } = await this.#pool.query<DeliveryRow>(`SELECT * FROM ${this.#schema}.deliveries ${where} ${orderAndLimit}`, parameters);
+    const deliveries = `${this.#schema}.deliveries`;
+    const { text, parameters } = listQuery(filter, { deliveries, rows: deliveries, placeholder: (position) => `$${position}` });
+    const { rows } = await this.#pool.query<DeliveryRow>(text, parameters);
     return rows.map(fromRow);
+  }
+
+  async failedAttempts(id: string): Promise<FailedAttempt[]> {
+    const { rows } = await this.#pool.query<FailedAttemptRow>(this.#sql.failedAttempts, [id]);
+    return rows.map(fromFailedAttemptRow);
   }
 
   async lane(key: string): Promise<LaneState | undefined> {

@@ -82,6 +82,15 @@ const migrations = [
      REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {schema}.count_states();`,
 
   listIndexes('{schema}.'),
+
+  // Every failed attempt with its error, beside the last error that the delivery keeps.
+  `CREATE TABLE {schema}.failed_attempts (
+     delivery_id text NOT NULL,
+     attempt     integer NOT NULL,
+     failed_at   bigint NOT NULL,
+     error       text NOT NULL
+   );
+   CREATE INDEX failed_attempts_by_delivery ON {schema}.failed_attempts (delivery_id);`,
 ];
 
 /** Whether the inbox's tables were ever created in `schema`. */

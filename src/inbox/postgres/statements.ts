@@ -90,8 +90,9 @@ export function statements(schema: string) {
 
     /**
      * The second step, in the same transaction (so that it sees every delivery committed into
-     * these lanes before their locks were granted): records each outcome, then moves each lane
-     * on to its oldest pending delivery, or removes it when none is left. $6 is now.
+     * these lanes before their locks were granted): records each outcome (and each failed
+     * attempt), then moves each lane on to its oldest pending delivery, or removes it when none
+     * is left. $6 is now.
      */
     settle: `
       WITH settlement AS (
@@ -104,7 +105,13 @@ export function statements(schema: string) {
           next_attempt_at = CASE settlement.outcome WHEN 'retry' THEN settlement.retry_at ELSE deliveries.next_attempt_at END,
           attempts = CASE settlement.outcome WHEN 'released' THEN deliveries.attempts - 1 ELSE deliveries.attempts END
         FROM settlement WHERE deliveries.id = settlement.id
-        RETURNING deliveries.id, deliveries.state, deliveries.lane, deliveries.event_time, deliveries.next_attempt_at
+        RETURNING deliveries.id, deliveries.state, deliveries.lane, deliveries.event_time, deliveries.next_attempt_at, deliveries.attempts
+      ),
+      failed AS (
+        INSERT INTO ${schema}.failed_attempts (delivery_id, attempt, failed_at, error)
+        SELECT settled.id, settled.attempts, $6, settlement.error
+        FROM settled JOIN settlement ON settlement.id = settled.id
+        WHERE settlement.outcome IN ('retry', 'dead')
       ),
       heads AS (
         SELECT settlement.lane, head.id, head.event_time, head.next_attempt_at
@@ -157,6 +164,7 @@ export function statements(schema: string) {
       ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at`,
 
     get: `SELECT * FROM ${schema}.deliveries WHERE id = $1`,
+    failedAttempts: `SELECT attempt, failed_at, error FROM ${schema}.failed_attempts WHERE delivery_id = $1 ORDER BY failed_at, attempt`,
     countByState: `SELECT state, sum(count)::integer AS count FROM ${schema}.state_counts GROUP BY state`,
     oldestPending: `SELECT min(received_at) AS oldest FROM ${schema}.deliveries WHERE state = 'pending'`,
     lane: `

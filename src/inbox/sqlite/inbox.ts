@@ -11,6 +11,7 @@ import {
   type ClaimedDelivery,
   type DeliveryFilter,
   type DeliveryState,
+  type FailedAttempt,
   type Inbox,
   type LaneState,
   type NewDelivery,
@@ -18,7 +19,7 @@ import {
   type StoreOutcome,
   type StoredDelivery,
 } from '../inbox.ts';
-import { fromLaneRow, type LaneRow } from '../lane-row.ts';
+import { fromFailedAttemptRow, fromLaneRow, type FailedAttemptRow, type LaneRow } from '../rows.ts';
 import { listQuery } from '../list-query.ts';
 import { Signal } from '../signal.ts';
 import { TurnBatch } from '../turn-batch.ts';
@@ -101,6 +102,7 @@ export class SqliteInbox implements Inbox {
       get: prepare(`SELECT * FROM deliveries JOIN delivery_payloads USING (id) WHERE id = ?`),
       countByState: prepare('SELECT state, count FROM state_counts'),
       oldestPending: prepare(`SELECT min(received_at) AS oldest FROM deliveries WHERE state = 'pending'`),
+      failedAttempts: prepare('SELECT attempt, failed_at, error FROM failed_attempts WHERE delivery_id = ? ORDER BY failed_at, attempt'),
       lane: prepare(
         `SELECT *, (SELECT count(*) FROM deliveries WHERE lane = key AND state = 'pending') AS pending FROM lanes WHERE key = ?`,
       ),
@@ -165,11 +167,17 @@ export class SqliteInbox implements Inbox {
   }
 
   async list(filter: DeliveryFilter): Promise<StoredDelivery[]> {
-    const { where, orderAndLimit, parameters } = listQuery(filter, () => '?');
-    const rows = this.#reader
-      .prepare(`SELECT * FROM deliveries JOIN delivery_payloads USING (id) ${where} ${orderAndLimit}`)
-      .all(...(parameters as SQLInputValue[]));
+    const { text, parameters } = listQuery(filter, {
+      deliveries: 'deliveries',
+      rows: 'deliveries JOIN delivery_payloads USING (id)',
+      placeholder: () => '?',
+    });
+    const rows = this.#reader.prepare(text).all(...(parameters as SQLInputValue[]));
     return (rows as unknown as DeliveryRow[]).map(fromRow);
+  }
+
+  async failedAttempts(id: string): Promise<FailedAttempt[]> {
+    return (this.#reads.failedAttempts.all(id) as unknown as FailedAttemptRow[]).map(fromFailedAttemptRow);
   }
 
   async lane(key: string): Promise<LaneState | undefined> {

@@ -82,6 +82,9 @@ const statements = {
   done: `UPDATE deliveries SET state = 'done', last_error = NULL WHERE id = :id`,
   retry: `UPDATE deliveries SET last_error = :error, next_attempt_at = :retryAt WHERE id = :id`,
   dead: `UPDATE deliveries SET state = 'dead', last_error = :error WHERE id = :id`,
+  // After a retry or a dead end: the attempt that failed, numbered as it was claimed.
+  recordFailure: `INSERT INTO failed_attempts (delivery_id, attempt, failed_at, error)
+                  SELECT id, attempts, :failedAt, :error FROM deliveries WHERE id = :id`,
   released: `UPDATE deliveries SET attempts = attempts - 1 WHERE id = :id`,
   // After its lease is settled, a lane's head is its oldest pending delivery, or the lane is gone.
   nextHead: `SELECT id, event_time, next_attempt_at FROM deliveries WHERE lane = ? AND state = 'pending' ORDER BY event_time, id LIMIT 1`,
@@ -182,9 +185,11 @@ export class SqliteWrites {
         break;
       case 'retry':
         statements.retry.run({ id, error: settlement.error, retryAt: settlement.retryAt.getTime() });
+        statements.recordFailure.run({ id, error: settlement.error, failedAt: now.getTime() });
         break;
       case 'dead':
         statements.dead.run({ id, error: settlement.error });
+        statements.recordFailure.run({ id, error: settlement.error, failedAt: now.getTime() });
         break;
     }
     this.#moveLane(lane.key, now.getTime());
