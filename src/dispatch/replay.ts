@@ -5,7 +5,7 @@ import type { Validate, Violation } from '../contract/validation.ts';
 import type { DeliveryFilter, DeliveryState, Inbox, StoredDelivery } from '../inbox/inbox.ts';
 
 export const replayableStates = ['dead', 'quarantined'] as const satisfies readonly DeliveryState[];
-export type ReplayableState = (typeof replayableStates)[number];
+type ReplayableState = (typeof replayableStates)[number];
 
 export const isReplayableState = (state: string | undefined): state is ReplayableState =>
   replayableStates.some((replayable) => replayable === state);

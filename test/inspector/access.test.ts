@@ -33,6 +33,16 @@ describe('access to the inspector', () => {
   let receiver: TestReceiver;
   afterEach(() => receiver.close());
 
+  it('serves its own scripts and stylesheet, and nothing else under assets', async () => {
+    receiver = await startReceiver({ inspectorToken: token });
+    for (const name of ['htmx.min.js', 'sse.min.js', 'inspector.css']) {
+      expect((await fetch(`${receiver.url}/inspector/assets/${name}`)).status, name).to.equal(200);
+    }
+    for (const name of ['constructor', 'toString', '..%2Fpackage.json']) {
+      expect((await fetch(`${receiver.url}/inspector/assets/${name}`)).status, name).to.equal(404);
+    }
+  });
+
   it('is off without a token: /inspector is 404', async () => {
     receiver = await startReceiver();
     expect(receiver.receiver.inspector).to.equal(undefined);
@@ -115,7 +125,7 @@ describe('access to the inspector', () => {
     expect(fromThePage.headers.get('location')).to.equal(`/inspector/deliveries/${id}?replayed=still+quarantined`);
   });
 
-  it('read-only refuses every change, and still signs in', async () => {
+  it('read-only refuses every change, and still signs in and out', async () => {
     receiver = await startReceiver({ inspectorToken: token, inspectorReadOnly: true });
     const cookie = await signIn(receiver);
     for (const path of ['/inspector/replay', '/inspector/deliveries/any/replay']) {
@@ -128,6 +138,14 @@ describe('access to the inspector', () => {
       expect(await response.text()).to.contain('The inspector is read-only');
     }
     expect((await fetch(`${receiver.url}/inspector`, { headers: { cookie } })).status).to.equal(200);
+    const signOut = await fetch(`${receiver.url}/inspector/sign-out`, {
+      method: 'POST',
+      headers: { cookie, origin: receiver.url, 'content-type': form },
+      body: new URLSearchParams({ form_token: await formTokenOf(receiver, '/inspector', cookie) }),
+      redirect: 'manual',
+    });
+    expect(signOut.status).to.equal(303);
+    expect(signOut.headers.get('set-cookie')).to.match(/^ada_inspector_session=;/);
   });
 
   it('takes only small url-encoded forms', async () => {

@@ -75,7 +75,9 @@ describe('the inspector pages', () => {
     expect(headPage).to.match(
       /It heads its lane and holds its conversation: it waits for its retry at \S+ \S+, and 1 delivery waits behind it until it succeeds or is dead\./,
     );
-    expect(headPage).to.contain('Last error Error: the ticket system is down at createTicket (tickets.ts:12)');
+    expect(headPage).to.match(
+      /Failed attempts Attempt Failed at \(UTC\) Error 1 \S+ \S+ Error: the ticket system is down at createTicket \(tickets\.ts:12\)/,
+    );
     expect((await get(`/inspector/deliveries/${head}`)).html).to.contain(
       '<pre class="error">Error: the ticket system is down\n    at createTicket (tickets.ts:12)',
     );

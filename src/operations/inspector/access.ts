@@ -63,7 +63,7 @@ export class InspectorAccess {
  * Why a request that changes something is refused as cross-site, or undefined when it is not:
  * the browser says where it comes from (Origin, else Sec-Fetch-Site), and it must be this host.
  */
-export function crossSiteReason(ctx: Context): string | undefined {
+function crossSiteReason(ctx: Context): string | undefined {
   const origin = ctx.get('origin');
   if (origin) {
     let host: string | undefined;

@@ -121,7 +121,7 @@ export function createInspector({ settings, inbox, validateDelivery, logger, liv
   /** Read-only mode, in one place: every request that is not a read is refused, whatever its route. */
   async function refuseActionsWhenReadOnly(ctx: Context, next: Next) {
     if (settings.readOnly && ctx.method !== 'GET' && ctx.method !== 'HEAD') {
-      ctx.throw(403, 'The inspector is read-only (INSPECTOR_READ_ONLY=true): it shows deliveries and changes nothing.');
+      ctx.throw(403, 'The inspector is read-only (INSPECTOR_READ_ONLY, or inspectorReadOnly): it shows deliveries and changes nothing.');
     }
     return next();
   }
@@ -129,8 +129,9 @@ export function createInspector({ settings, inbox, validateDelivery, logger, liv
   const router = new Router({ prefix: inspectorPath, sensitive: true });
   router.use(securityHeaders);
   router.get('/assets/:name', (ctx) => {
-    const file = assets[ctx.params['name']!];
-    if (!file) return ctx.throw(404, 'No such file.');
+    const name = ctx.params['name']!;
+    if (!Object.hasOwn(assets, name)) return ctx.throw(404, 'No such file.');
+    const file = assets[name]!;
     ctx.type = file.type;
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = file.body;
@@ -161,13 +162,13 @@ export function createInspector({ settings, inbox, validateDelivery, logger, liv
     ctx.redirect(next);
   });
 
-  router.use(requireVisitor, refuseActionsWhenReadOnly);
-
+  router.use(requireVisitor);
   router.post('/sign-out', (ctx) => {
     ctx.cookies.set(sessionCookie, null, { path: inspectorPath });
     ctx.status = 303;
     ctx.redirect(`${inspectorPath}/sign-in`);
   });
+  router.use(refuseActionsWhenReadOnly);
 
   /** The list as the page and its live stream both read it. */
   async function loadList(query: Context['query']) {
@@ -224,9 +225,14 @@ export function createInspector({ settings, inbox, validateDelivery, logger, liv
   router.get('/deliveries/:id', async (ctx) => {
     const delivery = await inbox.get(ctx.params['id']!);
     if (!delivery) return ctx.throw(404, `No delivery with id ${ctx.params['id']}.`);
-    const [lane, queue] = await Promise.all([inbox.lane(delivery.lane), inbox.laneQueue(delivery.lane, laneShown)]);
+    const [lane, queue, failedAttempts] = await Promise.all([
+      inbox.lane(delivery.lane),
+      inbox.laneQueue(delivery.lane, laneShown),
+      inbox.failedAttempts(delivery.id),
+    ]);
     const replayed = replayedNotices[ctx.query['replayed'] as ReplayOutcome['outcome']];
-    render(ctx, 200, deliveryPage({ delivery, lane, queue, replayed, live: ctx.query['live'] !== 'off' }, viewerOf(ctx)));
+    const live = ctx.query['live'] !== 'off';
+    render(ctx, 200, deliveryPage({ delivery, lane, queue, failedAttempts, replayed, live }, viewerOf(ctx)));
   });
 
   router.post('/deliveries/:id/replay', async (ctx) => {

@@ -3,10 +3,10 @@
 import { deliveryStates, type DeliveryFilter, type DeliveryState, type ListPosition } from '../../inbox/inbox.ts';
 
 /** The fields of the filter form, as text. */
-export const filterFields = ['id', 'state', 'type', 'conversation', 'end_user', 'since', 'until'] as const;
+const filterFields = ['id', 'state', 'type', 'conversation', 'end_user', 'since', 'until'] as const;
 export type FilterForm = Partial<Record<(typeof filterFields)[number], string>>;
 
-export interface ParsedFilter {
+interface ParsedFilter {
   form: FilterForm;
   /** The exact delivery id searched for: the other fields then do not apply. */
   id: string | undefined;

@@ -3,7 +3,7 @@
 // htmx adds the live updates (Server-Sent Events) and nothing else.
 import { html } from 'ghtml';
 import { knownEventNames } from '../../contract/events.ts';
-import { deliveryStates, type DeliveryState, type LaneState, type StoredDelivery } from '../../inbox/inbox.ts';
+import { deliveryStates, type DeliveryState, type FailedAttempt, type LaneState, type StoredDelivery } from '../../inbox/inbox.ts';
 import type { ReplayOutcome } from '../../dispatch/replay.ts';
 import { signatureValueHeaders } from '../../intake/signature.ts';
 import { markedJson } from './json-view.ts';
@@ -26,7 +26,7 @@ const firstLine = (text: string | null) => text?.split('\n', 1)[0] ?? '';
 const stateBadge = (state: DeliveryState) => html`<span class="state state-${state}">${state}</span>`;
 const formToken = (viewer: Viewer) => (viewer.formToken ? html`<input type="hidden" name="form_token" value="${viewer.formToken}" />` : '');
 export const deliveryHref = (id: string) => `${inspectorPath}/deliveries/${encodeURIComponent(id)}`;
-export const laneHref = (lane: string) => `${inspectorPath}/lanes/${encodeURIComponent(lane)}`;
+const laneHref = (lane: string) => `${inspectorPath}/lanes/${encodeURIComponent(lane)}`;
 
 function page(title: string, viewer: Viewer, content: string): string {
   const signOut = viewer.signedIn
@@ -124,7 +124,7 @@ function deliveriesTable(deliveries: readonly StoredDelivery[], empty: string): 
   </table>`;
 }
 
-export interface ListView {
+interface ListView {
   form: FilterForm;
   problems: string[];
   deliveries: StoredDelivery[];
@@ -205,11 +205,12 @@ export function listPage(view: ListView, viewer: Viewer): string {
   );
 }
 
-export interface DeliveryView {
+interface DeliveryView {
   delivery: StoredDelivery;
   lane: LaneState | undefined;
   /** Its lane's pending deliveries in order, head first (the first ones). */
   queue: StoredDelivery[];
+  failedAttempts: FailedAttempt[];
   /** What a replay just did, to say so once. */
   replayed: string | undefined;
   live: boolean;
@@ -264,6 +265,25 @@ function standing({ delivery, lane, queue }: DeliveryView): string {
   }
 }
 
+/** Each failed attempt with its error in full (causes and stacks are lines); the last error alone for a delivery stored before attempts were kept. */
+function attemptErrors({ delivery, failedAttempts }: DeliveryView): string {
+  if (failedAttempts.length === 0) {
+    return delivery.lastError ? html`<h2>Last error</h2><pre class="error">${delivery.lastError}</pre>` : '';
+  }
+  return html`<h2>Failed attempts</h2>
+    <table class="attempts">
+      <thead><tr><th>Attempt</th><th>Failed at (UTC)</th><th>Error</th></tr></thead>
+      <tbody>
+        !${failedAttempts
+          .map(
+            ({ attempt, failedAt, error }) =>
+              html`<tr><td>${attempt}</td><td class="mono">${time(failedAt)}</td><td><pre class="error">${error}</pre></td></tr>`,
+          )
+          .join('')}
+      </tbody>
+    </table>`;
+}
+
 export function deliveryPage(view: DeliveryView, viewer: Viewer): string {
   const { delivery } = view;
   const liveUrl = view.live ? `${inspectorPath}/live?delivery=${encodeURIComponent(delivery.id)}` : undefined;
@@ -300,13 +320,7 @@ export function deliveryPage(view: DeliveryView, viewer: Viewer): string {
     </dl>
     <h2>In its lane</h2>
     <p>!${standing(view)}</p>
-    !${
-      delivery.lastError
-        ? html`<h2>Last error</h2>
-            <pre class="error">${delivery.lastError}</pre>`
-        : ''
-    }
-    !${violations}`;
+    !${attemptErrors(view)} !${violations}`;
   return page(
     `Delivery ${delivery.id}`,
     viewer,
@@ -351,7 +365,7 @@ export function lanePage(
   );
 }
 
-export interface ReplayView {
+interface ReplayView {
   form: FilterForm;
   /** What replaying would do (confirm) or did (result). */
   outcomes: ReplayOutcome[];
