@@ -93,6 +93,8 @@ for (const backend of inboxBackends)
       expect(lastError!.split('\n')[0]).to.equal('TypeError: fetch failed');
       expect(lastError).to.include(`\nCaused by: Error: connect ECONNREFUSED 127.0.0.1:${closedPort}\n    at `);
       expect(lastError!.length).to.be.at.most(4096);
+      // The dispatcher logs once its settlement has returned, which may be after another connection sees it.
+      await eventually(() => receiver.logs.some(({ deliveryId, level }) => deliveryId === id && level === 50));
       const failures = receiver.logs
         .filter(({ deliveryId, msg }) => deliveryId === id && msg !== 'delivery')
         .map(({ level, msg }) => ({ level, msg }));
