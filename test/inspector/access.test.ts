@@ -75,6 +75,8 @@ describe('access to the inspector', () => {
     receiver = await startReceiver({ inspectorToken: token });
     const cookie = await signIn(receiver);
     expect((await fetch(`${receiver.url}/inspector`, { headers: { cookie } })).status).to.equal(200);
+    // A proxy in front may add its own credentials: only a Bearer token is the inspector's.
+    expect((await fetch(`${receiver.url}/inspector`, { headers: { cookie, authorization: 'Basic YWRhOmFkYQ==' } })).status).to.equal(200);
     const [name, value] = cookie.split('=') as [string, string];
     const [expires, signature] = value.split('.') as [string, string];
     for (const forged of [

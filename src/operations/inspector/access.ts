@@ -45,11 +45,8 @@ export class InspectorAccess {
 
   /** Who sent this request, or undefined when it carries neither a valid session nor the token. */
   visitorOf(ctx: Context, now = Date.now()): Visitor | undefined {
-    const authorization = ctx.get('authorization');
-    if (authorization) {
-      const [scheme, given] = authorization.split(' ', 2);
-      return scheme?.toLowerCase() === 'bearer' && given && this.isToken(given) ? { via: 'bearer', formToken: undefined } : undefined;
-    }
+    const given = bearerTokenOf(ctx);
+    if (given !== undefined) return this.isToken(given) ? { via: 'bearer', formToken: undefined } : undefined;
     const session = ctx.cookies.get(sessionCookie);
     if (!session) return undefined;
     const [expires, signature] = session.split('.', 2);
@@ -57,6 +54,12 @@ export class InspectorAccess {
     if (!sameSecret(signature, sign(this.#token, `session ${expires}`))) return undefined;
     return { via: 'session', formToken: sign(this.#token, `form ${session}`) };
   }
+}
+
+/** The token of an `Authorization: Bearer` header; another scheme (a proxy's Basic, say) is not the inspector's business. */
+export function bearerTokenOf(ctx: Context): string | undefined {
+  const [scheme, token] = ctx.get('authorization').split(' ', 2);
+  return scheme?.toLowerCase() === 'bearer' ? (token ?? '') : undefined;
 }
 
 /**

@@ -11,7 +11,7 @@ import { isReplayableState, replay, type ReplayFilter, type ReplayOutcome } from
 import type { Inbox } from '../../inbox/inbox.ts';
 import type { NodeListener } from '../../intake/adapters/node.ts';
 import { formOf, readForm } from './form.ts';
-import { InspectorAccess, requireSameSite, sessionCookie, type Visitor } from './access.ts';
+import { bearerTokenOf, InspectorAccess, requireSameSite, sessionCookie, type Visitor } from './access.ts';
 import { parseFilter, positionParameter, type FilterForm } from './list-filter.ts';
 import { LiveUpdates } from './live.ts';
 import {
@@ -110,7 +110,7 @@ export function createInspector({ settings, inbox, validateDelivery, logger, liv
 
   async function requireVisitor(ctx: Context, next: Next) {
     if (ctx.state['visitor']) return next();
-    if (ctx.get('authorization')) {
+    if (bearerTokenOf(ctx) !== undefined) {
       ctx.set('WWW-Authenticate', 'Bearer realm="ada-webhooks inspector"');
       logger.warn({ client: ctx.ip }, 'inspector: a request with a wrong token was refused');
       return render(ctx, 401, messagePage(viewerOf(ctx), 'Not signed in', "The token in the Authorization header is not the inspector's."));
