@@ -3,6 +3,7 @@
 //   npm run inbox -- show <delivery id> [--json]
 //   npm run inbox -- stats [--json]
 import { loadDatabaseSettings, orExit } from '../../src/config/environment.ts';
+import { describeViolation } from '../../src/contract/validation.ts';
 import { deliveryStates, type DeliveryState, type StoredDelivery } from '../../src/inbox/inbox.ts';
 import { parseCommandLine } from './command-line.ts';
 import { openExistingInbox } from './existing-inbox.ts';
@@ -95,7 +96,7 @@ function details(delivery: StoredDelivery): string {
     'headers',
     ...Object.entries(delivery.headers).map(([name, value]) => `  ${name}: ${value}`),
     ...(delivery.violations.length > 0
-      ? ['violations', ...delivery.violations.map((v) => `  ${v.pointer || '(body)'}: ${v.message}`)]
+      ? ['violations', ...delivery.violations.map((violation) => `  ${describeViolation(violation)}`)]
       : []),
     'body',
     body,

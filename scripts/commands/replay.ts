@@ -2,7 +2,7 @@
 //   npm run replay -- --id <delivery id> | --state dead|quarantined [--since <time>] [--type <event type>] [--dry-run]
 import { loadDatabaseSettings, orExit } from '../../src/config/environment.ts';
 import { dereferenceContract, loadContract } from '../../src/contract/document.ts';
-import { createSchemaValidators } from '../../src/contract/validation.ts';
+import { createSchemaValidators, describeViolation } from '../../src/contract/validation.ts';
 import { isReplayableState, replay, replayableStates, type ReplayFilter, type ReplayOutcome } from '../../src/dispatch/replay.ts';
 import { parseCommandLine } from './command-line.ts';
 import { openExistingInbox } from './existing-inbox.ts';
@@ -52,7 +52,7 @@ function describe(outcome: ReplayOutcome): string {
     case 'already pending':
       return `${outcome.id}  already pending`;
     case 'still quarantined':
-      return [`${outcome.id}  still quarantined:`, ...outcome.violations.map((v) => `    ${v.pointer || '(body)'}: ${v.message}`)].join(
+      return [`${outcome.id}  still quarantined:`, ...outcome.violations.map((violation) => `    ${describeViolation(violation)}`)].join(
         '\n',
       );
   }

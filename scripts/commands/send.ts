@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { loadSenderSettings, orExit, parseSecretOption, ConfigError } from '../../src/config/environment.ts';
 import { loadContract, webhookExamples } from '../../src/contract/document.ts';
+import { describeViolation } from '../../src/contract/validation.ts';
 import { developmentSecret } from '../../src/service/development-secret.ts';
 import { createSigner } from '../../src/intake/signature.ts';
 import { exitWith, parseCommandLine } from './command-line.ts';
@@ -82,10 +83,7 @@ const sign = createSigner(secretOption ?? settings.secrets[0] ?? developmentSecr
 function reasonsOf(text: string): string[] {
   try {
     const problem = JSON.parse(text) as { detail?: string; violations?: { pointer: string; message: string }[] };
-    return [
-      ...(problem.detail ? [problem.detail] : []),
-      ...(problem.violations ?? []).map(({ pointer, message }) => `${pointer || '(body)'}: ${message}`),
-    ];
+    return [...(problem.detail ? [problem.detail] : []), ...(problem.violations ?? []).map(describeViolation)];
   } catch {
     return [];
   }

@@ -11,6 +11,12 @@ export interface Violation {
 
 export type Validate = (value: unknown) => Violation[];
 
+/** Where a violation is, as a person reads it: its pointer, or `(body)` for the body as a whole. */
+export const placeOf = ({ pointer }: Violation): string => pointer || '(body)';
+
+/** A violation in one line: where, then what. */
+export const describeViolation = (violation: Violation): string => `${placeOf(violation)}: ${violation.message}`;
+
 /**
  * The validator for the contract's schemas: JSON Schema 2020-12 (the dialect of OpenAPI 3.1),
  * `format` enforced, and every error reported rather than the first.
@@ -113,6 +119,7 @@ function toViolation(error: ErrorObject, instancePrefix: string): Violation {
   }
 }
 
-function escapePointerToken(token: string): string {
+/** A key as one token of a JSON pointer (RFC 6901). */
+export function escapePointerToken(token: string): string {
   return token.replaceAll('~', '~0').replaceAll('/', '~1');
 }

@@ -2,12 +2,10 @@
 // value its pointer names or, for a missing field, the object that lacks it. Written by hand
 // because a pretty-printer knows nothing of JSON pointers, and the marks must sit on the values.
 import { html } from 'ghtml';
-import type { Violation } from '../../contract/validation.ts';
-
-const pointerToken = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
+import { describeViolation, escapePointerToken, type Violation } from '../../contract/validation.ts';
 
 /** The pointer of the deepest value that exists along `pointer`: the place to mark. */
-function placeOf(document: unknown, pointer: string): string {
+function existingPlace(document: unknown, pointer: string): string {
   let place = '';
   let value = document;
   for (const token of pointer.split('/').slice(1)) {
@@ -29,10 +27,10 @@ export function markedJson(body: string, violations: readonly Violation[]): stri
   }
   const marks = new Map<string, { numbers: number[]; messages: string[] }>();
   violations.forEach((violation, index) => {
-    const place = placeOf(document, violation.pointer);
+    const place = existingPlace(document, violation.pointer);
     const mark = marks.get(place) ?? { numbers: [], messages: [] };
     mark.numbers.push(index + 1);
-    mark.messages.push(`${violation.pointer || '(body)'}: ${violation.message}`);
+    mark.messages.push(describeViolation(violation));
     marks.set(place, mark);
   });
 
@@ -52,7 +50,8 @@ export function markedJson(body: string, violations: readonly Violation[]): stri
           : `{\n${entries
               .map(
                 ([key, item]) =>
-                  html`${inner}<span class="key">${JSON.stringify(key)}</span>: ` + render(item, `${pointer}/${pointerToken(key)}`, inner),
+                  html`${inner}<span class="key">${JSON.stringify(key)}</span>: ` +
+                  render(item, `${pointer}/${escapePointerToken(key)}`, inner),
               )
               .join(',\n')}\n${indent}}`;
     } else {

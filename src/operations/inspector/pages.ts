@@ -3,6 +3,7 @@
 // htmx adds the live updates (Server-Sent Events) and nothing else.
 import { html } from 'ghtml';
 import { knownEventNames } from '../../contract/events.ts';
+import { describeViolation, placeOf } from '../../contract/validation.ts';
 import { deliveryStates, type DeliveryState, type FailedAttempt, type LaneState, type StoredDelivery } from '../../inbox/inbox.ts';
 import type { ReplayOutcome } from '../../dispatch/replay.ts';
 import { signatureValueHeaders } from '../../intake/signature.ts';
@@ -300,7 +301,7 @@ export function deliveryPage(view: DeliveryView, viewer: Viewer): string {
             !${delivery.violations
               .map(
                 (violation, index) =>
-                  html`<li><a href="#violation-${index + 1}" class="mono">${violation.pointer || '(body)'}</a>: ${violation.message}</li>`,
+                  html`<li><a href="#violation-${index + 1}" class="mono">${placeOf(violation)}</a>: ${violation.message}</li>`,
               )
               .join('')}
           </ol>`;
@@ -383,7 +384,7 @@ function outcomeList(outcomes: readonly ReplayOutcome[]): string {
         return html`<li>!${link}: already pending</li>`;
       case 'still quarantined':
         return html`<li>
-          !${link}: still quarantined (${outcome.violations.map((v) => `${v.pointer || '(body)'} ${v.message}`).join('; ')})
+          !${link}: still quarantined (${outcome.violations.map(describeViolation).join('; ')})
         </li>`;
     }
   });
