@@ -1,7 +1,9 @@
-// What the inspector's pages say, read over HTTP with the token as a script would: paging on
-// from a page's last delivery, filters in the URL, where a delivery stands in its lane.
+// What the inspector's pages say, read over HTTP with the token as a script would, on every
+// backend: paging on from a page's last delivery, filters in the URL, where a delivery stands in
+// its lane, live updates of what another receiver on the same store takes in.
 import { expect } from 'chai';
 import { eventually } from '../support/eventually.ts';
+import { inboxBackends } from '../support/inbox-backends.ts';
 import { contractExample, deliver, startReceiver, storedDelivery, type TestReceiver } from '../support/receiver.ts';
 
 const token = 'inspector-token-for-the-page-tests-0123456789';
@@ -12,97 +14,120 @@ const decoded = (html: string) => html.replace(/&#(\d+);/g, (_, code: string) =>
 /** A page's text as a reader sees it: tags dropped, entities decoded, spaces collapsed. */
 const textOf = (html: string) => decoded(html.replace(/<[^>]+>/g, ' ')).replace(/\s+/g, ' ');
 
-describe('the inspector pages', () => {
-  let receiver: TestReceiver;
-  afterEach(() => receiver.close());
-  const get = async (path: string) => {
-    const response = await fetch(`${receiver.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
-    return { status: response.status, html: await response.text() };
-  };
-  const listedIds = (html: string) =>
-    [...html.matchAll(/<a href="\/inspector\/deliveries\/[^"]+">([^<]+)<\/a>/g)].map((match) => match[1]!);
+for (const backend of inboxBackends)
+  describe(`the inspector pages on ${backend.name}`, () => {
+    let receiver: TestReceiver;
+    /** What a test leaves to undo once its receiver is closed. */
+    const afterwards: (() => Promise<void>)[] = [];
+    afterEach(async () => {
+      await receiver.close();
+      for (const step of afterwards.splice(0)) await step();
+    });
+    const get = async (path: string) => {
+      const response = await fetch(`${receiver.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      return { status: response.status, html: await response.text() };
+    };
+    const listedIds = (html: string) =>
+      [...html.matchAll(/<a href="\/inspector\/deliveries\/[^"]+">([^<]+)<\/a>/g)].map((match) => match[1]!);
 
-  it('pages through the whole list, newest first, each delivery once', async () => {
-    receiver = await startReceiver({ inspectorToken: token });
-    // Seven deliveries a second: pages end inside a second, between deliveries received at once.
-    const start = Date.parse('2026-11-24T09:00:00Z');
-    const deliveries = Array.from({ length: 120 }, (_, index) => ({
-      ...storedDelivery(contractExample('ConversationCreated'), `msg_${String(index).padStart(3, '0')}`),
-      receivedAt: new Date(start + Math.floor(index / 7) * 1000),
-    }));
-    await Promise.all(deliveries.map((delivery) => receiver.inbox.accept(delivery)));
-    const seen: string[] = [];
-    let path: string | undefined = '/inspector?state=pending';
-    while (path) {
-      const { status, html } = await get(path);
-      expect(status).to.equal(200);
-      seen.push(...listedIds(html));
-      const next = /<a href="([^"]+)" rel="next">/.exec(html)?.[1];
-      path = next && decoded(next);
-    }
-    const newestFirst = deliveries.toSorted((a, b) => b.receivedAt.getTime() - a.receivedAt.getTime() || (a.id < b.id ? 1 : -1));
-    expect(seen).to.deep.equal(newestFirst.map(({ id }) => id));
+    it('pages through the whole list, newest first, each delivery once', async () => {
+      receiver = await startReceiver({ backend, inspectorToken: token });
+      // Seven deliveries a second: pages end inside a second, between deliveries received at once.
+      const start = Date.parse('2026-11-24T09:00:00Z');
+      const deliveries = Array.from({ length: 120 }, (_, index) => ({
+        ...storedDelivery(contractExample('ConversationCreated'), `msg_${String(index).padStart(3, '0')}`),
+        receivedAt: new Date(start + Math.floor(index / 7) * 1000),
+      }));
+      await Promise.all(deliveries.map((delivery) => receiver.inbox.accept(delivery)));
+      const seen: string[] = [];
+      let path: string | undefined = '/inspector?state=pending';
+      while (path) {
+        const { status, html } = await get(path);
+        expect(status).to.equal(200);
+        seen.push(...listedIds(html));
+        const next = /<a href="([^"]+)" rel="next">/.exec(html)?.[1];
+        path = next && decoded(next);
+      }
+      const newestFirst = deliveries.toSorted((a, b) => b.receivedAt.getTime() - a.receivedAt.getTime() || (a.id < b.id ? 1 : -1));
+      expect(seen).to.deep.equal(newestFirst.map(({ id }) => id));
+    });
+
+    it('says what is wrong with a filter, with a 400', async () => {
+      receiver = await startReceiver({ backend, inspectorToken: token });
+      const { status, html } = await get('/inspector?state=finished&since=yesterday&conversation=a&end_user=b');
+      expect(status).to.equal(400);
+      const text = textOf(html);
+      expect(text).to.contain('State must be one of pending, quarantined, done, dead.');
+      expect(text).to.contain('Give a conversation or an end user, not both.');
+      expect(text).to.contain('"Received from" must be a time such as 2026-11-24T09:00 (UTC).');
+      expect((await get('/inspector/deliveries/msg_none')).status).to.equal(404);
+      expect((await get('/inspector/replay?state=done')).status).to.equal(400);
+    });
+
+    it('tells where a delivery stands in its lane: a head waiting for its retry holds back the one behind it', async () => {
+      receiver = await startReceiver({ backend, inspectorToken: token, retryBaseMs: 600_000 });
+      receiver.receiver
+        .on('v1.conversation.created', () => {
+          throw new Error('the ticket system is down\n    at createTicket (tickets.ts:12)');
+        })
+        .start();
+      const created = contractExample('ConversationCreated');
+      const { id: head } = await deliver(receiver.url, created);
+      await eventually(async () => (await receiver.inbox.lane(`conversation:${created['data'].conversation_id}`))?.status === 'waiting');
+      const message = contractExample('ConversationMessageText');
+      message['data'].conversation_id = created['data'].conversation_id;
+      message['timestamp'] = new Date(Date.parse(created['timestamp']) + 1000).toISOString();
+      const { id: behind } = await deliver(receiver.url, message);
+
+      const headPage = textOf((await get(`/inspector/deliveries/${head}`)).html);
+      expect(headPage).to.match(
+        /It heads its lane and holds its conversation: it waits for its retry at \S+ \S+, and 1 delivery waits behind it until it succeeds or is dead\./,
+      );
+      expect(headPage).to.match(
+        /Failed attempts Attempt Failed at \(UTC\) Error 1 \S+ \S+ Error: the ticket system is down at createTicket \(tickets\.ts:12\)/,
+      );
+      expect((await get(`/inspector/deliveries/${head}`)).html).to.contain(
+        '<pre class="error">Error: the ticket system is down\n    at createTicket (tickets.ts:12)',
+      );
+      expect(textOf((await get(`/inspector/deliveries/${behind}`)).html)).to.contain(
+        `It waits in its lane behind its head ${head} (1 ahead of it).`,
+      );
+
+      const lanePage = await get(`/inspector/lanes/${encodeURIComponent(`conversation:${created['data'].conversation_id}`)}`);
+      expect(textOf(lanePage.html)).to.match(
+        /Its head failed and waits for its retry at \S+ \S+; nothing behind it runs before\. 2 pending, head first/,
+      );
+      expect(listedIds(lanePage.html)).to.deep.equal([head, behind]);
+    });
+
+    it('says that a dead delivery no longer holds its conversation', async () => {
+      receiver = await startReceiver({ backend, inspectorToken: token, maxAttempts: 1 });
+      receiver.receiver
+        .on('v1.conversation.created', () => {
+          throw new Error('down');
+        })
+        .start();
+      const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
+      await eventually(async () => (await receiver.inbox.get(id))?.state === 'dead');
+      expect(textOf((await get(`/inspector/deliveries/${id}`)).html)).to.contain(
+        'It is dead: it no longer holds its conversation, and what came after it went on ( its lane : nothing pending now).',
+      );
+    });
+
+    it('tells a page that changed: a delivery that another receiver on the same store takes in', async () => {
+      const store = await backend.createStore();
+      const other = await startReceiver({ store });
+      afterwards.push(
+        () => other.close(),
+        () => store.destroy(),
+      );
+      receiver = await startReceiver({ store, inspectorToken: token });
+      const stream = await fetch(`${receiver.url}/inspector/live`, { headers: { authorization: `Bearer ${token}` } });
+      const reader = stream.body!.getReader();
+      let received = new TextDecoder().decode((await reader.read()).value);
+      expect(received).to.match(/^retry: /);
+      await deliver(other.url, contractExample('ConversationCreated'));
+      while (!received.includes('event: changed')) received += new TextDecoder().decode((await reader.read()).value);
+      await reader.cancel();
+    });
   });
-
-  it('says what is wrong with a filter, with a 400', async () => {
-    receiver = await startReceiver({ inspectorToken: token });
-    const { status, html } = await get('/inspector?state=finished&since=yesterday&conversation=a&end_user=b');
-    expect(status).to.equal(400);
-    const text = textOf(html);
-    expect(text).to.contain('State must be one of pending, quarantined, done, dead.');
-    expect(text).to.contain('Give a conversation or an end user, not both.');
-    expect(text).to.contain('"Received from" must be a time such as 2026-11-24T09:00 (UTC).');
-    expect((await get('/inspector/deliveries/msg_none')).status).to.equal(404);
-    expect((await get('/inspector/replay?state=done')).status).to.equal(400);
-  });
-
-  it('tells where a delivery stands in its lane: a head waiting for its retry holds back the one behind it', async () => {
-    receiver = await startReceiver({ inspectorToken: token, retryBaseMs: 600_000 });
-    receiver.receiver
-      .on('v1.conversation.created', () => {
-        throw new Error('the ticket system is down\n    at createTicket (tickets.ts:12)');
-      })
-      .start();
-    const created = contractExample('ConversationCreated');
-    const { id: head } = await deliver(receiver.url, created);
-    await eventually(async () => (await receiver.inbox.lane(`conversation:${created['data'].conversation_id}`))?.status === 'waiting');
-    const message = contractExample('ConversationMessageText');
-    message['data'].conversation_id = created['data'].conversation_id;
-    message['timestamp'] = new Date(Date.parse(created['timestamp']) + 1000).toISOString();
-    const { id: behind } = await deliver(receiver.url, message);
-
-    const headPage = textOf((await get(`/inspector/deliveries/${head}`)).html);
-    expect(headPage).to.match(
-      /It heads its lane and holds its conversation: it waits for its retry at \S+ \S+, and 1 delivery waits behind it until it succeeds or is dead\./,
-    );
-    expect(headPage).to.match(
-      /Failed attempts Attempt Failed at \(UTC\) Error 1 \S+ \S+ Error: the ticket system is down at createTicket \(tickets\.ts:12\)/,
-    );
-    expect((await get(`/inspector/deliveries/${head}`)).html).to.contain(
-      '<pre class="error">Error: the ticket system is down\n    at createTicket (tickets.ts:12)',
-    );
-    expect(textOf((await get(`/inspector/deliveries/${behind}`)).html)).to.contain(
-      `It waits in its lane behind its head ${head} (1 ahead of it).`,
-    );
-
-    const lanePage = await get(`/inspector/lanes/${encodeURIComponent(`conversation:${created['data'].conversation_id}`)}`);
-    expect(textOf(lanePage.html)).to.match(
-      /Its head failed and waits for its retry at \S+ \S+; nothing behind it runs before\. 2 pending, head first/,
-    );
-    expect(listedIds(lanePage.html)).to.deep.equal([head, behind]);
-  });
-
-  it('says that a dead delivery no longer holds its conversation', async () => {
-    receiver = await startReceiver({ inspectorToken: token, maxAttempts: 1 });
-    receiver.receiver
-      .on('v1.conversation.created', () => {
-        throw new Error('down');
-      })
-      .start();
-    const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
-    await eventually(async () => (await receiver.inbox.get(id))?.state === 'dead');
-    expect(textOf((await get(`/inspector/deliveries/${id}`)).html)).to.contain(
-      'It is dead: it no longer holds its conversation, and what came after it went on ( its lane : nothing pending now).',
-    );
-  });
-});
