@@ -51,12 +51,15 @@ interface InspectorOptions {
 const pageSize = 50;
 const laneShown = 100;
 
-const require = createRequire(import.meta.url);
-const assets: Record<string, { type: string; body: string }> = {
-  'htmx.min.js': { type: 'text/javascript', body: readFileSync(require.resolve('htmx.org/dist/htmx.min.js'), 'utf8') },
-  'sse.min.js': { type: 'text/javascript', body: readFileSync(require.resolve('htmx-ext-sse/dist/sse.min.js'), 'utf8') },
-  'inspector.css': { type: 'text/css', body: stylesheet },
-};
+/** The page's scripts from the installed packages, and its stylesheet: read when an inspector is created, not when the receiver is imported. */
+function readAssets(): Record<string, { type: string; body: string }> {
+  const require = createRequire(import.meta.url);
+  return {
+    'htmx.min.js': { type: 'text/javascript', body: readFileSync(require.resolve('htmx.org/dist/htmx.min.js'), 'utf8') },
+    'sse.min.js': { type: 'text/javascript', body: readFileSync(require.resolve('htmx-ext-sse/dist/sse.min.js'), 'utf8') },
+    'inspector.css': { type: 'text/css', body: stylesheet },
+  };
+}
 
 const replayedNotices: Record<ReplayOutcome['outcome'], string> = {
   requeued: 'Replayed: it is pending again, and the dispatcher runs it next in its lane.',
@@ -66,6 +69,7 @@ const replayedNotices: Record<ReplayOutcome['outcome'], string> = {
 
 export function createInspector({ settings, inbox, validateDelivery, logger, liveIntervalMs = 1000 }: InspectorOptions): Inspector {
   const access = new InspectorAccess(settings.token);
+  const assets = readAssets();
   const live = new LiveUpdates(liveIntervalMs);
   const viewerOf = (ctx: Context): Viewer => {
     const visitor = ctx.state['visitor'] as Visitor | undefined;
