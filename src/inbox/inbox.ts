@@ -49,6 +49,8 @@ export interface StoredDelivery {
   attempts: number;
   /** The error of the last failed attempt. */
   lastError: string | null;
+  /** When the forwarder's broker confirmed it; null when it was not forwarded (yet). */
+  forwardedAt: Date | null;
 }
 
 /** A handler attempt that failed: which, when, and its error. */
@@ -67,15 +69,24 @@ export interface ClaimedDelivery {
   receivedAt: Date;
   /** 1 for the first attempt. */
   attempt: number;
+  /** When an earlier attempt had it forwarded: this one does not publish it again. */
+  forwardedAt: Date | null;
 }
 
-export type Settlement =
+export type Settlement = (
   | { id: string; outcome: 'done' }
   /** The delivery stays at the head of its lane, which waits until `retryAt`. */
   | { id: string; outcome: 'retry'; error: string; retryAt: Date }
   | { id: string; outcome: 'dead'; error: string }
-  /** Given back unfinished (the dispatcher is stopping): the attempt does not count. */
-  | { id: string; outcome: 'released' };
+  /** Given back unfinished (the dispatcher is stopping, the broker is unreachable): the attempt does not count. */
+  | { id: string; outcome: 'released' }
+) & {
+  /** When this attempt's forward was confirmed by the broker, whatever became of the handler: kept by every outcome. */
+  forwardedAt?: Date;
+};
+
+/** Event types by name: `only` these, or every type `except` these. */
+export type EventTypeSelection = { only: readonly string[] } | { except: readonly string[] };
 
 /** `duplicate`: the inbox already held this delivery id, and nothing was written. */
 export type StoreOutcome = 'stored' | 'duplicate';
@@ -142,6 +153,8 @@ export interface Inbox {
   countByState(): Promise<Record<DeliveryState, number>>;
   /** When the oldest pending delivery was received, if any is pending. */
   oldestPending(): Promise<Date | undefined>;
+  /** When the oldest pending delivery of these types that was not forwarded yet was received. */
+  oldestUnforwarded(types: EventTypeSelection): Promise<Date | undefined>;
 
   /**
    * Leases the heads of up to `limit` ready lanes, oldest head event first. A lane is ready when
@@ -153,7 +166,7 @@ export interface Inbox {
    * no longer holds the lease (it ran out and another dispatcher claimed the lane).
    */
   settle(owner: string, settlements: Settlement[]): Promise<void>;
-  /** Puts deliveries that are dead, quarantined or done back to pending, into their lanes, as if new. Returns how many. */
+  /** Puts deliveries that are dead, quarantined or done back to pending, into their lanes, as if new (to be forwarded again too). Returns how many. */
   requeue(ids: string[]): Promise<number>;
   /** Replaces the violations of a delivery that is still quarantined. */
   updateViolations(id: string, violations: Violation[]): Promise<void>;

@@ -33,3 +33,6 @@ export const fromFailedAttemptRow = (row: FailedAttemptRow): FailedAttempt => ({
   failedAt: new Date(Number(row.failed_at)),
   error: row.error,
 });
+
+/** A time kept as milliseconds, or null. */
+export const timeOrNull = (milliseconds: number | null): Date | null => (milliseconds === null ? null : new Date(Number(milliseconds)));

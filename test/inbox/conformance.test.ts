@@ -65,6 +65,7 @@ for (const backend of inboxBackends) {
           violations: [],
           attempts: 0,
           lastError: null,
+          forwardedAt: null,
         });
         expect(await inbox.get('profile')).to.deep.include({ lane: 'end_user:u1', eventTime: nineOClock + 7250 });
         expect(await inbox.get('audit')).to.deep.include({ lane: 'delivery:audit', eventTime: receivedAt.getTime() });
@@ -225,6 +226,64 @@ for (const backend of inboxBackends) {
         expect((await inbox.get('a1'))?.state).to.equal('done');
         expect((await inbox.get('b1'))?.state).to.equal('dead');
         expect(await claim()).to.deep.equal([]);
+      });
+    });
+
+    describe('forwarding', () => {
+      const forwardedAt = new Date('2026-11-24T09:00:01.500Z');
+
+      it('keeps when an attempt was forwarded, whatever became of its handler, and tells the next attempt', async () => {
+        await acceptAll(delivery('a1', { conversation: 'a' }));
+        expect((await claim()).map(({ forwardedAt }) => forwardedAt)).to.deep.equal([null]);
+        await inbox.settle('dispatcher-a', [{ id: 'a1', outcome: 'retry', error: 'Error: handler', retryAt: new Date(0), forwardedAt }]);
+        expect((await claim()).map(({ id, forwardedAt }) => ({ id, forwardedAt }))).to.deep.equal([{ id: 'a1', forwardedAt }]);
+        // A later attempt, which did not publish, leaves the first confirmation in place.
+        await inbox.settle('dispatcher-a', [{ id: 'a1', outcome: 'released' }]);
+        await claim();
+        await inbox.settle('dispatcher-a', [{ id: 'a1', outcome: 'done', forwardedAt: new Date() }]);
+        expect(await inbox.get('a1')).to.deep.include({ state: 'done', forwardedAt });
+      });
+
+      it('keeps the forward of a released or dead attempt', async () => {
+        await acceptAll(delivery('a1', { conversation: 'a' }), delivery('b1', { conversation: 'b' }));
+        await claim();
+        await inbox.settle('dispatcher-a', [
+          { id: 'a1', outcome: 'released', forwardedAt },
+          { id: 'b1', outcome: 'dead', error: 'Error: handler', forwardedAt },
+        ]);
+        expect(await inbox.get('a1')).to.deep.include({ state: 'pending', attempts: 0, forwardedAt });
+        expect(await inbox.get('b1')).to.deep.include({ state: 'dead', forwardedAt });
+      });
+
+      it('forwards a replayed delivery again', async () => {
+        await acceptAll(delivery('a1', { conversation: 'a' }));
+        await claim();
+        await inbox.settle('dispatcher-a', [{ id: 'a1', outcome: 'done', forwardedAt }]);
+        await inbox.requeue(['a1']);
+        expect(await inbox.get('a1')).to.deep.include({ state: 'pending', forwardedAt: null });
+        expect((await claim()).map(({ forwardedAt }) => forwardedAt)).to.deep.equal([null]);
+      });
+
+      it('says when the oldest pending delivery not forwarded yet was received, among the types asked about', async () => {
+        const everything = { except: [] };
+        expect(await inbox.oldestUnforwarded(everything)).to.equal(undefined);
+        await acceptAll(
+          delivery('audit', { type: 'v1.audit_log.emitted', receivedAt: new Date('2026-11-24T07:00:00Z') }),
+          delivery('a1', { conversation: 'a', receivedAt: new Date('2026-11-24T08:00:00Z') }),
+          delivery('b1', { conversation: 'b', receivedAt: new Date('2026-11-24T09:00:00Z') }),
+        );
+        expect(await inbox.oldestUnforwarded(everything)).to.deep.equal(new Date('2026-11-24T07:00:00Z'));
+        expect(await inbox.oldestUnforwarded({ except: ['v1.audit_log.emitted'] })).to.deep.equal(new Date('2026-11-24T08:00:00Z'));
+        expect(await inbox.oldestUnforwarded({ only: ['v1.audit_log.emitted'] })).to.deep.equal(new Date('2026-11-24T07:00:00Z'));
+        expect(await inbox.oldestUnforwarded({ only: ['v1.end_user.created'] })).to.equal(undefined);
+
+        await claim();
+        // a1 is forwarded but its handler must run again; the audit entry is done.
+        await inbox.settle('dispatcher-a', [
+          { id: 'a1', outcome: 'retry', error: 'Error: handler', retryAt: new Date(Date.now() + 60_000), forwardedAt },
+          { id: 'audit', outcome: 'done' },
+        ]);
+        expect(await inbox.oldestUnforwarded(everything)).to.deep.equal(new Date('2026-11-24T09:00:00Z'));
       });
     });
 

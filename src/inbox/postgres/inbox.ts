@@ -8,6 +8,7 @@ import {
   type ClaimedDelivery,
   type DeliveryFilter,
   type DeliveryState,
+  type EventTypeSelection,
   type FailedAttempt,
   type Inbox,
   type LaneState,
@@ -16,7 +17,7 @@ import {
   type StoreOutcome,
   type StoredDelivery,
 } from '../inbox.ts';
-import { fromFailedAttemptRow, fromLaneRow, type FailedAttemptRow, type LaneRow } from '../rows.ts';
+import { fromFailedAttemptRow, fromLaneRow, timeOrNull, type FailedAttemptRow, type LaneRow } from '../rows.ts';
 import { listQuery } from '../list-query.ts';
 import { derivedFields } from '../ordering.ts';
 import { Signal } from '../signal.ts';
@@ -53,6 +54,7 @@ interface DeliveryRow {
   event_time: number;
   attempts: number;
   last_error: string | null;
+  forwarded_at: number | null;
 }
 
 type Write =
@@ -200,6 +202,12 @@ export class PostgresInbox implements Inbox {
     return rows[0]?.oldest ?? undefined;
   }
 
+  async oldestUnforwarded(types: EventTypeSelection): Promise<Date | undefined> {
+    const [selection, names] = 'only' in types ? (['only', types.only] as const) : (['except', types.except] as const);
+    const { rows } = await this.#pool.query<{ received_at: Date }>(this.#sql.oldestUnforwarded(selection), [names]);
+    return rows[0]?.received_at;
+  }
+
   async ping(): Promise<void> {
     this.#refuseWhenClosed();
     await this.#pool.query('SELECT 1');
@@ -305,6 +313,7 @@ export class PostgresInbox implements Inbox {
       received_at: Date;
       attempts: number;
       event_time: number;
+      forwarded_at: number | null;
     }>({
       name: `claim ${this.#schema}`,
       text: this.#sql.claim,
@@ -317,6 +326,7 @@ export class PostgresInbox implements Inbox {
       body: row.body,
       receivedAt: row.received_at,
       attempt: row.attempts,
+      forwardedAt: timeOrNull(row.forwarded_at),
     }));
   }
 
@@ -343,6 +353,7 @@ export class PostgresInbox implements Inbox {
               held.map(({ settlement }) => ('error' in settlement ? settlement.error : null)),
               held.map(({ settlement }) => (settlement.outcome === 'retry' ? settlement.retryAt.getTime() : null)),
               Date.now(),
+              held.map(({ settlement }) => settlement.forwardedAt?.getTime() ?? null),
             ],
           });
         }
@@ -364,5 +375,6 @@ function fromRow(row: DeliveryRow): StoredDelivery {
     violations: row.violations ?? [],
     attempts: row.attempts,
     lastError: row.last_error,
+    forwardedAt: timeOrNull(row.forwarded_at),
   };
 }

@@ -91,6 +91,10 @@ const migrations = [
      error       text NOT NULL
    );
    CREATE INDEX failed_attempts_by_delivery ON {schema}.failed_attempts (delivery_id);`,
+
+  // When the forwarder's broker confirmed a delivery (milliseconds), so that a retry of its
+  // handler does not publish it again.
+  `ALTER TABLE {schema}.deliveries ADD COLUMN forwarded_at bigint;`,
 ];
 
 /** Whether the inbox's tables were ever created in `schema`. */

@@ -74,7 +74,8 @@ export function statements(schema: string) {
       )
       UPDATE ${schema}.deliveries AS deliveries SET attempts = attempts + 1
       FROM leased WHERE deliveries.id = leased.head_id
-      RETURNING deliveries.id, deliveries.event_type, deliveries.body, deliveries.received_at, deliveries.attempts, deliveries.event_time`,
+      RETURNING deliveries.id, deliveries.event_type, deliveries.body, deliveries.received_at, deliveries.attempts, deliveries.event_time,
+                deliveries.forwarded_at`,
 
     /**
      * The first step of a settlement: locks the lanes whose lease owner $1 holds for the
@@ -91,19 +92,21 @@ export function statements(schema: string) {
     /**
      * The second step, in the same transaction (so that it sees every delivery committed into
      * these lanes before their locks were granted): records each outcome (and each failed
-     * attempt), then moves each lane on to its oldest pending delivery, or removes it when none
-     * is left. $6 is now.
+     * attempt, and when a forward was confirmed), then moves each lane on to its oldest pending
+     * delivery, or removes it when none is left. $6 is now.
      */
     settle: `
       WITH settlement AS (
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS settlement (id, lane, outcome, error, retry_at)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $7::bigint[])
+          AS settlement (id, lane, outcome, error, retry_at, forwarded_at)
       ),
       settled AS (
         UPDATE ${schema}.deliveries AS deliveries SET
           state = CASE settlement.outcome WHEN 'done' THEN 'done' WHEN 'dead' THEN 'dead' ELSE deliveries.state END,
           last_error = CASE settlement.outcome WHEN 'done' THEN NULL WHEN 'released' THEN deliveries.last_error ELSE settlement.error END,
           next_attempt_at = CASE settlement.outcome WHEN 'retry' THEN settlement.retry_at ELSE deliveries.next_attempt_at END,
-          attempts = CASE settlement.outcome WHEN 'released' THEN deliveries.attempts - 1 ELSE deliveries.attempts END
+          attempts = CASE settlement.outcome WHEN 'released' THEN deliveries.attempts - 1 ELSE deliveries.attempts END,
+          forwarded_at = coalesce(deliveries.forwarded_at, settlement.forwarded_at)
         FROM settlement WHERE deliveries.id = settlement.id
         RETURNING deliveries.id, deliveries.state, deliveries.lane, deliveries.event_time, deliveries.next_attempt_at, deliveries.attempts
       ),
@@ -142,7 +145,8 @@ export function statements(schema: string) {
     /** Puts dead, quarantined and done deliveries back to pending, into their lanes; returns how many. */
     requeue: `
       WITH requeued AS (
-        UPDATE ${schema}.deliveries SET state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL, violations = NULL
+        UPDATE ${schema}.deliveries
+        SET state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL, violations = NULL, forwarded_at = NULL
         WHERE id = ANY($1::text[]) AND state IN ('dead', 'quarantined', 'done')
         RETURNING id, lane, event_time
       ),
@@ -167,6 +171,11 @@ export function statements(schema: string) {
     failedAttempts: `SELECT attempt, failed_at, error FROM ${schema}.failed_attempts WHERE delivery_id = $1 ORDER BY failed_at, attempt`,
     countByState: `SELECT state, sum(count)::integer AS count FROM ${schema}.state_counts GROUP BY state`,
     oldestPending: `SELECT min(received_at) AS oldest FROM ${schema}.deliveries WHERE state = 'pending'`,
+    /** The oldest pending, unforwarded delivery whose type is (`only`) or is not (`except`) one of $1. */
+    oldestUnforwarded: (selection: 'only' | 'except') => `
+      SELECT received_at FROM ${schema}.deliveries
+      WHERE state = 'pending' AND forwarded_at IS NULL AND ${selection === 'only' ? '' : 'NOT'} coalesce(event_type, '') = ANY($1::text[])
+      ORDER BY received_at LIMIT 1`,
     lane: `
       SELECT *, (SELECT count(*) FROM ${schema}.deliveries WHERE lane = key AND state = 'pending') AS pending
       FROM ${schema}.lanes WHERE key = $1`,

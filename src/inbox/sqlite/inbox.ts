@@ -11,6 +11,7 @@ import {
   type ClaimedDelivery,
   type DeliveryFilter,
   type DeliveryState,
+  type EventTypeSelection,
   type FailedAttempt,
   type Inbox,
   type LaneState,
@@ -19,7 +20,7 @@ import {
   type StoreOutcome,
   type StoredDelivery,
 } from '../inbox.ts';
-import { fromFailedAttemptRow, fromLaneRow, type FailedAttemptRow, type LaneRow } from '../rows.ts';
+import { fromFailedAttemptRow, fromLaneRow, timeOrNull, type FailedAttemptRow, type LaneRow } from '../rows.ts';
 import { listQuery } from '../list-query.ts';
 import { Signal } from '../signal.ts';
 import { TurnBatch } from '../turn-batch.ts';
@@ -41,6 +42,7 @@ interface DeliveryRow {
   event_time: number;
   attempts: number;
   last_error: string | null;
+  forwarded_at: number | null;
 }
 
 /** The writer thread's module: a .ts source run by Node, or the .js that the package ships (a URL is not rewritten by the compiler). */
@@ -102,6 +104,8 @@ export class SqliteInbox implements Inbox {
       get: prepare(`SELECT * FROM deliveries JOIN delivery_payloads USING (id) WHERE id = ?`),
       countByState: prepare('SELECT state, count FROM state_counts'),
       oldestPending: prepare(`SELECT min(received_at) AS oldest FROM deliveries WHERE state = 'pending'`),
+      oldestUnforwardedOf: prepare(unforwarded('IN')),
+      oldestUnforwardedExcept: prepare(unforwarded('NOT IN')),
       failedAttempts: prepare('SELECT attempt, failed_at, error FROM failed_attempts WHERE delivery_id = ? ORDER BY failed_at, attempt'),
       lane: prepare(
         `SELECT *, (SELECT count(*) FROM deliveries WHERE lane = key AND state = 'pending') AS pending FROM lanes WHERE key = ?`,
@@ -202,6 +206,13 @@ export class SqliteInbox implements Inbox {
     return oldest === null ? undefined : new Date(oldest);
   }
 
+  async oldestUnforwarded(types: EventTypeSelection): Promise<Date | undefined> {
+    const [statement, names] =
+      'only' in types ? [this.#reads.oldestUnforwardedOf, types.only] : [this.#reads.oldestUnforwardedExcept, types.except];
+    const row = statement.get(JSON.stringify(names)) as { received_at: string } | undefined;
+    return row && new Date(row.received_at);
+  }
+
   async ping(): Promise<void> {
     if (this.#closed) throw new Error('The inbox is closed');
     this.#reads.ping.get();
@@ -274,5 +285,13 @@ function fromRow(row: DeliveryRow): StoredDelivery {
     violations: row.violations ? (JSON.parse(row.violations) as Violation[]) : [],
     attempts: row.attempts,
     lastError: row.last_error,
+    forwardedAt: timeOrNull(row.forwarded_at),
   };
+}
+
+/** The oldest pending, unforwarded delivery whose type is (`IN`) or is not (`NOT IN`) in a JSON list. */
+function unforwarded(membership: 'IN' | 'NOT IN'): string {
+  return `SELECT received_at FROM deliveries
+          WHERE state = 'pending' AND forwarded_at IS NULL AND coalesce(event_type, '') ${membership} (SELECT value FROM json_each(?))
+          ORDER BY received_at LIMIT 1`;
 }

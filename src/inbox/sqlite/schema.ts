@@ -169,6 +169,10 @@ const migrations = [
      error       TEXT NOT NULL
    ) STRICT;
    CREATE INDEX failed_attempts_by_delivery ON failed_attempts (delivery_id);`,
+
+  // When the forwarder's broker confirmed a delivery (milliseconds), so that a retry of its
+  // handler does not publish it again.
+  `ALTER TABLE deliveries ADD COLUMN forwarded_at INTEGER;`,
 ];
 
 /** Brings the schema up to date. */

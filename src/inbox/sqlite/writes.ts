@@ -5,6 +5,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { Violation } from '../../contract/validation.ts';
 import type { ClaimOptions, ClaimedDelivery, NewDelivery, Settlement, StoreOutcome } from '../inbox.ts';
 import { derivedFields } from '../ordering.ts';
+import { timeOrNull } from '../rows.ts';
 
 /** A new delivery as the columns of its row. */
 interface NewRow {
@@ -75,17 +76,18 @@ const statements = {
   // cost of one UPDATE ... WHERE key IN (SELECT ...) RETURNING for all of them).
   readyLanes: `SELECT key, head_id FROM lanes WHERE status = 'ready' ORDER BY head_event_time, head_id LIMIT :limit`,
   leaseLane: `UPDATE lanes SET status = 'leased', leased_id = head_id, lease_owner = :owner, lease_until = :until WHERE key = :key`,
-  startAttempt: `UPDATE deliveries SET attempts = attempts + 1 WHERE id = ? RETURNING id, event_type, received_at, attempts`,
+  startAttempt: `UPDATE deliveries SET attempts = attempts + 1 WHERE id = ? RETURNING id, event_type, received_at, attempts, forwarded_at`,
   body: `SELECT body FROM delivery_payloads WHERE id = ?`,
   leasedLane: `SELECT lanes.key FROM deliveries JOIN lanes ON lanes.key = deliveries.lane
                WHERE deliveries.id = :id AND lanes.leased_id = :id AND lanes.lease_owner = :owner`,
-  done: `UPDATE deliveries SET state = 'done', last_error = NULL WHERE id = :id`,
-  retry: `UPDATE deliveries SET last_error = :error, next_attempt_at = :retryAt WHERE id = :id`,
-  dead: `UPDATE deliveries SET state = 'dead', last_error = :error WHERE id = :id`,
+  done: `UPDATE deliveries SET state = 'done', last_error = NULL, forwarded_at = coalesce(forwarded_at, :forwardedAt) WHERE id = :id`,
+  retry: `UPDATE deliveries SET last_error = :error, next_attempt_at = :retryAt, forwarded_at = coalesce(forwarded_at, :forwardedAt)
+          WHERE id = :id`,
+  dead: `UPDATE deliveries SET state = 'dead', last_error = :error, forwarded_at = coalesce(forwarded_at, :forwardedAt) WHERE id = :id`,
   // After a retry or a dead end: the attempt that failed, numbered as it was claimed.
   recordFailure: `INSERT INTO failed_attempts (delivery_id, attempt, failed_at, error)
                   SELECT id, attempts, :failedAt, :error FROM deliveries WHERE id = :id`,
-  released: `UPDATE deliveries SET attempts = attempts - 1 WHERE id = :id`,
+  released: `UPDATE deliveries SET attempts = attempts - 1, forwarded_at = coalesce(forwarded_at, :forwardedAt) WHERE id = :id`,
   // After its lease is settled, a lane's head is its oldest pending delivery, or the lane is gone.
   nextHead: `SELECT id, event_time, next_attempt_at FROM deliveries WHERE lane = ? AND state = 'pending' ORDER BY event_time, id LIMIT 1`,
   moveLane: `UPDATE lanes SET head_id = :id, head_event_time = :eventTime, head_due_at = :dueAt,
@@ -93,7 +95,7 @@ const statements = {
                leased_id = NULL, lease_owner = NULL, lease_until = NULL
              WHERE key = :lane`,
   removeLane: `DELETE FROM lanes WHERE key = ?`,
-  requeue: `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL, violations = NULL
+  requeue: `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL, violations = NULL, forwarded_at = NULL
             WHERE id = ? AND state IN ('dead', 'quarantined', 'done')
             RETURNING lane, event_time`,
   updateViolations: `UPDATE deliveries SET violations = ? WHERE id = ? AND state = 'quarantined'`,
@@ -110,6 +112,7 @@ interface ClaimedRow {
   event_type: string | null;
   received_at: string;
   attempts: number;
+  forwarded_at: number | null;
 }
 
 export class SqliteWrites {
@@ -169,7 +172,8 @@ export class SqliteWrites {
       statements.leaseLane.run({ owner, until: at + leaseMs, key });
       const row = statements.startAttempt.get(head_id) as unknown as ClaimedRow;
       const { body } = statements.body.get(head_id) as { body: string };
-      return { id: row.id, eventType: row.event_type, body, receivedAt: new Date(row.received_at), attempt: row.attempts };
+      const { id, event_type: eventType, received_at: receivedAt, attempts: attempt, forwarded_at: forwardedAt } = row;
+      return { id, eventType, body, receivedAt: new Date(receivedAt), attempt, forwardedAt: timeOrNull(forwardedAt) };
     });
   }
 
@@ -178,17 +182,18 @@ export class SqliteWrites {
     const { id } = settlement;
     const lane = statements.leasedLane.get({ id, owner }) as { key: string } | undefined;
     if (!lane) return;
+    const forwardedAt = settlement.forwardedAt?.getTime() ?? null;
     switch (settlement.outcome) {
       case 'done':
       case 'released':
-        statements[settlement.outcome].run({ id });
+        statements[settlement.outcome].run({ id, forwardedAt });
         break;
       case 'retry':
-        statements.retry.run({ id, error: settlement.error, retryAt: settlement.retryAt.getTime() });
+        statements.retry.run({ id, error: settlement.error, retryAt: settlement.retryAt.getTime(), forwardedAt });
         statements.recordFailure.run({ id, error: settlement.error, failedAt: now.getTime() });
         break;
       case 'dead':
-        statements.dead.run({ id, error: settlement.error });
+        statements.dead.run({ id, error: settlement.error, forwardedAt });
         statements.recordFailure.run({ id, error: settlement.error, failedAt: now.getTime() });
         break;
     }
