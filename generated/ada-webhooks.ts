@@ -63,7 +63,8 @@ export interface paths {
          * Readiness
          * @description Answers 200 when the inbox can be reached and written (after a failed write, a probe
          *     write must succeed again) and the contract is loaded, 503 otherwise: a load balancer
-         *     then stops sending deliveries to this process until it recovers by itself.
+         *     then stops sending deliveries to this process until it recovers by itself. A broker that
+         *     deliveries are forwarded to is reported, but does not make the receiver unready.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -646,9 +647,25 @@ export interface components {
         Readiness: {
             /** @enum {string} */
             status: "ready" | "unavailable";
-            /** @description The state of each dependency. */
+            /**
+             * @description The state of each dependency: `inbox` and `contract`, and `forwarding` (`ok` or
+             *     `failing`) when deliveries are forwarded to a broker.
+             */
             checks: {
                 [key: string]: string;
+            };
+            /**
+             * @description Present when deliveries are forwarded to a message broker. A failing broker does not
+             *     make the receiver unready: deliveries are still accepted and stored, and wait in their
+             *     lanes until the broker is back. The broker's error is in the log.
+             */
+            forwarding?: {
+                /** @enum {string} */
+                broker: "nats" | "rabbitmq";
+                /** @enum {string} */
+                state: "ok" | "failing";
+                /** @description Age of the oldest pending delivery that waits to be forwarded; 0 when none waits. */
+                lagSeconds: number;
             };
         };
     };
@@ -951,15 +968,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "status": "ready",
-                     *       "checks": {
-                     *         "inbox": "ok",
-                     *         "contract": "ok"
-                     *       }
-                     *     }
-                     */
                     "application/json": components["schemas"]["Readiness"];
                 };
             };

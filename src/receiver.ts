@@ -9,6 +9,8 @@ import { dereferenceContract, loadContract, type ContractDocument } from './cont
 import { loadRequestValidator, operationOf } from './contract/operations.ts';
 import { createSchemaValidators } from './contract/validation.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
+import { Forwarding } from './forward/forwarding.ts';
+import { openForwarder } from './forward/open.ts';
 import { HandlerRegistry, type Handlers } from './dispatch/handler-registry.ts';
 import type { Inbox } from './inbox/inbox.ts';
 import { openInbox } from './inbox/open.ts';
@@ -62,6 +64,18 @@ export interface ReceiverOptions {
   inspectorToken?: string;
   /** The inspector shows deliveries but refuses every action (default false). */
   inspectorReadOnly?: boolean;
+  /** Forwards every accepted delivery to a broker, in conversation order: `nats://host:4222` (JetStream) or `amqp://user:password@host:5672` (RabbitMQ). */
+  forwardUrl?: string;
+  /** JetStream: the stream, created if missing (default `ADA_WEBHOOKS`). */
+  forwardStream?: string;
+  /** JetStream: each message's subject; `{type}`, `{conversation}` and `{end_user}` are filled in (default `ada.{type}`). */
+  forwardSubject?: string;
+  /** JetStream: how long a stream that the receiver creates remembers message ids to drop a second copy (default 600). */
+  forwardDuplicateWindowSeconds?: number;
+  /** RabbitMQ: the topic exchange, declared if missing (default `ada-webhooks`). */
+  forwardExchange?: string;
+  /** The event types forwarded, and `unknown` for types the contract does not know (default: every type). */
+  forwardTypes?: string | readonly string[];
 }
 
 export interface Receiver extends Handlers {
@@ -79,7 +93,7 @@ export interface Receiver extends Handlers {
    * live updates, which would hold a closing server open.
    */
   stop(options?: { graceMs?: number }): Promise<void>;
-  /** Stops the dispatcher, then closes the inbox. Stop taking requests first (close your server). */
+  /** Stops the dispatcher, then closes the forwarder's connection and the inbox. Stop taking requests first (close your server). */
   close(options?: { graceMs?: number }): Promise<void>;
   /** Where `koa()` and `node()` take deliveries. */
   readonly path: string;
@@ -122,6 +136,12 @@ const optionNames: readonly string[] = Object.keys({
   contract: true,
   inspectorToken: true,
   inspectorReadOnly: true,
+  forwardUrl: true,
+  forwardStream: true,
+  forwardSubject: true,
+  forwardDuplicateWindowSeconds: true,
+  forwardExchange: true,
+  forwardTypes: true,
 } satisfies Record<keyof ReceiverOptions, true>);
 
 /** A misspelt option would otherwise be ignored without a word: each one is a problem, with the closest name. */
@@ -152,10 +172,13 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
 export async function createReceiverFromSettings(settings: ReceiverSettings, { logger, contract }: ReceiverParts): Promise<Receiver> {
   const validate = await loadRequestValidator(contract, 'receiveAdaWebhook');
   const inbox = await openInbox(settings.database);
-  const metrics = createMetrics(inbox);
+  const forwarding =
+    settings.forward &&
+    new Forwarding({ forwarder: openForwarder(settings.forward, logger), types: settings.forward.types, inbox, logger });
+  const metrics = createMetrics(inbox, forwarding);
   const stopLoggingAvailability = logInboxAvailability(inbox, logger);
   const handlers = new HandlerRegistry();
-  const dispatcher = new Dispatcher({ ...settings.dispatcher, inbox, handlers, logger, metrics });
+  const dispatcher = new Dispatcher({ ...settings.dispatcher, inbox, handlers, logger, metrics, forwarding });
   const path = settings.path ?? operationOf(contract, 'receiveAdaWebhook').path;
   const intake: Intake | undefined =
     settings.secrets.length === 0
@@ -207,13 +230,14 @@ export async function createReceiverFromSettings(settings: ReceiverSettings, { l
     async close(options) {
       await receiver.stop(options);
       stopLoggingAvailability();
+      await forwarding?.close();
       await inbox.close();
     },
     path,
     inbox,
     inspector,
     health,
-    readiness: () => readiness(inbox),
+    readiness: () => readiness(inbox, forwarding),
     metrics: () => metricsText(metrics),
   };
   return receiver;

@@ -1,6 +1,7 @@
 // The receiver's settings, read the same way from createReceiver's options and from the service's
 // environment: the same parsers, the same messages, each subsystem reading its own.
 import { readDispatcherSettings, type DispatcherSettings } from '../dispatch/settings.ts';
+import { readForwardSettings, type ForwardSettings } from '../forward/settings.ts';
 import { readDatabase, type DatabaseDefaults, type DatabaseSettings } from '../inbox/settings.ts';
 import { readBodyLimit, readTolerance } from '../intake/settings.ts';
 import { readInspectorSettings, type InspectorSettings } from '../operations/inspector/settings.ts';
@@ -17,6 +18,8 @@ export interface ReceiverSettings {
   dispatcher: DispatcherSettings;
   /** The inspector page; off when undefined. */
   inspector: InspectorSettings | undefined;
+  /** The broker that accepted deliveries are forwarded to; none when undefined. */
+  forward: ForwardSettings | undefined;
 }
 
 const pathSetting: Setting = { variable: 'WEBHOOK_PATH', option: 'path' };
@@ -31,14 +34,16 @@ export function readReceiverSettings(
   secrets: string[],
   production: boolean,
 ): ReceiverSettings {
+  const dispatcher = readDispatcherSettings(reader);
   return {
     secrets,
     toleranceSeconds: readTolerance(reader),
     bodyLimitBytes: readBodyLimit(reader),
     path: reader.read(pathSetting, undefined, parsePath, '/webhooks/ada'),
     database: readDatabase(reader, database),
-    dispatcher: readDispatcherSettings(reader),
+    dispatcher,
     inspector: readInspectorSettings(reader, production),
+    forward: readForwardSettings(reader, dispatcher),
   };
 }
 

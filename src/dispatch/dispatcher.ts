@@ -1,12 +1,17 @@
-// Runs the handlers of stored deliveries: claims them from the inbox with a lease, runs each
-// handler with a timeout, and records done, retry (exponential backoff with jitter) or dead.
+// Runs the handlers of stored deliveries: claims them from the inbox with a lease, forwards each
+// to the broker when forwarding is configured, then runs its handler with a timeout, and records
+// done, retry (exponential backoff with jitter) or dead. A forward confirmed by the broker is kept
+// with the outcome, so that a retry runs only what failed; while the broker is unreachable,
+// nothing is claimed, and an attempt that could not reach it is given back without counting.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { isKnownEventName } from '../contract/events.ts';
+import { BrokerUnavailable } from '../forward/forwarder.ts';
+import type { ForwardOutcome, Forwarding } from '../forward/forwarding.ts';
 import type { ClaimedDelivery, Inbox, Settlement } from '../inbox/inbox.ts';
-import type { Metrics } from '../operations/metrics.ts';
+import type { ForwardMetricOutcome, Metrics } from '../operations/metrics.ts';
 import { describeFailure } from './failure.ts';
 import type { DispatcherSettings } from './settings.ts';
 import type { HandlerRegistry } from './handler-registry.ts';
@@ -16,6 +21,8 @@ interface DispatcherOptions extends DispatcherSettings {
   handlers: HandlerRegistry;
   logger: Logger;
   metrics: Metrics;
+  /** Publishes each delivery to a broker before its handler runs. */
+  forwarding?: Forwarding | undefined;
 }
 
 const maxRetryDelayMs = 60 * 60 * 1000;
@@ -30,7 +37,7 @@ export class Dispatcher {
   readonly #inFlight = new Map<string, { settled: Promise<void>; abort: AbortController }>();
   #running = false;
   #loop: Promise<void> | undefined;
-  #unsubscribe: (() => void) | undefined;
+  #unsubscribe: (() => void)[] = [];
   #wake: (() => void) | undefined;
   /** A wake-up that came while the loop was claiming rather than idle. */
   #wokenWhileBusy = false;
@@ -42,7 +49,9 @@ export class Dispatcher {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#unsubscribe = this.#options.inbox.onNewDeliveries(() => this.wake());
+    const { inbox, forwarding } = this.#options;
+    this.#unsubscribe.push(inbox.onNewDeliveries(() => this.wake()));
+    if (forwarding) this.#unsubscribe.push(forwarding.onAvailabilityChange(() => this.wake()));
     this.#loop = this.#run();
   }
 
@@ -58,7 +67,7 @@ export class Dispatcher {
    */
   async stop(graceMs: number): Promise<void> {
     this.#running = false;
-    this.#unsubscribe?.();
+    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     this.wake();
     await this.#loop;
     const unfinished = [...this.#inFlight.values()];
@@ -79,11 +88,12 @@ export class Dispatcher {
   }
 
   async #run(): Promise<void> {
-    const { inbox, concurrency, handlerTimeoutMs, pollIntervalMs, logger } = this.#options;
+    const { inbox, concurrency, handlerTimeoutMs, pollIntervalMs, logger, forwarding } = this.#options;
     while (this.#running) {
       const free = concurrency - this.#inFlight.size;
       let claimed: ClaimedDelivery[] = [];
-      if (free > 0) {
+      // While the broker is unreachable, deliveries stay in their lanes: its return wakes the loop.
+      if (free > 0 && forwarding?.available !== false) {
         try {
           // Twice the handler timeout: a lease runs out only when its process died or hangs.
           claimed = await inbox.claim({ owner: this.owner, limit: free, leaseMs: 2 * handlerTimeoutMs });
@@ -121,12 +131,20 @@ export class Dispatcher {
   }
 
   async #attempt(delivery: ClaimedDelivery, abort: AbortController): Promise<void> {
-    const { inbox, handlers, logger, metrics, handlerTimeoutMs, maxAttempts } = this.#options;
+    const { inbox, handlers, logger, metrics, handlerTimeoutMs, maxAttempts, forwarding } = this.#options;
     const log = logger.child({ deliveryId: delivery.id, eventType: delivery.eventType, attempt: delivery.attempt });
     const started = performance.now();
     let settlement: Settlement;
+    let forwarded: { outcome: ForwardOutcome; confirmedAt?: Date } | undefined;
+    /** What failed: the forward when it has no outcome yet, else the handler. */
+    let failedStep: 'forward' | 'handler' = 'handler';
     try {
       const event = JSON.parse(delivery.body) as { type: string };
+      if (forwarding) {
+        failedStep = 'forward';
+        forwarded = await forwarding.forward(delivery, event);
+        failedStep = 'handler';
+      }
       const handler = handlers.handlerFor(event.type);
       if (handler) {
         const context = { deliveryId: delivery.id, attempt: delivery.attempt, receivedAt: delivery.receivedAt, signal: abort.signal, log };
@@ -135,11 +153,17 @@ export class Dispatcher {
       settlement = { id: delivery.id, outcome: 'done' };
     } catch (error) {
       const message = describeFailure(error);
-      settlement =
-        delivery.attempt >= maxAttempts
-          ? { id: delivery.id, outcome: 'dead', error: message }
-          : { id: delivery.id, outcome: 'retry', error: message, retryAt: new Date(Date.now() + this.#retryDelay(delivery.attempt)) };
+      if (error instanceof BrokerUnavailable) settlement = { id: delivery.id, outcome: 'released' };
+      else if (delivery.attempt >= maxAttempts) settlement = { id: delivery.id, outcome: 'dead', error: message };
+      else
+        settlement = {
+          id: delivery.id,
+          outcome: 'retry',
+          error: message,
+          retryAt: new Date(Date.now() + this.#retryDelay(delivery.attempt)),
+        };
     }
+    settlement.forwardedAt = forwarded?.confirmedAt;
     if (abort.signal.reason === stopping) return; // stop() has released it
     const seconds = (performance.now() - started) / 1000;
     const recorded = inbox.settle(this.owner, [settlement]);
@@ -151,17 +175,35 @@ export class Dispatcher {
       await recorded;
     } catch (error) {
       // The lease runs out and the delivery is handled again: at least once, never lost.
-      log.error({ err: error }, 'could not record the outcome of a handler');
+      log.error({ err: error }, 'could not record the outcome of an attempt');
       return;
     }
     const eventType = delivery.eventType !== null && isKnownEventName(delivery.eventType) ? delivery.eventType : 'unknown';
+    const forwardOutcome: ForwardMetricOutcome | undefined =
+      failedStep === 'forward' ? (settlement.outcome === 'released' ? 'unavailable' : 'failed') : forwarded?.outcome;
+    if (forwardOutcome !== undefined && forwardOutcome !== 'skipped') metrics.recordForward(forwardOutcome, eventType);
     metrics.recordHandling(settlement.outcome, eventType, seconds);
-    const line = { outcome: settlement.outcome, durationMs: Math.round(seconds * 1e5) / 100 };
-    if (settlement.outcome === 'done') log.info(line, 'handled');
-    else if (settlement.outcome === 'dead')
-      log.error({ ...line, error: settlement.error }, 'handler failed for the last time: the delivery is dead');
-    else
-      log.warn({ ...line, error: settlement.error, retryAt: 'retryAt' in settlement ? settlement.retryAt : undefined }, 'handler failed');
+    this.#log(log, settlement, failedStep, { durationMs: Math.round(seconds * 1e5) / 100, forwarded: forwardOutcome });
+  }
+
+  #log(
+    log: Logger,
+    settlement: Settlement,
+    failedStep: 'forward' | 'handler',
+    facts: { durationMs: number; forwarded: ForwardMetricOutcome | undefined },
+  ): void {
+    const line = { outcome: settlement.outcome, ...facts };
+    const failed = failedStep === 'forward' ? 'forwarding failed' : 'handler failed';
+    switch (settlement.outcome) {
+      case 'done':
+        return log.info(line, 'handled');
+      case 'released':
+        return log.debug(line, 'the broker is unreachable: the delivery waits in its lane');
+      case 'dead':
+        return log.error({ ...line, error: settlement.error }, `${failed} for the last time: the delivery is dead`);
+      case 'retry':
+        return log.warn({ ...line, error: settlement.error, retryAt: settlement.retryAt }, failed);
+    }
   }
 
   /** Exponential backoff with "equal jitter": between half and all of base * 2^(attempt - 1). */

@@ -8,7 +8,7 @@
 // leases the heads of ready lanes; settling the head moves the lane on. So a claim never looks at
 // the deliveries waiting behind a head, however many there are.
 import type { Violation } from '../contract/validation.ts';
-import type { StoreAvailability } from './write-health.ts';
+import type { Availability } from '../support/availability.ts';
 
 export const deliveryStates = ['pending', 'quarantined', 'done', 'dead'] as const;
 
@@ -87,6 +87,10 @@ export type Settlement = (
 
 /** Event types by name: `only` these, or every type `except` these. */
 export type EventTypeSelection = { only: readonly string[] } | { except: readonly string[] };
+
+export function isSelected(selection: EventTypeSelection, type: string): boolean {
+  return 'only' in selection ? selection.only.includes(type) : !selection.except.includes(type);
+}
 
 /** `duplicate`: the inbox already held this delivery id, and nothing was written. */
 export type StoreOutcome = 'stored' | 'duplicate';
@@ -183,11 +187,11 @@ export interface Inbox {
    * and when it takes writes again; while it is unavailable, a probe write runs every second.
    * Returns a function that removes the listener.
    */
-  onAvailabilityChange(listener: (availability: StoreAvailability) => void): () => void;
+  onAvailabilityChange(listener: (availability: Availability) => void): () => void;
 
   /**
    * Rejects when the store cannot be reached, or cannot be written: after a write that stores
-   * something failed, it resolves only once a probe write succeeds (see write-health.ts).
+   * something failed, it resolves only once a probe write succeeds (see support/availability.ts).
    */
   ping(): Promise<void>;
   close(): Promise<void>;

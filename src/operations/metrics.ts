@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ForwardOutcome, Forwarding } from '../forward/forwarding.ts';
 import { deliveryStates, type Inbox } from '../inbox/inbox.ts';
 
 /** What became of one request to the webhook endpoint. */
@@ -16,15 +17,21 @@ export type DeliveryOutcome =
 /** How one handler attempt ended. */
 type HandlingOutcome = 'done' | 'retry' | 'dead' | 'released';
 
+/** How one forward ended: `failed` when the broker refused it, `unavailable` when it could not be reached. */
+export type ForwardMetricOutcome = ForwardOutcome | 'failed' | 'unavailable';
+
 export interface Metrics {
   registry: Registry;
   /** `eventType`: a known event type, `unknown`, or `unverified` before the signature is checked. */
   recordDelivery(outcome: DeliveryOutcome, eventType: string, seconds: number): void;
   /** `eventType`: a known event type or `unknown`. */
   recordHandling(outcome: HandlingOutcome, eventType: string, seconds: number): void;
+  /** `eventType`: a known event type or `unknown`. */
+  recordForward(outcome: Exclude<ForwardMetricOutcome, 'skipped'>, eventType: string): void;
 }
 
-export function createMetrics(inbox: Inbox): Metrics {
+/** The receiver's metrics; the forwarding gauges only when `forwarding` is given. */
+export function createMetrics(inbox: Inbox, forwarding?: Forwarding): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -75,6 +82,32 @@ export function createMetrics(inbox: Inbox): Metrics {
     },
   });
 
+  const forwarded = new Counter({
+    name: 'ada_webhook_forwarded_total',
+    help: 'Forwards to the broker, by outcome (published, duplicate: JetStream had it already, failed: refused, unavailable: unreachable) and event type.',
+    labelNames: ['outcome', 'event_type'] as const,
+    registers,
+  });
+  if (forwarding) {
+    new Gauge({
+      name: 'ada_webhook_forwarding_lag_seconds',
+      help: 'Age of the oldest pending delivery that waits to be forwarded (0 when none waits).',
+      registers,
+      async collect() {
+        this.set(await forwarding.lagSeconds());
+      },
+    });
+    new Gauge({
+      name: 'ada_webhook_forwarder_connected',
+      help: 'Whether the forwarder can publish to its broker (1) or not (0).',
+      labelNames: ['broker'] as const,
+      registers,
+      collect() {
+        this.set({ broker: forwarding.broker }, forwarding.available ? 1 : 0);
+      },
+    });
+  }
+
   return {
     registry,
     recordDelivery(outcome, eventType, seconds) {
@@ -84,6 +117,9 @@ export function createMetrics(inbox: Inbox): Metrics {
     recordHandling(outcome, eventType, seconds) {
       handled.inc({ outcome, event_type: eventType });
       handlerDuration.observe({ event_type: eventType }, seconds);
+    },
+    recordForward(outcome, eventType) {
+      forwarded.inc({ outcome, event_type: eventType });
     },
   };
 }

@@ -20,9 +20,9 @@ import {
 import { fromFailedAttemptRow, fromLaneRow, timeOrNull, type FailedAttemptRow, type LaneRow } from '../rows.ts';
 import { listQuery } from '../list-query.ts';
 import { derivedFields } from '../ordering.ts';
-import { Signal } from '../signal.ts';
+import { Signal } from '../../support/signal.ts';
 import { TurnBatch } from '../turn-batch.ts';
-import { WriteHealth, type StoreAvailability } from '../write-health.ts';
+import { ProbedAvailability, type Availability } from '../../support/availability.ts';
 import { NotificationListener } from './notifications.ts';
 import { migrate, schemaExists } from './schema.ts';
 import { statements } from './statements.ts';
@@ -77,7 +77,7 @@ export class PostgresInbox implements Inbox {
   readonly #sql: ReturnType<typeof statements>;
   readonly #writes: TurnBatch<Write, unknown>;
   readonly #newDeliveries = new Signal();
-  readonly #writeHealth = new WriteHealth(async () => void (await this.#pool.query(this.#sql.probe)));
+  readonly #writeHealth = new ProbedAvailability(async () => void (await this.#pool.query(this.#sql.probe)));
   /** The channel of this inbox's notices, and this process's own payload on it. */
   readonly #channel: string;
   readonly #instance = randomUUID();
@@ -159,7 +159,7 @@ export class PostgresInbox implements Inbox {
     return this.#newDeliveries.subscribe(listener);
   }
 
-  onAvailabilityChange(listener: (availability: StoreAvailability) => void): () => void {
+  onAvailabilityChange(listener: (availability: Availability) => void): () => void {
     return this.#writeHealth.onChange(listener);
   }
 

@@ -40,7 +40,7 @@ const migrations = [
    CREATE INDEX leased_lanes ON {schema}.lanes (lease_until) WHERE status = 'leased';
    CREATE INDEX lanes_by_leased_id ON {schema}.lanes (leased_id);
 
-   -- Readiness writes here after a write failed, to learn whether writes work again (see WriteHealth).
+   -- Readiness writes here after a write failed, to learn whether writes work again (see ProbedAvailability).
    CREATE TABLE {schema}.write_probes (id integer PRIMARY KEY, probed_at timestamptz NOT NULL);
 
    -- Counts by state, kept by statement triggers in the transaction of each write. Each backend

@@ -22,9 +22,9 @@ import {
 } from '../inbox.ts';
 import { fromFailedAttemptRow, fromLaneRow, timeOrNull, type FailedAttemptRow, type LaneRow } from '../rows.ts';
 import { listQuery } from '../list-query.ts';
-import { Signal } from '../signal.ts';
+import { Signal } from '../../support/signal.ts';
 import { TurnBatch } from '../turn-batch.ts';
-import { WriteHealth, type StoreAvailability } from '../write-health.ts';
+import { ProbedAvailability, type Availability } from '../../support/availability.ts';
 import { openDatabase } from './database.ts';
 import { migrate } from './schema.ts';
 import type { WriterAnswer, WriterData, WriterRequest } from './writer-thread.ts';
@@ -77,7 +77,7 @@ export class SqliteInbox implements Inbox {
   readonly #reads;
   readonly #batches = new TurnBatch<WriteOperation, unknown>((operations) => this.#post(operations));
   readonly #newDeliveries = new Signal();
-  readonly #writeHealth = new WriteHealth(() => this.#write({ kind: 'probe' }));
+  readonly #writeHealth = new ProbedAvailability(() => this.#write({ kind: 'probe' }));
   /** Batches posted to the writer thread and not answered yet, by number. */
   readonly #inFlight = new Map<number, PostedBatch>();
   #nextBatch = 0;
@@ -161,7 +161,7 @@ export class SqliteInbox implements Inbox {
     return this.#newDeliveries.subscribe(listener);
   }
 
-  onAvailabilityChange(listener: (availability: StoreAvailability) => void): () => void {
+  onAvailabilityChange(listener: (availability: Availability) => void): () => void {
     return this.#writeHealth.onChange(listener);
   }
 

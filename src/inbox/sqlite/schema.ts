@@ -120,7 +120,7 @@ const migrations = [
    CREATE INDEX waiting_lanes ON lanes (head_due_at) WHERE status = 'waiting';
    CREATE INDEX leased_lanes ON lanes (lease_until) WHERE status = 'leased';
 
-   -- Readiness writes here after a write failed, to learn whether writes work again (see WriteHealth).
+   -- Readiness writes here after a write failed, to learn whether writes work again (see ProbedAvailability).
    CREATE TABLE write_probes (id INTEGER PRIMARY KEY, filler BLOB NOT NULL) STRICT;
 
    CREATE TABLE delivery_payloads (

@@ -1,0 +1,76 @@
+// Forwarding as the dispatcher and the operator see it: which deliveries are published, whether
+// the broker takes them now, and how far behind it is.
+import type { Logger } from 'pino';
+import { isSelected, type ClaimedDelivery, type EventTypeSelection, type Inbox } from '../inbox/inbox.ts';
+import type { Availability } from '../support/availability.ts';
+import type { Forwarder, PublishOutcome } from './forwarder.ts';
+import { forwardedMessage } from './message.ts';
+import type { Broker } from './settings.ts';
+
+/** `skipped`: its type is not forwarded, or an earlier attempt had it confirmed already. */
+export type ForwardOutcome = PublishOutcome | 'skipped';
+
+interface ForwardingOptions {
+  forwarder: Forwarder;
+  types: EventTypeSelection;
+  inbox: Inbox;
+  logger: Logger;
+}
+
+export class Forwarding {
+  readonly #forwarder: Forwarder;
+  readonly #types: EventTypeSelection;
+  readonly #inbox: Inbox;
+  readonly #stopLogging: () => void;
+
+  constructor({ forwarder, types, inbox, logger }: ForwardingOptions) {
+    this.#forwarder = forwarder;
+    this.#types = types;
+    this.#inbox = inbox;
+    const destination = forwarder.destination;
+    const failing = (reason: string) =>
+      logger.warn({ destination, brokerError: reason }, 'forwarding is failing: deliveries wait in their lanes until the broker is back');
+    this.#stopLogging = forwarder.onAvailabilityChange((availability) => {
+      if (availability.available) logger.info({ destination }, 'forwarding works again: waiting deliveries go out in order');
+      else failing(availability.reason);
+    });
+    forwarder.connect().then(
+      () => logger.info({ destination }, 'forwarding accepted deliveries'),
+      (error: unknown) => failing((error as Error).message),
+    );
+  }
+
+  get broker(): Broker {
+    return this.#forwarder.broker;
+  }
+
+  /** Whether the broker takes messages now; while it does not, nothing is claimed. */
+  get available(): boolean {
+    return this.#forwarder.availability().available;
+  }
+
+  onAvailabilityChange(listener: (availability: Availability) => void): () => void {
+    return this.#forwarder.onAvailabilityChange(listener);
+  }
+
+  /**
+   * Publishes a claimed delivery unless its type is not forwarded or an earlier attempt did.
+   * Resolves once the broker confirmed it, with when that was; rejects as the forwarder does.
+   */
+  async forward(delivery: ClaimedDelivery, event: { type: string }): Promise<{ outcome: ForwardOutcome; confirmedAt?: Date }> {
+    if (delivery.forwardedAt !== null || !isSelected(this.#types, event.type)) return { outcome: 'skipped' };
+    const outcome = await this.#forwarder.publish(forwardedMessage(delivery, event));
+    return { outcome, confirmedAt: new Date() };
+  }
+
+  /** Age of the oldest pending delivery that waits to be forwarded, in seconds (0 when none waits). */
+  async lagSeconds(): Promise<number> {
+    const oldest = await this.#inbox.oldestUnforwarded(this.#types);
+    return oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0;
+  }
+
+  async close(): Promise<void> {
+    this.#stopLogging();
+    await this.#forwarder.close();
+  }
+}

@@ -1,0 +1,48 @@
+// The JetStream subject of a forwarded delivery, from a template such as `ada.{type}` or
+// `ada.{conversation}.{type}`, and the subject filter of the stream that holds them all.
+import { Invalid } from '../config/reader.ts';
+import type { ForwardedMessage } from './message.ts';
+
+const placeholders = {
+  type: (message: ForwardedMessage) => message.eventType,
+  conversation: (message: ForwardedMessage) => message.conversationId,
+  end_user: (message: ForwardedMessage) => message.endUserId,
+};
+
+type Placeholder = keyof typeof placeholders;
+
+export interface SubjectTemplate {
+  text: string;
+  /** What the stream must take: the literal tokens before the first placeholder, then `>`. */
+  streamSubject: string;
+}
+
+export function parseSubjectTemplate(raw: string): SubjectTemplate | Invalid {
+  const tokens = raw.split('.');
+  const unknown = [...raw.matchAll(/\{([^}]*)\}/g)].map((match) => match[1]!).filter((name) => !Object.hasOwn(placeholders, name));
+  if (unknown.length > 0) return new Invalid(`may hold only {type}, {conversation} and {end_user}; {${unknown[0]}} is not one`);
+  if (tokens.some((token) => token === '' || /[\s*>]/.test(token))) {
+    return new Invalid('must be dot-separated tokens without spaces, * or >');
+  }
+  const firstPlaceholder = tokens.findIndex((token) => token.includes('{'));
+  if (firstPlaceholder === 0)
+    return new Invalid('must start with a token of its own, such as ada., so that the stream takes only these subjects', `ada.${raw}`);
+  const streamSubject = firstPlaceholder === -1 ? raw : `${tokens.slice(0, firstPlaceholder).join('.')}.>`;
+  return { text: raw, streamSubject };
+}
+
+export const defaultSubjectTemplate = parseSubjectTemplate('ada.{type}') as SubjectTemplate;
+
+/**
+ * The template filled in. An event type keeps its dots (`ada.v1.conversation.message`, so that
+ * consumers can filter on `ada.v1.conversation.>`); ids, and any character a subject cannot hold,
+ * are kept to letters, digits, - and _; a missing id is `none`.
+ */
+export function subjectOf(template: SubjectTemplate, message: ForwardedMessage): string {
+  return template.text.replace(/\{([a-z_]+)\}/g, (_match, name: Placeholder) => {
+    const value = placeholders[name](message);
+    if (value === undefined) return 'none';
+    const tokens = name === 'type' ? value.split('.') : [value];
+    return tokens.map((token) => token.replace(/[^A-Za-z0-9_-]/g, '_') || '_').join('.');
+  });
+}

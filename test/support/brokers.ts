@@ -1,0 +1,123 @@
+// The brokers that forwarding runs against, each test with a stream or an exchange of its own,
+// removed afterwards: NATS JetStream on 127.0.0.1:4222, RabbitMQ on 127.0.0.1:5672.
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect as connectNats } from '@nats-io/transport-node';
+import amqp from 'amqplib';
+import { randomUUID } from 'node:crypto';
+
+export const natsPort = Number(process.env['TEST_NATS_PORT'] ?? 4222);
+export const rabbitPort = Number(process.env['TEST_RABBITMQ_PORT'] ?? 5672);
+
+/** One message as a consumer gets it. */
+export interface ForwardedCopy {
+  id: string;
+  body: string;
+  /** The subject (JetStream) or the routing key (RabbitMQ). */
+  route: string;
+  headers: Record<string, string>;
+}
+
+export interface TestBroker {
+  /** createReceiver's options for this test's stream or exchange, through `port` (a proxy's) when given. */
+  options(port?: number): Record<string, string | number>;
+  /** The same as the service's environment. */
+  env(port?: number): Record<string, string>;
+  /** Every message it holds for this test, in the order it holds them. */
+  messages(): Promise<ForwardedCopy[]>;
+  destroy(): Promise<void>;
+}
+
+export interface BrokerBackend {
+  name: string;
+  port: number;
+  create(options?: { duplicateWindowSeconds?: number }): Promise<TestBroker>;
+}
+
+const environmentOf = (options: Record<string, string | number>) =>
+  Object.fromEntries(
+    Object.entries(options).map(([option, value]) => [option.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase(), String(value)]),
+  );
+
+/** A JetStream stream of its own, on subjects of its own: streams may not share subjects. */
+export async function jetStreamBroker(
+  port = natsPort,
+  { duplicateWindowSeconds }: { duplicateWindowSeconds?: number } = {},
+): Promise<TestBroker> {
+  const tag = randomUUID().slice(0, 8);
+  const stream = `ADA_TEST_${tag}`;
+  const connection = await connectNats({ servers: `nats://127.0.0.1:${port}`, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
+  const options = (through = port) => ({
+    forwardUrl: `nats://127.0.0.1:${through}`,
+    forwardStream: stream,
+    forwardSubject: `adatest${tag}.{type}`,
+    ...(duplicateWindowSeconds ? { forwardDuplicateWindowSeconds: duplicateWindowSeconds } : {}),
+  });
+  return {
+    options,
+    env: (through) => environmentOf(options(through)),
+    async messages() {
+      const manager = await jetstreamManager(connection);
+      const info = await manager.streams.info(stream).catch(() => undefined);
+      const copies: ForwardedCopy[] = [];
+      if (!info || info.state.messages === 0) return copies;
+      const consumer = await jetstream(connection).consumers.get(stream);
+      while (copies.length < info.state.messages) {
+        const batch = await consumer.fetch({ max_messages: info.state.messages - copies.length, expires: 2000 });
+        for await (const message of batch) {
+          const headers = Object.fromEntries([...(message.headers?.keys() ?? [])].map((name) => [name, message.headers!.get(name)]));
+          copies.push({ id: headers['Nats-Msg-Id'] ?? '', body: message.string(), route: message.subject, headers });
+        }
+      }
+      return copies;
+    },
+    async destroy() {
+      const manager = await jetstreamManager(connection);
+      await manager.streams.delete(stream).catch(() => {});
+      await connection.close();
+    },
+  };
+}
+
+/** A topic exchange of its own, with a queue bound to every routing key that the test reads. */
+export async function rabbitMqBroker(port = rabbitPort, { bindQueue = true } = {}): Promise<TestBroker> {
+  const tag = randomUUID().slice(0, 8);
+  const exchange = `ada-test-${tag}`;
+  const queue = `ada-test-${tag}`;
+  const connection = await amqp.connect(`amqp://guest:guest@127.0.0.1:${port}`);
+  const channel = await connection.createChannel();
+  await channel.assertExchange(exchange, 'topic', { durable: true });
+  const copies: ForwardedCopy[] = [];
+  if (bindQueue) {
+    await channel.assertQueue(queue, { durable: true });
+    await channel.bindQueue(queue, exchange, '#');
+    await channel.consume(queue, (message) => {
+      if (!message) return;
+      const headers = Object.fromEntries(Object.entries(message.properties.headers ?? {}).map(([name, value]) => [name, String(value)]));
+      headers['content-type'] = String(message.properties.contentType);
+      headers['type'] = String(message.properties.type);
+      copies.push({
+        id: String(message.properties.messageId),
+        body: message.content.toString(),
+        route: message.fields.routingKey,
+        headers,
+      });
+      channel.ack(message);
+    });
+  }
+  const options = (through = port) => ({ forwardUrl: `amqp://guest:guest@127.0.0.1:${through}`, forwardExchange: exchange });
+  return {
+    options,
+    env: (through) => environmentOf(options(through)),
+    messages: async () => [...copies],
+    async destroy() {
+      await channel.deleteQueue(queue).catch(() => {});
+      await channel.deleteExchange(exchange).catch(() => {});
+      await connection.close();
+    },
+  };
+}
+
+export const brokerBackends: BrokerBackend[] = [
+  { name: 'NATS JetStream', port: natsPort, create: (options) => jetStreamBroker(natsPort, options) },
+  { name: 'RabbitMQ', port: rabbitPort, create: () => rabbitMqBroker(rabbitPort) },
+];
