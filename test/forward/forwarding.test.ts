@@ -197,3 +197,53 @@ describe('forwarding to RabbitMQ with no queue bound', function () {
     expect((await receiver.inbox.get(id))?.forwardedAt).to.equal(null);
   });
 });
+
+describe("JetStream's duplicate window", function () {
+  this.timeout(30_000);
+  let broker: TestBroker;
+  let receiver: TestReceiver;
+  afterEach(async () => {
+    await receiver.close();
+    await broker.destroy();
+  });
+
+  it('drops a delivery published again inside the window, and keeps a second copy after it: documented, not hidden', async () => {
+    broker = await brokerBackends[0]!.create();
+    // The shortest window the settings allow with a 1 s handler timeout: longer than a 2 s lease.
+    receiver = await startReceiver({ ...broker.options(), forwardDuplicateWindowSeconds: 3 });
+    receiver.receiver.start();
+    const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
+    const settledAgain = async (done: number) => {
+      await eventually(async () => (await receiver.inbox.get(id))?.state === 'done', 10_000);
+      await eventually(
+        async () => (await receiver.receiver.metrics()).text.match(/ada_webhook_forwarded_total\{[^}]*\} \d+/g)?.length === done,
+      );
+    };
+    await settledAgain(1);
+
+    // A replay inside the window: JetStream acks it as a duplicate and keeps one copy.
+    await receiver.inbox.requeue([id]);
+    await settledAgain(2);
+    expect((await broker.messages()).map((copy) => copy.id)).to.deep.equal([id]);
+    expect((await receiver.receiver.metrics()).text).to.include(
+      'ada_webhook_forwarded_total{outcome="duplicate",event_type="v1.conversation.created"} 1',
+    );
+
+    // After the window JetStream no longer remembers the id: the stream holds a second copy.
+    await sleep(3500);
+    await receiver.inbox.requeue([id]);
+    await eventually(async () => (await broker.messages()).length === 2, 10_000);
+    expect((await broker.messages()).map((copy) => copy.id)).to.deep.equal([id, id]);
+  });
+
+  it('refuses a window no longer than a lease, which would let a crashed receiver store a delivery twice', async () => {
+    broker = await brokerBackends[0]!.create();
+    let refused: unknown;
+    await startReceiver({ ...broker.options(), forwardDuplicateWindowSeconds: 2 }).then(
+      (started) => (receiver = started),
+      (error: unknown) => (refused = error),
+    );
+    expect(String(refused)).to.include('forwardDuplicateWindowSeconds must be longer than a lease, twice the handler timeout (2 s)');
+    receiver = { close: async () => {} } as TestReceiver;
+  });
+});
