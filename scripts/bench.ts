@@ -3,6 +3,7 @@
 //   npm run bench -- [--rounds 3] [--seconds 10] [--connections 20] [--drain 100000]
 //                    [--large-inbox 1000000] [--soak-minutes 0] [--stages]
 //                    [--postgres postgres://postgres@127.0.0.1:5432/test | --no-postgres]
+//                    [--no-forwarding | --forwarding-only]
 // See BENCHMARKS.md for what each figure means and what limits it.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import pg from 'pg';
 import { SqliteInbox } from '../src/inbox/sqlite/inbox.ts';
 import { SqliteWrites } from '../src/inbox/sqlite/writes.ts';
 import { conversationIds, load, loadAcross, median, medianFigures, messageTemplate, type Figures, type Traffic } from './bench/load.ts';
+import { forwardingFigures } from './bench/forwarding.ts';
 import { defaultPostgresUrl, withTemporaryDatabase } from './bench/postgres.ts';
 import { pendingDeliveries, seedDone, seedPending } from './bench/seed.ts';
 import { startReceiver, startServer, type Server } from './bench/servers.ts';
@@ -33,6 +35,8 @@ durable receiver written by hand, in alternating rounds, and prints the figures 
   --postgres URL      the PostgreSQL server for its figures (a database is created there and dropped;
                       default TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test)
   --no-postgres       skip the PostgreSQL figures
+  --no-forwarding     skip the forwarding figures (NATS JetStream on 127.0.0.1:4222, RabbitMQ on 127.0.0.1:5672)
+  --forwarding-only   only the forwarding figures
   -h, --help          this text`;
 const { values, count } = parseCommandLine('bench', usage, {
   rounds: { type: 'string', default: '3' },
@@ -44,6 +48,8 @@ const { values, count } = parseCommandLine('bench', usage, {
   stages: { type: 'boolean', default: false },
   postgres: { type: 'string', default: defaultPostgresUrl },
   'no-postgres': { type: 'boolean', default: false },
+  'no-forwarding': { type: 'boolean', default: false },
+  'forwarding-only': { type: 'boolean', default: false },
 });
 const rounds = count('rounds', values.rounds);
 const seconds = count('seconds', values.seconds);
@@ -318,6 +324,21 @@ try {
   console.log(`Node ${process.version}; ${cpus().length} cores; load generator: autocannon in this process`);
   console.log('Receiver: src/main.ts as users run it (dispatcher on, the shipped handlers, LOG_LEVEL=warn), a fresh SQLite inbox');
 
+  const forwarding = () =>
+    forwardingFigures({
+      compare,
+      traffic: spread,
+      inboxPath: (name) => databasePath(`${name}-${crypto.randomUUID()}`),
+      backlog: drainCount,
+    });
+  if (values['forwarding-only']) await forwarding();
+  else await everything(forwarding);
+} finally {
+  rmSync(workDirectory, { recursive: true, force: true });
+}
+
+/** Every figure, forwarding's last. */
+async function everything(forwarding: () => Promise<void>): Promise<void> {
   const bare = await startServer('scripts/bench/bare-koa.ts');
   const bareSide = (traffic: Traffic): Side => ({ name: 'bare Koa + body parser', servers: [bare], traffic });
   // Each group of comparisons gets receivers with fresh inboxes: 64 KB deliveries fill gigabytes.
@@ -396,6 +417,7 @@ try {
   }
 
   if (!values['no-postgres']) await withTemporaryDatabase(values.postgres, postgresFigures);
+  if (!values['no-forwarding']) await forwarding();
 
   if (soakMinutes > 0) {
     console.log(`\nSoak: ${soakMinutes} min of load on the receiver; RSS sampled every 30 s`);
@@ -414,6 +436,4 @@ try {
   }
 
   await Promise.all([bare.stop(), receiver.stop()]);
-} finally {
-  rmSync(workDirectory, { recursive: true, force: true });
 }
