@@ -329,6 +329,8 @@ try {
       compare,
       traffic: spread,
       inboxPath: (name) => databasePath(`${name}-${crypto.randomUUID()}`),
+      seconds,
+      connections,
       backlog: drainCount,
     });
   if (values['forwarding-only']) await forwarding();

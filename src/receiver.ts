@@ -174,7 +174,7 @@ export async function createReceiverFromSettings(settings: ReceiverSettings, { l
   const inbox = await openInbox(settings.database);
   const forwarding =
     settings.forward &&
-    new Forwarding({ forwarder: openForwarder(settings.forward, logger), types: settings.forward.types, inbox, logger });
+    new Forwarding({ forwarder: await openForwarder(settings.forward, logger), types: settings.forward.types, inbox, logger });
   const metrics = createMetrics(inbox, forwarding);
   const stopLoggingAvailability = logInboxAvailability(inbox, logger);
   const handlers = new HandlerRegistry();

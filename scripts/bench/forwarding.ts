@@ -7,7 +7,10 @@ import { connect } from '@nats-io/transport-node';
 import amqp from 'amqplib';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Figures, Traffic } from './load.ts';
+import { load, type Figures, type Traffic } from './load.ts';
+
+/** Steady loads below the receiver's own limit, as real traffic comes: does forwarding keep up? */
+const offeredRates = [1000, 2000, 3000];
 import { pendingDeliveries, seedPending } from './seed.ts';
 import { startReceiver, startServer, type Server } from './servers.ts';
 
@@ -74,6 +77,16 @@ function unforwarded(path: string): number {
   }
 }
 
+/** Deliveries the inbox took in. */
+function accepted(path: string): number {
+  const db = new DatabaseSync(path, { readOnly: true, timeout: 1000 });
+  try {
+    return (db.prepare(`SELECT count(*) AS count FROM deliveries`).get() as { count: number }).count;
+  } finally {
+    db.close();
+  }
+}
+
 /** Seconds until nothing waits to be forwarded, polling every 100 ms; at most `limitSeconds`. */
 async function secondsUntilForwarded(path: string, limitSeconds: number): Promise<number> {
   const started = performance.now();
@@ -86,10 +99,12 @@ export interface ForwardingBench {
   traffic: Traffic;
   /** A fresh inbox's file path. */
   inboxPath: (name: string) => string;
+  seconds: number;
+  connections: number;
   backlog: number;
 }
 
-export async function forwardingFigures({ compare, traffic, inboxPath, backlog }: ForwardingBench): Promise<void> {
+export async function forwardingFigures({ compare, traffic, inboxPath, seconds, connections, backlog }: ForwardingBench): Promise<void> {
   for (const target of [await jetStreamTarget(), await rabbitMqTarget()]) {
     try {
       const forwardingInbox = inboxPath('forwarding');
@@ -105,9 +120,21 @@ export async function forwardingFigures({ compare, traffic, inboxPath, backlog }
       const behind = unforwarded(forwardingInbox);
       const caughtUp = await secondsUntilForwarded(forwardingInbox, 120);
       console.log(
-        `  when the load stopped: ${behind} of ${measured.requests} accepted deliveries not forwarded yet; none ${caughtUp.toFixed(1)} s later; the broker holds ${await target.held()}`,
+        `  at that load (${Math.round(measured.requestsPerSecond)} req/s), when it stopped: ${behind} accepted deliveries not forwarded yet; none ${caughtUp.toFixed(1)} s later; the broker holds ${await target.held()} of the ${accepted(forwardingInbox)} accepted`,
       );
       await Promise.all([plain.stop(), forwarding.stop()]);
+
+      for (const rate of offeredRates) {
+        const path = inboxPath(`forward-rate-${rate}`);
+        const server = await startReceiver(`sqlite:${path}`, target.env);
+        const figures = await load(server.url, traffic, seconds, connections, rate);
+        const behindAtEnd = unforwarded(path);
+        const settled = await secondsUntilForwarded(path, 120);
+        console.log(
+          `  ${rate} req/s offered for ${seconds} s: ${Math.round(figures.requestsPerSecond)} req/s taken, p99 ${figures.p99} ms; ${behindAtEnd} not forwarded when the load stopped, none ${settled.toFixed(1)} s later`,
+        );
+        await server.stop();
+      }
 
       for (const concurrency of ['8', '64']) {
         const path = inboxPath(`forward-backlog-${concurrency}`);

@@ -56,12 +56,14 @@ export function nextBody({ template, conversations }: Traffic): string {
     .replace('__TIMESTAMP__', new Date().toISOString());
 }
 
-export async function load(url: string, traffic: Traffic, seconds: number, connections: number): Promise<Figures> {
+/** `rate`: requests per second offered in all, when the load should not be as fast as the server answers. */
+export async function load(url: string, traffic: Traffic, seconds: number, connections: number, rate?: number): Promise<Figures> {
   const result = await autocannon({
     url: `${url}/webhooks/ada`,
     method: 'POST',
     connections,
     duration: seconds,
+    ...(rate === undefined ? {} : { overallRate: rate }),
     requests: [
       {
         setupRequest: (request) => {

@@ -34,17 +34,16 @@ export function readReceiverSettings(
   secrets: string[],
   production: boolean,
 ): ReceiverSettings {
-  const dispatcher = readDispatcherSettings(reader);
-  return {
+  const settings = {
     secrets,
     toleranceSeconds: readTolerance(reader),
     bodyLimitBytes: readBodyLimit(reader),
     path: reader.read(pathSetting, undefined, parsePath, '/webhooks/ada'),
     database: readDatabase(reader, database),
-    dispatcher,
+    dispatcher: readDispatcherSettings(reader),
     inspector: readInspectorSettings(reader, production),
-    forward: readForwardSettings(reader, dispatcher),
   };
+  return { ...settings, forward: readForwardSettings(reader, settings.dispatcher) };
 }
 
 function parsePath(raw: string): string | Invalid {

@@ -1,6 +1,7 @@
 // What the dispatcher needs from a broker: publish one message and learn that the broker has it.
 // Each broker's forwarder keeps its connection alive by itself and says when it cannot publish.
-import type { Availability } from '../support/availability.ts';
+import { withoutPassword } from '../config/reader.ts';
+import { ProbedAvailability, type Availability } from '../support/availability.ts';
 import type { ForwardedMessage } from './message.ts';
 import type { Broker } from './settings.ts';
 
@@ -31,4 +32,71 @@ export interface Forwarder {
    */
   publish(message: ForwardedMessage): Promise<PublishOutcome>;
   close(): Promise<void>;
+}
+
+/**
+ * What both forwarders share: the broker counts as unreachable until a probe (`prepare`, run
+ * every second while it fails) connects and finds the stream or exchange in place, and again
+ * whenever a publish gets no answer.
+ */
+export abstract class ProbedForwarder {
+  readonly destination: string;
+  readonly #url: string;
+  readonly #availability: ProbedAvailability;
+  #closed = false;
+
+  /** `target`: the stream or exchange, as the destination names it. */
+  constructor(url: string, target: string) {
+    this.#url = withoutPassword(url);
+    this.destination = `${this.#url} ${target}`;
+    this.#availability = new ProbedAvailability(async () => {
+      if (this.#closed) throw new Error('the forwarder is closed');
+      await this.prepare();
+    });
+    this.#availability.lost(`not connected to ${this.#url} yet`);
+  }
+
+  /** Connects if need be, and checks that the stream or exchange is there; throws when it cannot. */
+  protected abstract prepare(): Promise<void>;
+
+  connect(): Promise<void> {
+    return this.#availability.check();
+  }
+
+  availability(): Availability {
+    return this.#availability.current;
+  }
+
+  onAvailabilityChange(listener: (availability: Availability) => void): () => void {
+    return this.#availability.onChange(listener);
+  }
+
+  /** Throws BrokerUnavailable while the broker is unreachable: nothing is sent to find out. */
+  protected requireAvailable(): void {
+    const availability = this.#availability.current;
+    if (!availability.available) throw new BrokerUnavailable(availability.reason);
+  }
+
+  /** The connection is gone: probing starts. */
+  protected lost(reason: string): void {
+    this.#availability.lost(reason);
+  }
+
+  /** A publish got no answer: the broker counts as unreachable, and this is what to throw. */
+  protected unreachable(error: unknown): BrokerUnavailable {
+    const reason = `could not publish to ${this.destination}: ${(error as Error).message}`;
+    this.#availability.lost(reason);
+    return new BrokerUnavailable(reason, { cause: error });
+  }
+
+  /** Stops probing; the subclass closes its connection. */
+  protected stopProbing(): void {
+    this.#closed = true;
+    this.#availability.stop();
+  }
+
+  /** `reconnecting to <url>`, for a probe that finds the connection down. */
+  protected reconnecting(): Error {
+    return new Error(`reconnecting to ${this.#url}`);
+  }
 }

@@ -7,8 +7,7 @@ import { JetStreamApiError, jetstream, jetstreamManager, type JetStreamClient } 
 import { connect, headers, nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { withoutPassword } from '../config/reader.ts';
-import { ProbedAvailability, type Availability } from '../support/availability.ts';
-import { BrokerUnavailable, type Forwarder, type PublishOutcome } from './forwarder.ts';
+import { ProbedForwarder, type Forwarder, type PublishOutcome } from './forwarder.ts';
 import type { ForwardedMessage } from './message.ts';
 import type { ForwardSettings } from './settings.ts';
 import { subjectOf } from './subject.ts';
@@ -16,42 +15,25 @@ import { subjectOf } from './subject.ts';
 /** How long a publish waits for JetStream's ack before the broker counts as unreachable. */
 const ackTimeoutMs = 5000;
 
-export class JetStreamForwarder implements Forwarder {
+export class JetStreamForwarder extends ProbedForwarder implements Forwarder {
   readonly broker = 'nats';
-  readonly destination: string;
   readonly #settings: ForwardSettings;
   readonly #logger: Logger;
-  readonly #availability = new ProbedAvailability(() => this.#prepare());
   #connection: NatsConnection | undefined;
   #client: JetStreamClient | undefined;
   /** False between a disconnect and nats.js's reconnect. */
   #connected = false;
-  #closed = false;
   #warnedAboutWindow = false;
 
   constructor(settings: ForwardSettings, logger: Logger) {
+    super(settings.url, `stream ${settings.stream}`);
     this.#settings = settings;
     this.#logger = logger;
-    this.destination = `${withoutPassword(settings.url)} stream ${settings.stream}`;
-    this.#availability.lost(`not connected to ${withoutPassword(settings.url)} yet`);
-  }
-
-  connect(): Promise<void> {
-    return this.#availability.check();
-  }
-
-  availability(): Availability {
-    return this.#availability.current;
-  }
-
-  onAvailabilityChange(listener: (availability: Availability) => void): () => void {
-    return this.#availability.onChange(listener);
   }
 
   async publish(message: ForwardedMessage): Promise<PublishOutcome> {
-    const client = this.#client;
-    const availability = this.#availability.current;
-    if (!client || !availability.available) throw new BrokerUnavailable(availability.available ? 'not connected' : availability.reason);
+    this.requireAvailable();
+    const client = this.#client!;
     const messageHeaders = headers();
     messageHeaders.set('Content-Type', 'application/json');
     messageHeaders.set('Ada-Event-Type', message.eventType);
@@ -68,21 +50,18 @@ export class JetStreamForwarder implements Forwarder {
       // JetStream answered, and refused this message (too large, a subject its stream does not take...).
       if (error instanceof JetStreamApiError) throw error;
       // No answer: a timeout, a cut connection, no stream listening (JetStream starting up).
-      const reason = `could not publish to ${this.destination}: ${(error as Error).message}`;
-      this.#availability.lost(reason);
-      throw new BrokerUnavailable(reason, { cause: error });
+      throw this.unreachable(error);
     }
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    this.#availability.stop();
-    await this.#connection?.drain().catch(() => {});
+    this.stopProbing();
+    // Nothing is subscribed, and every publish under way was awaited by the dispatcher's stop.
+    await this.#connection?.close().catch(() => {});
   }
 
   /** Connects the first time; then checks that the connection is up and the stream is there. */
-  async #prepare(): Promise<void> {
-    if (this.#closed) throw new Error('the forwarder is closed');
+  protected async prepare(): Promise<void> {
     if (!this.#connection) {
       const connection = await connect({
         servers: this.#settings.url,
@@ -93,9 +72,9 @@ export class JetStreamForwarder implements Forwarder {
       });
       this.#connection = connection;
       this.#connected = true;
-      void this.#followStatus(connection);
+      void this.#followStatus(connection).catch(() => {});
     }
-    if (!this.#connected) throw new Error(`reconnecting to ${withoutPassword(this.#settings.url)}`);
+    if (!this.#connected) throw this.reconnecting();
     await this.#ensureStream(this.#connection);
     this.#client ??= jetstream(this.#connection, { timeout: ackTimeoutMs });
   }
@@ -104,10 +83,10 @@ export class JetStreamForwarder implements Forwarder {
     for await (const status of connection.status()) {
       if (status.type === 'disconnect') {
         this.#connected = false;
-        this.#availability.lost(`disconnected from ${withoutPassword(this.#settings.url)}`);
+        this.lost(`disconnected from ${withoutPassword(this.#settings.url)}`);
       } else if (status.type === 'reconnect') {
         this.#connected = true;
-        void this.#availability.check().catch(() => {});
+        void this.connect().catch(() => {});
       }
     }
   }

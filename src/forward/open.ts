@@ -1,10 +1,16 @@
 import type { Logger } from 'pino';
 import type { Forwarder } from './forwarder.ts';
-import { JetStreamForwarder } from './jetstream.ts';
-import { RabbitMqForwarder } from './rabbitmq.ts';
 import type { ForwardSettings } from './settings.ts';
 
-/** The forwarder of the configured broker; it connects in the background, and keeps trying. */
-export function openForwarder(settings: ForwardSettings, logger: Logger): Forwarder {
-  return settings.broker === 'nats' ? new JetStreamForwarder(settings, logger) : new RabbitMqForwarder(settings, logger);
+/**
+ * The forwarder of the configured broker; it connects in the background, and keeps trying. Each
+ * broker's client is loaded only when it is configured: most receivers forward nothing.
+ */
+export async function openForwarder(settings: ForwardSettings, logger: Logger): Promise<Forwarder> {
+  if (settings.broker === 'nats') {
+    const { JetStreamForwarder } = await import('./jetstream.ts');
+    return new JetStreamForwarder(settings, logger);
+  }
+  const { RabbitMqForwarder } = await import('./rabbitmq.ts');
+  return new RabbitMqForwarder(settings, logger);
 }

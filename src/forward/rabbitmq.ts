@@ -9,50 +9,31 @@
 // second while the broker is unreachable.
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { Logger } from 'pino';
-import { withoutPassword } from '../config/reader.ts';
-import { ProbedAvailability, type Availability } from '../support/availability.ts';
-import { BrokerUnavailable, type Forwarder, type PublishOutcome } from './forwarder.ts';
+import { ProbedForwarder, type Forwarder, type PublishOutcome } from './forwarder.ts';
 import type { ForwardedMessage } from './message.ts';
 import type { ForwardSettings } from './settings.ts';
 
 /** How long a publish waits for the broker's confirm before the broker counts as unreachable. */
 const confirmTimeoutMs = 5000;
 
-export class RabbitMqForwarder implements Forwarder {
+export class RabbitMqForwarder extends ProbedForwarder implements Forwarder {
   readonly broker = 'rabbitmq';
-  readonly destination: string;
   readonly #settings: ForwardSettings;
   readonly #logger: Logger;
-  readonly #availability = new ProbedAvailability(() => this.#prepare());
   #connection: ChannelModel | undefined;
   #channel: ConfirmChannel | undefined;
   /** Message ids that the broker returned as unroutable: their confirm follows. */
   readonly #returned = new Set<string>();
-  #closed = false;
 
   constructor(settings: ForwardSettings, logger: Logger) {
+    super(settings.url, `exchange ${settings.exchange}`);
     this.#settings = settings;
     this.#logger = logger;
-    this.destination = `${withoutPassword(settings.url)} exchange ${settings.exchange}`;
-    this.#availability.lost(`not connected to ${withoutPassword(settings.url)} yet`);
-  }
-
-  connect(): Promise<void> {
-    return this.#availability.check();
-  }
-
-  availability(): Availability {
-    return this.#availability.current;
-  }
-
-  onAvailabilityChange(listener: (availability: Availability) => void): () => void {
-    return this.#availability.onChange(listener);
   }
 
   async publish(message: ForwardedMessage): Promise<PublishOutcome> {
-    const channel = this.#channel;
-    const availability = this.#availability.current;
-    if (!channel || !availability.available) throw new BrokerUnavailable(availability.available ? 'not connected' : availability.reason);
+    this.requireAvailable();
+    const channel = this.#channel!;
     const options = {
       persistent: true,
       // An exchange with no queue bound for this routing key would drop the message, confirmed.
@@ -69,9 +50,7 @@ export class RabbitMqForwarder implements Forwarder {
       if (this.#channel === channel && (error as Error).message === 'message nacked') {
         throw new Error(`RabbitMQ refused the message (nack) on the exchange ${this.#settings.exchange}`, { cause: error });
       }
-      const reason = `could not publish to ${this.destination}: ${(error as Error).message}`;
-      this.#availability.lost(reason);
-      throw new BrokerUnavailable(reason, { cause: error });
+      throw this.unreachable(error);
     }
     if (this.#returned.delete(message.id)) {
       throw new Error(
@@ -82,16 +61,14 @@ export class RabbitMqForwarder implements Forwarder {
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    this.#availability.stop();
+    this.stopProbing();
     const connection = this.#connection;
     this.#forget();
     await connection?.close().catch(() => {});
   }
 
   /** Connects, opens a confirm channel and declares the exchange, unless that is done already. */
-  async #prepare(): Promise<void> {
-    if (this.#closed) throw new Error('the forwarder is closed');
+  protected async prepare(): Promise<void> {
     if (this.#channel) return;
     const connection = await amqp.connect(this.#settings.url, { timeout: 2000, clientProperties: { connection_name: 'ada-webhooks' } });
     try {
@@ -105,7 +82,7 @@ export class RabbitMqForwarder implements Forwarder {
         if (this.#connection !== connection) return;
         this.#forget();
         void connection.close().catch(() => {});
-        this.#availability.lost(`lost the connection to ${this.destination}${error ? `: ${error.message}` : ''}`);
+        this.lost(`lost the connection to ${this.destination}${error ? `: ${error.message}` : ''}`);
       };
       for (const emitter of [connection, channel]) {
         emitter.on('error', lost);

@@ -40,8 +40,8 @@ describe("createReceiver's options", () => {
   it('needs a database, and names a misspelt option', async () => {
     expect(await problemsOf({ secret: 'whsec_x', toleranceSecond: 60 })).to.deep.equal([
       'database is required: where the inbox lives, a sqlite: path or a postgres:// URL. Example: database: "sqlite:data/inbox.sqlite"',
-      'secret is not an option of createReceiver; did you mean secrets? The options: secrets, database, databaseSchema, databasePoolSize, databaseConnectTimeoutSeconds, databaseQueryTimeoutSeconds, createDatabaseDirectory, toleranceSeconds, bodyLimit, path, concurrency, pollIntervalMs, handlerTimeoutSeconds, maxAttempts, retryBaseMs, logger, contract, inspectorToken, inspectorReadOnly',
-      'toleranceSecond is not an option of createReceiver; did you mean toleranceSeconds? The options: secrets, database, databaseSchema, databasePoolSize, databaseConnectTimeoutSeconds, databaseQueryTimeoutSeconds, createDatabaseDirectory, toleranceSeconds, bodyLimit, path, concurrency, pollIntervalMs, handlerTimeoutSeconds, maxAttempts, retryBaseMs, logger, contract, inspectorToken, inspectorReadOnly',
+      'secret is not an option of createReceiver; did you mean secrets? The options: secrets, database, databaseSchema, databasePoolSize, databaseConnectTimeoutSeconds, databaseQueryTimeoutSeconds, createDatabaseDirectory, toleranceSeconds, bodyLimit, path, concurrency, pollIntervalMs, handlerTimeoutSeconds, maxAttempts, retryBaseMs, logger, contract, inspectorToken, inspectorReadOnly, forwardUrl, forwardStream, forwardSubject, forwardDuplicateWindowSeconds, forwardExchange, forwardTypes',
+      'toleranceSecond is not an option of createReceiver; did you mean toleranceSeconds? The options: secrets, database, databaseSchema, databasePoolSize, databaseConnectTimeoutSeconds, databaseQueryTimeoutSeconds, createDatabaseDirectory, toleranceSeconds, bodyLimit, path, concurrency, pollIntervalMs, handlerTimeoutSeconds, maxAttempts, retryBaseMs, logger, contract, inspectorToken, inspectorReadOnly, forwardUrl, forwardStream, forwardSubject, forwardDuplicateWindowSeconds, forwardExchange, forwardTypes',
     ]);
   });
 
