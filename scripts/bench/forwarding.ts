@@ -65,27 +65,21 @@ async function rabbitMqTarget(): Promise<BrokerTarget> {
   };
 }
 
-/** Pending deliveries not forwarded yet, read from the inbox's file. */
-function unforwarded(path: string): number {
+/** A count read from the inbox's file. */
+function countIn(path: string, where: string): number {
   const db = new DatabaseSync(path, { readOnly: true, timeout: 1000 });
   try {
-    return (
-      db.prepare(`SELECT count(*) AS count FROM deliveries WHERE state = 'pending' AND forwarded_at IS NULL`).get() as { count: number }
-    ).count;
+    return (db.prepare(`SELECT count(*) AS count FROM deliveries WHERE ${where}`).get() as { count: number }).count;
   } finally {
     db.close();
   }
 }
 
+/** Pending deliveries not forwarded yet. */
+const unforwarded = (path: string) => countIn(path, `state = 'pending' AND forwarded_at IS NULL`);
+
 /** Deliveries the inbox took in. */
-function accepted(path: string): number {
-  const db = new DatabaseSync(path, { readOnly: true, timeout: 1000 });
-  try {
-    return (db.prepare(`SELECT count(*) AS count FROM deliveries`).get() as { count: number }).count;
-  } finally {
-    db.close();
-  }
-}
+const accepted = (path: string) => countIn(path, 'true');
 
 /** Seconds until nothing waits to be forwarded, polling every 100 ms; at most `limitSeconds`. */
 async function secondsUntilForwarded(path: string, limitSeconds: number): Promise<number> {

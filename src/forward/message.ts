@@ -1,7 +1,6 @@
 // What a forwarder publishes of a claimed delivery: the exact stored body, and what a consumer
 // routes and orders by.
 import type { ClaimedDelivery } from '../inbox/inbox.ts';
-import { derivedFields } from '../inbox/ordering.ts';
 
 export interface ForwardedMessage {
   /** The delivery id: JetStream's `Nats-Msg-Id`, RabbitMQ's `message_id`. */
@@ -17,13 +16,13 @@ export interface ForwardedMessage {
 }
 
 export function forwardedMessage(delivery: ClaimedDelivery, event: { type: string; data?: unknown }): ForwardedMessage {
-  const { id, receivedAt, body } = delivery;
+  const { id, receivedAt, body, lane } = delivery;
   const data = (typeof event.data === 'object' && event.data !== null ? event.data : {}) as Record<string, unknown>;
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
   return {
     id,
     eventType: event.type,
-    lane: derivedFields({ id, event, receivedAt }).lane,
+    lane,
     receivedAt,
     body,
     conversationId: text(data['conversation_id']),

@@ -67,6 +67,8 @@ export interface ClaimedDelivery {
   eventType: string | null;
   body: string;
   receivedAt: Date;
+  /** The lane it heads. */
+  lane: string;
   /** 1 for the first attempt. */
   attempt: number;
   /** When an earlier attempt had it forwarded: this one does not publish it again. */

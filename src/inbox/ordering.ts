@@ -9,7 +9,7 @@ interface DerivedFields {
 }
 
 /** The fields every backend stores beside the body, derived the same way for all. */
-export function derivedFields({ id, event, receivedAt }: Pick<NewDelivery, 'id' | 'event' | 'receivedAt'>): DerivedFields {
+export function derivedFields({ id, event, receivedAt }: NewDelivery): DerivedFields {
   const type = (event as { type?: unknown } | null)?.type;
   return {
     eventType: typeof type === 'string' ? type : null,

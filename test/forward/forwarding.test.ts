@@ -201,37 +201,39 @@ describe('forwarding to RabbitMQ with no queue bound', function () {
 describe("JetStream's duplicate window", function () {
   this.timeout(30_000);
   let broker: TestBroker;
-  let receiver: TestReceiver;
+  let receiver: TestReceiver | undefined;
   afterEach(async () => {
-    await receiver.close();
+    await receiver?.close();
     await broker.destroy();
+    receiver = undefined;
   });
 
   it('drops a delivery published again inside the window, and keeps a second copy after it: documented, not hidden', async () => {
     broker = await brokerBackends[0]!.create();
     // The shortest window the settings allow with a 1 s handler timeout: longer than a 2 s lease.
-    receiver = await startReceiver({ ...broker.options(), forwardDuplicateWindowSeconds: 3 });
-    receiver.receiver.start();
-    const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
+    const started = await startReceiver({ ...broker.options(), forwardDuplicateWindowSeconds: 3 });
+    receiver = started;
+    started.receiver.start();
+    const { id } = await deliver(started.url, contractExample('ConversationCreated'));
     const settledAgain = async (done: number) => {
-      await eventually(async () => (await receiver.inbox.get(id))?.state === 'done', 10_000);
+      await eventually(async () => (await started.inbox.get(id))?.state === 'done', 10_000);
       await eventually(
-        async () => (await receiver.receiver.metrics()).text.match(/ada_webhook_forwarded_total\{[^}]*\} \d+/g)?.length === done,
+        async () => (await started.receiver.metrics()).text.match(/ada_webhook_forwarded_total\{[^}]*\} \d+/g)?.length === done,
       );
     };
     await settledAgain(1);
 
     // A replay inside the window: JetStream acks it as a duplicate and keeps one copy.
-    await receiver.inbox.requeue([id]);
+    await started.inbox.requeue([id]);
     await settledAgain(2);
     expect((await broker.messages()).map((copy) => copy.id)).to.deep.equal([id]);
-    expect((await receiver.receiver.metrics()).text).to.include(
+    expect((await started.receiver.metrics()).text).to.include(
       'ada_webhook_forwarded_total{outcome="duplicate",event_type="v1.conversation.created"} 1',
     );
 
     // After the window JetStream no longer remembers the id: the stream holds a second copy.
     await sleep(3500);
-    await receiver.inbox.requeue([id]);
+    await started.inbox.requeue([id]);
     await eventually(async () => (await broker.messages()).length === 2, 10_000);
     expect((await broker.messages()).map((copy) => copy.id)).to.deep.equal([id, id]);
   });
@@ -244,6 +246,5 @@ describe("JetStream's duplicate window", function () {
       (error: unknown) => (refused = error),
     );
     expect(String(refused)).to.include('forwardDuplicateWindowSeconds must be longer than a lease, twice the handler timeout (2 s)');
-    receiver = { close: async () => {} } as TestReceiver;
   });
 });

@@ -234,7 +234,10 @@ for (const backend of inboxBackends) {
 
       it('keeps when an attempt was forwarded, whatever became of its handler, and tells the next attempt', async () => {
         await acceptAll(delivery('a1', { conversation: 'a' }));
-        expect((await claim()).map(({ forwardedAt }) => forwardedAt)).to.deep.equal([null]);
+        // A forward names the lane it heads: the lane stored at intake.
+        expect((await claim()).map(({ lane, forwardedAt }) => ({ lane, forwardedAt }))).to.deep.equal([
+          { lane: 'conversation:a', forwardedAt: null },
+        ]);
         await inbox.settle('dispatcher-a', [{ id: 'a1', outcome: 'retry', error: 'Error: handler', retryAt: new Date(0), forwardedAt }]);
         expect((await claim()).map(({ id, forwardedAt }) => ({ id, forwardedAt }))).to.deep.equal([{ id: 'a1', forwardedAt }]);
         // A later attempt, which did not publish, leaves the first confirmation in place.

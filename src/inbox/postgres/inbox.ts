@@ -311,6 +311,7 @@ export class PostgresInbox implements Inbox {
       event_type: string | null;
       body: string;
       received_at: Date;
+      lane: string;
       attempts: number;
       event_time: number;
       forwarded_at: number | null;
@@ -325,6 +326,7 @@ export class PostgresInbox implements Inbox {
       eventType: row.event_type,
       body: row.body,
       receivedAt: row.received_at,
+      lane: row.lane,
       attempt: row.attempts,
       forwardedAt: timeOrNull(row.forwarded_at),
     }));

@@ -74,8 +74,8 @@ export function statements(schema: string) {
       )
       UPDATE ${schema}.deliveries AS deliveries SET attempts = attempts + 1
       FROM leased WHERE deliveries.id = leased.head_id
-      RETURNING deliveries.id, deliveries.event_type, deliveries.body, deliveries.received_at, deliveries.attempts, deliveries.event_time,
-                deliveries.forwarded_at`,
+      RETURNING deliveries.id, deliveries.event_type, deliveries.body, deliveries.received_at, deliveries.lane, deliveries.attempts,
+                deliveries.event_time, deliveries.forwarded_at`,
 
     /**
      * The first step of a settlement: locks the lanes whose lease owner $1 holds for the

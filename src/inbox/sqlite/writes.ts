@@ -173,7 +173,7 @@ export class SqliteWrites {
       const row = statements.startAttempt.get(head_id) as unknown as ClaimedRow;
       const { body } = statements.body.get(head_id) as { body: string };
       const { id, event_type: eventType, received_at: receivedAt, attempts: attempt, forwarded_at: forwardedAt } = row;
-      return { id, eventType, body, receivedAt: new Date(receivedAt), attempt, forwardedAt: timeOrNull(forwardedAt) };
+      return { id, eventType, body, receivedAt: new Date(receivedAt), lane: key, attempt, forwardedAt: timeOrNull(forwardedAt) };
     });
   }
 
