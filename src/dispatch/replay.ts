@@ -37,7 +37,7 @@ export async function replay({ inbox, validateDelivery, dryRun = false }: Replay
   for (const outcome of outcomes) {
     if (outcome.outcome === 'still quarantined') await inbox.updateViolations(outcome.id, outcome.violations);
   }
-  await inbox.requeue(outcomes.filter((outcome) => outcome.outcome === 'requeued').map((outcome) => outcome.id));
+  await inbox.requeue(outcomes.filter((outcome) => outcome.outcome === 'requeued').map(({ id }) => ({ id })));
   return outcomes;
 }
 

@@ -18,6 +18,13 @@ export class InboxNotFound extends Error {
 }
 export type DeliveryState = (typeof deliveryStates)[number];
 
+/**
+ * The trace a delivery belongs to, as the propagation headers that carry it (W3C `traceparent`
+ * and `tracestate` with the default propagator): kept with the delivery so that every attempt,
+ * in whichever process and however late, joins the trace of its receipt.
+ */
+export type TraceContext = Readonly<Record<string, string>>;
+
 /** A delivery as the receiver takes it in. */
 export interface NewDelivery {
   /** The delivery id (`svix-id`), the same on every retry: the inbox's key. */
@@ -29,6 +36,8 @@ export interface NewDelivery {
   body: string;
   /** The body parsed; the inbox reads the event type, ordering key and event time from it. */
   event: unknown;
+  /** The trace of its receipt; absent when nothing traces. */
+  traceContext?: TraceContext;
 }
 
 export interface StoredDelivery {
@@ -51,6 +60,8 @@ export interface StoredDelivery {
   lastError: string | null;
   /** When the forwarder's broker confirmed it; null when it was not forwarded (yet). */
   forwardedAt: Date | null;
+  /** The trace its attempts join: its receipt's, or its last replay's; null when nothing traced it. */
+  traceContext: TraceContext | null;
 }
 
 /** A handler attempt that failed: which, when, and its error. */
@@ -73,6 +84,8 @@ export interface ClaimedDelivery {
   attempt: number;
   /** When an earlier attempt had it forwarded: this one does not publish it again. */
   forwardedAt: Date | null;
+  /** The trace this attempt joins. */
+  traceContext: TraceContext | null;
 }
 
 export type Settlement = (
@@ -86,6 +99,13 @@ export type Settlement = (
   /** When this attempt's forward was confirmed by the broker, whatever became of the handler: kept by every outcome. */
   forwardedAt?: Date;
 };
+
+/** A delivery to put back to pending. */
+export interface Requeue {
+  id: string;
+  /** The trace its next attempts join (the replay's own); without one it keeps the trace it had. */
+  traceContext?: TraceContext | undefined;
+}
 
 /** Event types by name: `only` these, or every type `except` these. */
 export type EventTypeSelection = { only: readonly string[] } | { except: readonly string[] };
@@ -173,7 +193,7 @@ export interface Inbox {
    */
   settle(owner: string, settlements: Settlement[]): Promise<void>;
   /** Puts deliveries that are dead, quarantined or done back to pending, into their lanes, as if new (to be forwarded again too). Returns how many. */
-  requeue(ids: string[]): Promise<number>;
+  requeue(deliveries: readonly Requeue[]): Promise<number>;
   /** Replaces the violations of a delivery that is still quarantined. */
   updateViolations(id: string, violations: Violation[]): Promise<void>;
 

@@ -1,5 +1,5 @@
 // Rows that every backend reads with the same columns, as the store's types.
-import type { FailedAttempt, LaneState } from './inbox.ts';
+import type { FailedAttempt, LaneState, TraceContext } from './inbox.ts';
 
 export interface LaneRow {
   key: string;
@@ -36,3 +36,11 @@ export const fromFailedAttemptRow = (row: FailedAttemptRow): FailedAttempt => ({
 
 /** A time kept as milliseconds, or null. */
 export const timeOrNull = (milliseconds: number | null): Date | null => (milliseconds === null ? null : new Date(Number(milliseconds)));
+
+/** A trace context as a column keeps it: JSON, or null when there is none. */
+export const traceContextColumn = (traceContext: TraceContext | undefined): string | null =>
+  traceContext && Object.keys(traceContext).length > 0 ? JSON.stringify(traceContext) : null;
+
+/** A trace context as SQLite keeps it (PostgreSQL's jsonb comes parsed). */
+export const traceContextOf = (column: string | null): TraceContext | null =>
+  column === null ? null : (JSON.parse(column) as TraceContext);

@@ -224,7 +224,7 @@ describe("JetStream's duplicate window", function () {
     await settledAgain(1);
 
     // A replay inside the window: JetStream acks it as a duplicate and keeps one copy.
-    await started.inbox.requeue([id]);
+    await started.inbox.requeue([{ id }]);
     await settledAgain(2);
     expect((await broker.messages()).map((copy) => copy.id)).to.deep.equal([id]);
     expect((await started.receiver.metrics()).text).to.include(
@@ -233,7 +233,7 @@ describe("JetStream's duplicate window", function () {
 
     // After the window JetStream no longer remembers the id: the stream holds a second copy.
     await sleep(3500);
-    await started.inbox.requeue([id]);
+    await started.inbox.requeue([{ id }]);
     await eventually(async () => (await broker.messages()).length === 2, 10_000);
     expect((await broker.messages()).map((copy) => copy.id)).to.deep.equal([id, id]);
   });

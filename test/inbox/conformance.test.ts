@@ -66,6 +66,7 @@ for (const backend of inboxBackends) {
           attempts: 0,
           lastError: null,
           forwardedAt: null,
+          traceContext: null,
         });
         expect(await inbox.get('profile')).to.deep.include({ lane: 'end_user:u1', eventTime: nineOClock + 7250 });
         expect(await inbox.get('audit')).to.deep.include({ lane: 'delivery:audit', eventTime: receivedAt.getTime() });
@@ -262,7 +263,7 @@ for (const backend of inboxBackends) {
         await acceptAll(delivery('a1', { conversation: 'a' }));
         await claim();
         await inbox.settle('dispatcher-a', [{ id: 'a1', outcome: 'done', forwardedAt }]);
-        await inbox.requeue(['a1']);
+        await inbox.requeue([{ id: 'a1' }]);
         expect(await inbox.get('a1')).to.deep.include({ state: 'pending', forwardedAt: null });
         expect((await claim()).map(({ forwardedAt }) => forwardedAt)).to.deep.equal([null]);
       });
@@ -290,6 +291,48 @@ for (const backend of inboxBackends) {
       });
     });
 
+    describe('trace context', () => {
+      const received = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'vendor=1' };
+      const replayed = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
+
+      it('keeps the trace of a delivery with it, for every attempt', async () => {
+        await acceptAll({ ...delivery('a1', { conversation: 'a' }), traceContext: received });
+        expect(await inbox.get('a1')).to.deep.include({ traceContext: received });
+        expect((await claim()).map(({ traceContext }) => traceContext)).to.deep.equal([received]);
+        await inbox.settle('dispatcher-a', [{ id: 'a1', outcome: 'retry', error: 'Error: once', retryAt: new Date() }]);
+        expect((await claim()).map(({ traceContext }) => traceContext)).to.deep.equal([received]);
+      });
+
+      it('keeps the trace of a quarantined delivery, and takes the trace of the valid copy that replaces it', async () => {
+        await inbox.quarantine({ ...delivery('a1', { conversation: 'a' }), traceContext: received }, [
+          { pointer: '/data', message: 'bad' },
+        ]);
+        expect(await inbox.get('a1')).to.deep.include({ traceContext: received });
+        await acceptAll({ ...delivery('a1', { conversation: 'a' }), traceContext: replayed });
+        expect(await inbox.get('a1')).to.deep.include({ state: 'pending', traceContext: replayed });
+      });
+
+      it('moves a replayed delivery to the trace of its replay, or keeps its own when the replay has none', async () => {
+        await acceptAll(
+          { ...delivery('a1', { conversation: 'a' }), traceContext: received },
+          { ...delivery('b1', { conversation: 'b' }), traceContext: received },
+        );
+        await claim();
+        await inbox.settle('dispatcher-a', [
+          { id: 'a1', outcome: 'done' },
+          { id: 'b1', outcome: 'done' },
+        ]);
+        expect(await inbox.requeue([{ id: 'a1', traceContext: replayed }, { id: 'b1' }, { id: 'a1' }])).to.equal(2);
+        expect(await inbox.get('a1')).to.deep.include({ traceContext: replayed });
+        expect(await inbox.get('b1')).to.deep.include({ traceContext: received });
+      });
+
+      it('stores no trace for a delivery received while nothing traces', async () => {
+        await acceptAll({ ...delivery('a1', { conversation: 'a' }), traceContext: {} });
+        expect((await claim()).map(({ traceContext }) => traceContext)).to.deep.equal([null]);
+      });
+    });
+
     describe('replay', () => {
       it('puts dead, quarantined and done deliveries back into their lanes, in event order', async () => {
         await acceptAll(delivery('a1', { conversation: 'a', second: 1 }));
@@ -299,7 +342,7 @@ for (const backend of inboxBackends) {
         await inbox.quarantine(delivery('a0', { conversation: 'a', second: 0 }), [{ pointer: '/data', message: 'old' }]);
         expect(ids(await claim())).to.deep.equal(['a2']);
 
-        expect(await inbox.requeue(['a1', 'a0', 'a3', 'nowhere'])).to.equal(2);
+        expect(await inbox.requeue([{ id: 'a1' }, { id: 'a0' }, { id: 'a3' }, { id: 'nowhere' }])).to.equal(2);
         expect(await inbox.get('a1')).to.deep.include({ state: 'pending', attempts: 0, lastError: null });
         expect(await inbox.get('a0')).to.deep.include({ state: 'pending', violations: [] });
         // a2 is still in flight; then the replayed a0 and a1 go first, being older than a3.
@@ -320,7 +363,7 @@ for (const backend of inboxBackends) {
         await acceptAll(delivery('a1', { conversation: 'a' }));
         await claim();
         await inbox.settle('dispatcher-a', [{ id: 'a1', outcome: 'dead', error: 'Error: down' }]);
-        expect(await inbox.requeue(['a1'])).to.equal(1);
+        expect(await inbox.requeue([{ id: 'a1' }])).to.equal(1);
         const [claimed] = await claim();
         expect(claimed).to.deep.include({ id: 'a1', attempt: 1 });
       });
@@ -345,7 +388,7 @@ for (const backend of inboxBackends) {
           { id: 'c1', outcome: 'retry', error: 'Error: later', retryAt: new Date(Date.now() + 60_000) },
         ]);
         expect(await inbox.countByState()).to.deep.equal({ pending: 2, quarantined: 1, done: 1, dead: 1 });
-        await inbox.requeue(['b1', 'q1']);
+        await inbox.requeue([{ id: 'b1' }, { id: 'q1' }]);
         const counts = await inbox.countByState();
         expect(counts).to.deep.equal({ pending: 4, quarantined: 0, done: 1, dead: 0 });
 
@@ -415,7 +458,7 @@ for (const backend of inboxBackends) {
         await attempt((id) => ({ id, outcome: 'released' }));
         await attempt((id) => ({ id, outcome: 'dead', error: 'Error: second' }));
         await inbox.settle('dispatcher-b', [{ id: 'a1', outcome: 'dead', error: 'Error: not the owner' }]);
-        await inbox.requeue(['a1']);
+        await inbox.requeue([{ id: 'a1' }]);
         await attempt((id) => ({ id, outcome: 'retry', error: 'Error: after the replay', retryAt: new Date() }));
 
         const failed = await inbox.failedAttempts('a1');

@@ -13,11 +13,13 @@ import {
   type Inbox,
   type LaneState,
   type NewDelivery,
+  type Requeue,
   type Settlement,
   type StoreOutcome,
   type StoredDelivery,
+  type TraceContext,
 } from '../inbox.ts';
-import { fromFailedAttemptRow, fromLaneRow, timeOrNull, type FailedAttemptRow, type LaneRow } from '../rows.ts';
+import { fromFailedAttemptRow, fromLaneRow, timeOrNull, traceContextColumn, type FailedAttemptRow, type LaneRow } from '../rows.ts';
 import { listQuery } from '../list-query.ts';
 import { derivedFields } from '../ordering.ts';
 import { Signal } from '../../support/signal.ts';
@@ -55,6 +57,7 @@ interface DeliveryRow {
   attempts: number;
   last_error: string | null;
   forwarded_at: number | null;
+  trace_context: TraceContext | null;
 }
 
 type Write =
@@ -140,9 +143,13 @@ export class PostgresInbox implements Inbox {
     await this.#write({ kind: 'settle', owner, settlements });
   }
 
-  async requeue(ids: string[]): Promise<number> {
+  async requeue(deliveries: readonly Requeue[]): Promise<number> {
     this.#refuseWhenClosed();
-    const { rows } = await this.#writeHealth.track(this.#pool.query<{ requeued: number }>(this.#sql.requeue, [[...new Set(ids)]]));
+    // One row per id: the first one given.
+    const unique = new Map<string, Requeue>();
+    for (const delivery of deliveries) if (!unique.has(delivery.id)) unique.set(delivery.id, delivery);
+    const values = [[...unique.keys()], [...unique.values()].map(({ traceContext }) => traceContextColumn(traceContext))];
+    const { rows } = await this.#writeHealth.track(this.#pool.query<{ requeued: number }>(this.#sql.requeue, values));
     const requeued = rows[0]!.requeued;
     if (requeued > 0) this.#announceNewDeliveries();
     return requeued;
@@ -277,7 +284,7 @@ export class PostgresInbox implements Inbox {
     // One row per delivery id: within a batch, the first copy is the one stored.
     const firsts = new Map<string, Extract<Write, { kind: 'intake' }>>();
     for (const write of writes) if (!firsts.has(write.delivery.id)) firsts.set(write.delivery.id, write);
-    const columns: unknown[][] = Array.from({ length: 9 }, () => []);
+    const columns: unknown[][] = Array.from({ length: 10 }, () => []);
     for (const { delivery, violations } of firsts.values()) {
       const { eventType, lane, eventTime } = derivedFields(delivery);
       const row = [
@@ -290,6 +297,7 @@ export class PostgresInbox implements Inbox {
         violations && JSON.stringify(violations),
         lane,
         eventTime,
+        traceContextColumn(delivery.traceContext),
       ];
       row.forEach((value, column) => columns[column]!.push(value));
     }
@@ -315,6 +323,7 @@ export class PostgresInbox implements Inbox {
       attempts: number;
       event_time: number;
       forwarded_at: number | null;
+      trace_context: TraceContext | null;
     }>({
       name: `claim ${this.#schema}`,
       text: this.#sql.claim,
@@ -329,6 +338,7 @@ export class PostgresInbox implements Inbox {
       lane: row.lane,
       attempt: row.attempts,
       forwardedAt: timeOrNull(row.forwarded_at),
+      traceContext: row.trace_context,
     }));
   }
 
@@ -378,5 +388,6 @@ function fromRow(row: DeliveryRow): StoredDelivery {
     attempts: row.attempts,
     lastError: row.last_error,
     forwardedAt: timeOrNull(row.forwarded_at),
+    traceContext: row.trace_context,
   };
 }

@@ -95,6 +95,9 @@ const migrations = [
   // When the forwarder's broker confirmed a delivery (milliseconds), so that a retry of its
   // handler does not publish it again.
   `ALTER TABLE {schema}.deliveries ADD COLUMN forwarded_at bigint;`,
+
+  // The trace a delivery belongs to (its propagation headers), so that every attempt joins it.
+  `ALTER TABLE {schema}.deliveries ADD COLUMN trace_context jsonb;`,
 ];
 
 /** Whether the inbox's tables were ever created in `schema`. */

@@ -31,11 +31,12 @@ export function statements(schema: string) {
      */
     intake: `
       WITH incoming AS (
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::text[], $7::jsonb[], $8::text[], $9::bigint[])
-          AS incoming (id, state, event_type, received_at, headers, body, violations, lane, event_time)
+        SELECT * FROM unnest(
+          $1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::text[], $7::jsonb[], $8::text[], $9::bigint[], $10::jsonb[]
+        ) AS incoming (id, state, event_type, received_at, headers, body, violations, lane, event_time, trace_context)
       ),
       inserted AS (
-        INSERT INTO ${schema}.deliveries (id, state, event_type, received_at, headers, body, violations, lane, event_time)
+        INSERT INTO ${schema}.deliveries (id, state, event_type, received_at, headers, body, violations, lane, event_time, trace_context)
         SELECT * FROM incoming ORDER BY id
         ON CONFLICT (id) DO NOTHING
         RETURNING id, state, lane, event_time
@@ -43,7 +44,8 @@ export function statements(schema: string) {
       replaced AS (
         UPDATE ${schema}.deliveries AS deliveries SET
           state = 'pending', event_type = incoming.event_type, received_at = incoming.received_at, headers = incoming.headers,
-          body = incoming.body, violations = NULL, lane = incoming.lane, event_time = incoming.event_time
+          body = incoming.body, violations = NULL, lane = incoming.lane, event_time = incoming.event_time,
+          trace_context = incoming.trace_context
         FROM incoming
         WHERE deliveries.id = incoming.id AND deliveries.state = 'quarantined' AND incoming.state = 'pending'
         RETURNING deliveries.id, deliveries.state, deliveries.lane, deliveries.event_time
@@ -75,7 +77,7 @@ export function statements(schema: string) {
       UPDATE ${schema}.deliveries AS deliveries SET attempts = attempts + 1
       FROM leased WHERE deliveries.id = leased.head_id
       RETURNING deliveries.id, deliveries.event_type, deliveries.body, deliveries.received_at, deliveries.lane, deliveries.attempts,
-                deliveries.event_time, deliveries.forwarded_at`,
+                deliveries.event_time, deliveries.forwarded_at, deliveries.trace_context`,
 
     /**
      * The first step of a settlement: locks the lanes whose lease owner $1 holds for the
@@ -142,13 +144,21 @@ export function statements(schema: string) {
       )
       SELECT count(*) FROM settled`,
 
-    /** Puts dead, quarantined and done deliveries back to pending, into their lanes; returns how many. */
+    /**
+     * Puts dead, quarantined and done deliveries ($1) back to pending, into their lanes, each in
+     * the trace of $2 (or its own, where that is null); returns how many.
+     */
     requeue: `
-      WITH requeued AS (
-        UPDATE ${schema}.deliveries
-        SET state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL, violations = NULL, forwarded_at = NULL
-        WHERE id = ANY($1::text[]) AND state IN ('dead', 'quarantined', 'done')
-        RETURNING id, lane, event_time
+      WITH requeue AS (
+        SELECT * FROM unnest($1::text[], $2::jsonb[]) AS requeue (id, trace_context)
+      ),
+      requeued AS (
+        UPDATE ${schema}.deliveries AS deliveries
+        SET state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL, violations = NULL, forwarded_at = NULL,
+          trace_context = coalesce(requeue.trace_context, deliveries.trace_context)
+        FROM requeue
+        WHERE deliveries.id = requeue.id AND deliveries.state IN ('dead', 'quarantined', 'done')
+        RETURNING deliveries.id, deliveries.lane, deliveries.event_time
       ),
       joined AS (${joinLanes(schema, 'requeued')})
       SELECT count(*)::integer AS requeued FROM requeued`,

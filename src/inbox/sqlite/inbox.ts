@@ -16,11 +16,20 @@ import {
   type Inbox,
   type LaneState,
   type NewDelivery,
+  type Requeue,
   type Settlement,
   type StoreOutcome,
   type StoredDelivery,
 } from '../inbox.ts';
-import { fromFailedAttemptRow, fromLaneRow, timeOrNull, type FailedAttemptRow, type LaneRow } from '../rows.ts';
+import {
+  fromFailedAttemptRow,
+  fromLaneRow,
+  timeOrNull,
+  traceContextColumn,
+  traceContextOf,
+  type FailedAttemptRow,
+  type LaneRow,
+} from '../rows.ts';
 import { listQuery } from '../list-query.ts';
 import { Signal } from '../../support/signal.ts';
 import { TurnBatch } from '../turn-batch.ts';
@@ -43,6 +52,7 @@ interface DeliveryRow {
   attempts: number;
   last_error: string | null;
   forwarded_at: number | null;
+  trace_context: string | null;
 }
 
 /** The writer thread's module: a .ts source run by Node, or the .js that the package ships (a URL is not rewritten by the compiler). */
@@ -146,8 +156,9 @@ export class SqliteInbox implements Inbox {
     return this.#write({ kind: 'settle', owner, settlements, now: new Date() });
   }
 
-  async requeue(ids: string[]): Promise<number> {
-    const requeued = await this.#writeHealth.track(this.#write({ kind: 'requeue', ids }));
+  async requeue(deliveries: readonly Requeue[]): Promise<number> {
+    const rows = deliveries.map(({ id, traceContext }) => ({ id, traceContext: traceContextColumn(traceContext) }));
+    const requeued = await this.#writeHealth.track(this.#write({ kind: 'requeue', deliveries: rows }));
     if (requeued > 0) this.#newDeliveries.emit();
     return requeued;
   }
@@ -286,6 +297,7 @@ function fromRow(row: DeliveryRow): StoredDelivery {
     attempts: row.attempts,
     lastError: row.last_error,
     forwardedAt: timeOrNull(row.forwarded_at),
+    traceContext: traceContextOf(row.trace_context),
   };
 }
 

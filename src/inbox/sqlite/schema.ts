@@ -173,6 +173,9 @@ const migrations = [
   // When the forwarder's broker confirmed a delivery (milliseconds), so that a retry of its
   // handler does not publish it again.
   `ALTER TABLE deliveries ADD COLUMN forwarded_at INTEGER;`,
+
+  // The trace a delivery belongs to (JSON propagation headers), so that every attempt joins it.
+  `ALTER TABLE deliveries ADD COLUMN trace_context TEXT;`,
 ];
 
 /** Brings the schema up to date. */

@@ -5,7 +5,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { Violation } from '../../contract/validation.ts';
 import type { ClaimOptions, ClaimedDelivery, NewDelivery, Settlement, StoreOutcome } from '../inbox.ts';
 import { derivedFields } from '../ordering.ts';
-import { timeOrNull } from '../rows.ts';
+import { timeOrNull, traceContextColumn, traceContextOf } from '../rows.ts';
 
 /** A new delivery as the columns of its row. */
 interface NewRow {
@@ -16,12 +16,20 @@ interface NewRow {
   body: string;
   lane: string;
   eventTime: number;
+  traceContext: string | null;
 }
 
 export function newRow(delivery: NewDelivery): NewRow {
   const { eventType, lane, eventTime } = derivedFields(delivery);
   const { id, receivedAt, headers, body } = delivery;
-  return { id, eventType, receivedAt: receivedAt.toISOString(), headers: JSON.stringify(headers), body, lane, eventTime };
+  const traceContext = traceContextColumn(delivery.traceContext);
+  return { id, eventType, receivedAt: receivedAt.toISOString(), headers: JSON.stringify(headers), body, lane, eventTime, traceContext };
+}
+
+/** A delivery to requeue, and the trace context column it takes (none: it keeps its own). */
+interface RequeueRow {
+  id: string;
+  traceContext: string | null;
 }
 
 export type WriteOperation =
@@ -29,7 +37,7 @@ export type WriteOperation =
   | { kind: 'quarantine'; row: NewRow; violations: Violation[] }
   | { kind: 'claim'; options: Required<ClaimOptions> }
   | { kind: 'settle'; owner: string; settlements: Settlement[]; now: Date }
-  | { kind: 'requeue'; ids: string[] }
+  | { kind: 'requeue'; deliveries: RequeueRow[] }
   | { kind: 'updateViolations'; id: string; violations: Violation[] }
   | { kind: 'probe' };
 
@@ -44,17 +52,17 @@ export interface WriteResults {
   probe: void;
 }
 
-const insertColumns = `(id, state, event_type, received_at, violations, lane, event_time)`;
+const insertColumns = `(id, state, event_type, received_at, violations, lane, event_time, trace_context)`;
 
 const statements = {
   accept: `INSERT INTO deliveries ${insertColumns}
-           VALUES (:id, 'pending', :eventType, :receivedAt, NULL, :lane, :eventTime)
+           VALUES (:id, 'pending', :eventType, :receivedAt, NULL, :lane, :eventTime, :traceContext)
            ON CONFLICT (id) DO UPDATE SET
              state = 'pending', event_type = excluded.event_type, received_at = excluded.received_at,
-             violations = NULL, lane = excluded.lane, event_time = excluded.event_time
+             violations = NULL, lane = excluded.lane, event_time = excluded.event_time, trace_context = excluded.trace_context
            WHERE deliveries.state = 'quarantined'`,
   quarantine: `INSERT INTO deliveries ${insertColumns}
-               VALUES (:id, 'quarantined', :eventType, :receivedAt, :violations, :lane, :eventTime)
+               VALUES (:id, 'quarantined', :eventType, :receivedAt, :violations, :lane, :eventTime, :traceContext)
                ON CONFLICT (id) DO NOTHING`,
   // The payload of a delivery just stored, or of the valid copy that replaces a quarantined one.
   storePayload: `INSERT INTO delivery_payloads (id, headers, body) VALUES (:id, :headers, :body)
@@ -76,7 +84,7 @@ const statements = {
   // cost of one UPDATE ... WHERE key IN (SELECT ...) RETURNING for all of them).
   readyLanes: `SELECT key, head_id FROM lanes WHERE status = 'ready' ORDER BY head_event_time, head_id LIMIT :limit`,
   leaseLane: `UPDATE lanes SET status = 'leased', leased_id = head_id, lease_owner = :owner, lease_until = :until WHERE key = :key`,
-  startAttempt: `UPDATE deliveries SET attempts = attempts + 1 WHERE id = ? RETURNING id, event_type, received_at, attempts, forwarded_at`,
+  startAttempt: `UPDATE deliveries SET attempts = attempts + 1 WHERE id = ? RETURNING id, event_type, received_at, attempts, forwarded_at, trace_context`,
   body: `SELECT body FROM delivery_payloads WHERE id = ?`,
   leasedLane: `SELECT lanes.key FROM deliveries JOIN lanes ON lanes.key = deliveries.lane
                WHERE deliveries.id = :id AND lanes.leased_id = :id AND lanes.lease_owner = :owner`,
@@ -95,8 +103,9 @@ const statements = {
                leased_id = NULL, lease_owner = NULL, lease_until = NULL
              WHERE key = :lane`,
   removeLane: `DELETE FROM lanes WHERE key = ?`,
-  requeue: `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL, violations = NULL, forwarded_at = NULL
-            WHERE id = ? AND state IN ('dead', 'quarantined', 'done')
+  requeue: `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL, violations = NULL, forwarded_at = NULL,
+              trace_context = coalesce(:traceContext, trace_context)
+            WHERE id = :id AND state IN ('dead', 'quarantined', 'done')
             RETURNING lane, event_time`,
   updateViolations: `UPDATE deliveries SET violations = ? WHERE id = ? AND state = 'quarantined'`,
   // As much as a large delivery needs: a write that fits in pages already allocated would succeed
@@ -113,6 +122,7 @@ interface ClaimedRow {
   received_at: string;
   attempts: number;
   forwarded_at: number | null;
+  trace_context: string | null;
 }
 
 export class SqliteWrites {
@@ -128,16 +138,18 @@ export class SqliteWrites {
     const statements = this.#statements;
     switch (operation.kind) {
       case 'accept': {
-        const { id, eventType, receivedAt, headers, body, lane, eventTime } = operation.row;
-        if (statements.accept.run({ id, eventType, receivedAt, lane, eventTime }).changes === 0) return 'duplicate';
+        const { id, eventType, receivedAt, headers, body, lane, eventTime, traceContext } = operation.row;
+        if (statements.accept.run({ id, eventType, receivedAt, lane, eventTime, traceContext }).changes === 0) return 'duplicate';
         statements.storePayload.run({ id, headers, body });
         this.#joinLane(lane, id, eventTime);
         return 'stored';
       }
       case 'quarantine': {
-        const { id, eventType, receivedAt, headers, body, lane, eventTime } = operation.row;
+        const { id, eventType, receivedAt, headers, body, lane, eventTime, traceContext } = operation.row;
         const violations = JSON.stringify(operation.violations);
-        if (statements.quarantine.run({ id, eventType, receivedAt, violations, lane, eventTime }).changes === 0) return 'duplicate';
+        if (statements.quarantine.run({ id, eventType, receivedAt, violations, lane, eventTime, traceContext }).changes === 0) {
+          return 'duplicate';
+        }
         statements.storePayload.run({ id, headers, body });
         return 'stored';
       }
@@ -147,7 +159,7 @@ export class SqliteWrites {
         for (const settlement of operation.settlements) this.#settle(operation.owner, settlement, operation.now);
         return;
       case 'requeue':
-        return operation.ids.reduce((count, id) => count + this.#requeue(id), 0);
+        return operation.deliveries.reduce((count, delivery) => count + this.#requeue(delivery), 0);
       case 'updateViolations':
         statements.updateViolations.run(JSON.stringify(operation.violations), operation.id);
         return;
@@ -172,8 +184,16 @@ export class SqliteWrites {
       statements.leaseLane.run({ owner, until: at + leaseMs, key });
       const row = statements.startAttempt.get(head_id) as unknown as ClaimedRow;
       const { body } = statements.body.get(head_id) as { body: string };
-      const { id, event_type: eventType, received_at: receivedAt, attempts: attempt, forwarded_at: forwardedAt } = row;
-      return { id, eventType, body, receivedAt: new Date(receivedAt), lane: key, attempt, forwardedAt: timeOrNull(forwardedAt) };
+      return {
+        id: row.id,
+        eventType: row.event_type,
+        body,
+        receivedAt: new Date(row.received_at),
+        lane: key,
+        attempt: row.attempts,
+        forwardedAt: timeOrNull(row.forwarded_at),
+        traceContext: traceContextOf(row.trace_context),
+      };
     });
   }
 
@@ -209,8 +229,8 @@ export class SqliteWrites {
     this.#statements.moveLane.run({ lane, id: head.id, eventTime: head.event_time, dueAt: head.next_attempt_at, now });
   }
 
-  #requeue(id: string): number {
-    const requeued = this.#statements.requeue.get(id) as { lane: string; event_time: number } | undefined;
+  #requeue({ id, traceContext }: RequeueRow): number {
+    const requeued = this.#statements.requeue.get({ id, traceContext }) as { lane: string; event_time: number } | undefined;
     if (!requeued) return 0;
     this.#joinLane(requeued.lane, id, requeued.event_time);
     return 1;
