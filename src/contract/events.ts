@@ -25,3 +25,8 @@ const knownEventNameSet: ReadonlySet<string> = new Set(knownEventNames);
 export function isKnownEventName(name: string): name is EventName {
   return knownEventNameSet.has(name);
 }
+
+/** An event type as metrics, logs and spans name it: a known one, or `unknown` for any other (so that a sender cannot add names without end). */
+export function eventTypeLabel(type: unknown): EventName | 'unknown' {
+  return typeof type === 'string' && isKnownEventName(type) ? type : 'unknown';
+}

@@ -3,15 +3,17 @@
 // done, retry (exponential backoff with jitter) or dead. A forward confirmed by the broker is kept
 // with the outcome, so that a retry runs only what failed; while the broker is unreachable,
 // nothing is claimed, and an attempt that could not reach it is given back without counting.
+// Each attempt is a process span in the delivery's trace (see operations/tracing.ts).
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { isKnownEventName } from '../contract/events.ts';
+import { eventTypeLabel } from '../contract/events.ts';
 import { BrokerUnavailable } from '../forward/forwarder.ts';
 import type { ForwardOutcome, Forwarding } from '../forward/forwarding.ts';
 import type { ClaimedDelivery, Inbox, Settlement } from '../inbox/inbox.ts';
 import type { ForwardMetricOutcome, Metrics } from '../operations/metrics.ts';
+import { endProcessSpan, inActiveSpan, startProcessSpan } from '../operations/tracing.ts';
 import { describeFailure } from './failure.ts';
 import type { DispatcherSettings } from './settings.ts';
 import type { HandlerRegistry } from './handler-registry.ts';
@@ -133,8 +135,11 @@ export class Dispatcher {
   async #attempt(delivery: ClaimedDelivery, abort: AbortController): Promise<void> {
     const { inbox, handlers, logger, metrics, handlerTimeoutMs, maxAttempts, forwarding } = this.#options;
     const log = logger.child({ deliveryId: delivery.id, eventType: delivery.eventType, attempt: delivery.attempt });
+    const eventType = eventTypeLabel(delivery.eventType);
     const started = performance.now();
+    const span = startProcessSpan(delivery, eventType);
     let settlement: Settlement;
+    let failure: unknown;
     let forwarded: { outcome: ForwardOutcome; confirmedAt?: Date } | undefined;
     /** What failed: the forward when it has no outcome yet, else the handler. */
     let failedStep: 'forward' | 'handler' = 'handler';
@@ -142,16 +147,17 @@ export class Dispatcher {
       const event = JSON.parse(delivery.body) as { type: string };
       if (forwarding) {
         failedStep = 'forward';
-        forwarded = await forwarding.forward(delivery, event);
+        forwarded = await inActiveSpan(span, () => forwarding.forward(delivery, event));
         failedStep = 'handler';
       }
       const handler = handlers.handlerFor(event.type);
       if (handler) {
         const context = { deliveryId: delivery.id, attempt: delivery.attempt, receivedAt: delivery.receivedAt, signal: abort.signal, log };
-        await withTimeout(Promise.resolve(handler(event, context)), handlerTimeoutMs, abort);
+        await withTimeout(Promise.resolve(inActiveSpan(span, () => handler(event, context))), handlerTimeoutMs, abort);
       }
       settlement = { id: delivery.id, outcome: 'done' };
     } catch (error) {
+      failure = error;
       const message = describeFailure(error);
       if (error instanceof BrokerUnavailable) settlement = { id: delivery.id, outcome: 'released' };
       else if (delivery.attempt >= maxAttempts) settlement = { id: delivery.id, outcome: 'dead', error: message };
@@ -164,7 +170,11 @@ export class Dispatcher {
         };
     }
     settlement.forwardedAt = forwarded?.confirmedAt;
-    if (abort.signal.reason === stopping) return; // stop() has released it
+    if (abort.signal.reason === stopping) {
+      // stop() has released it.
+      endProcessSpan(span.span, 'released', failure);
+      return;
+    }
     const seconds = (performance.now() - started) / 1000;
     const recorded = inbox.settle(this.owner, [settlement]);
     // The slot is free now: the claim that this wakes joins the settlement's commit, and so the
@@ -176,9 +186,10 @@ export class Dispatcher {
     } catch (error) {
       // The lease runs out and the delivery is handled again: at least once, never lost.
       log.error({ err: error }, 'could not record the outcome of an attempt');
+      endProcessSpan(span.span, settlement.outcome, error);
       return;
     }
-    const eventType = delivery.eventType !== null && isKnownEventName(delivery.eventType) ? delivery.eventType : 'unknown';
+    endProcessSpan(span.span, settlement.outcome, failure);
     const forwardOutcome: ForwardMetricOutcome | undefined =
       failedStep === 'forward' ? (settlement.outcome === 'released' ? 'unavailable' : 'failed') : forwarded?.outcome;
     if (forwardOutcome !== undefined && forwardOutcome !== 'skipped') metrics.recordForward(forwardOutcome, eventType);

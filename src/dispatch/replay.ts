@@ -1,8 +1,11 @@
 // Puts stored deliveries back to pending so that the dispatcher handles them again. A quarantined
 // delivery is first validated against the contract as it is now: "Ada sent something new ->
-// edit the spec -> regenerate -> replay".
+// edit the spec -> regenerate -> replay". Each replayed delivery starts a new trace, linked to the
+// one it had.
+import { eventTypeLabel } from '../contract/events.ts';
 import type { Validate, Violation } from '../contract/validation.ts';
 import type { DeliveryFilter, DeliveryState, Inbox, StoredDelivery } from '../inbox/inbox.ts';
+import { startReplayTrace } from '../operations/tracing.ts';
 
 export const replayableStates = ['dead', 'quarantined'] as const satisfies readonly DeliveryState[];
 type ReplayableState = (typeof replayableStates)[number];
@@ -37,7 +40,10 @@ export async function replay({ inbox, validateDelivery, dryRun = false }: Replay
   for (const outcome of outcomes) {
     if (outcome.outcome === 'still quarantined') await inbox.updateViolations(outcome.id, outcome.violations);
   }
-  await inbox.requeue(outcomes.filter((outcome) => outcome.outcome === 'requeued').map(({ id }) => ({ id })));
+  const requeued = deliveries.filter((_delivery, index) => outcomes[index]!.outcome === 'requeued');
+  await inbox.requeue(
+    requeued.map((delivery) => ({ id: delivery.id, traceContext: startReplayTrace(delivery, eventTypeLabel(delivery.eventType)) })),
+  );
   return outcomes;
 }
 

@@ -20,6 +20,8 @@ export interface Forwarder {
   readonly broker: Broker;
   /** The broker and its stream or exchange, for logs: no password. */
   readonly destination: string;
+  /** The stream or exchange alone: where a send span says the messages go. */
+  readonly destinationName: string;
   /** The first attempt to connect; when it fails, the forwarder keeps trying every second. */
   connect(): Promise<void>;
   /** Whether it can publish: connected, with its stream or exchange in place. */
@@ -41,14 +43,16 @@ export interface Forwarder {
  */
 export abstract class ProbedForwarder {
   readonly destination: string;
+  readonly destinationName: string;
   readonly #url: string;
   readonly #availability: ProbedAvailability;
   #closed = false;
 
-  /** `target`: the stream or exchange, as the destination names it. */
-  constructor(url: string, target: string) {
+  /** `target`: the stream or the exchange, and its name. */
+  constructor(url: string, target: { kind: 'stream' | 'exchange'; name: string }) {
     this.#url = withoutPassword(url);
-    this.destination = `${this.#url} ${target}`;
+    this.destination = `${this.#url} ${target.kind} ${target.name}`;
+    this.destinationName = target.name;
     this.#availability = new ProbedAvailability(async () => {
       if (this.#closed) throw new Error('the forwarder is closed');
       await this.prepare();

@@ -2,6 +2,7 @@
 // the broker takes them now, and how far behind it is.
 import type { Logger } from 'pino';
 import { isSelected, type ClaimedDelivery, type EventTypeSelection, type Inbox } from '../inbox/inbox.ts';
+import { inSendSpan } from '../operations/tracing.ts';
 import type { Availability } from '../support/availability.ts';
 import type { Forwarder, PublishOutcome } from './forwarder.ts';
 import { forwardedMessage } from './message.ts';
@@ -54,12 +55,16 @@ export class Forwarding {
   }
 
   /**
-   * Publishes a claimed delivery unless its type is not forwarded or an earlier attempt did.
-   * Resolves once the broker confirmed it, with when that was; rejects as the forwarder does.
+   * Publishes a claimed delivery, in a send span, unless its type is not forwarded or an earlier
+   * attempt did. Resolves once the broker confirmed it, with when that was; rejects as the
+   * forwarder does.
    */
   async forward(delivery: ClaimedDelivery, event: { type: string }): Promise<{ outcome: ForwardOutcome; confirmedAt?: Date }> {
     if (delivery.forwardedAt !== null || !isSelected(this.#types, event.type)) return { outcome: 'skipped' };
-    const outcome = await this.#forwarder.publish(forwardedMessage(delivery, event));
+    const forwarder = this.#forwarder;
+    // The broker's name is the system's name in the messaging conventions.
+    const target = { system: forwarder.broker, destination: forwarder.destinationName, messageId: delivery.id };
+    const outcome = await inSendSpan(target, (traceContext) => forwarder.publish(forwardedMessage(delivery, event, traceContext)));
     return { outcome, confirmedAt: new Date() };
   }
 

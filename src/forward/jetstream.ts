@@ -26,7 +26,7 @@ export class JetStreamForwarder extends ProbedForwarder implements Forwarder {
   #warnedAboutWindow = false;
 
   constructor(settings: ForwardSettings, logger: Logger) {
-    super(settings.url, `stream ${settings.stream}`);
+    super(settings.url, { kind: 'stream', name: settings.stream });
     this.#settings = settings;
     this.#logger = logger;
   }
@@ -39,6 +39,7 @@ export class JetStreamForwarder extends ProbedForwarder implements Forwarder {
     messageHeaders.set('Ada-Event-Type', message.eventType);
     messageHeaders.set('Ada-Lane', message.lane);
     messageHeaders.set('Ada-Received-At', message.receivedAt.toISOString());
+    for (const [name, value] of Object.entries(message.traceContext)) messageHeaders.set(name, value);
     try {
       const ack = await client.publish(subjectOf(this.#settings.subject, message), message.body, {
         msgID: message.id,

@@ -1,6 +1,6 @@
 // What a forwarder publishes of a claimed delivery: the exact stored body, and what a consumer
 // routes and orders by.
-import type { ClaimedDelivery } from '../inbox/inbox.ts';
+import type { ClaimedDelivery, TraceContext } from '../inbox/inbox.ts';
 
 export interface ForwardedMessage {
   /** The delivery id: JetStream's `Nats-Msg-Id`, RabbitMQ's `message_id`. */
@@ -13,9 +13,15 @@ export interface ForwardedMessage {
   body: string;
   conversationId: string | undefined;
   endUserId: string | undefined;
+  /** The propagation headers of the send span (W3C `traceparent`...): a consumer continues the delivery's trace from them. */
+  traceContext: TraceContext;
 }
 
-export function forwardedMessage(delivery: ClaimedDelivery, event: { type: string; data?: unknown }): ForwardedMessage {
+export function forwardedMessage(
+  delivery: ClaimedDelivery,
+  event: { type: string; data?: unknown },
+  traceContext: TraceContext,
+): ForwardedMessage {
   const { id, receivedAt, body, lane } = delivery;
   const data = (typeof event.data === 'object' && event.data !== null ? event.data : {}) as Record<string, unknown>;
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
@@ -27,5 +33,6 @@ export function forwardedMessage(delivery: ClaimedDelivery, event: { type: strin
     body,
     conversationId: text(data['conversation_id']),
     endUserId: text(data['end_user_id']),
+    traceContext,
   };
 }

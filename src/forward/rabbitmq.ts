@@ -26,7 +26,7 @@ export class RabbitMqForwarder extends ProbedForwarder implements Forwarder {
   readonly #returned = new Set<string>();
 
   constructor(settings: ForwardSettings, logger: Logger) {
-    super(settings.url, `exchange ${settings.exchange}`);
+    super(settings.url, { kind: 'exchange', name: settings.exchange });
     this.#settings = settings;
     this.#logger = logger;
   }
@@ -42,7 +42,7 @@ export class RabbitMqForwarder extends ProbedForwarder implements Forwarder {
       type: message.eventType,
       contentType: 'application/json',
       timestamp: Math.floor(message.receivedAt.getTime() / 1000),
-      headers: { 'ada-lane': message.lane, 'ada-received-at': message.receivedAt.toISOString() },
+      headers: { 'ada-lane': message.lane, 'ada-received-at': message.receivedAt.toISOString(), ...message.traceContext },
     };
     try {
       await confirmed((done) => channel.publish(this.#settings.exchange, message.eventType, Buffer.from(message.body), options, done));

@@ -1,7 +1,9 @@
-// One log line and the metrics of each webhook request. The line never holds a secret, a
-// signature or the body.
+// One log line, the metrics and the receive span of each webhook request. The line never holds
+// a secret, a signature or the body.
 import type { Logger } from 'pino';
+import type { TraceContext } from '../inbox/inbox.ts';
 import type { DeliveryOutcome, Metrics } from '../operations/metrics.ts';
+import { endReceiveSpan, startReceiveSpan, traceContextOf } from '../operations/tracing.ts';
 import { problem, type Answer } from './answer.ts';
 import { headerReader } from './headers.ts';
 import type { IntakeRequest } from './request.ts';
@@ -12,6 +14,10 @@ export interface DeliveryRecord {
   outcome?: DeliveryOutcome;
   signature?: SignatureResult;
   eventType?: string;
+  /** The body parsed, once the signature is verified. */
+  event?: unknown;
+  /** The trace of this request's receive span, to store with the delivery; none when nothing traces. */
+  readonly traceContext?: TraceContext | undefined;
   violations?: number;
   /** Why the inbox could not store the delivery (503). */
   storeError?: string;
@@ -24,14 +30,15 @@ export interface DeliveryObserver {
   metrics: Metrics;
 }
 
-/** Runs `receive`, answering a 500 for what it throws, then logs the line and counts the outcome. */
+/** Runs `receive` in its receive span, answering a 500 for what it throws, then logs the line, counts the outcome and ends the span. */
 export async function observeDelivery(
   { logger, metrics }: DeliveryObserver,
   request: IntakeRequest,
   receive: (record: DeliveryRecord) => Promise<Answer>,
 ): Promise<Answer> {
   const started = performance.now();
-  const record: DeliveryRecord = {};
+  const span = startReceiveSpan();
+  const record: DeliveryRecord = { traceContext: traceContextOf(span) };
   let answer: Answer;
   try {
     answer = await receive(record);
@@ -44,6 +51,13 @@ export async function observeDelivery(
   const verified = record.signature?.ok ? record.signature : undefined;
   const refused = record.signature?.ok === false ? record.signature : undefined;
   metrics.recordDelivery(outcome, verified ? (record.eventType ?? 'unknown') : 'unverified', seconds);
+  endReceiveSpan(span, {
+    outcome,
+    deliveryId: verified?.id,
+    eventType: verified ? (record.eventType ?? 'unknown') : undefined,
+    event: record.event,
+    errorType: errorTypeOf(outcome, record),
+  });
   const level = outcome === 'accepted' || outcome === 'duplicate' ? 'info' : answer.status >= 500 ? 'error' : 'warn';
   if (logger.isLevelEnabled(level)) {
     const header = (name: string) => headerReader(request.headers)(name)?.slice(0, 128) ?? '';
@@ -67,4 +81,19 @@ export async function observeDelivery(
     logger[level](line, 'delivery');
   }
   return answer;
+}
+
+/** Why a request failed, for its span: the signature check that refused it, the error's name, or the outcome itself. */
+function errorTypeOf(outcome: DeliveryOutcome, record: DeliveryRecord): string | undefined {
+  switch (outcome) {
+    case 'accepted':
+    case 'duplicate':
+      return undefined;
+    case 'unauthorized':
+      return record.signature?.ok === false ? record.signature.reason : outcome;
+    case 'error':
+      return record.error?.name ?? outcome;
+    default:
+      return outcome;
+  }
 }

@@ -1,8 +1,8 @@
 // The one intake of a delivery, whatever the framework it arrives through: the checks before the
 // signature, the signature (401, before anything else is looked at), the contract (422, stored in
-// quarantine), then the inbox, and only then the 200. Every request gets its one log line and its
-// metrics (see observe.ts).
-import { isKnownEventName } from '../contract/events.ts';
+// quarantine), then the inbox, and only then the 200. Every request gets its one log line, its
+// metrics and its receive span, whose trace is stored with the delivery (see observe.ts).
+import { eventTypeLabel } from '../contract/events.ts';
 import type { ValidateRequest } from '../contract/operations.ts';
 import type { Inbox, NewDelivery, StoreOutcome } from '../inbox/inbox.ts';
 import { acknowledgement, problem, type Answer } from './answer.ts';
@@ -46,13 +46,15 @@ export function createIntake({ verify, validate, inbox, bodyLimitBytes, observer
     }
 
     const type = (value as { type?: unknown } | null)?.type;
-    record.eventType = typeof type === 'string' && isKnownEventName(type) ? type : 'unknown';
+    record.eventType = eventTypeLabel(type);
+    record.event = value;
     const delivery: NewDelivery = {
       id: signature.id,
       receivedAt: new Date(),
       headers: headersNamed(header, auditHeaders),
       body: text,
       event: value,
+      traceContext: record.traceContext,
     };
     const violations = validate({ headers: request.headers, query: request.query, body: value });
 
