@@ -1,9 +1,10 @@
 // Puts dead or quarantined deliveries back to pending; the dispatcher then handles them again.
 //   npm run replay -- --id <delivery id> | --state dead|quarantined [--since <time>] [--type <event type>] [--dry-run]
-import { loadDatabaseSettings, orExit } from '../../src/config/environment.ts';
+import { loadDatabaseSettings, loadTracingSettings, orExit } from '../../src/config/environment.ts';
 import { dereferenceContract, loadContract } from '../../src/contract/document.ts';
 import { createSchemaValidators, describeViolation } from '../../src/contract/validation.ts';
 import { isReplayableState, replay, replayableStates, type ReplayFilter, type ReplayOutcome } from '../../src/dispatch/replay.ts';
+import { startTracing } from '../../src/service/tracing.ts';
 import { parseCommandLine } from './command-line.ts';
 import { openExistingInbox } from './existing-inbox.ts';
 
@@ -60,6 +61,9 @@ function describe(outcome: ReplayOutcome): string {
 
 const filter = filterOf();
 const database = orExit(() => loadDatabaseSettings());
+const tracing = orExit(() => loadTracingSettings());
+// Each replayed delivery starts a new trace, whose first span is exported from here.
+const stopTracing = tracing && (await startTracing(tracing, undefined));
 const validateDelivery = createSchemaValidators(await dereferenceContract(loadContract()))('AdaWebhookDelivery');
 const inbox = await openExistingInbox(database);
 try {
@@ -79,4 +83,5 @@ try {
   }
 } finally {
   await inbox.close();
+  await stopTracing?.();
 }

@@ -7,6 +7,7 @@ import { parseSecrets, readBodyLimit, readSecrets, readTolerance, secretPlacehol
 import { dataDirectory, projectDirectory } from '../service/project.ts';
 import type { HttpLimits } from '../service/http-server.ts';
 import { logFormats, logLevels, type LogFormat, type LogLevel } from '../service/logger.ts';
+import { readTracing, type TracingSettings } from '../service/tracing.ts';
 import { ConfigError, Invalid, SettingsReader, anyText, integerIn, oneOf, type Setting } from './reader.ts';
 import { readReceiverSettings, type ReceiverSettings } from './receiver-settings.ts';
 
@@ -30,6 +31,8 @@ interface Settings {
   shutdownGraceMs: number;
   /** `on`: receiver and dispatcher; `off`: receiver only; `only`: dispatcher only (a worker). */
   dispatcherMode: DispatcherMode;
+  /** Set when the OTEL_* variables ask for traces. */
+  tracing: TracingSettings | undefined;
 }
 
 const dispatcherModes = ['on', 'off', 'only'] as const;
@@ -107,6 +110,7 @@ export function loadSettings(env: Environment = process.env): Settings {
     production,
     shutdownGraceMs: 1000 * read('SHUTDOWN_GRACE_SECONDS', 10, integerIn(1, 3600), '10'),
     dispatcherMode: read('DISPATCHER', 'on', oneOf(dispatcherModes), 'off'),
+    tracing: readTracing(reader),
   };
   if (settings.http.headersTimeoutMs > settings.http.requestTimeoutMs) {
     reader.problems.push(
@@ -124,6 +128,14 @@ export function loadDatabaseSettings(env: Environment = process.env): DatabaseSe
   const database = readDatabase(reader, serviceDatabaseDefaults(env['NODE_ENV'] === 'production'));
   reader.done();
   return database;
+}
+
+/** Only the tracing settings: what `npm run replay` needs to start the traces of the deliveries it replays. */
+export function loadTracingSettings(env: Environment = process.env): TracingSettings | undefined {
+  const reader = new SettingsReader(env, 'variable');
+  const tracing = readTracing(reader);
+  reader.done();
+  return tracing;
 }
 
 /** What `npm run send` reads when its options do not say: the receiver's port, and the signing secrets. */

@@ -10,6 +10,7 @@ import { developmentSecret, developmentSecretPath } from './development-secret.t
 import { createHttpServer } from './http-server.ts';
 import { createLogger } from './logger.ts';
 import { stopOnSignals } from './shutdown.ts';
+import { startTracing } from './tracing.ts';
 
 /** The address to show a person: the wildcard addresses are reached through localhost. */
 function displayedHost(host: string): string {
@@ -50,6 +51,8 @@ export async function runService(registerHandlers: (receiver: Receiver) => void)
     process.exit(1);
   });
   registerHandlers(receiver);
+  // Before the first request and the first attempt, each of which is traced.
+  const stopTracing = settings.tracing && (await startTracing(settings.tracing, receives ? receiver.path : undefined));
 
   const server = createHttpServer(createServiceApp({ receiver, contract, logger, receive: receives }), settings.http);
   server.once('error', (error: NodeJS.ErrnoException) => {
@@ -68,6 +71,7 @@ export async function runService(registerHandlers: (receiver: Receiver) => void)
         inbox: inboxLabel,
         dispatcher: settings.dispatcherMode,
         secrets: !receives ? undefined : usesDevelopmentSecret ? 'development' : secrets.map(secretFingerprint),
+        tracing: settings.tracing ?? 'off',
       },
       `receiver listening on ${url}`,
     );
@@ -96,5 +100,6 @@ export async function runService(registerHandlers: (receiver: Receiver) => void)
     clearInterval(sweep);
     clearTimeout(deadline);
     await receiver.close();
+    await stopTracing?.();
   }, logger);
 }

@@ -4,16 +4,20 @@
 import { expect } from 'chai';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { eventually } from '../support/eventually.ts';
+import { spanKinds, startOtlpReceiver, tracingEnvironment } from '../support/otlp-receiver.ts';
 import { childEnvironment } from '../support/process.ts';
 import { contractExample, post, signedHeaders } from '../support/receiver.ts';
 
 const project = fileURLToPath(new URL('../..', import.meta.url));
+/** The version of a package that this project pins for its own use, so that npm finds it in its cache. */
+const devVersion = (name: string): string =>
+  (JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies[name]!;
 const secret = `whsec_${Buffer.alloc(32, 4).toString('base64')}`;
 const inspectorToken = 'an-inspector-token-of-the-host-app-0123456789';
 
@@ -47,6 +51,23 @@ app.post('/webhooks/ada', receiver.node());
 app.use(receiver.inspector.node());
 app.use(express.json());
 app.get('/', (req, res) => res.send('the host app'));
+const server = app.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
+`;
+
+/** A host app that traces with its own OpenTelemetry SDK, set up before anything else loads. */
+const tracedKoaApp = `
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+
+const sdk = new NodeSDK({ serviceName: 'host-app', instrumentations: [new HttpInstrumentation()], metricReaders: [], logRecordProcessors: [] });
+sdk.start();
+const { default: Koa } = await import('koa');
+const { createReceiver } = await import('ada-webhooks');
+const receiver = await createReceiver({ secrets: process.env.SECRET, database: 'sqlite:' + process.env.INBOX });
+receiver.on('v1.conversation.created', (event, { deliveryId }) => console.log(JSON.stringify({ handled: deliveryId })));
+receiver.start();
+const app = new Koa();
+app.use(receiver.koa());
 const server = app.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
 `;
 
@@ -100,6 +121,8 @@ describe('the package, installed into an empty project', function () {
         `./${tarball}`,
         'koa@3',
         'express@5',
+        `@opentelemetry/sdk-node@${devVersion('@opentelemetry/sdk-node')}`,
+        `@opentelemetry/instrumentation-http@${devVersion('@opentelemetry/instrumentation-http')}`,
         'typescript@5',
         '@types/node@24',
         '--prefer-offline',
@@ -146,6 +169,41 @@ describe('the package, installed into an empty project', function () {
       }
     });
   }
+
+  it("traces with the host app's own OpenTelemetry SDK, and depends on the API alone", async () => {
+    const { dependencies } = JSON.parse(readFileSync(join(consumer, 'node_modules', 'ada-webhooks', 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    expect(Object.keys(dependencies).filter((name) => name.startsWith('@opentelemetry/'))).to.deep.equal([
+      '@opentelemetry/api',
+      '@opentelemetry/semantic-conventions',
+    ]);
+
+    const collector = await startOtlpReceiver();
+    writeFileSync(join(consumer, 'traced-app.mjs'), tracedKoaApp);
+    const app = run('traced-app.mjs', { ...tracingEnvironment(collector), SECRET: secret, INBOX: join(consumer, 'traced.sqlite') });
+    try {
+      await eventually(() => app.lines.some((line) => 'port' in line) || app.child.exitCode !== null, 20_000);
+      expect(app.child.exitCode, app.stderr()).to.equal(null);
+      const url = `http://127.0.0.1:${app.lines.find((line) => 'port' in line)!['port'] as number}`;
+      const body = JSON.stringify(contractExample('ConversationCreated'));
+      const headers = signedHeaders(body, { secret });
+      expect((await post(url, body, headers)).status).to.equal(200);
+
+      const id = headers['svix-id'];
+      const receive = await eventually(() => collector.spans.find((span) => span.name.startsWith('receive')), 10_000);
+      const processed = await eventually(() => collector.spans.find((span) => span.name.startsWith('process')), 10_000);
+      const http = collector.spans.find((span) => span.spanId === receive.parentSpanId);
+      expect(http).to.deep.include({ kind: spanKinds.server, parentSpanId: '' });
+      expect(receive.attributes).to.include({ 'messaging.message.id': id, 'ada_webhooks.outcome': 'accepted' });
+      expect(processed).to.deep.include({ traceId: receive.traceId, parentSpanId: receive.spanId });
+      expect(processed.resource).to.include({ 'service.name': 'host-app' });
+    } finally {
+      app.child.kill('SIGTERM');
+      await once(app.child, 'exit');
+      await collector.close();
+    }
+  });
 
   it('types handlers by the contract in TypeScript: a field or an event type it lacks does not compile', () => {
     writeFileSync(join(consumer, 'typed.ts'), typedUse);

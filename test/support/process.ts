@@ -23,7 +23,7 @@ export function childEnvironment(overrides: Record<string, string>): NodeJS.Proc
   for (const name of ['NODE_ENV', 'ADA_WEBHOOK_SECRET', 'DATABASE_URL', 'DATABASE_SCHEMA', 'PORT']) {
     if (!(name in overrides)) delete env[name];
   }
-  for (const name of Object.keys(env)) if (name.startsWith('FORWARD_') && !(name in overrides)) delete env[name];
+  for (const name of Object.keys(env)) if (/^(FORWARD|OTEL)_/.test(name) && !(name in overrides)) delete env[name];
   return env;
 }
 

@@ -47,6 +47,7 @@ describe('configuration', () => {
       production: false,
       shutdownGraceMs: 10_000,
       dispatcherMode: 'on',
+      tracing: undefined,
     });
   });
 
@@ -74,6 +75,11 @@ describe('configuration', () => {
       HANDLER_RETRY_BASE_MS: '100',
       INSPECTOR_TOKEN: inspectorToken,
       INSPECTOR_READ_ONLY: 'true',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector.example.com:4318',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.1',
+      OTEL_SERVICE_NAME: 'ada-webhooks-eu',
     });
     expect(settings).to.deep.equal({
       port: 8080,
@@ -95,7 +101,50 @@ describe('configuration', () => {
       production: true,
       shutdownGraceMs: 25_000,
       dispatcherMode: 'only',
+      tracing: {
+        exporters: ['otlp'],
+        otlp: { endpoint: 'https://collector.example.com:4318', protocol: 'http/json' },
+        sampler: 'parentbased_traceidratio 0.1',
+        defaultServiceName: undefined,
+      },
     });
+  });
+
+  it('traces when the OTEL_* variables ask for it, as the standard reads them, and not otherwise', () => {
+    const tracing = (env: Record<string, string>) => loadSettings(env).tracing;
+    expect(tracing({ OTEL_SERVICE_NAME: 'ada', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).to.equal(undefined);
+    expect(tracing({ OTEL_TRACES_EXPORTER: 'otlp' })).to.deep.equal({
+      exporters: ['otlp'],
+      otlp: { endpoint: 'http://localhost:4318', protocol: 'http/protobuf' },
+      sampler: 'parentbased_always_on',
+      defaultServiceName: 'ada-webhooks',
+    });
+    expect(tracing({ OTEL_TRACES_EXPORTER: 'console, zipkin', OTEL_RESOURCE_ATTRIBUTES: 'service.name=eu' })).to.deep.include({
+      exporters: ['console', 'zipkin'],
+      otlp: undefined,
+      defaultServiceName: undefined,
+    });
+    expect(tracing({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://jaeger:4318/v1/traces' })?.otlp).to.deep.equal({
+      endpoint: 'http://jaeger:4318/v1/traces',
+      protocol: 'http/protobuf',
+    });
+    expect(tracing({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318', OTEL_TRACES_EXPORTER: 'none' })).to.equal(undefined);
+    expect(tracing({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318', OTEL_SDK_DISABLED: 'true' })).to.equal(undefined);
+    expect(
+      problemsOf({
+        OTEL_TRACES_EXPORTER: 'jaeger',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'jaeger:4318',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/xml',
+        OTEL_TRACES_SAMPLER: 'ratio',
+        OTEL_TRACES_SAMPLER_ARG: '10%',
+      }),
+    ).to.deep.equal([
+      'OTEL_TRACES_EXPORTER must list exporters among otlp, zipkin, console, none, separated by commas, got "jaeger". Example: OTEL_TRACES_EXPORTER=otlp',
+      'OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL of the collector, got "jaeger:4318". Example: OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318',
+      'OTEL_EXPORTER_OTLP_PROTOCOL must be one of http/protobuf, http/json, grpc, got "http/xml". Example: OTEL_EXPORTER_OTLP_PROTOCOL=http/json',
+      'OTEL_TRACES_SAMPLER must be one of parentbased_always_on, parentbased_always_off, parentbased_traceidratio, always_on, always_off, traceidratio, got "ratio". Example: OTEL_TRACES_SAMPLER=parentbased_traceidratio',
+      'OTEL_TRACES_SAMPLER_ARG must be the share of traces kept, from 0 to 1, got "10%". Example: OTEL_TRACES_SAMPLER_ARG=0.1',
+    ]);
   });
 
   it('refuses a short inspector token in production, without showing it', () => {

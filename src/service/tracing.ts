@@ -1,0 +1,119 @@
+// The service's tracing: the OpenTelemetry Node SDK, set up when the standard OTEL_* variables ask
+// for traces, and not even loaded otherwise. The receiver uses the API alone
+// (operations/tracing.ts); the SDK reads the details from the environment itself (endpoint,
+// headers, sampler, resource, propagators). They are checked here first, because the SDK only
+// warns of a value it does not know, and only when OTEL_LOG_LEVEL asks for warnings.
+import { IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
+import { Invalid, anyText, oneOf, parseBoolean, type Setting, type SettingsReader } from '../config/reader.ts';
+
+const traceExporters = ['otlp', 'zipkin', 'console', 'none'] as const;
+type TraceExporter = (typeof traceExporters)[number];
+const otlpProtocols = ['http/protobuf', 'http/json', 'grpc'] as const;
+const samplers = [
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+  'always_on',
+  'always_off',
+  'traceidratio',
+] as const;
+
+/** What the start-up line says of tracing; the SDK reads the rest itself. */
+export interface TracingSettings {
+  exporters: Exclude<TraceExporter, 'none'>[];
+  /** Where OTLP sends, when it is one of the exporters (the SDK's default when no endpoint is set). */
+  otlp?: { endpoint: string; protocol: string };
+  sampler: string;
+  /** The service's name when neither OTEL_SERVICE_NAME nor OTEL_RESOURCE_ATTRIBUTES gives one. */
+  defaultServiceName: string | undefined;
+}
+
+const variable = (name: string): Setting => ({ variable: name, option: name });
+
+function parseExporters(raw: string): TraceExporter[] | Invalid {
+  const names = raw.split(',').map((name) => name.trim());
+  const known = names.every((name) => (traceExporters as readonly string[]).includes(name));
+  return known ? (names as TraceExporter[]) : new Invalid(`must list exporters among ${traceExporters.join(', ')}, separated by commas`);
+}
+
+function parseEndpoint(raw: string): string | Invalid {
+  return /^https?:\/\/[^/\s]+/.test(raw) ? raw : new Invalid('must be an http:// or https:// URL of the collector');
+}
+
+function parseRatio(raw: string): number | Invalid {
+  const ratio = Number(raw);
+  return /^\d*\.?\d+$/.test(raw) && ratio <= 1 ? ratio : new Invalid('must be the share of traces kept, from 0 to 1');
+}
+
+/**
+ * Traces are on when OTEL_TRACES_EXPORTER names an exporter, or when it is unset and an OTLP
+ * endpoint is given (OTLP being the standard's default exporter); OTEL_SDK_DISABLED=true turns
+ * them off. Undefined when off.
+ */
+export function readTracing(reader: SettingsReader): TracingSettings | undefined {
+  const disabled = reader.read(variable('OTEL_SDK_DISABLED'), false, parseBoolean, 'true');
+  const exporters = reader.read(variable('OTEL_TRACES_EXPORTER'), undefined, parseExporters, 'otlp');
+  const endpoint =
+    reader.read(variable('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'), undefined, parseEndpoint, 'http://127.0.0.1:4318/v1/traces') ??
+    reader.read(variable('OTEL_EXPORTER_OTLP_ENDPOINT'), undefined, parseEndpoint, 'http://127.0.0.1:4318');
+  const protocol =
+    reader.read(variable('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'), undefined, oneOf(otlpProtocols), 'http/json') ??
+    reader.read(variable('OTEL_EXPORTER_OTLP_PROTOCOL'), 'http/protobuf', oneOf(otlpProtocols), 'http/json');
+  const sampler = reader.read(variable('OTEL_TRACES_SAMPLER'), 'parentbased_always_on', oneOf(samplers), 'parentbased_traceidratio');
+  const ratio = reader.read(variable('OTEL_TRACES_SAMPLER_ARG'), undefined, parseRatio, '0.1');
+  const serviceName = reader.read(variable('OTEL_SERVICE_NAME'), undefined, anyText, 'ada-webhooks');
+  const resource = reader.read(
+    variable('OTEL_RESOURCE_ATTRIBUTES'),
+    '',
+    anyText,
+    'service.name=ada-webhooks,deployment.environment.name=production',
+  );
+  const enabled = !disabled && (exporters === undefined ? endpoint !== undefined : !exporters.includes('none'));
+  if (!enabled) return undefined;
+  const chosen = (exporters ?? ['otlp']).filter((name) => name !== 'none');
+  return {
+    exporters: chosen,
+    otlp: chosen.includes('otlp') ? { endpoint: endpoint ?? defaultEndpoint(protocol), protocol } : undefined,
+    sampler: sampler.endsWith('traceidratio') ? `${sampler} ${ratio ?? 1}` : sampler,
+    defaultServiceName: serviceName === undefined && !/(^|,)\s*service\.name=/.test(resource) ? 'ada-webhooks' : undefined,
+  };
+}
+
+const defaultEndpoint = (protocol: string) => (protocol === 'grpc' ? 'http://localhost:4317' : 'http://localhost:4318');
+
+/**
+ * Starts the SDK: traces only (the metrics are Prometheus text at /metrics), the service named
+ * `ada-webhooks` unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES name it, the HTTP server span
+ * of every webhook request (and none for probes and scrapes), and the spans of handlers' outgoing
+ * HTTP and fetch() calls. Returns the function that flushes and stops it.
+ */
+export async function startTracing(settings: TracingSettings, webhookPath: string | undefined): Promise<() => Promise<void>> {
+  const [{ NodeSDK }, { HttpInstrumentation }, { UndiciInstrumentation }, { ATTR_HTTP_ROUTE }] = await Promise.all([
+    import('@opentelemetry/sdk-node'),
+    import('@opentelemetry/instrumentation-http'),
+    import('@opentelemetry/instrumentation-undici'),
+    import('@opentelemetry/semantic-conventions'),
+  ]);
+  const sdk = new NodeSDK({
+    serviceName: settings.defaultServiceName,
+    metricReaders: [],
+    logRecordProcessors: [],
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (request) => webhookPath === undefined || request.url?.split('?')[0] !== webhookPath,
+        startIncomingSpanHook: () => ({ [ATTR_HTTP_ROUTE]: webhookPath }),
+        requestHook: (span, request) => {
+          if (request instanceof IncomingMessage) span.updateName(`${request.method} ${webhookPath}`);
+        },
+      }),
+      new UndiciInstrumentation(),
+    ],
+  });
+  sdk.start();
+  // The HTTP instrumentation patches node:http when it is required; the service imports it as an
+  // ES module, which no hook sees, and shares the same module object: requiring it once here
+  // applies the patch to every server.
+  createRequire(import.meta.url)('node:http');
+  return () => sdk.shutdown();
+}
