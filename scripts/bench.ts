@@ -3,7 +3,7 @@
 //   npm run bench -- [--rounds 3] [--seconds 10] [--connections 20] [--drain 100000]
 //                    [--large-inbox 1000000] [--soak-minutes 0] [--stages]
 //                    [--postgres postgres://postgres@127.0.0.1:5432/test | --no-postgres]
-//                    [--no-forwarding | --forwarding-only]
+//                    [--no-forwarding | --forwarding-only] [--no-tracing | --tracing-only] [--baseline <git revision>]
 // See BENCHMARKS.md for what each figure means and what limits it.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { SqliteInbox } from '../src/inbox/sqlite/inbox.ts';
 import { SqliteWrites } from '../src/inbox/sqlite/writes.ts';
 import { conversationIds, load, loadAcross, median, medianFigures, messageTemplate, type Figures, type Traffic } from './bench/load.ts';
 import { forwardingFigures } from './bench/forwarding.ts';
+import { tracingFigures } from './bench/tracing.ts';
 import { defaultPostgresUrl, withTemporaryDatabase } from './bench/postgres.ts';
 import { pendingDeliveries, seedDone, seedPending } from './bench/seed.ts';
 import { startReceiver, startServer, type Server } from './bench/servers.ts';
@@ -37,6 +38,9 @@ durable receiver written by hand, in alternating rounds, and prints the figures 
   --no-postgres       skip the PostgreSQL figures
   --no-forwarding     skip the forwarding figures (NATS JetStream on 127.0.0.1:4222, RabbitMQ on 127.0.0.1:5672)
   --forwarding-only   only the forwarding figures
+  --no-tracing        skip the tracing figures (tracing off, and on with an OTLP exporter)
+  --tracing-only      only the tracing figures
+  --baseline REV      also compare the receiver with tracing off against the one at this git revision
   -h, --help          this text`;
 const { values, count } = parseCommandLine('bench', usage, {
   rounds: { type: 'string', default: '3' },
@@ -50,6 +54,9 @@ const { values, count } = parseCommandLine('bench', usage, {
   'no-postgres': { type: 'boolean', default: false },
   'no-forwarding': { type: 'boolean', default: false },
   'forwarding-only': { type: 'boolean', default: false },
+  'no-tracing': { type: 'boolean', default: false },
+  'tracing-only': { type: 'boolean', default: false },
+  baseline: { type: 'string' },
 });
 const rounds = count('rounds', values.rounds);
 const seconds = count('seconds', values.seconds);
@@ -333,14 +340,16 @@ try {
       connections,
       backlog: drainCount,
     });
+  const tracing = () => tracingFigures({ compare, traffic: spread, freshInbox, baseline: values.baseline });
   if (values['forwarding-only']) await forwarding();
-  else await everything(forwarding);
+  else if (values['tracing-only']) await tracing();
+  else await everything(forwarding, tracing);
 } finally {
   rmSync(workDirectory, { recursive: true, force: true });
 }
 
-/** Every figure, forwarding's last. */
-async function everything(forwarding: () => Promise<void>): Promise<void> {
+/** Every figure, forwarding's and tracing's last. */
+async function everything(forwarding: () => Promise<void>, tracing: () => Promise<void>): Promise<void> {
   const bare = await startServer('scripts/bench/bare-koa.ts');
   const bareSide = (traffic: Traffic): Side => ({ name: 'bare Koa + body parser', servers: [bare], traffic });
   // Each group of comparisons gets receivers with fresh inboxes: 64 KB deliveries fill gigabytes.
@@ -420,6 +429,7 @@ async function everything(forwarding: () => Promise<void>): Promise<void> {
 
   if (!values['no-postgres']) await withTemporaryDatabase(values.postgres, postgresFigures);
   if (!values['no-forwarding']) await forwarding();
+  if (!values['no-tracing']) await tracing();
 
   if (soakMinutes > 0) {
     console.log(`\nSoak: ${soakMinutes} min of load on the receiver; RSS sampled every 30 s`);

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../commands/free-port.ts';
 
@@ -27,10 +27,10 @@ function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
 
-/** Starts `script` with this Node and resolves once it answers HTTP; its output is dropped, as a log shipper would read it. */
+/** Starts `script` (from the project's root, or an absolute path) with this Node and resolves once it answers HTTP; its output is dropped, as a log shipper would read it. */
 export async function startServer(script: string, env: Record<string, string> = {}): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(root, script)], {
+  const child = spawn(process.execPath, [resolve(root, script)], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ADA_WEBHOOK_SECRET: benchSecret, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
