@@ -13,7 +13,16 @@ export {
   type UnknownEvent,
 } from './contract/events.ts';
 export type { Violation } from './contract/validation.ts';
-export type { DeliveryFilter, DeliveryState, Inbox, LaneState, ListPosition, Requeue, StoredDelivery, TraceContext } from './inbox/inbox.ts';
+export type {
+  DeliveryFilter,
+  DeliveryState,
+  Inbox,
+  LaneState,
+  ListPosition,
+  Requeue,
+  StoredDelivery,
+  TraceContext,
+} from './inbox/inbox.ts';
 export type { Inspector } from './operations/inspector/inspector.ts';
 export type { Health, MetricsText, Readiness } from './operations/probes.ts';
 export type { FetchHandler } from './intake/adapters/fetch.ts';

@@ -1,7 +1,8 @@
 // Tracing figures: the receiver as users run it with tracing off, against the same receiver at
 // another revision (`--baseline`: what the tracing calls cost when nothing traces), then with the
 // SDK set up from the OTEL_* variables, exporting OTLP (http/protobuf, the default protocol) to a
-// collector stand-in that takes and drops what it gets: every trace sampled, and one in ten.
+// collector stand-in that takes and drops what it gets: every trace sampled, one in ten, and one
+// in ten without the HTTP server span.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -64,12 +65,13 @@ function checkOut(revision: string) {
 
 export async function tracingFigures({ compare, traffic, freshInbox, baseline }: TracingBenchOptions): Promise<void> {
   const collector = await startCollector();
-  const traced = (ratio: string) =>
+  const traced = (ratio: string, env: Record<string, string>) =>
     startReceiver(freshInbox(`traced-${ratio}`), {
       OTEL_TRACES_EXPORTER: 'otlp',
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
       OTEL_TRACES_SAMPLER_ARG: ratio,
+      ...env,
     });
   const off = await startReceiver(freshInbox('tracing-off'));
   const offSide: Side = { name: 'receiver, tracing off', servers: [off], traffic };
@@ -90,11 +92,12 @@ export async function tracingFigures({ compare, traffic, freshInbox, baseline }:
         checkout.remove();
       }
     }
-    for (const [ratio, share] of [
-      ['1', 'every trace'],
-      ['0.1', 'one trace in ten'],
+    for (const [ratio, share, env] of [
+      ['1', 'every trace', {}],
+      ['0.1', 'one trace in ten', {}],
+      ['0.1', 'one trace in ten, no HTTP server span', { OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http' }],
     ] as const) {
-      const on = await traced(ratio);
+      const on = await traced(ratio, env);
       const exportsBefore = collector.exports();
       await compare(`Tracing on, OTLP http/protobuf, ${share} sampled`, offSide, {
         name: `receiver, tracing ${share}`,

@@ -86,12 +86,15 @@ function details(delivery: StoredDelivery): string {
       return delivery.body;
     }
   })();
+  // The W3C trace id, to look the delivery's trace up in a tracing UI.
+  const traceId = delivery.traceContext?.['traceparent']?.split('-')[1];
   return [
     `id           ${delivery.id}`,
     `state        ${delivery.state}`,
     `event type   ${delivery.eventType ?? '-'}`,
     `received at  ${delivery.receivedAt.toISOString()}`,
     `attempts     ${delivery.attempts}`,
+    ...(traceId ? [`trace id     ${traceId}`] : []),
     ...(delivery.lastError ? ['last error', ...delivery.lastError.split('\n').map((line) => `  ${line}`)] : []),
     'headers',
     ...Object.entries(delivery.headers).map(([name, value]) => `  ${name}: ${value}`),

@@ -10,6 +10,9 @@ import { Invalid, anyText, oneOf, parseBoolean, type Setting, type SettingsReade
 const traceExporters = ['otlp', 'zipkin', 'console', 'none'] as const;
 type TraceExporter = (typeof traceExporters)[number];
 const otlpProtocols = ['http/protobuf', 'http/json', 'grpc'] as const;
+/** The instrumentations the service sets up, by the names OTEL_NODE_DISABLED_INSTRUMENTATIONS takes. */
+const instrumentationNames = ['http', 'undici'] as const;
+type InstrumentationName = (typeof instrumentationNames)[number];
 const samplers = [
   'parentbased_always_on',
   'parentbased_always_off',
@@ -27,6 +30,8 @@ export interface TracingSettings {
   sampler: string;
   /** The service's name when neither OTEL_SERVICE_NAME nor OTEL_RESOURCE_ATTRIBUTES gives one. */
   defaultServiceName: string | undefined;
+  /** `http`: no HTTP server span (the receive span is then the root); `undici`: no spans of fetch() calls. */
+  disabledInstrumentations: InstrumentationName[];
 }
 
 const variable = (name: string): Setting => ({ variable: name, option: name });
@@ -35,6 +40,12 @@ function parseExporters(raw: string): TraceExporter[] | Invalid {
   const names = raw.split(',').map((name) => name.trim());
   const known = names.every((name) => (traceExporters as readonly string[]).includes(name));
   return known ? (names as TraceExporter[]) : new Invalid(`must list exporters among ${traceExporters.join(', ')}, separated by commas`);
+}
+
+function parseInstrumentations(raw: string): InstrumentationName[] | Invalid {
+  const names = raw.split(',').map((name) => name.trim());
+  const known = names.every((name) => (instrumentationNames as readonly string[]).includes(name));
+  return known ? (names as InstrumentationName[]) : new Invalid(`must list instrumentations among ${instrumentationNames.join(', ')}`);
 }
 
 function parseEndpoint(raw: string): string | Invalid {
@@ -69,6 +80,7 @@ export function readTracing(reader: SettingsReader): TracingSettings | undefined
     anyText,
     'service.name=ada-webhooks,deployment.environment.name=production',
   );
+  const disabledInstrumentations = reader.read(variable('OTEL_NODE_DISABLED_INSTRUMENTATIONS'), [], parseInstrumentations, 'http');
   const enabled = !disabled && (exporters === undefined ? endpoint !== undefined : !exporters.includes('none'));
   if (!enabled) return undefined;
   const chosen = (exporters ?? ['otlp']).filter((name) => name !== 'none');
@@ -77,6 +89,7 @@ export function readTracing(reader: SettingsReader): TracingSettings | undefined
     otlp: chosen.includes('otlp') ? { endpoint: endpoint ?? defaultEndpoint(protocol), protocol } : undefined,
     sampler: sampler.endsWith('traceidratio') ? `${sampler} ${ratio ?? 1}` : sampler,
     defaultServiceName: serviceName === undefined && !/(^|,)\s*service\.name=/.test(resource) ? 'ada-webhooks' : undefined,
+    disabledInstrumentations,
   };
 }
 
@@ -86,7 +99,8 @@ const defaultEndpoint = (protocol: string) => (protocol === 'grpc' ? 'http://loc
  * Starts the SDK: traces only (the metrics are Prometheus text at /metrics), the service named
  * `ada-webhooks` unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES name it, the HTTP server span
  * of every webhook request (and none for probes and scrapes), and the spans of handlers' outgoing
- * HTTP and fetch() calls. Returns the function that flushes and stops it.
+ * HTTP and fetch() calls, unless OTEL_NODE_DISABLED_INSTRUMENTATIONS leaves them out. Returns the
+ * function that flushes and stops it.
  */
 export async function startTracing(settings: TracingSettings, webhookPath: string | undefined): Promise<() => Promise<void>> {
   const [{ NodeSDK }, { HttpInstrumentation }, { UndiciInstrumentation }, { ATTR_HTTP_ROUTE }] = await Promise.all([
@@ -95,20 +109,22 @@ export async function startTracing(settings: TracingSettings, webhookPath: strin
     import('@opentelemetry/instrumentation-undici'),
     import('@opentelemetry/semantic-conventions'),
   ]);
+  const enabled = (name: InstrumentationName) => !settings.disabledInstrumentations.includes(name);
   const sdk = new NodeSDK({
     serviceName: settings.defaultServiceName,
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (request) => webhookPath === undefined || request.url?.split('?')[0] !== webhookPath,
-        startIncomingSpanHook: () => ({ [ATTR_HTTP_ROUTE]: webhookPath }),
-        requestHook: (span, request) => {
-          if (request instanceof IncomingMessage) span.updateName(`${request.method} ${webhookPath}`);
-        },
-      }),
-      new UndiciInstrumentation(),
-    ],
+      enabled('http') &&
+        new HttpInstrumentation({
+          ignoreIncomingRequestHook: (request) => webhookPath === undefined || request.url?.split('?')[0] !== webhookPath,
+          startIncomingSpanHook: () => ({ [ATTR_HTTP_ROUTE]: webhookPath }),
+          requestHook: (span, request) => {
+            if (request instanceof IncomingMessage) span.updateName(`${request.method} ${webhookPath}`);
+          },
+        }),
+      enabled('undici') && new UndiciInstrumentation(),
+    ].filter((instrumentation) => instrumentation !== false),
   });
   sdk.start();
   // The HTTP instrumentation patches node:http when it is required; the service imports it as an

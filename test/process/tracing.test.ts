@@ -130,6 +130,10 @@ describe('traces of the service', function () {
     const outgoing = await eventually(() => collector.spans.find((span) => span.parentSpanId === userWork.spanId));
     expect(outgoing).to.deep.include({ kind: spanKinds.client });
     expect(attemptLines(receiver).map((line) => line['activeSpan'])).to.deep.equal([first.spanId, second.spanId]);
+    const { stdout } = await run(process.execPath, [scriptPath('inbox'), 'show', id], {
+      env: childEnvironment({ DATABASE_URL: database() }),
+    });
+    expect(stdout).to.contain(`trace id     ${receive.traceId}`);
     // Nothing else is traced: no probe, no scrape, no other trace.
     await fetch(`${receiver.url}/readyz`);
     await sleep(200);
@@ -153,6 +157,15 @@ describe('traces of the service', function () {
     expect(unauthorized.attributes).not.to.have.property('messaging.message.id');
     const violation = await receiveSpanOf(quarantined.id);
     expect(violation.attributes).to.include({ 'ada_webhooks.outcome': 'quarantined', 'error.type': 'quarantined' });
+  });
+
+  it('makes the receive span the root when OTEL_NODE_DISABLED_INSTRUMENTATIONS leaves the HTTP server span out', async () => {
+    const receiver = await start({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http' });
+    const { id } = await deliver(receiver.url, contractExample('ConversationEndedByEndUser'));
+    const receive = await receiveSpanOf(id);
+    await eventually(() => processSpansOf(id).length === 1);
+    expect(receive.parentSpanId).to.equal('');
+    expect(collector.spans.filter((span) => span.kind === spanKinds.server)).to.deep.equal([]);
   });
 
   it('keeps the trace of a delivery that another process handles after a SIGKILL', async () => {

@@ -106,6 +106,7 @@ describe('configuration', () => {
         otlp: { endpoint: 'https://collector.example.com:4318', protocol: 'http/json' },
         sampler: 'parentbased_traceidratio 0.1',
         defaultServiceName: undefined,
+        disabledInstrumentations: [],
       },
     });
   });
@@ -118,7 +119,11 @@ describe('configuration', () => {
       otlp: { endpoint: 'http://localhost:4318', protocol: 'http/protobuf' },
       sampler: 'parentbased_always_on',
       defaultServiceName: 'ada-webhooks',
+      disabledInstrumentations: [],
     });
+    expect(
+      tracing({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http, undici' })?.disabledInstrumentations,
+    ).to.deep.equal(['http', 'undici']);
     expect(tracing({ OTEL_TRACES_EXPORTER: 'console, zipkin', OTEL_RESOURCE_ATTRIBUTES: 'service.name=eu' })).to.deep.include({
       exporters: ['console', 'zipkin'],
       otlp: undefined,
@@ -137,6 +142,7 @@ describe('configuration', () => {
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/xml',
         OTEL_TRACES_SAMPLER: 'ratio',
         OTEL_TRACES_SAMPLER_ARG: '10%',
+        OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'pg',
       }),
     ).to.deep.equal([
       'OTEL_TRACES_EXPORTER must list exporters among otlp, zipkin, console, none, separated by commas, got "jaeger". Example: OTEL_TRACES_EXPORTER=otlp',
@@ -144,6 +150,7 @@ describe('configuration', () => {
       'OTEL_EXPORTER_OTLP_PROTOCOL must be one of http/protobuf, http/json, grpc, got "http/xml". Example: OTEL_EXPORTER_OTLP_PROTOCOL=http/json',
       'OTEL_TRACES_SAMPLER must be one of parentbased_always_on, parentbased_always_off, parentbased_traceidratio, always_on, always_off, traceidratio, got "ratio". Example: OTEL_TRACES_SAMPLER=parentbased_traceidratio',
       'OTEL_TRACES_SAMPLER_ARG must be the share of traces kept, from 0 to 1, got "10%". Example: OTEL_TRACES_SAMPLER_ARG=0.1',
+      'OTEL_NODE_DISABLED_INSTRUMENTATIONS must list instrumentations among http, undici, got "pg". Example: OTEL_NODE_DISABLED_INSTRUMENTATIONS=http',
     ]);
   });
 
