@@ -50,21 +50,16 @@ export async function observeDelivery(
   const seconds = (performance.now() - started) / 1000;
   const verified = record.signature?.ok ? record.signature : undefined;
   const refused = record.signature?.ok === false ? record.signature : undefined;
-  metrics.recordDelivery(outcome, verified ? (record.eventType ?? 'unknown') : 'unverified', seconds);
-  endReceiveSpan(span, {
-    outcome,
-    deliveryId: verified?.id,
-    eventType: verified ? (record.eventType ?? 'unknown') : undefined,
-    event: record.event,
-    errorType: errorTypeOf(outcome, record),
-  });
+  const eventType = verified ? (record.eventType ?? 'unknown') : undefined;
+  metrics.recordDelivery(outcome, eventType ?? 'unverified', seconds);
+  endReceiveSpan(span, { outcome, deliveryId: verified?.id, eventType, event: record.event, errorType: errorTypeOf(outcome, record) });
   const level = outcome === 'accepted' || outcome === 'duplicate' ? 'info' : answer.status >= 500 ? 'error' : 'warn';
   if (logger.isLevelEnabled(level)) {
     const header = (name: string) => headerReader(request.headers)(name)?.slice(0, 128) ?? '';
     const line = {
       deliveryId: verified?.id,
       claimedId: verified ? undefined : header('svix-id') || header('webhook-id') || undefined,
-      eventType: verified ? record.eventType : undefined,
+      eventType,
       outcome,
       status: answer.status,
       latencyMs: Math.round(seconds * 1e5) / 100,

@@ -31,7 +31,7 @@ import {
   MESSAGING_OPERATION_TYPE_VALUE_PROCESS,
   MESSAGING_OPERATION_TYPE_VALUE_RECEIVE,
   MESSAGING_OPERATION_TYPE_VALUE_SEND,
-} from '@opentelemetry/semantic-conventions/incubating';
+} from './semconv.ts';
 import type { ClaimedDelivery, StoredDelivery, TraceContext } from '../inbox/inbox.ts';
 
 const tracer = trace.getTracer('ada-webhooks');

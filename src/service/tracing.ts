@@ -39,7 +39,10 @@ const variable = (name: string): Setting => ({ variable: name, option: name });
 function parseExporters(raw: string): TraceExporter[] | Invalid {
   const names = raw.split(',').map((name) => name.trim());
   const known = names.every((name) => (traceExporters as readonly string[]).includes(name));
-  return known ? (names as TraceExporter[]) : new Invalid(`must list exporters among ${traceExporters.join(', ')}, separated by commas`);
+  if (!known) return new Invalid(`must list exporters among ${traceExporters.join(', ')}, separated by commas`);
+  // The SDK would take `none` beside another exporter to mean OTLP.
+  if (names.includes('none') && names.length > 1) return new Invalid('must be none alone, or list exporters without none');
+  return names as TraceExporter[];
 }
 
 function parseInstrumentations(raw: string): InstrumentationName[] | Invalid {
@@ -81,7 +84,7 @@ export function readTracing(reader: SettingsReader): TracingSettings | undefined
     'service.name=ada-webhooks,deployment.environment.name=production',
   );
   const disabledInstrumentations = reader.read(variable('OTEL_NODE_DISABLED_INSTRUMENTATIONS'), [], parseInstrumentations, 'http');
-  const enabled = !disabled && (exporters === undefined ? endpoint !== undefined : !exporters.includes('none'));
+  const enabled = !disabled && (exporters === undefined ? endpoint !== undefined : exporters[0] !== 'none');
   if (!enabled) return undefined;
   const chosen = (exporters ?? ['otlp']).filter((name) => name !== 'none');
   return {

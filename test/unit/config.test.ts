@@ -135,6 +135,9 @@ describe('configuration', () => {
     });
     expect(tracing({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318', OTEL_TRACES_EXPORTER: 'none' })).to.equal(undefined);
     expect(tracing({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318', OTEL_SDK_DISABLED: 'true' })).to.equal(undefined);
+    expect(problemsOf({ OTEL_TRACES_EXPORTER: 'console,none' })).to.deep.equal([
+      'OTEL_TRACES_EXPORTER must be none alone, or list exporters without none, got "console,none". Example: OTEL_TRACES_EXPORTER=otlp',
+    ]);
     expect(
       problemsOf({
         OTEL_TRACES_EXPORTER: 'jaeger',
