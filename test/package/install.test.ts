@@ -105,6 +105,12 @@ describe('the package, installed into an empty project', function () {
     createInterface({ input: child.stdout }).on('line', (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
     return { child, lines, stderr: () => stderr };
   };
+  /** The app's URL, once it says that it listens. */
+  const listening = async (app: ReturnType<typeof run>) => {
+    await eventually(() => app.lines.some((line) => 'port' in line) || app.child.exitCode !== null, 20_000);
+    expect(app.child.exitCode, app.stderr()).to.equal(null);
+    return `http://127.0.0.1:${app.lines.find((line) => 'port' in line)!['port'] as number}`;
+  };
 
   before(() => {
     consumer = mkdtempSync(join(tmpdir(), 'ada-consumer-'));
@@ -144,9 +150,7 @@ describe('the package, installed into an empty project', function () {
       writeFileSync(join(consumer, file), source);
       const app = run(file, { SECRET: secret, INBOX: join(consumer, `${framework}.sqlite`), INSPECTOR_TOKEN: inspectorToken });
       try {
-        await eventually(() => app.lines.some((line) => 'port' in line) || app.child.exitCode !== null, 20_000);
-        expect(app.child.exitCode, app.stderr()).to.equal(null);
-        const url = `http://127.0.0.1:${app.lines.find((line) => 'port' in line)!['port'] as number}`;
+        const url = await listening(app);
 
         const body = JSON.stringify(contractExample('ConversationCreated'));
         const headers = signedHeaders(body, { secret });
@@ -183,9 +187,7 @@ describe('the package, installed into an empty project', function () {
     writeFileSync(join(consumer, 'traced-app.mjs'), tracedKoaApp);
     const app = run('traced-app.mjs', { ...tracingEnvironment(collector), SECRET: secret, INBOX: join(consumer, 'traced.sqlite') });
     try {
-      await eventually(() => app.lines.some((line) => 'port' in line) || app.child.exitCode !== null, 20_000);
-      expect(app.child.exitCode, app.stderr()).to.equal(null);
-      const url = `http://127.0.0.1:${app.lines.find((line) => 'port' in line)!['port'] as number}`;
+      const url = await listening(app);
       const body = JSON.stringify(contractExample('ConversationCreated'));
       const headers = signedHeaders(body, { secret });
       expect((await post(url, body, headers)).status).to.equal(200);
