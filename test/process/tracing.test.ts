@@ -140,6 +140,25 @@ describe('traces of the service', function () {
     expect(new Set(collector.spans.map((span) => span.traceId))).to.deep.equal(new Set([receive.traceId]));
   });
 
+  it('npm start: each delivery sent arrives as one trace, its receive span carrying its id and a process span for its handler', async () => {
+    const receiver = await start({}, mainPath);
+    const sent = await Promise.all(
+      ['ConversationCreated', 'ConversationMessageText', 'EndUserUpdated'].map((example) =>
+        deliver(receiver.url, contractExample(example)),
+      ),
+    );
+    const traces = new Set<string>();
+    for (const { status, id } of sent) {
+      expect(status).to.equal(200);
+      const receive = await receiveSpanOf(id);
+      const [handled] = await eventually(() => processSpansOf(id).length === 1 && processSpansOf(id));
+      expect(handled).to.deep.include({ traceId: receive.traceId, parentSpanId: receive.spanId });
+      expect(handled!.attributes).to.include({ 'ada_webhooks.outcome': 'done' });
+      traces.add(receive.traceId);
+    }
+    expect(traces.size).to.equal(3);
+  });
+
   it('names what failed on the receive span: a signature refused, a contract violation', async () => {
     const receiver = await start();
     const refused = await deliver(receiver.url, contractExample('ConversationEndedByEndUser'), {
