@@ -37,7 +37,7 @@ import type { ClaimedDelivery, StoredDelivery, TraceContext } from '../inbox/inb
 const tracer = trace.getTracer('ada-webhooks');
 
 /** Attributes of this receiver's own that the conventions have no name for. */
-export const attributeNames = {
+const attributeNames = {
   outcome: 'ada_webhooks.outcome',
   attempt: 'ada_webhooks.attempt',
   lane: 'ada_webhooks.lane',
