@@ -7,6 +7,7 @@
 // (the oldest pending delivery), when the head is due, and who holds the lane's lease. A claim
 // leases the heads of ready lanes; settling the head moves the lane on. So a claim never looks at
 // the deliveries waiting behind a head, however many there are.
+import type { DriftKind } from '../contract/drift.ts';
 import type { Violation } from '../contract/validation.ts';
 import type { Availability } from '../support/availability.ts';
 
@@ -107,6 +108,26 @@ export interface Requeue {
   traceContext?: TraceContext | undefined;
 }
 
+/** How often one difference between traffic and the contract was seen (see contract/drift.ts). */
+export interface DriftSummary {
+  eventType: string;
+  kind: DriftKind;
+  path: string;
+  detail: string;
+  /** Deliveries that showed it. */
+  deliveries: number;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+  /** The first delivery that showed it. */
+  exampleId: string;
+}
+
+export interface DriftFilter {
+  /** Last seen at or after. */
+  since?: Date;
+  eventType?: string;
+}
+
 /** Event types by name: `only` these, or every type `except` these. */
 export type EventTypeSelection = { only: readonly string[] } | { except: readonly string[] };
 
@@ -196,6 +217,14 @@ export interface Inbox {
   requeue(deliveries: readonly Requeue[]): Promise<number>;
   /** Replaces the violations of a delivery that is still quarantined. */
   updateViolations(id: string, violations: Violation[]): Promise<void>;
+
+  /**
+   * Adds to the drift summaries: the deliveries of each are added to those already counted, the
+   * first and last sightings widen, and the example stays the first one recorded.
+   */
+  recordDrift(summaries: readonly DriftSummary[]): Promise<void>;
+  /** The drift summaries, the most recently seen first. */
+  drift(filter?: DriftFilter): Promise<DriftSummary[]>;
 
   /**
    * Calls `listener` when deliveries may have become claimable: stored or requeued by this

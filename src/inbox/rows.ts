@@ -1,5 +1,5 @@
 // Rows that every backend reads with the same columns, as the store's types.
-import type { FailedAttempt, LaneState, TraceContext } from './inbox.ts';
+import type { DriftSummary, FailedAttempt, LaneState, TraceContext } from './inbox.ts';
 
 export interface LaneRow {
   key: string;
@@ -44,3 +44,31 @@ export const traceContextColumn = (traceContext: TraceContext | undefined): stri
 /** A trace context as SQLite keeps it (PostgreSQL's jsonb comes parsed). */
 export const traceContextOf = (column: string | null): TraceContext | null =>
   column === null ? null : (JSON.parse(column) as TraceContext);
+
+export interface DriftRow {
+  event_type: string;
+  kind: DriftSummary['kind'];
+  path: string;
+  detail: string;
+  deliveries: number;
+  first_seen_at: number;
+  last_seen_at: number;
+  example_id: string;
+}
+
+export const fromDriftRow = (row: DriftRow): DriftSummary => ({
+  eventType: row.event_type,
+  kind: row.kind,
+  path: row.path,
+  detail: row.detail,
+  deliveries: Number(row.deliveries),
+  firstSeenAt: new Date(Number(row.first_seen_at)),
+  lastSeenAt: new Date(Number(row.last_seen_at)),
+  exampleId: row.example_id,
+});
+
+/** The drift summaries last seen at or after `:since`, of one event type unless `:eventType` is null, newest first. */
+export const driftQuery = (table = 'contract_drift', placeholder = (name: 'since' | 'eventType') => `:${name}`) => `
+  SELECT * FROM ${table}
+  WHERE last_seen_at >= ${placeholder('since')} AND (${placeholder('eventType')} IS NULL OR event_type = ${placeholder('eventType')})
+  ORDER BY last_seen_at DESC, event_type, kind, path, detail`;

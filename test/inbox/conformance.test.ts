@@ -2,7 +2,7 @@
 // backend: dedupe, lanes (claim order, one lease per lane, a late older event, a retry holding its
 // lane, lease expiry, release), dead letters, replay into a lane, and the counters by state.
 import { expect } from 'chai';
-import type { ClaimedDelivery, Inbox, NewDelivery, Settlement, StoredDelivery } from '../../src/inbox/inbox.ts';
+import type { ClaimedDelivery, DriftSummary, Inbox, NewDelivery, Settlement, StoredDelivery } from '../../src/inbox/inbox.ts';
 import { inboxBackends, type TestInbox } from '../support/inbox-backends.ts';
 
 const nineOClock = Date.parse('2026-11-24T09:00:00.000Z');
@@ -330,6 +330,56 @@ for (const backend of inboxBackends) {
       it('stores no trace for a delivery received while nothing traces', async () => {
         await acceptAll({ ...delivery('a1', { conversation: 'a' }), traceContext: {} });
         expect((await claim()).map(({ traceContext }) => traceContext)).to.deep.equal([null]);
+      });
+    });
+
+    describe('contract drift', () => {
+      const at = (minute: number) => new Date(nineOClock + minute * 60_000);
+      const summary = (spec: Partial<DriftSummary> & Pick<DriftSummary, 'path'>): DriftSummary => ({
+        eventType: 'v1.conversation.created',
+        kind: 'unknown_field',
+        detail: 'integer',
+        deliveries: 1,
+        firstSeenAt: at(0),
+        lastSeenAt: at(0),
+        exampleId: 'msg_first',
+        ...spec,
+      });
+
+      it('adds up what was seen of each difference, widening its first and last sighting and keeping its first example', async () => {
+        await inbox.recordDrift([summary({ path: 'data.rating', deliveries: 3, firstSeenAt: at(5), lastSeenAt: at(6) })]);
+        await inbox.recordDrift([
+          summary({ path: 'data.rating', deliveries: 2, firstSeenAt: at(1), lastSeenAt: at(9), exampleId: 'msg_later' }),
+          summary({ path: 'data.rating', deliveries: 1, firstSeenAt: at(7), lastSeenAt: at(8), exampleId: 'msg_later' }),
+          summary({ path: 'data.rating', detail: 'null', lastSeenAt: at(2) }),
+        ]);
+        expect(await inbox.drift()).to.deep.equal([
+          summary({ path: 'data.rating', deliveries: 6, firstSeenAt: at(1), lastSeenAt: at(9) }),
+          summary({ path: 'data.rating', detail: 'null', lastSeenAt: at(2) }),
+        ]);
+      });
+
+      it('lists the differences seen since a time, of one event type, the most recently seen first', async () => {
+        await inbox.recordDrift([
+          summary({ path: 'data.rating', lastSeenAt: at(1) }),
+          summary({
+            eventType: 'v1.conversation.message',
+            kind: 'unlisted_value',
+            path: 'data.channel.modality',
+            detail: 'whatsapp',
+            lastSeenAt: at(3),
+          }),
+          summary({ eventType: 'v1.conversation.rated', kind: 'unknown_event_type', path: '', detail: '', lastSeenAt: at(2) }),
+        ]);
+        const listed = (filter?: { since?: Date; eventType?: string }) =>
+          inbox.drift(filter).then((summaries) => summaries.map(({ eventType, path }) => `${eventType} ${path}`));
+        expect(await listed()).to.deep.equal([
+          'v1.conversation.message data.channel.modality',
+          'v1.conversation.rated ',
+          'v1.conversation.created data.rating',
+        ]);
+        expect(await listed({ since: at(2) })).to.deep.equal(['v1.conversation.message data.channel.modality', 'v1.conversation.rated ']);
+        expect(await listed({ eventType: 'v1.conversation.created' })).to.deep.equal(['v1.conversation.created data.rating']);
       });
     });
 

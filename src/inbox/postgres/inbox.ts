@@ -8,6 +8,8 @@ import {
   type ClaimedDelivery,
   type DeliveryFilter,
   type DeliveryState,
+  type DriftFilter,
+  type DriftSummary,
   type EventTypeSelection,
   type FailedAttempt,
   type Inbox,
@@ -19,7 +21,16 @@ import {
   type StoredDelivery,
   type TraceContext,
 } from '../inbox.ts';
-import { fromFailedAttemptRow, fromLaneRow, timeOrNull, traceContextColumn, type FailedAttemptRow, type LaneRow } from '../rows.ts';
+import {
+  fromDriftRow,
+  fromFailedAttemptRow,
+  fromLaneRow,
+  timeOrNull,
+  traceContextColumn,
+  type DriftRow,
+  type FailedAttemptRow,
+  type LaneRow,
+} from '../rows.ts';
 import { listQuery } from '../list-query.ts';
 import { derivedFields } from '../ordering.ts';
 import { Signal } from '../../support/signal.ts';
@@ -158,6 +169,43 @@ export class PostgresInbox implements Inbox {
   async updateViolations(id: string, violations: Violation[]): Promise<void> {
     this.#refuseWhenClosed();
     await this.#pool.query(this.#sql.updateViolations, [id, JSON.stringify(violations)]);
+  }
+
+  async recordDrift(summaries: readonly DriftSummary[]): Promise<void> {
+    this.#refuseWhenClosed();
+    // One row per key, as ON CONFLICT cannot update a row twice in one statement.
+    const byKey = new Map<string, DriftSummary>();
+    for (const summary of summaries) {
+      const key = JSON.stringify([summary.eventType, summary.kind, summary.path, summary.detail]);
+      const before = byKey.get(key);
+      byKey.set(
+        key,
+        before
+          ? {
+              ...before,
+              deliveries: before.deliveries + summary.deliveries,
+              firstSeenAt: new Date(Math.min(before.firstSeenAt.getTime(), summary.firstSeenAt.getTime())),
+              lastSeenAt: new Date(Math.max(before.lastSeenAt.getTime(), summary.lastSeenAt.getTime())),
+            }
+          : summary,
+      );
+    }
+    const rows = [...byKey.values()];
+    await this.#pool.query(this.#sql.recordDrift, [
+      rows.map(({ eventType }) => eventType),
+      rows.map(({ kind }) => kind),
+      rows.map(({ path }) => path),
+      rows.map(({ detail }) => detail),
+      rows.map(({ deliveries }) => deliveries),
+      rows.map(({ firstSeenAt }) => firstSeenAt.getTime()),
+      rows.map(({ lastSeenAt }) => lastSeenAt.getTime()),
+      rows.map(({ exampleId }) => exampleId),
+    ]);
+  }
+
+  async drift({ since, eventType }: DriftFilter = {}): Promise<DriftSummary[]> {
+    const { rows } = await this.#pool.query<DriftRow>(this.#sql.drift, [since?.getTime() ?? 0, eventType ?? null]);
+    return rows.map(fromDriftRow);
   }
 
   /** Deliveries stored by this process at once; by other replicas, when their notice arrives. */

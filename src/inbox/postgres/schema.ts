@@ -98,6 +98,19 @@ const migrations = [
 
   // The trace a delivery belongs to (its propagation headers), so that every attempt joins it.
   `ALTER TABLE {schema}.deliveries ADD COLUMN trace_context jsonb;`,
+
+  // How traffic differs from the contract: one row per event type, kind, path and detail.
+  `CREATE TABLE {schema}.contract_drift (
+     event_type    text NOT NULL,
+     kind          text NOT NULL,
+     path          text NOT NULL,
+     detail        text NOT NULL,
+     deliveries    bigint NOT NULL,
+     first_seen_at bigint NOT NULL,
+     last_seen_at  bigint NOT NULL,
+     example_id    text NOT NULL,
+     PRIMARY KEY (event_type, kind, path, detail)
+   );`,
 ];
 
 /** Whether the inbox's tables were ever created in `schema`. */

@@ -21,6 +21,8 @@ const joinLanes = (schema: string, source: string) => `
     status = CASE WHEN lanes.status = 'leased' THEN 'leased' ELSE 'ready' END
   WHERE (excluded.head_event_time, excluded.head_id) < (lanes.head_event_time, lanes.head_id)`;
 
+import { driftQuery } from '../rows.ts';
+
 export function statements(schema: string) {
   return {
     /**
@@ -171,6 +173,16 @@ export function statements(schema: string) {
     notify: 'SELECT pg_notify($1, $2)',
 
     updateViolations: `UPDATE ${schema}.deliveries SET violations = $2 WHERE id = $1 AND state = 'quarantined'`,
+
+    /** Adds drift summaries to those counted: deliveries added, sightings widened, the first example kept. */
+    recordDrift: `
+      INSERT INTO ${schema}.contract_drift AS drift (event_type, kind, path, detail, deliveries, first_seen_at, last_seen_at, example_id)
+      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[])
+      ON CONFLICT (event_type, kind, path, detail) DO UPDATE SET
+        deliveries = drift.deliveries + excluded.deliveries,
+        first_seen_at = least(drift.first_seen_at, excluded.first_seen_at),
+        last_seen_at = greatest(drift.last_seen_at, excluded.last_seen_at)`,
+    drift: driftQuery(`${schema}.contract_drift`, (name) => (name === 'since' ? '$1::bigint' : '$2::text')),
 
     /** Readiness's test of whether writes work again: one row, written again each time. */
     probe: `

@@ -11,6 +11,8 @@ import {
   type ClaimedDelivery,
   type DeliveryFilter,
   type DeliveryState,
+  type DriftFilter,
+  type DriftSummary,
   type EventTypeSelection,
   type FailedAttempt,
   type Inbox,
@@ -22,11 +24,14 @@ import {
   type StoredDelivery,
 } from '../inbox.ts';
 import {
+  driftQuery,
+  fromDriftRow,
   fromFailedAttemptRow,
   fromLaneRow,
   timeOrNull,
   traceContextColumn,
   traceContextOf,
+  type DriftRow,
   type FailedAttemptRow,
   type LaneRow,
 } from '../rows.ts';
@@ -117,6 +122,7 @@ export class SqliteInbox implements Inbox {
       oldestUnforwardedOf: prepare(unforwarded('IN')),
       oldestUnforwardedExcept: prepare(unforwarded('NOT IN')),
       failedAttempts: prepare('SELECT attempt, failed_at, error FROM failed_attempts WHERE delivery_id = ? ORDER BY failed_at, attempt'),
+      drift: prepare(driftQuery()),
       lane: prepare(
         `SELECT *, (SELECT count(*) FROM deliveries WHERE lane = key AND state = 'pending') AS pending FROM lanes WHERE key = ?`,
       ),
@@ -165,6 +171,14 @@ export class SqliteInbox implements Inbox {
 
   updateViolations(id: string, violations: Violation[]): Promise<void> {
     return this.#write({ kind: 'updateViolations', id, violations });
+  }
+  recordDrift(summaries: readonly DriftSummary[]): Promise<void> {
+    return this.#write({ kind: 'recordDrift', summaries });
+  }
+
+  async drift({ since, eventType }: DriftFilter = {}): Promise<DriftSummary[]> {
+    const rows = this.#reads.drift.all({ since: since?.getTime() ?? 0, eventType: eventType ?? null });
+    return (rows as unknown as DriftRow[]).map(fromDriftRow);
   }
 
   /** Only this process's deliveries: another process on the same file is seen at the next poll. */

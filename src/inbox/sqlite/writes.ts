@@ -3,7 +3,7 @@
 // leases, retries, states; the counters by state follow from the triggers of schema.ts.
 import type { DatabaseSync } from 'node:sqlite';
 import type { Violation } from '../../contract/validation.ts';
-import type { ClaimOptions, ClaimedDelivery, NewDelivery, Settlement, StoreOutcome } from '../inbox.ts';
+import type { ClaimOptions, ClaimedDelivery, DriftSummary, NewDelivery, Settlement, StoreOutcome } from '../inbox.ts';
 import { derivedFields } from '../ordering.ts';
 import { timeOrNull, traceContextColumn, traceContextOf } from '../rows.ts';
 
@@ -39,6 +39,7 @@ export type WriteOperation =
   | { kind: 'settle'; owner: string; settlements: Settlement[]; now: Date }
   | { kind: 'requeue'; deliveries: RequeueRow[] }
   | { kind: 'updateViolations'; id: string; violations: Violation[] }
+  | { kind: 'recordDrift'; summaries: readonly DriftSummary[] }
   | { kind: 'probe' };
 
 /** What each kind of write returns. */
@@ -49,6 +50,7 @@ export interface WriteResults {
   settle: void;
   requeue: number;
   updateViolations: void;
+  recordDrift: void;
   probe: void;
 }
 
@@ -108,6 +110,12 @@ const statements = {
             WHERE id = :id AND state IN ('dead', 'quarantined', 'done')
             RETURNING lane, event_time`,
   updateViolations: `UPDATE deliveries SET violations = ? WHERE id = ? AND state = 'quarantined'`,
+  recordDrift: `INSERT INTO contract_drift (event_type, kind, path, detail, deliveries, first_seen_at, last_seen_at, example_id)
+                VALUES (:eventType, :kind, :path, :detail, :deliveries, :firstSeenAt, :lastSeenAt, :exampleId)
+                ON CONFLICT (event_type, kind, path, detail) DO UPDATE SET
+                  deliveries = deliveries + excluded.deliveries,
+                  first_seen_at = min(first_seen_at, excluded.first_seen_at),
+                  last_seen_at = max(last_seen_at, excluded.last_seen_at)`,
   // As much as a large delivery needs: a write that fits in pages already allocated would succeed
   // on a full disk.
   probe: `INSERT INTO write_probes (filler) VALUES (zeroblob(65536))`,
@@ -162,6 +170,12 @@ export class SqliteWrites {
         return operation.deliveries.reduce((count, delivery) => count + this.#requeue(delivery), 0);
       case 'updateViolations':
         statements.updateViolations.run(JSON.stringify(operation.violations), operation.id);
+        return;
+      case 'recordDrift':
+        for (const { eventType, kind, path, detail, deliveries, firstSeenAt, lastSeenAt, exampleId } of operation.summaries) {
+          const seen = { firstSeenAt: firstSeenAt.getTime(), lastSeenAt: lastSeenAt.getTime() };
+          statements.recordDrift.run({ eventType, kind, path, detail, deliveries, exampleId, ...seen });
+        }
         return;
       case 'probe':
         statements.probe.run();

@@ -1,0 +1,188 @@
+// How real traffic differs from the contract, delivery by delivery: the fields that an accepted
+// delivery carries and its event's schema does not describe, the violations of a quarantined one
+// by kind and place, and the event types that are not described yet. Never a value that may carry
+// personal data: a field is described by its JSON type; only a value outside an enum's list (a new
+// channel modality, a new author role) is kept as it is.
+import { eventTypeLabel, isKnownEventName } from './events.ts';
+import type { ContractDocument } from './document.ts';
+import type { Violation } from './validation.ts';
+
+export const driftKinds = [
+  'unknown_field',
+  'unlisted_value',
+  'other_type',
+  'missing_field',
+  'unknown_event_type',
+  'other_violation',
+] as const;
+export type DriftKind = (typeof driftKinds)[number];
+
+/** One difference that one delivery shows. */
+export interface DriftObservation {
+  /** A known event type, or the name of an unknown one (`unknown_event_type`), or `unknown`. */
+  eventType: string;
+  kind: DriftKind;
+  /** Where, as a JSON path with array items collapsed: `data.content.buttons[].label`; empty for the event itself. */
+  path: string;
+  /** The JSON type seen (unknown field, other type), the value (unlisted value); empty otherwise. */
+  detail: string;
+}
+
+/** What a schema says of a value's shape: the properties it describes, the items, the variants. */
+type Shape =
+  | { kind: 'object'; properties: Map<string, Shape>; open: boolean }
+  | { kind: 'array'; items: Shape }
+  | { kind: 'variants'; discriminator: string; variants: Map<string, Shape> }
+  | { kind: 'leaf' };
+
+type Schema = Record<string, unknown>;
+
+const leaf: Shape = { kind: 'leaf' };
+
+/** The shape of a dereferenced schema: variants told apart by a property every one fixes to one value, or merged. */
+function shapeOf(schema: Schema | undefined): Shape {
+  if (!schema || typeof schema !== 'object') return leaf;
+  const variants = (schema['oneOf'] ?? schema['anyOf']) as Schema[] | undefined;
+  if (variants) return variantsShape(variants.map(shapeOf), variants);
+  const parts = schema['allOf'] as Schema[] | undefined;
+  if (parts) return merge(parts.map(shapeOf));
+  if (schema['items']) return { kind: 'array', items: shapeOf(schema['items'] as Schema) };
+  const properties = schema['properties'] as Record<string, Schema> | undefined;
+  const open = schema['additionalProperties'] !== undefined || schema['patternProperties'] !== undefined;
+  if (properties || open) {
+    return { kind: 'object', properties: new Map(Object.entries(properties ?? {}).map(([name, child]) => [name, shapeOf(child)])), open };
+  }
+  return leaf;
+}
+
+/** The one value that a schema fixes its property `name` to, if it does. */
+function fixed(schema: Schema, name: string): string | undefined {
+  const property = (schema['properties'] as Record<string, Schema> | undefined)?.[name];
+  const values = property?.['enum'] ?? (property?.['const'] !== undefined ? [property['const']] : undefined);
+  return Array.isArray(values) && values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined;
+}
+
+function variantsShape(shapes: Shape[], schemas: Schema[]): Shape {
+  const candidates = Object.keys((schemas[0]?.['properties'] as Record<string, Schema> | undefined) ?? {});
+  const discriminator = candidates.find((name) => schemas.every((schema) => fixed(schema, name) !== undefined));
+  if (discriminator === undefined) return merge(shapes);
+  return {
+    kind: 'variants',
+    discriminator,
+    variants: new Map(schemas.map((schema, index) => [fixed(schema, discriminator)!, shapes[index]!])),
+  };
+}
+
+/** One object shape that describes every property any of them describes. */
+function merge(shapes: Shape[]): Shape {
+  const objects = shapes.filter((shape) => shape.kind === 'object');
+  if (objects.length === 0) return shapes[0] ?? leaf;
+  const properties = new Map<string, Shape>();
+  for (const object of objects) for (const [name, shape] of object.properties) properties.set(name, properties.get(name) ?? shape);
+  return { kind: 'object', properties, open: objects.some((object) => object.open) };
+}
+
+/** JSON's name for the type of a value, integers told apart from other numbers. */
+export function jsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  return typeof value;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function unknownFields(value: unknown, shape: Shape, path: string, found: Map<string, string>): void {
+  switch (shape.kind) {
+    case 'object':
+      if (!isObject(value)) return;
+      // A path is built only where it is needed: a few µs per delivery are the budget.
+      for (const name in value) {
+        const child = shape.properties.get(name);
+        if (child === undefined) {
+          const at = path ? `${path}.${name}` : name;
+          if (!shape.open && !found.has(at)) found.set(at, jsonType(value[name]));
+        } else if (child.kind !== 'leaf') {
+          unknownFields(value[name], child, path ? `${path}.${name}` : name, found);
+        }
+      }
+      return;
+    case 'array':
+      if (Array.isArray(value)) for (const item of value) unknownFields(item, shape.items, `${path}[]`, found);
+      return;
+    case 'variants': {
+      const variant = isObject(value) ? shape.variants.get(String(value[shape.discriminator])) : undefined;
+      if (variant) unknownFields(value, variant, path, found);
+      return;
+    }
+    case 'leaf':
+      return;
+  }
+}
+
+/** The path of a JSON pointer into `value`, array indexes collapsed to `[]`. */
+function pathOf(pointer: string, value: unknown): { path: string; found: unknown } {
+  let path = '';
+  let at: unknown = value;
+  for (const token of pointer.split('/').slice(1)) {
+    const key = token.replaceAll('~1', '/').replaceAll('~0', '~');
+    if (Array.isArray(at)) {
+      path += '[]';
+      at = at[Number(key)];
+    } else {
+      path += path ? `.${key}` : key;
+      at = isObject(at) ? at[key] : undefined;
+    }
+  }
+  return { path, found: at };
+}
+
+/** The kinds of violation that toViolation words (see validation.ts), told by their message. */
+function kindOf(violation: Violation): DriftKind {
+  if (violation.message === 'is required') return 'missing_field';
+  if (violation.message.startsWith('must be one of: ')) return 'unlisted_value';
+  if (/^must be (string|number|integer|boolean|object|array|null)( or |$)/.test(violation.message)) return 'other_type';
+  return 'other_violation';
+}
+
+/** An unlisted value is kept up to this length: an enum's values are short names. */
+const maxValueLength = 128;
+
+export interface DriftObserver {
+  /** What an accepted delivery's event shows: its unknown fields, or its type when the contract does not know it. */
+  accepted(event: unknown): DriftObservation[];
+  /** What a quarantined delivery's violations show, by kind and place. */
+  quarantined(event: unknown, violations: readonly Violation[]): DriftObservation[];
+}
+
+/** An observer for the events of a dereferenced contract. */
+export function createDriftObserver(contract: ContractDocument): DriftObserver {
+  // Each known event's branch of the receiver's union fixes its `type`; the unknown-event branch does not.
+  const branches = (contract.components.schemas['AdaWebhookDelivery']?.['oneOf'] ?? []) as Schema[];
+  const shapeOfType = new Map(
+    branches.flatMap((branch) => (isKnownEventName(fixed(branch, 'type') ?? '') ? [[fixed(branch, 'type')!, shapeOf(branch)]] : [])),
+  );
+  return {
+    accepted(event) {
+      const type = isObject(event) ? event['type'] : undefined;
+      if (typeof type !== 'string') return [];
+      if (!isKnownEventName(type)) return [{ eventType: type, kind: 'unknown_event_type', path: '', detail: '' }];
+      const shape = shapeOfType.get(type);
+      if (!shape) return [];
+      const found = new Map<string, string>();
+      unknownFields(event, shape, '', found);
+      return [...found].map(([path, detail]) => ({ eventType: type, kind: 'unknown_field', path, detail }));
+    },
+    quarantined(event, violations) {
+      const eventType = eventTypeLabel(isObject(event) ? event['type'] : undefined);
+      const seen = new Map<string, DriftObservation>();
+      for (const violation of violations) {
+        const kind = kindOf(violation);
+        const { path, found } = pathOf(violation.pointer, event);
+        const detail = kind === 'unlisted_value' ? String(found).slice(0, maxValueLength) : kind === 'other_type' ? jsonType(found) : '';
+        seen.set(`${kind} ${path} ${detail}`, { eventType, kind, path, detail });
+      }
+      return [...seen.values()];
+    },
+  };
+}
