@@ -22,6 +22,7 @@ import { readSecrets, secretsSetting } from './intake/settings.ts';
 import { createVerifier } from './intake/signature.ts';
 import { logInboxAvailability } from './operations/inbox-availability.ts';
 import { createInspector, type Inspector } from './operations/inspector/inspector.ts';
+import { ContractDrift } from './operations/contract-drift.ts';
 import { createMetrics } from './operations/metrics.ts';
 import { health, metricsText, readiness, type Health, type MetricsText, type Readiness } from './operations/probes.ts';
 
@@ -171,25 +172,27 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
 /** The receiver of settings already read (by createReceiver, or by the service from the environment). */
 export async function createReceiverFromSettings(settings: ReceiverSettings, { logger, contract }: ReceiverParts): Promise<Receiver> {
   const validate = await loadRequestValidator(contract, 'receiveAdaWebhook');
+  const dereferenced = await dereferenceContract(contract);
   const inbox = await openInbox(settings.database);
   const forwarding =
     settings.forward &&
     new Forwarding({ forwarder: await openForwarder(settings.forward, logger), types: settings.forward.types, inbox, logger });
-  const metrics = createMetrics(inbox, forwarding);
+  const drift = settings.secrets.length === 0 ? undefined : await ContractDrift.open({ inbox, logger, contract: dereferenced });
+  const metrics = createMetrics(inbox, { forwarding, drift });
   const stopLoggingAvailability = logInboxAvailability(inbox, logger);
   const handlers = new HandlerRegistry();
   const dispatcher = new Dispatcher({ ...settings.dispatcher, inbox, handlers, logger, metrics, forwarding });
   const path = settings.path ?? operationOf(contract, 'receiveAdaWebhook').path;
   const intake: Intake | undefined =
-    settings.secrets.length === 0
-      ? undefined
-      : createIntake({
-          verify: createVerifier({ secrets: settings.secrets, toleranceSeconds: settings.toleranceSeconds }),
-          validate,
-          inbox,
-          bodyLimitBytes: settings.bodyLimitBytes,
-          observer: { logger, metrics },
-        });
+    drift &&
+    createIntake({
+      verify: createVerifier({ secrets: settings.secrets, toleranceSeconds: settings.toleranceSeconds }),
+      validate,
+      inbox,
+      bodyLimitBytes: settings.bodyLimitBytes,
+      observer: { logger, metrics },
+      drift,
+    });
   const requireIntake = (): Intake => {
     if (intake) return intake;
     throw new ConfigError([`${secretsSetting.option} is required to take deliveries in: give the Ada webhook's signing secret`]);
@@ -199,7 +202,7 @@ export async function createReceiverFromSettings(settings: ReceiverSettings, { l
     createInspector({
       settings: settings.inspector,
       inbox,
-      validateDelivery: createSchemaValidators(await dereferenceContract(contract))('AdaWebhookDelivery'),
+      validateDelivery: createSchemaValidators(dereferenced)('AdaWebhookDelivery'),
       logger,
     });
   let handleFetch: FetchHandler | undefined;
@@ -231,6 +234,7 @@ export async function createReceiverFromSettings(settings: ReceiverSettings, { l
       await receiver.stop(options);
       stopLoggingAvailability();
       await forwarding?.close();
+      await drift?.close();
       await inbox.close();
     },
     path,

@@ -14,6 +14,8 @@ export const driftKinds = [
   'missing_field',
   'unknown_event_type',
   'other_violation',
+  // What a sender showed beyond the differences kept apart per event type (see operations/contract-drift.ts).
+  'beyond_cap',
 ] as const;
 export type DriftKind = (typeof driftKinds)[number];
 
@@ -27,6 +29,9 @@ export interface DriftObservation {
   /** The JSON type seen (unknown field, other type), the value (unlisted value); empty otherwise. */
   detail: string;
 }
+
+/** What tells one difference from another: its event type, kind, path and detail. */
+export const driftKey = ({ eventType, kind, path, detail }: DriftObservation): string => JSON.stringify([eventType, kind, path, detail]);
 
 /** What a schema says of a value's shape: the properties it describes, the items, the variants. */
 type Shape =
@@ -185,4 +190,24 @@ export function createDriftObserver(contract: ContractDocument): DriftObserver {
       return [...seen.values()];
     },
   };
+}
+
+/** One difference in words, without its event type: the same in the log line and in `npm run drift`. */
+export function describeDrift({ eventType, kind, path, detail }: DriftObservation): string {
+  switch (kind) {
+    case 'unknown_field':
+      return `${path} (${detail}) is not described by the contract`;
+    case 'unlisted_value':
+      return `${path} = ${JSON.stringify(detail)} is not a value the contract lists`;
+    case 'other_type':
+      return `${path || '(body)'} is ${detail}, not the contract's type`;
+    case 'missing_field':
+      return `${path} is missing, and the contract requires it`;
+    case 'unknown_event_type':
+      return `event type ${eventType} is not described by the contract`;
+    case 'other_violation':
+      return `${path || '(body)'} violates the contract`;
+    case 'beyond_cap':
+      return 'more differences than the receiver keeps apart for one event type';
+  }
 }

@@ -122,6 +122,16 @@ export interface DriftSummary {
   exampleId: string;
 }
 
+/** Two counts of one difference as one: their deliveries added, their sightings widened, the earlier example kept. */
+export function addSightings(earlier: DriftSummary, later: DriftSummary): DriftSummary {
+  return {
+    ...earlier,
+    deliveries: earlier.deliveries + later.deliveries,
+    firstSeenAt: earlier.firstSeenAt <= later.firstSeenAt ? earlier.firstSeenAt : later.firstSeenAt,
+    lastSeenAt: earlier.lastSeenAt >= later.lastSeenAt ? earlier.lastSeenAt : later.lastSeenAt,
+  };
+}
+
 export interface DriftFilter {
   /** Last seen at or after. */
   since?: Date;

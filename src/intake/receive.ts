@@ -1,10 +1,12 @@
 // The one intake of a delivery, whatever the framework it arrives through: the checks before the
 // signature, the signature (401, before anything else is looked at), the contract (422, stored in
 // quarantine), then the inbox, and only then the 200. Every request gets its one log line, its
-// metrics and its receive span, whose trace is stored with the delivery (see observe.ts).
+// metrics and its receive span, whose trace is stored with the delivery (see observe.ts); every
+// delivery stored is also looked at for what the contract does not describe (contract drift).
 import { eventTypeLabel } from '../contract/events.ts';
 import type { ValidateRequest } from '../contract/operations.ts';
 import type { Inbox, NewDelivery, StoreOutcome } from '../inbox/inbox.ts';
+import type { ContractDrift } from '../operations/contract-drift.ts';
 import { acknowledgement, problem, type Answer } from './answer.ts';
 import { headerReader, headersNamed } from './headers.ts';
 import { observeDelivery, type DeliveryObserver, type DeliveryRecord } from './observe.ts';
@@ -18,6 +20,8 @@ interface IntakeOptions {
   inbox: Inbox;
   bodyLimitBytes: number;
   observer: DeliveryObserver;
+  /** Counts what each stored delivery shows that the contract does not describe. */
+  drift: ContractDrift;
 }
 
 export type Intake = (request: IntakeRequest) => Promise<Answer>;
@@ -28,7 +32,7 @@ const retryAfterSeconds = 5;
 /** Headers kept with each delivery for audit. */
 const auditHeaders = [...signatureHeaders, 'content-type', 'user-agent'];
 
-export function createIntake({ verify, validate, inbox, bodyLimitBytes, observer }: IntakeOptions): Intake {
+export function createIntake({ verify, validate, inbox, bodyLimitBytes, observer, drift }: IntakeOptions): Intake {
   return (request) => observeDelivery(observer, request, (record) => receive(request, record));
 
   async function receive(request: IntakeRequest, record: DeliveryRecord): Promise<Answer> {
@@ -61,6 +65,7 @@ export function createIntake({ verify, validate, inbox, bodyLimitBytes, observer
     if (violations.length > 0) {
       const stored = await storeOr503(record, () => inbox.quarantine(delivery, violations));
       if ('status' in stored) return stored;
+      if (stored.outcome === 'stored') drift.quarantined(delivery.id, value, violations);
       Object.assign(record, { outcome: 'quarantined', violations: violations.length });
       return problem(422, {
         title: 'Contract violation',
@@ -71,6 +76,7 @@ export function createIntake({ verify, validate, inbox, bodyLimitBytes, observer
 
     const stored = await storeOr503(record, () => inbox.accept(delivery));
     if ('status' in stored) return stored;
+    if (stored.outcome === 'stored') drift.accepted(delivery.id, value);
     record.outcome = stored.outcome === 'stored' ? 'accepted' : 'duplicate';
     return acknowledgement({ status: record.outcome, id: delivery.id });
   }

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ForwardOutcome, Forwarding } from '../forward/forwarding.ts';
+import type { ContractDrift } from './contract-drift.ts';
 import { deliveryStates, type Inbox } from '../inbox/inbox.ts';
 
 /** What became of one request to the webhook endpoint. */
@@ -30,8 +31,11 @@ export interface Metrics {
   recordForward(outcome: Exclude<ForwardMetricOutcome, 'skipped'>, eventType: string): void;
 }
 
-/** The receiver's metrics; the forwarding gauges only when `forwarding` is given. */
-export function createMetrics(inbox: Inbox, forwarding?: Forwarding): Metrics {
+/** The receiver's metrics; the forwarding gauges only when `forwarding` is given, the drift gauge when `drift` is. */
+export function createMetrics(
+  inbox: Inbox,
+  { forwarding, drift }: { forwarding?: Forwarding | undefined; drift?: ContractDrift | undefined } = {},
+): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -104,6 +108,18 @@ export function createMetrics(inbox: Inbox, forwarding?: Forwarding): Metrics {
       registers,
       collect() {
         this.set({ broker: forwarding.broker }, forwarding.available ? 1 : 0);
+      },
+    });
+  }
+
+  if (drift) {
+    new Gauge({
+      name: 'ada_webhook_contract_drift_paths',
+      help: 'Differences between traffic and the contract seen so far (fields, values, event types), by event type and kind (npm run drift lists them).',
+      labelNames: ['event_type', 'kind'] as const,
+      registers,
+      collect() {
+        for (const { eventType, kind, count } of drift.differences().values()) this.set({ event_type: eventType, kind }, count);
       },
     });
   }

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { driftKey } from '../../contract/drift.ts';
 import type { Violation } from '../../contract/validation.ts';
 import {
   InboxNotFound,
+  addSightings,
   deliveryStates,
   type ClaimOptions,
   type ClaimedDelivery,
@@ -176,19 +178,9 @@ export class PostgresInbox implements Inbox {
     // One row per key, as ON CONFLICT cannot update a row twice in one statement.
     const byKey = new Map<string, DriftSummary>();
     for (const summary of summaries) {
-      const key = JSON.stringify([summary.eventType, summary.kind, summary.path, summary.detail]);
+      const key = driftKey(summary);
       const before = byKey.get(key);
-      byKey.set(
-        key,
-        before
-          ? {
-              ...before,
-              deliveries: before.deliveries + summary.deliveries,
-              firstSeenAt: new Date(Math.min(before.firstSeenAt.getTime(), summary.firstSeenAt.getTime())),
-              lastSeenAt: new Date(Math.max(before.lastSeenAt.getTime(), summary.lastSeenAt.getTime())),
-            }
-          : summary,
-      );
+      byKey.set(key, before ? addSightings(before, summary) : summary);
     }
     const rows = [...byKey.values()];
     await this.#pool.query(this.#sql.recordDrift, [

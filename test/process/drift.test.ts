@@ -1,0 +1,79 @@
+// Contract drift as an operator meets it: `npm start` takes deliveries that differ from the
+// contract, logs each difference once, counts it in /metrics, and `npm run drift` reports it.
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { eventually } from '../support/eventually.ts';
+import { childEnvironment, scriptPath, startReceiverProcess, useTemporaryDirectory, type ReceiverProcess } from '../support/process.ts';
+import { contractExample, deliver, testSecret } from '../support/receiver.ts';
+
+const run = promisify(execFile);
+
+describe('contract drift, from npm start to npm run drift', function () {
+  this.timeout(30_000);
+  const temporaryDirectory = useTemporaryDirectory('ada-drift-');
+  let receiver: ReceiverProcess | undefined;
+  afterEach(async () => {
+    receiver?.child.kill('SIGKILL');
+    await receiver?.exit;
+  });
+
+  const database = () => `sqlite:${join(temporaryDirectory(), 'inbox.sqlite')}`;
+  const drift = async (...args: string[]) =>
+    (await run(process.execPath, [scriptPath('drift'), ...args], { env: childEnvironment({ DATABASE_URL: database() }) })).stdout;
+
+  it('names a field the contract does not describe, a value it does not list and an event type it does not know', async () => {
+    receiver = await startReceiverProcess(temporaryDirectory(), { ADA_WEBHOOK_SECRET: testSecret, DATABASE_URL: database() });
+    const scored = () => {
+      const event = contractExample('ConversationCreated');
+      event['data'].satisfaction_score = 4;
+      return event;
+    };
+    const whatsapp = contractExample('ConversationMessageText');
+    whatsapp['data'].channel.modality = 'whatsapp';
+    const answers = [
+      await deliver(receiver.url, scored()),
+      await deliver(receiver.url, scored()),
+      await deliver(receiver.url, whatsapp),
+      await deliver(receiver.url, { type: 'v1.conversation.rated', timestamp: '2026-12-01T09:00:00Z', data: { rating: 5 } }),
+    ];
+    expect(answers.map(({ status }) => status)).to.deep.equal([200, 200, 422, 200]);
+
+    const report = await eventually(async () => {
+      const text = await drift();
+      return text.includes('v1.conversation.rated') && text.includes('2 deliveries') && text;
+    });
+    expect(report).to.contain('data.satisfaction_score (integer) is not described by the contract: 2 deliveries accepted');
+    expect(report).to.contain('data.channel.modality = "whatsapp" is not a value the contract lists: 1 delivery quarantined');
+    expect(report).to.contain('event type v1.conversation.rated is not described by the contract: 1 delivery handled as unknown');
+    expect(report).to.contain(`(e.g. ${answers[0]!.id})`);
+
+    const driftLines = receiver.logs().filter((line) => String(line['msg']).startsWith('contract drift'));
+    expect(driftLines.map((line) => line['msg'])).to.deep.equal([
+      'contract drift in v1.conversation.created: data.satisfaction_score (integer) is not described by the contract',
+      'contract drift in v1.conversation.message: data.channel.modality = "whatsapp" is not a value the contract lists',
+      'contract drift in v1.conversation.rated: event type v1.conversation.rated is not described by the contract',
+    ]);
+    expect(driftLines.map((line) => line['level'])).to.deep.equal([40, 40, 40]);
+
+    const metrics = await (await fetch(`${receiver.url}/metrics`)).text();
+    expect(metrics).to.contain('ada_webhook_contract_drift_paths{event_type="v1.conversation.created",kind="unknown_field"} 1');
+    expect(metrics).to.contain('ada_webhook_contract_drift_paths{event_type="v1.conversation.message",kind="unlisted_value"} 1');
+    expect(metrics).to.contain('ada_webhook_contract_drift_paths{event_type="unknown",kind="unknown_event_type"} 1');
+
+    const json = JSON.parse(await drift('--json', '--type', 'v1.conversation.created')) as { path: string; deliveries: number }[];
+    expect(json.map(({ path, deliveries }) => ({ path, deliveries }))).to.deep.equal([{ path: 'data.satisfaction_score', deliveries: 2 }]);
+    expect(await drift('--since', '2999-01-01T00:00:00Z')).to.equal('No drift: every delivery stored so far matches the contract.\n');
+  });
+
+  it('refuses a time it cannot read, with the reason', async () => {
+    receiver = await startReceiverProcess(temporaryDirectory(), { ADA_WEBHOOK_SECRET: testSecret, DATABASE_URL: database() });
+    const failed = await drift('--since', 'yesterday').then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).to.equal(2);
+    expect(failed?.stderr).to.contain('--since must be a time such as 2026-11-24T09:00:00Z, got "yesterday".');
+  });
+});

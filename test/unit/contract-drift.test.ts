@@ -1,0 +1,191 @@
+// What a delivery shows that the contract does not describe, and how the receiver counts it: the
+// observer over the real contract, and the counting over a real SQLite inbox.
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { dereferenceContract, loadContract, type ContractDocument } from '../../src/contract/document.ts';
+import { createDriftObserver, type DriftObserver } from '../../src/contract/drift.ts';
+import { createSchemaValidators } from '../../src/contract/validation.ts';
+import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
+import { ContractDrift } from '../../src/operations/contract-drift.ts';
+import { contractExample } from '../support/receiver.ts';
+
+describe('contract drift', () => {
+  let contract: ContractDocument;
+  let observer: DriftObserver;
+  before(async () => {
+    contract = await dereferenceContract(loadContract());
+    observer = createDriftObserver(contract);
+  });
+
+  it("finds nothing in the contract's own examples", () => {
+    for (const [name, { value }] of Object.entries(loadContract().components.examples)) {
+      const found = observer.accepted(value);
+      if (name === 'UnknownEvent')
+        expect(
+          found.map(({ kind }) => kind),
+          name,
+        ).to.deep.equal(['unknown_event_type']);
+      else expect(found, name).to.deep.equal([]);
+    }
+  });
+
+  it('names each field the schema does not describe by its path, array items collapsed, with its JSON type', () => {
+    const message = contractExample('ConversationMessageText');
+    message['data'].satisfaction = { score: 4.5 };
+    message['data'].author.nickname = null;
+    message['data'].channel.metadata.anything = 'is described: metadata is a free-form map';
+    const created = contractExample('ConversationCreated');
+    created['data'].satisfaction_score = 4;
+    created['data'].labels = [{ name: 'vip' }];
+    expect(observer.accepted(message)).to.deep.equal([
+      { eventType: 'v1.conversation.message', kind: 'unknown_field', path: 'data.author.nickname', detail: 'null' },
+      { eventType: 'v1.conversation.message', kind: 'unknown_field', path: 'data.satisfaction', detail: 'object' },
+    ]);
+    expect(observer.accepted(created).map(({ path, detail }) => `${path} ${detail}`)).to.deep.equal([
+      'data.satisfaction_score integer',
+      'data.labels array',
+    ]);
+  });
+
+  it('reads a variant by the field that tells the variants apart', () => {
+    const file = contractExample('ConversationMessageFile');
+    file['data'].content.thumbnail = 'https://cdn.example.com/t.png';
+    file['data'].channel.region = 'eu';
+    expect(observer.accepted(file).map(({ path }) => path)).to.deep.equal(['data.channel.region', 'data.content.thumbnail']);
+  });
+
+  it('collapses the items of an array in a path', () => {
+    const buttons = { type: 'array', items: { type: 'object', properties: { label: { type: 'string' } } } };
+    const message = { properties: { type: { enum: ['v1.conversation.message'] }, data: { properties: { buttons } } } };
+    const withButtons = createDriftObserver({
+      components: { schemas: { AdaWebhookDelivery: { oneOf: [message] } } },
+    } as unknown as ContractDocument);
+    const event = {
+      type: 'v1.conversation.message',
+      data: {
+        buttons: [
+          { label: 'Yes', url: 'https://a' },
+          { label: 'No', url: 'https://b', style: 1 },
+        ],
+      },
+    };
+    expect(withButtons.accepted(event).map(({ path, detail }) => `${path} ${detail}`)).to.deep.equal([
+      'data.buttons[].url string',
+      'data.buttons[].style integer',
+    ]);
+  });
+
+  it('groups the violations of a quarantined delivery by kind and place, keeping only the value of an unlisted one', () => {
+    const event = contractExample('ConversationMessageText');
+    event['data'].channel.modality = 'whatsapp';
+    event['data'].conversation_id = 42;
+    delete event['data'].channel.name;
+    const violations = createSchemaValidators(contract)('AdaWebhookDelivery')(event);
+    expect(
+      observer
+        .quarantined(event, violations)
+        .map(({ kind, path, detail }) => `${kind} ${path} ${detail}`)
+        .sort(),
+    ).to.deep.equal([
+      'missing_field data.channel.name ',
+      'other_type data.conversation_id integer',
+      'unlisted_value data.channel.modality whatsapp',
+    ]);
+  });
+
+  it('names an event type that the contract does not know', () => {
+    expect(observer.accepted({ type: 'v1.conversation.rated', data: { rating: 5 } })).to.deep.equal([
+      { eventType: 'v1.conversation.rated', kind: 'unknown_event_type', path: '', detail: '' },
+    ]);
+  });
+
+  describe('counted in the inbox', () => {
+    let directory: string;
+    let inbox: SqliteInbox;
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    beforeEach(() => {
+      directory = mkdtempSync(join(tmpdir(), 'ada-drift-'));
+      inbox = new SqliteInbox(join(directory, 'inbox.sqlite'));
+      lines.length = 0;
+    });
+    afterEach(async () => {
+      await inbox.close();
+      rmSync(directory, { recursive: true, force: true });
+    });
+
+    const withScore = () => {
+      const event = contractExample('ConversationCreated');
+      event['data'].satisfaction_score = 4;
+      return event;
+    };
+
+    it('counts deliveries, logs the first sighting once, and knows it again after a restart', async () => {
+      const first = await ContractDrift.open({ inbox, logger, contract });
+      first.accepted('msg_1', withScore());
+      first.accepted('msg_2', withScore());
+      await first.close();
+      const again = await ContractDrift.open({ inbox, logger, contract });
+      again.accepted('msg_3', withScore());
+      await again.close();
+
+      expect(lines.map((line) => line['msg'])).to.deep.equal([
+        'contract drift in v1.conversation.created: data.satisfaction_score (integer) is not described by the contract',
+      ]);
+      expect(lines[0]).to.include({ deliveryId: 'msg_1', kind: 'unknown_field', path: 'data.satisfaction_score', detail: 'integer' });
+      const [summary] = await inbox.drift();
+      expect(summary).to.include({
+        eventType: 'v1.conversation.created',
+        path: 'data.satisfaction_score',
+        deliveries: 3,
+        exampleId: 'msg_1',
+      });
+      expect([...again.differences().values()]).to.deep.equal([{ eventType: 'v1.conversation.created', kind: 'unknown_field', count: 1 }]);
+    });
+
+    it('keeps at most 200 differences of one event type and 100 unknown event types apart, whatever a sender sends, and counts the rest', async () => {
+      const drift = await ContractDrift.open({ inbox, logger, contract });
+      const flood = contractExample('ConversationCreated');
+      for (let index = 0; index < 250; index += 1) flood['data'][`field_${index}`] = index;
+      drift.accepted('msg_flood', flood);
+      drift.accepted('msg_flood_again', flood);
+      for (let index = 0; index < 150; index += 1) drift.accepted(`msg_type_${index}`, { type: `v1.made_up.type_${index}`, data: {} });
+      await drift.close();
+
+      const summaries = await inbox.drift();
+      const count = (predicate: (summary: (typeof summaries)[number]) => boolean) => summaries.filter(predicate).length;
+      expect(count(({ kind }) => kind === 'unknown_field')).to.equal(200);
+      expect(count(({ kind }) => kind === 'unknown_event_type')).to.equal(100);
+      expect(
+        summaries
+          .filter(({ kind }) => kind === 'beyond_cap')
+          .map(({ eventType, deliveries }) => `${eventType} ${deliveries}`)
+          .sort(),
+      ).to.deep.equal([
+        'unknown 50',
+        // One per delivery: each of the two showed differences beyond the cap.
+        'v1.conversation.created 2',
+      ]);
+      expect(lines).to.have.lengthOf(200 + 100 + 2);
+    });
+
+    it('keeps what it could not write while the inbox is closed to writes, and writes it later', async () => {
+      const drift = await ContractDrift.open({ inbox, logger, contract });
+      const recordDrift = inbox.recordDrift.bind(inbox);
+      let refuse = true;
+      inbox.recordDrift = (summaries) => (refuse ? Promise.reject(new Error('disk full')) : recordDrift(summaries));
+      drift.accepted('msg_1', withScore());
+      await drift.flush();
+      expect(await inbox.drift()).to.deep.equal([]);
+      refuse = false;
+      drift.accepted('msg_2', withScore());
+      await drift.close();
+      expect((await inbox.drift()).map(({ deliveries, exampleId }) => ({ deliveries, exampleId }))).to.deep.equal([
+        { deliveries: 2, exampleId: 'msg_1' },
+      ]);
+    });
+  });
+});
