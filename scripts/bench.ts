@@ -3,7 +3,8 @@
 //   npm run bench -- [--rounds 3] [--seconds 10] [--connections 20] [--drain 100000]
 //                    [--large-inbox 1000000] [--soak-minutes 0] [--stages]
 //                    [--postgres postgres://postgres@127.0.0.1:5432/test | --no-postgres]
-//                    [--no-forwarding | --forwarding-only] [--no-tracing | --tracing-only] [--baseline <git revision>]
+//                    [--no-forwarding | --forwarding-only] [--no-tracing | --tracing-only] [--drift-only]
+//                    [--baseline <git revision>]
 // See BENCHMARKS.md for what each figure means and what limits it.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -13,8 +14,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { SqliteInbox } from '../src/inbox/sqlite/inbox.ts';
 import { SqliteWrites } from '../src/inbox/sqlite/writes.ts';
-import { conversationIds, load, loadAcross, median, medianFigures, messageTemplate, type Figures, type Traffic } from './bench/load.ts';
+import {
+  conversationIds,
+  load,
+  loadAcross,
+  median,
+  medianFigures,
+  messageTemplate,
+  type Figures,
+  type Side,
+  type Traffic,
+} from './bench/load.ts';
 import { forwardingFigures } from './bench/forwarding.ts';
+import { baselineFigures } from './bench/baseline.ts';
+import { driftFigures } from './bench/drift.ts';
 import { tracingFigures } from './bench/tracing.ts';
 import { defaultPostgresUrl, withTemporaryDatabase } from './bench/postgres.ts';
 import { pendingDeliveries, seedDone, seedPending } from './bench/seed.ts';
@@ -40,7 +53,8 @@ durable receiver written by hand, in alternating rounds, and prints the figures 
   --forwarding-only   only the forwarding figures
   --no-tracing        skip the tracing figures (tracing off, and on with an OTLP exporter)
   --tracing-only      only the tracing figures
-  --baseline REV      also compare the receiver with tracing off against the one at this git revision
+  --drift-only        only what watching for contract drift costs a delivery
+  --baseline REV      first, the receiver against the receiver at this git revision
   -h, --help          this text`;
 const { values, count } = parseCommandLine('bench', usage, {
   rounds: { type: 'string', default: '3' },
@@ -56,6 +70,7 @@ const { values, count } = parseCommandLine('bench', usage, {
   'forwarding-only': { type: 'boolean', default: false },
   'no-tracing': { type: 'boolean', default: false },
   'tracing-only': { type: 'boolean', default: false },
+  'drift-only': { type: 'boolean', default: false },
   baseline: { type: 'string' },
 });
 const rounds = count('rounds', values.rounds);
@@ -88,13 +103,6 @@ const row = (name: string, f: Figures, ratio?: number) =>
   ].join('   ');
 
 const microseconds = (ms: number) => `${Math.round(ms * 1000)} µs`;
-
-interface Side {
-  name: string;
-  /** One server, or several that share the load as behind a load balancer. */
-  servers: Server[];
-  traffic: Traffic;
-}
 
 /** Alternating rounds of two sides after a warm-up of each; prints the medians and the ratio second/first. */
 async function compare(label: string, first: Side, second: Side): Promise<{ base: Figures; measured: Figures }> {
@@ -340,9 +348,11 @@ try {
       connections,
       backlog: drainCount,
     });
-  const tracing = () => tracingFigures({ compare, traffic: spread, freshInbox, baseline: values.baseline });
+  const tracing = () => tracingFigures({ compare, traffic: spread, freshInbox });
+  if (values.baseline !== undefined) await baselineFigures({ compare, traffic: spread, freshInbox, revision: values.baseline });
   if (values['forwarding-only']) await forwarding();
   else if (values['tracing-only']) await tracing();
+  else if (values['drift-only']) await driftFigures(spread);
   else await everything(forwarding, tracing);
 } finally {
   rmSync(workDirectory, { recursive: true, force: true });
@@ -377,6 +387,8 @@ async function everything(forwarding: () => Promise<void>, tracing: () => Promis
     { name: 'receiver, 1,000 conversations', servers: [receiver], traffic: spread },
     { name: 'receiver, all one conversation', servers: [receiver], traffic: oneConversation },
   );
+
+  await driftFigures(spread);
 
   if (values.stages) {
     for (const traffic of [spread, spreadLarge]) await stagesOf(traffic, bare);

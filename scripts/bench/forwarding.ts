@@ -7,20 +7,12 @@ import { connect } from '@nats-io/transport-node';
 import amqp from 'amqplib';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { load, type Figures, type Traffic } from './load.ts';
+import { load, type Compare, type Traffic } from './load.ts';
+import { pendingDeliveries, seedPending } from './seed.ts';
+import { startReceiver, startServer } from './servers.ts';
 
 /** Steady loads below the receiver's own limit, as real traffic comes: does forwarding keep up? */
 const offeredRates = [1000, 2000, 3000];
-import { pendingDeliveries, seedPending } from './seed.ts';
-import { startReceiver, startServer, type Server } from './servers.ts';
-
-interface Side {
-  name: string;
-  servers: Server[];
-  traffic: Traffic;
-}
-
-type Compare = (label: string, first: Side, second: Side) => Promise<{ base: Figures; measured: Figures }>;
 
 interface BrokerTarget {
   name: string;

@@ -12,6 +12,16 @@ export interface Traffic {
   conversations: readonly string[];
 }
 
+/** One side of a comparison: one server, or several that share the load as behind a load balancer. */
+export interface Side {
+  name: string;
+  servers: Server[];
+  traffic: Traffic;
+}
+
+/** Alternating rounds of two sides (bench.ts): the medians of each. */
+export type Compare = (label: string, first: Side, second: Side) => Promise<{ base: Figures; measured: Figures }>;
+
 /** `count` conversation ids: `<prefix>-0000`, `<prefix>-0001`, ... */
 export const conversationIds = (prefix: string, count: number) =>
   Array.from({ length: count }, (_, index) => `${prefix}-${String(index).padStart(4, '0')}`);
