@@ -1,11 +1,19 @@
 // How real traffic differs from the contract, as the receiver saw it: the fields that deliveries
 // carry and the contract does not describe, the values and types it does not allow (those
 // deliveries are quarantined), and the event types it does not know yet.
-//   npm run drift -- [--since <time>] [--type <event type>] [--json]
+//   npm run drift -- [--since <time>] [--type <event type>] [--json] [--write]
+import { createTwoFilesPatch } from 'diff';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { load } from 'js-yaml';
 import { loadDatabaseSettings, orExit } from '../../src/config/environment.ts';
+import { contractUrl, dereferenceContract, webhookExamples, type ContractDocument } from '../../src/contract/document.ts';
 import { describeDrift, type DriftKind } from '../../src/contract/drift.ts';
+import { createSchemaValidators, describeViolation } from '../../src/contract/validation.ts';
 import type { DriftSummary } from '../../src/inbox/inbox.ts';
 import { parseCommandLine } from './command-line.ts';
+import { editContract } from './contract-edit.ts';
 import { openExistingInbox } from './existing-inbox.ts';
 
 const usage = `Usage: npm run drift -- [options]
@@ -17,15 +25,20 @@ and types it does not allow, fields it requires that were missing, event types i
   --since TIME    only what was seen at or after TIME (ISO 8601, e.g. 2026-11-24T09:00:00Z)
   --type TYPE     only this event type
   --json          print JSON instead of text
+  --write         edit openapi/ada-webhooks.yaml to describe what was seen, and print the diff:
+                  each field as a new optional property with the JSON type seen, each unlisted
+                  value added to its enum; comments, order and style are kept, and an edit that
+                  would make one of the contract's examples invalid is refused
   -h, --help      this text
 
-Then describe what you want in the contract, run npm run generate (the types follow), restart the
-receiver, and npm run replay -- --state quarantined for the deliveries it refused.`;
+Then run npm run generate (the types follow), restart the receiver, and
+npm run replay -- --state quarantined for the deliveries it refused.`;
 
 const { values, positionals, fail } = parseCommandLine('drift', usage, {
   since: { type: 'string' },
   type: { type: 'string' },
   json: { type: 'boolean', default: false },
+  write: { type: 'boolean', default: false },
 });
 if (positionals.length > 0) fail(`Unexpected argument ${JSON.stringify(positionals[0])}.`);
 const since = values.since === undefined ? undefined : new Date(values.since);
@@ -50,10 +63,48 @@ function line(summary: DriftSummary): string {
   return `  ${describeDrift(summary)}: ${deliveries} ${fate[summary.kind]}, seen ${time(summary.firstSeenAt)} to ${time(summary.lastSeenAt)} UTC (e.g. ${summary.exampleId})`;
 }
 
+/** The examples of the edited contract that it no longer accepts, in words. */
+async function examplesRefused(text: string): Promise<string[]> {
+  const contract = load(text) as ContractDocument;
+  const validate = createSchemaValidators(await dereferenceContract(contract))('AdaWebhookDelivery');
+  return Object.keys(contract.webhooks).flatMap((eventType) =>
+    [...webhookExamples(contract, eventType)].flatMap(([name, example]) =>
+      validate(example).map((violation) => `${name}: ${describeViolation(violation)}`),
+    ),
+  );
+}
+
+/** Edits the contract to describe what was seen; exits 1 when an edit would refuse one of its examples. */
+async function write(summaries: DriftSummary[]): Promise<void> {
+  const path = fileURLToPath(contractUrl);
+  const before = readFileSync(path, 'utf8');
+  const edit = editContract(before, summaries, (summary) => `since ${summary.firstSeenAt.toISOString().slice(0, 10)}`);
+  for (const { summary, reason } of edit.skipped) console.log(`Not written: ${summary.eventType} ${describeDrift(summary)}: ${reason}.`);
+  if (edit.text === before) {
+    console.log('Nothing to write: the contract is unchanged.');
+    return;
+  }
+  const refused = await examplesRefused(edit.text);
+  if (refused.length > 0) {
+    console.error(
+      ['The edit would make examples of the contract invalid; nothing was written:', ...refused.map((line) => `  ${line}`)].join('\n'),
+    );
+    process.exitCode = 1;
+    return;
+  }
+  const name = relative(process.cwd(), path);
+  console.log(createTwoFilesPatch(name, name, before, edit.text, undefined, undefined, { context: 2 }));
+  writeFileSync(path, edit.text);
+  console.log(
+    `Wrote ${edit.written.length} of ${summaries.length} into ${name}. Next: npm run generate, restart the receiver, then npm run replay -- --state quarantined.`,
+  );
+}
+
 const inbox = await openExistingInbox(orExit(() => loadDatabaseSettings()));
 try {
   const summaries = await inbox.drift({ since, eventType: values.type });
-  if (values.json) console.log(JSON.stringify(summaries, null, 2));
+  if (values.write) await write(summaries);
+  else if (values.json) console.log(JSON.stringify(summaries, null, 2));
   else if (summaries.length === 0) console.log('No drift: every delivery stored so far matches the contract.');
   else {
     const byType = Map.groupBy(summaries, (summary) => summary.eventType);

@@ -1,0 +1,99 @@
+// "Ada changed something", end to end on a copy of the project: the receiver takes a delivery
+// with a field the contract does not describe and quarantines one with a value it does not list;
+// `npm run drift -- --write` edits the contract; `npm run generate` gives the field a type that
+// a handler compiles against; the restarted receiver takes the value; a replay of the
+// quarantined delivery ends done. Real processes, the real generator and compiler.
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { diffChars } from 'diff';
+import ts from 'typescript';
+import { eventually } from '../support/eventually.ts';
+import { childEnvironment, startReceiverProcess, useTemporaryDirectory, type ReceiverProcess } from '../support/process.ts';
+import { copyProject, type ProjectCopy } from '../support/project-copy.ts';
+import { contractExample, deliver, testSecret } from '../support/receiver.ts';
+
+const run = promisify(execFile);
+
+const handlerSource = `import type { EventPayloadMap } from '../contract/events.ts';
+export const score = (event: EventPayloadMap['v1.conversation.created']): number | undefined => event.data.satisfaction_score;
+`;
+
+/** The compiler's messages for one handler of the copy, with the project's options. */
+function typeCheck(project: ProjectCopy, file: string): string[] {
+  const { config } = ts.readConfigFile(join(project.root, 'tsconfig.json'), ts.sys.readFile);
+  const { options } = ts.convertCompilerOptionsFromJson({ ...config.compilerOptions, types: [] }, project.root);
+  const program = ts.createProgram([file], options);
+  return ts.getPreEmitDiagnostics(program).map((diagnostic) => ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+}
+
+describe('contract drift, round trip on a copy of the project', function () {
+  this.timeout(90_000);
+  const temporaryDirectory = useTemporaryDirectory('ada-drift-trip-');
+  const receivers: ReceiverProcess[] = [];
+  afterEach(async () => {
+    for (const { child, exit } of receivers.splice(0)) {
+      child.kill('SIGKILL');
+      await exit;
+    }
+  });
+
+  it('observes, writes the contract, generates, type-checks a handler of the new field, and replays what was quarantined', async () => {
+    const project = copyProject(temporaryDirectory());
+    const env = { ADA_WEBHOOK_SECRET: testSecret, DATABASE_URL: `sqlite:${join(project.root, 'inbox.sqlite')}` };
+    const command = (name: string, ...args: string[]) =>
+      run(process.execPath, [project.script(name), ...args], { cwd: project.root, env: childEnvironment(env) });
+    const start = async () => {
+      const receiver = await startReceiverProcess(project.root, env, project.main);
+      receivers.push(receiver);
+      return receiver;
+    };
+
+    const first = await start();
+    const scored = contractExample('ConversationCreated');
+    scored['data'].satisfaction_score = 4;
+    const whatsapp = contractExample('ConversationMessageText');
+    whatsapp['data'].channel.modality = 'whatsapp';
+    expect((await deliver(first.url, scored)).status).to.equal(200);
+    const quarantined = await deliver(first.url, whatsapp);
+    expect(quarantined.status).to.equal(422);
+    first.child.kill('SIGTERM');
+    await first.exit;
+
+    const handler = join(project.root, 'src', 'handlers', 'satisfaction.ts');
+    writeFileSync(handler, handlerSource);
+    expect(typeCheck(project, handler).join('\n')).to.match(/Property 'satisfaction_score' does not exist/);
+
+    const contractPath = join(project.root, 'openapi', 'ada-webhooks.yaml');
+    const before = readFileSync(contractPath, 'utf8');
+    const { stdout } = await command('drift', '--write');
+    const after = readFileSync(contractPath, 'utf8');
+    expect(stdout).to.contain('+        satisfaction_score:').and.to.contain('Wrote 2 of 2');
+    // Only insertions: every comment and every line of the document stays as it was.
+    expect(diffChars(before, after).filter((part) => part.removed)).to.deep.equal([]);
+    const property = [
+      '        satisfaction_score:',
+      '          type: integer',
+      `          description: Seen in deliveries since ${new Date().toISOString().slice(0, 10)}, and not described by Ada yet.`,
+      '',
+    ].join('\n');
+    expect(after).to.contain(`        ai_agent_domain:\n          $ref: '#/components/schemas/AiAgentDomain'\n${property}`);
+    expect(after).to.contain('enum: [messaging, email, voice, sms, whatsapp]');
+    expect(after.length - before.length).to.equal(property.length + ', whatsapp'.length);
+
+    await command('generate');
+    expect(readFileSync(join(project.root, 'generated', 'ada-webhooks.ts'), 'utf8')).to.contain('satisfaction_score?: number');
+    expect(typeCheck(project, handler)).to.deep.equal([]);
+    await command('generate', '--check');
+
+    const restarted = await start();
+    await command('replay', '--state', 'quarantined');
+    await eventually(async () => {
+      const { stdout: shown } = await command('inbox', 'show', quarantined.id, '--json');
+      return (JSON.parse(shown) as { state: string }).state === 'done';
+    }, 10_000);
+    expect((await deliver(restarted.url, whatsapp)).status).to.equal(200);
+  });
+});
