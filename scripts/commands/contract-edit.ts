@@ -1,8 +1,10 @@
 // The smallest edits of the contract that describe what traffic showed: a new optional property
-// with the JSON type seen, a value added to an enum. Made as insertions into the document's text at
+// with the JSON type seen, a value added to an enum, a new event drafted from a delivery (its
+// schema from the types seen, its example with the strings replaced, listed in `webhooks:`, the
+// receiver's union and the unknown-event exclusion list). Made as insertions into the document's text at
 // the places that the `yaml` parser locates, so that everything else (comments, order, quoting,
 // line breaks) stays as it was: the parser's own printer would restyle the whole file.
-import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type YAMLMap, type YAMLSeq } from 'yaml';
+import { Document, isMap, isScalar, isSeq, parseDocument, visit, type Node, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { DriftSummary } from '../../src/inbox/inbox.ts';
 
 /** One summary that could not be written, and why. */
@@ -34,7 +36,73 @@ function yamlScalar(value: string): string {
 /** The column of the character at `offset`. */
 const columnOf = (text: string, offset: number) => offset - text.lastIndexOf('\n', offset - 1) - 1;
 
-export function editContract(text: string, summaries: readonly DriftSummary[], seenSince: (summary: DriftSummary) => string): ContractEdit {
+/** `v1.conversation.rated` as the names of its schema and example: `ConversationRatedEvent`, `ConversationRated`. */
+function namesOf(eventType: string): { schema: string; example: string; operation: string } {
+  const [version, ...words] = eventType.split('.');
+  const parts = words.flatMap((word) => word.split('_'));
+  const pascal =
+    parts.map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('') + (version === 'v1' ? '' : version!.toUpperCase());
+  return { schema: `${pascal}Event`, example: pascal, operation: pascal.charAt(0).toLowerCase() + pascal.slice(1) };
+}
+
+/** A JSON Schema for a value like `value`: its types, objects' properties, arrays' first item; never a value. */
+function inferredSchema(value: unknown): Record<string, unknown> {
+  if (Array.isArray(value)) return value.length > 0 ? { type: 'array', items: inferredSchema(value[0]) } : { type: 'array' };
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value);
+    return entries.length > 0
+      ? { type: 'object', properties: Object.fromEntries(entries.map(([name, child]) => [name, inferredSchema(child)])) }
+      : { type: 'object' };
+  }
+  if (value === null) return { type: 'null' };
+  if (typeof value === 'number') return { type: Number.isInteger(value) ? 'integer' : 'number' };
+  return { type: typeof value };
+}
+
+/** The value with every string but the event's `type` and `timestamp` replaced: an example that carries nobody's data. */
+function placeholders(value: unknown, top = true): unknown {
+  if (Array.isArray(value)) return value.map((item) => placeholders(item, false));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value).map(([name, child]) => [
+        name,
+        top && (name === 'type' || name === 'timestamp') ? child : placeholders(child, false),
+      ]),
+    );
+  }
+  return typeof value === 'string' ? 'example' : value;
+}
+
+/**
+ * A value as YAML in the document's style: single quotes, lists of scalars inline (`[a, b]`), no
+ * folded lines, and strings quoted wherever YAML 1.1 would read them as something else (a
+ * timestamp, `yes`), as js-yaml does.
+ */
+function yamlOf(value: unknown): string {
+  const document = new Document(value, { version: '1.1' });
+  visit(document, {
+    Seq(_key, node) {
+      if (node.items.every((item) => isScalar(item))) node.flow = true;
+    },
+  });
+  return document.toString({ singleQuote: true, lineWidth: 0, flowCollectionPadding: false });
+}
+
+/** A YAML block with each line indented by `indent` spaces. */
+const indented = (block: string, indent: number) =>
+  block
+    .trimEnd()
+    .split('\n')
+    .map((line) => `${' '.repeat(indent)}${line}`)
+    .join('\n');
+
+export function editContract(
+  text: string,
+  summaries: readonly DriftSummary[],
+  seenSince: (summary: DriftSummary) => string,
+  /** The bodies of the example deliveries of unknown event types, by delivery id. */
+  examples: ReadonlyMap<string, unknown>,
+): ContractEdit {
   const document = parseDocument(text);
   const insertions: Insertion[] = [];
   const written: DriftSummary[] = [];
@@ -128,6 +196,67 @@ export function editContract(text: string, summaries: readonly DriftSummary[], s
     return undefined;
   };
 
+  /** The end of the block map at `path`, where an entry of its own goes. */
+  const endOf = (path: string[]) => {
+    const node = document.getIn(path, true) as Node | undefined;
+    return isMap(node) && !node.flow ? node.range![1] : undefined;
+  };
+  const addEvent = (summary: DriftSummary) => {
+    const event = examples.get(summary.exampleId);
+    if (typeof event !== 'object' || event === null) return `its example delivery ${summary.exampleId} is no longer in the inbox`;
+    const names = namesOf(summary.eventType);
+    if (schemaNamed(names.schema)) return `the contract has a schema named ${names.schema} already`;
+    const union = resolved(schemaNamed('AdaWebhookDelivery'));
+    const branches = isMap(union) ? union.get('oneOf', true) : undefined;
+    const unknownBranch = isSeq(branches)
+      ? (branches.items as Node[]).find((branch) => isMap(branch) && String(branch.get('$ref')).endsWith('/UnknownEvent'))
+      : undefined;
+    const known = document.getIn(['components', 'schemas', 'UnknownEvent', 'properties', 'type', 'not', 'enum'], true) as Node | undefined;
+    const [webhooksEnd, schemasEnd, examplesEnd] = [
+      endOf(['webhooks']),
+      endOf(['components', 'schemas']),
+      endOf(['components', 'examples']),
+    ];
+    if (
+      !unknownBranch ||
+      !isSeq(known) ||
+      known.flow ||
+      webhooksEnd === undefined ||
+      schemasEnd === undefined ||
+      examplesEnd === undefined
+    ) {
+      return 'the contract is not laid out as npm run drift expects (webhooks, the receiver union, the unknown-event list): add it by hand';
+    }
+    const properties: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(event)) {
+      if (name === 'type') properties[name] = { type: 'string', enum: [summary.eventType] };
+      else if (name === 'timestamp') properties[name] = { $ref: `${schemaPrefix}AdaTimestamp` };
+      else properties[name] = inferredSchema(value);
+    }
+    const required = ['type', 'timestamp', 'data'].filter((name) => name in properties);
+    const drafted = `Drafted by npm run drift from deliveries seen ${seenSince(summary)}: describe it as Ada documents it.`;
+    const schema = yamlOf({ type: 'object', description: drafted, required, properties });
+    const unknownAt = unknownBranch.range![0];
+    insertions.push(
+      {
+        offset: webhooksEnd,
+        text: `${indented(yamlOf({ [summary.eventType]: webhookEntry(summary.eventType, names, drafted) }), 2)}
+`,
+      },
+      {
+        offset: text.lastIndexOf('\n', unknownAt) + 1,
+        text: `${' '.repeat(columnOf(text, unknownAt) - 2)}- $ref: '${schemaPrefix}${names.schema}'\n`,
+      },
+      { offset: known.range![1], text: `${' '.repeat(columnOf(text, (known.items[0] as Node).range![0]) - 2)}- ${summary.eventType}\n` },
+      { offset: schemasEnd, text: `\n${indented(`${names.schema}:\n${indented(schema, 2)}`, 4)}\n` },
+      {
+        offset: examplesEnd,
+        text: `\n${indented(yamlOf({ [names.example]: { summary: 'Drafted from a delivery, strings replaced', value: placeholders(event) } }), 4)}\n`,
+      },
+    );
+    return undefined;
+  };
+
   // The types one field was seen with are one property: `[integer, 'null']`.
   const fields = Map.groupBy(
     summaries.filter(({ kind }) => kind === 'unknown_field'),
@@ -140,12 +269,39 @@ export function editContract(text: string, summaries: readonly DriftSummary[], s
   }
   for (const summary of summaries) {
     if (summary.kind === 'unknown_field') continue;
-    const reason = summary.kind === 'unlisted_value' ? addEnumValue(summary) : 'this kind of difference is changed by hand';
+    const reason =
+      summary.kind === 'unlisted_value'
+        ? addEnumValue(summary)
+        : summary.kind === 'unknown_event_type'
+          ? addEvent(summary)
+          : 'this kind of difference is changed by hand';
     if (reason) skipped.push({ summary, reason });
     else written.push(summary);
   }
 
   return { text: applied(text, insertions, document), written, skipped };
+}
+
+/** The `webhooks:` entry of a drafted event, as the contract's own entries read. */
+function webhookEntry(eventType: string, names: { schema: string; example: string; operation: string }, drafted: string) {
+  return {
+    post: {
+      operationId: names.operation,
+      summary: `${eventType} (drafted)`,
+      description: drafted,
+      tags: ['Webhooks'],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: { $ref: `${schemaPrefix}${names.schema}` },
+            examples: { [names.operation]: { $ref: `#/components/examples/${names.example}` } },
+          },
+        },
+      },
+      responses: { '200': { $ref: '#/components/responses/Accepted' } },
+    },
+  };
 }
 
 /** The text with the insertions made, from the last to the first so that offsets hold. */

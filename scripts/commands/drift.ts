@@ -27,8 +27,10 @@ and types it does not allow, fields it requires that were missing, event types i
   --json          print JSON instead of text
   --write         edit openapi/ada-webhooks.yaml to describe what was seen, and print the diff:
                   each field as a new optional property with the JSON type seen, each unlisted
-                  value added to its enum; comments, order and style are kept, and an edit that
-                  would make one of the contract's examples invalid is refused
+                  value added to its enum, each new event type drafted from a delivery (its
+                  schema from the types seen, an example with its strings replaced); comments,
+                  order and style are kept, and an edit that would make one of the contract's
+                  examples invalid is refused
   -h, --help      this text
 
 Then run npm run generate (the types follow), restart the receiver, and
@@ -78,7 +80,12 @@ async function examplesRefused(text: string): Promise<string[]> {
 async function write(summaries: DriftSummary[]): Promise<void> {
   const path = fileURLToPath(contractUrl);
   const before = readFileSync(path, 'utf8');
-  const edit = editContract(before, summaries, (summary) => `since ${summary.firstSeenAt.toISOString().slice(0, 10)}`);
+  const examples = new Map<string, unknown>();
+  for (const { kind, exampleId } of summaries) {
+    const delivery = kind === 'unknown_event_type' ? await inbox.get(exampleId) : undefined;
+    if (delivery) examples.set(exampleId, JSON.parse(delivery.body));
+  }
+  const edit = editContract(before, summaries, (summary) => `since ${summary.firstSeenAt.toISOString().slice(0, 10)}`, examples);
   for (const { summary, reason } of edit.skipped) console.log(`Not written: ${summary.eventType} ${describeDrift(summary)}: ${reason}.`);
   if (edit.text === before) {
     console.log('Nothing to write: the contract is unchanged.');

@@ -1,8 +1,8 @@
 // "Ada changed something", end to end on a copy of the project: the receiver takes a delivery
-// with a field the contract does not describe and quarantines one with a value it does not list;
-// `npm run drift -- --write` edits the contract; `npm run generate` gives the field a type that
-// a handler compiles against; the restarted receiver takes the value; a replay of the
-// quarantined delivery ends done. Real processes, the real generator and compiler.
+// with a field the contract does not describe, quarantines one with a value it does not list, and
+// takes an event type it does not know as unknown; `npm run drift -- --write` edits the contract;
+// `npm run generate` gives the field a type that a handler compiles against; the restarted
+// receiver takes the value and knows the event type; a replay of the quarantined delivery ends done. Real processes, the real generator and compiler.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -59,6 +59,8 @@ describe('contract drift, round trip on a copy of the project', function () {
     expect((await deliver(first.url, scored)).status).to.equal(200);
     const quarantined = await deliver(first.url, whatsapp);
     expect(quarantined.status).to.equal(422);
+    const rated = { type: 'v1.conversation.rated', timestamp: '2026-12-01T09:00:00Z', data: { conversation_id: 'c-1', rating: 5 } };
+    expect((await deliver(first.url, rated)).status).to.equal(200);
     first.child.kill('SIGTERM');
     await first.exit;
 
@@ -70,7 +72,7 @@ describe('contract drift, round trip on a copy of the project', function () {
     const before = readFileSync(contractPath, 'utf8');
     const { stdout } = await command('drift', '--write');
     const after = readFileSync(contractPath, 'utf8');
-    expect(stdout).to.contain('+        satisfaction_score:').and.to.contain('Wrote 2 of 2');
+    expect(stdout).to.contain('+        satisfaction_score:').and.to.contain('Wrote 3 of 3');
     // Only insertions: every comment and every line of the document stays as it was.
     expect(diffChars(before, after).filter((part) => part.removed)).to.deep.equal([]);
     const property = [
@@ -81,10 +83,18 @@ describe('contract drift, round trip on a copy of the project', function () {
     ].join('\n');
     expect(after).to.contain(`        ai_agent_domain:\n          $ref: '#/components/schemas/AiAgentDomain'\n${property}`);
     expect(after).to.contain('enum: [messaging, email, voice, sms, whatsapp]');
-    expect(after.length - before.length).to.equal(property.length + ', whatsapp'.length);
+    // The new event: its drafted schema and example, in the three lists that name events.
+    expect(after).to.contain('    ConversationRatedEvent:\n      type: object\n');
+    expect(after).to.contain(
+      "        - $ref: '#/components/schemas/ConversationRatedEvent'\n        - $ref: '#/components/schemas/UnknownEvent'",
+    );
+    expect(after).to.contain('              - v1.audit_log.emitted\n              - v1.conversation.rated\n');
+    expect(after).to.contain('  v1.conversation.rated:\n    post:\n      operationId: conversationRated\n');
+    expect(after).to.contain('          conversation_id: example\n          rating: 5\n');
 
     await command('generate');
     expect(readFileSync(join(project.root, 'generated', 'ada-webhooks.ts'), 'utf8')).to.contain('satisfaction_score?: number');
+    expect(readFileSync(join(project.root, 'generated', 'event-names.ts'), 'utf8')).to.contain('"v1.conversation.rated"');
     expect(typeCheck(project, handler)).to.deep.equal([]);
     await command('generate', '--check');
 
@@ -95,5 +105,11 @@ describe('contract drift, round trip on a copy of the project', function () {
       return (JSON.parse(shown) as { state: string }).state === 'done';
     }, 10_000);
     expect((await deliver(restarted.url, whatsapp)).status).to.equal(200);
+    const known = await deliver(restarted.url, rated);
+    await eventually(() => restarted.logs().some((line) => line['deliveryId'] === known.id && line['msg'] === 'delivery'));
+    expect(restarted.logs().find((line) => line['deliveryId'] === known.id && line['msg'] === 'delivery')).to.include({
+      eventType: 'v1.conversation.rated',
+      outcome: 'accepted',
+    });
   });
 });

@@ -2,9 +2,12 @@
 // contract, logs each difference once, counts it in /metrics, and `npm run drift` reports it.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
 import { eventually } from '../support/eventually.ts';
+import { copyProject } from '../support/project-copy.ts';
 import { childEnvironment, scriptPath, startReceiverProcess, useTemporaryDirectory, type ReceiverProcess } from '../support/process.ts';
 import { contractExample, deliver, testSecret } from '../support/receiver.ts';
 
@@ -65,6 +68,45 @@ describe('contract drift, from npm start to npm run drift', function () {
     const json = JSON.parse(await drift('--json', '--type', 'v1.conversation.created')) as { path: string; deliveries: number }[];
     expect(json.map(({ path, deliveries }) => ({ path, deliveries }))).to.deep.equal([{ path: 'data.satisfaction_score', deliveries: 2 }]);
     expect(await drift('--since', '2999-01-01T00:00:00Z')).to.equal('No drift: every delivery stored so far matches the contract.\n');
+  });
+
+  it('--write refuses an edit that would make an example of the contract invalid, and writes nothing', async () => {
+    const project = copyProject(join(temporaryDirectory(), 'project'));
+    const contractPath = join(project.root, 'openapi', 'ada-webhooks.yaml');
+    // The contract's example already has the field, as text; traffic shows it as a number.
+    const before = readFileSync(contractPath, 'utf8').replace(
+      '          ai_agent_domain: acme.ada.support\n',
+      "          ai_agent_domain: acme.ada.support\n          satisfaction_score: 'high'\n",
+    );
+    writeFileSync(contractPath, before);
+    const inbox = new SqliteInbox(join(temporaryDirectory(), 'inbox.sqlite'));
+    const seen = new Date();
+    await inbox.recordDrift([
+      {
+        eventType: 'v1.conversation.created',
+        kind: 'unknown_field',
+        path: 'data.satisfaction_score',
+        detail: 'integer',
+        deliveries: 3,
+        firstSeenAt: seen,
+        lastSeenAt: seen,
+        exampleId: 'msg_1',
+      },
+    ]);
+    await inbox.close();
+
+    const failed = await run(process.execPath, [project.script('drift'), '--write'], {
+      cwd: project.root,
+      env: childEnvironment({ DATABASE_URL: database() }),
+    }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).to.equal(1);
+    expect(failed?.stderr).to.contain(
+      'The edit would make examples of the contract invalid; nothing was written:\n  conversationCreated: /data/satisfaction_score: must be integer',
+    );
+    expect(readFileSync(contractPath, 'utf8')).to.equal(before);
   });
 
   it('refuses a time it cannot read, with the reason', async () => {
