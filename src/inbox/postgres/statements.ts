@@ -174,10 +174,15 @@ export function statements(schema: string) {
 
     updateViolations: `UPDATE ${schema}.deliveries SET violations = $2 WHERE id = $1 AND state = 'quarantined'`,
 
-    /** Adds drift summaries to those counted: deliveries added, sightings widened, the first example kept. */
+    /**
+     * Adds drift summaries to those counted: deliveries added, sightings widened, the first example
+     * kept. In key order, as every replica adds its own: two never wait for each other in a cycle.
+     */
     recordDrift: `
       INSERT INTO ${schema}.contract_drift AS drift (event_type, kind, path, detail, deliveries, first_seen_at, last_seen_at, example_id)
       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[])
+        AS summary (event_type, kind, path, detail, deliveries, first_seen_at, last_seen_at, example_id)
+      ORDER BY event_type, kind, path, detail
       ON CONFLICT (event_type, kind, path, detail) DO UPDATE SET
         deliveries = drift.deliveries + excluded.deliveries,
         first_seen_at = least(drift.first_seen_at, excluded.first_seen_at),
