@@ -33,6 +33,9 @@ function yamlScalar(value: string): string {
   return plain ? value : JSON.stringify(value);
 }
 
+/** A drift path as the steps into a schema: `data.buttons[].url` is data, buttons, [], url. */
+const tokensOf = (path: string) => path.replaceAll('[]', '.[]').split('.');
+
 /** The column of the character at `offset`. */
 const columnOf = (text: string, offset: number) => offset - text.lastIndexOf('\n', offset - 1) - 1;
 
@@ -146,20 +149,25 @@ export function editContract(
     return [...new Set(schemas.map(resolved).filter((schema) => schema !== undefined))];
   };
 
+  /** The properties added to each schema's `properties` so far: one event type's field may be another's too. */
+  const addedProperties = new Map<YAMLMap, Set<string>>();
   const addProperty = (summary: DriftSummary, types: string[]) => {
-    const tokens = summary.path.replaceAll('[]', '.[]').split('.');
+    const tokens = tokensOf(summary.path);
     const name = tokens.pop()!;
     const parents = schemasAt(summary.eventType, tokens);
     if (parents.length !== 1) {
       return parents.length === 0
         ? `no schema of the contract describes ${tokens.join('.') || 'the event'}`
-        : `${tokens.join('.')} is one of several variants: add it to the one it belongs to by hand`;
+        : `${tokens.join('.')} is described in several places (oneOf, anyOf or allOf): add it where it belongs by hand`;
     }
     const properties = (parents[0] as YAMLMap).get('properties', true);
     if (!isMap(properties) || properties.flow || properties.items.length === 0) {
       return `the schema of ${tokens.join('.')} lists no properties to add it beside: add it by hand`;
     }
     if (properties.has(name)) return 'the contract describes it already';
+    const added = addedProperties.get(properties) ?? new Set<string>();
+    if (added.has(name)) return undefined;
+    addedProperties.set(properties, added.add(name));
     const indent = ' '.repeat(columnOf(text, (properties.items[0]!.key as Node).range![0]));
     const type = types.length === 1 ? types[0]! : `[${types.map((each) => (each === 'null' ? "'null'" : each)).join(', ')}]`;
     insertions.push({
@@ -172,7 +180,7 @@ export function editContract(
   /** The values added to each enum so far. */
   const addedValues = new Map<YAMLSeq, Set<string>>();
   const addEnumValue = (summary: DriftSummary) => {
-    const enums = schemasAt(summary.eventType, summary.path.replaceAll('[]', '.[]').split('.')).flatMap((schema) => {
+    const enums = schemasAt(summary.eventType, tokensOf(summary.path)).flatMap((schema) => {
       const values: unknown = isMap(schema) ? schema.get('enum', true) : undefined;
       return isSeq(values) ? [values] : [];
     });
