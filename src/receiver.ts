@@ -77,6 +77,8 @@ export interface ReceiverOptions {
   forwardExchange?: string;
   /** The event types forwarded, and `unknown` for types the contract does not know (default: every type). */
   forwardTypes?: string | readonly string[];
+  /** Contract drift keeps an example value of each field the contract does not describe, not only its type; values may carry personal data (default false). */
+  driftExampleValues?: boolean;
 }
 
 export interface Receiver extends Handlers {
@@ -143,6 +145,7 @@ const optionNames: readonly string[] = Object.keys({
   forwardDuplicateWindowSeconds: true,
   forwardExchange: true,
   forwardTypes: true,
+  driftExampleValues: true,
 } satisfies Record<keyof ReceiverOptions, true>);
 
 /** A misspelt option would otherwise be ignored without a word: each one is a problem, with the closest name. */
@@ -177,7 +180,10 @@ export async function createReceiverFromSettings(settings: ReceiverSettings, { l
   const forwarding =
     settings.forward &&
     new Forwarding({ forwarder: await openForwarder(settings.forward, logger), types: settings.forward.types, inbox, logger });
-  const drift = settings.secrets.length === 0 ? undefined : await ContractDrift.open({ inbox, logger, contract: dereferenced });
+  const drift =
+    settings.secrets.length === 0
+      ? undefined
+      : await ContractDrift.open({ inbox, logger, contract: dereferenced, exampleValues: settings.driftExampleValues });
   const metrics = createMetrics(inbox, { forwarding, drift });
   const stopLoggingAvailability = logInboxAvailability(inbox, logger);
   const handlers = new HandlerRegistry();

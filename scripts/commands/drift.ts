@@ -62,7 +62,8 @@ const time = (date: Date) => date.toISOString().replace('T', ' ').slice(0, 16);
 
 function line(summary: DriftSummary): string {
   const deliveries = `${summary.deliveries.toLocaleString('en-US')} ${summary.deliveries === 1 ? 'delivery' : 'deliveries'}`;
-  return `  ${describeDrift(summary)}: ${deliveries} ${fate[summary.kind]}, seen ${time(summary.firstSeenAt)} to ${time(summary.lastSeenAt)} UTC (e.g. ${summary.exampleId})`;
+  const example = summary.exampleValue === null ? summary.exampleId : `${summary.exampleId}: ${summary.exampleValue}`;
+  return `  ${describeDrift(summary)}: ${deliveries} ${fate[summary.kind]}, seen ${time(summary.firstSeenAt)} to ${time(summary.lastSeenAt)} UTC (e.g. ${example})`;
 }
 
 /** The examples of the edited contract that it no longer accepts, in words. */

@@ -5,7 +5,7 @@ import { readForwardSettings, type ForwardSettings } from '../forward/settings.t
 import { readDatabase, type DatabaseDefaults, type DatabaseSettings } from '../inbox/settings.ts';
 import { readBodyLimit, readTolerance } from '../intake/settings.ts';
 import { readInspectorSettings, type InspectorSettings } from '../operations/inspector/settings.ts';
-import { Invalid, type Setting, type SettingsReader } from './reader.ts';
+import { Invalid, parseBoolean, type Setting, type SettingsReader } from './reader.ts';
 
 export interface ReceiverSettings {
   /** `whsec_` secrets; without any, the receiver dispatches but cannot take deliveries in. */
@@ -20,9 +20,12 @@ export interface ReceiverSettings {
   inspector: InspectorSettings | undefined;
   /** The broker that accepted deliveries are forwarded to; none when undefined. */
   forward: ForwardSettings | undefined;
+  /** Contract drift keeps an example value of each field the contract does not describe, not only its type. */
+  driftExampleValues: boolean;
 }
 
 const pathSetting: Setting = { variable: 'WEBHOOK_PATH', option: 'path' };
+const driftExampleValuesSetting: Setting = { variable: 'DRIFT_EXAMPLE_VALUES', option: 'driftExampleValues' };
 
 /**
  * Everything but the secrets, whose rules differ: the service may use a development secret, the
@@ -43,7 +46,11 @@ export function readReceiverSettings(
     dispatcher: readDispatcherSettings(reader),
     inspector: readInspectorSettings(reader, production),
   };
-  return { ...settings, forward: readForwardSettings(reader, settings.dispatcher) };
+  return {
+    ...settings,
+    forward: readForwardSettings(reader, settings.dispatcher),
+    driftExampleValues: reader.read(driftExampleValuesSetting, false, parseBoolean, 'true'),
+  };
 }
 
 function parsePath(raw: string): string | Invalid {

@@ -28,10 +28,14 @@ export interface DriftObservation {
   path: string;
   /** The JSON type seen (unknown field, other type), the value (unlisted value); empty otherwise. */
   detail: string;
+  /** An unknown field's value as JSON, at most 128 characters: only when the observer is asked to keep values. */
+  exampleValue?: string;
 }
 
 /** What tells one difference from another: its event type, kind, path and detail. */
-export const driftKey = ({ eventType, kind, path, detail }: DriftObservation): string => JSON.stringify([eventType, kind, path, detail]);
+export type DriftDifference = Pick<DriftObservation, 'eventType' | 'kind' | 'path' | 'detail'>;
+
+export const driftKey = ({ eventType, kind, path, detail }: DriftDifference): string => JSON.stringify([eventType, kind, path, detail]);
 
 /** What a schema says of a value's shape: the properties it describes, the items, the variants. */
 type Shape =
@@ -97,7 +101,10 @@ export function jsonType(value: unknown): string {
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-function unknownFields(value: unknown, shape: Shape, path: string, found: Map<string, string>): void {
+/** What was found of each unknown field: its JSON type, and its value when asked. */
+type Found = Map<string, { type: string; value: unknown }>;
+
+function unknownFields(value: unknown, shape: Shape, path: string, found: Found): void {
   switch (shape.kind) {
     case 'object':
       if (!isObject(value)) return;
@@ -106,7 +113,7 @@ function unknownFields(value: unknown, shape: Shape, path: string, found: Map<st
         const child = shape.properties.get(name);
         if (child === undefined) {
           const at = path ? `${path}.${name}` : name;
-          if (!shape.open && !found.has(at)) found.set(at, jsonType(value[name]));
+          if (!shape.open && !found.has(at)) found.set(at, { type: jsonType(value[name]), value: value[name] });
         } else if (child.kind !== 'leaf') {
           unknownFields(value[name], child, path ? `${path}.${name}` : name, found);
         }
@@ -160,8 +167,11 @@ export interface DriftObserver {
   quarantined(event: unknown, violations: readonly Violation[]): DriftObservation[];
 }
 
-/** An observer for the events of a dereferenced contract. */
-export function createDriftObserver(contract: ContractDocument): DriftObserver {
+/**
+ * An observer for the events of a dereferenced contract. `exampleValues`: an unknown field's value
+ * is kept beside its type, for an operator who asked for it; it may carry personal data.
+ */
+export function createDriftObserver(contract: ContractDocument, { exampleValues = false } = {}): DriftObserver {
   // Each known event's branch of the receiver's union fixes its `type`; the unknown-event branch does not.
   const branches = (contract.components.schemas['AdaWebhookDelivery']?.['oneOf'] ?? []) as Schema[];
   const shapeOfType = new Map(
@@ -174,9 +184,15 @@ export function createDriftObserver(contract: ContractDocument): DriftObserver {
       if (!isKnownEventName(type)) return [{ eventType: type, kind: 'unknown_event_type', path: '', detail: '' }];
       const shape = shapeOfType.get(type);
       if (!shape) return [];
-      const found = new Map<string, string>();
+      const found: Found = new Map();
       unknownFields(event, shape, '', found);
-      return [...found].map(([path, detail]) => ({ eventType: type, kind: 'unknown_field', path, detail }));
+      return [...found].map(([path, seen]) => ({
+        eventType: type,
+        kind: 'unknown_field',
+        path,
+        detail: seen.type,
+        ...(exampleValues ? { exampleValue: JSON.stringify(seen.value).slice(0, maxValueLength) } : {}),
+      }));
     },
     quarantined(event, violations) {
       const eventType = eventTypeLabel(isObject(event) ? event['type'] : undefined);
@@ -193,7 +209,7 @@ export function createDriftObserver(contract: ContractDocument): DriftObserver {
 }
 
 /** One difference in words, without its event type: the same in the log line and in `npm run drift`. */
-export function describeDrift({ eventType, kind, path, detail }: DriftObservation): string {
+export function describeDrift({ eventType, kind, path, detail }: DriftDifference): string {
   switch (kind) {
     case 'unknown_field':
       return `${path} (${detail}) is not described by the contract`;

@@ -120,6 +120,8 @@ export interface DriftSummary {
   lastSeenAt: Date;
   /** The first delivery that showed it. */
   exampleId: string;
+  /** An unknown field's value in that delivery, as JSON: kept only when the receiver was asked to (DRIFT_EXAMPLE_VALUES). */
+  exampleValue: string | null;
 }
 
 /** Two counts of one difference as one: their deliveries added, their sightings widened, the earlier example kept. */

@@ -54,6 +54,7 @@ export interface DriftRow {
   first_seen_at: number;
   last_seen_at: number;
   example_id: string;
+  example_value: string | null;
 }
 
 export const fromDriftRow = (row: DriftRow): DriftSummary => ({
@@ -65,6 +66,7 @@ export const fromDriftRow = (row: DriftRow): DriftSummary => ({
   firstSeenAt: new Date(Number(row.first_seen_at)),
   lastSeenAt: new Date(Number(row.last_seen_at)),
   exampleId: row.example_id,
+  exampleValue: row.example_value,
 });
 
 /** The drift summaries last seen at or after `:since`, of one event type unless `:eventType` is null, newest first. */

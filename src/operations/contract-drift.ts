@@ -5,7 +5,14 @@
 // `maxUnknownTypes` unknown event types; the rest is counted as `beyond_cap`. The first sighting
 // of a difference is one log line, for an alert; the metric counts the differences known.
 import type { Logger } from 'pino';
-import { createDriftObserver, describeDrift, driftKey, type DriftObserver, type DriftObservation } from '../contract/drift.ts';
+import {
+  createDriftObserver,
+  describeDrift,
+  driftKey,
+  type DriftDifference,
+  type DriftObserver,
+  type DriftObservation,
+} from '../contract/drift.ts';
 import type { ContractDocument } from '../contract/document.ts';
 import { eventTypeLabel } from '../contract/events.ts';
 import type { Violation } from '../contract/validation.ts';
@@ -20,6 +27,8 @@ interface ContractDriftOptions {
   logger: Logger;
   /** The contract, dereferenced. */
   contract: ContractDocument;
+  /** Keep an example value of each unknown field, not only its type. */
+  exampleValues: boolean;
 }
 
 export class ContractDrift {
@@ -27,7 +36,7 @@ export class ContractDrift {
   readonly #logger: Logger;
   readonly #observer: DriftObserver;
   /** Every difference the inbox holds or this process saw, by key. */
-  readonly #known = new Map<string, DriftObservation>();
+  readonly #known = new Map<string, DriftDifference>();
   readonly #differencesOfType = new Map<string, number>();
   #unknownTypes = 0;
   /** Sightings not added to the inbox yet. */
@@ -42,10 +51,10 @@ export class ContractDrift {
     return drift;
   }
 
-  private constructor({ inbox, logger, contract }: ContractDriftOptions) {
+  private constructor({ inbox, logger, contract, exampleValues }: ContractDriftOptions) {
     this.#inbox = inbox;
     this.#logger = logger;
-    this.#observer = createDriftObserver(contract);
+    this.#observer = createDriftObserver(contract, { exampleValues });
     this.#timer = setInterval(() => void this.flush(), flushIntervalMs).unref();
   }
 
@@ -128,7 +137,8 @@ export class ContractDrift {
       }
       if (counted.has(key)) continue;
       counted.add(key);
-      this.#add(key, { ...observation, deliveries: 1, firstSeenAt: now, lastSeenAt: now, exampleId: id });
+      const { eventType, kind, path, detail, exampleValue = null } = observation;
+      this.#add(key, { eventType, kind, path, detail, deliveries: 1, firstSeenAt: now, lastSeenAt: now, exampleId: id, exampleValue });
     }
   }
 
@@ -137,7 +147,7 @@ export class ContractDrift {
     return (this.#differencesOfType.get(eventType) ?? 0) >= maxDifferencesPerType;
   }
 
-  #learn(observation: DriftObservation): void {
+  #learn(observation: DriftDifference): void {
     this.#known.set(driftKey(observation), {
       eventType: observation.eventType,
       kind: observation.kind,

@@ -343,6 +343,7 @@ for (const backend of inboxBackends) {
         firstSeenAt: at(0),
         lastSeenAt: at(0),
         exampleId: 'msg_first',
+        exampleValue: null,
         ...spec,
       });
 
@@ -357,6 +358,12 @@ for (const backend of inboxBackends) {
           summary({ path: 'data.rating', deliveries: 6, firstSeenAt: at(1), lastSeenAt: at(9) }),
           summary({ path: 'data.rating', detail: 'null', lastSeenAt: at(2) }),
         ]);
+      });
+
+      it('keeps the example value of the first sighting, when the receiver keeps values', async () => {
+        await inbox.recordDrift([summary({ path: 'data.rating', exampleValue: '4' })]);
+        await inbox.recordDrift([summary({ path: 'data.rating', exampleValue: '5', exampleId: 'msg_later' })]);
+        expect(await inbox.drift()).to.deep.equal([summary({ path: 'data.rating', deliveries: 2, exampleValue: '4' })]);
       });
 
       it('lists the differences seen since a time, of one event type, the most recently seen first', async () => {

@@ -70,6 +70,22 @@ describe('contract drift, from npm start to npm run drift', function () {
     expect(await drift('--since', '2999-01-01T00:00:00Z')).to.equal('No drift: every delivery stored so far matches the contract.\n');
   });
 
+  it('keeps an example value of a field only with DRIFT_EXAMPLE_VALUES=true', async () => {
+    receiver = await startReceiverProcess(temporaryDirectory(), {
+      ADA_WEBHOOK_SECRET: testSecret,
+      DATABASE_URL: database(),
+      DRIFT_EXAMPLE_VALUES: 'true',
+    });
+    const event = contractExample('ConversationCreated');
+    event['data'].satisfaction_score = 4;
+    const { id } = await deliver(receiver.url, event);
+    const report = await eventually(async () => {
+      const text = await drift();
+      return text.includes('satisfaction_score') && text;
+    });
+    expect(report).to.contain(`(e.g. ${id}: 4)`);
+  });
+
   it('--write refuses an edit that would make an example of the contract invalid, and writes nothing', async () => {
     const project = copyProject(join(temporaryDirectory(), 'project'));
     const contractPath = join(project.root, 'openapi', 'ada-webhooks.yaml');
@@ -91,6 +107,7 @@ describe('contract drift, from npm start to npm run drift', function () {
         firstSeenAt: seen,
         lastSeenAt: seen,
         exampleId: 'msg_1',
+        exampleValue: null,
       },
     ]);
     await inbox.close();

@@ -96,6 +96,15 @@ describe('contract drift', () => {
     ]);
   });
 
+  it("keeps an unknown field's value only when asked to", () => {
+    const created = contractExample('ConversationCreated');
+    created['data'].satisfaction_score = 4;
+    created['data'].comment = 'x'.repeat(500);
+    expect(observer.accepted(created).map(({ exampleValue }) => exampleValue)).to.deep.equal([undefined, undefined]);
+    const keeping = createDriftObserver(contract, { exampleValues: true });
+    expect(keeping.accepted(created).map(({ exampleValue }) => exampleValue)).to.deep.equal(['4', `"${'x'.repeat(127)}`]);
+  });
+
   it('names an event type that the contract does not know', () => {
     expect(observer.accepted({ type: 'v1.conversation.rated', data: { rating: 5 } })).to.deep.equal([
       { eventType: 'v1.conversation.rated', kind: 'unknown_event_type', path: '', detail: '' },
@@ -124,11 +133,11 @@ describe('contract drift', () => {
     };
 
     it('counts deliveries, logs the first sighting once, and knows it again after a restart', async () => {
-      const first = await ContractDrift.open({ inbox, logger, contract });
+      const first = await ContractDrift.open({ inbox, logger, contract, exampleValues: false });
       first.accepted('msg_1', withScore());
       first.accepted('msg_2', withScore());
       await first.close();
-      const again = await ContractDrift.open({ inbox, logger, contract });
+      const again = await ContractDrift.open({ inbox, logger, contract, exampleValues: false });
       again.accepted('msg_3', withScore());
       await again.close();
 
@@ -147,7 +156,7 @@ describe('contract drift', () => {
     });
 
     it('keeps at most 200 differences of one event type and 100 unknown event types apart, whatever a sender sends, and counts the rest', async () => {
-      const drift = await ContractDrift.open({ inbox, logger, contract });
+      const drift = await ContractDrift.open({ inbox, logger, contract, exampleValues: false });
       const flood = contractExample('ConversationCreated');
       for (let index = 0; index < 250; index += 1) flood['data'][`field_${index}`] = index;
       drift.accepted('msg_flood', flood);
@@ -173,7 +182,7 @@ describe('contract drift', () => {
     });
 
     it('keeps what it could not write while the inbox is closed to writes, and writes it later', async () => {
-      const drift = await ContractDrift.open({ inbox, logger, contract });
+      const drift = await ContractDrift.open({ inbox, logger, contract, exampleValues: false });
       const recordDrift = inbox.recordDrift.bind(inbox);
       let refuse = true;
       inbox.recordDrift = (summaries) => (refuse ? Promise.reject(new Error('disk full')) : recordDrift(summaries));

@@ -41,6 +41,7 @@ const summary = (eventType: string, kind: DriftSummary['kind'], path: string, de
   firstSeenAt: seen,
   lastSeenAt: seen,
   exampleId: 'msg_1',
+  exampleValue: null,
 });
 
 describe('editing the contract for drift', () => {

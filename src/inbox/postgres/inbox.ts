@@ -192,6 +192,7 @@ export class PostgresInbox implements Inbox {
       rows.map(({ firstSeenAt }) => firstSeenAt.getTime()),
       rows.map(({ lastSeenAt }) => lastSeenAt.getTime()),
       rows.map(({ exampleId }) => exampleId),
+      rows.map(({ exampleValue }) => exampleValue),
     ]);
   }
 

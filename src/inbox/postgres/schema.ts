@@ -109,6 +109,7 @@ const migrations = [
      first_seen_at bigint NOT NULL,
      last_seen_at  bigint NOT NULL,
      example_id    text NOT NULL,
+     example_value text,
      PRIMARY KEY (event_type, kind, path, detail)
    );`,
 ];

@@ -179,9 +179,10 @@ export function statements(schema: string) {
      * kept. In key order, as every replica adds its own: two never wait for each other in a cycle.
      */
     recordDrift: `
-      INSERT INTO ${schema}.contract_drift AS drift (event_type, kind, path, detail, deliveries, first_seen_at, last_seen_at, example_id)
-      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[])
-        AS summary (event_type, kind, path, detail, deliveries, first_seen_at, last_seen_at, example_id)
+      INSERT INTO ${schema}.contract_drift AS drift
+        (event_type, kind, path, detail, deliveries, first_seen_at, last_seen_at, example_id, example_value)
+      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[])
+        AS summary (event_type, kind, path, detail, deliveries, first_seen_at, last_seen_at, example_id, example_value)
       ORDER BY event_type, kind, path, detail
       ON CONFLICT (event_type, kind, path, detail) DO UPDATE SET
         deliveries = drift.deliveries + excluded.deliveries,

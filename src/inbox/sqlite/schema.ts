@@ -187,6 +187,7 @@ const migrations = [
      first_seen_at INTEGER NOT NULL,
      last_seen_at  INTEGER NOT NULL,
      example_id    TEXT NOT NULL,
+     example_value TEXT,
      PRIMARY KEY (event_type, kind, path, detail)
    ) STRICT, WITHOUT ROWID;`,
 ];

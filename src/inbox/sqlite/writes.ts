@@ -110,8 +110,8 @@ const statements = {
             WHERE id = :id AND state IN ('dead', 'quarantined', 'done')
             RETURNING lane, event_time`,
   updateViolations: `UPDATE deliveries SET violations = ? WHERE id = ? AND state = 'quarantined'`,
-  recordDrift: `INSERT INTO contract_drift (event_type, kind, path, detail, deliveries, first_seen_at, last_seen_at, example_id)
-                VALUES (:eventType, :kind, :path, :detail, :deliveries, :firstSeenAt, :lastSeenAt, :exampleId)
+  recordDrift: `INSERT INTO contract_drift (event_type, kind, path, detail, deliveries, first_seen_at, last_seen_at, example_id, example_value)
+                VALUES (:eventType, :kind, :path, :detail, :deliveries, :firstSeenAt, :lastSeenAt, :exampleId, :exampleValue)
                 ON CONFLICT (event_type, kind, path, detail) DO UPDATE SET
                   deliveries = deliveries + excluded.deliveries,
                   first_seen_at = min(first_seen_at, excluded.first_seen_at),
@@ -172,9 +172,9 @@ export class SqliteWrites {
         statements.updateViolations.run(JSON.stringify(operation.violations), operation.id);
         return;
       case 'recordDrift':
-        for (const { eventType, kind, path, detail, deliveries, firstSeenAt, lastSeenAt, exampleId } of operation.summaries) {
+        for (const { eventType, kind, path, detail, deliveries, firstSeenAt, lastSeenAt, exampleId, exampleValue } of operation.summaries) {
           const seen = { firstSeenAt: firstSeenAt.getTime(), lastSeenAt: lastSeenAt.getTime() };
-          statements.recordDrift.run({ eventType, kind, path, detail, deliveries, exampleId, ...seen });
+          statements.recordDrift.run({ eventType, kind, path, detail, deliveries, exampleId, exampleValue, ...seen });
         }
         return;
       case 'probe':
