@@ -17,8 +17,15 @@ export interface ContractEdit {
   /** The document with every edit made. */
   text: string;
   written: DriftSummary[];
+  /** What the contract describes already (it was edited since the drift was seen). */
+  described: DriftSummary[];
   skipped: Skipped[];
 }
+
+/** What an edit returns for a difference that the contract describes already. */
+const describedAlready = Symbol('described already');
+/** What became of one difference: written (undefined), described already, or skipped for a reason. */
+type Outcome = undefined | typeof describedAlready | string;
 
 interface Insertion {
   offset: number;
@@ -151,7 +158,7 @@ export function editContract(
 
   /** The properties added to each schema's `properties` so far: one event type's field may be another's too. */
   const addedProperties = new Map<YAMLMap, Set<string>>();
-  const addProperty = (summary: DriftSummary, types: string[]) => {
+  const addProperty = (summary: DriftSummary, types: string[]): Outcome => {
     const tokens = tokensOf(summary.path);
     const name = tokens.pop()!;
     const parents = schemasAt(summary.eventType, tokens);
@@ -164,7 +171,7 @@ export function editContract(
     if (!isMap(properties) || properties.flow || properties.items.length === 0) {
       return `the schema of ${tokens.join('.')} lists no properties to add it beside: add it by hand`;
     }
-    if (properties.has(name)) return 'the contract describes it already';
+    if (properties.has(name)) return describedAlready;
     const added = addedProperties.get(properties) ?? new Set<string>();
     if (added.has(name)) return undefined;
     addedProperties.set(properties, added.add(name));
@@ -179,7 +186,7 @@ export function editContract(
 
   /** The values added to each enum so far. */
   const addedValues = new Map<YAMLSeq, Set<string>>();
-  const addEnumValue = (summary: DriftSummary) => {
+  const addEnumValue = (summary: DriftSummary): Outcome => {
     const enums = schemasAt(summary.eventType, tokensOf(summary.path)).flatMap((schema) => {
       const values: unknown = isMap(schema) ? schema.get('enum', true) : undefined;
       return isSeq(values) ? [values] : [];
@@ -188,7 +195,7 @@ export function editContract(
     const missing = enums.filter(
       (values) => !values.items.some((item: unknown) => isScalar(item) && String(item.value) === summary.detail),
     );
-    if (missing.length === 0) return 'the contract lists it already';
+    if (missing.length === 0) return describedAlready;
     for (const values of missing) {
       // Another event type's drift may have added the same value to the same enum.
       const added = addedValues.get(values) ?? new Set<string>();
@@ -209,7 +216,8 @@ export function editContract(
     const node = document.getIn(path, true) as Node | undefined;
     return isMap(node) && !node.flow ? node.range![1] : undefined;
   };
-  const addEvent = (summary: DriftSummary) => {
+  const addEvent = (summary: DriftSummary): Outcome => {
+    if (eventSchema(summary.eventType)) return describedAlready;
     const event = examples.get(summary.exampleId);
     if (typeof event !== 'object' || event === null) return `its example delivery ${summary.exampleId} is no longer in the inbox`;
     const names = namesOf(summary.eventType);
@@ -265,29 +273,33 @@ export function editContract(
     return undefined;
   };
 
+  const described: DriftSummary[] = [];
+  const sort = (outcome: Outcome, group: DriftSummary[]) => {
+    if (outcome === undefined) written.push(...group);
+    else if (outcome === describedAlready) described.push(...group);
+    else skipped.push(...group.map((summary) => ({ summary, reason: outcome })));
+  };
+
   // The types one field was seen with are one property: `[integer, 'null']`.
   const fields = Map.groupBy(
     summaries.filter(({ kind }) => kind === 'unknown_field'),
     ({ eventType, path }) => `${eventType} ${path}`,
   );
   for (const group of fields.values()) {
-    const reason = addProperty(group[0]!, [...new Set(group.map(({ detail }) => detail))].sort());
-    if (reason) skipped.push(...group.map((summary) => ({ summary, reason })));
-    else written.push(...group);
+    sort(addProperty(group[0]!, [...new Set(group.map(({ detail }) => detail))].sort()), group);
   }
   for (const summary of summaries) {
     if (summary.kind === 'unknown_field') continue;
-    const reason =
+    const reason: Outcome =
       summary.kind === 'unlisted_value'
         ? addEnumValue(summary)
         : summary.kind === 'unknown_event_type'
           ? addEvent(summary)
           : 'this kind of difference is changed by hand';
-    if (reason) skipped.push({ summary, reason });
-    else written.push(summary);
+    sort(reason, [summary]);
   }
 
-  return { text: applied(text, insertions, document), written, skipped };
+  return { text: applied(text, insertions, document), written, described, skipped };
 }
 
 /** The `webhooks:` entry of a drafted event, as the contract's own entries read. */

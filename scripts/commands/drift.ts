@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
 import { loadDatabaseSettings, orExit } from '../../src/config/environment.ts';
 import { contractUrl, dereferenceContract, webhookExamples, type ContractDocument } from '../../src/contract/document.ts';
-import { describeDrift, type DriftKind } from '../../src/contract/drift.ts';
+import { describeDrift, driftKey, type DriftKind } from '../../src/contract/drift.ts';
 import { createSchemaValidators, describeViolation } from '../../src/contract/validation.ts';
-import type { DriftSummary } from '../../src/inbox/inbox.ts';
+import type { DriftSummary, Inbox } from '../../src/inbox/inbox.ts';
 import { parseCommandLine } from './command-line.ts';
 import { editContract } from './contract-edit.ts';
 import { openExistingInbox } from './existing-inbox.ts';
@@ -77,16 +77,18 @@ async function examplesRefused(text: string): Promise<string[]> {
   );
 }
 
-/** Edits the contract to describe what was seen; exits 1 when an edit would refuse one of its examples. */
-async function write(summaries: DriftSummary[]): Promise<void> {
-  const path = fileURLToPath(contractUrl);
-  const before = readFileSync(path, 'utf8');
+const contractPath = fileURLToPath(contractUrl);
+const seenSince = (summary: DriftSummary) => `since ${summary.firstSeenAt.toISOString().slice(0, 10)}`;
+
+/** Edits the contract to describe what was seen; exits 1 when an edit would make one of its examples invalid. */
+async function write(inbox: Inbox, summaries: DriftSummary[]): Promise<void> {
+  const before = readFileSync(contractPath, 'utf8');
   const examples = new Map<string, unknown>();
   for (const { kind, exampleId } of summaries) {
     const delivery = kind === 'unknown_event_type' ? await inbox.get(exampleId) : undefined;
     if (delivery) examples.set(exampleId, JSON.parse(delivery.body));
   }
-  const edit = editContract(before, summaries, (summary) => `since ${summary.firstSeenAt.toISOString().slice(0, 10)}`, examples);
+  const edit = editContract(before, summaries, seenSince, examples);
   for (const { summary, reason } of edit.skipped) console.log(`Not written: ${summary.eventType} ${describeDrift(summary)}: ${reason}.`);
   if (edit.text === before) {
     console.log('Nothing to write: the contract is unchanged.');
@@ -100,9 +102,9 @@ async function write(summaries: DriftSummary[]): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const name = relative(process.cwd(), path);
+  const name = relative(process.cwd(), contractPath);
   console.log(createTwoFilesPatch(name, name, before, edit.text, undefined, undefined, { context: 2 }));
-  writeFileSync(path, edit.text);
+  writeFileSync(contractPath, edit.text);
   console.log(
     `Wrote ${edit.written.length} of ${summaries.length} into ${name}. Next: npm run generate, restart the receiver, then npm run replay -- --state quarantined.`,
   );
@@ -111,12 +113,19 @@ async function write(summaries: DriftSummary[]): Promise<void> {
 const inbox = await openExistingInbox(orExit(() => loadDatabaseSettings()));
 try {
   const summaries = await inbox.drift({ since, eventType: values.type });
-  if (values.write) await write(summaries);
-  else if (values.json) console.log(JSON.stringify(summaries, null, 2));
-  else if (summaries.length === 0) console.log('No drift: every delivery stored so far matches the contract.');
+  if (values.write) await write(inbox, summaries);
   else {
-    const byType = Map.groupBy(summaries, (summary) => summary.eventType);
-    console.log([...byType].map(([eventType, group]) => [eventType, ...group.map(line)].join('\n')).join('\n\n'));
+    // What the contract has described since it was seen is drift no longer.
+    const described = new Set(editContract(readFileSync(contractPath, 'utf8'), summaries, seenSince, new Map()).described.map(driftKey));
+    const open = summaries.filter((summary) => !described.has(driftKey(summary)));
+    if (values.json) console.log(JSON.stringify(open, null, 2));
+    else {
+      const byType = Map.groupBy(open, (summary) => summary.eventType);
+      const report = [...byType].map(([eventType, group]) => [eventType, ...group.map(line)].join('\n')).join('\n\n');
+      console.log(report || 'No drift: what deliveries showed so far, the contract describes.');
+      if (described.size > 0)
+        console.log(`\n${described.size} seen earlier ${described.size === 1 ? 'is' : 'are'} described by the contract now.`);
+    }
   }
 } finally {
   await inbox.close();

@@ -96,6 +96,10 @@ describe('contract drift, round trip on a copy of the project', function () {
     expect(readFileSync(join(project.root, 'generated', 'ada-webhooks.ts'), 'utf8')).to.contain('satisfaction_score?: number');
     expect(readFileSync(join(project.root, 'generated', 'event-names.ts'), 'utf8')).to.contain('"v1.conversation.rated"');
     await command('generate', '--check');
+    const { stdout: report } = await command('drift');
+    expect(report).to.equal(
+      'No drift: what deliveries showed so far, the contract describes.\n\n3 seen earlier are described by the contract now.\n',
+    );
     // npm run typecheck in the copy: its sources, its scripts and the new handler.
     await run(process.execPath, [join(project.root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project.root], {
       cwd: project.root,
