@@ -89,7 +89,11 @@ export class ContractDrift {
       try {
         if (batch.size > 0) await this.#inbox.recordDrift([...batch.values()]);
       } catch (error) {
-        for (const [key, summary] of batch) this.#add(key, summary);
+        // Back before what was seen meanwhile: the example stays the first one.
+        for (const [key, summary] of batch) {
+          const meanwhile = this.#pending.get(key);
+          this.#pending.set(key, meanwhile ? addSightings(summary, meanwhile) : summary);
+        }
         this.#logger.debug({ err: error }, 'could not record contract drift; trying again in a second');
       } finally {
         this.#flushing = undefined;
