@@ -1,8 +1,8 @@
 // How real traffic differs from the contract, delivery by delivery: the fields that an accepted
 // delivery carries and its event's schema does not describe, the violations of a quarantined one
-// by kind and place, and the event types that are not described yet. Never a value that may carry
-// personal data: a field is described by its JSON type; only a value outside an enum's list (a new
-// channel modality, a new author role) is kept as it is.
+// by kind and place, and the event types that are not described yet. No value that may carry
+// personal data unless the operator asks for example values: a field is described by its JSON
+// type; only a value outside an enum's list (a new channel modality, a new author role) is kept.
 import { eventTypeLabel, isKnownEventName } from './events.ts';
 import type { ContractDocument } from './document.ts';
 import type { Violation } from './validation.ts';
