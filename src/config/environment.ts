@@ -8,7 +8,7 @@ import { dataDirectory, projectDirectory } from '../service/project.ts';
 import type { HttpLimits } from '../service/http-server.ts';
 import { logFormats, logLevels, type LogFormat, type LogLevel } from '../service/logger.ts';
 import { readTracing, type TracingSettings } from '../service/tracing.ts';
-import { ConfigError, Invalid, SettingsReader, anyText, integerIn, oneOf, type Setting } from './reader.ts';
+import { ConfigError, Invalid, SettingsReader, anyText, integerIn, oneOf, parseBoolean, type Setting } from './reader.ts';
 import { readReceiverSettings, type ReceiverSettings } from './receiver-settings.ts';
 
 export { ConfigError };
@@ -33,6 +33,8 @@ interface Settings {
   dispatcherMode: DispatcherMode;
   /** Set when the OTEL_* variables ask for traces. */
   tracing: TracingSettings | undefined;
+  /** Behind a proxy that sets X-Forwarded-For and X-Forwarded-Proto: the client and the protocol are read from them. */
+  trustProxy: boolean;
 }
 
 const dispatcherModes = ['on', 'off', 'only'] as const;
@@ -111,6 +113,7 @@ export function loadSettings(env: Environment = process.env): Settings {
     shutdownGraceMs: 1000 * read('SHUTDOWN_GRACE_SECONDS', 10, integerIn(1, 3600), '10'),
     dispatcherMode: read('DISPATCHER', 'on', oneOf(dispatcherModes), 'off'),
     tracing: readTracing(reader),
+    trustProxy: read('TRUST_PROXY', false, parseBoolean, 'true'),
   };
   if (settings.http.headersTimeoutMs > settings.http.requestTimeoutMs) {
     reader.problems.push(

@@ -15,9 +15,11 @@ interface ServiceAppOptions {
   logger: Logger;
   /** Whether the webhook endpoint is served; a dispatcher-only process serves the operations alone. */
   receive: boolean;
+  /** Read the client's address and the protocol from X-Forwarded-For and X-Forwarded-Proto (Koa's `proxy`). */
+  trustProxy?: boolean;
 }
 
-export function createServiceApp({ receiver, contract, logger, receive }: ServiceAppOptions): Koa {
+export function createServiceApp({ receiver, contract, logger, receive, trustProxy = false }: ServiceAppOptions): Koa {
   const router = new Router({ sensitive: true });
   routeOperations(router, contract, {
     getHealth: [(ctx) => void (ctx.body = receiver.health())],
@@ -37,7 +39,7 @@ export function createServiceApp({ receiver, contract, logger, receive }: Servic
     ],
   });
 
-  const app = new Koa();
+  const app = new Koa({ proxy: trustProxy });
   app.on('error', (error: unknown) => logger.error({ err: error }, 'unexpected error'));
   app.use(problemForEmptyErrors);
   if (receive) app.use(receiver.koa());

@@ -54,7 +54,10 @@ export async function runService(registerHandlers: (receiver: Receiver) => void)
   // Before the first request and the first attempt, each of which is traced.
   const stopTracing = settings.tracing && (await startTracing(settings.tracing, receives ? receiver.path : undefined));
 
-  const server = createHttpServer(createServiceApp({ receiver, contract, logger, receive: receives }), settings.http);
+  const server = createHttpServer(
+    createServiceApp({ receiver, contract, logger, receive: receives, trustProxy: settings.trustProxy }),
+    settings.http,
+  );
   server.once('error', (error: NodeJS.ErrnoException) => {
     console.error(listenFailure(error, settings.host, settings.port));
     process.exit(1);

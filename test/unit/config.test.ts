@@ -49,6 +49,7 @@ describe('configuration', () => {
       shutdownGraceMs: 10_000,
       dispatcherMode: 'on',
       tracing: undefined,
+      trustProxy: false,
     });
   });
 
@@ -77,6 +78,7 @@ describe('configuration', () => {
       INSPECTOR_TOKEN: inspectorToken,
       INSPECTOR_READ_ONLY: 'true',
       DRIFT_EXAMPLE_VALUES: 'true',
+      TRUST_PROXY: 'true',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector.example.com:4318',
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
@@ -111,6 +113,7 @@ describe('configuration', () => {
         defaultServiceName: undefined,
         disabledInstrumentations: [],
       },
+      trustProxy: true,
     });
   });
 
