@@ -13,9 +13,12 @@ export {
   type UnknownEvent,
 } from './contract/events.ts';
 export type { Violation } from './contract/validation.ts';
+export type { DriftKind } from './contract/drift.ts';
 export type {
   DeliveryFilter,
   DeliveryState,
+  DriftFilter,
+  DriftSummary,
   Inbox,
   LaneState,
   ListPosition,

@@ -172,6 +172,7 @@ export class SqliteInbox implements Inbox {
   updateViolations(id: string, violations: Violation[]): Promise<void> {
     return this.#write({ kind: 'updateViolations', id, violations });
   }
+
   recordDrift(summaries: readonly DriftSummary[]): Promise<void> {
     return this.#write({ kind: 'recordDrift', summaries });
   }
