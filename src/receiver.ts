@@ -174,8 +174,8 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
 
 /** The receiver of settings already read (by createReceiver, or by the service from the environment). */
 export async function createReceiverFromSettings(settings: ReceiverSettings, { logger, contract }: ReceiverParts): Promise<Receiver> {
-  const validate = await loadRequestValidator(contract, 'receiveAdaWebhook');
   const dereferenced = await dereferenceContract(contract);
+  const validate = await loadRequestValidator(dereferenced, 'receiveAdaWebhook');
   const inbox = await openInbox(settings.database);
   const forwarding =
     settings.forward &&

@@ -7,7 +7,7 @@
 // Only the signature itself cannot be checked here: the mock has no secret.
 import Router from '@koa/router';
 import Koa, { type Context } from 'koa';
-import type { ContractDocument } from '../contract/document.ts';
+import { dereferenceContract, type ContractDocument } from '../contract/document.ts';
 import { loadRequestValidator, routeOperations } from '../contract/operations.ts';
 import type { Violation } from '../contract/validation.ts';
 import { intakeRequestOf, writeAnswer } from '../intake/adapters/koa.ts';
@@ -29,7 +29,7 @@ interface MockFrontOptions {
 const forwardedHeaders = [...signatureHeaders, 'content-type'];
 
 export async function createMockFront({ contract, prismUrl, bodyLimitBytes, toleranceSeconds }: MockFrontOptions): Promise<Koa> {
-  const validate = await loadRequestValidator(contract, 'receiveAdaWebhook');
+  const validate = await loadRequestValidator(await dereferenceContract(contract), 'receiveAdaWebhook');
   const router = new Router({ sensitive: true });
 
   routeOperations(router, contract, {

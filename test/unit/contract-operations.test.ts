@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import { expect } from 'chai';
-import { loadContract } from '../../src/contract/document.ts';
+import { dereferenceContract, loadContract } from '../../src/contract/document.ts';
 import { loadRequestValidator, routeOperations } from '../../src/contract/operations.ts';
 import { contractExample } from '../support/receiver.ts';
 
@@ -25,7 +25,7 @@ describe("the contract's operations", () => {
   });
 
   it("validates a request's body and headers with the validators openapi-backend compiles from the contract", async () => {
-    const validate = await loadRequestValidator(loadContract(), 'receiveAdaWebhook');
+    const validate = await loadRequestValidator(await dereferenceContract(loadContract()), 'receiveAdaWebhook');
     const headers = { 'content-type': 'application/json', 'svix-id': 'msg_1' };
     const message = contractExample('ConversationMessageText');
     expect(validate({ headers, query: {}, body: message })).to.deep.equal([]);
