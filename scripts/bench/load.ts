@@ -127,6 +127,16 @@ export async function loadAcross(servers: Server[], traffic: Traffic, seconds: n
 
 export const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)]!;
 
+/** What one call of `work` costs in this process, in nanoseconds: the median of 5 runs of `iterations` calls. */
+export function nanosecondsPerCall(iterations: number, work: (index: number) => unknown): number {
+  const runs = Array.from({ length: 5 }, () => {
+    const started = performance.now();
+    for (let index = 0; index < iterations; index += 1) work(index);
+    return ((performance.now() - started) * 1e6) / iterations;
+  });
+  return median(runs);
+}
+
 export const medianFigures = (all: Figures[]): Figures => ({
   requestsPerSecond: median(all.map((f) => f.requestsPerSecond)),
   p50: median(all.map((f) => f.p50)),

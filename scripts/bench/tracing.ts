@@ -13,7 +13,7 @@ import {
   startReceiveSpan,
   traceContextOf,
 } from '../../src/operations/tracing.ts';
-import type { Compare, Side, Traffic } from './load.ts';
+import { nanosecondsPerCall, type Compare, type Side, type Traffic } from './load.ts';
 import { startReceiver } from './servers.ts';
 
 interface TracingBenchOptions {
@@ -57,20 +57,14 @@ function callsWithoutSdk(): number {
     traceContext: null,
   };
   const facts = { outcome: 'accepted', deliveryId: delivery.id, eventType: 'v1.conversation.message', event: {} };
-  const iterations = 1_000_000;
-  const runs = Array.from({ length: 5 }, () => {
-    const started = performance.now();
-    for (let index = 0; index < iterations; index += 1) {
-      const receive = startReceiveSpan();
-      traceContextOf(receive);
-      endReceiveSpan(receive, facts);
-      const attempt = startProcessSpan(delivery, 'v1.conversation.message');
-      inActiveSpan(attempt, () => index);
-      endProcessSpan(attempt.span, 'done');
-    }
-    return ((performance.now() - started) * 1e6) / iterations;
+  return nanosecondsPerCall(1_000_000, (index) => {
+    const receive = startReceiveSpan();
+    traceContextOf(receive);
+    endReceiveSpan(receive, facts);
+    const attempt = startProcessSpan(delivery, 'v1.conversation.message');
+    inActiveSpan(attempt, () => index);
+    endProcessSpan(attempt.span, 'done');
   });
-  return runs.sort((a, b) => a - b)[2]!;
 }
 
 export async function tracingFigures({ compare, traffic, freshInbox }: TracingBenchOptions): Promise<void> {
