@@ -92,7 +92,7 @@ function merge(shapes: Shape[]): Shape {
 }
 
 /** JSON's name for the type of a value, integers told apart from other numbers. */
-export function jsonType(value: unknown): string {
+function jsonType(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
   if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
