@@ -63,6 +63,8 @@ export interface StoredDelivery {
   forwardedAt: Date | null;
   /** The trace its attempts join: its receipt's, or its last replay's; null when nothing traced it. */
   traceContext: TraceContext | null;
+  /** When a pending delivery's next attempt is due after a failed one; null when none failed, or it is not pending. */
+  nextAttemptAt: Date | null;
 }
 
 /** A handler attempt that failed: which, when, and its error. */
@@ -150,7 +152,8 @@ export function isSelected(selection: EventTypeSelection, type: string): boolean
 /** `duplicate`: the inbox already held this delivery id, and nothing was written. */
 export type StoreOutcome = 'stored' | 'duplicate';
 
-export interface DeliveryFilter {
+/** Which deliveries a list or a count selects. */
+export interface DeliveryQuery {
   state?: DeliveryState;
   eventType?: string;
   /** One lane's deliveries: `conversation:<id>`, `end_user:<id>` or `delivery:<id>`. */
@@ -159,8 +162,24 @@ export interface DeliveryFilter {
   since?: Date;
   /** Received before. */
   until?: Date;
+  /** Ids that start with this text. */
+  idPrefix?: string;
+}
+
+export interface DeliveryFilter extends DeliveryQuery {
   /** The next page: only deliveries that come after this one, newest first. */
   after?: ListPosition;
+  limit: number;
+}
+
+/** The states a purge may remove: never pending, which is work still to do. */
+export const purgeableStates = ['done', 'dead', 'quarantined'] as const satisfies readonly DeliveryState[];
+export type PurgeableState = (typeof purgeableStates)[number];
+
+/** One batch of a purge: at most `limit` deliveries in `state` received before `receivedBefore`, the oldest first. */
+export interface PurgeBatch {
+  state: PurgeableState;
+  receivedBefore: Date;
   limit: number;
 }
 
@@ -202,6 +221,8 @@ export interface Inbox {
   get(id: string): Promise<StoredDelivery | undefined>;
   /** Newest first (by time received, then id). */
   list(filter: DeliveryFilter): Promise<StoredDelivery[]>;
+  /** How many deliveries the query selects (a scan of what it selects: for commands, not for every request). */
+  count(query: DeliveryQuery): Promise<number>;
   /** A delivery's failed attempts, oldest first, those before a replay included. */
   failedAttempts(id: string): Promise<FailedAttempt[]>;
   /** A lane with pending deliveries; undefined when nothing in it is pending. */
@@ -227,6 +248,11 @@ export interface Inbox {
   settle(owner: string, settlements: Settlement[]): Promise<void>;
   /** Puts deliveries that are dead, quarantined or done back to pending, into their lanes, as if new (to be forwarded again too). Returns how many. */
   requeue(deliveries: readonly Requeue[]): Promise<number>;
+  /**
+   * Deletes one batch of deliveries with their payloads and failed attempts; returns how many.
+   * The counters by state follow. Keep batches small: a batch holds the store's write lock.
+   */
+  purge(batch: PurgeBatch): Promise<number>;
   /** Replaces the violations of a delivery that is still quarantined. */
   updateViolations(id: string, violations: Violation[]): Promise<void>;
 

@@ -2,7 +2,7 @@
 // a parameter. Times travel as ISO 8601 text, which both SQLite's text column and PostgreSQL's
 // timestamptz compare in time order. Newest first means by time received, then by id, so that a
 // page's last delivery is an exact position to continue from (ties in time included).
-import { deliveryStates, type DeliveryFilter } from './inbox.ts';
+import { deliveryStates, type DeliveryFilter, type DeliveryQuery } from './inbox.ts';
 
 /**
  * The indexes that keep a page of the list fast however large the inbox, at a small cost to
@@ -26,24 +26,40 @@ interface ListTables {
   placeholder: (position: number) => string;
 }
 
-export function listQuery(filter: DeliveryFilter, { deliveries, rows, placeholder }: ListTables): { text: string; parameters: unknown[] } {
+type Statement = { text: string; parameters: unknown[] };
+
+/** A statement's parameters, each added where `value` places it. */
+function parametersFor(placeholder: (position: number) => string) {
   const parameters: unknown[] = [];
-  const value = (parameter: unknown) => placeholder(parameters.push(parameter));
+  return { parameters, value: (parameter: unknown) => placeholder(parameters.push(parameter)) };
+}
+
+/** The conditions of a query, with `state` in place of the query's own (the list reads each state apart). */
+function conditionsOf(query: DeliveryQuery, state: string | undefined, value: (parameter: unknown) => string): string {
+  const conditions: string[] = [];
+  if (state) conditions.push(`state = ${value(state)}`);
+  if (query.lane) conditions.push(`lane = ${value(query.lane)}`);
+  if (query.eventType) conditions.push(`event_type = ${value(query.eventType)}`);
+  if (query.since) conditions.push(`received_at >= ${value(query.since.toISOString())}`);
+  if (query.until) conditions.push(`received_at < ${value(query.until.toISOString())}`);
+  // substr and length count characters on both backends.
+  if (query.idPrefix) conditions.push(`substr(id, 1, ${[...query.idPrefix].length}) = ${value(query.idPrefix)}`);
+  return conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+}
+
+export function listQuery(filter: DeliveryFilter, { deliveries, rows, placeholder }: ListTables): Statement {
+  const { parameters, value } = parametersFor(placeholder);
   const newestFirst = 'ORDER BY received_at DESC, id DESC';
 
   /** The newest matching deliveries of one state, or of any (read through the lane's or the type's index). */
   const newest = (state: string | undefined) => {
-    const conditions: string[] = [];
-    if (state) conditions.push(`state = ${value(state)}`);
-    if (filter.lane) conditions.push(`lane = ${value(filter.lane)}`);
-    if (filter.eventType) conditions.push(`event_type = ${value(filter.eventType)}`);
-    if (filter.since) conditions.push(`received_at >= ${value(filter.since.toISOString())}`);
-    if (filter.until) conditions.push(`received_at < ${value(filter.until.toISOString())}`);
-    if (filter.after) {
-      conditions.push(`(received_at, id) < (${value(filter.after.receivedAt.toISOString())}, ${value(filter.after.id)})`);
-    }
-    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-    return `SELECT id, received_at FROM ${deliveries} ${where} ${newestFirst} LIMIT ${value(filter.limit)}`;
+    // SQLite's placeholders are positional: parameters are added in the order the text reads.
+    const where = conditionsOf(filter, state, value);
+    const after = filter.after
+      ? `(received_at, id) < (${value(filter.after.receivedAt.toISOString())}, ${value(filter.after.id)})`
+      : undefined;
+    const conditions = after ? (where === '' ? `WHERE ${after}` : `${where} AND ${after}`) : where;
+    return `SELECT id, received_at FROM ${deliveries} ${conditions} ${newestFirst} LIMIT ${value(filter.limit)}`;
   };
 
   const page =
@@ -52,4 +68,10 @@ export function listQuery(filter: DeliveryFilter, { deliveries, rows, placeholde
       : `SELECT id FROM (${deliveryStates.map((state) => `SELECT * FROM (${newest(state)}) AS ${state}`).join(' UNION ALL ')}) AS newest
          ${newestFirst} LIMIT ${value(filter.limit)}`;
   return { text: `SELECT * FROM ${rows} WHERE id IN (SELECT id FROM (${page}) AS page) ${newestFirst}`, parameters };
+}
+
+/** How many deliveries a query selects. */
+export function countQuery(query: DeliveryQuery, { deliveries, placeholder }: Omit<ListTables, 'rows'>): Statement {
+  const { parameters, value } = parametersFor(placeholder);
+  return { text: `SELECT count(*) AS count FROM ${deliveries} ${conditionsOf(query, query.state, value)}`, parameters };
 }

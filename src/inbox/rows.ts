@@ -37,6 +37,10 @@ export const fromFailedAttemptRow = (row: FailedAttemptRow): FailedAttempt => ({
 /** A time kept as milliseconds, or null. */
 export const timeOrNull = (milliseconds: number | null): Date | null => (milliseconds === null ? null : new Date(Number(milliseconds)));
 
+/** When a pending delivery's next attempt is due: its retry's time (0 until an attempt fails). */
+export const nextAttemptOf = ({ state, next_attempt_at }: { state: string; next_attempt_at: number }): Date | null =>
+  state === 'pending' && Number(next_attempt_at) > 0 ? new Date(Number(next_attempt_at)) : null;
+
 /** A trace context as a column keeps it: JSON, or null when there is none. */
 export const traceContextColumn = (traceContext: TraceContext | undefined): string | null =>
   traceContext && Object.keys(traceContext).length > 0 ? JSON.stringify(traceContext) : null;

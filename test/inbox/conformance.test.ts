@@ -67,6 +67,7 @@ for (const backend of inboxBackends) {
           lastError: null,
           forwardedAt: null,
           traceContext: null,
+          nextAttemptAt: null,
         });
         expect(await inbox.get('profile')).to.deep.include({ lane: 'end_user:u1', eventTime: nineOClock + 7250 });
         expect(await inbox.get('audit')).to.deep.include({ lane: 'delivery:audit', eventTime: receivedAt.getTime() });
@@ -157,7 +158,12 @@ for (const backend of inboxBackends) {
         expect(ids(await claim('dispatcher-a', { now }))).to.deep.equal(['a1']);
         const retryAt = new Date(now.getTime() + 60_000);
         await inbox.settle('dispatcher-a', [{ id: 'a1', outcome: 'retry', error: 'Error: not yet', retryAt }]);
-        expect(await inbox.get('a1')).to.deep.include({ state: 'pending', attempts: 1, lastError: 'Error: not yet' });
+        expect(await inbox.get('a1')).to.deep.include({
+          state: 'pending',
+          attempts: 1,
+          lastError: 'Error: not yet',
+          nextAttemptAt: retryAt,
+        });
 
         await acceptAll(delivery('b1', { conversation: 'b', second: 9 }));
         expect(ids(await claim('dispatcher-a', { now }))).to.deep.equal(['b1']);
@@ -166,7 +172,7 @@ for (const backend of inboxBackends) {
         const retried = await claim('dispatcher-b', { now: retryAt });
         expect(retried.map(({ id, attempt }) => ({ id, attempt }))).to.deep.equal([{ id: 'a1', attempt: 2 }]);
         await inbox.settle('dispatcher-b', [{ id: 'a1', outcome: 'done' }]);
-        expect(await inbox.get('a1')).to.deep.include({ state: 'done', attempts: 2, lastError: null });
+        expect(await inbox.get('a1')).to.deep.include({ state: 'done', attempts: 2, lastError: null, nextAttemptAt: null });
         expect(ids(await claim('dispatcher-b', { now: retryAt }))).to.deep.equal(['a2']);
       });
 
@@ -426,6 +432,56 @@ for (const backend of inboxBackends) {
       });
     });
 
+    describe('purge', () => {
+      const at = (hour: number) => new Date(`2026-11-24T${String(hour).padStart(2, '0')}:00:00Z`);
+
+      it('deletes deliveries of one state received before a time, the oldest first, a batch at a time', async () => {
+        await acceptAll(...[1, 2, 3, 4].map((hour) => delivery(`d${hour}`, { conversation: `c${hour}`, receivedAt: at(hour) })));
+        await claim();
+        await inbox.settle(
+          'dispatcher-a',
+          [1, 2, 3, 4].map((hour) => ({ id: `d${hour}`, outcome: 'done' as const })),
+        );
+        expect(await inbox.purge({ state: 'done', receivedBefore: at(4), limit: 2 })).to.equal(2);
+        expect((await inbox.list({ limit: 10 })).map(({ id }) => id)).to.deep.equal(['d4', 'd3']);
+        expect(await inbox.purge({ state: 'done', receivedBefore: at(4), limit: 2 })).to.equal(1);
+        expect(await inbox.purge({ state: 'done', receivedBefore: at(4), limit: 2 })).to.equal(0);
+        expect(await inbox.get('d1')).to.equal(undefined);
+        expect(await inbox.countByState()).to.deep.equal({ pending: 0, quarantined: 0, done: 1, dead: 0 });
+      });
+
+      it('touches no other state, and no pending delivery, in its lane or not', async () => {
+        const old = at(1);
+        await acceptAll(
+          delivery('pending', { conversation: 'a', receivedAt: old }),
+          delivery('dead', { conversation: 'b', receivedAt: old }),
+        );
+        await inbox.quarantine(delivery('quarantined', { receivedAt: old }), []);
+        await claim();
+        await inbox.settle('dispatcher-a', [{ id: 'dead', outcome: 'dead', error: 'Error: gone' }]);
+        await inbox.settle('dispatcher-a', [{ id: 'pending', outcome: 'retry', error: 'Error: later', retryAt: new Date() }]);
+        expect(await inbox.purge({ state: 'done', receivedBefore: new Date(), limit: 10 })).to.equal(0);
+        expect(await inbox.countByState()).to.deep.equal({ pending: 1, quarantined: 1, done: 0, dead: 1 });
+        expect(await inbox.lane('conversation:a')).to.deep.include({ headId: 'pending' });
+
+        expect(await inbox.purge({ state: 'dead', receivedBefore: new Date(), limit: 10 })).to.equal(1);
+        expect(await inbox.purge({ state: 'quarantined', receivedBefore: new Date(), limit: 10 })).to.equal(1);
+        expect(await inbox.countByState()).to.deep.equal({ pending: 1, quarantined: 0, done: 0, dead: 0 });
+        expect(ids(await claim('dispatcher-a', { now: new Date(Date.now() + 60_000) }))).to.deep.equal(['pending']);
+      });
+
+      it('deletes the failed attempts of what it purges, and a delivery purged can be received again', async () => {
+        await acceptAll(delivery('a1', { conversation: 'a', receivedAt: at(1) }));
+        await claim();
+        await inbox.settle('dispatcher-a', [{ id: 'a1', outcome: 'dead', error: 'Error: down' }]);
+        expect(await inbox.failedAttempts('a1')).to.have.length(1);
+        expect(await inbox.purge({ state: 'dead', receivedBefore: at(2), limit: 10 })).to.equal(1);
+        expect(await inbox.failedAttempts('a1')).to.deep.equal([]);
+        expect(await inbox.accept(delivery('a1', { conversation: 'a' }))).to.equal('stored');
+        expect(await inbox.get('a1')).to.deep.include({ state: 'pending', attempts: 0, lastError: null });
+      });
+    });
+
     describe('reading', () => {
       it('counts deliveries by state from counters that every write keeps', async () => {
         expect(await inbox.countByState()).to.deep.equal({ pending: 0, quarantined: 0, done: 0, dead: 0 });
@@ -471,6 +527,25 @@ for (const backend of inboxBackends) {
         expect(await listed({ eventType: 'v1.conversation.ended', limit: 10 })).to.deep.equal(['new']);
         expect(await listed({ since: new Date('2026-11-24T09:00:00Z'), limit: 10 })).to.deep.equal(['new', 'bad']);
         expect(await listed({ until: new Date('2026-11-24T10:00:00Z'), limit: 10 })).to.deep.equal(['bad', 'old']);
+      });
+
+      it('lists and counts deliveries whose id starts with a prefix, with the other conditions', async () => {
+        await acceptAll(
+          delivery('msg_2a1', { receivedAt: new Date('2026-11-24T08:00:00Z') }),
+          delivery('msg_2a2', { type: 'v1.conversation.ended', receivedAt: new Date('2026-11-24T10:00:00Z') }),
+          delivery('msg_2b1'),
+        );
+        await inbox.quarantine(delivery('msg_2a3'), []);
+        const listed = async (filter: Parameters<Inbox['list']>[0]) => (await inbox.list(filter)).map(({ id }) => id).sort();
+        expect(await listed({ idPrefix: 'msg_2a', limit: 10 })).to.deep.equal(['msg_2a1', 'msg_2a2', 'msg_2a3']);
+        expect(await listed({ idPrefix: 'msg_2a', state: 'pending', limit: 10 })).to.deep.equal(['msg_2a1', 'msg_2a2']);
+        expect(await listed({ idPrefix: 'msg_2', eventType: 'v1.conversation.ended', limit: 10 })).to.deep.equal(['msg_2a2']);
+        expect(await listed({ idPrefix: 'msg_2a%', limit: 10 })).to.deep.equal([]);
+        expect(await inbox.count({})).to.equal(4);
+        expect(await inbox.count({ idPrefix: 'msg_2a' })).to.equal(3);
+        expect(await inbox.count({ idPrefix: 'msg_2a', state: 'quarantined' })).to.equal(1);
+        expect(await inbox.count({ state: 'pending', until: new Date('2026-11-24T09:00:00Z') })).to.equal(1);
+        expect(await inbox.count({ eventType: 'v1.conversation.ended', since: new Date('2026-11-24T09:00:00Z') })).to.equal(1);
       });
 
       it("lists one lane's deliveries", async () => {

@@ -9,6 +9,7 @@ import {
   type ClaimOptions,
   type ClaimedDelivery,
   type DeliveryFilter,
+  type DeliveryQuery,
   type DeliveryState,
   type DriftFilter,
   type DriftSummary,
@@ -17,6 +18,7 @@ import {
   type Inbox,
   type LaneState,
   type NewDelivery,
+  type PurgeBatch,
   type Requeue,
   type Settlement,
   type StoreOutcome,
@@ -27,13 +29,14 @@ import {
   fromDriftRow,
   fromFailedAttemptRow,
   fromLaneRow,
+  nextAttemptOf,
   timeOrNull,
   traceContextColumn,
   type DriftRow,
   type FailedAttemptRow,
   type LaneRow,
 } from '../rows.ts';
-import { listQuery } from '../list-query.ts';
+import { countQuery, listQuery } from '../list-query.ts';
 import { derivedFields } from '../ordering.ts';
 import { Signal } from '../../support/signal.ts';
 import { TurnBatch } from '../turn-batch.ts';
@@ -71,6 +74,7 @@ interface DeliveryRow {
   last_error: string | null;
   forwarded_at: number | null;
   trace_context: TraceContext | null;
+  next_attempt_at: number;
 }
 
 type Write =
@@ -173,6 +177,14 @@ export class PostgresInbox implements Inbox {
     await this.#pool.query(this.#sql.updateViolations, [id, JSON.stringify(violations)]);
   }
 
+  async purge({ state, receivedBefore, limit }: PurgeBatch): Promise<number> {
+    this.#refuseWhenClosed();
+    const { rows } = await this.#writeHealth.track(
+      this.#pool.query<{ purged: number }>(this.#sql.purge, [state, receivedBefore.toISOString(), limit]),
+    );
+    return rows[0]!.purged;
+  }
+
   async recordDrift(summaries: readonly DriftSummary[]): Promise<void> {
     this.#refuseWhenClosed();
     // One row per key, as ON CONFLICT cannot update a row twice in one statement.
@@ -221,6 +233,12 @@ export class PostgresInbox implements Inbox {
     const { text, parameters } = listQuery(filter, { deliveries, rows: deliveries, placeholder: (position) => `$${position}` });
     const { rows } = await this.#pool.query<DeliveryRow>(text, parameters);
     return rows.map(fromRow);
+  }
+
+  async count(query: DeliveryQuery): Promise<number> {
+    const { text, parameters } = countQuery(query, { deliveries: `${this.#schema}.deliveries`, placeholder: (position) => `$${position}` });
+    const { rows } = await this.#pool.query<{ count: number }>(text, parameters);
+    return rows[0]!.count;
   }
 
   async failedAttempts(id: string): Promise<FailedAttempt[]> {
@@ -430,5 +448,6 @@ function fromRow(row: DeliveryRow): StoredDelivery {
     lastError: row.last_error,
     forwardedAt: timeOrNull(row.forwarded_at),
     traceContext: row.trace_context,
+    nextAttemptAt: nextAttemptOf(row),
   };
 }

@@ -172,6 +172,21 @@ export function statements(schema: string) {
      */
     notify: 'SELECT pg_notify($1, $2)',
 
+    /**
+     * Deletes up to $3 deliveries in state $1 received before $2, the oldest first, with their
+     * failed attempts; returns how many. Rows another transaction holds (a requeue, another
+     * replica's purge) are skipped, not waited for.
+     */
+    purge: `
+      WITH doomed AS (
+        SELECT id FROM ${schema}.deliveries WHERE state = $1 AND received_at < $2 ORDER BY received_at LIMIT $3 FOR UPDATE SKIP LOCKED
+      ),
+      purged AS (
+        DELETE FROM ${schema}.deliveries AS deliveries USING doomed WHERE deliveries.id = doomed.id RETURNING deliveries.id
+      ),
+      attempts AS (DELETE FROM ${schema}.failed_attempts WHERE delivery_id IN (SELECT id FROM purged))
+      SELECT count(*)::integer AS purged FROM purged`,
+
     updateViolations: `UPDATE ${schema}.deliveries SET violations = $2 WHERE id = $1 AND state = 'quarantined'`,
 
     /**

@@ -10,6 +10,7 @@ import {
   type ClaimOptions,
   type ClaimedDelivery,
   type DeliveryFilter,
+  type DeliveryQuery,
   type DeliveryState,
   type DriftFilter,
   type DriftSummary,
@@ -18,6 +19,7 @@ import {
   type Inbox,
   type LaneState,
   type NewDelivery,
+  type PurgeBatch,
   type Requeue,
   type Settlement,
   type StoreOutcome,
@@ -28,6 +30,7 @@ import {
   fromDriftRow,
   fromFailedAttemptRow,
   fromLaneRow,
+  nextAttemptOf,
   timeOrNull,
   traceContextColumn,
   traceContextOf,
@@ -35,7 +38,7 @@ import {
   type FailedAttemptRow,
   type LaneRow,
 } from '../rows.ts';
-import { listQuery } from '../list-query.ts';
+import { countQuery, listQuery } from '../list-query.ts';
 import { Signal } from '../../support/signal.ts';
 import { TurnBatch } from '../turn-batch.ts';
 import { ProbedAvailability, type Availability } from '../../support/availability.ts';
@@ -58,6 +61,7 @@ interface DeliveryRow {
   last_error: string | null;
   forwarded_at: number | null;
   trace_context: string | null;
+  next_attempt_at: number;
 }
 
 /** The writer thread's module: a .ts source run by Node, or the .js that the package ships (a URL is not rewritten by the compiler). */
@@ -173,6 +177,10 @@ export class SqliteInbox implements Inbox {
     return this.#write({ kind: 'updateViolations', id, violations });
   }
 
+  purge({ state, receivedBefore, limit }: PurgeBatch): Promise<number> {
+    return this.#write({ kind: 'purge', state, receivedBefore: receivedBefore.toISOString(), limit });
+  }
+
   recordDrift(summaries: readonly DriftSummary[]): Promise<void> {
     return this.#write({ kind: 'recordDrift', summaries });
   }
@@ -204,6 +212,12 @@ export class SqliteInbox implements Inbox {
     });
     const rows = this.#reader.prepare(text).all(...(parameters as SQLInputValue[]));
     return (rows as unknown as DeliveryRow[]).map(fromRow);
+  }
+
+  async count(query: DeliveryQuery): Promise<number> {
+    const { text, parameters } = countQuery(query, { deliveries: 'deliveries', placeholder: () => '?' });
+    const { count } = this.#reader.prepare(text).get(...(parameters as SQLInputValue[])) as { count: number };
+    return count;
   }
 
   async failedAttempts(id: string): Promise<FailedAttempt[]> {
@@ -313,6 +327,7 @@ function fromRow(row: DeliveryRow): StoredDelivery {
     lastError: row.last_error,
     forwardedAt: timeOrNull(row.forwarded_at),
     traceContext: traceContextOf(row.trace_context),
+    nextAttemptAt: nextAttemptOf(row),
   };
 }
 

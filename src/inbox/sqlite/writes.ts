@@ -3,7 +3,7 @@
 // leases, retries, states; the counters by state follow from the triggers of schema.ts.
 import type { DatabaseSync } from 'node:sqlite';
 import type { Violation } from '../../contract/validation.ts';
-import type { ClaimOptions, ClaimedDelivery, DriftSummary, NewDelivery, Settlement, StoreOutcome } from '../inbox.ts';
+import type { ClaimOptions, ClaimedDelivery, DriftSummary, NewDelivery, PurgeableState, Settlement, StoreOutcome } from '../inbox.ts';
 import { derivedFields } from '../ordering.ts';
 import { timeOrNull, traceContextColumn, traceContextOf } from '../rows.ts';
 
@@ -39,6 +39,7 @@ export type WriteOperation =
   | { kind: 'settle'; owner: string; settlements: Settlement[]; now: Date }
   | { kind: 'requeue'; deliveries: RequeueRow[] }
   | { kind: 'updateViolations'; id: string; violations: Violation[] }
+  | { kind: 'purge'; state: PurgeableState; receivedBefore: string; limit: number }
   | { kind: 'recordDrift'; summaries: readonly DriftSummary[] }
   | { kind: 'probe' };
 
@@ -50,6 +51,7 @@ export interface WriteResults {
   settle: void;
   requeue: number;
   updateViolations: void;
+  purge: number;
   recordDrift: void;
   probe: void;
 }
@@ -110,6 +112,12 @@ const statements = {
             WHERE id = :id AND state IN ('dead', 'quarantined', 'done')
             RETURNING lane, event_time`,
   updateViolations: `UPDATE deliveries SET violations = ? WHERE id = ? AND state = 'quarantined'`,
+  // A purge's batch, oldest first through the state index; then the rows that belong to each.
+  purged: `DELETE FROM deliveries WHERE id IN (
+             SELECT id FROM deliveries WHERE state = :state AND received_at < :receivedBefore ORDER BY received_at LIMIT :limit
+           ) RETURNING id`,
+  purgePayloads: `DELETE FROM delivery_payloads WHERE id IN (SELECT value FROM json_each(?))`,
+  purgeFailedAttempts: `DELETE FROM failed_attempts WHERE delivery_id IN (SELECT value FROM json_each(?))`,
   recordDrift: `INSERT INTO contract_drift (event_type, kind, path, detail, deliveries, first_seen_at, last_seen_at, example_id, example_value)
                 VALUES (:eventType, :kind, :path, :detail, :deliveries, :firstSeenAt, :lastSeenAt, :exampleId, :exampleValue)
                 ON CONFLICT (event_type, kind, path, detail) DO UPDATE SET
@@ -171,6 +179,13 @@ export class SqliteWrites {
       case 'updateViolations':
         statements.updateViolations.run(JSON.stringify(operation.violations), operation.id);
         return;
+      case 'purge': {
+        const { state, receivedBefore, limit } = operation;
+        const purged = (statements.purged.all({ state, receivedBefore, limit }) as { id: string }[]).map(({ id }) => id);
+        statements.purgePayloads.run(JSON.stringify(purged));
+        statements.purgeFailedAttempts.run(JSON.stringify(purged));
+        return purged.length;
+      }
       case 'recordDrift':
         for (const { eventType, kind, path, detail, deliveries, firstSeenAt, lastSeenAt, exampleId, exampleValue } of operation.summaries) {
           const seen = { firstSeenAt: firstSeenAt.getTime(), lastSeenAt: lastSeenAt.getTime() };
