@@ -14,6 +14,7 @@ import { openForwarder } from './forward/open.ts';
 import { HandlerRegistry, type Handlers } from './dispatch/handler-registry.ts';
 import type { Inbox } from './inbox/inbox.ts';
 import { openInbox } from './inbox/open.ts';
+import { Retention } from './inbox/retention.ts';
 import { fetchHandler, type FetchHandler } from './intake/adapters/fetch.ts';
 import { koaMiddleware } from './intake/adapters/koa.ts';
 import { nodeListener, type NodeListener } from './intake/adapters/node.ts';
@@ -77,6 +78,10 @@ export interface ReceiverOptions {
   forwardExchange?: string;
   /** The event types forwarded, and `unknown` for types the contract does not know (default: every type). */
   forwardTypes?: string | readonly string[];
+  /** How long `done` deliveries are kept, such as `'30d'` or `'12h'`: older ones are purged while the dispatcher runs (default: kept for ever). */
+  inboxRetention?: string;
+  /** A 401 names the signature check that failed and what to change: for development and staging, never for a receiver on the internet (default false). */
+  explainSignatureFailures?: boolean;
   /** Contract drift keeps an example value of each field the contract does not describe, not only its type; values may carry personal data (default false). */
   driftExampleValues?: boolean;
 }
@@ -145,6 +150,8 @@ const optionNames: readonly string[] = Object.keys({
   forwardDuplicateWindowSeconds: true,
   forwardExchange: true,
   forwardTypes: true,
+  inboxRetention: true,
+  explainSignatureFailures: true,
   driftExampleValues: true,
 } satisfies Record<keyof ReceiverOptions, true>);
 
@@ -188,6 +195,13 @@ export async function createReceiverFromSettings(settings: ReceiverSettings, { l
   const stopLoggingAvailability = logInboxAvailability(inbox, logger);
   const handlers = new HandlerRegistry();
   const dispatcher = new Dispatcher({ ...settings.dispatcher, inbox, handlers, logger, metrics, forwarding });
+  const retention =
+    settings.retentionMs !== undefined &&
+    new Retention(inbox, settings.retentionMs, {
+      onPurged: (purged, receivedBefore) =>
+        logger.info({ purged, receivedBefore }, `purged ${purged} done deliveries received before ${receivedBefore.toISOString()}`),
+      onError: (error) => logger.warn({ err: error }, `the inbox's purge of old done deliveries failed: ${(error as Error).message}`),
+    });
   const path = settings.path ?? operationOf(contract, 'receiveAdaWebhook').path;
   const intake: Intake | undefined =
     drift &&
@@ -196,6 +210,8 @@ export async function createReceiverFromSettings(settings: ReceiverSettings, { l
       validate,
       inbox,
       bodyLimitBytes: settings.bodyLimitBytes,
+      explainSignatureFailures: settings.explainSignatureFailures,
+      toleranceSeconds: settings.toleranceSeconds,
       observer: { logger, metrics },
       drift,
     });
@@ -229,12 +245,13 @@ export async function createReceiverFromSettings(settings: ReceiverSettings, { l
     start() {
       started = true;
       dispatcher.start();
+      if (retention) retention.start();
     },
     async stop({ graceMs = 10_000 } = {}) {
       inspector?.close();
       if (!started) return;
       started = false;
-      await dispatcher.stop(graceMs);
+      await Promise.all([dispatcher.stop(graceMs), retention && retention.stop()]);
     },
     async close(options) {
       await receiver.stop(options);

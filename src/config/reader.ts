@@ -104,6 +104,17 @@ export const oneOf =
 
 export const anyText = (raw: string) => raw;
 
+const durationUnits = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A duration as a person writes it, `30d`, `12h`, `90m` or `45s`, in milliseconds. */
+export function parseDuration(raw: string): number | Invalid {
+  const match = /^(\d+)\s*([smhd])$/.exec(raw);
+  const milliseconds = match ? Number(match[1]) * durationUnits[match[2] as keyof typeof durationUnits] : 0;
+  return milliseconds > 0 && Number.isSafeInteger(milliseconds)
+    ? milliseconds
+    : new Invalid('must be a duration of at least 1 second, a whole number with a unit: s, m, h or d (days)');
+}
+
 export function parseBoolean(raw: string): boolean | Invalid {
   if (raw === 'true' || raw === 'false') return raw === 'true';
   return new Invalid('must be true or false');

@@ -2,6 +2,7 @@
 // environment: the same parsers, the same messages, each subsystem reading its own.
 import { readDispatcherSettings, type DispatcherSettings } from '../dispatch/settings.ts';
 import { readForwardSettings, type ForwardSettings } from '../forward/settings.ts';
+import { readRetention } from '../inbox/retention.ts';
 import { readDatabase, type DatabaseDefaults, type DatabaseSettings } from '../inbox/settings.ts';
 import { readBodyLimit, readTolerance } from '../intake/settings.ts';
 import { readInspectorSettings, type InspectorSettings } from '../operations/inspector/settings.ts';
@@ -15,6 +16,8 @@ export interface ReceiverSettings {
   /** Where deliveries are POSTed; the contract's path when not given. */
   path: string | undefined;
   database: DatabaseSettings;
+  /** `done` deliveries older than this are purged while the dispatcher runs; kept for ever when undefined. */
+  retentionMs: number | undefined;
   dispatcher: DispatcherSettings;
   /** The inspector page; off when undefined. */
   inspector: InspectorSettings | undefined;
@@ -22,10 +25,14 @@ export interface ReceiverSettings {
   forward: ForwardSettings | undefined;
   /** Contract drift keeps an example value of each field the contract does not describe, not only its type. */
   driftExampleValues: boolean;
+  /** A 401 says which signature check failed; on outside production only. */
+  explainSignatureFailures: boolean;
 }
 
 const pathSetting: Setting = { variable: 'WEBHOOK_PATH', option: 'path' };
 const driftExampleValuesSetting: Setting = { variable: 'DRIFT_EXAMPLE_VALUES', option: 'driftExampleValues' };
+/** An option of the library alone: the service explains outside production. */
+const explainSignatureFailuresSetting: Setting = { option: 'explainSignatureFailures' };
 
 /**
  * Everything but the secrets, whose rules differ: the service may use a development secret, the
@@ -43,6 +50,7 @@ export function readReceiverSettings(
     bodyLimitBytes: readBodyLimit(reader),
     path: reader.read(pathSetting, undefined, parsePath, '/webhooks/ada'),
     database: readDatabase(reader, database),
+    retentionMs: readRetention(reader),
     dispatcher: readDispatcherSettings(reader),
     inspector: readInspectorSettings(reader, production),
   };
@@ -50,6 +58,7 @@ export function readReceiverSettings(
     ...settings,
     forward: readForwardSettings(reader, settings.dispatcher),
     driftExampleValues: reader.read(driftExampleValuesSetting, false, parseBoolean, 'true'),
+    explainSignatureFailures: reader.read(explainSignatureFailuresSetting, !production, parseBoolean, 'true'),
   };
 }
 

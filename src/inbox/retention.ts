@@ -1,0 +1,107 @@
+// How long the inbox keeps what is finished: INBOX_RETENTION purges `done` deliveries older than
+// it while the receiver runs. `dead` and `quarantined` deliveries are kept until someone acts on
+// them (a replay, or `npm run inbox -- purge`): each is an event that was never handled.
+import { parseDuration, type Setting, type SettingsReader } from '../config/reader.ts';
+import type { Inbox, PurgeableState } from './inbox.ts';
+
+const retentionSetting: Setting = { variable: 'INBOX_RETENTION', option: 'inboxRetention' };
+
+/** How long `done` deliveries are kept, in milliseconds; undefined keeps them for ever. */
+export const readRetention = (reader: SettingsReader): number | undefined =>
+  reader.read<number | undefined>(retentionSetting, undefined, parseDuration, '30d');
+
+export interface PurgeSelection {
+  state: PurgeableState;
+  receivedBefore: Date;
+}
+
+interface PurgeOptions {
+  /** Deliveries deleted per transaction (default 500). */
+  batchSize?: number;
+  /** Stops between two batches. */
+  signal?: AbortSignal;
+  /** After each batch: how many it deleted, and how many so far. */
+  onBatch?: (purged: number, total: number) => void;
+}
+
+/**
+ * Purges in small batches, pausing after each for four times as long as it took, so that the
+ * store spends at most a fifth of its time on the purge and intake keeps its pace. Resolves with
+ * how many deliveries were deleted.
+ */
+export async function purgeInBatches(
+  inbox: Inbox,
+  selection: PurgeSelection,
+  { batchSize = 500, signal, onBatch }: PurgeOptions = {},
+): Promise<number> {
+  let total = 0;
+  while (!signal?.aborted) {
+    const started = performance.now();
+    const purged = await inbox.purge({ ...selection, limit: batchSize });
+    total += purged;
+    onBatch?.(purged, total);
+    if (purged < batchSize) break;
+    await pause(4 * (performance.now() - started), signal);
+  }
+  return total;
+}
+
+const pause = (milliseconds: number, signal: AbortSignal | undefined) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, milliseconds);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+
+/** How often a running receiver purges: a tenth of the retention, between a second and an hour. */
+const intervalOf = (retentionMs: number) => Math.min(Math.max(retentionMs / 10, 1000), 3_600_000);
+
+/** Purges `done` deliveries older than the retention, at start and then at every interval, until stopped. */
+export class Retention {
+  readonly #inbox: Inbox;
+  readonly #retentionMs: number;
+  readonly #onPurged: (purged: number, receivedBefore: Date) => void;
+  readonly #onError: (error: unknown) => void;
+  #stopping: AbortController | undefined;
+  #running: Promise<void> | undefined;
+
+  constructor(
+    inbox: Inbox,
+    retentionMs: number,
+    { onPurged, onError }: { onPurged: (purged: number, receivedBefore: Date) => void; onError: (error: unknown) => void },
+  ) {
+    this.#inbox = inbox;
+    this.#retentionMs = retentionMs;
+    this.#onPurged = onPurged;
+    this.#onError = onError;
+  }
+
+  start(): void {
+    if (this.#stopping) return;
+    const stopping = (this.#stopping = new AbortController());
+    this.#running = (async () => {
+      while (!stopping.signal.aborted) {
+        const receivedBefore = new Date(Date.now() - this.#retentionMs);
+        try {
+          const purged = await purgeInBatches(this.#inbox, { state: 'done', receivedBefore }, { signal: stopping.signal });
+          if (purged > 0) this.#onPurged(purged, receivedBefore);
+        } catch (error) {
+          // The store is unavailable: its own readiness reports that; the next round tries again.
+          this.#onError(error);
+        }
+        await pause(intervalOf(this.#retentionMs), stopping.signal);
+      }
+    })();
+  }
+
+  /** Ends the purge after the batch under way. */
+  async stop(): Promise<void> {
+    this.#stopping?.abort();
+    await this.#running;
+    this.#stopping = undefined;
+  }
+}
