@@ -12,9 +12,9 @@ import { exitWith, parseCommandLine } from './command-line.ts';
 import { freePort } from './free-port.ts';
 import { prismPath } from './prism-path.ts';
 
-parseCommandLine(
+const { values } = parseCommandLine(
   'mock',
-  `Usage: npm run mock
+  `Usage: npm run mock [-- --verbose]
 
 Serves a mock of the receiver from the contract, for partner teams: Prism, strict on requests,
 behind a front that answers what the receiver can judge without the signing secret exactly as the
@@ -24,26 +24,40 @@ It cannot check signatures themselves (it has no secret) and stores nothing.
   MOCK_PORT                   port (default 4010)
   MOCK_HOST                   address to listen on (default 127.0.0.1; 0.0.0.0 for other hosts and containers)
   BODY_LIMIT                  largest body, as the receiver's (default 1mb)
-  WEBHOOK_TOLERANCE_SECONDS   signature timestamp tolerance, as the receiver's (default 300)`,
-  {},
+  WEBHOOK_TOLERANCE_SECONDS   signature timestamp tolerance, as the receiver's (default 300)
+
+It prints one line per request with its verdict. --verbose adds Prism's own lines: each request it
+was passed and every check of every branch of the contract.`,
+  { verbose: { type: 'boolean', default: false } },
 );
 const settings = orExit(() => loadMockSettings());
 
 const prismPort = await freePort();
-// Prism's own lines (each request and the reasons it found) go to this terminal.
+// Prism's own lines (each request, and each check of every oneOf branch) go to this terminal
+// with --verbose; otherwise only when Prism fails to start.
 const prism = spawn(process.execPath, [prismPath, 'mock', '--host', '127.0.0.1', '--port', String(prismPort), contractUrl.pathname], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 const prismExited = once(prism, 'exit');
+const prismStartup: string[] = [];
+let prismListening = false;
 await new Promise<void>((resolve) => {
   createInterface({ input: prism.stdout }).on('line', (line) => {
-    console.log(line);
-    if (line.includes('Prism is listening')) resolve();
+    if (values.verbose) console.log(line);
+    else if (!prismListening) prismStartup.push(line);
+    if (line.includes('Prism is listening')) {
+      prismListening = true;
+      resolve();
+    }
   });
-  void prismExited.then(() => exitWith('Prism exited before it listened; its output is above.'));
+  void prismExited.then(() => {
+    if (!values.verbose) for (const line of prismStartup) console.log(line);
+    exitWith(prismListening ? 'Prism exited.' : 'Prism exited before it listened; its output is above.');
+  });
 });
 
-const front = (await createMockFront({ contract: loadContract(), prismUrl: `http://127.0.0.1:${prismPort}`, ...settings })).listen(
+const log = (line: string) => console.log(`${new Date().toISOString()}  ${line}`);
+const front = (await createMockFront({ contract: loadContract(), prismUrl: `http://127.0.0.1:${prismPort}`, log, ...settings })).listen(
   settings.port,
   settings.host,
 );

@@ -6,15 +6,16 @@
 // `type` selects, rather than Prism's canned example and one header entry per branch.
 // Only the signature itself cannot be checked here: the mock has no secret.
 import Router from '@koa/router';
+import type { Problem } from '../../generated/ada-webhooks.ts';
 import Koa, { type Context } from 'koa';
 import { dereferenceContract, type ContractDocument } from '../contract/document.ts';
 import { loadRequestValidator, routeOperations } from '../contract/operations.ts';
-import type { Violation } from '../contract/validation.ts';
+import { describeViolation, type Violation } from '../contract/validation.ts';
 import { intakeRequestOf, writeAnswer } from '../intake/adapters/koa.ts';
 import { problem } from '../intake/answer.ts';
 import { headerReader, headersNamed } from '../intake/headers.ts';
 import { readDelivery } from '../intake/read-delivery.ts';
-import { checkSignedHeaders, signatureHeaders } from '../intake/signature.ts';
+import { checkSignedHeaders, explainSignatureFailure, signatureHeaders } from '../intake/signature.ts';
 import { problemForEmptyErrors } from '../service/app.ts';
 
 interface MockFrontOptions {
@@ -23,12 +24,19 @@ interface MockFrontOptions {
   prismUrl: string;
   bodyLimitBytes: number;
   toleranceSeconds: number;
+  /** One line per request: what was asked, and the verdict. */
+  log: (line: string) => void;
+}
+
+/** What the front says of a request, for its line. */
+interface Verdict {
+  verdict?: string;
 }
 
 /** Headers Prism needs to judge a request: the signature headers it checks for, and the body's type. */
 const forwardedHeaders = [...signatureHeaders, 'content-type'];
 
-export async function createMockFront({ contract, prismUrl, bodyLimitBytes, toleranceSeconds }: MockFrontOptions): Promise<Koa> {
+export async function createMockFront({ contract, prismUrl, bodyLimitBytes, toleranceSeconds, log }: MockFrontOptions): Promise<Koa> {
   const validate = await loadRequestValidator(await dereferenceContract(contract), 'receiveAdaWebhook');
   const router = new Router({ sensitive: true });
 
@@ -36,13 +44,30 @@ export async function createMockFront({ contract, prismUrl, bodyLimitBytes, tole
     receiveAdaWebhook: [
       async (ctx) => {
         const request = intakeRequestOf(ctx);
+        const state = ctx.state as Verdict;
         const read = await readDelivery(request, bodyLimitBytes);
-        if (!read.ok) return writeAnswer(ctx, read.answer);
-        const signed = checkSignedHeaders(headerReader(ctx.headers), toleranceSeconds);
-        if (!signed.ok) return writeAnswer(ctx, problem(401));
+        if (!read.ok) {
+          const refusal = read.answer.body as Problem;
+          state.verdict = refusal.detail ?? refusal.title;
+          return writeAnswer(ctx, read.answer);
+        }
+        const header = headerReader(ctx.headers);
+        const signed = checkSignedHeaders(header, toleranceSeconds);
+        // No secret, so only the headers can be judged: the mock says which is missing or stale.
+        if (!signed.ok) {
+          const detail = explainSignatureFailure(signed, header, toleranceSeconds);
+          state.verdict = detail;
+          return writeAnswer(ctx, problem(401, { detail }));
+        }
+        const type = (read.body.value as { type?: unknown } | null)?.type;
+        const delivery = `${typeof type === 'string' ? type : 'no type'} ${signed.id}`;
         const answer = await forward(ctx, prismUrl, read.body.bytes);
-        if (answer.status !== 422) return passOn(ctx, answer);
+        if (answer.status !== 422) {
+          state.verdict = `${delivery}${answer.ok ? ' accepted (the mock stores nothing)' : ''}`;
+          return passOn(ctx, answer, signed.id);
+        }
         const violations = validate({ headers: ctx.headers, query: ctx.query, body: read.body.value });
+        state.verdict = `${delivery} violates the contract: ${violations.map(describeViolation).join('; ') || 'see the answer'}`;
         writeAnswer(
           ctx,
           problem(422, {
@@ -59,6 +84,11 @@ export async function createMockFront({ contract, prismUrl, bodyLimitBytes, tole
   });
 
   const app = new Koa();
+  app.use(async (ctx, next) => {
+    await next();
+    const { verdict } = ctx.state as Verdict;
+    log(`${ctx.method} ${ctx.path} -> ${ctx.status}${verdict ? ` ${verdict}` : ''}`);
+  });
   app.use(problemForEmptyErrors);
   app.use(router.routes());
   app.use(router.allowedMethods());
@@ -69,11 +99,24 @@ function forward(ctx: Context, prismUrl: string, body?: Buffer): Promise<Respons
   return fetch(`${prismUrl}${ctx.url}`, { method: ctx.method, headers: headersNamed(headerReader(ctx.headers), forwardedHeaders), body });
 }
 
-async function passOn(ctx: Context, answer: Response): Promise<void> {
+/** Prism's answer as it is, except that an acknowledgement names the delivery it was sent (`deliveryId`), not the example's. */
+async function passOn(ctx: Context, answer: Response, deliveryId?: string): Promise<void> {
   ctx.status = answer.status;
   const type = answer.headers.get('content-type');
   if (type) ctx.type = type;
-  ctx.body = Buffer.from(await answer.arrayBuffer());
+  const body = Buffer.from(await answer.arrayBuffer());
+  ctx.body = deliveryId && answer.ok ? acknowledging(body, deliveryId) : body;
+}
+
+function acknowledging(body: Buffer, deliveryId: string): Buffer | object {
+  try {
+    const acknowledgement = JSON.parse(body.toString('utf8')) as unknown;
+    return typeof acknowledgement === 'object' && acknowledgement !== null && 'id' in acknowledgement
+      ? { ...acknowledgement, id: deliveryId }
+      : body;
+  } catch {
+    return body;
+  }
 }
 
 /** Prism's own reasons, when the receiver's validator finds none (they then disagree: the parity suite would show it). */
