@@ -12,7 +12,7 @@ import { headerReader, headersNamed } from './headers.ts';
 import { observeDelivery, type DeliveryObserver, type DeliveryRecord } from './observe.ts';
 import { readDelivery } from './read-delivery.ts';
 import type { IntakeRequest } from './request.ts';
-import { signatureHeaders, type Verify } from './signature.ts';
+import { explainSignatureFailure, signatureHeaders, type Verify } from './signature.ts';
 
 interface IntakeOptions {
   verify: Verify;
@@ -22,6 +22,9 @@ interface IntakeOptions {
   observer: DeliveryObserver;
   /** Counts what each stored delivery shows that the contract does not describe. */
   drift: ContractDrift;
+  /** The 401 says which check failed (outside production): otherwise it is bare. */
+  explainSignatureFailures: boolean;
+  toleranceSeconds: number;
 }
 
 export type Intake = (request: IntakeRequest) => Promise<Answer>;
@@ -32,7 +35,8 @@ const retryAfterSeconds = 5;
 /** Headers kept with each delivery for audit. */
 const auditHeaders = [...signatureHeaders, 'content-type', 'user-agent'];
 
-export function createIntake({ verify, validate, inbox, bodyLimitBytes, observer, drift }: IntakeOptions): Intake {
+export function createIntake(options: IntakeOptions): Intake {
+  const { verify, validate, inbox, bodyLimitBytes, observer, drift } = options;
   return (request) => observeDelivery(observer, request, (record) => receive(request, record));
 
   async function receive(request: IntakeRequest, record: DeliveryRecord): Promise<Answer> {
@@ -46,7 +50,10 @@ export function createIntake({ verify, validate, inbox, bodyLimitBytes, observer
     const signature = (record.signature = verify(header, bytes));
     if (!signature.ok) {
       record.outcome = 'unauthorized';
-      return problem(401);
+      return problem(
+        401,
+        options.explainSignatureFailures ? { detail: explainSignatureFailure(signature, header, options.toleranceSeconds) } : {},
+      );
     }
 
     const type = (value as { type?: unknown } | null)?.type;

@@ -92,7 +92,7 @@ export function createVerifier({ secrets, toleranceSeconds }: VerifierOptions): 
   };
 }
 
-type Sign = (id: string, timestamp: number, body: string | Buffer) => string;
+export type Sign = (id: string, timestamp: number, body: string | Buffer) => string;
 
 /** Signs like Svix: the value of a `svix-signature` header for one secret. */
 export function createSigner(secret: string): Sign {
@@ -102,6 +102,29 @@ export function createSigner(secret: string): Sign {
 
 export function sign(secret: string, id: string, timestamp: number, body: string | Buffer): string {
   return createSigner(secret)(id, timestamp, body);
+}
+
+/**
+ * Why a delivery's signature was refused, in a sentence for whoever sent it: the failed check
+ * and what to change. Given outside production only (and by the partner mock), as it tells a
+ * sender how close it came.
+ */
+export function explainSignatureFailure(failure: SignatureResult & { ok: false }, header: HeaderReader, toleranceSeconds: number): string {
+  const skew = failure.skewSeconds ?? 0;
+  switch (failure.reason) {
+    case 'missing_headers': {
+      const missing = ['id', 'timestamp', 'signature'].map((name) => `svix-${name}`).filter((name) => !header(name));
+      return `The signature headers are missing: ${missing.length > 0 ? missing.join(', ') : 'svix-id, svix-timestamp, svix-signature'} (or the webhook-* set of Standard Webhooks). Sign the delivery as Svix does.`;
+    }
+    case 'invalid_timestamp':
+      return 'The signed timestamp is not a whole number of seconds since 1970 (Unix time).';
+    case 'timestamp_too_old':
+      return `The signed timestamp is ${skew} seconds old; the receiver takes at most ${toleranceSeconds} seconds either way. Sign the delivery again, or check the sender's clock.`;
+    case 'timestamp_too_new':
+      return `The signed timestamp is ${-skew} seconds in the future; the receiver takes at most ${toleranceSeconds} seconds either way. Check the sender's clock.`;
+    case 'no_matching_signature':
+      return `No signature matches the body with the receiver's secrets (fingerprints ${(failure.triedSecrets ?? []).join(', ')}). Sign with the secret the receiver is given, and send the body exactly as signed.`;
+  }
 }
 
 /** The first complete header set, `svix-*` before the unbranded `webhook-*`. */
