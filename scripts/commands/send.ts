@@ -1,13 +1,15 @@
 // Signs and sends sample deliveries the way Svix does, to the local receiver or any URL.
-//   npm run send -- <event type | file> [--example NAME] [--url URL] [--secret whsec_...] [--id ID] [--count N]
+//   npm run send -- <event type | file> [--example NAME] [--set PATH=VALUE ...] [--invalid] [--url URL] [--secret whsec_...] [--id ID] [--count N]
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { loadSenderSettings, orExit, parseSecretOption, ConfigError } from '../../src/config/environment.ts';
-import { loadContract, webhookExamples } from '../../src/contract/document.ts';
-import { describeViolation } from '../../src/contract/validation.ts';
+import { dereferenceContract, loadContract, webhookExamples } from '../../src/contract/document.ts';
+import { createSchemaValidators, describeViolation } from '../../src/contract/validation.ts';
 import { developmentSecret } from '../../src/service/development-secret.ts';
 import { createSigner } from '../../src/intake/signature.ts';
 import { exitWith, parseCommandLine } from './command-line.ts';
+import { applyOverride, parseOverride } from './overrides.ts';
+import { postSigned, StatusTally } from './signed-post.ts';
 
 const usage = `Usage: npm run send -- <event type | file> [options]
 
@@ -16,10 +18,15 @@ const usage = `Usage: npm run send -- <event type | file> [options]
 
 Options:
   --example NAME     which example of the event type to send (default: its first)
+  --set PATH=VALUE   replaces a field of the example, by its dotted path (data.rating=5, data.ended_by.role=system,
+                     data.buttons.0.url="https://example.com"); the value is JSON, or text where it is not JSON.
+                     Repeat it for several fields. The result is checked against the contract before it is sent.
+  --invalid          sends the example even when it violates the contract (to see the receiver refuse it)
   --url URL          where to send (default: the local receiver, http://localhost:$PORT/webhooks/ada)
   --secret SECRET    whsec_ signing secret (default: the first of ADA_WEBHOOK_SECRET, else the development secret)
   --id ID            delivery id (default: a fresh one per delivery; a fixed id makes every delivery after the first a duplicate)
   --count N          how many deliveries to send (default: 1); a summary by status follows
+  --version          the version of ada-webhooks
   -h, --help         this text`;
 
 const {
@@ -29,6 +36,8 @@ const {
   count: wholeCount,
 } = parseCommandLine('send', usage, {
   example: { type: 'string' },
+  set: { type: 'string', multiple: true },
+  invalid: { type: 'boolean' },
   url: { type: 'string' },
   secret: { type: 'string' },
   id: { type: 'string' },
@@ -43,10 +52,11 @@ if (values.url !== undefined && !URL.canParse(values.url))
 const parsedSecret = values.secret === undefined ? undefined : parseSecretOption(values.secret);
 const secretOption = parsedSecret instanceof ConfigError ? fail(parsedSecret.problems[0]!) : parsedSecret;
 
-/** What to send: the bytes of a file, or an example of an event type with the current time. */
-function bodyOf(): () => string | Buffer {
+/** What to send: the bytes of a file, or an example of an event type (its fields overridden) with the current time. */
+async function bodyOf(): Promise<() => string | Buffer> {
   if (isFile(target)) {
     if (values.example !== undefined) fail('--example goes with an event type, not with a file.');
+    if (values.set !== undefined) fail('--set goes with an event type, not with a file: edit the file instead.');
     return () => readFileSync(target);
   }
   const contract = loadContract();
@@ -60,10 +70,29 @@ function bodyOf(): () => string | Buffer {
     );
   }
   const name = values.example ?? examples.keys().next().value!;
-  const example =
+  const example = structuredClone(
     examples.get(name) ??
-    fail(`The event type ${target} has no example ${JSON.stringify(name)}; its examples: ${[...examples.keys()].join(', ')}.`);
-  return () => JSON.stringify({ ...example, timestamp: new Date().toISOString() });
+      fail(`The event type ${target} has no example ${JSON.stringify(name)}; its examples: ${[...examples.keys()].join(', ')}.`),
+  );
+  for (const raw of values.set ?? []) {
+    const override = parseOverride(raw);
+    const problem = typeof override === 'string' ? override : applyOverride(example, override);
+    if (problem) fail(problem);
+  }
+  const event = () => ({ ...example, timestamp: new Date().toISOString() });
+  if (!values.invalid) {
+    const violations = createSchemaValidators(await dereferenceContract(contract))('AdaWebhookDelivery')(event());
+    if (violations.length > 0) {
+      exitWith(
+        [
+          `The ${target} to send violates the contract:`,
+          ...violations.map((violation) => `  ${describeViolation(violation)}`),
+          'Correct the --set values, or add --invalid to send it anyway.',
+        ].join('\n'),
+      );
+    }
+  }
+  return () => JSON.stringify(event());
 }
 
 function isFile(path: string): boolean {
@@ -74,48 +103,15 @@ function isFile(path: string): boolean {
   }
 }
 
-const body = bodyOf();
+const body = await bodyOf();
 const settings = orExit(() => loadSenderSettings(process.env, { port: values.url === undefined, secret: secretOption === undefined }));
 const url = values.url ?? `http://localhost:${settings.port}/webhooks/ada`;
 const sign = createSigner(secretOption ?? settings.secrets[0] ?? developmentSecret());
 
-/** The reasons a receiver gives for refusing a delivery, from its problem document. */
-function reasonsOf(text: string): string[] {
-  try {
-    const problem = JSON.parse(text) as { detail?: string; violations?: { pointer: string; message: string }[] };
-    return [...(problem.detail ? [problem.detail] : []), ...(problem.violations ?? []).map(describeViolation)];
-  } catch {
-    return [];
-  }
-}
-
-const statuses = new Map<string, number>();
+const tally = new StatusTally();
 for (let sent = 0; sent < count; sent += 1) {
   const id = values.id ?? `msg_${randomUUID().replaceAll('-', '')}`;
-  const timestamp = Math.floor(Date.now() / 1000);
-  const payload = body();
-  let status: string;
-  try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'svix-id': id,
-        'svix-timestamp': String(timestamp),
-        'svix-signature': sign(id, timestamp, payload),
-      },
-      body: payload,
-    });
-    const text = await response.text();
-    status = String(response.status);
-    console.log(`${id} -> ${response.status} ${text}`);
-    if (!response.ok) for (const reason of reasonsOf(text)) console.log(`    ${reason}`);
-  } catch (error) {
-    status = 'no answer';
-    const cause = (error as Error).cause as { code?: string; message?: string } | undefined;
-    console.error(`${id} -> could not reach ${url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
-  }
-  statuses.set(status, (statuses.get(status) ?? 0) + 1);
+  tally.add(await postSigned(url, sign, id, body()));
 }
-if (count > 1) console.log(`Sent ${count}: ${[...statuses].map(([status, times]) => `${times} × ${status}`).join(', ')}.`);
-process.exitCode = [...statuses.keys()].every((status) => status === '200') ? 0 : 1;
+if (count > 1) console.log(`Sent ${count}: ${tally.summary()}.`);
+process.exitCode = tally.allAccepted() ? 0 : 1;
