@@ -55,6 +55,7 @@ durable receiver written by hand, in alternating rounds, and prints the figures 
   --tracing-only      only the tracing figures
   --drift-only        only what watching for contract drift costs a delivery
   --baseline REV      first, the receiver against the receiver at this git revision
+  --version           the version of ada-webhooks
   -h, --help          this text`;
 const { values, count } = parseCommandLine('bench', usage, {
   rounds: { type: 'string', default: '3' },

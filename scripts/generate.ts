@@ -47,6 +47,7 @@ Writes generated/ada-webhooks.ts and generated/event-names.ts from openapi/ada-w
 (openapi-typescript). Never edit those files by hand.
 
   --check      write nothing; exit 1 when a generated file differs from what the contract gives
+  --version    the version of ada-webhooks
   -h, --help   this text`,
     { check: { type: 'boolean', default: false } },
   );

@@ -1,6 +1,8 @@
-// What the command-line scripts share: argument parsing that answers --help with the usage, and a
-// mistake with the one problem and where to read more (exit 2), never a stack trace.
+// What the command-line scripts share: argument parsing that answers --help with the usage,
+// --version with the version, and a mistake with the one problem and where to read more (exit 2),
+// never a stack trace.
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { packageVersion } from '../../src/service/project.ts';
 
 /** Ends the process with one line on standard error; for mistakes a person can fix. */
 export function exitWith(message: string, code = 1): never {
@@ -9,8 +11,9 @@ export function exitWith(message: string, code = 1): never {
 }
 
 /**
- * Parses the command line of `npm run <command>`. `--help` and `-h` print `usage` and exit 0; a
- * wrong argument prints what is wrong and a pointer to --help, and exits 2.
+ * Parses the command line of `npm run <command>`. `--help` and `-h` print `usage` and exit 0,
+ * `--version` prints the version and exits 0; a wrong argument prints what is wrong and a pointer
+ * to --help, and exits 2.
  */
 export function parseCommandLine<const Options extends ParseArgsOptionsConfig>(command: string, usage: string, options: Options) {
   const fail = (message: string): never => exitWith(`${message}\nSee: npm run ${command} -- --help`, 2);
@@ -20,8 +23,16 @@ export function parseCommandLine<const Options extends ParseArgsOptionsConfig>(c
       ? value
       : fail(`--${name} must be a whole number of at least ${minimum}, got ${JSON.stringify(raw)}.`);
   };
-  type Config = { allowPositionals: true; strict: true; options: Options & { help: { type: 'boolean'; short: 'h' } } };
-  const config = { allowPositionals: true, strict: true, options: { ...options, help: { type: 'boolean', short: 'h' } } } as Config;
+  type Config = {
+    allowPositionals: true;
+    strict: true;
+    options: Options & { help: { type: 'boolean'; short: 'h' }; version: { type: 'boolean' } };
+  };
+  const config = {
+    allowPositionals: true,
+    strict: true,
+    options: { ...options, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+  } as Config;
   let parsed;
   try {
     parsed = parseArgs(config);
@@ -30,6 +41,10 @@ export function parseCommandLine<const Options extends ParseArgsOptionsConfig>(c
   }
   if ((parsed.values as { help?: boolean }).help) {
     console.log(usage);
+    process.exit(0);
+  }
+  if ((parsed.values as { version?: boolean }).version) {
+    console.log(`ada-webhooks ${packageVersion()}`);
     process.exit(0);
   }
   return { values: parsed.values, positionals: parsed.positionals, fail, count };

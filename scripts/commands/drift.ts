@@ -31,6 +31,7 @@ and types it does not allow, fields it requires that were missing, event types i
                   schema from the types seen, an example with its strings replaced); comments,
                   order and style are kept, and an edit that would make one of the contract's
                   examples invalid is refused
+  --version       the version of ada-webhooks
   -h, --help      this text
 
 Then run npm run generate (the types follow), restart the receiver, and

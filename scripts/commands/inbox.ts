@@ -1,81 +1,209 @@
-// Reads the inbox the receiver writes (DATABASE_URL).
-//   npm run inbox -- list [--state STATE] [--limit N] [--json]
+// Reads the inbox the receiver writes (DATABASE_URL), follows it, and purges what is finished.
+//   npm run inbox -- list [<id prefix>] [filters] [--limit N] [--json]
 //   npm run inbox -- show <delivery id> [--json]
 //   npm run inbox -- stats [--json]
+//   npm run inbox -- tail [--type TYPE] [--conversation ID | --end-user ID] [--json]
+//   npm run inbox -- purge [--state done|dead|quarantined] --older-than 30d [--yes] [--json]
 import { loadDatabaseSettings, orExit } from '../../src/config/environment.ts';
+import { Invalid, parseDuration } from '../../src/config/reader.ts';
 import { describeViolation } from '../../src/contract/validation.ts';
-import { deliveryStates, type DeliveryState, type StoredDelivery } from '../../src/inbox/inbox.ts';
+import { deliveryStates, purgeableStates, type PurgeableState, type StoredDelivery } from '../../src/inbox/inbox.ts';
+import { purgeInBatches } from '../../src/inbox/retention.ts';
 import { parseCommandLine } from './command-line.ts';
+import { queryOf, queryOptions, queryUsage } from './delivery-query.ts';
 import { openExistingInbox } from './existing-inbox.ts';
+import { InboxFollower, type FollowedChange } from './follow.ts';
+
+const commands = ['list', 'show', 'stats', 'tail', 'purge'];
 
 const usage = `Usage: npm run inbox -- <command> [options]
 
 Commands:
-  list            the newest deliveries: received time, state, event type, id
-  show <id>       one delivery with its headers, body, violations and last error
-  stats           how many deliveries are in each state
+  list [<id prefix>]  the newest deliveries: received, state, event type, attempts, next attempt, id, last error
+  show <id>           one delivery with its headers, body, violations and last error
+  stats               how many deliveries are in each state
+  tail                follows the inbox: each delivery received, each retry, each delivery done, dead or
+                      replayed, as it happens (Ctrl-C to stop)
+  purge               deletes old finished deliveries: a dry run unless --yes is given
+
+Which deliveries (list; tail takes --type, --conversation and --end-user):
+${queryUsage}
 
 Options:
-  --state STATE   list only deliveries in this state (${deliveryStates.join(', ')})
-  --limit N       list at most N deliveries (default: 50)
-  --json          print JSON instead of text
-  -h, --help      this text
+  --limit N             list at most N deliveries (default: 50)
+  --older-than AGE      purge: deliveries received longer ago than AGE (30d, 12h, 90m)
+  --yes                 purge: delete them (without it, only count them)
+  --json                print JSON instead of text (tail: one JSON object per line)
+  --version             the version of ada-webhooks
+  -h, --help            this text
 
-The inbox is the one DATABASE_URL names (default: the project's data/inbox.sqlite).`;
+purge takes --state done (the default), dead or quarantined: never pending. The inbox is the one
+DATABASE_URL names (default: the project's data/inbox.sqlite).`;
 
 const { values, positionals, fail, count } = parseCommandLine('inbox', usage, {
-  state: { type: 'string' },
-  limit: { type: 'string', default: '50' },
+  ...queryOptions,
+  limit: { type: 'string' },
+  'older-than': { type: 'string' },
+  yes: { type: 'boolean' },
   json: { type: 'boolean', default: false },
 });
-const [named, id, ...extra] = positionals;
-const command = named ?? fail('Name a command: list, show or stats.');
-if (!['list', 'show', 'stats'].includes(command))
-  fail(`Unknown command ${JSON.stringify(command)}; the commands are list, show and stats.`);
-if (command === 'show' && id === undefined) fail('Name the delivery id to show.');
-if (extra.length > 0 || (command !== 'show' && id !== undefined))
-  fail(`Unexpected argument ${JSON.stringify(command === 'show' ? extra[0] : id)}.`);
-const state = values.state as DeliveryState | undefined;
-if (state !== undefined && !deliveryStates.includes(state))
-  fail(`--state must be one of ${deliveryStates.join(', ')}, got ${JSON.stringify(state)}.`);
-const limit = count('limit', values.limit);
+const [named, argument, ...extra] = positionals;
+const command = named ?? fail(`Name a command: ${commands.join(', ')}.`);
+if (!commands.includes(command)) fail(`Unknown command ${JSON.stringify(command)}; the commands are ${commands.join(', ')}.`);
+if (command === 'show' && argument === undefined) fail('Name the delivery id to show.');
+const takesArgument = command === 'show' || command === 'list';
+if (extra.length > 0 || (!takesArgument && argument !== undefined))
+  fail(`Unexpected argument ${JSON.stringify(takesArgument ? extra[0] : argument)}.`);
 
+/** Options that only some commands take: a mistake to give them to another. */
+const onlyFor: Record<string, readonly string[]> = {
+  limit: ['list'],
+  'older-than': ['purge'],
+  yes: ['purge'],
+  state: ['list', 'purge'],
+  type: ['list', 'tail'],
+  conversation: ['list', 'tail'],
+  'end-user': ['list', 'tail'],
+  since: ['list'],
+  until: ['list'],
+};
+for (const [option, commandsTaking] of Object.entries(onlyFor)) {
+  if (values[option as keyof typeof values] !== undefined && !commandsTaking.includes(command))
+    fail(`--${option} goes with ${commandsTaking.join(' or ')}, not with ${command}.`);
+}
+
+const json = values.json;
+const print = (value: unknown, text: string) => console.log(json ? JSON.stringify(value, null, 2) : text);
 const inbox = await openExistingInbox(orExit(() => loadDatabaseSettings()));
-const print = (json: unknown, text: string) => console.log(values.json ? JSON.stringify(json, null, 2) : text);
 try {
-  if (command === 'list') {
-    const deliveries = await inbox.list({ state, limit });
-    print(deliveries.map(summary), deliveries.length === 0 ? 'No deliveries.' : table(deliveries));
-  } else if (command === 'show') {
-    const delivery = await inbox.get(id!);
-    if (delivery) print(delivery, details(delivery));
-    else {
-      console.error(`No delivery with id ${id}.`);
-      process.exitCode = 1;
+  switch (command) {
+    case 'list': {
+      const deliveries = await inbox.list({ ...queryOf(values, fail), idPrefix: argument, limit: count('limit', values.limit ?? '50') });
+      print(deliveries.map(summary), deliveries.length === 0 ? 'No deliveries.' : table(deliveries));
+      break;
     }
-  } else {
-    const counts = await inbox.countByState();
-    print(counts, deliveryStates.map((name) => `${name.padEnd(12)}${counts[name]}`).join('\n'));
+    case 'show': {
+      const delivery = await inbox.get(argument!);
+      if (delivery) print(delivery, details(delivery));
+      else {
+        console.error(`No delivery with id ${argument}.`);
+        process.exitCode = 1;
+      }
+      break;
+    }
+    case 'stats': {
+      const counts = await inbox.countByState();
+      print(counts, deliveryStates.map((name) => `${name.padEnd(12)}${counts[name]}`).join('\n'));
+      break;
+    }
+    case 'tail':
+      await tail();
+      break;
+    case 'purge':
+      await purge();
+      break;
   }
 } finally {
   await inbox.close();
 }
 
-function summary({ id, state, eventType, receivedAt, violations }: StoredDelivery) {
-  return { id, state, eventType, receivedAt, violations: violations.length };
+async function tail(): Promise<void> {
+  const follower = new InboxFollower(inbox, queryOf(values, fail));
+  const stopped = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stopped.abort());
+  if (!json) console.error('Following the inbox; Ctrl-C to stop.');
+  while (!stopped.signal.aborted) {
+    for (const change of await follower.round()) console.log(json ? JSON.stringify(changeRecord(change)) : changeLine(change));
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, 500);
+      stopped.signal.addEventListener('abort', () => resolve(clearTimeout(timer)), { once: true });
+    });
+  }
+}
+
+async function purge(): Promise<void> {
+  const state = values.state ?? 'done';
+  if (!purgeableStates.includes(state as PurgeableState)) {
+    fail(
+      state === 'pending'
+        ? '--state pending cannot be purged: pending deliveries are work still to do. Purge takes done, dead or quarantined.'
+        : `--state must be one of ${purgeableStates.join(', ')} for purge, got ${JSON.stringify(state)}.`,
+    );
+  }
+  const rawAge =
+    values['older-than'] ?? fail('Give --older-than, such as --older-than 30d: purge never deletes recent deliveries by default.');
+  const age = parseDuration(rawAge);
+  if (age instanceof Invalid) fail(`--older-than ${age.reason}, got ${JSON.stringify(rawAge)}. Example: --older-than 30d`);
+  const receivedBefore = new Date(Date.now() - (age as number));
+  const selection = { state: state as PurgeableState, receivedBefore };
+  const what = `${state} deliveries received before ${receivedBefore.toISOString()}`;
+  if (!values.yes) {
+    const matching = await inbox.count({ state: selection.state, until: receivedBefore });
+    print(
+      { dryRun: true, state, receivedBefore, matching },
+      `Would purge ${matching} ${what}.${matching > 0 ? ' Run again with --yes to delete them.' : ''}`,
+    );
+    return;
+  }
+  const purged = await purgeInBatches(inbox, selection, {
+    onBatch: (_batch, total) => json || process.stderr.write(`\rPurged ${total}...`),
+  });
+  if (!json) process.stderr.write('\r');
+  print({ dryRun: false, state, receivedBefore, purged }, `Purged ${purged} ${what}.`);
+}
+
+function summary({ id, state, eventType, receivedAt, violations, attempts, nextAttemptAt, lastError }: StoredDelivery) {
+  return { id, state, eventType, receivedAt, attempts, nextAttemptAt, lastError, violations: violations.length };
+}
+
+function firstLine(text: string | null): string {
+  return text?.split('\n', 1)[0] ?? '';
 }
 
 function table(deliveries: StoredDelivery[]): string {
   const rows = deliveries.map((delivery) => {
     const count = delivery.violations.length;
-    const violations = count > 0 ? `  (${count} ${count === 1 ? 'violation' : 'violations'})` : '';
-    return [delivery.receivedAt.toISOString(), delivery.state, delivery.eventType ?? '-', `${delivery.id}${violations}`];
+    const violations = count > 0 ? `(${count} ${count === 1 ? 'violation' : 'violations'})` : '';
+    return [
+      delivery.receivedAt.toISOString(),
+      delivery.state,
+      delivery.eventType ?? '-',
+      String(delivery.attempts),
+      delivery.nextAttemptAt?.toISOString() ?? '-',
+      delivery.id,
+      violations || firstLine(delivery.lastError),
+    ];
   });
-  const header = ['RECEIVED', 'STATE', 'EVENT TYPE', 'ID'];
+  const header = ['RECEIVED', 'STATE', 'EVENT TYPE', 'ATTEMPTS', 'NEXT ATTEMPT', 'ID', 'LAST ERROR'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   return [header, ...rows]
-    .map((row) => row.map((cell, column) => (column < row.length - 1 ? cell.padEnd(widths[column]!) : cell)).join('  '))
+    .map((row) =>
+      row
+        .map((cell, column) => (column < row.length - 1 ? cell.padEnd(widths[column]!) : cell))
+        .join('  ')
+        .trimEnd(),
+    )
     .join('\n');
+}
+
+function changeRecord({ change, delivery }: FollowedChange) {
+  return { at: new Date(), change, ...summary(delivery) };
+}
+
+function changeLine({ change, delivery }: FollowedChange): string {
+  const detail = (() => {
+    switch (change) {
+      case 'retrying':
+        return `attempt ${delivery.attempts} failed, next at ${delivery.nextAttemptAt?.toISOString() ?? 'once claimed'}: ${firstLine(delivery.lastError)}`;
+      case 'dead':
+        return `after ${delivery.attempts} attempts: ${firstLine(delivery.lastError)}`;
+      case 'received':
+        return delivery.violations.length > 0 ? `${delivery.state}: ${describeViolation(delivery.violations[0]!)}` : delivery.state;
+      default:
+        return '';
+    }
+  })();
+  return [new Date().toISOString(), change.padEnd(11), (delivery.eventType ?? '-').padEnd(30), delivery.id, detail].join('  ').trimEnd();
 }
 
 function details(delivery: StoredDelivery): string {
@@ -94,6 +222,7 @@ function details(delivery: StoredDelivery): string {
     `event type   ${delivery.eventType ?? '-'}`,
     `received at  ${delivery.receivedAt.toISOString()}`,
     `attempts     ${delivery.attempts}`,
+    ...(delivery.nextAttemptAt ? [`next attempt ${delivery.nextAttemptAt.toISOString()}`] : []),
     ...(traceId ? [`trace id     ${traceId}`] : []),
     ...(delivery.lastError ? ['last error', ...delivery.lastError.split('\n').map((line) => `  ${line}`)] : []),
     'headers',

@@ -1,20 +1,24 @@
 // Puts stored deliveries back to pending so that the dispatcher handles them again. A quarantined
 // delivery is first validated against the contract as it is now: "Ada sent something new ->
 // edit the spec -> regenerate -> replay". Each replayed delivery starts a new trace, linked to the
-// one it had.
+// one it had. The inspector and `npm run replay` both replay through here.
 import { eventTypeLabel } from '../contract/events.ts';
 import type { Validate, Violation } from '../contract/validation.ts';
-import type { DeliveryFilter, DeliveryState, Inbox, StoredDelivery } from '../inbox/inbox.ts';
+import type { DeliveryQuery, DeliveryState, Inbox, StoredDelivery } from '../inbox/inbox.ts';
 import { startReplayTrace } from '../operations/tracing.ts';
 
-export const replayableStates = ['dead', 'quarantined'] as const satisfies readonly DeliveryState[];
+/** Every state but pending, which is about to run anyway. */
+export const replayableStates = ['dead', 'quarantined', 'done'] as const satisfies readonly DeliveryState[];
 type ReplayableState = (typeof replayableStates)[number];
 
 export const isReplayableState = (state: string | undefined): state is ReplayableState =>
   replayableStates.some((replayable) => replayable === state);
 
+/** More matching deliveries than this are replayed only once a person confirms, having seen what would be. */
+export const confirmationThreshold = 100;
+
 /** One delivery by id (in any state but pending), or every delivery in a replayable state that the rest of the filter matches. */
-export type ReplayFilter = { id: string } | ({ state: ReplayableState } & Pick<DeliveryFilter, 'eventType' | 'lane' | 'since' | 'until'>);
+export type ReplayFilter = { id: string } | ({ state: ReplayableState } & Omit<DeliveryQuery, 'state'>);
 
 export type ReplayOutcome =
   | { id: string; outcome: 'requeued'; from: DeliveryState }
@@ -28,23 +32,39 @@ interface ReplayOptions {
   dryRun?: boolean;
 }
 
+/** Deliveries read and replayed at a time, so that replaying a million holds a page in memory, not the million. */
+const pageSize = 500;
+
 export async function replay({ inbox, validateDelivery, dryRun = false }: ReplayOptions, filter: ReplayFilter): Promise<ReplayOutcome[]> {
-  const deliveries =
-    'id' in filter
-      ? [await inbox.get(filter.id)].filter((delivery) => delivery !== undefined)
-      : await inbox.list({ ...filter, limit: Number.MAX_SAFE_INTEGER });
-
-  const outcomes: ReplayOutcome[] = deliveries.map((delivery) => decide(delivery, validateDelivery));
-  if (dryRun) return outcomes;
-
-  for (const outcome of outcomes) {
-    if (outcome.outcome === 'still quarantined') await inbox.updateViolations(outcome.id, outcome.violations);
+  const outcomes: ReplayOutcome[] = [];
+  for await (const page of matching(inbox, filter)) {
+    const decided = page.map((delivery) => decide(delivery, validateDelivery));
+    outcomes.push(...decided);
+    if (dryRun) continue;
+    for (const outcome of decided) {
+      if (outcome.outcome === 'still quarantined') await inbox.updateViolations(outcome.id, outcome.violations);
+    }
+    const requeued = page.filter((_delivery, index) => decided[index]!.outcome === 'requeued');
+    await inbox.requeue(
+      requeued.map((delivery) => ({ id: delivery.id, traceContext: startReplayTrace(delivery, eventTypeLabel(delivery.eventType)) })),
+    );
   }
-  const requeued = deliveries.filter((_delivery, index) => outcomes[index]!.outcome === 'requeued');
-  await inbox.requeue(
-    requeued.map((delivery) => ({ id: delivery.id, traceContext: startReplayTrace(delivery, eventTypeLabel(delivery.eventType)) })),
-  );
   return outcomes;
+}
+
+/** The deliveries a filter selects, a page at a time, newest first. */
+export async function* matching(inbox: Inbox, filter: { id: string } | DeliveryQuery): AsyncGenerator<StoredDelivery[]> {
+  if ('id' in filter) {
+    const delivery = await inbox.get(filter.id);
+    if (delivery) yield [delivery];
+    return;
+  }
+  let after: StoredDelivery | undefined;
+  do {
+    const page = await inbox.list({ ...filter, after, limit: pageSize });
+    if (page.length > 0) yield page;
+    after = page.length === pageSize ? page.at(-1) : undefined;
+  } while (after);
 }
 
 function decide(delivery: StoredDelivery, validateDelivery: Validate): ReplayOutcome {

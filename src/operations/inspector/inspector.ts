@@ -7,7 +7,7 @@ import Router from '@koa/router';
 import Koa, { type Context, type Middleware, type Next } from 'koa';
 import type { Logger } from 'pino';
 import type { Validate } from '../../contract/validation.ts';
-import { isReplayableState, replay, type ReplayFilter, type ReplayOutcome } from '../../dispatch/replay.ts';
+import { isReplayableState, replay, replayableStates, type ReplayFilter, type ReplayOutcome } from '../../dispatch/replay.ts';
 import type { Inbox } from '../../inbox/inbox.ts';
 import type { NodeListener } from '../../intake/adapters/node.ts';
 import { formOf, readForm } from './form.ts';
@@ -259,7 +259,7 @@ export function createInspector({ settings, inbox, validateDelivery, logger, liv
     const { form, filter, problems } = parseFilter({ ...fields, id: undefined });
     if (problems.length > 0) ctx.throw(400, problems.join(' '));
     const { state } = filter;
-    if (!isReplayableState(state)) ctx.throw(400, 'Replay all matching needs the State filter set to dead or quarantined.');
+    if (!isReplayableState(state)) ctx.throw(400, `Replay all matching needs the State filter set to ${replayableStates.join(', ')}.`);
     return { form, filter: { ...filter, state } };
   }
 

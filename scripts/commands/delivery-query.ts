@@ -1,0 +1,54 @@
+// The options that select deliveries, shared by `npm run inbox` and `npm run replay`: the same
+// names, the same time formats and the same messages, parsed into the inbox's query.
+import { parseDuration, Invalid } from '../../src/config/reader.ts';
+import { deliveryStates, type DeliveryQuery, type DeliveryState } from '../../src/inbox/inbox.ts';
+
+export const queryOptions = {
+  state: { type: 'string' },
+  type: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  conversation: { type: 'string' },
+  'end-user': { type: 'string' },
+} as const;
+
+type QueryValues = Partial<Record<keyof typeof queryOptions, string>>;
+
+export const queryUsage = `  --state STATE         only deliveries in this state (${deliveryStates.join(', ')})
+  --type TYPE           only deliveries of this event type
+  --since TIME          only deliveries received at or after TIME: ISO 8601 (2026-11-24T09:00:00Z), or a
+                        duration ago (90m, 12h, 7d)
+  --until TIME          only deliveries received before TIME (the same forms)
+  --conversation ID     only the deliveries of one conversation
+  --end-user ID         only the deliveries of one end user (their profile events)`;
+
+/** A time on the command line: ISO 8601, or a duration before now. */
+function parseTime(raw: string, now: number): Date | undefined {
+  const ago = parseDuration(raw);
+  const time = ago instanceof Invalid ? new Date(raw) : new Date(now - ago);
+  return Number.isNaN(time.getTime()) ? undefined : time;
+}
+
+/** Whether any option that selects deliveries was given. */
+export const selects = (values: QueryValues): boolean => Object.keys(queryOptions).some((name) => values[name as keyof QueryValues]);
+
+export function queryOf(values: QueryValues, fail: (message: string) => never, now = Date.now()): DeliveryQuery {
+  const query: DeliveryQuery = {};
+  if (values.state !== undefined) {
+    if (!deliveryStates.includes(values.state as DeliveryState))
+      fail(`--state must be one of ${deliveryStates.join(', ')}, got ${JSON.stringify(values.state)}.`);
+    query.state = values.state as DeliveryState;
+  }
+  if (values.type !== undefined) query.eventType = values.type;
+  if (values.conversation !== undefined && values['end-user'] !== undefined) fail('Give --conversation or --end-user, not both.');
+  if (values.conversation !== undefined) query.lane = `conversation:${values.conversation}`;
+  if (values['end-user'] !== undefined) query.lane = `end_user:${values['end-user']}`;
+  for (const bound of ['since', 'until'] as const) {
+    const raw = values[bound];
+    if (raw === undefined) continue;
+    query[bound] =
+      parseTime(raw, now) ??
+      fail(`--${bound} must be a time such as 2026-11-24T09:00:00Z or a duration ago such as 12h, got ${JSON.stringify(raw)}.`);
+  }
+  return query;
+}
