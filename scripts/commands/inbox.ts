@@ -8,7 +8,7 @@ import { loadDatabaseSettings, orExit } from '../../src/config/environment.ts';
 import { Invalid, parseDuration } from '../../src/config/reader.ts';
 import { describeViolation } from '../../src/contract/validation.ts';
 import { deliveryStates, purgeableStates, type PurgeableState, type StoredDelivery } from '../../src/inbox/inbox.ts';
-import { purgeInBatches } from '../../src/inbox/retention.ts';
+import { purgeInBatches, type PurgeSelection } from '../../src/inbox/retention.ts';
 import { parseCommandLine } from './command-line.ts';
 import { queryOf, queryOptions, queryUsage } from './delivery-query.ts';
 import { openExistingInbox } from './existing-inbox.ts';
@@ -74,11 +74,15 @@ for (const [option, commandsTaking] of Object.entries(onlyFor)) {
 
 const json = values.json;
 const print = (value: unknown, text: string) => console.log(json ? JSON.stringify(value, null, 2) : text);
+// Every option is checked before the inbox is opened.
+const query = queryOf(values, fail);
+const limit = count('limit', values.limit ?? '50');
+const purgeSelection = command === 'purge' ? purgeSelectionOf() : undefined;
 const inbox = await openExistingInbox(orExit(() => loadDatabaseSettings()));
 try {
   switch (command) {
     case 'list': {
-      const deliveries = await inbox.list({ ...queryOf(values, fail), idPrefix: argument, limit: count('limit', values.limit ?? '50') });
+      const deliveries = await inbox.list({ ...query, idPrefix: argument, limit });
       print(deliveries.map(summary), deliveries.length === 0 ? 'No deliveries.' : table(deliveries));
       break;
     }
@@ -100,7 +104,7 @@ try {
       await tail();
       break;
     case 'purge':
-      await purge();
+      await purge(purgeSelection!);
       break;
   }
 } finally {
@@ -108,12 +112,14 @@ try {
 }
 
 async function tail(): Promise<void> {
-  const follower = new InboxFollower(inbox, queryOf(values, fail));
+  const follower = new InboxFollower(inbox, query);
   const stopped = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stopped.abort());
-  if (!json) console.error('Following the inbox; Ctrl-C to stop.');
+  let following = false;
   while (!stopped.signal.aborted) {
     for (const change of await follower.round()) console.log(json ? JSON.stringify(changeRecord(change)) : changeLine(change));
+    if (!following) console.error('Following the inbox; Ctrl-C to stop.');
+    following = true;
     await new Promise((resolve) => {
       const timer = setTimeout(resolve, 500);
       stopped.signal.addEventListener('abort', () => resolve(clearTimeout(timer)), { once: true });
@@ -121,7 +127,8 @@ async function tail(): Promise<void> {
   }
 }
 
-async function purge(): Promise<void> {
+/** What purge deletes: --state (done unless given) and --older-than. */
+function purgeSelectionOf(): PurgeSelection {
   const state = values.state ?? 'done';
   if (!purgeableStates.includes(state as PurgeableState)) {
     fail(
@@ -134,21 +141,26 @@ async function purge(): Promise<void> {
     values['older-than'] ?? fail('Give --older-than, such as --older-than 30d: purge never deletes recent deliveries by default.');
   const age = parseDuration(rawAge);
   if (age instanceof Invalid) fail(`--older-than ${age.reason}, got ${JSON.stringify(rawAge)}. Example: --older-than 30d`);
-  const receivedBefore = new Date(Date.now() - (age as number));
-  const selection = { state: state as PurgeableState, receivedBefore };
+  return { state: state as PurgeableState, receivedBefore: new Date(Date.now() - (age as number)) };
+}
+
+async function purge(selection: PurgeSelection): Promise<void> {
+  const { state, receivedBefore } = selection;
   const what = `${state} deliveries received before ${receivedBefore.toISOString()}`;
   if (!values.yes) {
-    const matching = await inbox.count({ state: selection.state, until: receivedBefore });
+    const matching = await inbox.count({ state, until: receivedBefore });
     print(
       { dryRun: true, state, receivedBefore, matching },
       `Would purge ${matching} ${what}.${matching > 0 ? ' Run again with --yes to delete them.' : ''}`,
     );
     return;
   }
+  // Progress on a terminal only, overwritten by the summary.
+  const progress = process.stderr.isTTY && !json;
   const purged = await purgeInBatches(inbox, selection, {
-    onBatch: (_batch, total) => json || process.stderr.write(`\rPurged ${total}...`),
+    onBatch: (_batch, total) => progress && process.stderr.write(`\rPurged ${total}...`),
   });
-  if (!json) process.stderr.write('\r');
+  if (progress) process.stderr.write('\r');
   print({ dryRun: false, state, receivedBefore, purged }, `Purged ${purged} ${what}.`);
 }
 

@@ -101,7 +101,7 @@ function describe(outcome: ReplayOutcome): string {
 
 const filter = filterOf();
 const nothingMatched = () => {
-  console.error('id' in filter ? `No delivery with id ${filter.id}.` : 'No delivery matched.');
+  console.error('id' in filter ? `No delivery with id ${filter.id}.` : `No ${filter.state ? `${filter.state} ` : ''}delivery matched.`);
   process.exitCode = 1;
 };
 

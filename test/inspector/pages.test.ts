@@ -61,7 +61,7 @@ for (const backend of inboxBackends)
       expect(text).to.contain('Give a conversation or an end user, not both.');
       expect(text).to.contain('"Received from" must be a time such as 2026-11-24T09:00 (UTC).');
       expect((await get('/inspector/deliveries/msg_none')).status).to.equal(404);
-      expect((await get('/inspector/replay?state=done')).status).to.equal(400);
+      expect((await get('/inspector/replay?state=pending')).status).to.equal(400);
     });
 
     it('tells where a delivery stands in its lane: a head waiting for its retry holds back the one behind it', async () => {

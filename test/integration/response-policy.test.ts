@@ -88,6 +88,55 @@ for (const backend of inboxBackends)
       });
     });
 
+    describe('401 outside production: the check that failed, and what to change', () => {
+      let explaining: TestReceiver;
+      before(async () => {
+        explaining = await startReceiver({ backend, explainSignatureFailures: true });
+      });
+      after(() => explaining.close());
+      const body = JSON.stringify(contractExample('ConversationCreated'));
+      const now = () => Math.floor(Date.now() / 1000);
+
+      const cases: [string, () => Record<string, string>, RegExp][] = [
+        [
+          'the missing headers',
+          () => ({ 'content-type': 'application/json', 'svix-id': 'msg_1' }),
+          /^The signature headers are missing: svix-timestamp, svix-signature /,
+        ],
+        ['an unreadable timestamp', () => ({ ...signedHeaders(body), 'svix-timestamp': '17x' }), /not a whole number of seconds/],
+        [
+          'how old the timestamp is',
+          () => signedHeaders(body, { timestamp: now() - 400 }),
+          /^The signed timestamp is (399|40\d) seconds old; .* at most 300 /,
+        ],
+        [
+          'how far ahead it is',
+          () => signedHeaders(body, { timestamp: now() + 400 }),
+          /^The signed timestamp is (399|40\d) seconds in the future/,
+        ],
+        [
+          'the fingerprints of the secrets tried',
+          () => signedHeaders(body, { secret: otherSecret }),
+          new RegExp(`^No signature matches the body with the receiver's secrets \\(fingerprints ${secretFingerprint(testSecret)}\\)`),
+        ],
+      ];
+      for (const [name, headers, detail] of cases) {
+        it(`says ${name}`, async () => {
+          const answer = await post(explaining.url, body, headers());
+          expect(answer.status).to.equal(401);
+          expect(answer.body).to.include(unauthorized);
+          expect(answer.body.detail).to.match(detail);
+        });
+      }
+
+      it('and never shows a secret or the signature expected', async () => {
+        const answer = await post(explaining.url, body, signedHeaders(body, { secret: otherSecret }));
+        expect(JSON.stringify(answer.body))
+          .to.not.include(testSecret.slice(6))
+          .and.not.include(signedHeaders(body)['svix-signature']!.slice(3));
+      });
+    });
+
     describe('client errors before the signature check', () => {
       it('answers malformed JSON with 400', async () => {
         const headers = signedHeaders('{"type": ');

@@ -3,10 +3,11 @@
 import { expect } from 'chai';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { packageVersion } from '../../src/service/project.ts';
 import { mainPath, run, runScript, useTemporaryDirectory } from '../support/process.ts';
 import { contractExample, startReceiver, storedDelivery, testSecret, type TestReceiver } from '../support/receiver.ts';
 
-const commands = ['send', 'inbox', 'replay', 'generate', 'bench', 'mock', 'dev'];
+const commands = ['send', 'inbox', 'replay', 'drift', 'generate', 'bench', 'mock', 'dev'];
 
 describe('the commands', function () {
   this.timeout(30_000);
@@ -22,11 +23,48 @@ describe('the commands', function () {
     });
   }
 
+  it('every command, npm start included, answers --version with the version of ada-webhooks', async () => {
+    const version = `ada-webhooks ${packageVersion()}\n`;
+    expect(version).to.match(/^ada-webhooks \d+\.\d+\.\d+/);
+    for (const command of commands) {
+      expect(await runScript(command, ['--version'], temporaryDirectory(), {}), command).to.include({ code: 0, stdout: version });
+    }
+    expect(await run(mainPath, ['--version'], temporaryDirectory(), {})).to.include({ code: 0, stdout: version });
+  });
+
   it('answers a wrong argument with the one problem and a pointer to --help, exit 2', async () => {
     const cases: [string, string[], string][] = [
       ['inbox', ['list', '--nope'], 'Unknown option --nope.'],
       ['inbox', ['list', '--json=yes'], 'Option --json takes no value.'],
-      ['inbox', ['drop'], 'Unknown command "drop"; the commands are list, show and stats.'],
+      ['inbox', ['drop'], 'Unknown command "drop"; the commands are list, show, stats, tail, purge.'],
+      ['inbox', ['stats', '--yes'], '--yes goes with purge, not with stats.'],
+      [
+        'inbox',
+        ['purge', '--older-than', '2 weeks'],
+        '--older-than must be a duration of at least 1 second, a whole number with a unit: s, m, h or d (days), got "2 weeks". Example: --older-than 30d',
+      ],
+      ['inbox', ['purge'], 'Give --older-than, such as --older-than 30d: purge never deletes recent deliveries by default.'],
+      [
+        'inbox',
+        ['list', '--since', 'yesterday'],
+        '--since must be a time such as 2026-11-24T09:00:00Z or a duration ago such as 12h, got "yesterday".',
+      ],
+      ['replay', ['--state', 'done', '--secret', testSecret], '--secret and --rate go with --to.'],
+      [
+        'replay',
+        ['--to', 'http://localhost:1/webhooks/ada', '--state', 'done'],
+        'Give --secret, the whsec_ secret of the receiver at --to.',
+      ],
+      [
+        'send',
+        ['v1.conversation.created', '--set', 'data'],
+        '--set takes a dotted path and a value, such as --set data.rating=5 or --set data.ended_by.role=system, got "data".',
+      ],
+      [
+        'send',
+        ['v1.conversation.created', '--set', 'type.name=x'],
+        '--set type.name: type is "v1.conversation.created", which has no fields.',
+      ],
       ['replay', ['--state'], 'Option --state <value> needs a value.'],
       ['send', ['v1.conversation.created', '--count', 'many'], '--count must be a whole number of at least 1, got "many".'],
       ['bench', ['--large-inbox', 'huge'], '--large-inbox must be a whole number of at least 0, got "huge".'],
@@ -125,6 +163,35 @@ describe('the commands', function () {
       const refused = await send(file);
       expect(refused.code).to.equal(1);
       expect(refused.stdout).to.include('-> 422').and.include('\n    /timestamp: must match pattern');
+    });
+
+    it('--set replaces fields of the example, checked against the contract unless --invalid', async () => {
+      const set = await send(
+        'v1.conversation.ended',
+        '--set',
+        'data.ended_by.role=system',
+        '--set',
+        'data.ended_by.id=null',
+        '--set',
+        'data.rating=5',
+      );
+      expect(set.code, set.stderr).to.equal(0);
+      const id = /^(msg_\w+) -> 200/.exec(set.stdout)![1]!;
+      const sent = JSON.parse((await receiver.inbox.get(id))!.body);
+      expect(sent.data).to.deep.include({ ended_by: { id: null, role: 'system' }, rating: 5 });
+
+      const refused = await send('v1.conversation.ended', '--set', 'data.ended_by.role=robot');
+      expect(refused).to.include({ code: 1, stdout: '' });
+      expect(refused.stderr).to.match(
+        /^The v1\.conversation\.ended to send violates the contract:\n {2}\/data\/ended_by\/role: must be one of: /,
+      );
+      expect(refused.stderr).to.include('add --invalid to send it anyway');
+      expect(await receiver.inbox.countByState()).to.deep.include({ quarantined: 0 });
+
+      const invalid = await send('v1.conversation.ended', '--set', 'data.ended_by.role=robot', '--invalid');
+      expect(invalid.code).to.equal(1);
+      expect(invalid.stdout).to.include('-> 422').and.include('\n    /data/ended_by/role: must be one of: ');
+      expect(await receiver.inbox.countByState()).to.deep.include({ quarantined: 1 });
     });
 
     it('answers ordinary mistakes in one line', async () => {

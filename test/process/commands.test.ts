@@ -1,9 +1,15 @@
-// The operator commands as processes over a real inbox of each backend: replay and inbox.
+// The operator commands as processes over a real inbox of each backend: replay, resend and inbox.
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Inbox } from '../../src/inbox/inbox.ts';
+import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
+import { eventually } from '../support/eventually.ts';
 import { inboxBackends, type TestInbox } from '../support/inbox-backends.ts';
-import { runScript, useTemporaryDirectory } from '../support/process.ts';
-import { contractExample, storedDelivery } from '../support/receiver.ts';
+import { childEnvironment, runScript, scriptPath, startReceiverProcess, useTemporaryDirectory } from '../support/process.ts';
+import { contractExample, storedDelivery, testSecret } from '../support/receiver.ts';
 
 for (const backend of inboxBackends)
   describe(`the replay and inbox commands on ${backend.name}`, function () {
@@ -49,9 +55,9 @@ for (const backend of inboxBackends)
     });
 
     it('replay refuses unclear requests, pointing to --help', async () => {
-      const unknownState = await run('replay', '--state', 'done');
+      const unknownState = await run('replay', '--state', 'pending');
       expect(unknownState.code).to.equal(2);
-      expect(unknownState.stderr).to.equal('--state must be one of dead, quarantined.\nSee: npm run replay -- --help\n');
+      expect(unknownState.stderr).to.equal('--state must be one of dead, quarantined, done.\nSee: npm run replay -- --help\n');
       const missing = await run('replay', '--id', 'msg_nowhere');
       expect(missing).to.include({ code: 1, stderr: 'No delivery with id msg_nowhere.\n' });
     });
@@ -61,5 +67,184 @@ for (const backend of inboxBackends)
       expect(JSON.parse(stats.stdout)).to.deep.equal({ pending: 0, quarantined: 1, done: 0, dead: 1 });
       const list = await run('inbox', 'list', '--state', 'quarantined', '--json');
       expect(JSON.parse(list.stdout)).to.have.length(1).and.to.have.nested.property('[0].id', 'msg_quarantined');
+    });
+  });
+
+for (const backend of inboxBackends)
+  describe(`finding, following, purging and resending deliveries on ${backend.name}`, function () {
+    this.timeout(30_000);
+    const temporaryDirectory = useTemporaryDirectory('ada-commands-');
+    let store: TestInbox;
+    let inbox: Inbox;
+    beforeEach(async () => {
+      store = await backend.create();
+      inbox = store.inbox;
+    });
+    afterEach(() => store.destroy());
+    const run = (script: string, ...args: string[]) => runScript(script, args, temporaryDirectory(), store.env);
+
+    /** Deliveries of their own conversations, handled to `done`. */
+    async function seedDone(count: number, { type = 'ConversationCreated', receivedAt = new Date(), prefix = 'msg_done' } = {}) {
+      for (let index = 0; index < count; index += 1) {
+        const event = contractExample(type);
+        event['data'].conversation_id = `${prefix}_conversation_${index}`;
+        await inbox.accept({ ...storedDelivery(event, `${prefix}_${index}`), receivedAt });
+      }
+      const claimed = await inbox.claim({ owner: 'test', limit: count, leaseMs: 60_000 });
+      await inbox.settle(
+        'test',
+        claimed.map(({ id }) => ({ id, outcome: 'done' as const })),
+      );
+    }
+
+    it('inbox list shows attempts, the next attempt and the last error, by type, time, conversation and id prefix', async () => {
+      await seedDone(2);
+      const failing = contractExample('ConversationEndedByEndUser');
+      await inbox.accept(storedDelivery(failing, 'msg_retried'));
+      await inbox.claim({ owner: 'test', limit: 1, leaseMs: 60_000 });
+      const retryAt = new Date(Date.now() + 600_000);
+      await inbox.settle('test', [
+        { id: 'msg_retried', outcome: 'retry', error: 'Error: the CRM timed out\n    at handler (crm.ts:12)', retryAt },
+      ]);
+
+      const text = await run('inbox', 'list');
+      expect(text.code, text.stderr).to.equal(0);
+      const [header, retried] = text.stdout.split('\n');
+      expect(header).to.match(/^RECEIVED +STATE +EVENT TYPE +ATTEMPTS +NEXT ATTEMPT +ID +LAST ERROR$/);
+      expect(retried).to.match(
+        new RegExp(
+          `^\\S+Z +pending +v1\\.conversation\\.ended +1 +${retryAt.toISOString().replaceAll('.', '\\.')} +msg_retried +Error: the CRM timed out$`,
+        ),
+      );
+      expect(text.stdout).to.not.include('crm.ts');
+
+      const listed = async (...args: string[]) =>
+        (JSON.parse((await run('inbox', 'list', ...args, '--json')).stdout) as { id: string }[]).map(({ id }) => id).sort();
+      expect(await listed('--type', 'v1.conversation.ended')).to.deep.equal(['msg_retried']);
+      expect(await listed('msg_done')).to.deep.equal(['msg_done_0', 'msg_done_1']);
+      expect(await listed('msg_done_1')).to.deep.equal(['msg_done_1']);
+      expect(await listed('--conversation', 'msg_done_conversation_0')).to.deep.equal(['msg_done_0']);
+      expect(await listed('--conversation', failing['data'].conversation_id, '--since', '1h')).to.deep.equal(['msg_retried']);
+      expect(await listed('--until', '1h')).to.deep.equal([]);
+      const [json] = JSON.parse((await run('inbox', 'list', 'msg_retried', '--json')).stdout) as Record<string, unknown>[];
+      expect(json).to.deep.include({ attempts: 1, nextAttemptAt: retryAt.toISOString(), state: 'pending' });
+      expect(json!['lastError']).to.match(/^Error: the CRM timed out\n/);
+    });
+
+    it('inbox purge counts first, deletes with --yes, and never takes pending deliveries', async () => {
+      await seedDone(3, { receivedAt: new Date(Date.now() - 2 * 86_400_000), prefix: 'msg_old' });
+      await seedDone(1, { prefix: 'msg_recent' });
+      await inbox.accept({ ...storedDelivery(contractExample('ConversationEndedByEndUser'), 'msg_pending'), receivedAt: new Date(0) });
+
+      const dryRun = await run('inbox', 'purge', '--older-than', '1d');
+      expect(dryRun.code, dryRun.stderr).to.equal(0);
+      expect(dryRun.stdout).to.match(/^Would purge 3 done deliveries received before \S+Z\. Run again with --yes to delete them\.\n$/);
+      expect(await inbox.countByState()).to.deep.equal({ pending: 1, quarantined: 0, done: 4, dead: 0 });
+
+      const purged = await run('inbox', 'purge', '--older-than', '1d', '--yes', '--json');
+      expect(purged.code, purged.stderr).to.equal(0);
+      expect(JSON.parse(purged.stdout)).to.deep.include({ dryRun: false, state: 'done', purged: 3 });
+      expect(await inbox.countByState()).to.deep.equal({ pending: 1, quarantined: 0, done: 1, dead: 0 });
+      expect(await inbox.get('msg_old_0')).to.equal(undefined);
+      expect(await inbox.get('msg_recent_0')).to.deep.include({ state: 'done' });
+
+      const pending = await run('inbox', 'purge', '--state', 'pending', '--older-than', '1s', '--yes');
+      expect(pending.code).to.equal(2);
+      expect(pending.stderr).to.match(/^--state pending cannot be purged: pending deliveries are work still to do\./);
+      expect(await inbox.get('msg_pending')).to.deep.include({ state: 'pending' });
+    });
+
+    it('replay --state done replays what the filters select, and asks for --yes above 100', async () => {
+      await seedDone(101);
+      await seedDone(1, { type: 'ConversationEndedByEndUser', prefix: 'msg_ended' });
+      const ended = await run('replay', '--state', 'done', '--type', 'v1.conversation.ended');
+      expect(ended.code, ended.stderr).to.equal(0);
+      expect(ended.stdout).to.equal('msg_ended_0  done -> pending\nReplayed 1 of 1 matching deliveries.\n');
+      expect(await inbox.get('msg_ended_0')).to.deep.include({ state: 'pending', attempts: 0 });
+
+      const unconfirmed = await run('replay', '--state', 'done', '--json');
+      expect(unconfirmed.code).to.equal(1);
+      expect(unconfirmed.stderr).to.equal('101 deliveries match, more than 100: nothing was replayed. Add --yes to replay them.\n');
+      expect(JSON.parse(unconfirmed.stdout)).to.have.length(101);
+      expect(await inbox.countByState()).to.deep.include({ done: 101 });
+
+      const confirmed = await run('replay', '--state', 'done', '--yes');
+      expect(confirmed.code, confirmed.stderr).to.equal(0);
+      expect(confirmed.stdout.split('\n').at(-2)).to.equal('Replayed 101 of 101 matching deliveries.');
+      expect(await inbox.countByState()).to.deep.include({ done: 0, pending: 102 });
+    });
+
+    it('inbox tail follows deliveries as they are received, retried, done, dead and replayed, across processes', async () => {
+      await seedDone(1, { prefix: 'msg_before' });
+      const tail = spawn(process.execPath, [scriptPath('inbox'), 'tail', '--json'], { env: childEnvironment(store.env) });
+      const lines: Record<string, unknown>[] = [];
+      createInterface({ input: tail.stdout }).on('line', (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
+      let stderr = '';
+      tail.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      try {
+        await eventually(() => stderr.includes('Following the inbox'), 10_000);
+        const seen = (change: string, id: string) => eventually(() => lines.find((line) => line['change'] === change && line['id'] === id));
+
+        await inbox.accept(storedDelivery(contractExample('ConversationCreated'), 'msg_new'));
+        expect(await seen('received', 'msg_new')).to.include({ state: 'pending', attempts: 0, eventType: 'v1.conversation.created' });
+        await inbox.claim({ owner: 'test', limit: 1, leaseMs: 60_000 });
+        await inbox.settle('test', [{ id: 'msg_new', outcome: 'retry', error: 'Error: not yet', retryAt: new Date() }]);
+        expect(await seen('retrying', 'msg_new')).to.include({ attempts: 1, lastError: 'Error: not yet' });
+        await inbox.claim({ owner: 'test', limit: 1, leaseMs: 60_000 });
+        await inbox.settle('test', [{ id: 'msg_new', outcome: 'dead', error: 'Error: gone' }]);
+        expect(await seen('dead', 'msg_new')).to.include({ state: 'dead', attempts: 2, lastError: 'Error: gone' });
+
+        await inbox.requeue([{ id: 'msg_new' }, { id: 'msg_before_0' }]);
+        expect(await seen('requeued', 'msg_before_0')).to.include({ state: 'pending' });
+        await seen('requeued', 'msg_new');
+        await inbox.claim({ owner: 'test', limit: 2, leaseMs: 60_000 });
+        await inbox.settle('test', [{ id: 'msg_before_0', outcome: 'done' }]);
+        expect(await seen('done', 'msg_before_0')).to.include({ state: 'done' });
+        await inbox.quarantine(storedDelivery({ type: 'v1.conversation.created' }, 'msg_bad'), [
+          { pointer: '/data', message: 'is required' },
+        ]);
+        expect(await seen('received', 'msg_bad')).to.include({ state: 'quarantined', violations: 1 });
+        expect(lines.filter((line) => line['id'] === 'msg_new' && line['change'] === 'received')).to.have.length(1);
+      } finally {
+        tail.kill('SIGINT');
+      }
+      const [code] = (await once(tail, 'exit')) as [number | null];
+      expect(code).to.equal(0);
+    });
+
+    it('replay --to resends the stored bodies, signed anew, to another receiver, and changes nothing here', async () => {
+      const otherSecret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+      const elsewhere = join(temporaryDirectory(), 'staging.sqlite');
+      const staging = await startReceiverProcess(temporaryDirectory(), {
+        DATABASE_URL: `sqlite:${elsewhere}`,
+        ADA_WEBHOOK_SECRET: otherSecret,
+      });
+      try {
+        await seedDone(3);
+        const to = `${staging.url}/webhooks/ada`;
+        const resent = await run('replay', '--to', to, '--secret', otherSecret, '--state', 'done', '--rate', '50');
+        expect(resent.code, resent.stderr).to.equal(0);
+        expect(resent.stdout.split('\n').slice(0, 3)).to.deep.equal(
+          ['msg_done_0', 'msg_done_1', 'msg_done_2'].map((id) => `${id} -> 200 {"status":"accepted","id":"${id}"}`),
+        );
+        expect(resent.stdout.split('\n').at(-2)).to.equal(`Resent 3 to ${to}: 3 × 200.`);
+        const received = new SqliteInbox(elsewhere, { mustExist: true });
+        try {
+          for (const id of ['msg_done_0', 'msg_done_1', 'msg_done_2']) {
+            expect((await received.get(id))?.body).to.equal((await inbox.get(id))!.body);
+          }
+        } finally {
+          await received.close();
+        }
+        expect(await inbox.countByState()).to.deep.equal({ pending: 0, quarantined: 0, done: 3, dead: 0 });
+
+        const wrongSecret = await run('replay', '--to', to, '--secret', testSecret, '--id', 'msg_done_0');
+        expect(wrongSecret.code).to.equal(1);
+        expect(wrongSecret.stdout).to.include('msg_done_0 -> 401').and.include('\n    No signature matches the body with the receiver');
+        expect(wrongSecret.stdout.split('\n').at(-2)).to.equal(`Resent 1 to ${to}: 1 × 401.`);
+      } finally {
+        staging.child.kill('SIGTERM');
+        await staging.exit;
+      }
     });
   });

@@ -39,8 +39,8 @@ describe('a first run without configuration', function () {
       expect(id, sent.stdout).to.be.a('string');
 
       const listed = await run(project.script('inbox'), ['list'], project.root, {});
-      expect(listed.stdout).to.match(/^RECEIVED\s+STATE\s+EVENT TYPE\s+ID\n/);
-      expect(listed.stdout).to.match(new RegExp(`(pending|done)\\s+v1\\.conversation\\.created\\s+${id}`));
+      expect(listed.stdout).to.match(/^RECEIVED\s+STATE\s+EVENT TYPE\s+ATTEMPTS\s+NEXT ATTEMPT\s+ID\s+LAST ERROR\n/);
+      expect(listed.stdout).to.match(new RegExp(`(pending|done)\\s+v1\\.conversation\\.created\\s+[01]\\s+-\\s+${id}`));
       const shown = await run(project.script('inbox'), ['show', id!, '--json'], project.root, {});
       expect(JSON.parse(shown.stdout)).to.deep.include({ id, eventType: 'v1.conversation.created' });
     } finally {
