@@ -5,7 +5,8 @@
 import { expect } from 'chai';
 import { networkInterfaces } from 'node:os';
 import { startMock, type PrismProcess } from '../support/prism.ts';
-import { startReceiver, type TestReceiver } from '../support/receiver.ts';
+import { eventually } from '../support/eventually.ts';
+import { contractExample, post, signedHeaders, startReceiver, type TestReceiver } from '../support/receiver.ts';
 import { sendCase } from '../support/send.ts';
 import { corpus } from './corpus.ts';
 
@@ -41,6 +42,63 @@ describe('the Prism mock and the receiver', function () {
       }
     });
   }
+});
+
+describe("the partner mock's terminal and answers", function () {
+  this.timeout(30_000);
+  const delivery = JSON.stringify(contractExample('ConversationCreated'));
+  const invalid = JSON.stringify({ ...contractExample('ConversationCreated'), timestamp: 'soon' });
+
+  async function exercise(mock: PrismProcess) {
+    const signed = signedHeaders(delivery);
+    const accepted = await post(mock.url, delivery, signed);
+    const missing = await post(mock.url, delivery, { 'content-type': 'application/json', 'svix-id': 'msg_unsigned' });
+    const stale = await post(mock.url, delivery, signedHeaders(delivery, { timestamp: Math.floor(Date.now() / 1000) - 1000 }));
+    const violating = await post(mock.url, invalid, signedHeaders(invalid));
+    await eventually(
+      () =>
+        mock
+          .output()
+          .split('\n')
+          .filter((line) => line.includes(' POST /webhooks/ada -> ')).length === 4,
+    );
+    return { id: signed['svix-id']!, accepted, missing, stale, violating };
+  }
+
+  it('prints one line per request with its verdict, echoes the svix-id, and says which header is missing or stale', async () => {
+    const mock = await startMock();
+    try {
+      const { id, accepted, missing, stale, violating } = await exercise(mock);
+      expect(accepted).to.include({ status: 200 });
+      expect(accepted.body).to.deep.equal({ status: 'accepted', id });
+      expect(missing.status).to.equal(401);
+      expect(missing.body.detail).to.match(/^The signature headers are missing: svix-timestamp, svix-signature /);
+      expect(stale.body.detail).to.match(/^The signed timestamp is (999|100\d) seconds old; the receiver takes at most 300 seconds/);
+      expect(violating.status).to.equal(422);
+
+      const lines = mock.output().trim().split('\n');
+      expect(lines[0]).to.match(/^mock listening on http:\/\/127\.0\.0\.1:\d+\/webhooks\/ada /);
+      expect(lines.slice(1)).to.have.length(4);
+      const [acceptedLine, missingLine, staleLine, violatingLine] = lines.slice(1);
+      expect(acceptedLine).to.match(new RegExp(`^\\S+Z {2}POST /webhooks/ada -> 200 v1\\.conversation\\.created ${id} accepted`));
+      expect(missingLine).to.match(/ -> 401 The signature headers are missing: svix-timestamp, svix-signature /);
+      expect(staleLine).to.match(/ -> 401 The signed timestamp is \d+ seconds old/);
+      expect(violatingLine).to.match(/ -> 422 v1\.conversation\.created msg_\w+ violates the contract: \/timestamp: must match pattern/);
+      expect(mock.output()).to.not.include('[VALIDATOR]').and.not.include('Prism');
+    } finally {
+      await mock.stop();
+    }
+  });
+
+  it("adds Prism's own lines with --verbose", async () => {
+    const mock = await startMock({}, ['--verbose']);
+    try {
+      await exercise(mock);
+      expect(mock.output()).to.include('Prism is listening').and.include('[VALIDATOR]');
+    } finally {
+      await mock.stop();
+    }
+  });
 });
 
 describe('the partner mock on other hosts', function () {

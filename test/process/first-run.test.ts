@@ -66,6 +66,30 @@ describe('a first run without configuration', function () {
     expect(listed.code, listed.stderr).to.equal(0);
   });
 
+  it('says why a delivery was refused outside production, and only there, and npm run send prints it', async () => {
+    const wrongSecret = `whsec_${Buffer.alloc(32, 5).toString('base64')}`;
+    const production = { NODE_ENV: 'production', ADA_WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 3).toString('base64')}` };
+    for (const env of [{}, production]) {
+      const receiver = await startReceiverProcess(project.root, env, project.main);
+      try {
+        const sent = await run(
+          project.script('send'),
+          ['v1.conversation.created', '--url', `${receiver.url}/webhooks/ada`, '--secret', wrongSecret],
+          project.root,
+          {},
+        );
+        expect(sent.code).to.equal(1);
+        const [answer, reason] = sent.stdout.split('\n');
+        expect(answer).to.match(/^msg_\w+ -> 401 \{"type":"about:blank","title":"Unauthorized","status":401/);
+        if (env === production) expect(reason).to.equal('');
+        else expect(reason).to.match(/^ {4}No signature matches the body with the receiver's secrets \(fingerprints [0-9a-f]{8}\)\. /);
+      } finally {
+        receiver.child.kill('SIGTERM');
+        await receiver.exit;
+      }
+    }
+  });
+
   it('refuses to start in production without a secret, however blank, and never falls back to the development secret', async () => {
     for (const blank of [undefined, '   ', ' , ']) {
       const env: Record<string, string> = { NODE_ENV: 'production', ...(blank !== undefined && { ADA_WEBHOOK_SECRET: blank }) };

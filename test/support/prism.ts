@@ -50,10 +50,10 @@ export async function startPrism(args: string[]): Promise<PrismProcess> {
 }
 
 /** Starts `npm run mock` (scripts/mock.ts) on a free port; resolves once it listens. */
-export async function startMock(env: Record<string, string> = {}): Promise<PrismProcess> {
+export async function startMock(env: Record<string, string> = {}, args: string[] = []): Promise<PrismProcess> {
   const port = await freePort();
   return startServing(
-    [scriptPath('mock')],
+    [scriptPath('mock'), ...args],
     port,
     (line) => line.startsWith('mock listening on'),
     childEnvironment({ MOCK_PORT: String(port), ...env }),
