@@ -259,7 +259,7 @@ export interface components {
          *     name of an Ada event (`v` and a version number, then two or more dot-separated
          *     lower-case words, at most 128 characters, such as `v1.conversation.message`), and must
          *     not be one of the known ones (a known type that fails its own schema is a violation,
-         *     not an unknown event). Keep this list equal to the keys of `webhooks`; a test checks it.
+         *     not an unknown event). `npm run generate` keeps this list equal to the keys of `webhooks`.
          */
         UnknownEvent: {
             type: string;

@@ -1,10 +1,12 @@
-// Writes generated/ from the contract with openapi-typescript.
-//   npm run generate            rewrite the generated files
-//   npm run generate -- --check exit 1 when a committed file differs from what the contract gives
+// Derives the contract's lists of events from its `webhooks:` (see event-lists.ts), then writes
+// generated/ from the contract with openapi-typescript.
+//   npm run generate            rewrite the derived lists and the generated files
+//   npm run generate -- --check exit 1 when either differs from what the contract gives
 import { readFileSync, writeFileSync } from 'node:fs';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { contractUrl, loadContract } from '../src/contract/document.ts';
 import { parseCommandLine } from './commands/command-line.ts';
+import { deriveEventLists } from './event-lists.ts';
 
 const generatedDir = new URL('../generated/', import.meta.url);
 
@@ -43,10 +45,12 @@ if (import.meta.main) {
     'generate',
     `Usage: npm run generate [-- --check]
 
-Writes generated/ada-webhooks.ts and generated/event-names.ts from openapi/ada-webhooks.yaml
-(openapi-typescript). Never edit those files by hand.
+Derives the lists of events that openapi/ada-webhooks.yaml repeats from its webhooks: (the
+receiver's oneOf, the names the unknown-event branch excludes, the examples of POST /webhooks/ada)
+and rewrites them in place; then writes generated/ada-webhooks.ts and generated/event-names.ts
+from the contract (openapi-typescript). Never edit those lists or files by hand.
 
-  --check      write nothing; exit 1 when a generated file differs from what the contract gives
+  --check      write nothing; exit 1 when the lists or a generated file differ from what the contract gives
   --version    the version of ada-webhooks
   -h, --help   this text`,
     { check: { type: 'boolean', default: false } },
@@ -54,15 +58,23 @@ Writes generated/ada-webhooks.ts and generated/event-names.ts from openapi/ada-w
   if (positionals.length > 0) fail(`Unexpected argument ${JSON.stringify(positionals[0])}.`);
   const check = values.check;
   const stale: string[] = [];
+  const contract = readFileSync(contractUrl, 'utf8');
+  const derived = deriveEventLists(contract);
+  if (derived !== contract) {
+    if (check) stale.push('the lists of events in openapi/ada-webhooks.yaml, derived from its webhooks:');
+    else writeFileSync(contractUrl, derived);
+  }
   for (const [name, contents] of await generateFiles()) {
     const target = new URL(name, generatedDir);
     if (readIfExists(target) === contents) continue;
-    if (check) stale.push(name);
+    if (check) stale.push(`generated/${name}`);
     else writeFileSync(target, contents);
   }
   if (stale.length > 0) {
-    console.error(`generated/ is stale (${stale.join(', ')}): run \`npm run generate\` and commit the result.`);
+    console.error(`Out of step with the contract: ${stale.join(', ')}. Run \`npm run generate\` and commit the result.`);
     process.exit(1);
   }
-  console.log(check ? 'generated/ matches the contract.' : 'generated/ written from the contract.');
+  console.log(
+    check ? 'generated/ and the derived lists match the contract.' : 'The derived lists and generated/ written from the contract.',
+  );
 }

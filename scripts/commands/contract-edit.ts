@@ -1,7 +1,7 @@
 // The smallest edits of the contract that describe what traffic showed: a new optional property
 // with the JSON type seen, a value added to an enum, a new event drafted from a delivery (its
-// schema from the types seen, its example with the strings replaced, listed in `webhooks:`, the
-// receiver's union and the unknown-event exclusion list). Made as insertions into the document's text at
+// schema from the types seen, its example with the strings replaced, and its `webhooks:` entry;
+// the lists derived from `webhooks:` follow, see event-lists.ts). Made as insertions into the document's text at
 // the places that the `yaml` parser locates, so that everything else (comments, order, quoting,
 // line breaks) stays as it was: the parser's own printer would restyle the whole file.
 import { Document, isMap, isScalar, isSeq, parseDocument, visit, type Node, type YAMLMap, type YAMLSeq } from 'yaml';
@@ -222,26 +222,13 @@ export function editContract(
     if (typeof event !== 'object' || event === null) return `its example delivery ${summary.exampleId} is no longer in the inbox`;
     const names = namesOf(summary.eventType);
     if (schemaNamed(names.schema)) return `the contract has a schema named ${names.schema} already`;
-    const union = resolved(schemaNamed('AdaWebhookDelivery'));
-    const branches = isMap(union) ? union.get('oneOf', true) : undefined;
-    const unknownBranch = isSeq(branches)
-      ? (branches.items as Node[]).find((branch) => isMap(branch) && String(branch.get('$ref')).endsWith('/UnknownEvent'))
-      : undefined;
-    const known = document.getIn(['components', 'schemas', 'UnknownEvent', 'properties', 'type', 'not', 'enum'], true) as Node | undefined;
     const [webhooksEnd, schemasEnd, examplesEnd] = [
       endOf(['webhooks']),
       endOf(['components', 'schemas']),
       endOf(['components', 'examples']),
     ];
-    if (
-      !unknownBranch ||
-      !isSeq(known) ||
-      known.flow ||
-      webhooksEnd === undefined ||
-      schemasEnd === undefined ||
-      examplesEnd === undefined
-    ) {
-      return 'the contract is not laid out as npm run drift expects (webhooks, the receiver union, the unknown-event list): add it by hand';
+    if (webhooksEnd === undefined || schemasEnd === undefined || examplesEnd === undefined) {
+      return 'the contract is not laid out as npm run drift expects (webhooks, components.schemas, components.examples): add it by hand';
     }
     const properties: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(event)) {
@@ -252,18 +239,12 @@ export function editContract(
     const required = ['type', 'timestamp', 'data'].filter((name) => name in properties);
     const drafted = `Drafted by npm run drift from deliveries seen ${seenSince(summary)}: describe it as Ada documents it.`;
     const schema = yamlOf({ type: 'object', description: drafted, required, properties });
-    const unknownAt = unknownBranch.range![0];
     insertions.push(
       {
         offset: webhooksEnd,
         text: `${indented(yamlOf({ [summary.eventType]: webhookEntry(summary.eventType, names, drafted) }), 2)}
 `,
       },
-      {
-        offset: text.lastIndexOf('\n', unknownAt) + 1,
-        text: `${' '.repeat(columnOf(text, unknownAt) - 2)}- $ref: '${schemaPrefix}${names.schema}'\n`,
-      },
-      { offset: known.range![1], text: `${' '.repeat(columnOf(text, (known.items[0] as Node).range![0]) - 2)}- ${summary.eventType}\n` },
       { offset: schemasEnd, text: `\n${indented(`${names.schema}:\n${indented(schema, 2)}`, 4)}\n` },
       {
         offset: examplesEnd,

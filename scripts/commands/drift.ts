@@ -13,6 +13,7 @@ import { describeDrift, driftKey, type DriftKind } from '../../src/contract/drif
 import { createSchemaValidators, describeViolation } from '../../src/contract/validation.ts';
 import type { DriftSummary, Inbox } from '../../src/inbox/inbox.ts';
 import { parseCommandLine } from './command-line.ts';
+import { deriveEventLists } from '../event-lists.ts';
 import { editContract } from './contract-edit.ts';
 import { openExistingInbox } from './existing-inbox.ts';
 
@@ -91,11 +92,13 @@ async function write(inbox: Inbox, summaries: DriftSummary[]): Promise<void> {
   }
   const edit = editContract(before, summaries, seenSince, examples);
   for (const { summary, reason } of edit.skipped) console.log(`Not written: ${summary.eventType} ${describeDrift(summary)}: ${reason}.`);
-  if (edit.text === before) {
+  // A drafted event joins the receiver's union, the unknown-event exclusions and the receiver's examples.
+  const after = deriveEventLists(edit.text);
+  if (after === before) {
     console.log('Nothing to write: the contract is unchanged.');
     return;
   }
-  const refused = await examplesRefused(edit.text);
+  const refused = await examplesRefused(after);
   if (refused.length > 0) {
     console.error(
       ['The edit would make examples of the contract invalid; nothing was written:', ...refused.map((line) => `  ${line}`)].join('\n'),
@@ -104,8 +107,8 @@ async function write(inbox: Inbox, summaries: DriftSummary[]): Promise<void> {
     return;
   }
   const name = relative(process.cwd(), contractPath);
-  console.log(createTwoFilesPatch(name, name, before, edit.text, undefined, undefined, { context: 2 }));
-  writeFileSync(contractPath, edit.text);
+  console.log(createTwoFilesPatch(name, name, before, after, undefined, undefined, { context: 2 }));
+  writeFileSync(contractPath, after);
   console.log(
     `Wrote ${edit.written.length} of ${summaries.length} into ${name}. Next: npm run generate, restart the receiver, then npm run replay -- --state quarantined.`,
   );

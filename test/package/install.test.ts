@@ -80,7 +80,7 @@ receiver.on('v1.conversation.created', (e) => e.data.conversation_id);
 // @ts-expect-error: the contract's conversation.created event has no such field
 receiver.on('v1.conversation.created', (e) => e.data.not_a_field_of_the_contract);
 // @ts-expect-error: not an event type of the contract
-receiver.on('v1.conversation.rated', () => {});
+receiver.on('v1.not_an.event_of_the_contract', () => {});
 const verified = verifyWebhook({ secrets: 'whsec_x', headers: new Headers(), body: '{}' });
 if (verified.known && verified.event.type === 'v1.conversation.ended') console.log(verified.id, verified.event.data.ended_by?.role);
 `;

@@ -7,6 +7,8 @@ import { scriptPath } from './process.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 const copied = ['src', 'scripts', 'openapi', 'generated', 'package.json', 'tsconfig.json'];
+/** What the project's own checks read besides: its tests and the linters' settings. */
+const checks = ['test', '.mocharc.json', 'redocly.yaml', '.redocly.lint-ignore.yaml'];
 
 export interface ProjectCopy {
   root: string;
@@ -15,8 +17,9 @@ export interface ProjectCopy {
   script(command: string): string;
 }
 
-export function copyProject(directory: string): ProjectCopy {
-  for (const entry of copied) cpSync(join(root, entry), join(directory, entry), { recursive: true });
+/** `withChecks`: the tests and the linters' settings too, to run the project's own checks in the copy. */
+export function copyProject(directory: string, { withChecks = false } = {}): ProjectCopy {
+  for (const entry of [...copied, ...(withChecks ? checks : [])]) cpSync(join(root, entry), join(directory, entry), { recursive: true });
   symlinkSync(join(root, 'node_modules'), join(directory, 'node_modules'));
   return { root: directory, main: join(directory, 'src', 'main.ts'), script: (command) => scriptPath(command, directory) };
 }

@@ -13,7 +13,7 @@ export function register(receiver: Receiver): void {
     .on('v1.end_user.updated', ({ data }) => void data.end_user_id)
     .onUnknown((event) => void event.type);
   // @ts-expect-error not an event type of the contract
-  receiver.on('v1.conversation.rated', () => {});
+  receiver.on('v1.not_an.event_of_the_contract', () => {});
 }
 
 export function route(receiver: Receiver): (request: Request) => Promise<Response> {
