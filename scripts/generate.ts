@@ -5,20 +5,23 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { contractUrl, loadContract } from '../src/contract/document.ts';
+import { contractDigestLine } from '../src/contract/generated-types.ts';
 import { parseCommandLine } from './commands/command-line.ts';
 import { deriveEventLists } from './event-lists.ts';
 
 const generatedDir = new URL('../generated/', import.meta.url);
 
-const header = `/**
+const headerOf = (contractText: string) => `/**
  * Generated from openapi/ada-webhooks.yaml by \`npm run generate\` (openapi-typescript).
  * Do not edit: change the contract and run \`npm run generate\` again.
+${contractDigestLine(contractText)}
  */
 
 `;
 
 /** The generated files, by name, for the contract at `url`. */
 export async function generateFiles(url: URL = contractUrl): Promise<Map<string, string>> {
+  const header = headerOf(readFileSync(url, 'utf8'));
   const types = astToString(await openapiTS(url, { rootTypes: true, rootTypesNoSchemaPrefix: true }));
   const names = Object.keys(loadContract(url).webhooks);
   const eventNames = `import type { webhooks } from './ada-webhooks.ts';

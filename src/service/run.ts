@@ -2,6 +2,7 @@
 // cleanly on SIGTERM and SIGINT. src/main.ts runs it with the handlers of src/handlers/.
 import { settingsOrExit } from '../config/environment.ts';
 import { loadContract } from '../contract/document.ts';
+import { staleGeneratedTypes } from '../contract/generated-types.ts';
 import { databaseLabel } from '../inbox/settings.ts';
 import { secretFingerprint } from '../intake/signature.ts';
 import { createReceiverFromSettings, type Receiver } from '../receiver.ts';
@@ -44,6 +45,8 @@ export async function runService(registerHandlers: (receiver: Receiver) => void)
   const usesDevelopmentSecret = receives && settings.developmentSecret;
   const secrets = usesDevelopmentSecret ? [developmentSecret()] : settings.receiver.secrets;
   const contract = loadContract();
+  const stale = staleGeneratedTypes();
+  if (stale) logger.warn(stale);
   const inboxLabel = databaseLabel(settings.receiver.database);
   const receiver = await createReceiverFromSettings({ ...settings.receiver, secrets }, { logger, contract }).catch((error: unknown) => {
     // A path that cannot exist, a database that cannot be reached: one line that says which.

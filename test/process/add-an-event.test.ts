@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import { run, useTemporaryDirectory } from '../support/process.ts';
+import { run, startReceiverProcess, useTemporaryDirectory } from '../support/process.ts';
 import { copyProject, type ProjectCopy } from '../support/project-copy.ts';
 
 const schema = `
@@ -119,5 +119,24 @@ describe('adding an event to the contract', function () {
       'test/contract/type-round-trip.test.ts',
     );
     expect(contractTests.code, contractTests.stdout + contractTests.stderr).to.equal(0);
+  });
+
+  it('warns at start while generated/ is older than the contract', async () => {
+    const contractPath = join(project.root, 'openapi', 'ada-webhooks.yaml');
+    writeFileSync(contractPath, withNewEvent(readFileSync(contractPath, 'utf8')));
+    const warnings = async () => {
+      const receiver = await startReceiverProcess(project.root, {}, project.main);
+      receiver.child.kill('SIGTERM');
+      await receiver.exit;
+      return receiver
+        .logs()
+        .filter((line) => line['level'] === 40)
+        .map((line) => line['msg']);
+    };
+    expect(await warnings()).to.deep.equal([
+      'generated/ was written from another version of openapi/ada-webhooks.yaml: run npm run generate, then type-check (npm run typecheck) and restart; the handlers were checked against the old types',
+    ]);
+    expect((await inCopy('scripts/generate.ts')).code).to.equal(0);
+    expect(await warnings()).to.deep.equal([]);
   });
 });
