@@ -55,7 +55,12 @@ export async function runService(registerHandlers: (receiver: Receiver) => void)
   });
   registerHandlers(receiver);
   // Before the first request and the first attempt, each of which is traced.
-  const stopTracing = settings.tracing && (await startTracing(settings.tracing, receives ? receiver.path : undefined));
+  const stopTracing =
+    settings.tracing &&
+    (await startTracing(settings.tracing, receives ? receiver.path : undefined).catch((error: unknown) => {
+      logger.fatal((error as Error).message);
+      process.exit(1);
+    }));
 
   const server = createHttpServer(
     createServiceApp({ receiver, contract, logger, receive: receives, trustProxy: settings.trustProxy }),

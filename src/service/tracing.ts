@@ -111,7 +111,13 @@ export async function startTracing(settings: TracingSettings, webhookPath: strin
     import('@opentelemetry/instrumentation-http'),
     import('@opentelemetry/instrumentation-undici'),
     import('@opentelemetry/semantic-conventions'),
-  ]);
+  ]).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    // The SDK is a development dependency, so that apps that install the library do not get it.
+    throw new Error(
+      'The OTEL_* variables ask for traces, but the OpenTelemetry SDK is not installed (npm ci --omit=dev leaves it out): install with npm ci, without --omit=dev, to trace',
+    );
+  });
   const enabled = (name: InstrumentationName) => !settings.disabledInstrumentations.includes(name);
   const sdk = new NodeSDK({
     serviceName: settings.defaultServiceName,
