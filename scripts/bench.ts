@@ -3,10 +3,10 @@
 //   npm run bench -- [--rounds 3] [--seconds 10] [--connections 20] [--drain 100000]
 //                    [--large-inbox 1000000] [--soak-minutes 0] [--stages]
 //                    [--postgres postgres://postgres@127.0.0.1:5432/test | --no-postgres]
-//                    [--no-forwarding | --forwarding-only] [--no-tracing | --tracing-only] [--drift-only]
+//                    [--no-forwarding | --forwarding-only] [--no-tracing | --tracing-only] [--drift-only] [--retention-only]
 //                    [--baseline <git revision>]
 // See BENCHMARKS.md for what each figure means and what limits it.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -54,6 +54,7 @@ durable receiver written by hand, in alternating rounds, and prints the figures 
   --no-tracing        skip the tracing figures (tracing off, and on with an OTLP exporter)
   --tracing-only      only the tracing figures
   --drift-only        only what watching for contract drift costs a delivery
+  --retention-only    only intake while INBOX_RETENTION purges the large inbox (--large-inbox rows)
   --baseline REV      first, the receiver against the receiver at this git revision
   --version           the version of ada-webhooks
   -h, --help          this text`;
@@ -72,6 +73,7 @@ const { values, count } = parseCommandLine('bench', usage, {
   'no-tracing': { type: 'boolean', default: false },
   'tracing-only': { type: 'boolean', default: false },
   'drift-only': { type: 'boolean', default: false },
+  'retention-only': { type: 'boolean', default: false },
   baseline: { type: 'string' },
 });
 const rounds = count('rounds', values.rounds);
@@ -104,6 +106,75 @@ const row = (name: string, f: Figures, ratio?: number) =>
   ].join('   ');
 
 const microseconds = (ms: number) => `${Math.round(ms * 1000)} µs`;
+
+/** Intake on an inbox of `--large-inbox` done rows against an empty one, /metrics on it, and intake while it is purged. */
+async function largeInboxFigures({ retentionOnly = false } = {}): Promise<void> {
+  if (largeInbox === 0) return;
+  const largeDatabase = databasePath('large');
+  const seeding = performance.now();
+  await seedDone(largeDatabase, spread, largeInbox);
+  console.log(`\nSeeded an inbox with ${largeInbox} rows in ${((performance.now() - seeding) / 1000).toFixed(1)} s`);
+  const purgingDatabase = databasePath('purging');
+  copyFileSync(largeDatabase, purgingDatabase);
+  const full = await startReceiver(`sqlite:${largeDatabase}`);
+  if (!retentionOnly) {
+    const fresh = await startReceiver(`sqlite:${databasePath('fresh')}`);
+    await compare(
+      '1 KB deliveries, inbox size',
+      { name: 'receiver, empty inbox', servers: [fresh], traffic: spread },
+      { name: `receiver, inbox of ${largeInbox} rows`, servers: [full], traffic: spread },
+    );
+    const metrics = await time(20, () => fetch(`${full.url}/metrics`).then((response) => response.text()));
+    console.log(`  GET /metrics on the ${largeInbox}-row inbox: median ${metrics.median.toFixed(1)} ms, p99 ${metrics.p99.toFixed(1)} ms`);
+    await fresh.stop();
+  }
+  await intakeDuringPurge(full, purgingDatabase);
+}
+
+/** The median of `rounds` rounds of one side alone, after a warm-up. */
+async function alone({ servers, traffic }: Side): Promise<Figures> {
+  await loadAcross(servers, traffic, 2, connections);
+  const results: Figures[] = [];
+  for (let round = 0; round < rounds; round += 1) results.push(await loadAcross(servers, traffic, seconds, connections));
+  return medianFigures(results);
+}
+
+/**
+ * Intake on the large inbox, then on a copy of it whose receiver purges every row as it starts
+ * (INBOX_RETENTION=1s): one after the other, not alternating, so that neither side's load
+ * competes with the other's purge for the two cores. Stops `full`.
+ */
+async function intakeDuringPurge(full: Server, purgingDatabase: string): Promise<void> {
+  const without = await alone({ name: 'no purge', servers: [full], traffic: spread });
+  await full.stop();
+  const startedAt = new Date();
+  /** The seeded rows still there: those received before the purging receiver started. */
+  const seededRows = () => {
+    const db = new DatabaseSync(purgingDatabase, { readOnly: true });
+    try {
+      const query = db.prepare(`SELECT count(*) AS count FROM deliveries WHERE state = 'done' AND received_at < ?`);
+      return (query.get(startedAt.toISOString()) as { count: number }).count;
+    } finally {
+      db.close();
+    }
+  };
+  const before = seededRows();
+  const purging = await startReceiver(`sqlite:${purgingDatabase}`, { INBOX_RETENTION: '1s' });
+  const started = performance.now();
+  const during = await alone({ name: 'purging', servers: [purging], traffic: spread });
+  const elapsed = (performance.now() - started) / 1000;
+  const left = seededRows();
+  await purging.stop();
+  console.log(
+    `\n1 KB deliveries while INBOX_RETENTION purges a ${largeInbox.toLocaleString('en-US')}-row inbox (median of ${rounds} rounds of ${seconds} s each, one side after the other)`,
+  );
+  console.log(row(`receiver, ${largeInbox} done rows, no purge`, without));
+  console.log(row('receiver, the same, purging', during, during.requestsPerSecond / without.requestsPerSecond));
+  const purged = before - left;
+  console.log(
+    `  purged ${purged.toLocaleString('en-US')} of the ${before.toLocaleString('en-US')} rows meanwhile (${Math.round(purged / elapsed).toLocaleString('en-US')} rows/s), besides the new deliveries once older than 1 s; ${left.toLocaleString('en-US')} left`,
+  );
+}
 
 /** Alternating rounds of two sides after a warm-up of each; prints the medians and the ratio second/first. */
 async function compare(label: string, first: Side, second: Side): Promise<{ base: Figures; measured: Figures }> {
@@ -354,6 +425,7 @@ try {
   if (values['forwarding-only']) await forwarding();
   else if (values['tracing-only']) await tracing();
   else if (values['drift-only']) await driftFigures(spread);
+  else if (values['retention-only']) await largeInboxFigures({ retentionOnly: true });
   else await everything(forwarding, tracing);
 } finally {
   rmSync(workDirectory, { recursive: true, force: true });
@@ -424,21 +496,7 @@ async function everything(forwarding: () => Promise<void>, tracing: () => Promis
     `  without it (NODE_DISABLE_COMPILE_CACHE=1, as a first start): ${Math.round(await timeToReady({ NODE_DISABLE_COMPILE_CACHE: '1' }))} ms`,
   );
 
-  if (largeInbox > 0) {
-    const largeDatabase = databasePath('large');
-    const seeding = performance.now();
-    await seedDone(largeDatabase, spread, largeInbox);
-    console.log(`\nSeeded an inbox with ${largeInbox} rows in ${((performance.now() - seeding) / 1000).toFixed(1)} s`);
-    const [fresh, full] = await Promise.all([startReceiver(`sqlite:${databasePath('fresh')}`), startReceiver(`sqlite:${largeDatabase}`)]);
-    await compare(
-      '1 KB deliveries, inbox size',
-      { name: 'receiver, empty inbox', servers: [fresh], traffic: spread },
-      { name: `receiver, inbox of ${largeInbox} rows`, servers: [full], traffic: spread },
-    );
-    const metrics = await time(20, () => fetch(`${full.url}/metrics`).then((response) => response.text()));
-    console.log(`  GET /metrics on the ${largeInbox}-row inbox: median ${metrics.median.toFixed(1)} ms, p99 ${metrics.p99.toFixed(1)} ms`);
-    await Promise.all([fresh.stop(), full.stop()]);
-  }
+  await largeInboxFigures();
 
   if (!values['no-postgres']) await withTemporaryDatabase(values.postgres, postgresFigures);
   if (!values['no-forwarding']) await forwarding();
