@@ -2,7 +2,7 @@
 // NODE_ENV=production on a machine whose Node is 24 (here, this project's own Node 24 first on
 // PATH: the install leaves out the pinned `node` package, a development dependency).
 import { expect } from 'chai';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -61,5 +61,14 @@ describe('a production install', function () {
       process.kill(-started.pid!, 'SIGTERM');
       await exited;
     }
+  });
+
+  it('the systemd unit in docs/ passes systemd-analyze verify', function () {
+    const verify = spawnSync('systemd-analyze', ['verify', join(projectRoot, 'docs', 'ada-webhooks.service')], { encoding: 'utf8' });
+    if (verify.error) {
+      console.warn('    (skipped: this machine has no systemd-analyze)');
+      this.skip();
+    }
+    expect(verify.status, verify.stderr).to.equal(0);
   });
 });
