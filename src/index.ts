@@ -16,12 +16,15 @@ export type { Violation } from './contract/validation.ts';
 export type { DriftKind } from './contract/drift.ts';
 export type {
   DeliveryFilter,
+  DeliveryQuery,
   DeliveryState,
   DriftFilter,
   DriftSummary,
   Inbox,
   LaneState,
   ListPosition,
+  PurgeBatch,
+  PurgeableState,
   Requeue,
   StoredDelivery,
   TraceContext,

@@ -22,7 +22,7 @@ Options:
                      data.buttons.0.url="https://example.com"); the value is JSON, or text where it is not JSON.
                      Repeat it for several fields. The result is checked against the contract before it is sent.
   --invalid          sends the example even when it violates the contract (to see the receiver refuse it)
-  --url URL          where to send (default: the local receiver, http://localhost:$PORT/webhooks/ada)
+  --url URL          where to send (default: the local receiver, http://localhost:$PORT$WEBHOOK_PATH, /webhooks/ada unless set)
   --secret SECRET    whsec_ signing secret (default: the first of ADA_WEBHOOK_SECRET, else the development secret)
   --id ID            delivery id (default: a fresh one per delivery; a fixed id makes every delivery after the first a duplicate)
   --count N          how many deliveries to send (default: 1); a summary by status follows
@@ -104,8 +104,8 @@ function isFile(path: string): boolean {
 }
 
 const body = await bodyOf();
-const settings = orExit(() => loadSenderSettings(process.env, { port: values.url === undefined, secret: secretOption === undefined }));
-const url = values.url ?? `http://localhost:${settings.port}/webhooks/ada`;
+const settings = orExit(() => loadSenderSettings(process.env, { url: values.url === undefined, secret: secretOption === undefined }));
+const url = values.url ?? `http://localhost:${settings.port}${settings.path}`;
 const sign = createSigner(secretOption ?? settings.secrets[0] ?? developmentSecret());
 
 const tally = new StatusTally();

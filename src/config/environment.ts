@@ -9,7 +9,7 @@ import type { HttpLimits } from '../service/http-server.ts';
 import { logFormats, logLevels, type LogFormat, type LogLevel } from '../service/logger.ts';
 import { readTracing, type TracingSettings } from '../service/tracing.ts';
 import { ConfigError, Invalid, SettingsReader, anyText, integerIn, oneOf, parseBoolean, type Setting } from './reader.ts';
-import { readReceiverSettings, type ReceiverSettings } from './receiver-settings.ts';
+import { readReceiverSettings, readWebhookPath, type ReceiverSettings } from './receiver-settings.ts';
 
 export { ConfigError };
 
@@ -141,10 +141,14 @@ export function loadTracingSettings(env: Environment = process.env): TracingSett
   return tracing;
 }
 
-/** What `npm run send` reads when its options do not say: the receiver's port, and the signing secrets. */
-export function loadSenderSettings(env: Environment = process.env, { port, secret }: { port: boolean; secret: boolean }) {
+/** What `npm run send` reads when its options do not say: the receiver's port and path, and the signing secrets. */
+export function loadSenderSettings(env: Environment = process.env, { url, secret }: { url: boolean; secret: boolean }) {
   const reader = new SettingsReader(env, 'variable');
-  const settings = { port: port ? readPort(reader) : undefined, secrets: secret ? readSecrets(reader) : [] };
+  const settings = {
+    port: url ? readPort(reader) : undefined,
+    path: (url && readWebhookPath(reader)) || '/webhooks/ada',
+    secrets: secret ? readSecrets(reader) : [],
+  };
   reader.done();
   return settings;
 }

@@ -48,7 +48,7 @@ export function readReceiverSettings(
     secrets,
     toleranceSeconds: readTolerance(reader),
     bodyLimitBytes: readBodyLimit(reader),
-    path: reader.read(pathSetting, undefined, parsePath, '/webhooks/ada'),
+    path: readWebhookPath(reader),
     database: readDatabase(reader, database),
     retentionMs: readRetention(reader),
     dispatcher: readDispatcherSettings(reader),
@@ -61,6 +61,10 @@ export function readReceiverSettings(
     explainSignatureFailures: reader.read(explainSignatureFailuresSetting, !production, parseBoolean, 'true'),
   };
 }
+
+/** WEBHOOK_PATH (`path`): where deliveries are POSTed; undefined for the contract's path. */
+export const readWebhookPath = (reader: SettingsReader): string | undefined =>
+  reader.read(pathSetting, undefined, parsePath, '/webhooks/ada');
 
 function parsePath(raw: string): string | Invalid {
   return /^\/[^?#\s]*$/.test(raw) ? raw : new Invalid('must be a URL path that starts with /, without a query');

@@ -37,9 +37,9 @@ describe('a production install', function () {
       detached: true,
     });
     const logs: Record<string, unknown>[] = [];
-    createInterface({ input: started.stdout! }).on('line', (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
+    createInterface({ input: started.stdout }).on('line', (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
     let stderr = '';
-    started.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    started.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = once(started, 'exit');
     try {
       const listening = await eventually(

@@ -341,7 +341,7 @@ describe('configuration', () => {
     const readers = [
       (env: Record<string, string>) => loadSettings(env),
       (env: Record<string, string>) => loadDatabaseSettings(env),
-      (env: Record<string, string>) => loadSenderSettings(env, { port: true, secret: true }),
+      (env: Record<string, string>) => loadSenderSettings(env, { url: true, secret: true }),
       (env: Record<string, string>) => loadMockSettings(env),
     ];
     for (const reader of readers) reader(recording({}));
