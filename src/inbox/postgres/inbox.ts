@@ -44,7 +44,6 @@ import { ProbedAvailability, type Availability } from '../../support/availabilit
 import { NotificationListener } from './notifications.ts';
 import { migrate, schemaExists } from './schema.ts';
 import { statements } from './statements.ts';
-import { transaction } from './transaction.ts';
 
 interface PostgresInboxOptions {
   /** A `postgres://` or `postgresql://` URL; its query parameters (sslmode, application_name, ...) apply. */
@@ -87,7 +86,7 @@ const int8 = 20;
 /**
  * The inbox on PostgreSQL, shared by several replicas. The writes of one turn of the event loop
  * travel together: the deliveries taken in as one statement (one round trip, one commit), the
- * settlements as one transaction, and then the claims, so that a claim sees the lanes that the
+ * settlements as one statement, and then the claims, so that a claim sees the lanes that the
  * settlements before it moved on. Other replicas hear of new deliveries through LISTEN/NOTIFY.
  */
 export class PostgresInbox implements Inbox {
@@ -372,7 +371,6 @@ export class PostgresInbox implements Inbox {
 
   async #claim({ owner, limit, leaseMs, now }: Required<ClaimOptions>): Promise<ClaimedDelivery[]> {
     const at = now.getTime();
-    await this.#pool.query({ name: `ready lanes ${this.#schema}`, text: this.#sql.readyLanes, values: [at] });
     const { rows } = await this.#pool.query<{
       id: string;
       event_type: string | null;
@@ -386,7 +384,7 @@ export class PostgresInbox implements Inbox {
     }>({
       name: `claim ${this.#schema}`,
       text: this.#sql.claim,
-      values: [owner, at + leaseMs, limit],
+      values: [owner, at + leaseMs, limit, at],
     });
     rows.sort((a, b) => a.event_time - b.event_time || (a.id < b.id ? -1 : 1));
     return rows.map((row) => ({
@@ -401,33 +399,25 @@ export class PostgresInbox implements Inbox {
     }));
   }
 
-  /** One transaction per owner: lock the lanes it holds, then record the outcomes and move the lanes on. */
+  /** One statement per owner: the function locks the lanes it holds, then records the outcomes and moves the lanes on. */
   async #settle(writes: Extract<Write, { kind: 'settle' }>[]): Promise<void> {
     const byOwner = Map.groupBy(writes, (write) => write.owner);
     for (const [owner, ownWrites] of byOwner) {
-      const settlements = new Map(ownWrites.flatMap((write) => write.settlements).map((settlement) => [settlement.id, settlement]));
-      await transaction(this.#pool, async (client) => {
-        const { rows: leased } = await client.query<{ lane: string; id: string }>({
-          name: `lock leased lanes ${this.#schema}`,
-          text: this.#sql.lockLeasedLanes,
-          values: [owner, [...settlements.keys()]],
-        });
-        if (leased.length > 0) {
-          const held = leased.map(({ lane, id }) => ({ lane, settlement: settlements.get(id)! }));
-          await client.query({
-            name: `settle ${this.#schema}`,
-            text: this.#sql.settle,
-            values: [
-              held.map(({ settlement }) => settlement.id),
-              held.map(({ lane }) => lane),
-              held.map(({ settlement }) => settlement.outcome),
-              held.map(({ settlement }) => ('error' in settlement ? settlement.error : null)),
-              held.map(({ settlement }) => (settlement.outcome === 'retry' ? settlement.retryAt.getTime() : null)),
-              Date.now(),
-              held.map(({ settlement }) => settlement.forwardedAt?.getTime() ?? null),
-            ],
-          });
-        }
+      const settlements = [
+        ...new Map(ownWrites.flatMap((write) => write.settlements).map((settlement) => [settlement.id, settlement])).values(),
+      ];
+      await this.#pool.query({
+        name: `settle ${this.#schema}`,
+        text: this.#sql.settle,
+        values: [
+          owner,
+          settlements.map(({ id }) => id),
+          settlements.map(({ outcome }) => outcome),
+          settlements.map((settlement) => ('error' in settlement ? settlement.error : null)),
+          settlements.map((settlement) => (settlement.outcome === 'retry' ? settlement.retryAt.getTime() : null)),
+          settlements.map((settlement) => settlement.forwardedAt?.getTime() ?? null),
+          Date.now(),
+        ],
       });
     }
   }

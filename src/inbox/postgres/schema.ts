@@ -3,6 +3,7 @@
 // transaction-scoped advisory lock serialises replicas that start at once.
 import type { Pool } from 'pg';
 import { listIndexes } from '../list-query.ts';
+import { storeFunctions } from './functions.ts';
 import { transaction } from './transaction.ts';
 
 /** The schema versions; `{schema}` stands for the quoted schema name. */
@@ -112,6 +113,9 @@ const migrations = [
      example_value text,
      PRIMARY KEY (event_type, kind, path, detail)
    );`,
+
+  // The claim and the settlement as functions: one statement, one round trip each (functions.ts).
+  storeFunctions,
 ];
 
 /** Whether the inbox's tables were ever created in `schema`. */

@@ -56,95 +56,11 @@ export function statements(schema: string) {
       joined AS (${joinLanes(schema, `(SELECT * FROM stored WHERE state = 'pending') AS pending`)})
       SELECT id, state FROM stored`,
 
-    /** Before each claim: lanes whose head is due again, or whose lease ran out, become ready. */
-    readyLanes: `
-      UPDATE ${schema}.lanes SET status = 'ready'
-      WHERE key IN (
-        SELECT key FROM ${schema}.lanes
-        WHERE (status = 'waiting' AND head_due_at <= $1) OR (status = 'leased' AND lease_until <= $1)
-        FOR UPDATE SKIP LOCKED
-      )
-      AND ((status = 'waiting' AND head_due_at <= $1) OR (status = 'leased' AND lease_until <= $1))`,
+    /** Leases ready lanes' heads: $1 owner, $2 lease until, $3 how many, $4 now (functions.ts). */
+    claim: `SELECT * FROM ${schema}.claim_lanes($1, $2, $3, $4)`,
 
-    /** Leases the heads of up to $3 ready lanes, oldest head event first, to $1 until $2. */
-    claim: `
-      WITH picked AS (
-        SELECT key FROM ${schema}.lanes WHERE status = 'ready' ORDER BY head_event_time, head_id LIMIT $3 FOR UPDATE SKIP LOCKED
-      ),
-      leased AS (
-        UPDATE ${schema}.lanes AS lanes SET status = 'leased', leased_id = head_id, lease_owner = $1, lease_until = $2
-        FROM picked WHERE lanes.key = picked.key
-        RETURNING lanes.head_id
-      )
-      UPDATE ${schema}.deliveries AS deliveries SET attempts = attempts + 1
-      FROM leased WHERE deliveries.id = leased.head_id
-      RETURNING deliveries.id, deliveries.event_type, deliveries.body, deliveries.received_at, deliveries.lane, deliveries.attempts,
-                deliveries.event_time, deliveries.forwarded_at, deliveries.trace_context`,
-
-    /**
-     * The first step of a settlement: locks the lanes whose lease owner $1 holds for the
-     * deliveries $2, in key order, and says which they are. A lease that ran out still counts
-     * until another dispatcher claims the lane.
-     */
-    lockLeasedLanes: `
-      SELECT lanes.key AS lane, lanes.leased_id AS id
-      FROM ${schema}.lanes AS lanes
-      WHERE lanes.leased_id = ANY($2::text[]) AND lanes.lease_owner = $1
-      ORDER BY lanes.key
-      FOR UPDATE`,
-
-    /**
-     * The second step, in the same transaction (so that it sees every delivery committed into
-     * these lanes before their locks were granted): records each outcome (and each failed
-     * attempt, and when a forward was confirmed), then moves each lane on to its oldest pending
-     * delivery, or removes it when none is left. $6 is now.
-     */
-    settle: `
-      WITH settlement AS (
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $7::bigint[])
-          AS settlement (id, lane, outcome, error, retry_at, forwarded_at)
-      ),
-      settled AS (
-        UPDATE ${schema}.deliveries AS deliveries SET
-          state = CASE settlement.outcome WHEN 'done' THEN 'done' WHEN 'dead' THEN 'dead' ELSE deliveries.state END,
-          last_error = CASE settlement.outcome WHEN 'done' THEN NULL WHEN 'released' THEN deliveries.last_error ELSE settlement.error END,
-          next_attempt_at = CASE settlement.outcome WHEN 'retry' THEN settlement.retry_at ELSE deliveries.next_attempt_at END,
-          attempts = CASE settlement.outcome WHEN 'released' THEN deliveries.attempts - 1 ELSE deliveries.attempts END,
-          forwarded_at = coalesce(deliveries.forwarded_at, settlement.forwarded_at)
-        FROM settlement WHERE deliveries.id = settlement.id
-        RETURNING deliveries.id, deliveries.state, deliveries.lane, deliveries.event_time, deliveries.next_attempt_at, deliveries.attempts
-      ),
-      failed AS (
-        INSERT INTO ${schema}.failed_attempts (delivery_id, attempt, failed_at, error)
-        SELECT settled.id, settled.attempts, $6, settlement.error
-        FROM settled JOIN settlement ON settlement.id = settled.id
-        WHERE settlement.outcome IN ('retry', 'dead')
-      ),
-      heads AS (
-        SELECT settlement.lane, head.id, head.event_time, head.next_attempt_at
-        FROM settlement
-        LEFT JOIN LATERAL (
-          SELECT * FROM (
-            (SELECT id, event_time, next_attempt_at FROM ${schema}.deliveries
-             WHERE lane = settlement.lane AND state = 'pending' AND id <> ALL($1::text[])
-             ORDER BY event_time, id LIMIT 1)
-            UNION ALL
-            SELECT id, event_time, next_attempt_at FROM settled WHERE settled.lane = settlement.lane AND settled.state = 'pending'
-          ) AS candidates
-          ORDER BY event_time, id LIMIT 1
-        ) AS head ON true
-      ),
-      moved AS (
-        UPDATE ${schema}.lanes AS lanes SET
-          head_id = heads.id, head_event_time = heads.event_time, head_due_at = heads.next_attempt_at,
-          status = CASE WHEN heads.next_attempt_at <= $6 THEN 'ready' ELSE 'waiting' END,
-          leased_id = NULL, lease_owner = NULL, lease_until = NULL
-        FROM heads WHERE lanes.key = heads.lane AND heads.id IS NOT NULL
-      ),
-      removed AS (
-        DELETE FROM ${schema}.lanes AS lanes USING heads WHERE lanes.key = heads.lane AND heads.id IS NULL
-      )
-      SELECT count(*) FROM settled`,
+    /** Records outcomes and moves lanes on: $1 owner, then each settlement's id, outcome, error, retry time and forward time, $7 now (functions.ts). */
+    settle: `SELECT ${schema}.settle_attempts($1, $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7) AS settled`,
 
     /**
      * Puts dead, quarantined and done deliveries ($1) back to pending, into their lanes, each in
