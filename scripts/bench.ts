@@ -2,7 +2,7 @@
 // durable receiver written by hand), and prints the figures.
 //   npm run bench -- [--rounds 3] [--seconds 10] [--connections 20] [--drain 100000]
 //                    [--large-inbox 1000000] [--soak-minutes 0] [--stages]
-//                    [--postgres postgres://postgres@127.0.0.1:5432/test | --no-postgres]
+//                    [--postgres postgres://postgres@127.0.0.1:5432/test | --no-postgres | --postgres-only]
 //                    [--no-forwarding | --forwarding-only] [--no-tracing | --tracing-only] [--drift-only] [--retention-only]
 //                    [--baseline <git revision>]
 // See BENCHMARKS.md for what each figure means and what limits it.
@@ -31,6 +31,7 @@ import { driftFigures } from './bench/drift.ts';
 import { tracingFigures } from './bench/tracing.ts';
 import { defaultPostgresUrl, withTemporaryDatabase } from './bench/postgres.ts';
 import { pendingDeliveries, seedDone, seedPending } from './bench/seed.ts';
+import { cpuQuota, type CpuQuota } from './bench/cpu-quota.ts';
 import { startReceiver, startServer, type Server } from './bench/servers.ts';
 import { parseCommandLine } from './commands/command-line.ts';
 
@@ -49,6 +50,7 @@ durable receiver written by hand, in alternating rounds, and prints the figures 
   --postgres URL      the PostgreSQL server for its figures (a database is created there and dropped;
                       default TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test)
   --no-postgres       skip the PostgreSQL figures
+  --postgres-only     only the PostgreSQL figures (replicas with and without a CPU quota each included)
   --no-forwarding     skip the forwarding figures (NATS JetStream on 127.0.0.1:4222, RabbitMQ on 127.0.0.1:5672)
   --forwarding-only   only the forwarding figures
   --no-tracing        skip the tracing figures (tracing off, and on with an OTLP exporter)
@@ -68,6 +70,7 @@ const { values, count } = parseCommandLine('bench', usage, {
   stages: { type: 'boolean', default: false },
   postgres: { type: 'string', default: defaultPostgresUrl },
   'no-postgres': { type: 'boolean', default: false },
+  'postgres-only': { type: 'boolean', default: false },
   'no-forwarding': { type: 'boolean', default: false },
   'forwarding-only': { type: 'boolean', default: false },
   'no-tracing': { type: 'boolean', default: false },
@@ -330,6 +333,11 @@ async function claimCost() {
 // ---------------------------------------------------------------- PostgreSQL
 
 /** Commits and WAL flushes of the database per delivery while `servers` take the spread load for a few seconds. */
+/**
+ * What PostgreSQL does per delivery under 5 s of load: commits and WAL flushes (its statistics),
+ * and, sampled every 100 ms, how many of the database's sessions wait for a lock and how many sit
+ * idle in a transaction (holding its locks while their client does something else).
+ */
 async function postgresWork(url: string, servers: Server[]): Promise<string> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -341,12 +349,62 @@ async function postgresWork(url: string, servers: Server[]): Promise<string> {
     return { commits: Number(rows[0]!.commits), flushes: Number(rows[0]!.flushes) };
   };
   const before = await counters();
+  const samples: { waiting: number; idleInTransaction: number }[] = [];
+  let loading = true;
+  const sampling = (async () => {
+    while (loading) {
+      const { rows } = await client.query<{ waiting: number; idle: number }>(
+        `SELECT count(*) FILTER (WHERE wait_event_type = 'Lock')::integer AS waiting,
+                count(*) FILTER (WHERE state = 'idle in transaction')::integer AS idle
+         FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+      );
+      samples.push({ waiting: rows[0]!.waiting, idleInTransaction: rows[0]!.idle });
+      await sleep(100);
+    }
+  })();
   const { requests } = await loadAcross(servers, spread, 5, connections);
+  loading = false;
+  await sampling;
   // A backend publishes its statistics at most once a second, and an idle one after 10 s.
   await sleep(11_000);
   const after = await counters();
   await client.end();
-  return `${((after.commits - before.commits) / requests).toFixed(2)} commits and ${((after.flushes - before.flushes) / requests).toFixed(2)} WAL flushes per delivery`;
+  const mean = (pick: (sample: (typeof samples)[number]) => number) =>
+    (samples.reduce((sum, sample) => sum + pick(sample), 0) / Math.max(1, samples.length)).toFixed(1);
+  return (
+    `${((after.commits - before.commits) / requests).toFixed(2)} commits and ${((after.flushes - before.flushes) / requests).toFixed(2)} WAL flushes per delivery; ` +
+    `sessions waiting for a lock ${mean((sample) => sample.waiting)}, idle in a transaction ${mean((sample) => sample.idleInTransaction)} (means)`
+  );
+}
+
+/** Replicas each in a CPU group of its own, `cores` each; a string says why there can be none. */
+async function replicasUnderQuota(
+  start: () => Promise<Server>,
+  count: number,
+  cores: number,
+  label: string,
+): Promise<{ servers: Server[]; release: () => Promise<void> } | string> {
+  const servers: Server[] = [];
+  const groups: CpuQuota[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const group = cpuQuota(`ada-bench-${label}-${index}`, cores);
+    if (typeof group === 'string') {
+      await Promise.all(servers.map((server) => server.stop()));
+      for (const made of groups) made.remove();
+      return group;
+    }
+    const server = await start();
+    group.add(server.child.pid!);
+    servers.push(server);
+    groups.push(group);
+  }
+  return {
+    servers,
+    async release() {
+      await Promise.all(servers.map((server) => server.stop()));
+      for (const group of groups) group.remove();
+    },
+  };
 }
 
 async function postgresFigures(url: string): Promise<void> {
@@ -378,6 +436,25 @@ async function postgresFigures(url: string): Promise<void> {
   console.log(`  one replica: ${await postgresWork(url, [one])}`);
   console.log(`  three replicas: ${await postgresWork(url, three)}`);
   await Promise.all([one, ...three].map((server) => server.stop()));
+
+  // As replicas run in production, each on a machine of its own: a CPU quota per replica.
+  const cores = 0.3;
+  const quotaOne = await replicasUnderQuota(() => replica('bench_quota_one'), 1, cores, 'one');
+  const quotaThree =
+    typeof quotaOne === 'string' ? quotaOne : await replicasUnderQuota(() => replica('bench_quota_three'), 3, cores, 'three');
+  if (typeof quotaOne === 'string' || typeof quotaThree === 'string') {
+    console.log(`\nPostgreSQL, replicas under a CPU quota: skipped (${typeof quotaOne === 'string' ? quotaOne : quotaThree})`);
+    if (typeof quotaOne !== 'string') await quotaOne.release();
+    return;
+  }
+  await compare(
+    `PostgreSQL: one replica against three, each replica held to ${cores} of a core (a cgroup of its own)`,
+    { name: `one replica, ${cores} core`, servers: quotaOne.servers, traffic: spread },
+    { name: `three replicas, ${cores} core each`, servers: quotaThree.servers, traffic: spread },
+  );
+  console.log(`  one replica: ${await postgresWork(url, quotaOne.servers)}`);
+  console.log(`  three replicas: ${await postgresWork(url, quotaThree.servers)}`);
+  await Promise.all([quotaOne.release(), quotaThree.release()]);
 }
 
 // ---------------------------------------------------------------- start-up and memory
@@ -426,6 +503,7 @@ try {
   else if (values['tracing-only']) await tracing();
   else if (values['drift-only']) await driftFigures(spread);
   else if (values['retention-only']) await largeInboxFigures({ retentionOnly: true });
+  else if (values['postgres-only']) await withTemporaryDatabase(values.postgres, postgresFigures);
   else await everything(forwarding, tracing);
 } finally {
   rmSync(workDirectory, { recursive: true, force: true });
