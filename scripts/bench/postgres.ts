@@ -10,6 +10,8 @@ export async function withTemporaryDatabase(serverUrl: string, work: (url: strin
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
+  // Calls of the inbox's functions (the claim, the settlement), counted per delivery by the figures.
+  await admin.query(`ALTER DATABASE ${name} SET track_functions = 'pl'`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   try {
