@@ -52,7 +52,12 @@ export class Dispatcher {
     if (this.#running) return;
     this.#running = true;
     const { inbox, forwarding } = this.#options;
-    this.#unsubscribe.push(inbox.onNewDeliveries(() => this.wake()));
+    this.#unsubscribe.push(
+      inbox.onNewDeliveries(() => {
+        this.wake();
+        return this.#inFlight.size < this.#options.concurrency;
+      }),
+    );
     if (forwarding) this.#unsubscribe.push(forwarding.onAvailabilityChange(() => this.wake()));
     this.#loop = this.#run();
   }

@@ -103,6 +103,9 @@ export type Settlement = (
   forwardedAt?: Date;
 };
 
+/** Told that deliveries may be claimable; returns whether it has room to claim them itself. */
+export type NewDeliveriesListener = () => boolean;
+
 /** A delivery to put back to pending. */
 export interface Requeue {
   id: string;
@@ -266,10 +269,13 @@ export interface Inbox {
 
   /**
    * Calls `listener` when deliveries may have become claimable: stored or requeued by this
-   * process, or, where the backend can tell, by any other process on the same store. Polling
-   * still covers what a notice misses. Returns a function that removes the listener.
+   * process, or, where the backend can tell, by any other process on the same store. The
+   * listener says whether it has room to claim them here; where the backend tells other
+   * processes, it tells them only when no listener of this one has room, so that the replica that
+   * stores a delivery handles it and the others are not woken for it. Polling still covers what a
+   * notice misses. Returns a function that removes the listener.
    */
-  onNewDeliveries(listener: () => void): () => void;
+  onNewDeliveries(listener: NewDeliveriesListener): () => void;
 
   /**
    * Calls `listener` when the store becomes unavailable (a write failed, a connection was lost)

@@ -18,6 +18,7 @@ import {
   type Inbox,
   type LaneState,
   type NewDelivery,
+  type NewDeliveriesListener,
   type PurgeBatch,
   type Requeue,
   type Settlement,
@@ -38,7 +39,6 @@ import {
 } from '../rows.ts';
 import { countQuery, listQuery } from '../list-query.ts';
 import { derivedFields } from '../ordering.ts';
-import { Signal } from '../../support/signal.ts';
 import { TurnBatch } from '../turn-batch.ts';
 import { ProbedAvailability, type Availability } from '../../support/availability.ts';
 import { NotificationListener } from './notifications.ts';
@@ -95,7 +95,8 @@ export class PostgresInbox implements Inbox {
   readonly #schema: string;
   readonly #sql: ReturnType<typeof statements>;
   readonly #writes: TurnBatch<Write, unknown>;
-  readonly #newDeliveries = new Signal();
+  /** This process's listeners: each says whether it has room to claim what was stored. */
+  readonly #newDeliveries = new Set<NewDeliveriesListener>();
   readonly #writeHealth = new ProbedAvailability(async () => void (await this.#pool.query(this.#sql.probe)));
   /** The channel of this inbox's notices, and this process's own payload on it. */
   readonly #channel: string;
@@ -212,10 +213,18 @@ export class PostgresInbox implements Inbox {
     return rows.map(fromDriftRow);
   }
 
-  /** Deliveries stored by this process at once; by other replicas, when their notice arrives. */
-  onNewDeliveries(listener: () => void): () => void {
-    this.#listener ??= new NotificationListener(this.#clientConfig, this.#channel, this.#instance, () => this.#newDeliveries.emit());
-    return this.#newDeliveries.subscribe(listener);
+  /** Deliveries stored by this process at once; by other replicas, when their notice arrives (they send one only when they have no room). */
+  onNewDeliveries(listener: NewDeliveriesListener): () => void {
+    this.#listener ??= new NotificationListener(this.#clientConfig, this.#channel, this.#instance, () => this.#tellListeners());
+    this.#newDeliveries.add(listener);
+    return () => this.#newDeliveries.delete(listener);
+  }
+
+  /** Tells every listener here; true when one of them has room to claim. */
+  #tellListeners(): boolean {
+    let room = false;
+    for (const listener of this.#newDeliveries) room = listener() || room;
+    return room;
   }
 
   onAvailabilityChange(listener: (availability: Availability) => void): () => void {
@@ -291,11 +300,15 @@ export class PostgresInbox implements Inbox {
   }
 
   /**
-   * Wakes this process's dispatcher, and tells the other replicas: one notice at a time, after
-   * the commit, and the notices asked for meanwhile become one. A lost notice costs a poll.
+   * Wakes this process's dispatcher; when it has no room (or there is none: a receiver alone, a
+   * command), tells the other replicas: one notice at a time, after the commit, and the notices
+   * asked for meanwhile become one. A lost notice costs a poll.
    */
   #announceNewDeliveries(): void {
-    this.#newDeliveries.emit();
+    if (!this.#tellListeners()) this.#noticeOtherReplicas();
+  }
+
+  #noticeOtherReplicas(): void {
     if (this.#noticeInFlight) {
       this.#noticeAgain = true;
       return;
@@ -308,7 +321,7 @@ export class PostgresInbox implements Inbox {
         this.#noticeInFlight = false;
         if (this.#noticeAgain) {
           this.#noticeAgain = false;
-          this.#announceNewDeliveries();
+          this.#noticeOtherReplicas();
         }
       });
   }

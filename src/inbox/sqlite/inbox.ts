@@ -19,6 +19,7 @@ import {
   type Inbox,
   type LaneState,
   type NewDelivery,
+  type NewDeliveriesListener,
   type PurgeBatch,
   type Requeue,
   type Settlement,
@@ -191,7 +192,7 @@ export class SqliteInbox implements Inbox {
   }
 
   /** Only this process's deliveries: another process on the same file is seen at the next poll. */
-  onNewDeliveries(listener: () => void): () => void {
+  onNewDeliveries(listener: NewDeliveriesListener): () => void {
     return this.#newDeliveries.subscribe(listener);
   }
 
