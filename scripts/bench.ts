@@ -183,7 +183,8 @@ async function intakeDuringPurge(full: Server, purgingDatabase: string): Promise
 async function compare(label: string, first: Side, second: Side): Promise<{ base: Figures; measured: Figures }> {
   const results: [Figures[], Figures[]] = [[], []];
   const sides = [first, second];
-  const run = ({ servers, traffic }: Side, duration: number) => loadAcross(servers, traffic, duration, connections);
+  const run = ({ servers, traffic, connectionsEach }: Side, duration: number) =>
+    loadAcross(servers, traffic, duration, connectionsEach ? connections * servers.length : connections);
   for (const side of sides) await run(side, 2); // JIT, validators
   for (let round = 0; round < rounds; round += 1) {
     const order = round % 2 === 0 ? [0, 1] : [1, 0];
@@ -467,10 +468,12 @@ async function replicasEachUnderQuota(url: string, replica: (schema: string) => 
     if (typeof quotaOne !== 'string') await quotaOne.release();
     return;
   }
+  // Each replica gets the connections one replica gets, as a balancer would share three times
+  // the traffic: shared out, 20 connections cannot keep three throttled replicas busy.
   await compare(
-    `PostgreSQL: one replica against three, each replica held to ${cores} of a core (a cgroup of its own)`,
-    { name: `one replica, ${cores} core`, servers: quotaOne.servers, traffic: spread },
-    { name: `three replicas, ${cores} core each`, servers: quotaThree.servers, traffic: spread },
+    `PostgreSQL: one replica against three, each replica held to ${cores} of a core (a cgroup of its own), ${connections} connections each`,
+    { name: `one replica, ${cores} core`, servers: quotaOne.servers, traffic: spread, connectionsEach: true },
+    { name: `three replicas, ${cores} core each`, servers: quotaThree.servers, traffic: spread, connectionsEach: true },
   );
   console.log(`  one replica: ${await postgresWork(url, quotaOne.servers)}`);
   console.log(`  three replicas: ${await postgresWork(url, quotaThree.servers)}`);

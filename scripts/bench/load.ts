@@ -17,6 +17,8 @@ export interface Side {
   name: string;
   servers: Server[];
   traffic: Traffic;
+  /** The run's connections for each server rather than shared out among them: load enough to fill every replica. */
+  connectionsEach?: boolean;
 }
 
 /** Alternating rounds of two sides (bench.ts): the medians of each. */

@@ -55,7 +55,7 @@ export class Dispatcher {
     this.#unsubscribe.push(
       inbox.onNewDeliveries(() => {
         this.wake();
-        return this.#inFlight.size < this.#options.concurrency;
+        return this.#canClaim();
       }),
     );
     if (forwarding) this.#unsubscribe.push(forwarding.onAvailabilityChange(() => this.wake()));
@@ -95,12 +95,11 @@ export class Dispatcher {
   }
 
   async #run(): Promise<void> {
-    const { inbox, concurrency, handlerTimeoutMs, pollIntervalMs, logger, forwarding } = this.#options;
+    const { inbox, concurrency, handlerTimeoutMs, pollIntervalMs, logger } = this.#options;
     while (this.#running) {
       const free = concurrency - this.#inFlight.size;
       let claimed: ClaimedDelivery[] = [];
-      // While the broker is unreachable, deliveries stay in their lanes: its return wakes the loop.
-      if (free > 0 && forwarding?.available !== false) {
+      if (this.#canClaim()) {
         try {
           // Twice the handler timeout: a lease runs out only when its process died or hangs.
           claimed = await inbox.claim({ owner: this.owner, limit: free, leaseMs: 2 * handlerTimeoutMs });
@@ -112,6 +111,12 @@ export class Dispatcher {
       // A claim takes every ready lane it has room for; new deliveries and freed slots wake the loop.
       await this.#idle(pollIntervalMs);
     }
+  }
+
+  /** A free slot, and a broker to forward to (while it is unreachable, deliveries stay in their lanes: its return wakes the loop). */
+  #canClaim(): boolean {
+    const { concurrency, forwarding } = this.#options;
+    return this.#inFlight.size < concurrency && forwarding?.available !== false;
   }
 
   /** Waits for a wake-up or the poll interval, whichever comes first. */
