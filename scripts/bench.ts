@@ -4,8 +4,10 @@
 //                    [--large-inbox 1000000] [--soak-minutes 0] [--stages]
 //                    [--postgres postgres://postgres@127.0.0.1:5432/test | --no-postgres | --postgres-only]
 //                    [--no-forwarding | --forwarding-only] [--no-tracing | --tracing-only] [--drift-only] [--retention-only]
+//                    [--pinned-only]
 //                    [--baseline <git revision>]
 // See BENCHMARKS.md for what each figure means and what limits it.
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +59,8 @@ durable receiver written by hand, in alternating rounds, and prints the figures 
   --tracing-only      only the tracing figures
   --drift-only        only what watching for contract drift costs a delivery
   --retention-only    only intake while INBOX_RETENTION purges the large inbox (--large-inbox rows)
+  --pinned-only       only bare Koa against the receiver, each pinned to core 1 with the load generator on core 0
+                      (taskset): a comparison per core (also part of a full run)
   --baseline REV      first, the receiver against the receiver at this git revision
   --version           the version of ada-webhooks
   -h, --help          this text`;
@@ -77,6 +81,7 @@ const { values, count } = parseCommandLine('bench', usage, {
   'tracing-only': { type: 'boolean', default: false },
   'drift-only': { type: 'boolean', default: false },
   'retention-only': { type: 'boolean', default: false },
+  'pinned-only': { type: 'boolean', default: false },
   baseline: { type: 'string' },
 });
 const rounds = count('rounds', values.rounds);
@@ -527,12 +532,38 @@ try {
   else if (values['drift-only']) await driftFigures(spread);
   else if (values['retention-only']) await largeInboxFigures({ retentionOnly: true });
   else if (values['postgres-only']) await withTemporaryDatabase(values.postgres, postgresFigures);
+  else if (values['pinned-only']) await pinnedFigures();
   else await everything(forwarding, tracing);
 } finally {
   rmSync(workDirectory, { recursive: true, force: true });
 }
 
 /** Every figure, forwarding's and tracing's last. */
+/**
+ * Bare Koa and the receiver each pinned to core 1, the load generator (this process) to core 0:
+ * unpinned, the receiver's writer thread gets a second core that bare Koa does not use, which
+ * flatters it. Without taskset on this machine, says so and measures nothing.
+ */
+async function pinnedFigures(): Promise<void> {
+  try {
+    execFileSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' });
+  } catch {
+    console.log('\nPinned comparison: skipped (taskset cannot pin processes here)');
+    return;
+  }
+  const [bare, receiver] = await Promise.all([
+    startServer('scripts/bench/bare-koa.ts', {}, { cpu: 1 }),
+    startReceiver(freshInbox('pinned'), {}, { cpu: 1 }),
+  ]);
+  await compare(
+    '1 KB deliveries over 1,000 conversations, bare Koa and the receiver each pinned to core 1, the load on core 0',
+    { name: 'bare Koa + body parser, pinned', servers: [bare], traffic: spread },
+    { name: 'receiver, pinned', servers: [receiver], traffic: spread },
+  );
+  await Promise.all([bare.stop(), receiver.stop()]);
+  execFileSync('taskset', ['-cp', `0-${cpus().length - 1}`, String(process.pid)], { stdio: 'ignore' });
+}
+
 async function everything(forwarding: () => Promise<void>, tracing: () => Promise<void>): Promise<void> {
   const bare = await startServer('scripts/bench/bare-koa.ts');
   const bareSide = (traffic: Traffic): Side => ({ name: 'bare Koa + body parser', servers: [bare], traffic });
@@ -562,6 +593,7 @@ async function everything(forwarding: () => Promise<void>, tracing: () => Promis
     { name: 'receiver, all one conversation', servers: [receiver], traffic: oneConversation },
   );
 
+  await pinnedFigures();
   await driftFigures(spread);
 
   if (values.stages) {

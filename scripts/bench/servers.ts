@@ -27,10 +27,16 @@ function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
 
-/** Starts `script` (from the project's root, or an absolute path) with this Node and resolves once it answers HTTP; its output is dropped, as a log shipper would read it. */
-export async function startServer(script: string, env: Record<string, string> = {}): Promise<Server> {
+/**
+ * Starts `script` (from the project's root, or an absolute path) with this Node and resolves once
+ * it answers HTTP; its output is dropped, as a log shipper would read it. `cpu`: pinned to that
+ * core, every thread of it (taskset execs the program: the pid is the server's).
+ */
+export async function startServer(script: string, env: Record<string, string> = {}, { cpu }: { cpu?: number } = {}): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, [resolve(root, script)], {
+  const command = [process.execPath, resolve(root, script)];
+  const [program, ...args] = cpu === undefined ? command : ['taskset', '-c', String(cpu), ...command];
+  const child = spawn(program!, args, {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ADA_WEBHOOK_SECRET: benchSecret, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -58,5 +64,5 @@ export async function startServer(script: string, env: Record<string, string> = 
 }
 
 /** The receiver as users run it: `src/main.ts` with its defaults (dispatcher on, the shipped handlers) and LOG_LEVEL=warn. */
-export const startReceiver = (databaseUrl: string, env: Record<string, string> = {}) =>
-  startServer('src/main.ts', { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ...env });
+export const startReceiver = (databaseUrl: string, env: Record<string, string> = {}, options: { cpu?: number } = {}) =>
+  startServer('src/main.ts', { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ...env }, options);
