@@ -1,5 +1,64 @@
 // Rows that every backend reads with the same columns, as the store's types.
-import type { DriftSummary, FailedAttempt, LaneState, TraceContext } from './inbox.ts';
+import type { Violation } from '../contract/validation.ts';
+import {
+  deliveryStates,
+  type DeliveryState,
+  type DriftSummary,
+  type FailedAttempt,
+  type LaneState,
+  type StoredDelivery,
+  type TraceContext,
+} from './inbox.ts';
+
+/** A delivery's row, whatever the backend; `Json` and `Time` are how its driver hands those columns over. */
+export interface DeliveryRow<Json, Time> {
+  id: string;
+  state: DeliveryState;
+  event_type: string | null;
+  received_at: Time;
+  headers: Json;
+  body: string;
+  violations: Json | null;
+  lane: string;
+  event_time: number;
+  attempts: number;
+  last_error: string | null;
+  forwarded_at: number | null;
+  trace_context: Json | null;
+  next_attempt_at: number;
+}
+
+/** How a backend's columns become values: SQLite keeps JSON and times as text, PostgreSQL's driver parses jsonb and timestamptz. */
+export interface RowCodec<Json, Time> {
+  json(value: Json): unknown;
+  time(value: Time): Date;
+}
+
+export function fromDeliveryRow<Json, Time>(row: DeliveryRow<Json, Time>, { json, time }: RowCodec<Json, Time>): StoredDelivery {
+  return {
+    id: row.id,
+    state: row.state,
+    eventType: row.event_type,
+    receivedAt: time(row.received_at),
+    headers: json(row.headers) as Record<string, string>,
+    body: row.body,
+    lane: row.lane,
+    eventTime: Number(row.event_time),
+    violations: row.violations === null ? [] : (json(row.violations) as Violation[]),
+    attempts: row.attempts,
+    lastError: row.last_error,
+    forwardedAt: timeOrNull(row.forwarded_at),
+    traceContext: row.trace_context === null ? null : (json(row.trace_context) as TraceContext),
+    nextAttemptAt: nextAttemptOf(row),
+  };
+}
+
+/** The counts by state from a backend's counter rows, every state present (zero when it has no row). */
+export function countsByState(rows: readonly { state: DeliveryState; count: number }[]): Record<DeliveryState, number> {
+  const counts = Object.fromEntries(deliveryStates.map((state) => [state, 0])) as Record<DeliveryState, number>;
+  for (const { state, count } of rows) counts[state] = Number(count);
+  return counts;
+}
 
 export interface LaneRow {
   key: string;

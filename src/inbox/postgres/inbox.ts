@@ -5,7 +5,6 @@ import type { Violation } from '../../contract/validation.ts';
 import {
   InboxNotFound,
   addSightings,
-  deliveryStates,
   type ClaimOptions,
   type ClaimedDelivery,
   type DeliveryFilter,
@@ -27,15 +26,18 @@ import {
   type TraceContext,
 } from '../inbox.ts';
 import {
+  countsByState,
+  fromDeliveryRow,
   fromDriftRow,
   fromFailedAttemptRow,
   fromLaneRow,
-  nextAttemptOf,
   timeOrNull,
   traceContextColumn,
+  type DeliveryRow,
   type DriftRow,
   type FailedAttemptRow,
   type LaneRow,
+  type RowCodec,
 } from '../rows.ts';
 import { countQuery, listQuery } from '../list-query.ts';
 import { derivedFields } from '../ordering.ts';
@@ -59,22 +61,10 @@ interface PostgresInboxOptions {
   mustExist?: boolean;
 }
 
-interface DeliveryRow {
-  id: string;
-  state: DeliveryState;
-  event_type: string | null;
-  received_at: Date;
-  headers: Record<string, string>;
-  body: string;
-  violations: Violation[] | null;
-  lane: string;
-  event_time: number;
-  attempts: number;
-  last_error: string | null;
-  forwarded_at: number | null;
-  trace_context: TraceContext | null;
-  next_attempt_at: number;
-}
+/** PostgreSQL's driver parses jsonb and timestamptz itself. */
+type PostgresDeliveryRow = DeliveryRow<unknown, Date>;
+const codec: RowCodec<unknown, Date> = { json: (value) => value, time: (value) => value };
+const fromRow = (row: PostgresDeliveryRow) => fromDeliveryRow(row, codec);
 
 type Write =
   | { kind: 'intake'; delivery: NewDelivery; violations: Violation[] | null }
@@ -232,14 +222,14 @@ export class PostgresInbox implements Inbox {
   }
 
   async get(id: string): Promise<StoredDelivery | undefined> {
-    const { rows } = await this.#pool.query<DeliveryRow>(this.#sql.get, [id]);
+    const { rows } = await this.#pool.query<PostgresDeliveryRow>(this.#sql.get, [id]);
     return rows[0] && fromRow(rows[0]);
   }
 
   async list(filter: DeliveryFilter): Promise<StoredDelivery[]> {
     const deliveries = `${this.#schema}.deliveries`;
     const { text, parameters } = listQuery(filter, { deliveries, rows: deliveries, placeholder: (position) => `$${position}` });
-    const { rows } = await this.#pool.query<DeliveryRow>(text, parameters);
+    const { rows } = await this.#pool.query<PostgresDeliveryRow>(text, parameters);
     return rows.map(fromRow);
   }
 
@@ -260,15 +250,13 @@ export class PostgresInbox implements Inbox {
   }
 
   async laneQueue(key: string, limit: number): Promise<StoredDelivery[]> {
-    const { rows } = await this.#pool.query<DeliveryRow>(this.#sql.laneQueue, [key, limit]);
+    const { rows } = await this.#pool.query<PostgresDeliveryRow>(this.#sql.laneQueue, [key, limit]);
     return rows.map(fromRow);
   }
 
   async countByState(): Promise<Record<DeliveryState, number>> {
-    const counts = Object.fromEntries(deliveryStates.map((state) => [state, 0])) as Record<DeliveryState, number>;
     const { rows } = await this.#pool.query<{ state: DeliveryState; count: number }>(this.#sql.countByState);
-    for (const { state, count } of rows) counts[state] = count;
-    return counts;
+    return countsByState(rows);
   }
 
   async oldestPending(): Promise<Date | undefined> {
@@ -434,23 +422,4 @@ export class PostgresInbox implements Inbox {
       });
     }
   }
-}
-
-function fromRow(row: DeliveryRow): StoredDelivery {
-  return {
-    id: row.id,
-    state: row.state,
-    eventType: row.event_type,
-    receivedAt: row.received_at,
-    headers: row.headers,
-    body: row.body,
-    lane: row.lane,
-    eventTime: row.event_time,
-    violations: row.violations ?? [],
-    attempts: row.attempts,
-    lastError: row.last_error,
-    forwardedAt: timeOrNull(row.forwarded_at),
-    traceContext: row.trace_context,
-    nextAttemptAt: nextAttemptOf(row),
-  };
 }

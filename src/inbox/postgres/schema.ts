@@ -3,6 +3,7 @@
 // transaction-scoped advisory lock serialises replicas that start at once.
 import type { Pool } from 'pg';
 import { listIndexes } from '../list-query.ts';
+import { migrationsAfter } from '../migrations.ts';
 import { storeFunctions } from './functions.ts';
 import { transaction } from './transaction.ts';
 
@@ -138,10 +139,7 @@ export async function migrate(pool: Pool, schema: string): Promise<void> {
     await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.schema_version (version integer NOT NULL)`);
     const current = await client.query<{ version: number }>(`SELECT version FROM ${schema}.schema_version`);
     const version = current.rows[0]?.version ?? 0;
-    if (version > migrations.length) {
-      throw new Error(`The inbox has schema version ${version}; this version of ada-webhooks knows ${migrations.length}.`);
-    }
-    for (const migration of migrations.slice(version)) await client.query(migration.replaceAll('{schema}', schema));
+    for (const migration of migrationsAfter(version, migrations)) await client.query(migration.replaceAll('{schema}', schema));
     await client.query(`DELETE FROM ${schema}.schema_version`);
     await client.query(`INSERT INTO ${schema}.schema_version (version) VALUES ($1)`, [migrations.length]);
   });

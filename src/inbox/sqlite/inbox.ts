@@ -6,7 +6,6 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Violation } from '../../contract/validation.ts';
 import {
   InboxNotFound,
-  deliveryStates,
   type ClaimOptions,
   type ClaimedDelivery,
   type DeliveryFilter,
@@ -27,17 +26,18 @@ import {
   type StoredDelivery,
 } from '../inbox.ts';
 import {
+  countsByState,
   driftQuery,
+  fromDeliveryRow,
   fromDriftRow,
   fromFailedAttemptRow,
   fromLaneRow,
-  nextAttemptOf,
-  timeOrNull,
   traceContextColumn,
-  traceContextOf,
+  type DeliveryRow,
   type DriftRow,
   type FailedAttemptRow,
   type LaneRow,
+  type RowCodec,
 } from '../rows.ts';
 import { countQuery, listQuery } from '../list-query.ts';
 import { Signal } from '../../support/signal.ts';
@@ -48,22 +48,10 @@ import { migrate } from './schema.ts';
 import type { WriterAnswer, WriterData, WriterRequest } from './writer-thread.ts';
 import { newRow, type WriteOperation, type WriteResults } from './writes.ts';
 
-interface DeliveryRow {
-  id: string;
-  state: DeliveryState;
-  event_type: string | null;
-  received_at: string;
-  headers: string;
-  body: string;
-  violations: string | null;
-  lane: string;
-  event_time: number;
-  attempts: number;
-  last_error: string | null;
-  forwarded_at: number | null;
-  trace_context: string | null;
-  next_attempt_at: number;
-}
+/** SQLite keeps JSON and times as text. */
+type SqliteDeliveryRow = DeliveryRow<string, string>;
+const codec: RowCodec<string, string> = { json: (text) => JSON.parse(text), time: (text) => new Date(text) };
+const fromRow = (row: SqliteDeliveryRow) => fromDeliveryRow(row, codec);
 
 /** The writer thread's module: a .ts source run by Node, or the .js that the package ships (a URL is not rewritten by the compiler). */
 const writerThread = new URL(`./writer-thread${extname(import.meta.url)}`, import.meta.url);
@@ -201,7 +189,7 @@ export class SqliteInbox implements Inbox {
   }
 
   async get(id: string): Promise<StoredDelivery | undefined> {
-    const row = this.#reads.get.get(id) as DeliveryRow | undefined;
+    const row = this.#reads.get.get(id) as SqliteDeliveryRow | undefined;
     return row && fromRow(row);
   }
 
@@ -212,7 +200,7 @@ export class SqliteInbox implements Inbox {
       placeholder: () => '?',
     });
     const rows = this.#reader.prepare(text).all(...(parameters as SQLInputValue[]));
-    return (rows as unknown as DeliveryRow[]).map(fromRow);
+    return (rows as unknown as SqliteDeliveryRow[]).map(fromRow);
   }
 
   async count(query: DeliveryQuery): Promise<number> {
@@ -231,15 +219,11 @@ export class SqliteInbox implements Inbox {
   }
 
   async laneQueue(key: string, limit: number): Promise<StoredDelivery[]> {
-    return (this.#reads.laneQueue.all(key, limit) as unknown as DeliveryRow[]).map(fromRow);
+    return (this.#reads.laneQueue.all(key, limit) as unknown as SqliteDeliveryRow[]).map(fromRow);
   }
 
   async countByState(): Promise<Record<DeliveryState, number>> {
-    const counts = Object.fromEntries(deliveryStates.map((state) => [state, 0])) as Record<DeliveryState, number>;
-    for (const { state, count } of this.#reads.countByState.all() as { state: DeliveryState; count: number }[]) {
-      counts[state] = count;
-    }
-    return counts;
+    return countsByState(this.#reads.countByState.all() as { state: DeliveryState; count: number }[]);
   }
 
   async oldestPending(): Promise<Date | undefined> {
@@ -311,25 +295,6 @@ export class SqliteInbox implements Inbox {
     this.#inFlight.clear();
     this.#writerPort.unref();
   }
-}
-
-function fromRow(row: DeliveryRow): StoredDelivery {
-  return {
-    id: row.id,
-    state: row.state,
-    eventType: row.event_type,
-    receivedAt: new Date(row.received_at),
-    headers: JSON.parse(row.headers) as Record<string, string>,
-    body: row.body,
-    lane: row.lane,
-    eventTime: row.event_time,
-    violations: row.violations ? (JSON.parse(row.violations) as Violation[]) : [],
-    attempts: row.attempts,
-    lastError: row.last_error,
-    forwardedAt: timeOrNull(row.forwarded_at),
-    traceContext: traceContextOf(row.trace_context),
-    nextAttemptAt: nextAttemptOf(row),
-  };
 }
 
 /** The oldest pending, unforwarded delivery whose type is (`IN`) or is not (`NOT IN`) in a JSON list. */

@@ -2,6 +2,7 @@
 // how many have run.
 import type { DatabaseSync } from 'node:sqlite';
 import { listIndexes } from '../list-query.ts';
+import { migrationsAfter } from '../migrations.ts';
 import { transaction } from './database.ts';
 
 const migrations = [
@@ -199,10 +200,7 @@ export function migrate(db: DatabaseSync): void {
   for (;;) {
     const applied = transaction(db, () => {
       const { user_version: version } = db.prepare('PRAGMA user_version').get() as { user_version: number };
-      if (version > migrations.length) {
-        throw new Error(`The inbox has schema version ${version}; this version of ada-webhooks knows ${migrations.length}.`);
-      }
-      const next = migrations[version];
+      const [next] = migrationsAfter(version, migrations);
       if (next === undefined) return false;
       db.exec(next);
       db.exec(`PRAGMA user_version = ${version + 1}`);
