@@ -4,6 +4,7 @@
 //   npm run inbox -- stats [--json]
 //   npm run inbox -- tail [--type TYPE] [--conversation ID | --end-user ID] [--json]
 //   npm run inbox -- purge [--state done|dead|quarantined] --older-than 30d [--yes] [--json]
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadDatabaseSettings, orExit } from '../../src/config/environment.ts';
 import { Invalid, parseDuration } from '../../src/config/reader.ts';
 import { describeViolation } from '../../src/contract/validation.ts';
@@ -120,10 +121,8 @@ async function tail(): Promise<void> {
     for (const change of await follower.round()) console.log(json ? JSON.stringify(changeRecord(change)) : changeLine(change));
     if (!following) console.error('Following the inbox; Ctrl-C to stop.');
     following = true;
-    await new Promise((resolve) => {
-      const timer = setTimeout(resolve, 500);
-      stopped.signal.addEventListener('abort', () => resolve(clearTimeout(timer)), { once: true });
-    });
+    // Rejects when stopped: the loop then ends.
+    await sleep(500, undefined, { signal: stopped.signal }).catch(() => {});
   }
 }
 
