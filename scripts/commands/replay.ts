@@ -17,7 +17,7 @@ import {
 import type { DeliveryQuery, Inbox } from '../../src/inbox/inbox.ts';
 import { createSigner } from '../../src/intake/signature.ts';
 import { startTracing } from '../../src/service/tracing.ts';
-import { parseCommandLine } from './command-line.ts';
+import { exitWith, parseCommandLine } from './command-line.ts';
 import { queryOf, queryOptions, queryUsage, selects } from './delivery-query.ts';
 import { openExistingInbox } from './existing-inbox.ts';
 import { postSigned, StatusTally } from './signed-post.ts';
@@ -124,7 +124,7 @@ async function resend(inbox: Inbox, { url, sign, intervalMs }: ReturnType<typeof
 async function replayMatching(inbox: Inbox, replayFilter: ReplayFilter): Promise<void> {
   const tracing = orExit(() => loadTracingSettings());
   // Each replayed delivery starts a new trace, whose first span is exported from here.
-  const stopTracing = tracing && (await startTracing(tracing, undefined));
+  const stopTracing = tracing && (await startTracing(tracing, undefined).catch((error: unknown) => exitWith((error as Error).message)));
   try {
     const validateDelivery = createSchemaValidators(await dereferenceContract(loadContract()))('AdaWebhookDelivery');
     const matched = 'id' in replayFilter ? 1 : await inbox.count(replayFilter);
