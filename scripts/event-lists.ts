@@ -70,17 +70,17 @@ export function deriveEventLists(text: string): string {
   const unknownSchema = `${schemaPrefix}${unknownEvent}`;
   const unknownExample = `${examplePrefix}${unknownEvent}`;
   const refOf = (item: unknown) => (isMap(item) ? textOf(item.get('$ref', true)) : '');
-  const otherBranches = union.items.map(refOf).filter((ref) => ref === unknownSchema);
-  const otherExamples = receiverExamples.items
+  const unknownBranch = union.items.map(refOf).filter((ref) => ref === unknownSchema);
+  const unknownEntry = receiverExamples.items
     .map((pair) => ({ key: textOf(pair.key), ref: refOf(pair.value) }))
     .filter(({ ref }) => ref === unknownExample);
 
   const replacements: Replacement[] = [
-    { node: union, lines: [...schemas, ...otherBranches].map((ref) => `- $ref: '${ref}'`) },
+    { node: union, lines: [...schemas, ...unknownBranch].map((ref) => `- $ref: '${ref}'`) },
     { node: excluded, lines: names.map((name) => `- ${name}`) },
     {
       node: receiverExamples,
-      lines: [...exampleRefs.map((ref) => ({ key: exampleKey(ref), ref })), ...otherExamples].flatMap(({ key, ref }) => [
+      lines: [...exampleRefs.map((ref) => ({ key: exampleKey(ref), ref })), ...unknownEntry].flatMap(({ key, ref }) => [
         `${key}:`,
         `  $ref: '${ref}'`,
       ]),
