@@ -4,9 +4,22 @@
 //
 // Lanes: deliveries that share an ordering key (see ordering.ts) form a lane and are handled one
 // at a time, oldest event first. Each lane with pending deliveries is a row that knows its head
-// (the oldest pending delivery), when the head is due, and who holds the lane's lease. A claim
-// leases the heads of ready lanes; settling the head moves the lane on. So a claim never looks at
-// the deliveries waiting behind a head, however many there are.
+// (the oldest pending delivery), when the head is due, and who holds the lane's lease. So a claim
+// never looks at the deliveries waiting behind a head, however many there are. The steps, which
+// each backend carries out in its own terms (sqlite/writes.ts; postgres/statements.ts and
+// postgres/functions.ts):
+// - Joining (intake of a pending delivery, requeue): a new lane is ready at once, its head the
+//   delivery. In an existing lane the delivery becomes the head when its event is older than the
+//   head's, and the lane is then ready, unless it is leased: the head in flight finishes first.
+// - Claiming: lanes whose head's retry is due, or whose lease ran out, become ready; then the
+//   heads of the ready lanes, oldest head event first, are leased to the claimer until a time,
+//   and their attempts counted. A lease that ran out stays recorded until the lane is claimed
+//   again, so that a late owner can still settle the attempt it finished.
+// - Settling (only by the lease's owner): the outcome is recorded on the head (done, dead, a retry
+//   at a time, or released, which does not count the attempt); then the lane moves on to its
+//   oldest pending delivery, ready or waiting until that delivery's retry is due, or is removed
+//   when none is left.
+// - Purging, and every state but pending, touch no lane.
 import type { DriftKind } from '../contract/drift.ts';
 import type { Violation } from '../contract/validation.ts';
 import type { Availability } from '../support/availability.ts';
