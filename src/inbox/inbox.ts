@@ -19,7 +19,7 @@
 //   at a time, or released, which does not count the attempt); then the lane moves on to its
 //   oldest pending delivery, ready or waiting until that delivery's retry is due, or is removed
 //   when none is left.
-// - Purging, and every state but pending, touch no lane.
+// Deliveries in any other state than pending are in no lane: a purge never touches one.
 import type { DriftKind } from '../contract/drift.ts';
 import type { Violation } from '../contract/validation.ts';
 import type { Availability } from '../support/availability.ts';
