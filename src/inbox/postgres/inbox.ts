@@ -23,7 +23,6 @@ import {
   type Settlement,
   type StoreOutcome,
   type StoredDelivery,
-  type TraceContext,
 } from '../inbox.ts';
 import {
   countsByState,
@@ -31,8 +30,6 @@ import {
   fromDriftRow,
   fromFailedAttemptRow,
   fromLaneRow,
-  timeOrNull,
-  traceContextColumn,
   type DeliveryRow,
   type DriftRow,
   type FailedAttemptRow,
@@ -40,11 +37,14 @@ import {
   type RowCodec,
 } from '../rows.ts';
 import { countQuery, listQuery } from '../list-query.ts';
-import { derivedFields } from '../ordering.ts';
 import { TurnBatch } from '../turn-batch.ts';
 import { ProbedAvailability, type Availability } from '../../support/availability.ts';
 import { NotificationListener } from './notifications.ts';
 import { migrate, schemaExists } from './schema.ts';
+import { createClaim } from './claim.ts';
+import { createIntake, type IntakeWrite } from './intake.ts';
+import { createRequeue } from './requeue.ts';
+import { createSettle } from './settle.ts';
 import { statements } from './statements.ts';
 
 interface PostgresInboxOptions {
@@ -67,7 +67,7 @@ const codec: RowCodec<unknown, Date> = { json: (value) => value, time: (value) =
 const fromRow = (row: PostgresDeliveryRow) => fromDeliveryRow(row, codec);
 
 type Write =
-  | { kind: 'intake'; delivery: NewDelivery; violations: Violation[] | null }
+  | ({ kind: 'intake' } & IntakeWrite)
   | { kind: 'settle'; owner: string; settlements: Settlement[] }
   | { kind: 'claim'; options: Required<ClaimOptions> };
 
@@ -84,6 +84,10 @@ export class PostgresInbox implements Inbox {
   readonly #clientConfig: pg.ClientConfig;
   readonly #schema: string;
   readonly #sql: ReturnType<typeof statements>;
+  readonly #intake: ReturnType<typeof createIntake>;
+  readonly #claim: ReturnType<typeof createClaim>;
+  readonly #settle: ReturnType<typeof createSettle>;
+  readonly #requeue: ReturnType<typeof createRequeue>;
   readonly #writes: TurnBatch<Write, unknown>;
   /** This process's listeners: each says whether it has room to claim what was stored. */
   readonly #newDeliveries = new Set<NewDeliveriesListener>();
@@ -129,6 +133,10 @@ export class PostgresInbox implements Inbox {
     this.#pool.on('error', (error) => this.#writeHealth.lost(`PostgreSQL closed a connection: ${error.message}`));
     this.#schema = pg.escapeIdentifier(schema);
     this.#sql = statements(this.#schema);
+    this.#intake = createIntake(this.#pool, this.#schema);
+    this.#claim = createClaim(this.#pool, this.#schema);
+    this.#settle = createSettle(this.#pool, this.#schema);
+    this.#requeue = createRequeue(this.#pool, this.#schema);
     this.#channel = `ada_webhooks:${schema}`;
     // One connection stays free for reads (readiness, metrics) while writes queue.
     this.#writes = new TurnBatch((writes) => this.#carryOut(writes), Math.max(1, poolSize - 1));
@@ -152,12 +160,7 @@ export class PostgresInbox implements Inbox {
 
   async requeue(deliveries: readonly Requeue[]): Promise<number> {
     this.#refuseWhenClosed();
-    // One row per id: the first one given.
-    const unique = new Map<string, Requeue>();
-    for (const delivery of deliveries) if (!unique.has(delivery.id)) unique.set(delivery.id, delivery);
-    const values = [[...unique.keys()], [...unique.values()].map(({ traceContext }) => traceContextColumn(traceContext))];
-    const { rows } = await this.#writeHealth.track(this.#pool.query<{ requeued: number }>(this.#sql.requeue, values));
-    const requeued = rows[0]!.requeued;
+    const requeued = await this.#writeHealth.track(this.#requeue(deliveries));
     if (requeued > 0) this.#announceNewDeliveries();
     return requeued;
   }
@@ -330,96 +333,22 @@ export class PostgresInbox implements Inbox {
     const settlements = writes.filter((write) => write.kind === 'settle');
     const claims = writes.filter((write) => write.kind === 'claim');
     await Promise.all([
-      intake.length > 0 && this.#intake(intake).then((outcomes) => intake.forEach((write, index) => results.set(write, outcomes[index]))),
+      intake.length > 0 &&
+        this.#intake(intake).then(({ outcomes, pending }) => {
+          if (pending) this.#announceNewDeliveries();
+          intake.forEach((write, index) => results.set(write, outcomes[index]));
+        }),
       (async () => {
-        if (settlements.length > 0) await this.#settle(settlements);
+        // One statement per owner (a process has one).
+        for (const [owner, ownWrites] of Map.groupBy(settlements, (write) => write.owner)) {
+          await this.#settle(
+            owner,
+            ownWrites.flatMap((write) => write.settlements),
+          );
+        }
         for (const write of claims) results.set(write, await this.#claim(write.options));
       })(),
     ]);
     return writes.map((write) => results.get(write));
-  }
-
-  async #intake(writes: Extract<Write, { kind: 'intake' }>[]): Promise<StoreOutcome[]> {
-    // One row per delivery id: within a batch, the first copy is the one stored.
-    const firsts = new Map<string, Extract<Write, { kind: 'intake' }>>();
-    for (const write of writes) if (!firsts.has(write.delivery.id)) firsts.set(write.delivery.id, write);
-    const columns: unknown[][] = Array.from({ length: 10 }, () => []);
-    for (const { delivery, violations } of firsts.values()) {
-      const { eventType, lane, eventTime } = derivedFields(delivery);
-      const row = [
-        delivery.id,
-        violations ? 'quarantined' : 'pending',
-        eventType,
-        delivery.receivedAt.toISOString(),
-        JSON.stringify(delivery.headers),
-        delivery.body,
-        violations && JSON.stringify(violations),
-        lane,
-        eventTime,
-        traceContextColumn(delivery.traceContext),
-      ];
-      row.forEach((value, column) => columns[column]!.push(value));
-    }
-    const { rows } = await this.#pool.query<{ id: string; state: string }>({
-      name: `intake ${this.#schema}`,
-      text: this.#sql.intake,
-      values: columns,
-    });
-    if (rows.some(({ state }) => state === 'pending')) this.#announceNewDeliveries();
-    const stored = new Set(rows.map(({ id }) => id));
-    return writes.map((write) => (firsts.get(write.delivery.id) === write && stored.has(write.delivery.id) ? 'stored' : 'duplicate'));
-  }
-
-  async #claim({ owner, limit, leaseMs, now }: Required<ClaimOptions>): Promise<ClaimedDelivery[]> {
-    const at = now.getTime();
-    const { rows } = await this.#pool.query<{
-      id: string;
-      event_type: string | null;
-      body: string;
-      received_at: Date;
-      lane: string;
-      attempts: number;
-      event_time: number;
-      forwarded_at: number | null;
-      trace_context: TraceContext | null;
-    }>({
-      name: `claim ${this.#schema}`,
-      text: this.#sql.claim,
-      values: [owner, at + leaseMs, limit, at],
-    });
-    rows.sort((a, b) => a.event_time - b.event_time || (a.id < b.id ? -1 : 1));
-    return rows.map((row) => ({
-      id: row.id,
-      eventType: row.event_type,
-      body: row.body,
-      receivedAt: row.received_at,
-      lane: row.lane,
-      attempt: row.attempts,
-      forwardedAt: timeOrNull(row.forwarded_at),
-      traceContext: row.trace_context,
-    }));
-  }
-
-  /** One statement per owner: the function locks the lanes it holds, then records the outcomes and moves the lanes on. */
-  async #settle(writes: Extract<Write, { kind: 'settle' }>[]): Promise<void> {
-    const byOwner = Map.groupBy(writes, (write) => write.owner);
-    for (const [owner, ownWrites] of byOwner) {
-      const settlements = [
-        ...new Map(ownWrites.flatMap((write) => write.settlements).map((settlement) => [settlement.id, settlement])).values(),
-      ];
-      await this.#pool.query({
-        name: `settle ${this.#schema}`,
-        text: this.#sql.settle,
-        values: [
-          owner,
-          settlements.map(({ id }) => id),
-          settlements.map(({ outcome }) => outcome),
-          settlements.map((settlement) => ('error' in settlement ? settlement.error : null)),
-          settlements.map((settlement) => (settlement.outcome === 'retry' ? settlement.retryAt.getTime() : null)),
-          settlements.map((settlement) => settlement.forwardedAt?.getTime() ?? null),
-          Date.now(),
-        ],
-      });
-    }
   }
 }

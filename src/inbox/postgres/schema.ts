@@ -4,7 +4,8 @@
 import type { Pool } from 'pg';
 import { listIndexes } from '../list-query.ts';
 import { migrationsAfter } from '../migrations.ts';
-import { storeFunctions } from './functions.ts';
+import { claimFunction } from './claim.ts';
+import { settleFunction } from './settle.ts';
 import { transaction } from './transaction.ts';
 
 /** The schema versions; `{schema}` stands for the quoted schema name. */
@@ -115,8 +116,9 @@ const migrations = [
      PRIMARY KEY (event_type, kind, path, detail)
    );`,
 
-  // The claim and the settlement as functions: one statement, one round trip each (functions.ts).
-  storeFunctions,
+  // The claim and the settlement as functions: one statement, one round trip each.
+  `${claimFunction}
+${settleFunction}`,
 ];
 
 /** Whether the inbox's tables were ever created in `schema`. */

@@ -1,0 +1,36 @@
+// Requeue on PostgreSQL: deliveries put back to pending, into their lanes, in one statement.
+import type pg from 'pg';
+import type { Requeue } from '../inbox.ts';
+import { traceContextColumn } from '../rows.ts';
+import { joinLanes } from './lanes.ts';
+
+/**
+ * Puts dead, quarantined and done deliveries ($1) back to pending, into their lanes, each in
+ * the trace of $2 (or its own, where that is null); returns how many.
+ */
+const requeueStatement = (schema: string) => `
+      WITH requeue AS (
+        SELECT * FROM unnest($1::text[], $2::jsonb[]) AS requeue (id, trace_context)
+      ),
+      requeued AS (
+        UPDATE ${schema}.deliveries AS deliveries
+        SET state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL, violations = NULL, forwarded_at = NULL,
+          trace_context = coalesce(requeue.trace_context, deliveries.trace_context)
+        FROM requeue
+        WHERE deliveries.id = requeue.id AND deliveries.state IN ('dead', 'quarantined', 'done')
+        RETURNING deliveries.id, deliveries.lane, deliveries.event_time
+      ),
+      joined AS (${joinLanes(schema, 'requeued')})
+      SELECT count(*)::integer AS requeued FROM requeued`;
+
+/** Requeues each delivery once (the first given of an id); returns how many were put back. */
+export function createRequeue(pool: pg.Pool, schema: string) {
+  const text = requeueStatement(schema);
+  return async (deliveries: readonly Requeue[]): Promise<number> => {
+    const unique = new Map<string, Requeue>();
+    for (const delivery of deliveries) if (!unique.has(delivery.id)) unique.set(delivery.id, delivery);
+    const values = [[...unique.keys()], [...unique.values()].map(({ traceContext }) => traceContextColumn(traceContext))];
+    const { rows } = await pool.query<{ requeued: number }>(text, values);
+    return rows[0]!.requeued;
+  };
+}
