@@ -14,7 +14,8 @@ import { conversationIds, median, messageTemplate, nextBody } from './load.ts';
 import { defaultPostgresUrl, withTemporaryDatabase } from './postgres.ts';
 import { openDatabase, transaction } from '../../src/inbox/sqlite/database.ts';
 import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
-import { SqliteWrites, newRow } from '../../src/inbox/sqlite/writes.ts';
+import { newRow } from '../../src/inbox/sqlite/intake.ts';
+import { SqliteWrites } from '../../src/inbox/sqlite/writes.ts';
 import { pendingDeliveries, seedDone } from './seed.ts';
 import { startReceiver, type Server } from './servers.ts';
 

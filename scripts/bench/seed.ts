@@ -4,7 +4,8 @@ import { DatabaseSync } from 'node:sqlite';
 import type { NewDelivery } from '../../src/inbox/inbox.ts';
 import { transaction } from '../../src/inbox/sqlite/database.ts';
 import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
-import { SqliteWrites, newRow } from '../../src/inbox/sqlite/writes.ts';
+import { newRow } from '../../src/inbox/sqlite/intake.ts';
+import { SqliteWrites } from '../../src/inbox/sqlite/writes.ts';
 import { nextBody, type Traffic } from './load.ts';
 
 /** `count` pending deliveries of `traffic`, each event a millisecond older than the next. */

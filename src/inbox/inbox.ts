@@ -6,8 +6,8 @@
 // at a time, oldest event first. Each lane with pending deliveries is a row that knows its head
 // (the oldest pending delivery), when the head is due, and who holds the lane's lease. So a claim
 // never looks at the deliveries waiting behind a head, however many there are. The steps, which
-// each backend carries out in its own terms (sqlite/writes.ts; postgres/statements.ts and
-// postgres/functions.ts):
+// each backend carries out in its own terms, in a module per step (intake.ts, claim.ts,
+// settle.ts, requeue.ts and lanes.ts in sqlite/ and in postgres/):
 // - Joining (intake of a pending delivery, requeue): a new lane is ready at once, its head the
 //   delivery. In an existing lane the delivery becomes the head when its event is older than the
 //   head's, and the lane is then ready, unless it is leased: the head in flight finishes first.

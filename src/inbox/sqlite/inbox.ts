@@ -46,7 +46,8 @@ import { ProbedAvailability, type Availability } from '../../support/availabilit
 import { openDatabase } from './database.ts';
 import { migrate } from './schema.ts';
 import type { WriterAnswer, WriterData, WriterRequest } from './writer-thread.ts';
-import { newRow, type WriteOperation, type WriteResults } from './writes.ts';
+import { newRow } from './intake.ts';
+import type { WriteOperation, WriteResults } from './writes.ts';
 
 /** SQLite keeps JSON and times as text. */
 type SqliteDeliveryRow = DeliveryRow<string, string>;

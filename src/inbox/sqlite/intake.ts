@@ -1,0 +1,73 @@
+// Intake on SQLite: a valid delivery stored as pending in its lane, or one that violates the
+// contract stored in quarantine; dedupe by delivery id.
+import type { Violation } from '../../contract/validation.ts';
+import type { NewDelivery, StoreOutcome } from '../inbox.ts';
+import { derivedFields } from '../ordering.ts';
+import { traceContextColumn } from '../rows.ts';
+import { joinLane, laneStatements } from './lanes.ts';
+import type { Prepared } from './prepared.ts';
+
+/** A new delivery as the columns of its row. */
+export interface NewRow {
+  id: string;
+  eventType: string | null;
+  receivedAt: string;
+  headers: string;
+  body: string;
+  lane: string;
+  eventTime: number;
+  traceContext: string | null;
+}
+
+export function newRow(delivery: NewDelivery): NewRow {
+  const { eventType, lane, eventTime } = derivedFields(delivery);
+  const { id, receivedAt, headers, body } = delivery;
+  const traceContext = traceContextColumn(delivery.traceContext);
+  return { id, eventType, receivedAt: receivedAt.toISOString(), headers: JSON.stringify(headers), body, lane, eventTime, traceContext };
+}
+
+const insertColumns = `(id, state, event_type, received_at, violations, lane, event_time, trace_context)`;
+
+export const intakeStatements = {
+  ...laneStatements,
+  accept: `INSERT INTO deliveries ${insertColumns}
+           VALUES (:id, 'pending', :eventType, :receivedAt, NULL, :lane, :eventTime, :traceContext)
+           ON CONFLICT (id) DO UPDATE SET
+             state = 'pending', event_type = excluded.event_type, received_at = excluded.received_at,
+             violations = NULL, lane = excluded.lane, event_time = excluded.event_time, trace_context = excluded.trace_context
+           WHERE deliveries.state = 'quarantined'`,
+  quarantine: `INSERT INTO deliveries ${insertColumns}
+               VALUES (:id, 'quarantined', :eventType, :receivedAt, :violations, :lane, :eventTime, :traceContext)
+               ON CONFLICT (id) DO NOTHING`,
+  // The payload of a delivery just stored, or of the valid copy that replaces a quarantined one.
+  storePayload: `INSERT INTO delivery_payloads (id, headers, body) VALUES (:id, :headers, :body)
+                 ON CONFLICT (id) DO UPDATE SET headers = excluded.headers, body = excluded.body`,
+};
+
+type IntakeStatements = Prepared<typeof intakeStatements>;
+
+/** Stores a valid delivery as pending and joins its lane; a quarantined one with its id is replaced. */
+export function accept(statements: IntakeStatements, row: NewRow): StoreOutcome {
+  const { id, eventType, receivedAt, headers, body, lane, eventTime, traceContext } = row;
+  if (statements.accept.run({ id, eventType, receivedAt, lane, eventTime, traceContext }).changes === 0) return 'duplicate';
+  statements.storePayload.run({ id, headers, body });
+  joinLane(statements, lane, id, eventTime);
+  return 'stored';
+}
+
+/** Stores a delivery that violates the contract, in no lane. */
+export function quarantine(statements: IntakeStatements, row: NewRow, violations: Violation[]): StoreOutcome {
+  const { id, eventType, receivedAt, headers, body, lane, eventTime, traceContext } = row;
+  const stored = statements.quarantine.run({
+    id,
+    eventType,
+    receivedAt,
+    violations: JSON.stringify(violations),
+    lane,
+    eventTime,
+    traceContext,
+  });
+  if (stored.changes === 0) return 'duplicate';
+  statements.storePayload.run({ id, headers, body });
+  return 'stored';
+}
