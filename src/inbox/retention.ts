@@ -1,6 +1,7 @@
 // How long the inbox keeps what is finished: INBOX_RETENTION purges `done` deliveries older than
 // it while the receiver runs. `dead` and `quarantined` deliveries are kept until someone acts on
 // them (a replay, or `npm run inbox -- purge`): each is an event that was never handled.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDuration, type Setting, type SettingsReader } from '../config/reader.ts';
 import type { Inbox, PurgeableState } from './inbox.ts';
 
@@ -48,16 +49,8 @@ export async function purgeInBatches(
   return total;
 }
 
-const pause = (milliseconds: number, signal: AbortSignal | undefined) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(done, milliseconds);
-    signal?.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
+/** Waits, or less when `signal` stops it (the abort is how a stop ends the wait, not an error). */
+const pause = (milliseconds: number, signal: AbortSignal | undefined) => sleep(milliseconds, undefined, { signal }).catch(() => {});
 
 /** How often a running receiver purges: a tenth of the retention, between a second and an hour. */
 const intervalOf = (retentionMs: number) => Math.min(Math.max(retentionMs / 10, 1000), 3_600_000);
