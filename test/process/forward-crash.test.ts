@@ -177,7 +177,16 @@ describe('forwarding to a NATS server that is killed and restarted under load', 
           }
         },
       );
-      await eventually(async () => (await broker.messages()).length >= total, 60_000);
+      // While the restarted server recovers its JetStream store, the test's own requests to it
+      // may time out: such a poll counts as not there yet.
+      await eventually(
+        () =>
+          broker.messages().then(
+            (messages) => messages.length >= total,
+            () => false,
+          ),
+        60_000,
+      );
       const copies = await broker.messages();
       expect(copies.map(({ id }) => id).sort()).to.deep.equal([...sent.values()].flat().sort());
       expectConversationOrder(copies, sent);
