@@ -306,7 +306,7 @@ async function claimTimings(path: string) {
   const writes = new SqliteWrites(db);
   const statements = await time(300, () => {
     db.exec('BEGIN');
-    writes.apply({ kind: 'claim', options: { owner: 'bench', limit: 8, leaseMs: 60_000, now: new Date() } });
+    writes.applyAll([[{ kind: 'claim', options: { owner: 'bench', limit: 8, leaseMs: 60_000, now: new Date() } }]]);
     db.exec('ROLLBACK');
   });
   db.close();

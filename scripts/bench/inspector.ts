@@ -123,12 +123,12 @@ async function intakeCost(schemaChange: string): Promise<number> {
   const started = performance.now();
   for (let first = 0; first < deliveries.length; first += 40) {
     const batch = deliveries.slice(first, first + 40);
-    transaction(db, () => batch.forEach((delivery) => writes.apply({ kind: 'accept', row: newRow(delivery) })));
+    transaction(db, () => writes.applyAll([batch.map((delivery) => ({ kind: 'accept', row: newRow(delivery) }))]));
     const claimed = transaction(db, () =>
-      writes.apply({ kind: 'claim', options: { owner: 'bench', limit: 40, leaseMs: 60_000, now: new Date() } }),
-    );
+      writes.applyAll([[{ kind: 'claim', options: { owner: 'bench', limit: 40, leaseMs: 60_000, now: new Date() } }]]),
+    )[0]![0];
     const settlements = (claimed as { id: string }[]).map(({ id }) => ({ id, outcome: 'done' as const }));
-    transaction(db, () => writes.apply({ kind: 'settle', owner: 'bench', settlements, now: new Date() }));
+    transaction(db, () => writes.applyAll([[{ kind: 'settle', owner: 'bench', settlements, now: new Date() }]]));
   }
   const microseconds = ((performance.now() - started) * 1000) / deliveries.length;
   db.close();

@@ -23,9 +23,7 @@ export async function seedPending(databasePath: string, deliveries: NewDelivery[
   await new SqliteInbox(databasePath).close(); // creates the schema
   const db = new DatabaseSync(databasePath);
   const writes = new SqliteWrites(db);
-  transaction(db, () => {
-    for (const delivery of deliveries) writes.apply({ kind: 'accept', row: newRow(delivery) });
-  });
+  transaction(db, () => writes.applyAll([deliveries.map((delivery) => ({ kind: 'accept', row: newRow(delivery) }))]));
   db.close();
 }
 

@@ -1,4 +1,5 @@
-// Runs the handlers of stored deliveries: claims them from the inbox with a lease, forwards each
+// Runs the handlers of stored deliveries: claims them from the inbox with a lease (and, while it
+// has room, takes those that intake leased to it as they were stored), forwards each
 // to the broker when forwarding is configured, then runs its handler with a timeout, and records
 // done, retry (exponential backoff with jitter) or dead. A forward confirmed by the broker is kept
 // with the outcome, so that a retry runs only what failed; while the broker is unreachable,
@@ -43,6 +44,9 @@ export class Dispatcher {
   #wake: (() => void) | undefined;
   /** A wake-up that came while the loop was claiming rather than idle. */
   #wokenWhileBusy = false;
+  /** Slots set aside for deliveries whose intake may lease them to this dispatcher. */
+  #reserved = 0;
+  #reservationsOver: PromiseWithResolvers<void> | undefined;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -56,6 +60,23 @@ export class Dispatcher {
       inbox.onNewDeliveries(() => {
         this.wake();
         return this.#canClaim();
+      }),
+      inbox.leaseAtIntake({
+        owner: this.owner,
+        leaseMs: this.#leaseMs,
+        reserve: () => {
+          if (!this.#canClaim()) return false;
+          this.#reserved += 1;
+          return true;
+        },
+        leased: (delivery) => {
+          if (!delivery) return this.#releaseReservation();
+          // After the intake's own continuation, so that a handler never holds up the 200.
+          setImmediate(() => {
+            this.#handle(delivery);
+            this.#releaseReservation();
+          });
+        },
       }),
     );
     if (forwarding) this.#unsubscribe.push(forwarding.onAvailabilityChange(() => this.wake()));
@@ -77,6 +98,7 @@ export class Dispatcher {
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     this.wake();
     await this.#loop;
+    await this.#intakeReservations();
     const unfinished = [...this.#inFlight.values()];
     const deadline = sleep(graceMs, undefined, { ref: false });
     await Promise.race([Promise.all(unfinished.map(({ settled }) => settled)), deadline]);
@@ -95,14 +117,13 @@ export class Dispatcher {
   }
 
   async #run(): Promise<void> {
-    const { inbox, concurrency, handlerTimeoutMs, pollIntervalMs, logger } = this.#options;
+    const { inbox, concurrency, pollIntervalMs, logger } = this.#options;
     while (this.#running) {
-      const free = concurrency - this.#inFlight.size;
+      const free = concurrency - this.#inFlight.size - this.#reserved;
       let claimed: ClaimedDelivery[] = [];
       if (this.#canClaim()) {
         try {
-          // Twice the handler timeout: a lease runs out only when its process died or hangs.
-          claimed = await inbox.claim({ owner: this.owner, limit: free, leaseMs: 2 * handlerTimeoutMs });
+          claimed = await inbox.claim({ owner: this.owner, limit: free, leaseMs: this.#leaseMs });
         } catch (error) {
           logger.error({ err: error }, 'could not claim deliveries; trying again at the next poll');
         }
@@ -116,7 +137,25 @@ export class Dispatcher {
   /** A free slot, and a broker to forward to (while it is unreachable, deliveries stay in their lanes: its return wakes the loop). */
   #canClaim(): boolean {
     const { concurrency, forwarding } = this.#options;
-    return this.#inFlight.size < concurrency && forwarding?.available !== false;
+    return this.#inFlight.size + this.#reserved < concurrency && forwarding?.available !== false;
+  }
+
+  /** Twice the handler timeout: a lease runs out only when its process died or hangs. */
+  get #leaseMs(): number {
+    return 2 * this.#options.handlerTimeoutMs;
+  }
+
+  #releaseReservation(): void {
+    this.#reserved -= 1;
+    if (this.#reserved === 0) this.#reservationsOver?.resolve();
+  }
+
+  /** Resolves once every delivery whose intake was offered a lease to this dispatcher is written, and handed over if leased. */
+  async #intakeReservations(): Promise<void> {
+    if (this.#reserved === 0) return;
+    this.#reservationsOver = Promise.withResolvers();
+    await this.#reservationsOver.promise;
+    this.#reservationsOver = undefined;
   }
 
   /** Waits for a wake-up or the poll interval, whichever comes first. */

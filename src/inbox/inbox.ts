@@ -11,6 +11,9 @@
 // - Joining (intake of a pending delivery, requeue): a new lane is ready at once, its head the
 //   delivery. In an existing lane the delivery becomes the head when its event is older than the
 //   head's, and the lane is then ready, unless it is leased: the head in flight finishes first.
+// - Leasing at intake: when a claimer with room offered intake a lease (see LeaseAtIntake), a
+//   delivery that heads a ready lane once its write is carried out is leased to it in the same
+//   transaction, as its next claim would have done, and handed to it after the commit.
 // - Claiming: lanes whose head's retry is due, or whose lease ran out, become ready; then the
 //   heads of the ready lanes, oldest head event first, are leased to the claimer until a time,
 //   and their attempts counted. A lease that ran out stays recorded until the lane is claimed
@@ -115,6 +118,24 @@ export type Settlement = (
   /** When this attempt's forward was confirmed by the broker, whatever became of the handler: kept by every outcome. */
   forwardedAt?: Date;
 };
+
+/**
+ * A claimer that takes deliveries as they are stored: while it has room, intake leases it each
+ * delivery that heads a ready lane (a new lane, most often) in the same transaction, so that a
+ * delivery to an idle lane needs no claim of its own.
+ */
+export interface LeaseAtIntake {
+  owner: string;
+  leaseMs: number;
+  /** Sets aside room for one delivery; false when there is none. */
+  reserve(): boolean;
+  /**
+   * After the intake of a delivery it had room for: the delivery, when intake leased it (else
+   * undefined: it waits behind its lane's head, it was a duplicate, or the write failed). The
+   * room set aside is the claimer's again either way.
+   */
+  leased(delivery: ClaimedDelivery | undefined): void;
+}
 
 /** Told that deliveries may be claimable; returns whether it has room to claim them itself. */
 export type NewDeliveriesListener = () => boolean;
@@ -279,6 +300,12 @@ export interface Inbox {
   recordDrift(summaries: readonly DriftSummary[]): Promise<void>;
   /** The drift summaries, the most recently seen first. */
   drift(filter?: DriftFilter): Promise<DriftSummary[]>;
+
+  /**
+   * Has intake lease to `claimer`, while it has room, each delivery that heads a ready lane once
+   * stored (one claimer per inbox). Returns a function that stops it.
+   */
+  leaseAtIntake(claimer: LeaseAtIntake): () => void;
 
   /**
    * Calls `listener` when deliveries may have become claimable: stored or requeued by this

@@ -2,7 +2,15 @@
 // backend: dedupe, lanes (claim order, one lease per lane, a late older event, a retry holding its
 // lane, lease expiry, release), dead letters, replay into a lane, and the counters by state.
 import { expect } from 'chai';
-import type { ClaimedDelivery, DriftSummary, Inbox, NewDelivery, Settlement, StoredDelivery } from '../../src/inbox/inbox.ts';
+import type {
+  ClaimedDelivery,
+  DriftSummary,
+  Inbox,
+  LeaseAtIntake,
+  NewDelivery,
+  Settlement,
+  StoredDelivery,
+} from '../../src/inbox/inbox.ts';
 import { inboxBackends, type TestInbox } from '../support/inbox-backends.ts';
 
 const nineOClock = Date.parse('2026-11-24T09:00:00.000Z');
@@ -233,6 +241,133 @@ for (const backend of inboxBackends) {
         expect((await inbox.get('a1'))?.state).to.equal('done');
         expect((await inbox.get('b1'))?.state).to.equal('dead');
         expect(await claim()).to.deep.equal([]);
+      });
+    });
+
+    describe('leases at intake', () => {
+      /** A claimer with room for `room` deliveries, which records what it is handed. */
+      const claimer = (room: number, owner = 'dispatcher-a') => {
+        const handed: (ClaimedDelivery | undefined)[] = [];
+        let reserved = 0;
+        const leases: LeaseAtIntake = {
+          owner,
+          leaseMs: 60_000,
+          reserve: () => {
+            if (reserved >= room) return false;
+            reserved += 1;
+            return true;
+          },
+          leased: (claimed) => {
+            handed.push(claimed);
+            if (!claimed) reserved -= 1;
+          },
+        };
+        return { leases, handed, reserved: () => reserved };
+      };
+
+      it("leases a new lane's head to a claimer with room in the write that stores it, as a claim would", async () => {
+        const taker = claimer(2);
+        inbox.leaseAtIntake(taker.leases);
+        const traceContext = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
+        const a1 = { ...delivery('a1', { conversation: 'a', second: 1 }), traceContext };
+        await acceptAll(a1);
+        expect(taker.handed).to.deep.equal([
+          {
+            id: 'a1',
+            eventType: 'v1.conversation.message',
+            body: a1.body,
+            receivedAt: a1.receivedAt,
+            lane: 'conversation:a',
+            attempt: 1,
+            forwardedAt: null,
+            traceContext,
+          },
+        ]);
+        expect(await inbox.get('a1')).to.deep.include({ state: 'pending', attempts: 1 });
+        expect(await inbox.lane('conversation:a')).to.deep.include({ headId: 'a1', status: 'leased' });
+        expect((await inbox.lane('conversation:a'))?.lease?.owner).to.equal('dispatcher-a');
+        // Nobody else can claim it, and its owner settles it as if it had claimed it.
+        expect(await claim('dispatcher-b')).to.deep.equal([]);
+        await inbox.settle('dispatcher-a', [{ id: 'a1', outcome: 'done' }]);
+        expect(await inbox.get('a1')).to.deep.include({ state: 'done', attempts: 1 });
+        expect(await inbox.lane('conversation:a')).to.equal(undefined);
+      });
+
+      it('leases only a delivery that heads a lane nobody holds, and only while the claimer has room', async () => {
+        const taker = claimer(2);
+        inbox.leaseAtIntake(taker.leases);
+        await acceptAll(delivery('a1', { conversation: 'a', second: 1 }));
+        // a1 is in flight: a2 waits behind it, and the room set aside is given back.
+        await acceptAll(delivery('a2', { conversation: 'a', second: 2 }));
+        await acceptAll(delivery('b1', { conversation: 'b', second: 3 }));
+        // No room left: c1's lane is ready for any claim.
+        await acceptAll(delivery('c1', { conversation: 'c', second: 4 }));
+        expect(taker.handed.map((claimed) => claimed?.id)).to.deep.equal(['a1', undefined, 'b1']);
+        expect(taker.reserved()).to.equal(2);
+        expect(ids(await claim('dispatcher-b'))).to.deep.equal(['c1']);
+        await inbox.settle('dispatcher-a', [{ id: 'a1', outcome: 'done' }]);
+        expect(ids(await claim('dispatcher-b'))).to.deep.equal(['a2']);
+      });
+
+      it('leases the oldest event of a new lane when deliveries of that lane are stored together', async () => {
+        const taker = claimer(10);
+        inbox.leaseAtIntake(taker.leases);
+        const outcomes = await Promise.all(
+          [
+            delivery('a2', { conversation: 'a', second: 2 }),
+            delivery('a1', { conversation: 'a', second: 1 }),
+            delivery('b1', { conversation: 'b', second: 3 }),
+          ].map((each) => inbox.accept(each)),
+        );
+        expect(outcomes).to.deep.equal(['stored', 'stored', 'stored']);
+        const leased = taker.handed.filter((claimed) => claimed !== undefined).map(({ id, attempt }) => ({ id, attempt }));
+        expect(leased.sort((x, y) => x.id.localeCompare(y.id))).to.deep.equal([
+          { id: 'a1', attempt: 1 },
+          { id: 'b1', attempt: 1 },
+        ]);
+        expect((await inbox.get('a2'))?.attempts).to.equal(0);
+        expect(await claim('dispatcher-b')).to.deep.equal([]);
+      });
+
+      it('leases a late older event that heads a lane waiting for a retry', async () => {
+        const taker = claimer(10);
+        await acceptAll(delivery('a2', { conversation: 'a', second: 2 }));
+        await claim('dispatcher-a');
+        await inbox.settle('dispatcher-a', [
+          { id: 'a2', outcome: 'retry', error: 'Error: not yet', retryAt: new Date(Date.now() + 60_000) },
+        ]);
+        inbox.leaseAtIntake(taker.leases);
+        await acceptAll(delivery('a1', { conversation: 'a', second: 1 }));
+        expect(taker.handed.map((claimed) => claimed && { id: claimed.id, attempt: claimed.attempt })).to.deep.equal([
+          { id: 'a1', attempt: 1 },
+        ]);
+        await inbox.settle('dispatcher-a', [{ id: 'a1', outcome: 'done' }]);
+        expect(await inbox.lane('conversation:a')).to.deep.include({ headId: 'a2', status: 'waiting' });
+      });
+
+      it('offers no lease for a duplicate or a quarantined delivery, nor once the claimer is gone', async () => {
+        const taker = claimer(10);
+        const stop = inbox.leaseAtIntake(taker.leases);
+        await acceptAll(delivery('a1', { conversation: 'a' }));
+        expect(await inbox.accept(delivery('a1', { conversation: 'a' }))).to.equal('duplicate');
+        await inbox.quarantine(delivery('q1', { conversation: 'q' }), [{ pointer: '/type', message: 'wrong' }]);
+        expect(taker.handed.map((claimed) => claimed?.id)).to.deep.equal(['a1', undefined]);
+        stop();
+        await acceptAll(delivery('b1', { conversation: 'b' }));
+        expect(taker.handed).to.have.length(2);
+        expect(ids(await claim('dispatcher-b'))).to.deep.equal(['b1']);
+      });
+
+      it('takes one claimer, and gives the room back when a write fails', async () => {
+        const taker = claimer(10);
+        inbox.leaseAtIntake(taker.leases);
+        expect(() => inbox.leaseAtIntake(claimer(1, 'dispatcher-b').leases)).to.throw(/already leases at intake to dispatcher-a/);
+        await inbox.close();
+        let accepted: unknown;
+        await inbox.accept(delivery('late')).catch((error: unknown) => (accepted = error));
+        expect(accepted).to.be.instanceOf(Error);
+        expect(taker.handed).to.deep.equal([undefined]);
+        expect(taker.reserved()).to.equal(0);
       });
     });
 

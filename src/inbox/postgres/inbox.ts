@@ -16,6 +16,7 @@ import {
   type FailedAttempt,
   type Inbox,
   type LaneState,
+  type LeaseAtIntake,
   type NewDelivery,
   type NewDeliveriesListener,
   type PurgeBatch,
@@ -38,6 +39,7 @@ import {
 } from '../rows.ts';
 import { countQuery, listQuery } from '../list-query.ts';
 import { TurnBatch } from '../turn-batch.ts';
+import { IntakeLeases, type IntakeResult } from '../intake-leases.ts';
 import { ProbedAvailability, type Availability } from '../../support/availability.ts';
 import { NotificationListener } from './notifications.ts';
 import { migrate, schemaExists } from './schema.ts';
@@ -91,6 +93,7 @@ export class PostgresInbox implements Inbox {
   readonly #writes: TurnBatch<Write, unknown>;
   /** This process's listeners: each says whether it has room to claim what was stored. */
   readonly #newDeliveries = new Set<NewDeliveriesListener>();
+  readonly #leasesAtIntake = new IntakeLeases();
   readonly #writeHealth = new ProbedAvailability(async () => void (await this.#pool.query(this.#sql.probe)));
   /** The channel of this inbox's notices, and this process's own payload on it. */
   readonly #channel: string;
@@ -142,12 +145,16 @@ export class PostgresInbox implements Inbox {
     this.#writes = new TurnBatch((writes) => this.#carryOut(writes), Math.max(1, poolSize - 1));
   }
 
-  accept(delivery: NewDelivery): Promise<StoreOutcome> {
-    return this.#writeHealth.track(this.#write({ kind: 'intake', delivery, violations: null }) as Promise<StoreOutcome>);
+  async accept(delivery: NewDelivery): Promise<StoreOutcome> {
+    const { outcome } = await this.#leasesAtIntake.write(delivery, (lease) =>
+      this.#writeHealth.track(this.#write({ kind: 'intake', delivery, violations: null, lease }) as Promise<IntakeResult>),
+    );
+    return outcome;
   }
 
-  quarantine(delivery: NewDelivery, violations: Violation[]): Promise<StoreOutcome> {
-    return this.#writeHealth.track(this.#write({ kind: 'intake', delivery, violations }) as Promise<StoreOutcome>);
+  async quarantine(delivery: NewDelivery, violations: Violation[]): Promise<StoreOutcome> {
+    const write = this.#write({ kind: 'intake', delivery, violations, lease: undefined }) as Promise<IntakeResult>;
+    return (await this.#writeHealth.track(write)).outcome;
   }
 
   claim({ owner, limit, leaseMs, now = new Date() }: ClaimOptions): Promise<ClaimedDelivery[]> {
@@ -204,6 +211,10 @@ export class PostgresInbox implements Inbox {
   async drift({ since, eventType }: DriftFilter = {}): Promise<DriftSummary[]> {
     const { rows } = await this.#pool.query<DriftRow>(this.#sql.drift, [since?.getTime() ?? 0, eventType ?? null]);
     return rows.map(fromDriftRow);
+  }
+
+  leaseAtIntake(claimer: LeaseAtIntake): () => void {
+    return this.#leasesAtIntake.register(claimer);
   }
 
   /** Deliveries stored by this process at once; by other replicas, when their notice arrives (they send one only when they have no room). */
@@ -334,9 +345,9 @@ export class PostgresInbox implements Inbox {
     const claims = writes.filter((write) => write.kind === 'claim');
     await Promise.all([
       intake.length > 0 &&
-        this.#intake(intake).then(({ outcomes, pending }) => {
+        this.#intake(intake).then(({ results: stored, pending }) => {
           if (pending) this.#announceNewDeliveries();
-          intake.forEach((write, index) => results.set(write, outcomes[index]));
+          intake.forEach((write, index) => results.set(write, stored[index]));
         }),
       (async () => {
         // One statement per owner (a process has one).

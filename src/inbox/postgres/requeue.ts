@@ -2,11 +2,11 @@
 import type pg from 'pg';
 import type { Requeue } from '../inbox.ts';
 import { traceContextColumn } from '../rows.ts';
-import { joinLanes } from './lanes.ts';
 
 /**
- * Puts dead, quarantined and done deliveries ($1) back to pending, into their lanes, each in
- * the trace of $2 (or its own, where that is null); returns how many.
+ * Puts dead, quarantined and done deliveries ($1) back to pending, each in the trace of $2 (or
+ * its own, where that is null), and joins them to their lanes (join_lanes reads only its
+ * arguments, so it needs no sight of this statement's update); returns how many.
  */
 const requeueStatement = (schema: string) => `
       WITH requeue AS (
@@ -19,9 +19,9 @@ const requeueStatement = (schema: string) => `
         FROM requeue
         WHERE deliveries.id = requeue.id AND deliveries.state IN ('dead', 'quarantined', 'done')
         RETURNING deliveries.id, deliveries.lane, deliveries.event_time
-      ),
-      joined AS (${joinLanes(schema, 'requeued')})
-      SELECT count(*)::integer AS requeued FROM requeued`;
+      )
+      SELECT count(*)::integer AS requeued, ${schema}.join_lanes(array_agg(id), array_agg(lane), array_agg(event_time), NULL, NULL, NULL)
+      FROM requeued`;
 
 /** Requeues each delivery once (the first given of an id); returns how many were put back. */
 export function createRequeue(pool: pg.Pool, schema: string) {

@@ -5,6 +5,8 @@ import type { Pool } from 'pg';
 import { listIndexes } from '../list-query.ts';
 import { migrationsAfter } from '../migrations.ts';
 import { claimFunction } from './claim.ts';
+import { storeFunction } from './intake.ts';
+import { joinLanesFunction } from './lanes.ts';
 import { settleFunction } from './settle.ts';
 import { transaction } from './transaction.ts';
 
@@ -119,6 +121,11 @@ const migrations = [
   // The claim and the settlement as functions: one statement, one round trip each.
   `${claimFunction}
 ${settleFunction}`,
+
+  // Intake as a function, which leases a new lane's head at once when offered a lease; the lane
+  // join that intake and requeue share as a function of its own.
+  `${joinLanesFunction}
+${storeFunction}`,
 ];
 
 /** Whether the inbox's tables were ever created in `schema`. */

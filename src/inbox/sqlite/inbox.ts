@@ -17,6 +17,7 @@ import {
   type FailedAttempt,
   type Inbox,
   type LaneState,
+  type LeaseAtIntake,
   type NewDelivery,
   type NewDeliveriesListener,
   type PurgeBatch,
@@ -42,6 +43,7 @@ import {
 import { countQuery, listQuery } from '../list-query.ts';
 import { Signal } from '../../support/signal.ts';
 import { TurnBatch } from '../turn-batch.ts';
+import { IntakeLeases } from '../intake-leases.ts';
 import { ProbedAvailability, type Availability } from '../../support/availability.ts';
 import { openDatabase } from './database.ts';
 import { migrate } from './schema.ts';
@@ -86,6 +88,7 @@ export class SqliteInbox implements Inbox {
   readonly #reads;
   readonly #batches = new TurnBatch<WriteOperation, unknown>((operations) => this.#post(operations));
   readonly #newDeliveries = new Signal();
+  readonly #leasesAtIntake = new IntakeLeases();
   readonly #writeHealth = new ProbedAvailability(() => this.#write({ kind: 'probe' }));
   /** Batches posted to the writer thread and not answered yet, by number. */
   readonly #inFlight = new Map<number, PostedBatch>();
@@ -139,8 +142,11 @@ export class SqliteInbox implements Inbox {
   }
 
   async accept(delivery: NewDelivery): Promise<StoreOutcome> {
-    const outcome = await this.#writeHealth.track(this.#write({ kind: 'accept', row: newRow(delivery) }));
-    if (outcome === 'stored') this.#newDeliveries.emit();
+    const row = newRow(delivery);
+    const { outcome, leased } = await this.#leasesAtIntake.write(delivery, (lease) =>
+      this.#writeHealth.track(this.#write({ kind: 'accept', row, lease })),
+    );
+    if (outcome === 'stored' && !leased) this.#newDeliveries.emit();
     return outcome;
   }
 
@@ -178,6 +184,10 @@ export class SqliteInbox implements Inbox {
   async drift({ since, eventType }: DriftFilter = {}): Promise<DriftSummary[]> {
     const rows = this.#reads.drift.all({ since: since?.getTime() ?? 0, eventType: eventType ?? null });
     return (rows as unknown as DriftRow[]).map(fromDriftRow);
+  }
+
+  leaseAtIntake(claimer: LeaseAtIntake): () => void {
+    return this.#leasesAtIntake.register(claimer);
   }
 
   /** Only this process's deliveries: another process on the same file is seen at the next poll. */

@@ -1,9 +1,12 @@
 // Intake on SQLite: a valid delivery stored as pending in its lane, or one that violates the
-// contract stored in quarantine; dedupe by delivery id.
+// contract stored in quarantine; dedupe by delivery id. A delivery that heads a ready lane is
+// leased at the end of its commit when intake was offered a lease (see LeaseAtIntake in inbox.ts).
 import type { Violation } from '../../contract/validation.ts';
 import type { NewDelivery, StoreOutcome } from '../inbox.ts';
 import { derivedFields } from '../ordering.ts';
 import { traceContextColumn } from '../rows.ts';
+import type { IntakeLease, StartedAttempt } from '../intake-leases.ts';
+import { claimStatements } from './claim.ts';
 import { joinLane, laneStatements } from './lanes.ts';
 import type { Prepared } from './prepared.ts';
 
@@ -30,6 +33,9 @@ const insertColumns = `(id, state, event_type, received_at, violations, lane, ev
 
 export const intakeStatements = {
   ...laneStatements,
+  leaseHead: `UPDATE lanes SET status = 'leased', leased_id = head_id, lease_owner = :owner, lease_until = :until
+              WHERE key = :lane AND head_id = :id AND status = 'ready'`,
+  startAttempt: claimStatements.startAttempt,
   accept: `INSERT INTO deliveries ${insertColumns}
            VALUES (:id, 'pending', :eventType, :receivedAt, NULL, :lane, :eventTime, :traceContext)
            ON CONFLICT (id) DO UPDATE SET
@@ -53,6 +59,18 @@ export function accept(statements: IntakeStatements, row: NewRow): StoreOutcome 
   statements.storePayload.run({ id, headers, body });
   joinLane(statements, lane, id, eventTime);
   return 'stored';
+}
+
+/**
+ * Once a commit's writes are carried out: a delivery stored with a lease that heads a ready
+ * lane (one that it created, or whose older events are done) is leased, and its attempt started,
+ * as the claim would have done. Waiting for the end of the commit gives the lease to the oldest
+ * event of a lane that several deliveries of the commit joined.
+ */
+export function leaseIfHead(statements: IntakeStatements, { id, lane }: NewRow, lease: IntakeLease): StartedAttempt | undefined {
+  if (statements.leaseHead.run({ id, lane, owner: lease.owner, until: lease.until }).changes === 0) return undefined;
+  const { attempts, forwarded_at } = statements.startAttempt.get(id) as { attempts: number; forwarded_at: number | null };
+  return { attempts, forwardedAt: forwarded_at };
 }
 
 /** Stores a delivery that violates the contract, in no lane. */

@@ -37,7 +37,7 @@ port.on('message', (first: WriterRequest) => {
 function commit(batches: { batch: number; operations: WriteOperation[] }[]): WriterAnswer {
   const numbers = batches.map(({ batch }) => batch);
   try {
-    const results = transaction(db, () => batches.map(({ operations }) => operations.map((operation) => writes.apply(operation))));
+    const results = transaction(db, () => writes.applyAll(batches.map(({ operations }) => operations)));
     return { batches: numbers, results };
   } catch (error) {
     const { message, code } = error as Error & { code?: string };

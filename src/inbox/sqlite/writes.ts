@@ -5,14 +5,15 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { Violation } from '../../contract/validation.ts';
 import type { ClaimOptions, ClaimedDelivery, DriftSummary, PurgeableState, Settlement, StoreOutcome } from '../inbox.ts';
+import type { IntakeLease, IntakeResult } from '../intake-leases.ts';
 import { claim, claimStatements } from './claim.ts';
-import { accept, intakeStatements, quarantine, type NewRow } from './intake.ts';
+import { accept, intakeStatements, leaseIfHead, quarantine, type NewRow } from './intake.ts';
 import { prepareAll } from './prepared.ts';
 import { requeue, requeueStatements, type RequeueRow } from './requeue.ts';
 import { settle, settleStatements } from './settle.ts';
 
 export type WriteOperation =
-  | { kind: 'accept'; row: NewRow }
+  | { kind: 'accept'; row: NewRow; lease?: IntakeLease | undefined }
   | { kind: 'quarantine'; row: NewRow; violations: Violation[] }
   | { kind: 'claim'; options: Required<ClaimOptions> }
   | { kind: 'settle'; owner: string; settlements: Settlement[]; now: Date }
@@ -24,7 +25,7 @@ export type WriteOperation =
 
 /** What each kind of write returns. */
 export interface WriteResults {
-  accept: StoreOutcome;
+  accept: IntakeResult;
   quarantine: StoreOutcome;
   claim: ClaimedDelivery[];
   settle: void;
@@ -64,12 +65,28 @@ export class SqliteWrites {
     this.#statements = prepareAll(db, allStatements);
   }
 
-  /** Carries out one write; the caller wraps a batch of them in one transaction. */
-  apply(operation: WriteOperation): WriteResults[WriteOperation['kind']] {
+  /**
+   * Carries out one commit's writes, batch by batch, and then the leases that its intake was
+   * offered (see leaseIfHead); the caller wraps them in one transaction. Results by batch.
+   */
+  applyAll(batches: readonly WriteOperation[][]): unknown[][] {
+    const results = batches.map((operations) => operations.map((operation) => this.#apply(operation)));
+    batches.forEach((operations, batch) =>
+      operations.forEach((operation, index) => {
+        const result = results[batch]![index] as IntakeResult;
+        if (operation.kind === 'accept' && operation.lease && result.outcome === 'stored') {
+          result.started = leaseIfHead(this.#statements, operation.row, operation.lease);
+        }
+      }),
+    );
+    return results;
+  }
+
+  #apply(operation: WriteOperation): WriteResults[WriteOperation['kind']] {
     const statements = this.#statements;
     switch (operation.kind) {
       case 'accept':
-        return accept(statements, operation.row);
+        return { outcome: accept(statements, operation.row) };
       case 'quarantine':
         return quarantine(statements, operation.row, operation.violations);
       case 'claim':

@@ -1,0 +1,68 @@
+// Leases at intake, shared by the backends (see LeaseAtIntake in inbox.ts): the claimer is asked
+// for room before a delivery is written, the write leases the delivery when it creates its lane,
+// and the claimer is handed what was leased once the write is over.
+import type { ClaimedDelivery, LeaseAtIntake, NewDelivery, StoreOutcome } from './inbox.ts';
+import { derivedFields } from './ordering.ts';
+import { timeOrNull, traceContextColumn, traceContextOf } from './rows.ts';
+
+/** What a write is asked to lease a new lane's head to: the claimer, until a time in milliseconds. */
+export interface IntakeLease {
+  owner: string;
+  until: number;
+}
+
+/** How a leased delivery's attempt started, as the store recorded it. */
+export interface StartedAttempt {
+  attempts: number;
+  forwardedAt: number | null;
+}
+
+/** A write of one delivery: its outcome, and its attempt when the write leased it. */
+export interface IntakeResult {
+  outcome: StoreOutcome;
+  started?: StartedAttempt | undefined;
+}
+
+export class IntakeLeases {
+  #claimer: LeaseAtIntake | undefined;
+
+  register(claimer: LeaseAtIntake): () => void {
+    if (this.#claimer) throw new Error(`this inbox already leases at intake to ${this.#claimer.owner}: one claimer per inbox`);
+    this.#claimer = claimer;
+    return () => {
+      if (this.#claimer === claimer) this.#claimer = undefined;
+    };
+  }
+
+  /** Writes one delivery, with a lease to offer when the claimer has room; `leased` when the write gave it one. */
+  async write(
+    delivery: NewDelivery,
+    store: (lease: IntakeLease | undefined) => Promise<IntakeResult>,
+  ): Promise<{ outcome: StoreOutcome; leased: boolean }> {
+    const claimer = this.#claimer;
+    if (!claimer?.reserve()) return { outcome: (await store(undefined)).outcome, leased: false };
+    let claimed: ClaimedDelivery | undefined;
+    try {
+      const { outcome, started } = await store({ owner: claimer.owner, until: Date.now() + claimer.leaseMs });
+      claimed = started && claimedAtIntake(delivery, started);
+      return { outcome, leased: claimed !== undefined };
+    } finally {
+      claimer.leased(claimed);
+    }
+  }
+}
+
+/** A delivery leased by its own intake, as a claim would have returned it. */
+function claimedAtIntake(delivery: NewDelivery, { attempts, forwardedAt }: StartedAttempt): ClaimedDelivery {
+  const { eventType, lane } = derivedFields(delivery);
+  return {
+    id: delivery.id,
+    eventType,
+    body: delivery.body,
+    receivedAt: delivery.receivedAt,
+    lane,
+    attempt: attempts,
+    forwardedAt: timeOrNull(forwardedAt),
+    traceContext: traceContextOf(traceContextColumn(delivery.traceContext)),
+  };
+}
