@@ -54,6 +54,10 @@ BEGIN
   FROM unnest(_ids, _states, _lanes, _event_times, _offered) AS joining (id, state, lane, event_time, offered)
   WHERE state = 'pending' AND id = ANY(_stored);
 
+  IF cardinality(_leased) = 0 THEN
+    RETURN QUERY SELECT stored.id, NULL::integer, NULL::bigint FROM unnest(_stored) AS stored (id);
+    RETURN;
+  END IF;
   RETURN QUERY
   WITH started AS (
     UPDATE {schema}.deliveries AS deliveries SET attempts = deliveries.attempts + 1

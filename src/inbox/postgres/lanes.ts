@@ -9,10 +9,15 @@ export const joinLanesFunction = `
 -- older than the head's; a lane it heads is ready, or, when its _offered is true (intake's lease;
 -- requeue offers none: _offered null), leased to _owner until _lease_until. A leased lane stays
 -- leased, so that the head in flight finishes first (and a lease is replaced only by another).
--- Reads no delivery, only its arguments. Returns the ids leased.
+-- Reads no delivery, only its arguments. Returns the ids leased. (plpgsql rather than sql: its
+-- statement's plan is kept for the session, where a sql function's is made again at each call.)
 CREATE FUNCTION {schema}.join_lanes(_ids text[], _lanes text[], _event_times bigint[], _offered boolean[], _owner text, _lease_until bigint)
 RETURNS text[]
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+  _leased text[];
+BEGIN
   WITH joined AS (
     INSERT INTO {schema}.lanes AS lanes (key, head_id, head_event_time, head_due_at, status, leased_id, lease_owner, lease_until)
     SELECT DISTINCT ON (lane) lane, id, event_time, 0,
@@ -29,6 +34,8 @@ LANGUAGE sql AS $$
     WHERE (excluded.head_event_time, excluded.head_id) < (lanes.head_event_time, lanes.head_id)
     RETURNING lanes.head_id, lanes.status, lanes.leased_id, lanes.lease_owner
   )
-  SELECT coalesce(array_agg(head_id), '{}') FROM joined WHERE status = 'leased' AND leased_id = head_id AND lease_owner = _owner;
-$$;
+  SELECT coalesce(array_agg(head_id), '{}') INTO _leased
+  FROM joined WHERE status = 'leased' AND leased_id = head_id AND lease_owner = _owner;
+  RETURN _leased;
+END $$;
 `;
