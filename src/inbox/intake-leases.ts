@@ -1,11 +1,11 @@
 // Leases at intake, shared by the backends (see LeaseAtIntake in inbox.ts): the claimer is asked
-// for room before a delivery is written, the write leases the delivery when it creates its lane,
-// and the claimer is handed what was leased once the write is over.
+// for room before a delivery is written, the write leases the delivery when it heads a ready lane
+// (most often one it created), and the claimer is handed what was leased once the write is over.
 import type { ClaimedDelivery, LeaseAtIntake, NewDelivery, StoreOutcome } from './inbox.ts';
 import { derivedFields } from './ordering.ts';
 import { timeOrNull, traceContextColumn, traceContextOf } from './rows.ts';
 
-/** What a write is asked to lease a new lane's head to: the claimer, until a time in milliseconds. */
+/** Whom a write leases the delivery to, when it heads a ready lane: the claimer, until a time in milliseconds. */
 export interface IntakeLease {
   owner: string;
   until: number;

@@ -73,10 +73,9 @@ export class SqliteWrites {
     const results = batches.map((operations) => operations.map((operation) => this.#apply(operation)));
     batches.forEach((operations, batch) =>
       operations.forEach((operation, index) => {
+        if (operation.kind !== 'accept' || !operation.lease) return;
         const result = results[batch]![index] as IntakeResult;
-        if (operation.kind === 'accept' && operation.lease && result.outcome === 'stored') {
-          result.started = leaseIfHead(this.#statements, operation.row, operation.lease);
-        }
+        if (result.outcome === 'stored') result.started = leaseIfHead(this.#statements, operation.row, operation.lease);
       }),
     );
     return results;
