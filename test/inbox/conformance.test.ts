@@ -1,6 +1,6 @@
 // The store's rules, written once against the Inbox interface and run unchanged against every
 // backend: dedupe, lanes (claim order, one lease per lane, a late older event, a retry holding its
-// lane, lease expiry, release), dead letters, replay into a lane, and the counters by state.
+// lane, lease expiry, release, leases at intake), dead letters, replay into a lane, and the counters by state.
 import { expect } from 'chai';
 import type {
   ClaimedDelivery,

@@ -16,8 +16,9 @@ export const storeFunction = `
 -- Stores a batch of new deliveries (pending or quarantined, one row per id): an id already
 -- stored is left alone, except that a valid copy replaces a quarantined delivery. Then the
 -- pending ones join their lanes (join_lanes), those whose _offered is true leased to _owner
--- until _lease_until when they head a lane nobody holds, and the attempts of those leased start. Returns the
--- ids stored, with the attempt and the forward of each one leased (null for the others).
+-- until _lease_until when they head a lane nobody holds, and the attempts of those leased
+-- start. Returns the ids stored, with the attempt and the forward of each one leased (null for
+-- the others).
 CREATE FUNCTION {schema}.store_deliveries(
   _ids text[], _states text[], _event_types text[], _received_at timestamptz[], _headers jsonb[], _bodies text[],
   _violations jsonb[], _lanes text[], _event_times bigint[], _trace_contexts jsonb[],
