@@ -8,7 +8,8 @@ export const joinLanesFunction = `
 -- locks several lanes does). A delivery heads its lane when the lane is new or its event is
 -- older than the head's; a lane it heads is ready, or, when its _offered is true (intake's lease;
 -- requeue offers none: _offered null), leased to _owner until _lease_until. A leased lane stays
--- leased, so that the head in flight finishes first (and a lease is replaced only by another).
+-- leased, so that the head in flight finishes first; a lane that is not leased keeps the record
+-- of a lease that ran out until it is leased again.
 -- Reads no delivery, only its arguments. Returns the ids leased. (plpgsql rather than sql: its
 -- statement's plan is kept for the session, where a sql function's is made again at each call.)
 CREATE FUNCTION {schema}.join_lanes(_ids text[], _lanes text[], _event_times bigint[], _offered boolean[], _owner text, _lease_until bigint)

@@ -122,8 +122,8 @@ const migrations = [
   `${claimFunction}
 ${settleFunction}`,
 
-  // Intake as a function, which leases a new lane's head at once when offered a lease; the lane
-  // join that intake and requeue share as a function of its own.
+  // Intake as a function, which leases a delivery that heads a lane nobody holds when offered a
+  // lease; the lane join that intake and requeue share as a function of its own.
   `${joinLanesFunction}
 ${storeFunction}`,
 ];
