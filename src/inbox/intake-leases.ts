@@ -2,7 +2,7 @@
 // for room before a delivery is written, the write leases the delivery when it heads a ready lane
 // (most often one it created), and the claimer is handed what was leased once the write is over.
 import type { ClaimedDelivery, LeaseAtIntake, NewDelivery, StoreOutcome } from './inbox.ts';
-import { derivedFields } from './ordering.ts';
+import type { DerivedFields } from './ordering.ts';
 import { timeOrNull, traceContextColumn, traceContextOf } from './rows.ts';
 
 /** Whom a write leases the delivery to, when it heads a ready lane: the claimer, until a time in milliseconds. */
@@ -23,6 +23,9 @@ export interface IntakeResult {
   started?: StartedAttempt | undefined;
 }
 
+/** What a leased delivery is handed over with, besides the delivery itself. */
+type LeasedFields = Pick<DerivedFields, 'eventType' | 'lane'>;
+
 export class IntakeLeases {
   #claimer: LeaseAtIntake | undefined;
 
@@ -34,9 +37,13 @@ export class IntakeLeases {
     };
   }
 
-  /** Writes one delivery, with a lease to offer when the claimer has room; `leased` when the write gave it one. */
+  /**
+   * Writes one delivery (`fields`: what the backend derived from it), with a lease to offer when
+   * the claimer has room; `leased` when the write gave it one.
+   */
   async write(
     delivery: NewDelivery,
+    fields: LeasedFields,
     store: (lease: IntakeLease | undefined) => Promise<IntakeResult>,
   ): Promise<{ outcome: StoreOutcome; leased: boolean }> {
     const claimer = this.#claimer;
@@ -44,7 +51,7 @@ export class IntakeLeases {
     let claimed: ClaimedDelivery | undefined;
     try {
       const { outcome, started } = await store({ owner: claimer.owner, until: Date.now() + claimer.leaseMs });
-      claimed = started && claimedAtIntake(delivery, started);
+      claimed = started && claimedAtIntake(delivery, fields, started);
       return { outcome, leased: claimed !== undefined };
     } finally {
       claimer.leased(claimed);
@@ -53,8 +60,11 @@ export class IntakeLeases {
 }
 
 /** A delivery leased by its own intake, as a claim would have returned it. */
-function claimedAtIntake(delivery: NewDelivery, { attempts, forwardedAt }: StartedAttempt): ClaimedDelivery {
-  const { eventType, lane } = derivedFields(delivery);
+function claimedAtIntake(
+  delivery: NewDelivery,
+  { eventType, lane }: LeasedFields,
+  { attempts, forwardedAt }: StartedAttempt,
+): ClaimedDelivery {
   return {
     id: delivery.id,
     eventType,

@@ -2,7 +2,7 @@
 // Deliveries of one lane are handled one at a time, oldest event time first.
 import type { NewDelivery } from './inbox.ts';
 
-interface DerivedFields {
+export interface DerivedFields {
   eventType: string | null;
   lane: string;
   eventTime: number;

@@ -38,6 +38,7 @@ import {
   type RowCodec,
 } from '../rows.ts';
 import { countQuery, listQuery } from '../list-query.ts';
+import { derivedFields } from '../ordering.ts';
 import { TurnBatch } from '../turn-batch.ts';
 import { IntakeLeases, type IntakeResult } from '../intake-leases.ts';
 import { ProbedAvailability, type Availability } from '../../support/availability.ts';
@@ -146,14 +147,16 @@ export class PostgresInbox implements Inbox {
   }
 
   async accept(delivery: NewDelivery): Promise<StoreOutcome> {
-    const { outcome } = await this.#leasesAtIntake.write(delivery, (lease) =>
-      this.#writeHealth.track(this.#write({ kind: 'intake', delivery, violations: null, lease }) as Promise<IntakeResult>),
+    const fields = derivedFields(delivery);
+    const { outcome } = await this.#leasesAtIntake.write(delivery, fields, (lease) =>
+      this.#writeHealth.track(this.#write({ kind: 'intake', delivery, fields, violations: null, lease }) as Promise<IntakeResult>),
     );
     return outcome;
   }
 
   async quarantine(delivery: NewDelivery, violations: Violation[]): Promise<StoreOutcome> {
-    const write = this.#write({ kind: 'intake', delivery, violations, lease: undefined }) as Promise<IntakeResult>;
+    const fields = derivedFields(delivery);
+    const write = this.#write({ kind: 'intake', delivery, fields, violations, lease: undefined }) as Promise<IntakeResult>;
     return (await this.#writeHealth.track(write)).outcome;
   }
 

@@ -9,7 +9,7 @@ import type pg from 'pg';
 import type { Violation } from '../../contract/validation.ts';
 import type { NewDelivery } from '../inbox.ts';
 import type { IntakeLease, IntakeResult } from '../intake-leases.ts';
-import { derivedFields } from '../ordering.ts';
+import type { DerivedFields } from '../ordering.ts';
 import { traceContextColumn } from '../rows.ts';
 
 export const storeFunction = `
@@ -71,6 +71,8 @@ END $$;
 
 export interface IntakeWrite {
   delivery: NewDelivery;
+  /** What was derived from it (ordering.ts). */
+  fields: DerivedFields;
   /** The violations of a quarantined delivery; null for a valid one. */
   violations: Violation[] | null;
   /** The lease to give a valid delivery that heads a lane nobody holds. */
@@ -94,7 +96,7 @@ export function createIntake(pool: pg.Pool, schema: string) {
     let lease: IntakeLease | undefined;
     for (const write of firsts.values()) {
       const { delivery, violations } = write;
-      const { eventType, lane, eventTime } = derivedFields(delivery);
+      const { eventType, lane, eventTime } = write.fields;
       const row = [
         delivery.id,
         violations ? 'quarantined' : 'pending',

@@ -143,7 +143,7 @@ export class SqliteInbox implements Inbox {
 
   async accept(delivery: NewDelivery): Promise<StoreOutcome> {
     const row = newRow(delivery);
-    const { outcome, leased } = await this.#leasesAtIntake.write(delivery, (lease) =>
+    const { outcome, leased } = await this.#leasesAtIntake.write(delivery, row, (lease) =>
       this.#writeHealth.track(this.#write({ kind: 'accept', row, lease })),
     );
     if (outcome === 'stored' && !leased) this.#newDeliveries.emit();
