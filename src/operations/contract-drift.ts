@@ -20,7 +20,7 @@ import { addSightings, type DriftSummary, type Inbox } from '../inbox/inbox.ts';
 
 const maxDifferencesPerType = 200;
 const maxUnknownTypes = 100;
-const flushIntervalMs = 1000;
+export const driftFlushIntervalMs = 1000;
 
 interface ContractDriftOptions {
   inbox: Inbox;
@@ -55,7 +55,7 @@ export class ContractDrift {
     this.#inbox = inbox;
     this.#logger = logger;
     this.#observer = createDriftObserver(contract, { exampleValues });
-    this.#timer = setInterval(() => void this.flush(), flushIntervalMs).unref();
+    this.#timer = setInterval(() => void this.flush(), driftFlushIntervalMs).unref();
   }
 
   /** A delivery stored as pending. */
@@ -81,24 +81,10 @@ export class ContractDrift {
     return counts;
   }
 
-  /** Adds what was seen since the last time to the inbox; what it cannot add waits for the next time. */
+  /** Adds what was seen since the last time to the inbox; what it cannot add waits for the next time. One at a time. */
   flush(): Promise<void> {
-    this.#flushing ??= (async () => {
-      const batch = this.#pending;
-      this.#pending = new Map();
-      try {
-        if (batch.size > 0) await this.#inbox.recordDrift([...batch.values()]);
-      } catch (error) {
-        // Back before what was seen meanwhile: the example stays the first one.
-        for (const [key, summary] of batch) {
-          const meanwhile = this.#pending.get(key);
-          this.#pending.set(key, meanwhile ? addSightings(summary, meanwhile) : summary);
-        }
-        this.#logger.debug({ err: error }, 'could not record contract drift; trying again in a second');
-      } finally {
-        this.#flushing = undefined;
-      }
-    })();
+    // Cleared in a callback of its own, which runs after the assignment even when there was nothing to write.
+    this.#flushing ??= this.#record().finally(() => (this.#flushing = undefined));
     return this.#flushing;
   }
 
@@ -106,6 +92,22 @@ export class ContractDrift {
     clearInterval(this.#timer);
     await this.#flushing;
     await this.flush();
+  }
+
+  async #record(): Promise<void> {
+    const batch = this.#pending;
+    if (batch.size === 0) return;
+    this.#pending = new Map();
+    try {
+      await this.#inbox.recordDrift([...batch.values()]);
+    } catch (error) {
+      // Back before what was seen meanwhile: the example stays the first one.
+      for (const [key, summary] of batch) {
+        const meanwhile = this.#pending.get(key);
+        this.#pending.set(key, meanwhile ? addSightings(summary, meanwhile) : summary);
+      }
+      this.#logger.debug({ err: error }, 'could not record contract drift; trying again in a second');
+    }
   }
 
   #count(id: string, observations: DriftObservation[]): void {

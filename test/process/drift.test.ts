@@ -4,8 +4,10 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
+import { driftFlushIntervalMs } from '../../src/operations/contract-drift.ts';
 import { eventually } from '../support/eventually.ts';
 import { copyProject } from '../support/project-copy.ts';
 import { childEnvironment, scriptPath, startReceiverProcess, useTemporaryDirectory, type ReceiverProcess } from '../support/process.ts';
@@ -68,6 +70,43 @@ describe('contract drift, from npm start to npm run drift', function () {
     const json = JSON.parse(await drift('--json', '--type', 'v1.conversation.created')) as { path: string; deliveries: number }[];
     expect(json.map(({ path, deliveries }) => ({ path, deliveries }))).to.deep.equal([{ path: 'data.satisfaction_score', deliveries: 2 }]);
     expect(await drift('--since', '2999-01-01T00:00:00Z')).to.equal('No drift: what deliveries showed so far, the contract describes.\n');
+  });
+
+  it('records drift after idle time as in the first second: two rounds, each after more than a flush interval of quiet', async () => {
+    receiver = await startReceiverProcess(temporaryDirectory(), { ADA_WEBHOOK_SECRET: testSecret, DATABASE_URL: database() });
+    const idle = () => sleep(3 * driftFlushIntervalMs);
+    const withField = (name: string) => {
+      const event = contractExample('ConversationCreated');
+      event['data'][name] = 4;
+      return event;
+    };
+    const shows = async (...texts: string[]) =>
+      eventually(async () => {
+        const report = await drift();
+        return texts.every((text) => report.includes(text)) && report;
+      }, 10_000);
+
+    await idle();
+    expect((await deliver(receiver.url, withField('satisfaction_score'))).status).to.equal(200);
+    await shows('data.satisfaction_score (integer) is not described by the contract: 1 delivery accepted');
+
+    await idle();
+    expect((await deliver(receiver.url, withField('satisfaction_score'))).status).to.equal(200);
+    expect((await deliver(receiver.url, withField('survey_id'))).status).to.equal(200);
+    const report = await shows(
+      'data.satisfaction_score (integer) is not described by the contract: 2 deliveries accepted',
+      'data.survey_id (integer) is not described by the contract: 1 delivery accepted',
+    );
+    // What the log warned of, the report shows.
+    const warned = await eventually(() => {
+      const paths = receiver!
+        .logs()
+        .filter((line) => String(line['msg']).startsWith('contract drift'))
+        .map((line) => line['path']);
+      return paths.length === 2 && paths;
+    });
+    expect(warned).to.deep.equal(['data.satisfaction_score', 'data.survey_id']);
+    for (const path of warned) expect(report).to.contain(`${String(path)} (integer)`);
   });
 
   it('keeps an example value of a field only with DRIFT_EXAMPLE_VALUES=true', async () => {

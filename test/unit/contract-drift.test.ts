@@ -155,6 +155,23 @@ describe('contract drift', () => {
       expect([...again.differences().values()]).to.deep.equal([{ eventType: 'v1.conversation.created', kind: 'unknown_field', count: 1 }]);
     });
 
+    it('records what it sees after a flush that had nothing to write, as after an idle second, and again after the next', async () => {
+      const drift = await ContractDrift.open({ inbox, logger, contract, exampleValues: false });
+      const recorded = async () => (await inbox.drift()).map(({ path, deliveries }) => `${path} ${deliveries}`);
+      try {
+        await drift.flush();
+        drift.accepted('msg_1', withScore());
+        await drift.flush();
+        expect(await recorded()).to.deep.equal(['data.satisfaction_score 1']);
+        await drift.flush();
+        drift.accepted('msg_2', withScore());
+        await drift.flush();
+        expect(await recorded()).to.deep.equal(['data.satisfaction_score 2']);
+      } finally {
+        await drift.close();
+      }
+    });
+
     it('keeps at most 200 differences of one event type and 100 unknown event types apart, whatever a sender sends, and counts the rest', async () => {
       const drift = await ContractDrift.open({ inbox, logger, contract, exampleValues: false });
       const flood = contractExample('ConversationCreated');
