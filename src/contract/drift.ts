@@ -3,6 +3,8 @@
 // by kind and place, and the event types that are not described yet. No value that may carry
 // personal data unless the operator asks for example values: a field is described by its JSON
 // type; only a value outside an enum's list (a new channel modality, a new author role) is kept.
+// A sender chooses the names and values, of any length: each is kept bounded (see keptPath).
+import { storableText } from '../support/storable-text.ts';
 import { eventTypeLabel, isKnownEventName } from './events.ts';
 import type { ContractDocument } from './document.ts';
 import type { Violation } from './validation.ts';
@@ -24,11 +26,11 @@ export interface DriftObservation {
   /** A known event type, or the name of an unknown one (`unknown_event_type`), or `unknown`. */
   eventType: string;
   kind: DriftKind;
-  /** Where, as a JSON path with array items collapsed: `data.content.buttons[].label`; empty for the event itself. */
+  /** Where, as a JSON path with array items collapsed: `data.content.buttons[].label`; empty for the event itself. At most `maxPathBytes`. */
   path: string;
-  /** The JSON type seen (unknown field, other type), the value (unlisted value); empty otherwise. */
+  /** The JSON type seen (unknown field, other type), the value (unlisted value, at most `maxValueBytes`); empty otherwise. */
   detail: string;
-  /** An unknown field's value as JSON, at most 128 characters: only when the observer is asked to keep values. */
+  /** An unknown field's value as JSON, at most `maxValueBytes`: only when the observer is asked to keep values. */
   exampleValue?: string;
 }
 
@@ -36,6 +38,20 @@ export interface DriftObservation {
 export type DriftDifference = Pick<DriftObservation, 'eventType' | 'kind' | 'path' | 'detail'>;
 
 export const driftKey = ({ eventType, kind, path, detail }: DriftDifference): string => JSON.stringify([eventType, kind, path, detail]);
+
+/**
+ * The most of a path that is kept, in bytes of UTF-8: in memory, in the log, in the inbox (a
+ * PostgreSQL index entry takes at most 2,704 bytes), in what `drift --write` reads. A longer path
+ * is kept as its start and `…`, and two paths that start alike up to there are one difference.
+ */
+export const maxPathBytes = 256;
+/** The most of a value that is kept (an unlisted value, an example value): an enum's values are short names. */
+export const maxValueBytes = 128;
+
+/** A path as it is kept: see maxPathBytes. */
+export const keptPath = (path: string): string => storableText(path, maxPathBytes);
+/** A value as it is kept: see maxValueBytes. */
+export const keptValue = (value: string): string => storableText(value, maxValueBytes);
 
 /** What a schema says of a value's shape: the properties it describes, the items, the variants. */
 type Shape =
@@ -112,7 +128,7 @@ function unknownFields(value: unknown, shape: Shape, path: string, found: Found)
       for (const name in value) {
         const child = shape.properties.get(name);
         if (child === undefined) {
-          const at = path ? `${path}.${name}` : name;
+          const at = keptPath(path ? `${path}.${name}` : name);
           if (!shape.open && !found.has(at)) found.set(at, { type: jsonType(value[name]), value: value[name] });
         } else if (child.kind !== 'leaf') {
           unknownFields(value[name], child, path ? `${path}.${name}` : name, found);
@@ -157,9 +173,6 @@ function kindOf(violation: Violation): DriftKind {
   return 'other_violation';
 }
 
-/** An unlisted value is kept up to this length: an enum's values are short names. */
-const maxValueLength = 128;
-
 export interface DriftObserver {
   /** What an accepted delivery's event shows: its unknown fields, or its type when the contract does not know it. */
   accepted(event: unknown): DriftObservation[];
@@ -191,7 +204,7 @@ export function createDriftObserver(contract: ContractDocument, { exampleValues 
         kind: 'unknown_field',
         path,
         detail: seen.type,
-        ...(exampleValues ? { exampleValue: JSON.stringify(seen.value).slice(0, maxValueLength) } : {}),
+        ...(exampleValues ? { exampleValue: keptValue(JSON.stringify(seen.value)) } : {}),
       }));
     },
     quarantined(event, violations) {
@@ -199,8 +212,9 @@ export function createDriftObserver(contract: ContractDocument, { exampleValues 
       const seen = new Map<string, DriftObservation>();
       for (const violation of violations) {
         const kind = kindOf(violation);
-        const { path, found } = pathOf(violation.pointer, event);
-        const detail = kind === 'unlisted_value' ? String(found).slice(0, maxValueLength) : kind === 'other_type' ? jsonType(found) : '';
+        const { path: fullPath, found } = pathOf(violation.pointer, event);
+        const path = keptPath(fullPath);
+        const detail = kind === 'unlisted_value' ? keptValue(String(found)) : kind === 'other_type' ? jsonType(found) : '';
         seen.set(`${kind} ${path} ${detail}`, { eventType, kind, path, detail });
       }
       return [...seen.values()];
@@ -209,7 +223,9 @@ export function createDriftObserver(contract: ContractDocument, { exampleValues 
 }
 
 /** One difference in words, without its event type: the same in the log line and in `npm run drift`. */
-export function describeDrift({ eventType, kind, path, detail }: DriftDifference): string {
+export function describeDrift({ eventType, kind, path: seenPath, detail }: DriftDifference): string {
+  // Bounded again for the summaries that an inbox kept before paths were bounded.
+  const path = keptPath(seenPath);
   switch (kind) {
     case 'unknown_field':
       return `${path} (${detail}) is not described by the contract`;

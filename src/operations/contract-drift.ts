@@ -3,12 +3,16 @@
 // so that intake pays a microsecond or two and no write of its own. Bounded whatever a sender
 // does: per event type at most `maxDifferencesPerType` differences are kept apart, and at most
 // `maxUnknownTypes` unknown event types; the rest is counted as `beyond_cap`. The first sighting
-// of a difference is one log line, for an alert; the metric counts the differences known.
+// of a difference is one log line, for an alert; the metric counts the differences known. Paths
+// and values are bounded by the observer (contract/drift.ts), and so are those the inbox holds from
+// before there was a bound, once learnt.
 import type { Logger } from 'pino';
 import {
   createDriftObserver,
   describeDrift,
   driftKey,
+  keptPath,
+  keptValue,
   type DriftDifference,
   type DriftObserver,
   type DriftObservation,
@@ -47,7 +51,8 @@ export class ContractDrift {
   /** Starts watching, knowing the differences the inbox already holds. */
   static async open(options: ContractDriftOptions): Promise<ContractDrift> {
     const drift = new ContractDrift(options);
-    for (const summary of await options.inbox.drift()) drift.#learn(summary);
+    for (const summary of await options.inbox.drift())
+      drift.#learn({ ...summary, path: keptPath(summary.path), detail: keptValue(summary.detail) });
     return drift;
   }
 

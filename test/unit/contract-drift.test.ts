@@ -10,6 +10,7 @@ import { createDriftObserver, type DriftObserver } from '../../src/contract/drif
 import { createSchemaValidators } from '../../src/contract/validation.ts';
 import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
 import { ContractDrift } from '../../src/operations/contract-drift.ts';
+import { inboxBackends, type TestInbox } from '../support/inbox-backends.ts';
 import { contractExample } from '../support/receiver.ts';
 
 describe('contract drift', () => {
@@ -102,7 +103,41 @@ describe('contract drift', () => {
     created['data'].comment = 'x'.repeat(500);
     expect(observer.accepted(created).map(({ exampleValue }) => exampleValue)).to.deep.equal([undefined, undefined]);
     const keeping = createDriftObserver(contract, { exampleValues: true });
-    expect(keeping.accepted(created).map(({ exampleValue }) => exampleValue)).to.deep.equal(['4', `"${'x'.repeat(127)}`]);
+    // At most 128 bytes of JSON, the last three of them the mark of a value cut short.
+    expect(keeping.accepted(created).map(({ exampleValue }) => exampleValue)).to.deep.equal(['4', `"${'x'.repeat(124)}…`]);
+  });
+
+  it('keeps at most 256 bytes of a path, cut between characters and marked, whatever names a sender chooses', () => {
+    const event = contractExample('ConversationCreated');
+    event['data']['x'.repeat(900_000)] = 1;
+    // Starts as the one before up to the cut: the same difference.
+    event['data'][`${'x'.repeat(900_000)}y`] = 2;
+    event['data']['é'.repeat(200)] = 3;
+    // A character of four bytes across the cut stays whole, out of the path.
+    event['data'][`y${'😀'.repeat(100)}`] = 4;
+    // What PostgreSQL cannot keep as text, and what UTF-8 cannot say.
+    event['data']['nul\u0000'] = 5;
+    event['data']['half\uD83D'] = 6;
+    const paths = observer.accepted(event).map(({ path }) => path);
+    expect(paths).to.deep.equal([
+      `data.${'x'.repeat(248)}…`,
+      `data.${'é'.repeat(124)}…`,
+      `data.y${'😀'.repeat(61)}…`,
+      'data.nul\uFFFD',
+      'data.half\uFFFD',
+    ]);
+    expect(paths.map((path) => Buffer.byteLength(path))).to.deep.equal([256, 256, 253, 11, 12]);
+  });
+
+  it("keeps at most 256 bytes of a violation's path and 128 of an unlisted value", () => {
+    const event = contractExample('ConversationMessageText');
+    event['data'].channel.modality = 'é'.repeat(1000);
+    event['data'].channel.metadata = { ['k'.repeat(5000)]: {} };
+    const violations = createSchemaValidators(contract)('AdaWebhookDelivery')(event);
+    expect(observer.quarantined(event, violations).map(({ kind, path, detail }) => `${kind} ${path} ${detail}`)).to.deep.equal([
+      `unlisted_value data.channel.modality ${'é'.repeat(62)}…`,
+      `other_type data.channel.metadata.${'k'.repeat(231)}… object`,
+    ]);
   });
 
   it('names an event type that the contract does not know', () => {
@@ -172,6 +207,44 @@ describe('contract drift', () => {
       }
     });
 
+    it('keeps 20 deliveries with field names of 900 KB to a few KB in the log, the inbox and its counts', async () => {
+      const drift = await ContractDrift.open({ inbox, logger, contract, exampleValues: true });
+      for (let index = 0; index < 20; index += 1) {
+        const event = contractExample('ConversationCreated');
+        event['data'][`${String(index).padStart(2, '0')}${'x'.repeat(900_000)}`] = 'y'.repeat(900_000);
+        drift.accepted(`msg_${index}`, event);
+      }
+      await drift.close();
+      expect(lines).to.have.lengthOf(20);
+      expect(lines.map((line) => JSON.stringify(line).length).reduce((sum, length) => sum + length)).to.be.below(20 * 1024);
+      const summaries = await inbox.drift();
+      expect(summaries).to.have.lengthOf(20);
+      for (const { path, exampleValue } of summaries) {
+        expect(Buffer.byteLength(path)).to.equal(256);
+        expect(path).to.match(/^data\.\d\dx+…$/);
+        expect(Buffer.byteLength(exampleValue!)).to.equal(128);
+      }
+      expect([...drift.differences().values()]).to.deep.equal([{ eventType: 'v1.conversation.created', kind: 'unknown_field', count: 20 }]);
+    });
+
+    it('knows a difference that the inbox kept whole before paths were bounded by its bounded path, and warns of it no more', async () => {
+      const name = 'x'.repeat(900_000);
+      const seen = new Date('2026-12-01T09:00:00Z');
+      const before = { eventType: 'v1.conversation.created', kind: 'unknown_field', detail: 'integer', deliveries: 1 } as const;
+      const times = { firstSeenAt: seen, lastSeenAt: seen, exampleId: 'msg_before', exampleValue: null };
+      await inbox.recordDrift([{ ...before, path: `data.${name}`, ...times }]);
+      const drift = await ContractDrift.open({ inbox, logger, contract, exampleValues: false });
+      const event = contractExample('ConversationCreated');
+      event['data'][name] = 1;
+      drift.accepted('msg_after', event);
+      await drift.close();
+      expect(lines).to.deep.equal([]);
+      expect((await inbox.drift()).map(({ path, exampleId }) => `${Buffer.byteLength(path)} ${exampleId}`).sort()).to.deep.equal([
+        '256 msg_after',
+        '900005 msg_before',
+      ]);
+    });
+
     it('keeps at most 200 differences of one event type and 100 unknown event types apart, whatever a sender sends, and counts the rest', async () => {
       const drift = await ContractDrift.open({ inbox, logger, contract, exampleValues: false });
       const flood = contractExample('ConversationCreated');
@@ -216,6 +289,29 @@ describe('contract drift', () => {
       await drift.close();
       expect((await inbox.drift()).map(({ deliveries, exampleId }) => ({ deliveries, exampleId }))).to.deep.equal([
         { deliveries: 3, exampleId: 'msg_1' },
+      ]);
+    });
+  });
+
+  describe('counted in a PostgreSQL inbox', () => {
+    let store: TestInbox;
+    beforeEach(async () => {
+      store = await inboxBackends.find(({ name }) => name === 'PostgreSQL')!.create();
+    });
+    afterEach(() => store.destroy());
+
+    it('records a field name of 900 KB and one with NUL, which PostgreSQL would refuse whole, and what is seen beside them', async () => {
+      const drift = await ContractDrift.open({ inbox: store.inbox, logger: pino({ level: 'silent' }), contract, exampleValues: false });
+      const event = contractExample('ConversationCreated');
+      event['data']['x'.repeat(900_000)] = 1;
+      event['data']['nul\u0000'] = 2;
+      event['data'].satisfaction_score = 3;
+      drift.accepted('msg_1', event);
+      await drift.close();
+      expect((await store.inbox.drift()).map(({ path }) => path).sort()).to.deep.equal([
+        'data.nul\uFFFD',
+        'data.satisfaction_score',
+        `data.${'x'.repeat(248)}…`,
       ]);
     });
   });
