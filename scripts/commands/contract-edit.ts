@@ -5,7 +5,9 @@
 // the places that the `yaml` parser locates, so that everything else (comments, order, quoting,
 // line breaks) stays as it was: the parser's own printer would restyle the whole file.
 import { Document, isMap, isScalar, isSeq, parseDocument, visit, type Node, type YAMLMap, type YAMLSeq } from 'yaml';
+import { maxPathBytes, maxValueBytes } from '../../src/contract/drift.ts';
 import type { DriftSummary } from '../../src/inbox/inbox.ts';
+import { mayBeCut } from '../../src/support/storable-text.ts';
 
 /** One summary that could not be written, and why. */
 export interface Skipped {
@@ -46,13 +48,38 @@ const tokensOf = (path: string) => path.replaceAll('[]', '.[]').split('.');
 /** The column of the character at `offset`. */
 const columnOf = (text: string, offset: number) => offset - text.lastIndexOf('\n', offset - 1) - 1;
 
-/** `v1.conversation.rated` as the names of its schema and example: `ConversationRatedEvent`, `ConversationRated`. */
-function namesOf(eventType: string): { schema: string; example: string; operation: string } {
+/** The names a drafted event takes: of its schema, its example and its operation. */
+interface DraftNames {
+  schema: string;
+  example: string;
+  operation: string;
+}
+
+/** `v1.conversation.rated` as the names of its schema, example and operation: `ConversationRatedEvent`, `ConversationRated`, `conversationRated`. */
+function namesOf(eventType: string): DraftNames {
   const [version, ...words] = eventType.split('.');
   const parts = words.flatMap((word) => word.split('_'));
   const pascal =
     parts.map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('') + (version === 'v1' ? '' : version!.toUpperCase());
   return { schema: `${pascal}Event`, example: pascal, operation: pascal.charAt(0).toLowerCase() + pascal.slice(1) };
+}
+
+/** `name`, or the first of `name2`, `name3`, ... that is not taken; taken from now on. */
+function unique(name: string, taken: Set<string>): string {
+  let candidate = name;
+  for (let suffix = 2; taken.has(candidate); suffix += 1) candidate = `${name}${suffix}`;
+  taken.add(candidate);
+  return candidate;
+}
+
+/** Whether every path in `value`, as drift names paths, is one that the receiver keeps whole. */
+function pathsKeptWhole(value: unknown, path: string): boolean {
+  if (mayBeCut(path, maxPathBytes)) return false;
+  if (Array.isArray(value)) return value.every((item) => pathsKeptWhole(item, `${path}[]`));
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).every(([name, child]) => pathsKeptWhole(child, path ? `${path}.${name}` : name));
+  }
+  return true;
 }
 
 /** A JSON Schema for a value like `value`: its types, objects' properties, arrays' first item; never a value. */
@@ -156,6 +183,18 @@ export function editContract(
     return [...new Set(schemas.map(resolved).filter((schema) => schema !== undefined))];
   };
 
+  /** The names that drafted events must not take: those of the contract, and those drafted before. */
+  const keysOf = (path: string[]) => {
+    const node = document.getIn(path, true);
+    return new Set(isMap(node) ? node.items.map((pair) => String(isScalar(pair.key) ? pair.key.value : pair.key)) : []);
+  };
+  const taken = { schema: keysOf(['components', 'schemas']), example: keysOf(['components', 'examples']), operation: new Set<string>() };
+  visit(document, {
+    Pair(_key, pair) {
+      if (isScalar(pair.key) && pair.key.value === 'operationId' && isScalar(pair.value)) taken.operation.add(String(pair.value.value));
+    },
+  });
+
   /** The properties added to each schema's `properties` so far: one event type's field may be another's too. */
   const addedProperties = new Map<YAMLMap, Set<string>>();
   const addProperty = (summary: DriftSummary, types: string[]): Outcome => {
@@ -217,11 +256,12 @@ export function editContract(
     return isMap(node) && !node.flow ? node.range![1] : undefined;
   };
   const addEvent = (summary: DriftSummary): Outcome => {
-    if (eventSchema(summary.eventType)) return describedAlready;
+    if (eventSchema(summary.eventType) || document.hasIn(['webhooks', summary.eventType])) return describedAlready;
     const event = examples.get(summary.exampleId);
     if (typeof event !== 'object' || event === null) return `its example delivery ${summary.exampleId} is no longer in the inbox`;
-    const names = namesOf(summary.eventType);
-    if (schemaNamed(names.schema)) return `the contract has a schema named ${names.schema} already`;
+    if (!pathsKeptWhole(event, '')) {
+      return `its example delivery ${summary.exampleId} has a path longer than the ${maxPathBytes} bytes the receiver keeps of one: draft it by hand`;
+    }
     const [webhooksEnd, schemasEnd, examplesEnd] = [
       endOf(['webhooks']),
       endOf(['components', 'schemas']),
@@ -230,6 +270,12 @@ export function editContract(
     if (webhooksEnd === undefined || schemasEnd === undefined || examplesEnd === undefined) {
       return 'the contract is not laid out as npm run drift expects (webhooks, components.schemas, components.examples): add it by hand';
     }
+    const drafted = namesOf(summary.eventType);
+    const names: DraftNames = {
+      schema: unique(drafted.schema, taken.schema),
+      example: unique(drafted.example, taken.example),
+      operation: unique(drafted.operation, taken.operation),
+    };
     const properties: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(event)) {
       if (name === 'type') properties[name] = { type: 'string', enum: [summary.eventType] };
@@ -237,12 +283,12 @@ export function editContract(
       else properties[name] = inferredSchema(value);
     }
     const required = ['type', 'timestamp', 'data'].filter((name) => name in properties);
-    const drafted = `Drafted by npm run drift from deliveries seen ${seenSince(summary)}: describe it as Ada documents it.`;
-    const schema = yamlOf({ type: 'object', description: drafted, required, properties });
+    const description = `Drafted by npm run drift from deliveries seen ${seenSince(summary)}: describe it as Ada documents it.`;
+    const schema = yamlOf({ type: 'object', description, required, properties });
     insertions.push(
       {
         offset: webhooksEnd,
-        text: `${indented(yamlOf({ [summary.eventType]: webhookEntry(summary.eventType, names, drafted) }), 2)}
+        text: `${indented(yamlOf({ [summary.eventType]: webhookEntry(summary.eventType, names, description) }), 2)}
 `,
       },
       { offset: schemasEnd, text: `\n${indented(`${names.schema}:\n${indented(schema, 2)}`, 4)}\n` },
@@ -267,13 +313,13 @@ export function editContract(
     ({ eventType, path }) => `${eventType} ${path}`,
   );
   for (const group of fields.values()) {
-    sort(addProperty(group[0]!, [...new Set(group.map(({ detail }) => detail))].sort()), group);
+    sort(cutShort(group[0]!) ?? addProperty(group[0]!, [...new Set(group.map(({ detail }) => detail))].sort()), group);
   }
   for (const summary of summaries) {
     if (summary.kind === 'unknown_field') continue;
     const reason: Outcome =
       summary.kind === 'unlisted_value'
-        ? addEnumValue(summary)
+        ? (cutShort(summary) ?? addEnumValue(summary))
         : summary.kind === 'unknown_event_type'
           ? addEvent(summary)
           : 'this kind of difference is changed by hand';
@@ -283,8 +329,21 @@ export function editContract(
   return { text: applied(text, insertions, document), written, described, skipped };
 }
 
+/**
+ * Why a field or a value cannot be written when the receiver may have kept only its start (or, in a
+ * summary kept before there was a bound, would have): no field Ada documents comes near the bound.
+ */
+function cutShort({ kind, path, detail }: DriftSummary): string | undefined {
+  if (mayBeCut(path, maxPathBytes))
+    return `the receiver keeps at most ${maxPathBytes} bytes of a path, and this one may be longer: add it by hand if it is real`;
+  if (kind === 'unlisted_value' && mayBeCut(detail, maxValueBytes)) {
+    return `the receiver keeps at most ${maxValueBytes} bytes of a value, and this one may be longer: add it by hand if it is real`;
+  }
+  return undefined;
+}
+
 /** The `webhooks:` entry of a drafted event, as the contract's own entries read. */
-function webhookEntry(eventType: string, names: { schema: string; example: string; operation: string }, drafted: string) {
+function webhookEntry(eventType: string, names: DraftNames, drafted: string) {
   return {
     post: {
       operationId: names.operation,
@@ -305,11 +364,21 @@ function webhookEntry(eventType: string, names: { schema: string; example: strin
   };
 }
 
-/** The text with the insertions made, from the last to the first so that offsets hold. */
+/** How far the first line of an insertion is indented. */
+const indentOf = (insertion: Insertion) => /^\n*( *)/.exec(insertion.text)![1]!.length;
+
+/**
+ * The text with the insertions made. From the last offset to the first, so that offsets hold; at
+ * one offset (where blocks of several depths end), the deepest block's lines first, and those of
+ * one depth in the order they were made. Each goes before those already made at its offset.
+ */
 function applied(text: string, insertions: Insertion[], document: Document): string {
   if (document.errors.length > 0) throw new Error(`The contract does not parse: ${document.errors[0]!.message}`);
+  const order = insertions
+    .map((insertion, index) => ({ ...insertion, index, indent: indentOf(insertion) }))
+    .sort((a, b) => b.offset - a.offset || a.indent - b.indent || b.index - a.index);
   let result = text;
-  for (const { offset, text: inserted } of [...insertions].sort((a, b) => b.offset - a.offset)) {
+  for (const { offset, text: inserted } of order) {
     result = result.slice(0, offset) + inserted + result.slice(offset);
   }
   return result;

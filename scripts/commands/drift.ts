@@ -29,9 +29,10 @@ and types it does not allow, fields it requires that were missing, event types i
   --write         edit openapi/ada-webhooks.yaml to describe what was seen, and print the diff:
                   each field as a new optional property with the JSON type seen, each unlisted
                   value added to its enum, each new event type drafted from a delivery (its
-                  schema from the types seen, an example with its strings replaced); comments,
-                  order and style are kept, and an edit that would make one of the contract's
-                  examples invalid is refused
+                  schema from the types seen, an example with its strings replaced, a suffix on
+                  a name the contract has already); comments, order and style are kept; what it
+                  cannot write is listed with the reason, and an edit that would make one of the
+                  contract's examples invalid is refused
   --version       the version of ada-webhooks
   -h, --help      this text
 

@@ -1,0 +1,119 @@
+// `npm run drift -- --write` on what a sender may send, on a copy of the project: field names
+// longer than the receiver keeps, event types whose drafted names the contract uses already (or
+// that another drafted event takes), beside drift it can write. What it cannot write is skipped with
+// the reason, the rest is written, and `npm run generate` takes the result.
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { load } from 'js-yaml';
+import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
+import { eventually } from '../support/eventually.ts';
+import { childEnvironment, startReceiverProcess, useTemporaryDirectory, type ReceiverProcess } from '../support/process.ts';
+import { copyProject } from '../support/project-copy.ts';
+import { contractExample, deliver, testSecret } from '../support/receiver.ts';
+
+const run = promisify(execFile);
+
+/** Every operationId of a contract, in document order. */
+function operationIds(text: string): string[] {
+  const contract = load(text) as Record<'paths' | 'webhooks', Record<string, Record<string, { operationId?: string }>>>;
+  return [...Object.values(contract.paths), ...Object.values(contract.webhooks)].flatMap((item) =>
+    Object.values(item).flatMap(({ operationId }) => (operationId ? [operationId] : [])),
+  );
+}
+
+describe('contract drift, --write on what a sender may send', function () {
+  this.timeout(90_000);
+  const temporaryDirectory = useTemporaryDirectory('ada-drift-write-');
+  let receiver: ReceiverProcess | undefined;
+  afterEach(async () => {
+    receiver?.child.kill('SIGKILL');
+    await receiver?.exit;
+  });
+
+  it('skips a field name it cannot write with the reason, suffixes drafted names the contract or another draft has, and writes the rest', async () => {
+    const project = copyProject(temporaryDirectory());
+    const database = join(project.root, 'inbox.sqlite');
+    const env = { ADA_WEBHOOK_SECRET: testSecret, DATABASE_URL: `sqlite:${database}` };
+    const command = (name: string, ...args: string[]) =>
+      run(process.execPath, [project.script(name), ...args], { cwd: project.root, env: childEnvironment(env) });
+
+    receiver = await startReceiverProcess(project.root, env, project.main);
+    const created = (field: string) => {
+      const event = contractExample('ConversationCreated');
+      event['data'][field] = 4;
+      return event;
+    };
+    // An event type of Ada's form, drafted under the names that `type` gives.
+    const unknown = (type: string) => ({ type, timestamp: '2026-12-01T09:00:00Z', data: { conversation_id: 'c-1', score: 5 } });
+    const traffic = [
+      created('x'.repeat(5000)),
+      created('satisfaction_score'),
+      // ConversationMessageText is an example of the contract.
+      unknown('v1.conversation.message.text'),
+      // receiveAdaWebhook and getHealth are operations of the contract.
+      unknown('v1.receive.ada.webhook'),
+      unknown('v1.get.health'),
+      // Both are ConversationMessageRated.
+      unknown('v1.conversation.message_rated'),
+      unknown('v1.conversation_message.rated'),
+    ];
+    for (const event of traffic) expect((await deliver(receiver.url, event)).status).to.equal(200);
+    receiver.child.kill('SIGTERM');
+    await receiver.exit;
+    receiver = undefined;
+
+    // What an earlier version of the receiver kept whole.
+    const inbox = new SqliteInbox(database);
+    await eventually(async () => (await inbox.drift()).length === traffic.length);
+    const seen = new Date();
+    await inbox.recordDrift([
+      {
+        eventType: 'v1.conversation.created',
+        kind: 'unknown_field',
+        path: `data.${'z'.repeat(5000)}`,
+        detail: 'integer',
+        deliveries: 1,
+        firstSeenAt: seen,
+        lastSeenAt: seen,
+        exampleId: 'msg_before_the_bound',
+        exampleValue: null,
+      },
+    ]);
+    await inbox.close();
+
+    const contractPath = join(project.root, 'openapi', 'ada-webhooks.yaml');
+    const { stdout } = await command('drift', '--write');
+    const reason = 'the receiver keeps at most 256 bytes of a path, and this one may be longer: add it by hand if it is real.';
+    const notWritten = stdout.split('\n').filter((line) => line.startsWith('Not written'));
+    expect(notWritten.sort()).to.deep.equal(
+      ['x', 'z'].map(
+        (letter) =>
+          `Not written: v1.conversation.created data.${letter.repeat(248)}… (integer) is not described by the contract: ${reason}`,
+      ),
+    );
+    expect(stdout).to.contain('Wrote 6 of 8 into openapi/ada-webhooks.yaml.');
+
+    const after = readFileSync(contractPath, 'utf8');
+    expect(after).to.contain('        satisfaction_score:\n          type: integer\n');
+    expect(after).to.contain('    ConversationMessageTextEvent:\n').and.to.contain('    ConversationMessageText2:\n');
+    expect(after).to.contain(
+      "            schema:\n              $ref: '#/components/schemas/ConversationMessageTextEvent'\n" +
+        "            examples:\n              conversationMessageText:\n                $ref: '#/components/examples/ConversationMessageText2'\n",
+    );
+    expect(after).to.contain('    ConversationMessageRatedEvent:\n').and.to.contain('    ConversationMessageRatedEvent2:\n');
+    expect(after).to.contain('    ConversationMessageRated:\n').and.to.contain('    ConversationMessageRated2:\n');
+    const ids = operationIds(after);
+    expect(ids).to.include.members(['receiveAdaWebhook', 'receiveAdaWebhook2', 'getHealth', 'getHealth2', 'conversationMessageRated2']);
+    expect(new Set(ids).size).to.equal(ids.length);
+
+    await command('generate');
+    await command('generate', '--check');
+    const types = readFileSync(join(project.root, 'generated', 'event-names.ts'), 'utf8');
+    for (const { type } of traffic.slice(2)) expect(types).to.contain(`"${String(type)}"`);
+    const { stdout: report } = await command('drift');
+    expect(report).to.contain('6 seen earlier are described by the contract now.');
+  });
+});
