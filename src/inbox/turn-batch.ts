@@ -8,7 +8,7 @@ interface Queued<Item, Result> {
 }
 
 export class TurnBatch<Item, Result> {
-  readonly #flush: (items: Item[]) => Promise<Result[]>;
+  readonly #flush: (items: Item[]) => Promise<PromiseSettledResult<Result>[]>;
   readonly #maxInFlight: number;
   #queued: Queued<Item, Result>[] = [];
   #inFlight = 0;
@@ -16,11 +16,11 @@ export class TurnBatch<Item, Result> {
   #idleWaiters: (() => void)[] = [];
 
   /**
-   * `flush` carries out one batch and returns a result per item, in order; it rejects to fail
-   * them all. At most `maxInFlight` batches run at once: what is requested meanwhile waits and
-   * joins the next batch.
+   * `flush` carries out one batch and returns how each item went, in order: an item that failed
+   * fails alone, and `flush` rejects to fail them all. At most `maxInFlight` batches run at once:
+   * what is requested meanwhile waits and joins the next batch.
    */
-  constructor(flush: (items: Item[]) => Promise<Result[]>, maxInFlight = Number.POSITIVE_INFINITY) {
+  constructor(flush: (items: Item[]) => Promise<PromiseSettledResult<Result>[]>, maxInFlight = Number.POSITIVE_INFINITY) {
     this.#flush = flush;
     this.#maxInFlight = maxInFlight;
   }
@@ -57,7 +57,12 @@ export class TurnBatch<Item, Result> {
     this.#inFlight += 1;
     this.#flush(batch.map(({ item }) => item))
       .then(
-        (results) => batch.forEach(({ resolve }, index) => resolve(results[index]!)),
+        (results) =>
+          batch.forEach(({ resolve, reject }, index) => {
+            const result = results[index]!;
+            if (result.status === 'fulfilled') resolve(result.value);
+            else reject(result.reason);
+          }),
         (error: unknown) => batch.forEach(({ reject }) => reject(error)),
       )
       .finally(() => {

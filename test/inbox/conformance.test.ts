@@ -244,27 +244,27 @@ for (const backend of inboxBackends) {
       });
     });
 
-    describe('leases at intake', () => {
-      /** A claimer with room for `room` deliveries, which records what it is handed. */
-      const claimer = (room: number, owner = 'dispatcher-a') => {
-        const handed: (ClaimedDelivery | undefined)[] = [];
-        let reserved = 0;
-        const leases: LeaseAtIntake = {
-          owner,
-          leaseMs: 60_000,
-          reserve: () => {
-            if (reserved >= room) return false;
-            reserved += 1;
-            return true;
-          },
-          leased: (claimed) => {
-            handed.push(claimed);
-            if (!claimed) reserved -= 1;
-          },
-        };
-        return { leases, handed, reserved: () => reserved };
+    /** A claimer with room for `room` deliveries, which records what it is handed. */
+    const claimer = (room: number, owner = 'dispatcher-a') => {
+      const handed: (ClaimedDelivery | undefined)[] = [];
+      let reserved = 0;
+      const leases: LeaseAtIntake = {
+        owner,
+        leaseMs: 60_000,
+        reserve: () => {
+          if (reserved >= room) return false;
+          reserved += 1;
+          return true;
+        },
+        leased: (claimed) => {
+          handed.push(claimed);
+          if (!claimed) reserved -= 1;
+        },
       };
+      return { leases, handed, reserved: () => reserved };
+    };
 
+    describe('leases at intake', () => {
       it("leases a new lane's head to a claimer with room in the write that stores it, as a claim would", async () => {
         const taker = claimer(2);
         inbox.leaseAtIntake(taker.leases);
@@ -368,6 +368,79 @@ for (const backend of inboxBackends) {
         expect(accepted).to.be.instanceOf(Error);
         expect(taker.handed).to.deep.equal([undefined]);
         expect(taker.reserved()).to.equal(0);
+      });
+    });
+
+    describe('a write the store refuses, among others in one commit', () => {
+      // The writes asked for in one turn share a commit. One that the store refuses for what it
+      // holds (here a trigger of the test's own) fails alone: the others are carried out and
+      // answered as if it had not been there.
+      const refusal = /writes of poisoned refused by the test/;
+      const outcomes = (results: PromiseSettledResult<unknown>[]) =>
+        results.map((result) => (result.status === 'fulfilled' ? result.value : String(result.reason)));
+
+      it('fails that delivery alone: the others are stored, and the one leased at intake is handed over', async () => {
+        await acceptAll(delivery('waiting', { conversation: 'w', second: 0 }));
+        const taker = claimer(10);
+        inbox.leaseAtIntake(taker.leases);
+        await acceptAll(delivery('in-flight', { conversation: 's', second: 1 }));
+        const allowWrites = await store.refuseWritesOf('poisoned');
+
+        const results = await Promise.allSettled([
+          inbox.accept(delivery('good', { conversation: 'g', second: 5 })),
+          inbox.accept(delivery('poisoned', { conversation: 'p', second: 2 })),
+          inbox.quarantine(delivery('invalid', { conversation: 'q', second: 3 }), [{ pointer: '/type', message: 'wrong' }]),
+          inbox.settle('dispatcher-a', [{ id: 'in-flight', outcome: 'done' }]),
+          inbox.claim({ owner: 'dispatcher-b', limit: 1, leaseMs: 60_000 }),
+        ]);
+
+        const [good, poisoned, invalid, settled, claimed] = outcomes(results);
+        expect({ good, invalid, settled }).to.deep.equal({ good: 'stored', invalid: 'stored', settled: undefined });
+        expect(poisoned).to.match(refusal);
+        expect(ids(claimed as ClaimedDelivery[])).to.deep.equal(['waiting']);
+        expect(taker.handed.map((each) => each && { id: each.id, attempt: each.attempt })).to.have.deep.members([
+          { id: 'in-flight', attempt: 1 },
+          { id: 'good', attempt: 1 },
+          undefined,
+        ]);
+        expect(taker.reserved(), 'the room set aside for the refused delivery is given back').to.equal(2);
+        expect(await inbox.lane('conversation:g')).to.deep.include({ headId: 'good', status: 'leased' });
+        expect(await inbox.get('in-flight')).to.deep.include({ state: 'done' });
+        expect(await inbox.get('poisoned')).to.equal(undefined);
+        expect(await inbox.lane('conversation:p'), 'no lane, no lease left behind').to.equal(undefined);
+        expect(await inbox.countByState()).to.deep.equal({ pending: 2, quarantined: 1, done: 1, dead: 0 });
+
+        // Its sender's retry is stored once the store takes it.
+        await allowWrites();
+        await acceptAll(delivery('poisoned', { conversation: 'p', second: 2 }));
+        expect(taker.handed.at(-1)).to.deep.include({ id: 'poisoned', attempt: 1 });
+      });
+
+      it("fails that settlement alone: the owner's other settlements and the intake beside it are carried out", async () => {
+        const taker = claimer(10);
+        inbox.leaseAtIntake(taker.leases);
+        await acceptAll(delivery('poisoned', { conversation: 'p' }), delivery('fine', { conversation: 'f' }));
+        const allowWrites = await store.refuseWritesOf('poisoned');
+
+        const results = await Promise.allSettled([
+          inbox.settle('dispatcher-a', [{ id: 'poisoned', outcome: 'done' }]),
+          inbox.settle('dispatcher-a', [{ id: 'fine', outcome: 'done' }]),
+          inbox.accept(delivery('fresh', { conversation: 'n' })),
+        ]);
+
+        const [poisoned, fine, fresh] = outcomes(results);
+        expect(poisoned).to.match(refusal);
+        expect({ fine, fresh }).to.deep.equal({ fine: undefined, fresh: 'stored' });
+        expect(await inbox.get('fine')).to.deep.include({ state: 'done' });
+        expect(taker.handed.at(-1), 'the delivery leased at intake is handed over').to.deep.include({ id: 'fresh', attempt: 1 });
+        expect(await inbox.lane('conversation:n')).to.deep.include({ headId: 'fresh', status: 'leased' });
+        // The refused settlement changed nothing: its owner still holds the lane, and settles it later.
+        expect(await inbox.get('poisoned')).to.deep.include({ state: 'pending', attempts: 1 });
+        expect(await inbox.lane('conversation:p')).to.deep.include({ headId: 'poisoned', status: 'leased' });
+        await allowWrites();
+        await inbox.settle('dispatcher-a', [{ id: 'poisoned', outcome: 'done' }]);
+        expect(await inbox.get('poisoned')).to.deep.include({ state: 'done' });
+        expect(await inbox.countByState()).to.deep.equal({ pending: 1, quarantined: 0, done: 2, dead: 0 });
       });
     });
 

@@ -16,6 +16,12 @@ export interface TestStore {
   options: { database: string; databaseSchema?: string };
   /** Makes every write fail, as a locked file or a refusing server would; resolves with what undoes it. */
   refuseWrites(): Promise<() => Promise<void>>;
+  /**
+   * Makes the store refuse every write of one delivery's row (a trigger of the test's own that
+   * raises an error saying `refused by the test`), as a store refuses a write for what it holds;
+   * resolves with what undoes it.
+   */
+  refuseWritesOf(id: string): Promise<() => Promise<void>>;
   /** Removes everything stored there. */
   destroy(): Promise<void>;
 }
@@ -45,6 +51,18 @@ export function sqliteInDirectory(directory: string): InboxBackend {
         locker.exec('ROLLBACK');
         locker.close();
       };
+    },
+    async refuseWritesOf(id) {
+      const onFile = (sql: string) => {
+        const db = new DatabaseSync(path);
+        db.exec(sql);
+        db.close();
+      };
+      const quoted = `'${id.replaceAll("'", "''")}'`;
+      const raise = `BEGIN SELECT RAISE(ABORT, 'writes of ' || NEW.id || ' refused by the test'); END`;
+      onFile(`CREATE TRIGGER refuse_insert_of BEFORE INSERT ON deliveries WHEN NEW.id = ${quoted} ${raise};
+              CREATE TRIGGER refuse_update_of BEFORE UPDATE ON deliveries WHEN NEW.id = ${quoted} ${raise};`);
+      return async () => onFile('DROP TRIGGER refuse_insert_of; DROP TRIGGER refuse_update_of;');
     },
     destroy: async () => {},
   });
@@ -104,6 +122,18 @@ const postgres: InboxBackend = {
           }
         });
         return () => onTestDatabase(async (client) => void (await client.query(`DROP FUNCTION ${schema}.refuse() CASCADE`)));
+      },
+      async refuseWritesOf(id) {
+        await onTestDatabase(async (client) => {
+          await client.query(
+            `CREATE FUNCTION ${schema}.refuse_of() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'writes of % refused by the test', NEW.id; END $$`,
+          );
+          await client.query(
+            `CREATE TRIGGER refuse_of BEFORE INSERT OR UPDATE ON ${schema}.deliveries
+             FOR EACH ROW WHEN (NEW.id = ${client.escapeLiteral(id)}) EXECUTE FUNCTION ${schema}.refuse_of()`,
+          );
+        });
+        return () => onTestDatabase(async (client) => void (await client.query(`DROP FUNCTION ${schema}.refuse_of() CASCADE`)));
       },
       destroy: drop,
     };

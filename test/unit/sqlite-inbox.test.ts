@@ -111,6 +111,37 @@ describe('the SQLite inbox', () => {
     expect(await claimIds('new-worker')).to.deep.equal(['c3', 'audit1', 'd1']);
   });
 
+  it('keeps a delivery whose lease at intake fails stored and unleased, its lane ready for the next claim', async () => {
+    const handed: (string | undefined)[] = [];
+    inbox.leaseAtIntake({ owner: 'dispatcher-a', leaseMs: 60_000, reserve: () => true, leased: (claimed) => handed.push(claimed?.id) });
+    const db = new DatabaseSync(path);
+    db.exec(`CREATE TRIGGER refuse_attempt BEFORE UPDATE OF attempts ON deliveries WHEN NEW.id = 'unlucky'
+             BEGIN SELECT RAISE(ABORT, 'attempts of unlucky refused by the test'); END`);
+    db.close();
+
+    const outcomes = await Promise.all([inbox.accept(delivery('unlucky')), inbox.accept(delivery('lucky'))]);
+    expect(outcomes).to.deep.equal(['stored', 'stored']);
+    expect(handed).to.have.members(['lucky', undefined]);
+    expect(await inbox.get('unlucky')).to.deep.include({ state: 'pending', attempts: 0 });
+    expect(await inbox.lane('conversation:unlucky')).to.deep.include({ headId: 'unlucky', status: 'ready' });
+    expect(await inbox.lane('conversation:lucky')).to.deep.include({ headId: 'lucky', status: 'leased' });
+  });
+
+  it("fails every write of a commit whose transaction a write rolled back, with that write's error", async () => {
+    const db = new DatabaseSync(path);
+    db.exec(`CREATE TRIGGER roll_back BEFORE INSERT ON deliveries WHEN NEW.id = 'doomed'
+             BEGIN SELECT RAISE(ROLLBACK, 'the test rolls back the transaction of doomed'); END`);
+    const outcomes = await Promise.allSettled([inbox.accept(delivery('doomed')), inbox.accept(delivery('bystander'))]);
+    expect(outcomes.map((outcome) => outcome.status === 'rejected' && (outcome.reason as Error).message)).to.deep.equal([
+      'the test rolls back the transaction of doomed',
+      'the test rolls back the transaction of doomed',
+    ]);
+    expect(await inbox.get('bystander')).to.equal(undefined);
+    db.exec('DROP TRIGGER roll_back');
+    db.close();
+    expect(await inbox.accept(delivery('bystander'))).to.equal('stored');
+  });
+
   it('commits concurrent writes together, and answers each only after the commit', async () => {
     const outcomes = await Promise.all([inbox.accept(delivery('msg_a')), inbox.accept(delivery('msg_b')), inbox.accept(delivery('msg_a'))]);
     expect(outcomes).to.deep.equal(['stored', 'stored', 'duplicate']);

@@ -49,6 +49,7 @@ import { createIntake, type IntakeWrite } from './intake.ts';
 import { createRequeue } from './requeue.ts';
 import { createSettle } from './settle.ts';
 import { statements } from './statements.ts';
+import { carryOutTogether } from './together.ts';
 
 interface PostgresInboxOptions {
   /** A `postgres://` or `postgresql://` URL; its query parameters (sslmode, application_name, ...) apply. */
@@ -80,7 +81,8 @@ const int8 = 20;
  * The inbox on PostgreSQL, shared by several replicas. The writes of one turn of the event loop
  * travel together: the deliveries taken in as one statement (one round trip, one commit), the
  * settlements as one statement, and then the claims, so that a claim sees the lanes that the
- * settlements before it moved on. Other replicas hear of new deliveries through LISTEN/NOTIFY.
+ * settlements before it moved on; a write that the server refuses fails alone. Other replicas hear
+ * of new deliveries through LISTEN/NOTIFY.
  */
 export class PostgresInbox implements Inbox {
   readonly #pool: pg.Pool;
@@ -340,29 +342,43 @@ export class PostgresInbox implements Inbox {
     return this.#writes.add(write);
   }
 
-  /** One turn's writes: intake and settlements at once, then the claims; results in order. */
-  async #carryOut(writes: Write[]): Promise<unknown[]> {
-    const results = new Map<Write, unknown>();
+  /**
+   * One turn's writes: intake and settlements at once, then the claims; how each write went, in
+   * order. Each group is a statement of its own, which fails only its own writes (see
+   * together.ts): an intake that committed is answered, its leased deliveries handed over,
+   * whatever became of the settlements beside it.
+   */
+  async #carryOut(writes: Write[]): Promise<PromiseSettledResult<unknown>[]> {
+    const results = new Map<Write, PromiseSettledResult<unknown>>();
+    const record = (group: readonly Write[], settled: PromiseSettledResult<unknown>[]) =>
+      group.forEach((write, index) => results.set(write, settled[index]!));
     const intake = writes.filter((write) => write.kind === 'intake');
     const settlements = writes.filter((write) => write.kind === 'settle');
     const claims = writes.filter((write) => write.kind === 'claim');
     await Promise.all([
-      intake.length > 0 &&
-        this.#intake(intake).then(({ results: stored, pending }) => {
-          if (pending) this.#announceNewDeliveries();
-          intake.forEach((write, index) => results.set(write, stored[index]));
-        }),
+      intake.length > 0 && carryOutTogether(intake, (group) => this.#store(group)).then((settled) => record(intake, settled)),
       (async () => {
         // One statement per owner (a process has one).
         for (const [owner, ownWrites] of Map.groupBy(settlements, (write) => write.owner)) {
-          await this.#settle(
-            owner,
-            ownWrites.flatMap((write) => write.settlements),
-          );
+          const settled = await carryOutTogether(ownWrites, async (group) => {
+            await this.#settle(
+              owner,
+              group.flatMap((write) => write.settlements),
+            );
+            return group.map(() => undefined);
+          });
+          record(ownWrites, settled);
         }
-        for (const write of claims) results.set(write, await this.#claim(write.options));
+        for (const write of claims) record([write], await Promise.allSettled([this.#claim(write.options)]));
       })(),
     ]);
-    return writes.map((write) => results.get(write));
+    return writes.map((write) => results.get(write)!);
+  }
+
+  /** Stores deliveries in one statement, and announces those that became pending without a lease. */
+  async #store(writes: readonly IntakeWrite[]): Promise<IntakeResult[]> {
+    const { results, pending } = await this.#intake(writes);
+    if (pending) this.#announceNewDeliveries();
+    return results;
   }
 }

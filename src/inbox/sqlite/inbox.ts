@@ -47,7 +47,7 @@ import { IntakeLeases } from '../intake-leases.ts';
 import { ProbedAvailability, type Availability } from '../../support/availability.ts';
 import { openDatabase } from './database.ts';
 import { migrate } from './schema.ts';
-import type { WriterAnswer, WriterData, WriterRequest } from './writer-thread.ts';
+import type { ErrorAnswer, WriterAnswer, WriterData, WriterRequest } from './writer-thread.ts';
 import { newRow } from './intake.ts';
 import type { WriteOperation, WriteResults } from './writes.ts';
 
@@ -60,7 +60,7 @@ const fromRow = (row: SqliteDeliveryRow) => fromDeliveryRow(row, codec);
 const writerThread = new URL(`./writer-thread${extname(import.meta.url)}`, import.meta.url);
 
 interface PostedBatch {
-  resolve: (results: unknown[]) => void;
+  resolve: (results: PromiseSettledResult<unknown>[]) => void;
   reject: (error: unknown) => void;
 }
 
@@ -78,7 +78,7 @@ interface SqliteInboxOptions {
  * thread (see writer-thread.ts): the writes requested in one turn of the event loop travel
  * as one batch, and the writer commits every batch that arrived during its previous commit in
  * one transaction, so one fsync makes many deliveries durable. Every promise resolves only after
- * its commit (all of the commit's writes reject if it fails).
+ * its commit; a write that fails fails alone, and a commit that fails fails all of its writes.
  */
 export class SqliteInbox implements Inbox {
   readonly #reader: DatabaseSync;
@@ -278,8 +278,8 @@ export class SqliteInbox implements Inbox {
     return this.#batches.add(operation) as Promise<WriteResults[Kind]>;
   }
 
-  /** Posts one batch to the writer thread; resolves with its results once their commit is done. */
-  #post(operations: WriteOperation[]): Promise<unknown[]> {
+  /** Posts one batch to the writer thread; resolves with how each operation went once their commit is done. */
+  #post(operations: WriteOperation[]): Promise<PromiseSettledResult<unknown>[]> {
     if (this.#writerFailure) return Promise.reject(this.#writerFailure);
     const batch = (this.#nextBatch += 1);
     return new Promise((resolve, reject) => {
@@ -290,12 +290,15 @@ export class SqliteInbox implements Inbox {
   }
 
   #settleCommit(answer: WriterAnswer): void {
-    const error = 'error' in answer ? Object.assign(new Error(answer.error.message), { code: answer.error.code }) : undefined;
+    const error = 'error' in answer ? fromErrorAnswer(answer.error) : undefined;
     answer.batches.forEach((batch, index) => {
       const posted = this.#inFlight.get(batch);
       this.#inFlight.delete(batch);
       if (error) posted?.reject(error);
-      else if ('results' in answer) posted?.resolve(answer.results[index]!);
+      else if ('results' in answer) {
+        const steps = answer.results[index]!;
+        posted?.resolve(steps.map((step) => (step.status === 'fulfilled' ? step : { ...step, reason: fromErrorAnswer(step.reason) })));
+      }
     });
     if (this.#inFlight.size === 0) this.#writerPort.unref();
   }
@@ -306,6 +309,10 @@ export class SqliteInbox implements Inbox {
     this.#inFlight.clear();
     this.#writerPort.unref();
   }
+}
+
+function fromErrorAnswer({ message, code }: ErrorAnswer): Error {
+  return Object.assign(new Error(message), { code });
 }
 
 /** The oldest pending, unforwarded delivery whose type is (`IN`) or is not (`NOT IN`) in a JSON list. */

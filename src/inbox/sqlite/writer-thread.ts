@@ -1,11 +1,12 @@
 // The inbox's writer: a worker thread that owns the write connection, so that waiting for a
 // commit's fsync never stops the main thread from taking the next requests. Group commit: every
 // batch that arrived while the previous commit was under way is carried out in the next single
-// transaction, and each batch is answered only after that commit.
+// transaction, and each batch is answered only after that commit: how each of its writes went (one
+// that failed fails alone, see SqliteWrites.commit), or the error of a commit that failed as a whole.
 // The inbox and its writer talk over a channel of their own, not the thread's parent port: Node
 // posts messages of its own there (`node --watch` reports every module a thread imports).
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { openDatabase, transaction } from './database.ts';
+import { openDatabase } from './database.ts';
 import { SqliteWrites, type WriteOperation } from './writes.ts';
 
 export interface WriterData {
@@ -16,8 +17,13 @@ export interface WriterData {
 }
 
 export type WriterRequest = { batch: number; operations: WriteOperation[] } | { close: true };
-/** The answer to every batch of one commit: results in the order of the batches' operations. */
-export type WriterAnswer = { batches: number[]; results: unknown[][] } | { batches: number[]; error: { message: string; code?: string } };
+/** An error as it crosses to the inbox's thread. */
+export interface ErrorAnswer {
+  message: string;
+  code?: string | undefined;
+}
+/** The answer to every batch of one commit: how each operation went, in the order of the batches' operations. */
+export type WriterAnswer = { batches: number[]; results: PromiseSettledResult<unknown>[][] } | { batches: number[]; error: ErrorAnswer };
 
 const { path, busyTimeoutMs, port } = workerData as WriterData;
 const db = openDatabase(path, busyTimeoutMs);
@@ -37,10 +43,19 @@ port.on('message', (first: WriterRequest) => {
 function commit(batches: { batch: number; operations: WriteOperation[] }[]): WriterAnswer {
   const numbers = batches.map(({ batch }) => batch);
   try {
-    const results = transaction(db, () => writes.applyAll(batches.map(({ operations }) => operations)));
-    return { batches: numbers, results };
+    const results = writes.commit(batches.map(({ operations }) => operations));
+    return {
+      batches: numbers,
+      results: results.map((steps) =>
+        steps.map((step) => (step.status === 'fulfilled' ? step : { status: 'rejected', reason: errorAnswer(step.reason) })),
+      ),
+    };
   } catch (error) {
-    const { message, code } = error as Error & { code?: string };
-    return { batches: numbers, error: { message, code } };
+    return { batches: numbers, error: errorAnswer(error) };
   }
+}
+
+function errorAnswer(error: unknown): ErrorAnswer {
+  const { message, code } = error as Error & { code?: string };
+  return { message, code };
 }

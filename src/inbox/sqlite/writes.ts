@@ -1,12 +1,13 @@
 // The SQLite inbox's writes, as plain data (so that they can cross to the writer thread), and
-// the one place that carries each out: intake, claim, settle and requeue have a module each
-// (the lane algorithm: inbox.ts); the small writes are here. The counters by state follow from
-// the triggers of schema.ts.
+// the one place that carries each out, and commits them: intake, claim, settle and requeue have a
+// module each (the lane algorithm: inbox.ts); the small writes are here. The counters by state
+// follow from the triggers of schema.ts.
 import type { DatabaseSync } from 'node:sqlite';
 import type { Violation } from '../../contract/validation.ts';
 import type { ClaimOptions, ClaimedDelivery, DriftSummary, PurgeableState, Settlement, StoreOutcome } from '../inbox.ts';
 import type { IntakeLease, IntakeResult } from '../intake-leases.ts';
 import { claim, claimStatements } from './claim.ts';
+import { transaction } from './database.ts';
 import { accept, intakeStatements, leaseIfHead, quarantine, type NewRow } from './intake.ts';
 import { prepareAll } from './prepared.ts';
 import { requeue, requeueStatements, type RequeueRow } from './requeue.ts';
@@ -56,29 +57,104 @@ const smallWrites = {
   clearProbes: `DELETE FROM write_probes`,
 };
 
-const allStatements = { ...intakeStatements, ...claimStatements, ...settleStatements, ...requeueStatements, ...smallWrites };
+const savepoints = {
+  savepoint: 'SAVEPOINT operation',
+  rollbackToSavepoint: 'ROLLBACK TO operation',
+  releaseSavepoint: 'RELEASE operation',
+};
+
+const allStatements = {
+  ...intakeStatements,
+  ...claimStatements,
+  ...settleStatements,
+  ...requeueStatements,
+  ...smallWrites,
+  ...savepoints,
+};
+
+/** How one step of a commit went: its result, or the error that failed it alone. */
+type Step<Result> = PromiseSettledResult<Result>;
+
+function carriedOut<Result>(step: () => Result): Step<Result> {
+  return { status: 'fulfilled', value: step() };
+}
 
 export class SqliteWrites {
+  readonly #db: DatabaseSync;
   readonly #statements;
 
   constructor(db: DatabaseSync) {
+    this.#db = db;
     this.#statements = prepareAll(db, allStatements);
   }
 
   /**
    * Carries out one commit's writes, batch by batch, and then the leases that its intake was
-   * offered (see leaseIfHead); the caller wraps them in one transaction. Results by batch.
+   * offered (see leaseIfHead), in one transaction; how each write went, by batch. A write that
+   * throws fails alone: the commit is rolled back and carried out again with each step in a
+   * savepoint of its own, rolled back on its error, so that the others commit without it.
+   * (Savepoints only then: one around every write would cost the writer's thread, the
+   * receiver's bottleneck, a sizeable share of each write; see BENCHMARKS.md.) A commit that
+   * fails as a whole (BEGIN or COMMIT, a full disk, an I/O error) throws: every write fails.
    */
+  commit(batches: readonly WriteOperation[][]): Step<unknown>[][] {
+    let failedStep = false;
+    const together = <Result>(step: () => Result): Step<Result> => {
+      try {
+        return carriedOut(step);
+      } catch (error) {
+        failedStep = true;
+        throw error;
+      }
+    };
+    try {
+      return transaction(this.#db, () => this.#applyAll(batches, together));
+    } catch (error) {
+      if (!failedStep) throw error;
+    }
+    return transaction(this.#db, () => this.#applyAll(batches, (step) => this.#alone(step)));
+  }
+
+  /** Carries out writes in the caller's transaction (a seed's, a benchmark's): results by batch; a write that throws throws. */
   applyAll(batches: readonly WriteOperation[][]): unknown[][] {
-    const results = batches.map((operations) => operations.map((operation) => this.#apply(operation)));
+    return this.#applyAll(batches, carriedOut).map((steps) => steps.map((step) => (step as PromiseFulfilledResult<unknown>).value));
+  }
+
+  #applyAll(batches: readonly WriteOperation[][], carryOut: <Result>(step: () => Result) => Step<Result>): Step<unknown>[][] {
+    const results = batches.map((operations) => operations.map((operation) => carryOut(() => this.#apply(operation))));
     batches.forEach((operations, batch) =>
       operations.forEach((operation, index) => {
-        if (operation.kind !== 'accept' || !operation.lease) return;
-        const result = results[batch]![index] as IntakeResult;
-        if (result.outcome === 'stored') result.started = leaseIfHead(this.#statements, operation.row, operation.lease);
+        const result = results[batch]![index]!;
+        if (operation.kind !== 'accept' || !operation.lease || result.status !== 'fulfilled') return;
+        const { lease, row } = operation;
+        const stored = result.value as IntakeResult;
+        if (stored.outcome !== 'stored') return;
+        // A lease that fails leaves the delivery stored, its lane ready for the next claim.
+        const leased = carryOut(() => leaseIfHead(this.#statements, row, lease));
+        if (leased.status === 'fulfilled') stored.started = leased.value;
       }),
     );
     return results;
+  }
+
+  /**
+   * One step in a savepoint: its error undoes its changes alone, unless SQLite rolled back the
+   * whole transaction by itself (a full disk, an I/O error, a trigger's RAISE(ROLLBACK)), which
+   * fails the commit.
+   */
+  #alone<Result>(step: () => Result): Step<Result> {
+    const statements = this.#statements;
+    statements.savepoint.run();
+    try {
+      const value = step();
+      statements.releaseSavepoint.run();
+      return { status: 'fulfilled', value };
+    } catch (error) {
+      if (!this.#db.isTransaction) throw error;
+      statements.rollbackToSavepoint.run();
+      statements.releaseSavepoint.run();
+      return { status: 'rejected', reason: error };
+    }
   }
 
   #apply(operation: WriteOperation): WriteResults[WriteOperation['kind']] {
