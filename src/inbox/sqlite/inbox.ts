@@ -49,7 +49,7 @@ import { openDatabase } from './database.ts';
 import { migrate } from './schema.ts';
 import type { ErrorAnswer, WriterAnswer, WriterData, WriterRequest } from './writer-thread.ts';
 import { newRow } from './intake.ts';
-import type { WriteOperation, WriteResults } from './writes.ts';
+import type { Durability, WriteOperation, WriteResults } from './writes.ts';
 
 /** SQLite keeps JSON and times as text. */
 type SqliteDeliveryRow = DeliveryRow<string, string>;
@@ -179,6 +179,11 @@ export class SqliteInbox implements Inbox {
 
   recordDrift(summaries: readonly DriftSummary[]): Promise<void> {
     return this.#write({ kind: 'recordDrift', summaries });
+  }
+
+  /** How the writer's connection makes each commit durable: its journal mode and synchronous level, read on it. */
+  durability(): Promise<Durability> {
+    return this.#write({ kind: 'durability' });
   }
 
   async drift({ since, eventType }: DriftFilter = {}): Promise<DriftSummary[]> {

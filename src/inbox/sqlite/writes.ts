@@ -22,7 +22,8 @@ export type WriteOperation =
   | { kind: 'updateViolations'; id: string; violations: Violation[] }
   | { kind: 'purge'; state: PurgeableState; receivedBefore: string; limit: number }
   | { kind: 'recordDrift'; summaries: readonly DriftSummary[] }
-  | { kind: 'probe' };
+  | { kind: 'probe' }
+  | { kind: 'durability' };
 
 /** What each kind of write returns. */
 export interface WriteResults {
@@ -35,7 +36,15 @@ export interface WriteResults {
   purge: number;
   recordDrift: void;
   probe: void;
+  durability: Durability;
 }
+
+/** How the connection that commits makes a commit durable. */
+export interface Durability {
+  journalMode: string;
+  synchronous: 'off' | 'normal' | 'full' | 'extra';
+}
+const synchronousLevels = ['off', 'normal', 'full', 'extra'] as const;
 
 const smallWrites = {
   updateViolations: `UPDATE deliveries SET violations = ? WHERE id = ? AND state = 'quarantined'`,
@@ -63,6 +72,11 @@ const savepoints = {
   releaseSavepoint: 'RELEASE operation',
 };
 
+const durabilitySettings = {
+  journalMode: 'PRAGMA journal_mode',
+  synchronous: 'PRAGMA synchronous',
+};
+
 const allStatements = {
   ...intakeStatements,
   ...claimStatements,
@@ -70,6 +84,7 @@ const allStatements = {
   ...requeueStatements,
   ...smallWrites,
   ...savepoints,
+  ...durabilitySettings,
 };
 
 /** How one step of a commit went: its result, or the error that failed it alone. */
@@ -191,6 +206,11 @@ export class SqliteWrites {
         statements.probe.run();
         statements.clearProbes.run();
         return;
+      case 'durability': {
+        const { journal_mode } = statements.journalMode.get() as { journal_mode: string };
+        const { synchronous } = statements.synchronous.get() as { synchronous: number };
+        return { journalMode: journal_mode, synchronous: synchronousLevels[synchronous]! };
+      }
     }
   }
 }
