@@ -29,11 +29,17 @@ export class Forwarding {
     this.#types = types;
     this.#inbox = inbox;
     const destination = forwarder.destination;
-    const failing = (reason: string) =>
+    let failureLogged = false;
+    const failing = (reason: string) => {
+      failureLogged = true;
       logger.warn({ destination, brokerError: reason }, 'forwarding is failing: deliveries wait in their lanes until the broker is back');
+    };
     this.#stopLogging = forwarder.onAvailabilityChange((availability) => {
-      if (availability.available) logger.info({ destination }, 'forwarding works again: waiting deliveries go out in order');
-      else failing(availability.reason);
+      if (!availability.available) return failing(availability.reason);
+      // The first connection at start is no return: it is said once connect() resolves.
+      if (!failureLogged) return;
+      failureLogged = false;
+      logger.info({ destination }, 'forwarding works again: waiting deliveries go out in order');
     });
     forwarder.connect().then(
       () => logger.info({ destination }, 'forwarding accepted deliveries'),

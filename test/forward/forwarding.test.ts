@@ -147,6 +147,18 @@ for (const backend of brokerBackends)
       ]);
     });
 
+    it('says nothing about working again on a first start where nothing failed', async () => {
+      (await start()).start();
+      await eventually(() => receiver!.logs.some(({ msg }) => msg === 'forwarding accepted deliveries'));
+      const { id } = await deliver(receiver!.url, contractExample('ConversationCreated'));
+      await eventually(async () => (await stateOf(id)) === 'done', 10_000);
+      // Past a probe's interval of a second, after which a line said late would be there.
+      await sleep(1500);
+      const messages = receiver!.logs.map(({ msg }) => msg);
+      expect(messages).not.to.include('forwarding is failing: deliveries wait in their lanes until the broker is back');
+      expect(messages).not.to.include('forwarding works again: waiting deliveries go out in order');
+    });
+
     it('loses and reorders nothing when the connection is cut under load, and counts no attempt against the deliveries', async () => {
       proxy = await startTcpProxy(backend.port);
       (await start({ concurrency: 8 })).start();
