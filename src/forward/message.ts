@@ -1,12 +1,16 @@
 // What a forwarder publishes of a claimed delivery: the exact stored body, and what a consumer
 // routes and orders by.
 import type { ClaimedDelivery, TraceContext } from '../inbox/inbox.ts';
+import { percentEncoded } from './percent-encoding.ts';
 
 export interface ForwardedMessage {
   /** The delivery id: JetStream's `Nats-Msg-Id`, RabbitMQ's `message_id`. */
   id: string;
   eventType: string;
-  /** The lane that orders it: `conversation:<id>`, `end_user:<id>` or `delivery:<id>`. */
+  /**
+   * The lane that orders it, as a header value: `conversation:<id>`, `end_user:<id>` or
+   * `delivery:<id>`, the id percent-encoded (a CR or LF, say, would not be a valid NATS header).
+   */
   lane: string;
   receivedAt: Date;
   /** The body exactly as received. */
@@ -28,11 +32,16 @@ export function forwardedMessage(
   return {
     id,
     eventType: event.type,
-    lane,
+    lane: laneHeader(lane),
     receivedAt,
     body,
     conversationId: text(data['conversation_id']),
     endUserId: text(data['end_user_id']),
     traceContext,
   };
+}
+
+function laneHeader(lane: string): string {
+  const kindEnd = lane.indexOf(':') + 1;
+  return lane.slice(0, kindEnd) + percentEncoded(lane.slice(kindEnd));
 }

@@ -2,6 +2,11 @@
 // `ada.{conversation}.{type}`, and the subject filter of the stream that holds them all.
 import { Invalid } from '../config/reader.ts';
 import type { ForwardedMessage } from './message.ts';
+import { percentEncoded } from './percent-encoding.ts';
+
+/** The tokens of an id that the event does not have, and of an empty one: `%` and a word, which no encoding produces. */
+const missingToken = '%none';
+const emptyToken = '%empty';
 
 const placeholders = {
   type: (message: ForwardedMessage) => message.eventType,
@@ -34,15 +39,16 @@ export function parseSubjectTemplate(raw: string): SubjectTemplate | Invalid {
 export const defaultSubjectTemplate = parseSubjectTemplate('ada.{type}') as SubjectTemplate;
 
 /**
- * The template filled in. An event type keeps its dots (`ada.v1.conversation.message`, so that
- * consumers can filter on `ada.v1.conversation.>`); ids, and any character a subject cannot hold,
- * are kept to letters, digits, - and _; a missing id is `none`.
+ * The template filled in. An id is one token, percent-encoded (`a.b` is `a%2Eb`), so that different
+ * ids have different subjects; `%none` when the event has no such id, `%empty` for an empty one.
+ * An event type keeps its dots (`ada.v1.conversation.message`, so that consumers can filter on
+ * `ada.v1.conversation.>`), and the contract's event names are the same once encoded.
  */
 export function subjectOf(template: SubjectTemplate, message: ForwardedMessage): string {
   return template.text.replace(/\{([a-z_]+)\}/g, (_match, name: Placeholder) => {
     const value = placeholders[name](message);
-    if (value === undefined) return 'none';
+    if (value === undefined) return missingToken;
     const tokens = name === 'type' ? value.split('.') : [value];
-    return tokens.map((token) => token.replace(/[^A-Za-z0-9_-]/g, '_') || '_').join('.');
+    return tokens.map((token) => (token === '' ? emptyToken : percentEncoded(token))).join('.');
   });
 }

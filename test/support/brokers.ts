@@ -1,7 +1,7 @@
 // The brokers that forwarding runs against, each test with a stream or an exchange of its own,
 // removed afterwards: NATS JetStream on 127.0.0.1:4222, RabbitMQ on 127.0.0.1:5672.
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect as connectNats } from '@nats-io/transport-node';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect as connectNats, nanos } from '@nats-io/transport-node';
 import amqp from 'amqplib';
 import { randomUUID } from 'node:crypto';
 
@@ -22,15 +22,22 @@ export interface TestBroker {
   options(port?: number): Record<string, string | number>;
   /** The same as the service's environment. */
   env(port?: number): Record<string, string>;
-  /** Every message it holds for this test, in the order it holds them. */
-  messages(): Promise<ForwardedCopy[]>;
+  /** Every message it holds for this test, in the order it holds them; on JetStream, only those on `subject` when given (wildcards allowed). */
+  messages(subject?: string): Promise<ForwardedCopy[]>;
   destroy(): Promise<void>;
+}
+
+export interface BrokerOptions {
+  duplicateWindowSeconds?: number;
+  /** JetStream: the subject template after the test's own first token (`{type}` by default). */
+  subject?: string;
 }
 
 export interface BrokerBackend {
   name: string;
+  broker: 'nats' | 'rabbitmq';
   port: number;
-  create(options?: { duplicateWindowSeconds?: number }): Promise<TestBroker>;
+  create(options?: BrokerOptions): Promise<TestBroker>;
 }
 
 const environmentOf = (options: Record<string, string | number>) =>
@@ -41,7 +48,7 @@ const environmentOf = (options: Record<string, string | number>) =>
 /** A JetStream stream of its own, on subjects of its own: streams may not share subjects. */
 export async function jetStreamBroker(
   port = natsPort,
-  { duplicateWindowSeconds }: { duplicateWindowSeconds?: number } = {},
+  { duplicateWindowSeconds, subject = '{type}' }: BrokerOptions = {},
 ): Promise<TestBroker> {
   const tag = randomUUID().slice(0, 8);
   const stream = `ADA_TEST_${tag}`;
@@ -49,20 +56,25 @@ export async function jetStreamBroker(
   const options = (through = port) => ({
     forwardUrl: `nats://127.0.0.1:${through}`,
     forwardStream: stream,
-    forwardSubject: `adatest${tag}.{type}`,
+    forwardSubject: `adatest${tag}.${subject}`,
     ...(duplicateWindowSeconds ? { forwardDuplicateWindowSeconds: duplicateWindowSeconds } : {}),
   });
   return {
     options,
     env: (through) => environmentOf(options(through)),
-    async messages() {
+    async messages(subject) {
       const manager = await jetstreamManager(connection);
-      const info = await manager.streams.info(stream).catch(() => undefined);
+      const info = await manager.streams.info(stream, subject ? { subjects_filter: subject } : {}).catch(() => undefined);
       const copies: ForwardedCopy[] = [];
-      if (!info || info.state.messages === 0) return copies;
-      const consumer = await jetstream(connection).consumers.get(stream);
-      while (copies.length < info.state.messages) {
-        const batch = await consumer.fetch({ max_messages: info.state.messages - copies.length, expires: 2000 });
+      const held = subject ? Object.values(info?.state.subjects ?? {}).reduce((sum, count) => sum + count, 0) : (info?.state.messages ?? 0);
+      if (held === 0) return copies;
+      // A consumer of the subject alone, as a consumer of one conversation would subscribe (filter_subjects needs NATS 2.10).
+      const filtered =
+        subject &&
+        (await manager.consumers.add(stream, { filter_subject: subject, ack_policy: AckPolicy.None, inactive_threshold: nanos(60_000) }));
+      const consumer = await jetstream(connection).consumers.get(stream, filtered ? filtered.name : undefined);
+      while (copies.length < held) {
+        const batch = await consumer.fetch({ max_messages: held - copies.length, expires: 2000 });
         for await (const message of batch) {
           const headers = Object.fromEntries([...(message.headers?.keys() ?? [])].map((name) => [name, message.headers!.get(name)]));
           copies.push({ id: headers['Nats-Msg-Id'] ?? '', body: message.string(), route: message.subject, headers });
@@ -118,6 +130,6 @@ export async function rabbitMqBroker(port = rabbitPort, { bindQueue = true } = {
 }
 
 export const brokerBackends: BrokerBackend[] = [
-  { name: 'NATS JetStream', port: natsPort, create: (options) => jetStreamBroker(natsPort, options) },
-  { name: 'RabbitMQ', port: rabbitPort, create: () => rabbitMqBroker(rabbitPort) },
+  { name: 'NATS JetStream', broker: 'nats', port: natsPort, create: (options) => jetStreamBroker(natsPort, options) },
+  { name: 'RabbitMQ', broker: 'rabbitmq', port: rabbitPort, create: () => rabbitMqBroker(rabbitPort) },
 ];
