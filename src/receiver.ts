@@ -186,7 +186,12 @@ export async function createReceiverFromSettings(settings: ReceiverSettings, { l
   const inbox = await openInbox(settings.database);
   const forwarding =
     settings.forward &&
-    new Forwarding({ forwarder: await openForwarder(settings.forward, logger), types: settings.forward.types, inbox, logger });
+    new Forwarding({
+      forwarder: await openForwarder(settings.forward, logger, { bodyLimitBytes: settings.bodyLimitBytes }),
+      types: settings.forward.types,
+      inbox,
+      logger,
+    });
   const drift =
     settings.secrets.length === 0
       ? undefined

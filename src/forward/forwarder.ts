@@ -16,6 +16,16 @@ export class BrokerUnavailable extends Error {
   override name = 'BrokerUnavailable';
 }
 
+/**
+ * The broker, or its client, refuses this message on its own merit (too large, a field too long,
+ * no queue to route it to...): the delivery's failure, counted like a failing handler's, retried
+ * with backoff, then dead with this reason. What can be checked before publishing is checked
+ * then, so that nothing is sent that would be refused.
+ */
+export class MessageRefused extends Error {
+  override name = 'MessageRefused';
+}
+
 export interface Forwarder {
   readonly broker: Broker;
   /** The broker and its stream or exchange, for logs: no password. */
@@ -30,7 +40,8 @@ export interface Forwarder {
   onAvailabilityChange(listener: (availability: Availability) => void): () => void;
   /**
    * Resolves once the broker confirmed that it holds the message. Rejects with BrokerUnavailable
-   * when the broker cannot be reached; with another error when it refused the message.
+   * when the broker cannot be reached, and with MessageRefused when it, or its client, refuses
+   * this message.
    */
   publish(message: ForwardedMessage): Promise<PublishOutcome>;
   close(): Promise<void>;

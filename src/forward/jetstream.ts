@@ -3,17 +3,23 @@
 // delivery published again inside that window (after a crash between its ack and the settlement).
 // nats.js reconnects by itself once connected; the first connection, and the stream after any
 // reconnect, are probed every second until they work.
+//
+// What NATS would refuse is refused before it is sent: the server closes the connection of a
+// client that sends a line or a message past its limits, which would look like an outage.
 import { JetStreamApiError, jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
-import { connect, headers, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { connect, InvalidArgumentError, MsgHdrsImpl, nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { withoutPassword } from '../config/reader.ts';
-import { ProbedForwarder, type Forwarder, type PublishOutcome } from './forwarder.ts';
+import { MessageRefused, ProbedForwarder, type Forwarder, type PublishOutcome } from './forwarder.ts';
 import type { ForwardedMessage } from './message.ts';
 import type { ForwardSettings } from './settings.ts';
-import { subjectOf } from './subject.ts';
+import { maxSubjectBytes, subjectOf } from './subject.ts';
 
 /** How long a publish waits for JetStream's ack before the broker counts as unreachable. */
 const ackTimeoutMs = 5000;
+
+/** The room that a delivery's headers take beside its body, with ids of ordinary length: a few hundred bytes, and a margin. */
+const headerAllowanceBytes = 1024;
 
 export class JetStreamForwarder extends ProbedForwarder implements Forwarder {
   readonly broker = 'nats';
@@ -24,32 +30,34 @@ export class JetStreamForwarder extends ProbedForwarder implements Forwarder {
   /** False between a disconnect and nats.js's reconnect. */
   #connected = false;
   #warnedAboutWindow = false;
+  /** The largest body accepted, held against the server's max_payload. */
+  readonly #bodyLimitBytes: number;
+  /** The max_payload that the body limit was last held against. */
+  #maxPayloadChecked: number | undefined;
 
-  constructor(settings: ForwardSettings, logger: Logger) {
+  constructor(settings: ForwardSettings, logger: Logger, bodyLimitBytes: number) {
     super(settings.url, { kind: 'stream', name: settings.stream });
     this.#settings = settings;
     this.#logger = logger;
+    this.#bodyLimitBytes = bodyLimitBytes;
   }
 
   async publish(message: ForwardedMessage): Promise<PublishOutcome> {
     this.requireAvailable();
     const client = this.#client!;
-    const messageHeaders = headers();
-    messageHeaders.set('Content-Type', 'application/json');
-    messageHeaders.set('Ada-Event-Type', message.eventType);
-    messageHeaders.set('Ada-Lane', message.lane);
-    messageHeaders.set('Ada-Received-At', message.receivedAt.toISOString());
-    for (const [name, value] of Object.entries(message.traceContext)) messageHeaders.set(name, value);
+    const subject = subjectOf(this.#settings.subject, message);
+    const body = Buffer.from(message.body);
+    const messageHeaders = natsHeaders(message);
+    this.#checkSizes(subject, body, messageHeaders);
     try {
-      const ack = await client.publish(subjectOf(this.#settings.subject, message), message.body, {
-        msgID: message.id,
-        headers: messageHeaders,
-        timeout: ackTimeoutMs,
-      });
+      const ack = await client.publish(subject, body, { headers: messageHeaders, timeout: ackTimeoutMs });
       return ack.duplicate ? 'duplicate' : 'published';
     } catch (error) {
-      // JetStream answered, and refused this message (too large, a subject its stream does not take...).
-      if (error instanceof JetStreamApiError) throw error;
+      // JetStream answered, and refused this message (larger than the stream's max_msg_size...).
+      if (error instanceof JetStreamApiError) throw new MessageRefused(`JetStream refused the message: ${error.message}`, { cause: error });
+      // The client refused it before sending anything.
+      if (error instanceof InvalidArgumentError)
+        throw new MessageRefused(`the NATS client refused the message: ${error.message}`, { cause: error });
       // No answer: a timeout, a cut connection, no stream listening (JetStream starting up).
       throw this.unreachable(error);
     }
@@ -76,8 +84,39 @@ export class JetStreamForwarder extends ProbedForwarder implements Forwarder {
       void this.#followStatus(connection).catch(() => {});
     }
     if (!this.#connected) throw this.reconnecting();
+    this.#holdBodyLimitAgainstMaxPayload(this.#connection);
     await this.#ensureStream(this.#connection);
     this.#client ??= jetstream(this.#connection, { timeout: ackTimeoutMs });
+  }
+
+  /** Throws MessageRefused for a subject longer than NATS takes, or a message larger than the server's max_payload. */
+  #checkSizes(subject: string, body: Uint8Array, messageHeaders: MsgHdrsImpl): void {
+    const subjectBytes = Buffer.byteLength(subject);
+    if (subjectBytes > maxSubjectBytes) {
+      throw new MessageRefused(
+        `the subject would be ${subjectBytes} bytes, more than the ${maxSubjectBytes} that are forwarded to NATS (a publish's control line holds 4 KiB by default): an id in it is too long`,
+      );
+    }
+    const maxPayload = this.#connection?.info?.max_payload;
+    const headerBytes = messageHeaders.encode().length;
+    if (maxPayload !== undefined && body.length + headerBytes > maxPayload) {
+      throw new MessageRefused(
+        `the message would be ${body.length + headerBytes} bytes with its headers (a body of ${body.length} and ${headerBytes} of headers), more than the ${maxPayload} bytes that the NATS server takes (max_payload)`,
+      );
+    }
+  }
+
+  /** Warns once per max_payload when the body limit lets in bodies that the server cannot take with their headers. */
+  #holdBodyLimitAgainstMaxPayload(connection: NatsConnection): void {
+    const maxPayload = connection.info?.max_payload;
+    const bodyLimitBytes = this.#bodyLimitBytes;
+    if (maxPayload === undefined || maxPayload === this.#maxPayloadChecked) return;
+    this.#maxPayloadChecked = maxPayload;
+    if (bodyLimitBytes + headerAllowanceBytes <= maxPayload) return;
+    this.#logger.warn(
+      { bodyLimitBytes, maxPayload },
+      `the NATS server at ${withoutPassword(this.#settings.url)} takes messages of at most ${maxPayload} bytes with their headers (max_payload), and the body limit lets in bodies of ${bodyLimitBytes}: a delivery too large for the server is accepted, then fails to forward and ends dead; raise the server's max_payload to at least ${bodyLimitBytes + headerAllowanceBytes} bytes, or lower the body limit to ${maxPayload - headerAllowanceBytes} bytes`,
+    );
   }
 
   async #followStatus(connection: NatsConnection): Promise<void> {
@@ -120,4 +159,28 @@ export class JetStreamForwarder extends ProbedForwarder implements Forwarder {
       );
     }
   }
+}
+
+/**
+ * The message's headers. `Nats-Msg-Id` is set here rather than through the client's `msgID`, so
+ * that the size checked is the size sent. nats.js refuses CR and LF in a value and trims white
+ * space at either end, which would give consumers another value: such a value is refused here.
+ */
+function natsHeaders(message: ForwardedMessage): MsgHdrsImpl {
+  const values: [string, string][] = [
+    ['Nats-Msg-Id', message.id],
+    ['Content-Type', 'application/json'],
+    ['Ada-Event-Type', message.eventType],
+    ['Ada-Lane', message.lane],
+    ['Ada-Received-At', message.receivedAt.toISOString()],
+    ...Object.entries(message.traceContext),
+  ];
+  const messageHeaders = new MsgHdrsImpl();
+  for (const [name, value] of values) {
+    if (/[\r\n]/.test(value) || value !== value.trim()) {
+      throw new MessageRefused(`the NATS header ${name} cannot hold its value as it is: it has a CR or LF, or white space at either end`);
+    }
+    messageHeaders.set(name, value);
+  }
+  return messageHeaders;
 }

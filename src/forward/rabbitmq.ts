@@ -7,14 +7,26 @@
 // messages in memory while disconnected and send them later: here a publish must fail at once so
 // that its delivery waits in its lane, in the store. So the reconnection is this probe, every
 // second while the broker is unreachable.
+//
+// What amqplib or RabbitMQ would refuse is refused before it is sent: amqplib throws in the middle
+// of a publish, and RabbitMQ closes the connection on a frame past its limits.
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { Logger } from 'pino';
-import { ProbedForwarder, type Forwarder, type PublishOutcome } from './forwarder.ts';
+import { MessageRefused, ProbedForwarder, type Forwarder, type PublishOutcome } from './forwarder.ts';
 import type { ForwardedMessage } from './message.ts';
 import type { ForwardSettings } from './settings.ts';
 
 /** How long a publish waits for the broker's confirm before the broker counts as unreachable. */
 const confirmTimeoutMs = 5000;
+
+/** The longest AMQP short string (message_id, type, a routing key, a header's name), in bytes. */
+const shortStringLimit = 255;
+
+/** amqplib encodes a message's headers in a scratch buffer of 64 KiB, and cuts a larger table short (RabbitMQ then closes the connection). */
+const headersTableLimit = 65_536;
+
+/** The frame size that every AMQP peer takes, when the connection does not tell. */
+const minimumFrameMax = 4096;
 
 export class RabbitMqForwarder extends ProbedForwarder implements Forwarder {
   readonly broker = 'rabbitmq';
@@ -22,6 +34,8 @@ export class RabbitMqForwarder extends ProbedForwarder implements Forwarder {
   readonly #logger: Logger;
   #connection: ChannelModel | undefined;
   #channel: ConfirmChannel | undefined;
+  /** The largest frame of the connection: a message's properties travel in one. */
+  #frameMax = minimumFrameMax;
   /** Message ids that the broker returned as unroutable: their confirm follows. */
   readonly #returned = new Set<string>();
 
@@ -33,8 +47,10 @@ export class RabbitMqForwarder extends ProbedForwarder implements Forwarder {
 
   async publish(message: ForwardedMessage): Promise<PublishOutcome> {
     this.requireAvailable();
+    const connection = this.#connection!;
     const channel = this.#channel!;
-    const options = {
+    const routingKey = message.eventType;
+    const properties = {
       persistent: true,
       // An exchange with no queue bound for this routing key would drop the message, confirmed.
       mandatory: true,
@@ -44,20 +60,46 @@ export class RabbitMqForwarder extends ProbedForwarder implements Forwarder {
       timestamp: Math.floor(message.receivedAt.getTime() / 1000),
       headers: { 'ada-lane': message.lane, 'ada-received-at': message.receivedAt.toISOString(), ...message.traceContext },
     };
+    const refusal = amqpRefusal(properties, this.#frameMax);
+    if (refusal) throw new MessageRefused(refusal);
+    const confirm = Promise.withResolvers<void>();
     try {
-      await confirmed((done) => channel.publish(this.#settings.exchange, message.eventType, Buffer.from(message.body), options, done));
+      channel.publish(this.#settings.exchange, routingKey, Buffer.from(message.body), properties, (error: unknown) =>
+        error ? confirm.reject(error) : confirm.resolve(),
+      );
+    } catch (error) {
+      throw this.#brokenByPublish(connection, error as Error);
+    }
+    try {
+      await withinConfirmTimeout(confirm.promise);
     } catch (error) {
       if (this.#channel === channel && (error as Error).message === 'message nacked') {
-        throw new Error(`RabbitMQ refused the message (nack) on the exchange ${this.#settings.exchange}`, { cause: error });
+        throw new MessageRefused(`RabbitMQ refused the message (nack) on the exchange ${this.#settings.exchange}`, { cause: error });
       }
       throw this.unreachable(error);
     }
     if (this.#returned.delete(message.id)) {
-      throw new Error(
-        `no queue is bound to the exchange ${this.#settings.exchange} for the routing key ${message.eventType}: RabbitMQ would have dropped the message; bind a queue, then replay`,
+      throw new MessageRefused(
+        `no queue is bound to the exchange ${this.#settings.exchange} for the routing key ${routingKey}: RabbitMQ would have dropped the message; bind a queue, then replay`,
       );
     }
     return 'published';
+  }
+
+  /**
+   * amqplib queues a publish's confirm callback before it encodes the message: after a throw, every
+   * later confirm of the channel would settle the wrong message. The connection is closed and the
+   * next probe starts clean; the publishes under way are given back.
+   */
+  #brokenByPublish(connection: ChannelModel, error: Error): Error {
+    if (this.#connection === connection) {
+      this.#forget();
+      void connection.close().catch(() => {});
+    }
+    // The channel was closed under it: the broker went away.
+    if (error.name === 'IllegalOperationError') return this.unreachable(error);
+    this.lost(`reconnecting to ${this.destination}: amqplib refused a message and left its channel unusable`);
+    return new MessageRefused(`amqplib refused the message: ${error.message}`, { cause: error });
   }
 
   async close(): Promise<void> {
@@ -90,6 +132,7 @@ export class RabbitMqForwarder extends ProbedForwarder implements Forwarder {
       }
       this.#connection = connection;
       this.#channel = channel;
+      this.#frameMax = frameMaxOf(connection);
     } catch (error) {
       await connection.close().catch(() => {});
       throw error;
@@ -104,14 +147,65 @@ export class RabbitMqForwarder extends ProbedForwarder implements Forwarder {
   }
 }
 
-/** Runs `publish` with a confirm callback; rejects when the confirm says no or does not come in time. */
-function confirmed(publish: (done: (error: unknown) => void) => void): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no confirm within ${confirmTimeoutMs} ms`)), confirmTimeoutMs);
-    publish((error) => {
-      clearTimeout(timer);
-      if (error) reject(error instanceof Error ? error : new Error(String(error)));
-      else resolve();
-    });
+/** Rejects when the confirm does not come in time. */
+async function withinConfirmTimeout(confirm: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no confirm within ${confirmTimeoutMs} ms`)), confirmTimeoutMs);
   });
+  try {
+    await Promise.race([confirm, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
+
+/** The frame size negotiated with the broker (0: no limit), which amqplib keeps on its connection without declaring it. */
+function frameMaxOf(connection: ChannelModel): number {
+  const { frameMax } = (connection as unknown as { connection: { frameMax?: unknown } }).connection;
+  if (frameMax === 0) return Infinity;
+  return typeof frameMax === 'number' && frameMax >= minimumFrameMax ? frameMax : minimumFrameMax;
+}
+
+interface AmqpProperties {
+  messageId: string;
+  type: string;
+  contentType: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * Why amqplib or RabbitMQ would refuse these properties, or undefined: a short string (message_id,
+ * type, which is also the routing key, a header's name) over 255 bytes, a headers table larger than
+ * amqplib encodes, or properties that do not fit in one frame. Sizes as AMQP 0-9-1 encodes them.
+ */
+function amqpRefusal({ messageId, type, contentType, headers }: AmqpProperties, frameMax: number): string | undefined {
+  const shortStrings: [what: string, field: string, value: string][] = [
+    ['the delivery id', 'message_id', messageId],
+    ['the event type', 'type and the routing key', type],
+    ...Object.keys(headers).map((name): [string, string, string] => [`the header name ${name}`, 'a header name', name]),
+  ];
+  for (const [what, field, value] of shortStrings) {
+    const bytes = Buffer.byteLength(value);
+    if (bytes > shortStringLimit) {
+      return `${what} is ${bytes} bytes, more than the ${shortStringLimit} that RabbitMQ takes in ${field} (an AMQP short string)`;
+    }
+  }
+  // Per header: the name as a short string, a type tag, and the value as a long string; and the table's size first.
+  const tableBytes = Object.entries(headers).reduce(
+    (sum, [name, value]) => sum + 1 + Buffer.byteLength(name) + 1 + 4 + Buffer.byteLength(value),
+    4,
+  );
+  if (tableBytes > headersTableLimit) {
+    return `the headers would take ${tableBytes} bytes, more than the ${headersTableLimit} that amqplib can encode`;
+  }
+  // The content header frame: its own header and end (8); class, weight, body size and flags (14);
+  // then content_type, delivery_mode, message_id, timestamp, type and the headers.
+  const frameBytes = 8 + 14 + shortStringBytes(contentType) + 1 + shortStringBytes(messageId) + 8 + shortStringBytes(type) + tableBytes;
+  if (frameBytes > frameMax) {
+    return `the message's properties would take a frame of ${frameBytes} bytes, more than the ${frameMax} of the connection (frame_max)`;
+  }
+  return undefined;
+}
+
+const shortStringBytes = (value: string) => 1 + Buffer.byteLength(value);

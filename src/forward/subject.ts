@@ -4,6 +4,13 @@ import { Invalid } from '../config/reader.ts';
 import type { ForwardedMessage } from './message.ts';
 import { percentEncoded } from './percent-encoding.ts';
 
+/**
+ * The longest subject forwarded, in bytes. A publish's control line holds the subject, the reply
+ * subject and the sizes; NATS closes the connection of a client that sends a line longer than its
+ * max_control_line (4 KiB by default, and not announced to clients). This leaves room for the rest.
+ */
+export const maxSubjectBytes = 3840;
+
 /** The tokens of an id that the event does not have, and of an empty one: `%` and a word, which no encoding produces. */
 const missingToken = '%none';
 const emptyToken = '%empty';
