@@ -1,15 +1,24 @@
 // Forwarding as the dispatcher and the operator see it: which deliveries are published, whether
 // the broker takes them now, and how far behind it is.
+//
+// No single delivery holds its lane for ever. A delivery whose publish found the broker unreachable
+// is published alone the next time, with nothing else under way; if the broker is unreachable
+// again, the fault is the delivery's own (a message that the broker closes the connection on, an
+// ack that never comes: refusals that nobody foresaw), and the attempt counts as failed.
 import type { Logger } from 'pino';
 import { isSelected, type ClaimedDelivery, type EventTypeSelection, type Inbox } from '../inbox/inbox.ts';
 import { inSendSpan } from '../operations/tracing.ts';
 import type { Availability } from '../support/availability.ts';
-import type { Forwarder, PublishOutcome } from './forwarder.ts';
+import { BrokerUnavailable, MessageRefused, type Forwarder, type PublishOutcome } from './forwarder.ts';
 import { forwardedMessage } from './message.ts';
+import { PublishGate } from './publish-gate.ts';
 import type { Broker } from './settings.ts';
 
 /** `skipped`: its type is not forwarded, or an earlier attempt had it confirmed already. */
 export type ForwardOutcome = PublishOutcome | 'skipped';
+
+/** How many suspects are remembered (the oldest are forgotten first). */
+const suspectsAtMost = 10_000;
 
 interface ForwardingOptions {
   forwarder: Forwarder;
@@ -23,6 +32,9 @@ export class Forwarding {
   readonly #types: EventTypeSelection;
   readonly #inbox: Inbox;
   readonly #stopLogging: () => void;
+  readonly #gate = new PublishGate();
+  /** Deliveries whose last publish found the broker unreachable: the next is published alone. */
+  readonly #suspects = new Set<string>();
 
   constructor({ forwarder, types, inbox, logger }: ForwardingOptions) {
     this.#forwarder = forwarder;
@@ -70,8 +82,38 @@ export class Forwarding {
     const forwarder = this.#forwarder;
     // The broker's name is the system's name in the messaging conventions.
     const target = { system: forwarder.broker, destination: forwarder.destinationName, messageId: delivery.id };
-    const outcome = await inSendSpan(target, (traceContext) => forwarder.publish(forwardedMessage(delivery, event, traceContext)));
+    const alone = this.#suspects.has(delivery.id);
+    // A publish tried while the broker is known to be unreachable sends nothing, and shows nothing of the delivery.
+    let sent = false;
+    const publish = () => {
+      sent = this.available;
+      return inSendSpan(target, (traceContext) => forwarder.publish(forwardedMessage(delivery, event, traceContext)));
+    };
+    let outcome: PublishOutcome;
+    try {
+      outcome = await (alone ? this.#gate.alone(publish) : this.#gate.beside(publish));
+    } catch (error) {
+      throw sent ? this.#judged(delivery.id, error, alone) : error;
+    }
+    this.#suspects.delete(delivery.id);
     return { outcome, confirmedAt: new Date() };
+  }
+
+  /** What a failed publish that was sent means: an unreachable broker the first time, the delivery's own failure when it went alone. */
+  #judged(id: string, error: unknown, alone: boolean): unknown {
+    if (!(error instanceof BrokerUnavailable)) {
+      this.#suspects.delete(id);
+      return error;
+    }
+    if (alone) {
+      return new MessageRefused(
+        `the broker became unreachable each time this delivery was published, the last time with nothing else under way: ${error.message}`,
+        { cause: error },
+      );
+    }
+    this.#suspects.add(id);
+    if (this.#suspects.size > suspectsAtMost) this.#suspects.delete(this.#suspects.values().next().value!);
+    return error;
   }
 
   /** Age of the oldest pending delivery that waits to be forwarded, in seconds (0 when none waits). */

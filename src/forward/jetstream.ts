@@ -34,6 +34,8 @@ export class JetStreamForwarder extends ProbedForwarder implements Forwarder {
   readonly #bodyLimitBytes: number;
   /** The max_payload that the body limit was last held against. */
   #maxPayloadChecked: number | undefined;
+  /** Rejects each publish that waits for its ack: called when the connection drops, after which no ack can come. */
+  readonly #awaitingAck = new Set<(error: Error) => void>();
 
   constructor(settings: ForwardSettings, logger: Logger, bodyLimitBytes: number) {
     super(settings.url, { kind: 'stream', name: settings.stream });
@@ -50,7 +52,7 @@ export class JetStreamForwarder extends ProbedForwarder implements Forwarder {
     const messageHeaders = natsHeaders(message);
     this.#checkSizes(subject, body, messageHeaders);
     try {
-      const ack = await client.publish(subject, body, { headers: messageHeaders, timeout: ackTimeoutMs });
+      const ack = await this.#whileConnected(client.publish(subject, body, { headers: messageHeaders, timeout: ackTimeoutMs }));
       return ack.duplicate ? 'duplicate' : 'published';
     } catch (error) {
       // JetStream answered, and refused this message (larger than the stream's max_msg_size...).
@@ -119,10 +121,18 @@ export class JetStreamForwarder extends ProbedForwarder implements Forwarder {
     );
   }
 
+  /** `publish`, or a rejection as soon as the connection drops: the ack cannot come any more (a second copy is a duplicate to JetStream). */
+  #whileConnected<T>(publish: Promise<T>): Promise<T> {
+    const { promise: dropped, reject } = Promise.withResolvers<never>();
+    this.#awaitingAck.add(reject);
+    return Promise.race([publish, dropped]).finally(() => this.#awaitingAck.delete(reject));
+  }
+
   async #followStatus(connection: NatsConnection): Promise<void> {
     for await (const status of connection.status()) {
       if (status.type === 'disconnect') {
         this.#connected = false;
+        for (const reject of this.#awaitingAck) reject(new Error('the connection dropped before the ack'));
         this.lost(`disconnected from ${withoutPassword(this.#settings.url)}`);
       } else if (status.type === 'reconnect') {
         this.#connected = true;

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { brokerBackends, type TestBroker } from '../support/brokers.ts';
 import { eventually } from '../support/eventually.ts';
 import { contractExample, deliver, startReceiver, storedDelivery, type TestReceiver } from '../support/receiver.ts';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 
 /** The body limit by default, and NATS's default max_payload. */
 const mebibyte = 1024 * 1024;
@@ -94,10 +95,13 @@ for (const backend of brokerBackends)
     this.timeout(60_000);
     let broker: TestBroker;
     let receiver: TestReceiver | undefined;
+    let proxy: TcpProxy | undefined;
     afterEach(async () => {
       await receiver?.close();
+      await proxy?.close();
       await broker.destroy();
       receiver = undefined;
+      proxy = undefined;
     });
 
     /** Sends `count` message events over 40 conversations of their own, each conversation in order; resolves with their ids. */
@@ -175,5 +179,34 @@ for (const backend of brokerBackends)
         'forwarding is failing: deliveries wait in their lanes until the broker is back',
       );
       expect((await receiver.receiver.metrics()).text, 'no attempt was given back').not.to.include('outcome="unavailable"');
+    });
+
+    it('counts a delivery as failed when the broker drops the connection each time it is sent, even alone, and loses none of the others sent beside it', async () => {
+      broker = await backend.create();
+      const poisonId = `msg_poison_${randomUUID()}`;
+      proxy = await startTcpProxy(backend.port, { cutWhenSent: Buffer.from(poisonId) });
+      receiver = await startReceiver({ ...broker.options(proxy.port), maxAttempts: 2 });
+      const { inbox } = receiver;
+      receiver.receiver.start();
+      const tag = randomUUID().slice(0, 8);
+      const { status } = await deliver(receiver.url, messageEvent(`${tag}-poison`, 0), { id: poisonId });
+      expect(status).to.equal(200);
+      const others = await sendOthers(receiver.url, tag, 40);
+
+      await eventually(async () => (await inbox.get(poisonId))?.state === 'dead', 30_000);
+      const dead = (await inbox.get(poisonId))!;
+      expect(dead.attempts).to.equal(2);
+      expect(dead.lastError).to.match(
+        /MessageRefused: the broker became unreachable each time this delivery was published, the last time with nothing else under way/,
+      );
+      await eventually(async () => {
+        const states = await Promise.all(others.map(async (id) => (await inbox.get(id))?.state));
+        return states.every((state) => state === 'done');
+      }, 30_000);
+      for (const id of others) expect(await inbox.get(id), id).to.deep.include({ state: 'done', attempts: 1 });
+      expect((await broker.messages()).map(({ id }) => id)).not.to.include(poisonId);
+      // The lane moves on: a later delivery of the same conversation is forwarded.
+      const next = await deliver(receiver.url, messageEvent(`${tag}-poison`, 1));
+      await eventually(async () => (await inbox.get(next.id))?.state === 'done', 10_000);
     });
   });

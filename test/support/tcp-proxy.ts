@@ -1,5 +1,6 @@
 // A TCP proxy in front of a broker, to cut the receiver off from it and let it back, as a network
-// partition or a broker that went away would.
+// partition or a broker that went away would; or to cut a connection each time one message goes
+// through, as a broker that closes the connection on a message it cannot take would.
 import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
 
 export interface TcpProxy {
@@ -10,7 +11,14 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetPort: number, { cut = false } = {}): Promise<TcpProxy> {
+export interface TcpProxyOptions {
+  /** Starts cut. */
+  cut?: boolean;
+  /** Ends a connection, before passing them on, whenever the client sends these bytes; the next connection is let through. */
+  cutWhenSent?: Buffer;
+}
+
+export async function startTcpProxy(targetPort: number, { cut = false, cutWhenSent }: TcpProxyOptions = {}): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let open = !cut;
   const server = createServer((client) => {
@@ -21,7 +29,17 @@ export async function startTcpProxy(targetPort: number, { cut = false } = {}): P
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => {});
     }
-    client.pipe(upstream).pipe(client);
+    if (cutWhenSent) {
+      // The bytes may arrive split over two chunks: the end of the previous chunk is searched too.
+      let tail = Buffer.alloc(0);
+      client.on('data', (chunk: Buffer) => {
+        const seen = Buffer.concat([tail, chunk]);
+        if (seen.includes(cutWhenSent)) return void client.destroy();
+        tail = seen.subarray(Math.max(0, seen.length - cutWhenSent.length + 1));
+        upstream.write(chunk);
+      });
+      upstream.pipe(client);
+    } else client.pipe(upstream).pipe(client);
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
