@@ -226,6 +226,12 @@ export interface ListPosition {
   id: string;
 }
 
+/** An inspector session that was signed out: refused by every process on the store until it would have expired anyway. */
+export interface EndedSession {
+  id: string;
+  expiresAt: Date;
+}
+
 /** A lane that has pending deliveries, as the dispatcher sees it. */
 export interface LaneState {
   key: string;
@@ -300,6 +306,15 @@ export interface Inbox {
   recordDrift(summaries: readonly DriftSummary[]): Promise<void>;
   /** The drift summaries, the most recently seen first. */
   drift(filter?: DriftFilter): Promise<DriftSummary[]>;
+
+  /**
+   * Records that an inspector session was signed out (a second time changes nothing); the records
+   * of sessions that have expired since are deleted, so the store holds only sessions that could
+   * still be presented.
+   */
+  endSession(session: EndedSession): Promise<void>;
+  /** Which of these inspector sessions were signed out and have not expired yet. */
+  endedSessions(ids: readonly string[]): Promise<string[]>;
 
   /**
    * Has intake lease to `claimer`, while it has room, each delivery that heads a ready lane once

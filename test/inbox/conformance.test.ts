@@ -690,6 +690,19 @@ for (const backend of inboxBackends) {
       });
     });
 
+    describe('ended inspector sessions', () => {
+      const inAnHour = () => new Date(Date.now() + 3_600_000);
+
+      it('tells which sessions were signed out, once or twice, until they would have expired', async () => {
+        expect(await inbox.endedSessions(['s1', 's2'])).to.deep.equal([]);
+        await inbox.endSession({ id: 's1', expiresAt: inAnHour() });
+        await inbox.endSession({ id: 's1', expiresAt: inAnHour() });
+        await inbox.endSession({ id: 'expired', expiresAt: new Date(Date.now() - 1000) });
+        expect((await inbox.endedSessions(['s1', 's2', 'expired'])).sort()).to.deep.equal(['s1']);
+        expect(await inbox.endedSessions([])).to.deep.equal([]);
+      });
+    });
+
     describe('reading', () => {
       it('counts deliveries by state from counters that every write keeps', async () => {
         expect(await inbox.countByState()).to.deep.equal({ pending: 0, quarantined: 0, done: 0, dead: 0 });

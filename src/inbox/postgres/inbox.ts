@@ -12,6 +12,7 @@ import {
   type DeliveryState,
   type DriftFilter,
   type DriftSummary,
+  type EndedSession,
   type EventTypeSelection,
   type FailedAttempt,
   type Inbox,
@@ -216,6 +217,16 @@ export class PostgresInbox implements Inbox {
   async drift({ since, eventType }: DriftFilter = {}): Promise<DriftSummary[]> {
     const { rows } = await this.#pool.query<DriftRow>(this.#sql.drift, [since?.getTime() ?? 0, eventType ?? null]);
     return rows.map(fromDriftRow);
+  }
+
+  async endSession({ id, expiresAt }: EndedSession): Promise<void> {
+    this.#refuseWhenClosed();
+    await this.#pool.query(this.#sql.endSession, [id, expiresAt.getTime(), Date.now()]);
+  }
+
+  async endedSessions(ids: readonly string[]): Promise<string[]> {
+    const { rows } = await this.#pool.query<{ id: string }>(this.#sql.endedSessions, [ids, Date.now()]);
+    return rows.map(({ id }) => id);
   }
 
   leaseAtIntake(claimer: LeaseAtIntake): () => void {

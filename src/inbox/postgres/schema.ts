@@ -126,6 +126,12 @@ ${settleFunction}`,
   // lease; the lane join that intake and requeue share as a function of its own.
   `${joinLanesFunction}
 ${storeFunction}`,
+
+  // Inspector sessions that were signed out, until they would have expired (milliseconds).
+  `CREATE TABLE {schema}.ended_sessions (
+     id         text PRIMARY KEY,
+     expires_at bigint NOT NULL
+   );`,
 ];
 
 /** Whether the inbox's tables were ever created in `schema`. */

@@ -1,8 +1,8 @@
-// The PostgreSQL inbox's other statements: notices, purge, violations, drift, the probe and the
-// reads (intake, claim, settle and requeue each have a module of their own). Built once for the
-// configured schema; values always travel as parameters. Several replicas run these at once;
-// what locks several rows locks them in key order, so two transactions never wait for each other
-// in a cycle.
+// The PostgreSQL inbox's other statements: notices, purge, violations, drift, the inspector's
+// ended sessions, the probe and the reads (intake, claim, settle and requeue each have a module of
+// their own). Built once for the configured schema; values always travel as parameters. Several
+// replicas run these at once; what locks several rows locks them in key order, so two
+// transactions never wait for each other in a cycle.
 
 import { driftQuery } from '../rows.ts';
 
@@ -52,6 +52,13 @@ export function statements(schema: string) {
     probe: `
       INSERT INTO ${schema}.write_probes (id, probed_at) VALUES (1, now())
       ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at`,
+
+    /** Records a signed-out inspector session ($1, expiring at $2), and deletes the records of those expired at $3. */
+    endSession: `
+      WITH forgotten AS (DELETE FROM ${schema}.ended_sessions WHERE expires_at <= $3)
+      INSERT INTO ${schema}.ended_sessions (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
+    /** Which of the sessions $1 were signed out and expire after $2. */
+    endedSessions: `SELECT id FROM ${schema}.ended_sessions WHERE id = ANY($1::text[]) AND expires_at > $2`,
 
     get: `SELECT * FROM ${schema}.deliveries WHERE id = $1`,
     failedAttempts: `SELECT attempt, failed_at, error FROM ${schema}.failed_attempts WHERE delivery_id = $1 ORDER BY failed_at, attempt`,

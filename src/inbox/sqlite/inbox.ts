@@ -13,6 +13,7 @@ import {
   type DeliveryState,
   type DriftFilter,
   type DriftSummary,
+  type EndedSession,
   type EventTypeSelection,
   type FailedAttempt,
   type Inbox,
@@ -49,6 +50,7 @@ import { openDatabase } from './database.ts';
 import { migrate } from './schema.ts';
 import type { ErrorAnswer, WriterAnswer, WriterData, WriterRequest } from './writer-thread.ts';
 import { newRow } from './intake.ts';
+import { endedSessionsQuery } from './sessions.ts';
 import type { Durability, WriteOperation, WriteResults } from './writes.ts';
 
 /** SQLite keeps JSON and times as text. */
@@ -126,6 +128,7 @@ export class SqliteInbox implements Inbox {
       laneQueue: prepare(
         `SELECT * FROM deliveries JOIN delivery_payloads USING (id) WHERE lane = ? AND state = 'pending' ORDER BY event_time, id LIMIT ?`,
       ),
+      endedSessions: prepare(endedSessionsQuery),
       ping: prepare('SELECT 1'),
     };
 
@@ -189,6 +192,15 @@ export class SqliteInbox implements Inbox {
   async drift({ since, eventType }: DriftFilter = {}): Promise<DriftSummary[]> {
     const rows = this.#reads.drift.all({ since: since?.getTime() ?? 0, eventType: eventType ?? null });
     return (rows as unknown as DriftRow[]).map(fromDriftRow);
+  }
+
+  endSession(session: EndedSession): Promise<void> {
+    return this.#write({ kind: 'endSession', session, now: new Date() });
+  }
+
+  async endedSessions(ids: readonly string[]): Promise<string[]> {
+    const rows = this.#reads.endedSessions.all(JSON.stringify(ids), Date.now()) as { id: string }[];
+    return rows.map(({ id }) => id);
   }
 
   leaseAtIntake(claimer: LeaseAtIntake): () => void {

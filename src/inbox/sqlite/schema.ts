@@ -191,6 +191,12 @@ const migrations = [
      example_value TEXT,
      PRIMARY KEY (event_type, kind, path, detail)
    ) STRICT, WITHOUT ROWID;`,
+
+  // Inspector sessions that were signed out, until they would have expired (milliseconds).
+  `CREATE TABLE ended_sessions (
+     id         TEXT PRIMARY KEY,
+     expires_at INTEGER NOT NULL
+   ) STRICT, WITHOUT ROWID;`,
 ];
 
 /** Brings the schema up to date. */

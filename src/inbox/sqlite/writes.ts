@@ -4,13 +4,14 @@
 // follow from the triggers of schema.ts.
 import type { DatabaseSync } from 'node:sqlite';
 import type { Violation } from '../../contract/validation.ts';
-import type { ClaimOptions, ClaimedDelivery, DriftSummary, PurgeableState, Settlement, StoreOutcome } from '../inbox.ts';
+import type { ClaimOptions, ClaimedDelivery, DriftSummary, EndedSession, PurgeableState, Settlement, StoreOutcome } from '../inbox.ts';
 import type { IntakeLease, IntakeResult } from '../intake-leases.ts';
 import { claim, claimStatements } from './claim.ts';
 import { transaction } from './database.ts';
 import { accept, intakeStatements, leaseIfHead, quarantine, type NewRow } from './intake.ts';
 import { prepareAll } from './prepared.ts';
 import { requeue, requeueStatements, type RequeueRow } from './requeue.ts';
+import { endSession, sessionStatements } from './sessions.ts';
 import { settle, settleStatements } from './settle.ts';
 
 export type WriteOperation =
@@ -22,6 +23,7 @@ export type WriteOperation =
   | { kind: 'updateViolations'; id: string; violations: Violation[] }
   | { kind: 'purge'; state: PurgeableState; receivedBefore: string; limit: number }
   | { kind: 'recordDrift'; summaries: readonly DriftSummary[] }
+  | { kind: 'endSession'; session: EndedSession; now: Date }
   | { kind: 'probe' }
   | { kind: 'durability' };
 
@@ -35,6 +37,7 @@ export interface WriteResults {
   updateViolations: void;
   purge: number;
   recordDrift: void;
+  endSession: void;
   probe: void;
   durability: Durability;
 }
@@ -82,6 +85,7 @@ const allStatements = {
   ...claimStatements,
   ...settleStatements,
   ...requeueStatements,
+  ...sessionStatements,
   ...smallWrites,
   ...savepoints,
   ...durabilitySettings,
@@ -202,6 +206,8 @@ export class SqliteWrites {
           statements.recordDrift.run({ eventType, kind, path, detail, deliveries, exampleId, exampleValue, ...seen });
         }
         return;
+      case 'endSession':
+        return endSession(statements, operation.session, operation.now);
       case 'probe':
         statements.probe.run();
         statements.clearProbes.run();
