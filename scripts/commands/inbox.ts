@@ -10,6 +10,7 @@ import { Invalid, parseDuration } from '../../src/config/reader.ts';
 import { describeViolation } from '../../src/contract/validation.ts';
 import { deliveryStates, purgeableStates, type PurgeableState, type StoredDelivery } from '../../src/inbox/inbox.ts';
 import { purgeInBatches, type PurgeSelection } from '../../src/inbox/retention.ts';
+import { shownHeaders } from '../../src/operations/shown-headers.ts';
 import { parseCommandLine } from './command-line.ts';
 import { queryOf, queryOptions, queryUsage } from './delivery-query.ts';
 import { openExistingInbox } from './existing-inbox.ts';
@@ -88,7 +89,9 @@ try {
       break;
     }
     case 'show': {
-      const delivery = await inbox.get(argument!);
+      const stored = await inbox.get(argument!);
+      // Signature values are kept for audit, never shown (as on the inspector page).
+      const delivery = stored && { ...stored, headers: shownHeaders(stored.headers) };
       if (delivery) print(delivery, details(delivery));
       else {
         console.error(`No delivery with id ${argument}.`);

@@ -1,9 +1,10 @@
 // Who may reach the inspector, over HTTP as a script or a hostile page would: off without a token,
 // a session or the token for every page, changes only from the page itself, read-only in one place.
 import { expect } from 'chai';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { contractExample, deliver, startReceiver, type TestReceiver } from '../support/receiver.ts';
+import { inboxBackends, type TestStore } from '../support/inbox-backends.ts';
+import { contractExample, deliver, startReceiver, storedDelivery, type TestReceiver } from '../support/receiver.ts';
 
 const token = 'inspector-token-for-the-access-tests-0123456789';
 const bearer = { authorization: `Bearer ${token}` };
@@ -21,6 +22,34 @@ async function signIn(receiver: TestReceiver): Promise<string> {
   const cookie = response.headers.get('set-cookie')!;
   expect(cookie).to.match(/^ada_inspector_session=[^;]+; path=\/inspector; expires=[^;]+; samesite=strict; httponly$/i);
   return cookie.split(';')[0]!;
+}
+
+/** Signs out through the page's form; resolves with the answer. */
+async function signOut(receiver: TestReceiver, cookie: string): Promise<Response> {
+  return fetch(`${receiver.url}/inspector/sign-out`, {
+    method: 'POST',
+    headers: { cookie, origin: receiver.url, 'content-type': form },
+    body: new URLSearchParams({ form_token: await formTokenOf(receiver, '/inspector', cookie) }),
+    redirect: 'manual',
+  });
+}
+
+/** A sign-in from another loopback address (all of 127/8 is this machine): another client, as the receiver sees it. */
+function signInFrom(address: string, receiver: TestReceiver, given: string): Promise<{ status: number; retryAfter: string | undefined }> {
+  const url = new URL(`${receiver.url}/inspector/sign-in`);
+  const body = new URLSearchParams({ token: given }).toString();
+  return new Promise((resolve, reject) => {
+    request(
+      url,
+      { method: 'POST', localAddress: address, headers: { 'content-type': form, origin: receiver.url, 'content-length': body.length } },
+      (response) => {
+        response.resume();
+        resolve({ status: response.statusCode!, retryAfter: response.headers['retry-after'] });
+      },
+    )
+      .on('error', reject)
+      .end(body);
+  });
 }
 
 /** The anti-forgery token of the forms on a page. */
@@ -64,7 +93,7 @@ describe('access to the inspector', () => {
     expect(wrong.status).to.equal(401);
     expect(wrong.headers.get('www-authenticate')).to.match(/^Bearer /);
     expect(await wrong.text()).not.to.contain('<tbody');
-    expect(receiver.logs.some((line) => line['msg'] === 'inspector: a request with a wrong token was refused')).to.equal(true);
+    expect(receiver.logs.filter((line) => String(line['msg']).startsWith('inspector: a wrong token was refused'))).to.have.length(1);
 
     const none = await fetch(`${receiver.url}/inspector/live`);
     expect(none.status).to.equal(401);
@@ -159,6 +188,128 @@ describe('access to the inspector', () => {
     const result = await post(form, 'state=dead');
     expect(result.status).to.equal(200);
     expect(await result.text()).to.contain('Replayed 0 of 0 deliveries matching');
+  });
+
+  it('ends a session at sign-out: the cookie, copied before, is refused from then on', async () => {
+    receiver = await startReceiver({ inspectorToken: token });
+    const cookie = await signIn(receiver);
+    expect((await fetch(`${receiver.url}/inspector`, { headers: { cookie } })).status).to.equal(200);
+    expect((await signOut(receiver, cookie)).status).to.equal(303);
+    const copied = await fetch(`${receiver.url}/inspector`, { headers: { cookie } });
+    expect(copied.status).to.equal(401);
+    expect(await copied.text()).to.contain('Sign in');
+    expect((await fetch(`${receiver.url}/inspector/live`, { headers: { cookie } })).status).to.equal(401);
+    // Another session goes on.
+    expect((await fetch(`${receiver.url}/inspector`, { headers: { cookie: await signIn(receiver) } })).status).to.equal(200);
+  });
+
+  it('ends a session on every replica: a sign-out on one receiver ends it, and its live stream, on another of the same PostgreSQL store', async () => {
+    const store: TestStore = await inboxBackends.find(({ name }) => name === 'PostgreSQL')!.createStore();
+    const other = await startReceiver({ store, inspectorToken: token });
+    try {
+      receiver = await startReceiver({ store, inspectorToken: token });
+      const cookie = await signIn(receiver);
+      expect((await fetch(`${other.url}/inspector`, { headers: { cookie } })).status).to.equal(200);
+      const stream = await fetch(`${other.url}/inspector/live`, { headers: { cookie } });
+      const reader = stream.body!.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).to.match(/^retry: /);
+
+      expect((await signOut(receiver, cookie)).status).to.equal(303);
+      expect((await fetch(`${other.url}/inspector`, { headers: { cookie } })).status).to.equal(401);
+      expect((await fetch(`${receiver.url}/inspector`, { headers: { cookie } })).status).to.equal(401);
+      let ended = false;
+      while (!ended) ended = (await reader.read()).done;
+    } finally {
+      await other.close();
+      await receiver.close();
+      await store.destroy();
+      receiver = await startReceiver();
+    }
+  });
+
+  it('ends every session when the token changes', async () => {
+    const store: TestStore = await inboxBackends[0]!.createStore();
+    try {
+      receiver = await startReceiver({ store, inspectorToken: token });
+      const cookie = await signIn(receiver);
+      await receiver.close();
+      receiver = await startReceiver({ store, inspectorToken: `${token}-new` });
+      expect((await fetch(`${receiver.url}/inspector`, { headers: { cookie } })).status).to.equal(401);
+      await receiver.close();
+      receiver = await startReceiver({ store, inspectorToken: token });
+      expect((await fetch(`${receiver.url}/inspector`, { headers: { cookie } })).status, 'the old token again').to.equal(200);
+    } finally {
+      await receiver.close();
+      await store.destroy();
+      receiver = await startReceiver();
+    }
+  });
+
+  it('refuses a client address after 5 wrong tokens with 429 and Retry-After, the right token too, and logs only the first', async () => {
+    receiver = await startReceiver({ inspectorToken: token });
+    for (let guess = 1; guess <= 5; guess += 1) {
+      expect((await signInFrom('127.0.0.1', receiver, `guess-${guess}`)).status, `guess ${guess}`).to.equal(401);
+    }
+    for (const given of ['guess-6', token]) {
+      const refused = await signInFrom('127.0.0.1', receiver, given);
+      expect(refused.status).to.equal(429);
+      expect(Number(refused.retryAfter)).to.be.within(1, 15 * 60);
+    }
+    const script = await fetch(`${receiver.url}/inspector`, { headers: bearer });
+    expect(script.status, 'a script with the right token, from the same address').to.equal(429);
+    expect(await script.text()).to.contain('Too many wrong tokens from your address');
+
+    // Another address is not held back by the first one's guesses.
+    expect((await signInFrom('127.0.0.2', receiver, 'guess')).status).to.equal(401);
+    expect((await signInFrom('127.0.0.2', receiver, token)).status).to.equal(303);
+    const told = receiver.logs.filter((line) => String(line['msg']).startsWith('inspector: a wrong token was refused'));
+    expect(told.map((line) => line['client'])).to.deep.equal(['127.0.0.1', '127.0.0.2']);
+  });
+
+  it('answers every method under /inspector only after sign-in: OPTIONS and others too', async () => {
+    receiver = await startReceiver({ inspectorToken: token });
+    for (const path of ['/inspector', '/inspector/', '/inspector/deliveries/x', '/inspector/nowhere']) {
+      for (const method of ['OPTIONS', 'PUT', 'DELETE', 'PATCH']) {
+        const fromThePage = await fetch(`${receiver.url}${path}`, { method, headers: { origin: receiver.url } });
+        expect(fromThePage.status, `${method} ${path}`).to.equal(401);
+        expect(fromThePage.headers.get('allow'), `${method} ${path}`).to.equal(null);
+        // Without an Origin, the same-site guard refuses it first.
+        expect((await fetch(`${receiver.url}${path}`, { method })).status, `${method} ${path} without Origin`).to.equal(403);
+      }
+    }
+    const signedIn = await fetch(`${receiver.url}/inspector`, { method: 'OPTIONS', headers: bearer });
+    expect(signedIn.status).to.equal(405);
+    expect((await fetch(`${receiver.url}/inspector/nowhere`, { headers: bearer })).status).to.equal(404);
+  });
+
+  it('goes on after sign-in only to a page of the inspector, however `next` is written', async () => {
+    receiver = await startReceiver({ inspectorToken: token });
+    await receiver.inbox.quarantine(storedDelivery(contractExample('ConversationCreated'), 'msg_1'), []);
+    const after = async (next: string) => {
+      const response = await fetch(`${receiver.url}/inspector/sign-in`, {
+        method: 'POST',
+        headers: { 'content-type': form, origin: receiver.url },
+        body: new URLSearchParams({ token, next }),
+        redirect: 'manual',
+      });
+      expect(response.status, next).to.equal(303);
+      return response.headers.get('location');
+    };
+    for (const next of [
+      '/inspector/../healthz',
+      '/inspector/%2e%2e/metrics',
+      '/inspector/..\\..\\healthz',
+      '/inspector\\..\\metrics',
+      '//attacker.example/inspector',
+      '/\\attacker.example/inspector',
+      'https://attacker.example/inspector',
+      '/inspectors',
+      'javascript:alert(1)//inspector',
+    ]) {
+      expect(await after(next), next).to.equal('/inspector');
+    }
+    expect(await after('/inspector/deliveries/msg_1?live=off')).to.equal('/inspector/deliveries/msg_1?live=off');
+    expect(await after('/inspector/lanes/../deliveries/msg_1')).to.equal('/inspector/deliveries/msg_1');
   });
 
   it('mounts on node:http through node(), passing other requests on', async () => {

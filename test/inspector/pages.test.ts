@@ -114,6 +114,26 @@ for (const backend of inboxBackends)
       );
     });
 
+    it('shows a body nested 150,000 levels deep as received, escaped, with its violations listed', async () => {
+      receiver = await startReceiver({ backend, inspectorToken: token });
+      const body = `{"type":"v1.conversation.created","note":"<b>","data":${'['.repeat(150_000)}${']'.repeat(150_000)}}`;
+      const delivery = {
+        id: 'msg_deep',
+        receivedAt: new Date(),
+        headers: { 'svix-id': 'msg_deep' },
+        body,
+        event: JSON.parse(body) as unknown,
+      };
+      await receiver.inbox.quarantine(delivery, [{ pointer: '/data', message: 'must be object' }]);
+      const { status, html } = await get('/inspector/deliveries/msg_deep');
+      expect(status).to.equal(200);
+      expect(textOf(html)).to.contain('Nested deeper than 100 levels: shown as received, without marks.');
+      expect(textOf(html)).to.contain('/data : must be object');
+      expect(html).to.contain(`${'['.repeat(150_000)}${']'.repeat(150_000)}`);
+      expect(html).not.to.contain('<b>');
+      expect(html).not.to.contain('<mark');
+    });
+
     it('tells a page that changed: a delivery that another receiver on the same store takes in', async () => {
       const store = await backend.createStore();
       const other = await startReceiver({ store });

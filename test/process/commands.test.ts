@@ -64,6 +64,25 @@ for (const backend of inboxBackends)
         expect(missing).to.include({ code: 1, stderr: 'No delivery with id msg_nowhere.\n' });
       });
 
+      it('inbox show hides the signature values, as the inspector does, in text and JSON', async () => {
+        const signatures = 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= v1,bm9uZSBvZiB5b3VyIGJ1c2luZXNzIGF0IGFsbCwgcmVhbGx5ISE=';
+        const delivery = storedDelivery(contractExample('ConversationCreated'), 'msg_signed');
+        await inbox.accept({
+          ...delivery,
+          headers: { 'svix-id': 'msg_signed', 'svix-signature': signatures, 'webhook-signature': 'v1,x' },
+        });
+        const text = await run('inbox', 'show', 'msg_signed');
+        expect(text.code).to.equal(0);
+        expect(text.stdout).to.contain('  svix-signature: (hidden: 2 signatures)\n  webhook-signature: (hidden: 1 signature)\n');
+        const json = await run('inbox', 'show', 'msg_signed', '--json');
+        expect(JSON.parse(json.stdout).headers).to.deep.equal({
+          'svix-id': 'msg_signed',
+          'svix-signature': '(hidden: 2 signatures)',
+          'webhook-signature': '(hidden: 1 signature)',
+        });
+        for (const output of [text.stdout, json.stdout]) expect(output).not.to.match(/g0hM9SsE|bm9uZSBv|v1,x/);
+      });
+
       it('inbox stats and list --state read the same file', async () => {
         const stats = await run('inbox', 'stats', '--json');
         expect(JSON.parse(stats.stdout)).to.deep.equal({ pending: 0, quarantined: 1, done: 0, dead: 1 });

@@ -1,6 +1,6 @@
 // A quarantined body's violations marked at their place in the indented JSON.
 import { expect } from 'chai';
-import { markedJson } from '../../src/operations/inspector/json-view.ts';
+import { deepestIndented, markedJson, nestedTooDeeply } from '../../src/operations/inspector/json-view.ts';
 
 const marks = (html: string) =>
   [...html.matchAll(/<mark id="(violation-\d+)" title="([^"]*)">([\s\S]*?)<\/mark>/g)].map((match) => [match[1], match[3]]);
@@ -36,5 +36,15 @@ describe('the body with its violations marked', () => {
     const html = markedJson(JSON.stringify({ '<b>': '<script>alert(1)</script>' }), [])!;
     expect(html).not.to.match(/<b>|<script>/);
     expect(markedJson('not json', [])).to.equal(undefined);
+  });
+
+  it('indents a body nested as deep as it goes, and gives nothing for one nested deeper, without recursing through it', () => {
+    const nested = (depth: number) => `{"a":${'['.repeat(depth - 1)}"x"${']'.repeat(depth - 1)}}`;
+    expect(markedJson(nested(deepestIndented), [{ pointer: '/a', message: 'must be string' }])).to.contain('<mark');
+    expect(nestedTooDeeply(nested(deepestIndented + 1))).to.equal(true);
+    expect(markedJson(nested(deepestIndented + 1), [])).to.equal(undefined);
+    expect(markedJson(nested(150_000), [])).to.equal(undefined);
+    // Brackets inside strings, escaped quotes included, do not count.
+    expect(nestedTooDeeply(JSON.stringify({ text: `\\"${'['.repeat(500)}` }))).to.equal(false);
   });
 });

@@ -1,12 +1,17 @@
 // Who may see the inspector and act on it. A person signs in with the token and gets a session
 // cookie (HttpOnly, SameSite=Strict, limited to the inspector's path); a script sends the token as
-// `Authorization: Bearer`. Sessions are signed with the token itself, so that every replica
-// accepts them and changing the token ends them all. Every request that changes something must
-// also prove it comes from the page: its Origin is the inspector's own, and a session's form
-// carries that session's anti-forgery token.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// `Authorization: Bearer`. A session is its expiry and a random id, signed with the token itself,
+// so that every replica accepts it and changing the token ends them all. Signing out records the
+// session's id in the store until it would have expired, and every request looks it up there (one
+// read by primary key), so a copied cookie stops working on every replica at once. The store
+// holds only sessions that were signed out, and only until they expire: signing in writes nothing.
+// Every request that changes something must also prove it comes from the page: its Origin is the
+// inspector's own, and a session's form carries that session's anti-forgery token.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
+import type { EndedSession, Inbox } from '../../inbox/inbox.ts';
 import { formOf } from './form.ts';
+import { inspectorPath } from './pages.ts';
 
 export const sessionCookie = 'ada_inspector_session';
 const sessionHours = 12;
@@ -16,6 +21,8 @@ export interface Visitor {
   via: 'session' | 'bearer';
   /** The anti-forgery token that a session's forms carry; none for a script. */
   formToken: string | undefined;
+  /** The session, to end it at sign-out; none for a script. */
+  session: EndedSession | undefined;
 }
 
 /** Compares in constant time: digests of equal length, whatever was sent. */
@@ -28,32 +35,61 @@ const sign = (token: string, purpose: string) => createHmac('sha256', token).upd
 
 export class InspectorAccess {
   readonly #token: string;
+  readonly #sessions: Pick<Inbox, 'endSession' | 'endedSessions'>;
 
-  constructor(token: string) {
+  constructor(token: string, sessions: Pick<Inbox, 'endSession' | 'endedSessions'>) {
     this.#token = token;
+    this.#sessions = sessions;
   }
 
   isToken(given: string): boolean {
     return sameSecret(given, this.#token);
   }
 
-  /** A new session's cookie value: when it ends, and a signature of that time. */
+  /** A new session's cookie value: when it ends, its id, and a signature of both. */
   newSession(now = Date.now()): { value: string; maxAgeMs: number } {
     const expires = now + sessionHours * 3_600_000;
-    return { value: `${expires}.${sign(this.#token, `session ${expires}`)}`, maxAgeMs: sessionHours * 3_600_000 };
+    const id = randomBytes(18).toString('base64url');
+    return { value: `${expires}.${id}.${sign(this.#token, `session ${expires} ${id}`)}`, maxAgeMs: sessionHours * 3_600_000 };
   }
 
-  /** Who sent this request, or undefined when it carries neither a valid session nor the token. */
-  visitorOf(ctx: Context, now = Date.now()): Visitor | undefined {
+  /** Who sent this request, or undefined when it carries neither a live session nor the token. */
+  async visitorOf(ctx: Context, now = Date.now()): Promise<Visitor | undefined> {
     const given = bearerTokenOf(ctx);
-    if (given !== undefined) return this.isToken(given) ? { via: 'bearer', formToken: undefined } : undefined;
-    const session = ctx.cookies.get(sessionCookie);
-    if (!session) return undefined;
-    const [expires, signature] = session.split('.', 2);
-    if (!expires || !signature || !(Number(expires) > now)) return undefined;
-    if (!sameSecret(signature, sign(this.#token, `session ${expires}`))) return undefined;
-    return { via: 'session', formToken: sign(this.#token, `form ${session}`) };
+    if (given !== undefined) return this.isToken(given) ? { via: 'bearer', formToken: undefined, session: undefined } : undefined;
+    const session = this.#signedSession(ctx.cookies.get(sessionCookie) ?? '', now);
+    if (!session || (await this.#sessions.endedSessions([session.id])).length > 0) return undefined;
+    return { via: 'session', formToken: sign(this.#token, `form ${session.id}`), session };
   }
+
+  /** Ends a session on every replica sharing the store. */
+  endSession(session: EndedSession): Promise<void> {
+    return this.#sessions.endSession(session);
+  }
+
+  /** The session a cookie names, when the token signed it and it has not expired. */
+  #signedSession(cookie: string, now: number): EndedSession | undefined {
+    const [expires, id, signature, ...rest] = cookie.split('.');
+    if (!expires || !id || !signature || rest.length > 0 || !(Number(expires) > now)) return undefined;
+    if (!sameSecret(signature, sign(this.#token, `session ${expires} ${id}`))) return undefined;
+    return { id, expiresAt: new Date(Number(expires)) };
+  }
+}
+
+/**
+ * Where to go once signed in: `next` resolved as a URL (dot segments, backslashes and all, as the
+ * browser will), when that is a page of the inspector on this site; else the deliveries list.
+ */
+export function pageAfterSignIn(next: string | undefined): string {
+  const base = 'http://inspector.invalid';
+  let url: URL;
+  try {
+    url = new URL(next ?? inspectorPath, base);
+  } catch {
+    return inspectorPath;
+  }
+  const inside = url.origin === base && (url.pathname === inspectorPath || url.pathname.startsWith(`${inspectorPath}/`));
+  return inside ? `${url.pathname}${url.search}` : inspectorPath;
 }
 
 /** The token of an `Authorization: Bearer` header; another scheme (a proxy's Basic, say) is not the inspector's business. */

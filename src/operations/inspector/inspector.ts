@@ -11,9 +11,10 @@ import { isReplayableState, replay, replayableStates, type ReplayFilter, type Re
 import type { Inbox } from '../../inbox/inbox.ts';
 import type { NodeListener } from '../../intake/adapters/node.ts';
 import { formOf, readForm } from './form.ts';
-import { bearerTokenOf, InspectorAccess, requireSameSite, sessionCookie, type Visitor } from './access.ts';
-import { parseFilter, positionParameter, type FilterForm } from './list-filter.ts';
-import { LiveUpdates } from './live.ts';
+import { bearerTokenOf, InspectorAccess, pageAfterSignIn, requireSameSite, sessionCookie, type Visitor } from './access.ts';
+import { defaultThrottleLimits, GuessThrottle, type ThrottleLimits } from './guess-throttle.ts';
+import { parseFilter, positionParameter, queryOf, type FilterForm } from './list-filter.ts';
+import { defaultLiveLimits, LiveUpdates, type LiveLimits } from './live.ts';
 import {
   deliveryHref,
   deliveryPage,
@@ -46,6 +47,12 @@ interface InspectorOptions {
   logger: Logger;
   /** How often a live page looks for changes (default 1000). */
   liveIntervalMs?: number;
+  /** Caps on live-update streams (default: 200 in all, 10 per visitor). */
+  liveLimits?: LiveLimits;
+  /** Wrong tokens allowed per client address (default: 5 in 15 minutes, 10,000 addresses remembered). */
+  throttleLimits?: ThrottleLimits;
+  /** How often the wrong tokens counted since the last report are logged (default 60,000). */
+  guessReportMs?: number;
 }
 
 const pageSize = 50;
@@ -67,10 +74,28 @@ const replayedNotices: Record<ReplayOutcome['outcome'], string> = {
   'already pending': 'Already pending: the dispatcher runs it in its turn.',
 };
 
-export function createInspector({ settings, inbox, validateDelivery, logger, liveIntervalMs = 1000 }: InspectorOptions): Inspector {
-  const access = new InspectorAccess(settings.token);
+export function createInspector({
+  settings,
+  inbox,
+  validateDelivery,
+  logger,
+  liveIntervalMs = 1000,
+  liveLimits = defaultLiveLimits,
+  throttleLimits = defaultThrottleLimits,
+  guessReportMs = 60_000,
+}: InspectorOptions): Inspector {
+  const access = new InspectorAccess(settings.token, inbox);
   const assets = readAssets();
-  const live = new LiveUpdates(liveIntervalMs);
+  const live = new LiveUpdates({ intervalMs: liveIntervalMs, limits: liveLimits, endedSessions: (ids) => inbox.endedSessions(ids) });
+  const throttle = new GuessThrottle(throttleLimits);
+  const guessReports = setInterval(() => {
+    for (const { address, wrong, refused, since } of throttle.report()) {
+      logger.warn(
+        { client: address, wrongTokens: wrong, throttled: refused, since },
+        `inspector: ${wrong} more wrong tokens, and ${refused} attempts refused as too many, from ${address}`,
+      );
+    }
+  }, guessReportMs).unref();
   const viewerOf = (ctx: Context): Viewer => {
     const visitor = ctx.state['visitor'] as Visitor | undefined;
     return { formToken: visitor?.formToken, signedIn: visitor?.via === 'session', readOnly: settings.readOnly };
@@ -107,8 +132,31 @@ export function createInspector({ settings, inbox, validateDelivery, logger, liv
     }
   }
 
+  /** Refuses, before it can guess again, a client address that sent too many wrong tokens. */
+  function refuseTooManyGuesses(ctx: Context): void {
+    const retryAfter = throttle.refusal(ctx.ip);
+    if (retryAfter === undefined) return;
+    ctx.set('Retry-After', String(retryAfter));
+    ctx.throw(429, `Too many wrong tokens from your address: try again in ${retryAfter} seconds.`);
+  }
+
+  /** Counts a guess of the token; the first wrong one of an address is logged at once, the others in the next report. */
+  function countGuess(ctx: Context, right: boolean, via: 'sign-in' | 'bearer'): void {
+    if (right) return throttle.right(ctx.ip);
+    if (throttle.wrong(ctx.ip)) {
+      logger.warn(
+        { client: ctx.ip, via },
+        'inspector: a wrong token was refused (more from this address are counted, and logged once a minute)',
+      );
+    }
+  }
+
   async function identifyVisitor(ctx: Context, next: Next) {
-    ctx.state['visitor'] = access.visitorOf(ctx);
+    const bearer = bearerTokenOf(ctx) !== undefined;
+    if (bearer) refuseTooManyGuesses(ctx);
+    const visitor = await access.visitorOf(ctx);
+    if (bearer) countGuess(ctx, visitor !== undefined, 'bearer');
+    ctx.state['visitor'] = visitor;
     return next();
   }
 
@@ -116,7 +164,6 @@ export function createInspector({ settings, inbox, validateDelivery, logger, liv
     if (ctx.state['visitor']) return next();
     if (bearerTokenOf(ctx) !== undefined) {
       ctx.set('WWW-Authenticate', 'Bearer realm="ada-webhooks inspector"');
-      logger.warn({ client: ctx.ip }, 'inspector: a request with a wrong token was refused');
       return render(ctx, 401, messagePage(viewerOf(ctx), 'Not signed in', "The token in the Authorization header is not the inspector's."));
     }
     render(ctx, 401, signInPage({ next: ctx.originalUrl }));
@@ -147,12 +194,12 @@ export function createInspector({ settings, inbox, validateDelivery, logger, liv
     render(ctx, 200, signInPage({ next: inspectorPath }));
   });
   router.post('/sign-in', (ctx) => {
+    refuseTooManyGuesses(ctx);
     const form = formOf(ctx);
-    const next = form['next']?.startsWith(`${inspectorPath}`) ? form['next'] : inspectorPath;
-    if (!access.isToken(form['token'] ?? '')) {
-      logger.warn({ client: ctx.ip }, 'inspector: a sign-in with a wrong token was refused');
-      return render(ctx, 401, signInPage({ next, problem: "That is not the inspector's token." }));
-    }
+    const next = pageAfterSignIn(form['next']);
+    const right = access.isToken(form['token'] ?? '');
+    countGuess(ctx, right, 'sign-in');
+    if (!right) return render(ctx, 401, signInPage({ next, problem: "That is not the inspector's token." }));
     const session = access.newSession();
     ctx.cookies.set(sessionCookie, session.value, {
       httpOnly: true,
@@ -167,7 +214,13 @@ export function createInspector({ settings, inbox, validateDelivery, logger, liv
   });
 
   router.use(requireVisitor);
-  router.post('/sign-out', (ctx) => {
+  router.post('/sign-out', async (ctx) => {
+    const { session } = ctx.state['visitor'] as Visitor;
+    if (session) {
+      await access.endSession(session);
+      live.endSession(session.id);
+      logger.info({ client: ctx.ip }, 'inspector: a session signed out');
+    }
     ctx.cookies.set(sessionCookie, null, { path: inspectorPath });
     ctx.status = 303;
     ctx.redirect(`${inspectorPath}/sign-in`);
@@ -175,8 +228,7 @@ export function createInspector({ settings, inbox, validateDelivery, logger, liv
   router.use(refuseActionsWhenReadOnly);
 
   /** The list as the page and its live stream both read it. */
-  async function loadList(query: Context['query']) {
-    const parsed = parseFilter(query);
+  async function loadList(parsed: ReturnType<typeof parseFilter>) {
     const started = performance.now();
     const [deliveries, counts] = await Promise.all([
       parsed.id !== undefined
@@ -190,7 +242,7 @@ export function createInspector({ settings, inbox, validateDelivery, logger, liv
   }
 
   router.get('/', async (ctx) => {
-    const { parsed, deliveries, counts, readMs } = await loadList(ctx.query);
+    const { parsed, deliveries, counts, readMs } = await loadList(parseFilter(ctx.query));
     const liveOn = ctx.query['live'] !== 'off';
     const last = deliveries.length === pageSize ? deliveries.at(-1) : undefined;
     const view = {
@@ -209,21 +261,31 @@ export function createInspector({ settings, inbox, validateDelivery, logger, liv
   });
 
   router.get('/live', (ctx) => {
+    const { session } = ctx.state['visitor'] as Visitor;
+    const visitor = session ? `session ${session.id}` : `script at ${ctx.ip}`;
     const id = typeof ctx.query['delivery'] === 'string' ? ctx.query['delivery'] : undefined;
-    const query = { ...ctx.query };
-    live.stream(
-      ctx,
-      id !== undefined
-        ? async () => {
-            const delivery = await inbox.get(id);
-            const lane = delivery && (await inbox.lane(delivery.lane));
-            return JSON.stringify([delivery?.state, delivery?.attempts, delivery?.lastError, delivery?.violations, lane]);
-          }
-        : async () => {
-            const { deliveries, counts } = await loadList(query);
-            return JSON.stringify([counts, deliveries.map(({ id, state, attempts }) => [id, state, attempts])]);
-          },
-    );
+    if (id !== undefined) {
+      return live.stream(ctx, {
+        view: `delivery ${id}`,
+        look: async () => {
+          const delivery = await inbox.get(id);
+          const lane = delivery && (await inbox.lane(delivery.lane));
+          return JSON.stringify([delivery?.state, delivery?.attempts, delivery?.lastError, delivery?.violations, lane]);
+        },
+        visitor,
+        session: session?.id,
+      });
+    }
+    const parsed = parseFilter(ctx.query);
+    live.stream(ctx, {
+      view: `list ${queryOf(parsed.form, { after: parsed.after && positionParameter(parsed.after) })}`,
+      look: async () => {
+        const { deliveries, counts } = await loadList(parsed);
+        return JSON.stringify([counts, deliveries.map(({ id, state, attempts }) => [id, state, attempts])]);
+      },
+      visitor,
+      session: session?.id,
+    });
   });
 
   router.get('/deliveries/:id', async (ctx) => {
@@ -277,6 +339,13 @@ export function createInspector({ settings, inbox, validateDelivery, logger, liv
     render(ctx, 200, replayPage({ form, outcomes, done: true }, viewerOf(ctx)));
   });
 
+  // Last, so that every request under the inspector's path meets the guards above, whatever its
+  // method: one that no route takes is answered here, never passed on to the application.
+  router.all('{/*rest}', (ctx) => {
+    if (ctx.method === 'GET' || ctx.method === 'HEAD') ctx.throw(404, 'No such page.');
+    ctx.throw(405, `The inspector does not take ${ctx.method} here.`);
+  });
+
   // The router's context type adds the route's params, which the router sets itself.
   const middleware = router.routes() as unknown as Middleware;
   const app = new Koa();
@@ -293,6 +362,9 @@ export function createInspector({ settings, inbox, validateDelivery, logger, liv
       response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
     },
     path: inspectorPath,
-    close: () => live.close(),
+    close: () => {
+      live.close();
+      clearInterval(guessReports);
+    },
   };
 }

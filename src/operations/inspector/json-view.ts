@@ -17,8 +17,33 @@ function existingPlace(document: unknown, pointer: string): string {
   return place;
 }
 
-/** The body indented, violations marked (each mark's id is `violation-<n>`, n from 1). Undefined when the body is not JSON. */
+/** Bodies nested deeper than this are shown as received: indenting them would recurse that deep, and their indentation would outgrow them. */
+export const deepestIndented = 100;
+
+/** Whether JSON text nests arrays and objects deeper than `deepestIndented`: a scan of the text, without recursion. */
+export function nestedTooDeeply(text: string): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text[index];
+    if (inString) {
+      if (char === '\\') index += 1;
+      else if (char === '"') inString = false;
+    } else if (char === '"') inString = true;
+    else if (char === '{' || char === '[') {
+      depth += 1;
+      if (depth > deepestIndented) return true;
+    } else if (char === '}' || char === ']') depth -= 1;
+  }
+  return false;
+}
+
+/**
+ * The body indented, violations marked (each mark's id is `violation-<n>`, n from 1). Undefined
+ * when the body is not JSON, or is nested too deeply (see nestedTooDeeply).
+ */
 export function markedJson(body: string, violations: readonly Violation[]): string | undefined {
+  if (nestedTooDeeply(body)) return undefined;
   let document: unknown;
   try {
     document = JSON.parse(body);

@@ -6,8 +6,8 @@ import { knownEventNames } from '../../contract/events.ts';
 import { describeViolation, placeOf } from '../../contract/validation.ts';
 import { deliveryStates, type DeliveryState, type FailedAttempt, type LaneState, type StoredDelivery } from '../../inbox/inbox.ts';
 import type { ReplayOutcome } from '../../dispatch/replay.ts';
-import { signatureValueHeaders } from '../../intake/signature.ts';
-import { markedJson } from './json-view.ts';
+import { shownHeaders } from '../shown-headers.ts';
+import { deepestIndented, markedJson, nestedTooDeeply } from './json-view.ts';
 import { queryOf, type FilterForm } from './list-filter.ts';
 
 export const inspectorPath = '/inspector';
@@ -54,10 +54,14 @@ function page(title: string, viewer: Viewer, content: string): string {
     </html>`;
 }
 
-/** A region that reloads itself from `url` whenever the live stream at `liveUrl` says it changed. */
+/**
+ * A region that reloads itself from `url` whenever the live stream at `liveUrl` says it changed.
+ * A stream refused (too many open) says why, which shows above the region, and closes.
+ */
 function liveRegion(id: string, url: string, liveUrl: string | undefined, content: string): string {
   if (!liveUrl) return html`<div id="${id}">!${content}</div>`;
-  return html`<div hx-ext="sse" sse-connect="${liveUrl}">
+  return html`<div hx-ext="sse" sse-connect="${liveUrl}" sse-close="refused">
+    <p class="notice live-refused" sse-swap="refused" role="status"></p>
     <div id="${id}" hx-get="${url}" hx-trigger="sse:changed" hx-select="#${id}" hx-swap="outerHTML">!${content}</div>
   </div>`;
 }
@@ -218,17 +222,14 @@ interface DeliveryView {
 }
 
 function headerRows(headers: Record<string, string>): string {
-  return Object.entries(headers)
-    .map(([name, value]) => {
-      const signatures = value.split(' ').filter(Boolean).length;
-      const shown = signatureValueHeaders.includes(name)
-        ? `(hidden: ${signatures} ${signatures === 1 ? 'signature' : 'signatures'})`
-        : value;
-      return html`<tr>
-        <th scope="row" class="mono">${name}</th>
-        <td class="mono">${shown}</td>
-      </tr>`;
-    })
+  return Object.entries(shownHeaders(headers))
+    .map(
+      ([name, value]) =>
+        html`<tr>
+          <th scope="row" class="mono">${name}</th>
+          <td class="mono">${value}</td>
+        </tr>`,
+    )
     .join('');
 }
 
@@ -285,6 +286,14 @@ function attemptErrors({ delivery, failedAttempts }: DeliveryView): string {
     </table>`;
 }
 
+/** A body that is not indented: not JSON, or nested too deeply to indent. */
+function bodyAsReceived(body: string): string {
+  const why = nestedTooDeeply(body)
+    ? html`<p class="muted">Nested deeper than ${deepestIndented} levels: shown as received, without marks.</p>`
+    : '';
+  return html`!${why}<pre>${body}</pre>`;
+}
+
 export function deliveryPage(view: DeliveryView, viewer: Viewer): string {
   const { delivery } = view;
   const liveUrl = view.live ? `${inspectorPath}/live?delivery=${encodeURIComponent(delivery.id)}` : undefined;
@@ -330,7 +339,7 @@ export function deliveryPage(view: DeliveryView, viewer: Viewer): string {
       <div class="bar">!${replay}</div>
       !${liveRegion('delivery', deliveryHref(delivery.id), liveUrl, content)}
       <h2>Body</h2>
-      !${marked === undefined ? html`<pre>${delivery.body}</pre>` : html`<pre class="json">!${marked}</pre>`}
+      !${marked === undefined ? bodyAsReceived(delivery.body) : html`<pre class="json">!${marked}</pre>`}
       <details>
         <summary>The body exactly as received (${Buffer.byteLength(delivery.body)} bytes)</summary>
         <pre>${delivery.body}</pre>

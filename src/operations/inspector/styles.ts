@@ -32,6 +32,7 @@ button.secondary { background: #fff; color: var(--accent); }
 .bar { display: flex; gap: 1rem; align-items: center; margin: .6rem 0; flex-wrap: wrap; }
 .muted { color: var(--muted); }
 .notice { background: #e8f0fe; border: 1px solid #b6ccf5; padding: .6rem .8rem; margin: .6rem 0; }
+.live-refused:empty { display: none; }
 .problem { background: #fde8e8; border: 1px solid #f0b4b4; padding: .6rem .8rem; margin: .6rem 0; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1.2rem; background: #fff; border: 1px solid var(--line); padding: .8rem; margin: 0; }
 dl.facts dt { color: var(--muted); }
