@@ -49,7 +49,8 @@ describe('the inspector in a browser', function () {
 
   before(async () => {
     browser = await launchBrowser();
-    context = await browser.newContext();
+    // A locale whose clock is 12-hour, as many readers' are.
+    context = await browser.newContext({ locale: 'en-US', timezoneId: 'America/New_York' });
     page = await context.newPage();
     store = await inboxBackends[0]!.createStore();
     holdHandlers();
@@ -153,6 +154,89 @@ describe('the inspector in a browser', function () {
     await page.getByRole('status').getByText('Replayed 1 of 2 deliveries matching').waitFor();
     await eventually(async () => (await receiver.inbox.get(ids['otherFax']!))?.state === 'done', 10_000);
     expect((await receiver.inbox.get(ids['stillBad']))?.state).to.equal('quarantined');
+  });
+
+  it('finds deliveries by the start of their id, as `inbox list` does', async () => {
+    const prefix = ids['created']!.slice(0, ids['created']!.lastIndexOf('_') + 1);
+    await open('/inspector');
+    await page.getByLabel('Delivery id').fill(prefix);
+    await page.getByLabel('Delivery id').press('Enter');
+    await page.waitForURL(/id=/);
+    const listed = await page.locator('tbody tr td:nth-child(5)').allTextContents();
+    expect(listed).to.include.members([ids['created'], ids['fax'], ids['otherFax']]);
+    expect(listed.every((id) => id.startsWith(prefix))).to.equal(true);
+  });
+
+  it('takes times in UTC as 24-hour text, whatever the browser’s locale, and keeps them as typed', async () => {
+    const utc = (date: Date) => date.toISOString().slice(0, 16).replace('T', ' ');
+    const since = utc(new Date(Date.now() - 3_600_000));
+    const until = utc(new Date(Date.now() + 3_600_000));
+    await open('/inspector');
+    await page.getByLabel('Received from (UTC)').fill(since);
+    await page.getByLabel('Received before (UTC)').fill(until);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/since=/);
+    await page.getByRole('link', { name: ids['created']! }).waitFor();
+    expect(await page.getByLabel('Received from (UTC)').inputValue()).to.equal(since);
+    expect(await page.getByLabel('Received before (UTC)').inputValue()).to.equal(until);
+
+    await page.getByLabel('Received before (UTC)').fill('2026-01-01 13:00');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('No deliveries match.').waitFor();
+    expect(await page.getByLabel('Received before (UTC)').inputValue()).to.equal('2026-01-01 13:00');
+  });
+
+  it('leads back from a delivery to the list it was opened from, through a replay too', async () => {
+    await open('/inspector?state=quarantined&live=off');
+    await page.getByRole('link', { name: ids['stillBad']! }).click();
+    await page.getByRole('heading', { name: `Delivery ${ids['stillBad']}` }).waitFor();
+    await page.getByRole('button', { name: 'Replay', exact: true }).click();
+    await page.getByRole('status').getByText('Still quarantined').waitFor();
+    await page.getByRole('link', { name: 'Back to the list' }).click();
+    await page.getByRole('heading', { name: 'Deliveries' }).waitFor();
+    expect(Object.fromEntries(new URL(page.url()).searchParams)).to.deep.equal({ state: 'quarantined', live: 'off' });
+    expect(await page.getByLabel('State').inputValue()).to.equal('quarantined');
+
+    await open(`/inspector/deliveries/${ids['stillBad']}`);
+    await page.getByRole('link', { name: 'All deliveries' }).click();
+    await page.waitForURL(/\/inspector$/);
+  });
+
+  it('fits a phone: at 420 px wide, no page scrolls sideways, and each delivery reads as labelled lines', async () => {
+    const conversation = `conversation-${'x'.repeat(150)}`;
+    const event = faxMessage();
+    event['data'].conversation_id = conversation;
+    event['data'].text = 'y'.repeat(600);
+    const { id: wide } = await deliver(receiver.url, event, { id: `msg_${'w'.repeat(140)}` });
+    const phone = await browser.newContext({
+      viewport: { width: 420, height: 900 },
+      locale: 'en-US',
+      extraHTTPHeaders: { authorization: `Bearer ${token}` },
+    });
+    try {
+      const small = await phone.newPage();
+      const lane = encodeURIComponent(`conversation:${conversation}`);
+      for (const path of [
+        '/inspector',
+        '/inspector?state=quarantined',
+        `/inspector/deliveries/${wide}`,
+        `/inspector/lanes/${lane}`,
+        '/inspector/replay?state=quarantined',
+      ]) {
+        await small.goto(`${receiver.url}${path}`);
+        await small.locator('main h1').waitFor();
+        const [scrollWidth, innerWidth] = await small.evaluate<[number, number]>('[document.documentElement.scrollWidth, innerWidth]');
+        expect(innerWidth).to.equal(420);
+        expect(scrollWidth, path).to.be.at.most(innerWidth);
+      }
+      await small.goto(`${receiver.url}/inspector?id=${wide}`);
+      const firstCell = small.locator('tbody tr td').first();
+      type Styles = { getComputedStyle(element: unknown, pseudo: string): { content: string } };
+      const label = await firstCell.evaluate((cell) => (globalThis as unknown as Styles).getComputedStyle(cell, '::before').content);
+      expect(label).to.equal('"Received: "');
+    } finally {
+      await phone.close();
+    }
   });
 
   it('shows what a body, its headers and its event type carry as text, never as markup', async () => {

@@ -52,6 +52,19 @@ for (const backend of inboxBackends)
       expect(seen).to.deep.equal(newestFirst.map(({ id }) => id));
     });
 
+    it('finds deliveries by the start of their id, with the other filters, and says when none starts so', async () => {
+      receiver = await startReceiver({ backend, inspectorToken: token });
+      for (const id of ['msg_2a1', 'msg_2a2', 'msg_2b1'])
+        await receiver.inbox.accept(storedDelivery(contractExample('ConversationCreated'), id));
+      await receiver.inbox.quarantine(storedDelivery(contractExample('ConversationCreated'), 'msg_2a3'), []);
+      expect(listedIds((await get('/inspector?id=msg_2a')).html).sort()).to.deep.equal(['msg_2a1', 'msg_2a2', 'msg_2a3']);
+      expect(listedIds((await get('/inspector?id=msg_2a1')).html)).to.deep.equal(['msg_2a1']);
+      expect(listedIds((await get('/inspector?id=msg_2a&state=quarantined')).html)).to.deep.equal(['msg_2a3']);
+      expect(textOf((await get('/inspector?id=msg_3')).html)).to.contain('No delivery id starts with msg_3.');
+      const replay = await get('/inspector/replay?id=msg_2a&state=quarantined');
+      expect(textOf(replay.html)).to.contain('1 delivery match (id = msg_2a, state = quarantined)');
+    });
+
     it('says what is wrong with a filter, with a 400', async () => {
       receiver = await startReceiver({ backend, inspectorToken: token });
       const { status, html } = await get('/inspector?state=finished&since=yesterday&conversation=a&end_user=b');
@@ -59,7 +72,7 @@ for (const backend of inboxBackends)
       const text = textOf(html);
       expect(text).to.contain('State must be one of pending, quarantined, done, dead.');
       expect(text).to.contain('Give a conversation or an end user, not both.');
-      expect(text).to.contain('"Received from" must be a time such as 2026-11-24T09:00 (UTC).');
+      expect(text).to.contain('"Received from" must be a time such as 2026-11-24 09:00 (UTC, 24-hour).');
       expect((await get('/inspector/deliveries/msg_none')).status).to.equal(404);
       expect((await get('/inspector/replay?state=pending')).status).to.equal(400);
     });

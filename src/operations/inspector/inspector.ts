@@ -227,15 +227,23 @@ export function createInspector({
   });
   router.use(refuseActionsWhenReadOnly);
 
+  /** A list's filter, page and live switch as a query string without `?`, rebuilt from what it parsed to: only what the list takes. */
+  const listQueryOf = (parsed: ReturnType<typeof parseFilter>, live: boolean) =>
+    queryOf(parsed.form, { after: parsed.after && positionParameter(parsed.after), live: live ? undefined : 'off' }).slice(1);
+
+  /** The list a delivery's page links back to, from its `list` parameter; undefined without one, or for one the list would refuse. */
+  function listToGoBackTo(raw: unknown): string | undefined {
+    if (typeof raw !== 'string' || raw === '') return undefined;
+    const fields = Object.fromEntries(new URLSearchParams(raw));
+    const parsed = parseFilter(fields);
+    return parsed.problems.length > 0 ? undefined : listQueryOf(parsed, fields['live'] !== 'off') || undefined;
+  }
+
   /** The list as the page and its live stream both read it. */
   async function loadList(parsed: ReturnType<typeof parseFilter>) {
     const started = performance.now();
     const [deliveries, counts] = await Promise.all([
-      parsed.id !== undefined
-        ? inbox.get(parsed.id).then((found) => (found ? [found] : []))
-        : parsed.problems.length > 0
-          ? []
-          : inbox.list({ ...parsed.filter, after: parsed.after, limit: pageSize }),
+      parsed.problems.length > 0 ? [] : inbox.list({ ...parsed.filter, after: parsed.after, limit: pageSize }),
       inbox.countByState(),
     ]);
     return { parsed, deliveries, counts, readMs: performance.now() - started };
@@ -250,17 +258,18 @@ export function createInspector({
       problems: parsed.problems,
       deliveries,
       counts,
-      nextPage: last && parsed.id === undefined ? positionParameter(last) : undefined,
+      nextPage: last && positionParameter(last),
       paged: parsed.after !== undefined,
       readMs,
       live: liveOn,
-      replayable: parsed.id === undefined && isReplayableState(parsed.filter.state),
+      replayable: isReplayableState(parsed.filter.state),
       query: ctx.querystring ? `?${ctx.querystring}` : '',
+      listQuery: listQueryOf(parsed, liveOn),
     };
     render(ctx, parsed.problems.length > 0 ? 400 : 200, listPage(view, viewerOf(ctx)));
   });
 
-  router.get('/live', (ctx) => {
+  router.get('/live', async (ctx) => {
     const { session } = ctx.state['visitor'] as Visitor;
     const visitor = session ? `session ${session.id}` : `script at ${ctx.ip}`;
     const id = typeof ctx.query['delivery'] === 'string' ? ctx.query['delivery'] : undefined;
@@ -277,8 +286,8 @@ export function createInspector({
       });
     }
     const parsed = parseFilter(ctx.query);
-    live.stream(ctx, {
-      view: `list ${queryOf(parsed.form, { after: parsed.after && positionParameter(parsed.after) })}`,
+    return live.stream(ctx, {
+      view: `list ${listQueryOf(parsed, true)}`,
       look: async () => {
         const { deliveries, counts } = await loadList(parsed);
         return JSON.stringify([counts, deliveries.map(({ id, state, attempts }) => [id, state, attempts])]);
@@ -298,7 +307,8 @@ export function createInspector({
     ]);
     const replayed = replayedNotices[ctx.query['replayed'] as ReplayOutcome['outcome']];
     const live = ctx.query['live'] !== 'off';
-    render(ctx, 200, deliveryPage({ delivery, lane, queue, failedAttempts, replayed, live }, viewerOf(ctx)));
+    const list = listToGoBackTo(ctx.query['list']);
+    render(ctx, 200, deliveryPage({ delivery, lane, queue, failedAttempts, replayed, live, list }, viewerOf(ctx)));
   });
 
   router.post('/deliveries/:id/replay', async (ctx) => {
@@ -307,7 +317,8 @@ export function createInspector({
     if (!outcome) return ctx.throw(404, `No delivery with id ${id}.`);
     logger.info({ deliveryId: id, outcome: outcome.outcome }, 'inspector: replayed a delivery');
     ctx.status = 303;
-    ctx.redirect(`${deliveryHref(id)}?${new URLSearchParams({ replayed: outcome.outcome })}`);
+    const list = listToGoBackTo(formOf(ctx)['list']);
+    ctx.redirect(`${deliveryHref(id)}?${new URLSearchParams({ replayed: outcome.outcome, ...(list && { list }) })}`);
   });
 
   router.get('/lanes/:key', async (ctx) => {
@@ -318,7 +329,7 @@ export function createInspector({
 
   /** The filter of "Replay all matching": the list's, which must name a state that replay takes. */
   function replayFilterOf(ctx: Context, fields: Record<string, string | string[] | undefined>): { form: FilterForm; filter: ReplayFilter } {
-    const { form, filter, problems } = parseFilter({ ...fields, id: undefined });
+    const { form, filter, problems } = parseFilter(fields);
     if (problems.length > 0) ctx.throw(400, problems.join(' '));
     const { state } = filter;
     if (!isReplayableState(state)) ctx.throw(400, `Replay all matching needs the State filter set to ${replayableStates.join(', ')}.`);

@@ -8,16 +8,15 @@ export type FilterForm = Partial<Record<(typeof filterFields)[number], string>>;
 
 interface ParsedFilter {
   form: FilterForm;
-  /** The exact delivery id searched for: the other fields then do not apply. */
-  id: string | undefined;
   filter: Omit<DeliveryFilter, 'limit' | 'after'>;
   after: ListPosition | undefined;
   /** What is wrong with the fields, one sentence each. */
   problems: string[];
 }
 
-/** A time as typed in the form (`2026-11-24T09:00`, read as UTC) or written in a link (ISO 8601). */
-function parseTime(raw: string): Date | undefined {
+/** A time as typed in the form (`2026-11-24 09:00` or `2026-11-24T09:00`, read as UTC) or written in a link (ISO 8601). */
+function parseTime(typed: string): Date | undefined {
+  const raw = typed.replace(/^(\d{4}-\d{2}-\d{2}) /, '$1T');
   const time = new Date(/(Z|[+-]\d{2}:\d{2})$/i.test(raw) ? raw : `${raw}Z`);
   return Number.isNaN(time.getTime()) ? undefined : time;
 }
@@ -44,6 +43,7 @@ export function parseFilter(query: Record<string, string | string[] | undefined>
     if (deliveryStates.includes(form.state as DeliveryState)) filter.state = form.state as DeliveryState;
     else problems.push(`State must be one of ${deliveryStates.join(', ')}.`);
   }
+  if (form.id !== undefined) filter.idPrefix = form.id;
   if (form.type !== undefined) filter.eventType = form.type;
   if (form.conversation !== undefined && form.end_user !== undefined) problems.push('Give a conversation or an end user, not both.');
   else if (form.conversation !== undefined) filter.lane = `conversation:${form.conversation}`;
@@ -53,12 +53,13 @@ export function parseFilter(query: Record<string, string | string[] | undefined>
     if (raw === undefined) continue;
     const time = parseTime(raw);
     if (time) filter[bound] = time;
-    else problems.push(`"${bound === 'since' ? 'Received from' : 'Received before'}" must be a time such as 2026-11-24T09:00 (UTC).`);
+    else
+      problems.push(`"${bound === 'since' ? 'Received from' : 'Received before'}" must be a time such as 2026-11-24 09:00 (UTC, 24-hour).`);
   }
   const rawAfter = text('after');
   const after = rawAfter === undefined ? undefined : parsePosition(rawAfter);
   if (rawAfter !== undefined && !after) problems.push('The page link is damaged: start again from the newest deliveries.');
-  return { form, id: form.id, filter, after, problems };
+  return { form, filter, after, problems };
 }
 
 /** The query string of a filter form, with more parameters (a page, live updates off). */

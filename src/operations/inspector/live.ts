@@ -51,6 +51,8 @@ interface View {
   streams: Set<Stream>;
   /** What the last look saw; undefined until the first one. */
   last: string | undefined;
+  /** The first look, taken when the view opens: what later looks are compared with. */
+  opened: Promise<void>;
   /** When its streams were last written to. */
   writtenAt: number;
 }
@@ -77,8 +79,11 @@ export class LiveUpdates {
     return this.#views.size;
   }
 
-  /** Answers `ctx` with a stream that says `changed` whenever the view's look gives something new. */
-  stream(ctx: Context, request: StreamRequest): void {
+  /**
+   * Answers `ctx` with a stream that says `changed` whenever the view's look gives something new:
+   * its first bytes are sent once the view has been looked at, so every change after them is told.
+   */
+  async stream(ctx: Context, request: StreamRequest): Promise<void> {
     const out = new PassThrough();
     ctx.req.socket.setTimeout(0);
     ctx.set({ 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
@@ -98,8 +103,10 @@ export class LiveUpdates {
     const leave = () => this.#leave(request.view, view, stream);
     ctx.req.once('close', leave);
     out.once('close', leave);
-    out.write(`retry: ${Math.max(1000, this.#options.intervalMs)}\n\n`);
     this.#timer ??= setTimeout(() => void this.#tick(), this.#options.intervalMs);
+    await view.opened;
+    // The page may have gone meanwhile.
+    if (!out.writableEnded) out.write(`retry: ${Math.max(1000, this.#options.intervalMs)}\n\n`);
   }
 
   /** Ends the streams of a session that was signed out here. */
@@ -126,10 +133,9 @@ export class LiveUpdates {
   #join(request: StreamRequest, stream: Stream): View {
     let view = this.#views.get(request.view);
     if (!view) {
-      const created: View = { look: request.look, streams: new Set(), last: undefined, writtenAt: Date.now() };
-      // What the page showed when it opened: the first change is measured against it.
-      void created.look().then(
-        (seen) => (created.last ??= seen),
+      const created: View = { look: request.look, streams: new Set(), last: undefined, writtenAt: Date.now(), opened: Promise.resolve() };
+      created.opened = created.look().then(
+        (seen) => void (created.last ??= seen),
         () => {},
       );
       this.#views.set(request.view, (view = created));

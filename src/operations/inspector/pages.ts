@@ -92,26 +92,31 @@ export function messagePage(viewer: Viewer, title: string, text: string): string
   );
 }
 
-function deliveryRows(deliveries: readonly StoredDelivery[]): string {
+/** A delivery's page, with the list it is opened from (its query string, without `?`) to go back to. */
+export const deliveryPageHref = (id: string, list: string | undefined) =>
+  list ? `${deliveryHref(id)}?${new URLSearchParams({ list })}` : deliveryHref(id);
+
+/** The deliveries as table rows; on a narrow screen each row is a card whose cells are labelled (data-label). */
+function deliveryRows(deliveries: readonly StoredDelivery[], list: string | undefined): string {
   return deliveries
     .map(
       (delivery) =>
         html`<tr>
-          <td class="mono">${time(delivery.receivedAt)}</td>
-          <td>!${stateBadge(delivery.state)}</td>
-          <td class="mono">${delivery.eventType ?? '(none)'}</td>
-          <td class="mono"><a href="${laneHref(delivery.lane)}">${delivery.lane}</a></td>
-          <td class="mono"><a href="${deliveryHref(delivery.id)}">${delivery.id}</a></td>
-          <td>${delivery.attempts}</td>
-          <td class="error" title="${firstLine(delivery.lastError)}">${firstLine(delivery.lastError)}</td>
+          <td class="mono" data-label="Received">${time(delivery.receivedAt)}</td>
+          <td data-label="State">!${stateBadge(delivery.state)}</td>
+          <td class="mono" data-label="Event type">${delivery.eventType ?? '(none)'}</td>
+          <td class="mono" data-label="Lane"><a href="${laneHref(delivery.lane)}">${delivery.lane}</a></td>
+          <td class="mono" data-label="Id"><a href="${deliveryPageHref(delivery.id, list)}">${delivery.id}</a></td>
+          <td data-label="Attempts">${delivery.attempts}</td>
+          <td class="error" data-label="Last error" title="${firstLine(delivery.lastError)}">${firstLine(delivery.lastError)}</td>
         </tr>`,
     )
     .join('\n');
 }
 
-function deliveriesTable(deliveries: readonly StoredDelivery[], empty: string): string {
+function deliveriesTable(deliveries: readonly StoredDelivery[], empty: string, list?: string): string {
   if (deliveries.length === 0) return html`<p class="notice">${empty}</p>`;
-  return html`<table>
+  return html`<table class="deliveries">
     <thead>
       <tr>
         <th>Received (UTC)</th>
@@ -124,7 +129,7 @@ function deliveriesTable(deliveries: readonly StoredDelivery[], empty: string): 
       </tr>
     </thead>
     <tbody>
-      !${deliveryRows(deliveries)}
+      !${deliveryRows(deliveries, list)}
     </tbody>
   </table>`;
 }
@@ -144,7 +149,17 @@ interface ListView {
   replayable: boolean;
   /** The query string of this very page (filter, page, live), for links and live reloads. */
   query: string;
+  /** The list's filter and page as a query string without `?`, which its deliveries' pages link back to. */
+  listQuery: string;
 }
+
+/**
+ * A time in UTC, typed as text in 24-hour form: the browser's own date-time control would show it
+ * in the reader's locale (and its 12-hour clock) under a "UTC" label.
+ */
+const timeInput = (name: string, value: string | undefined) =>
+  html`<input id="filter-${name}" name="${name}" value="${value ?? ''}" placeholder="2026-11-24 09:00" pattern="${timeInputPattern}" title="A time in UTC, 24-hour: 2026-11-24 09:00 or 2026-11-24 09:00:30" size="19" autocomplete="off" />`;
+const timeInputPattern = String.raw`\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z?`;
 
 function filterForm(form: FilterForm, live: boolean): string {
   const option = (value: string, label: string, selected: string | undefined) =>
@@ -152,7 +167,7 @@ function filterForm(form: FilterForm, live: boolean): string {
   const field = (name: string, label: string, control: string) =>
     html`<div class="field"><label for="filter-${name}">${label}</label>!${control}</div>`;
   return html`<form class="filters" method="get" action="${inspectorPath}" role="search">
-    !${field('id', 'Delivery id', html`<input id="filter-id" name="id" type="search" value="${form.id ?? ''}" placeholder="msg_… (svix-id / webhook-id)" size="30" />`)}
+    !${field('id', 'Delivery id (or its start)', html`<input id="filter-id" name="id" type="search" value="${form.id ?? ''}" placeholder="msg_… (svix-id / webhook-id)" size="30" />`)}
     !${field(
       'state',
       'State',
@@ -164,8 +179,8 @@ function filterForm(form: FilterForm, live: boolean): string {
     <datalist id="event-types">!${knownEventNames.map((name) => html`<option value="${name}"></option>`).join('')}</datalist>
     !${field('conversation', 'Conversation', html`<input id="filter-conversation" name="conversation" value="${form.conversation ?? ''}" size="20" />`)}
     !${field('end_user', 'End user', html`<input id="filter-end_user" name="end_user" value="${form.end_user ?? ''}" size="20" />`)}
-    !${field('since', 'Received from (UTC)', html`<input id="filter-since" name="since" type="datetime-local" step="1" value="${form.since ?? ''}" />`)}
-    !${field('until', 'Received before (UTC)', html`<input id="filter-until" name="until" type="datetime-local" step="1" value="${form.until ?? ''}" />`)}
+    !${field('since', 'Received from (UTC)', timeInput('since', form.since))}
+    !${field('until', 'Received before (UTC)', timeInput('until', form.until))}
     !${live ? '' : html`<input type="hidden" name="live" value="off" />`}
     <button>Filter</button>
     <a href="${inspectorPath}">Clear</a>
@@ -194,19 +209,20 @@ export function listPage(view: ListView, viewer: Viewer): string {
     view.replayable && !viewer.readOnly
       ? html`<form method="get" action="${inspectorPath}/replay">
           !${Object.entries(form)
-            .filter(([name]) => name !== 'id')
             .map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`)
             .join('')}<button>Replay all matching</button>
         </form>`
       : '';
-  const empty = form.id ? `No delivery with id ${form.id}.` : 'No deliveries match.';
+  const empty = form.id
+    ? `No delivery id starts with ${form.id}${Object.keys(form).length > 1 ? ' among those that match' : ''}.`
+    : 'No deliveries match.';
   return page(
     'Deliveries',
     viewer,
     html`<h1>Deliveries</h1>
       !${filterForm(form, view.live)} !${view.problems.map((problem) => html`<p class="problem" role="alert">${problem}</p>`).join('')}
       <div class="bar">!${liveSwitch}!${replayAll}</div>
-      !${liveRegion('deliveries', `${inspectorPath}${view.query}`, liveUrl, counts + deliveriesTable(view.deliveries, empty) + paging)}`,
+      !${liveRegion('deliveries', `${inspectorPath}${view.query}`, liveUrl, counts + deliveriesTable(view.deliveries, empty, view.listQuery) + paging)}`,
   );
 }
 
@@ -219,6 +235,8 @@ interface DeliveryView {
   /** What a replay just did, to say so once. */
   replayed: string | undefined;
   live: boolean;
+  /** The list it was opened from, as a query string without `?`: its link back, kept through a replay. */
+  list: string | undefined;
 }
 
 function headerRows(headers: Record<string, string>): string {
@@ -297,10 +315,14 @@ function bodyAsReceived(body: string): string {
 export function deliveryPage(view: DeliveryView, viewer: Viewer): string {
   const { delivery } = view;
   const liveUrl = view.live ? `${inspectorPath}/live?delivery=${encodeURIComponent(delivery.id)}` : undefined;
+  const list = view.list === undefined ? '' : html`<input type="hidden" name="list" value="${view.list}" />`;
   const replay =
     delivery.state !== 'pending' && !viewer.readOnly
-      ? html`<form method="post" action="${deliveryHref(delivery.id)}/replay">!${formToken(viewer)}<button>Replay</button></form>`
+      ? html`<form method="post" action="${deliveryHref(delivery.id)}/replay">!${formToken(viewer)}!${list}<button>Replay</button></form>`
       : '';
+  const back = view.list
+    ? html`<a href="${inspectorPath}?${view.list}" rel="up">← Back to the list</a>`
+    : html`<a href="${inspectorPath}" rel="up">← All deliveries</a>`;
   const marked = markedJson(delivery.body, delivery.violations);
   const violations =
     delivery.violations.length === 0
@@ -334,7 +356,8 @@ export function deliveryPage(view: DeliveryView, viewer: Viewer): string {
   return page(
     `Delivery ${delivery.id}`,
     viewer,
-    html`<h1>Delivery <span class="mono">${delivery.id}</span></h1>
+    html`<p class="back">!${back}</p>
+      <h1>Delivery <span class="mono">${delivery.id}</span></h1>
       !${view.replayed ? html`<p class="notice" role="status">${view.replayed}</p>` : ''}
       <div class="bar">!${replay}</div>
       !${liveRegion('delivery', deliveryHref(delivery.id), liveUrl, content)}
