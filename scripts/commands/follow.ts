@@ -2,9 +2,9 @@
 // every process on the same store does (every replica on PostgreSQL). Each round reads the
 // deliveries received lately, then the pending ones (a replayed delivery is pending again), then
 // once more each delivery it watched that is no longer pending, to learn how it ended.
-import type { DeliveryQuery, Inbox, StoredDelivery } from '../../src/inbox/inbox.ts';
+import type { DeliveryQuery, DeliveryState, Inbox, StoredDelivery } from '../../src/inbox/inbox.ts';
 
-export type Change = 'received' | 'retrying' | 'done' | 'dead' | 'quarantined' | 'requeued';
+export type Change = 'received' | 'retrying' | 'requeued' | Exclude<DeliveryState, 'pending'>;
 
 export interface FollowedChange {
   change: Change;

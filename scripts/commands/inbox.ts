@@ -3,7 +3,7 @@
 //   npm run inbox -- show <delivery id> [--json]
 //   npm run inbox -- stats [--json]
 //   npm run inbox -- tail [--type TYPE] [--conversation ID | --end-user ID] [--json]
-//   npm run inbox -- purge [--state done|dead|quarantined] --older-than 30d [--yes] [--json]
+//   npm run inbox -- purge [--state done|dead|quarantined|discarded] --older-than 30d [--yes] [--json]
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadDatabaseSettings, orExit } from '../../src/config/environment.ts';
 import { Invalid, parseDuration } from '../../src/config/reader.ts';
@@ -39,8 +39,8 @@ Options:
   --version             the version of ada-webhooks
   -h, --help            this text
 
-purge takes --state done (the default), dead or quarantined: never pending. The inbox is the one
-DATABASE_URL names (default: the project's data/inbox.sqlite).`;
+purge takes --state done (the default), dead, quarantined or discarded: never pending. The inbox
+is the one DATABASE_URL names (default: the project's data/inbox.sqlite).`;
 
 const { values, positionals, fail, count } = parseCommandLine('inbox', usage, {
   ...queryOptions,
@@ -237,6 +237,7 @@ function details(delivery: StoredDelivery): string {
     `received at  ${delivery.receivedAt.toISOString()}`,
     `attempts     ${delivery.attempts}`,
     ...(delivery.nextAttemptAt ? [`next attempt ${delivery.nextAttemptAt.toISOString()}`] : []),
+    ...(delivery.discarded ? [`discarded    ${delivery.discarded.at.toISOString()} by ${delivery.discarded.by}`] : []),
     ...(traceId ? [`trace id     ${traceId}`] : []),
     ...(delivery.lastError ? ['last error', ...delivery.lastError.split('\n').map((line) => `  ${line}`)] : []),
     'headers',

@@ -92,6 +92,8 @@ function describe(outcome: ReplayOutcome): string {
       return `${outcome.id}  ${outcome.from} -> pending`;
     case 'already pending':
       return `${outcome.id}  already pending`;
+    case 'discarded':
+      return `${outcome.id}  discarded: not replayed`;
     case 'still quarantined':
       return [`${outcome.id}  still quarantined:`, ...outcome.violations.map((violation) => `    ${describeViolation(violation)}`)].join(
         '\n',

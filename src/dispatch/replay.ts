@@ -23,7 +23,9 @@ export type ReplayFilter = { id: string } | ({ state: ReplayableState } & Omit<D
 export type ReplayOutcome =
   | { id: string; outcome: 'requeued'; from: DeliveryState }
   | { id: string; outcome: 'still quarantined'; violations: Violation[] }
-  | { id: string; outcome: 'already pending' };
+  | { id: string; outcome: 'already pending' }
+  /** Set aside for good from quarantine: a replay leaves it. */
+  | { id: string; outcome: 'discarded' };
 
 interface ReplayOptions {
   inbox: Inbox;
@@ -70,6 +72,7 @@ export async function* matching(inbox: Inbox, filter: { id: string } | DeliveryQ
 function decide(delivery: StoredDelivery, validateDelivery: Validate): ReplayOutcome {
   const { id, state } = delivery;
   if (state === 'pending') return { id, outcome: 'already pending' };
+  if (state === 'discarded') return { id, outcome: 'discarded' };
   if (state === 'quarantined') {
     const violations = validateDelivery(JSON.parse(delivery.body));
     if (violations.length > 0) return { id, outcome: 'still quarantined', violations };

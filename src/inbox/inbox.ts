@@ -27,7 +27,12 @@ import type { DriftKind } from '../contract/drift.ts';
 import type { Violation } from '../contract/validation.ts';
 import type { Availability } from '../support/availability.ts';
 
-export const deliveryStates = ['pending', 'quarantined', 'done', 'dead'] as const;
+/**
+ * `discarded`: a quarantined delivery that a person set aside for good (it will never pass), kept
+ * with who did it and when. It counts apart from the quarantined ones, joins no lane, is never
+ * replayed, and goes only by a purge.
+ */
+export const deliveryStates = ['pending', 'quarantined', 'done', 'dead', 'discarded'] as const;
 
 /** Thrown when an inbox that must already exist (for the operator's commands) does not. */
 export class InboxNotFound extends Error {
@@ -81,6 +86,14 @@ export interface StoredDelivery {
   traceContext: TraceContext | null;
   /** When a pending delivery's next attempt is due after a failed one; null when none failed, or it is not pending. */
   nextAttemptAt: Date | null;
+  /** Who discarded it and when; null unless it is discarded. */
+  discarded: Discard | null;
+}
+
+/** A discard as recorded: when, and who (as the inspector could tell: how they signed in, from where). */
+export interface Discard {
+  at: Date;
+  by: string;
 }
 
 /** A handler attempt that failed: which, when, and its error. */
@@ -210,7 +223,7 @@ export interface DeliveryFilter extends DeliveryQuery {
 }
 
 /** The states a purge may remove: never pending, which is work still to do. */
-export const purgeableStates = ['done', 'dead', 'quarantined'] as const satisfies readonly DeliveryState[];
+export const purgeableStates = ['done', 'dead', 'quarantined', 'discarded'] as const satisfies readonly DeliveryState[];
 export type PurgeableState = (typeof purgeableStates)[number];
 
 /** One batch of a purge: at most `limit` deliveries in `state` received before `receivedBefore`, the oldest first. */
@@ -298,6 +311,11 @@ export interface Inbox {
   purge(batch: PurgeBatch): Promise<number>;
   /** Replaces the violations of a delivery that is still quarantined. */
   updateViolations(id: string, violations: Violation[]): Promise<void>;
+  /**
+   * Sets a quarantined delivery aside for good: it becomes discarded, with the discard recorded
+   * and its violations kept. False, and nothing changed, when it is not quarantined (or not there).
+   */
+  discard(id: string, discard: Discard): Promise<boolean>;
 
   /**
    * Adds to the drift summaries: the deliveries of each are added to those already counted, the

@@ -26,6 +26,8 @@ export interface DeliveryRow<Json, Time> {
   forwarded_at: number | null;
   trace_context: Json | null;
   next_attempt_at: number;
+  discarded_at: number | null;
+  discarded_by: string | null;
 }
 
 /** How a backend's columns become values: SQLite keeps JSON and times as text, PostgreSQL's driver parses jsonb and timestamptz. */
@@ -50,6 +52,7 @@ export function fromDeliveryRow<Json, Time>(row: DeliveryRow<Json, Time>, { json
     forwardedAt: timeOrNull(row.forwarded_at),
     traceContext: row.trace_context === null ? null : (json(row.trace_context) as TraceContext),
     nextAttemptAt: nextAttemptOf(row),
+    discarded: row.discarded_at === null ? null : { at: new Date(Number(row.discarded_at)), by: row.discarded_by ?? '' },
   };
 }
 

@@ -76,6 +76,7 @@ for (const backend of inboxBackends) {
           forwardedAt: null,
           traceContext: null,
           nextAttemptAt: null,
+          discarded: null,
         });
         expect(await inbox.get('profile')).to.deep.include({ lane: 'end_user:u1', eventTime: nineOClock + 7250 });
         expect(await inbox.get('audit')).to.deep.include({ lane: 'delivery:audit', eventTime: receivedAt.getTime() });
@@ -655,7 +656,7 @@ for (const backend of inboxBackends) {
         expect(await inbox.purge({ state: 'done', receivedBefore: at(4), limit: 2 })).to.equal(1);
         expect(await inbox.purge({ state: 'done', receivedBefore: at(4), limit: 2 })).to.equal(0);
         expect(await inbox.get('d1')).to.equal(undefined);
-        expect(await inbox.countByState()).to.deep.equal({ pending: 0, quarantined: 0, done: 1, dead: 0 });
+        expect(await inbox.countByState()).to.deep.equal({ pending: 0, quarantined: 0, done: 1, dead: 0, discarded: 0 });
       });
 
       it('touches no other state, and no pending delivery, in its lane or not', async () => {
@@ -669,12 +670,12 @@ for (const backend of inboxBackends) {
         await inbox.settle('dispatcher-a', [{ id: 'dead', outcome: 'dead', error: 'Error: gone' }]);
         await inbox.settle('dispatcher-a', [{ id: 'pending', outcome: 'retry', error: 'Error: later', retryAt: new Date() }]);
         expect(await inbox.purge({ state: 'done', receivedBefore: new Date(), limit: 10 })).to.equal(0);
-        expect(await inbox.countByState()).to.deep.equal({ pending: 1, quarantined: 1, done: 0, dead: 1 });
+        expect(await inbox.countByState()).to.deep.equal({ pending: 1, quarantined: 1, done: 0, dead: 1, discarded: 0 });
         expect(await inbox.lane('conversation:a')).to.deep.include({ headId: 'pending' });
 
         expect(await inbox.purge({ state: 'dead', receivedBefore: new Date(), limit: 10 })).to.equal(1);
         expect(await inbox.purge({ state: 'quarantined', receivedBefore: new Date(), limit: 10 })).to.equal(1);
-        expect(await inbox.countByState()).to.deep.equal({ pending: 1, quarantined: 0, done: 0, dead: 0 });
+        expect(await inbox.countByState()).to.deep.equal({ pending: 1, quarantined: 0, done: 0, dead: 0, discarded: 0 });
         expect(ids(await claim('dispatcher-a', { now: new Date(Date.now() + 60_000) }))).to.deep.equal(['pending']);
       });
 
@@ -687,6 +688,57 @@ for (const backend of inboxBackends) {
         expect(await inbox.failedAttempts('a1')).to.deep.equal([]);
         expect(await inbox.accept(delivery('a1', { conversation: 'a' }))).to.equal('stored');
         expect(await inbox.get('a1')).to.deep.include({ state: 'pending', attempts: 0, lastError: null });
+      });
+    });
+
+    describe('discard', () => {
+      const by = 'session 1a2b3c4d from 10.0.0.7';
+      const at = new Date('2026-11-24T12:00:00.000Z');
+
+      it('sets a quarantined delivery aside for good: counted apart, its violations kept, with who and when', async () => {
+        const violations = [{ pointer: '/data/channel/modality', message: 'must be one of: messaging' }];
+        await inbox.quarantine(delivery('q1', { conversation: 'a' }), violations);
+        await inbox.quarantine(delivery('q2'), violations);
+        expect(await inbox.discard('q1', { at, by })).to.equal(true);
+        expect(await inbox.get('q1')).to.deep.include({ state: 'discarded', violations, discarded: { at, by }, attempts: 0 });
+        expect((await inbox.get('q2'))?.discarded).to.equal(null);
+        expect(await inbox.countByState()).to.deep.equal({ pending: 0, quarantined: 1, done: 0, dead: 0, discarded: 1 });
+        expect((await inbox.list({ state: 'discarded', limit: 10 })).map(({ id }) => id)).to.deep.equal(['q1']);
+        expect((await inbox.list({ limit: 10 })).map(({ id }) => id).sort()).to.deep.equal(['q1', 'q2']);
+        expect(await inbox.lane('conversation:a')).to.equal(undefined);
+      });
+
+      it('changes nothing of a delivery in any other state, or of none, and a second discard neither', async () => {
+        await acceptAll(
+          delivery('p1', { conversation: 'a' }),
+          delivery('d1', { conversation: 'b' }),
+          delivery('x1', { conversation: 'c' }),
+        );
+        await claim();
+        await inbox.settle('dispatcher-a', [
+          { id: 'd1', outcome: 'done' },
+          { id: 'x1', outcome: 'dead', error: 'Error: down' },
+        ]);
+        await inbox.quarantine(delivery('q1'), []);
+        await inbox.discard('q1', { at, by });
+        const before = await Promise.all(['p1', 'd1', 'x1', 'q1'].map((id) => inbox.get(id)));
+        for (const id of ['p1', 'd1', 'x1', 'q1', 'nowhere']) {
+          expect(await inbox.discard(id, { at: new Date(), by: 'someone else' }), id).to.equal(false);
+        }
+        expect(await Promise.all(['p1', 'd1', 'x1', 'q1'].map((id) => inbox.get(id)))).to.deep.equal(before);
+        expect(await inbox.countByState()).to.deep.equal({ pending: 1, quarantined: 0, done: 1, dead: 1, discarded: 1 });
+      });
+
+      it('is left by a requeue and a duplicate, and goes by a purge of discarded deliveries', async () => {
+        await inbox.quarantine(delivery('q1', { receivedAt: new Date('2026-11-24T09:00:00Z') }), []);
+        await inbox.discard('q1', { at, by });
+        expect(await inbox.requeue([{ id: 'q1' }])).to.equal(0);
+        expect(await inbox.accept(delivery('q1'))).to.equal('duplicate');
+        expect(await inbox.quarantine(delivery('q1'), [])).to.equal('duplicate');
+        expect(await inbox.get('q1')).to.deep.include({ state: 'discarded', discarded: { at, by } });
+        expect(await inbox.purge({ state: 'discarded', receivedBefore: new Date('2026-11-24T10:00:00Z'), limit: 10 })).to.equal(1);
+        expect(await inbox.get('q1')).to.equal(undefined);
+        expect(await inbox.countByState()).to.deep.equal({ pending: 0, quarantined: 0, done: 0, dead: 0, discarded: 0 });
       });
     });
 
@@ -705,7 +757,7 @@ for (const backend of inboxBackends) {
 
     describe('reading', () => {
       it('counts deliveries by state from counters that every write keeps', async () => {
-        expect(await inbox.countByState()).to.deep.equal({ pending: 0, quarantined: 0, done: 0, dead: 0 });
+        expect(await inbox.countByState()).to.deep.equal({ pending: 0, quarantined: 0, done: 0, dead: 0, discarded: 0 });
         await acceptAll(
           delivery('a1', { conversation: 'a' }),
           delivery('b1', { conversation: 'b' }),
@@ -721,10 +773,10 @@ for (const backend of inboxBackends) {
           { id: 'b1', outcome: 'dead', error: 'Error: down' },
           { id: 'c1', outcome: 'retry', error: 'Error: later', retryAt: new Date(Date.now() + 60_000) },
         ]);
-        expect(await inbox.countByState()).to.deep.equal({ pending: 2, quarantined: 1, done: 1, dead: 1 });
+        expect(await inbox.countByState()).to.deep.equal({ pending: 2, quarantined: 1, done: 1, dead: 1, discarded: 0 });
         await inbox.requeue([{ id: 'b1' }, { id: 'q1' }]);
         const counts = await inbox.countByState();
-        expect(counts).to.deep.equal({ pending: 4, quarantined: 0, done: 1, dead: 0 });
+        expect(counts).to.deep.equal({ pending: 4, quarantined: 0, done: 1, dead: 0, discarded: 0 });
 
         const all = await inbox.list({ limit: 100 });
         for (const state of ['pending', 'quarantined', 'done', 'dead'] as const) {

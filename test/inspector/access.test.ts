@@ -159,7 +159,7 @@ describe('access to the inspector', () => {
   it('read-only refuses every change, and still signs in and out', async () => {
     receiver = await startReceiver({ inspectorToken: token, inspectorReadOnly: true });
     const cookie = await signIn(receiver);
-    for (const path of ['/inspector/replay', '/inspector/deliveries/any/replay']) {
+    for (const path of ['/inspector/replay', '/inspector/deliveries/any/replay', '/inspector/deliveries/any/discard']) {
       const response = await fetch(`${receiver.url}${path}`, {
         method: 'POST',
         headers: { ...bearer, 'content-type': form },

@@ -259,12 +259,38 @@ describe('the inspector in a browser', function () {
     expect(await page.content()).not.to.contain(headers['svix-signature']!.split(',')[1]);
   });
 
+  it('discards a quarantined delivery that will never pass, once asked: out of the quarantined count, shown with who and when', async () => {
+    const neverPasses = faxMessage();
+    neverPasses['data'].channel.id = 42;
+    const { id } = await deliver(receiver.url, neverPasses);
+    const quarantinedBefore = (await receiver.inbox.countByState()).quarantined;
+    await open('/inspector?state=quarantined&live=off');
+    await page.getByRole('link', { name: id }).click();
+    await page.getByRole('button', { name: 'Discard…' }).click();
+    await page.getByRole('heading', { name: `Discard delivery ${id}?` }).waitFor();
+    await page.getByRole('button', { name: 'Discard it' }).click();
+
+    await page.getByRole('status').getByText('Discarded: it no longer counts as quarantined').waitFor();
+    expect(await page.locator('#delivery .state').first().textContent()).to.equal('discarded');
+    expect(await page.locator('dl.facts').textContent()).to.match(
+      /Discarded\s*\d{4}-\d{2}-\d{2} [\d:.]+Z by session \S{8} from 127\.0\.0\.1/,
+    );
+    expect(await page.getByRole('button', { name: /Replay|Discard/ }).count()).to.equal(0);
+    expect((await receiver.inbox.countByState()).quarantined).to.equal(quarantinedBefore - 1);
+
+    await page.getByRole('link', { name: 'Back to the list' }).click();
+    await page.getByRole('heading', { name: 'Deliveries' }).waitFor();
+    expect(await page.getByRole('link', { name: id }).count()).to.equal(0);
+    ids['discarded'] = id;
+  });
+
   it('read-only: shows no action, and refuses a POST', async () => {
     await receiver.close();
     await start({ inspectorReadOnly: true });
     await open(`/inspector/deliveries/${ids['stillBad']}`);
     await page.getByText('read-only').first().waitFor();
     expect(await page.getByRole('button', { name: 'Replay' }).count()).to.equal(0);
+    expect(await page.getByRole('button', { name: 'Discard…' }).count()).to.equal(0);
     await open('/inspector?state=quarantined');
     expect(await page.getByRole('button', { name: 'Replay all matching' }).count()).to.equal(0);
 

@@ -65,12 +65,56 @@ for (const backend of inboxBackends)
       expect(textOf(replay.html)).to.contain('1 delivery match (id = msg_2a, state = quarantined)');
     });
 
+    it('discards a quarantined delivery for good, logged and shown with who and when; refuses any other', async () => {
+      receiver = await startReceiver({ backend, inspectorToken: token });
+      await receiver.inbox.quarantine(storedDelivery(contractExample('ConversationCreated'), 'msg_never'), [
+        { pointer: '/data', message: 'must be object' },
+      ]);
+      await receiver.inbox.accept(storedDelivery(contractExample('ConversationCreated'), 'msg_pending'));
+      const post = (path: string) =>
+        fetch(`${receiver.url}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ list: 'state=quarantined' }),
+          redirect: 'manual',
+        });
+      expect(textOf((await get('/inspector/deliveries/msg_never/discard')).html)).to.contain('It will no longer count as quarantined');
+
+      const discarded = await post('/inspector/deliveries/msg_never/discard');
+      expect(discarded.status).to.equal(303);
+      expect(discarded.headers.get('location')).to.equal('/inspector/deliveries/msg_never?discarded=yes&list=state%3Dquarantined');
+      const logged = receiver.logs.find((line) => line['msg'] === 'inspector: discarded a quarantined delivery');
+      expect(logged).to.deep.include({ deliveryId: 'msg_never', by: 'a script (Bearer token) from 127.0.0.1' });
+      const stored = await receiver.inbox.get('msg_never');
+      expect(stored).to.deep.include({ state: 'discarded', violations: [{ pointer: '/data', message: 'must be object' }] });
+      expect(Math.abs(stored!.discarded!.at.getTime() - Number(logged!['time']))).to.be.below(1000);
+
+      const page = textOf((await get('/inspector/deliveries/msg_never?discarded=yes')).html);
+      expect(page).to.contain('Discarded: it no longer counts as quarantined');
+      expect(page).to.contain(
+        `Discarded ${stored!.discarded!.at.toISOString().replace('T', ' ')} by a script (Bearer token) from 127.0.0.1`,
+      );
+      expect(page).to.contain('/data : must be object');
+      const counts = (await receiver.receiver.metrics()).text;
+      expect(counts).to.contain('ada_webhook_inbox_deliveries{state="quarantined"} 0');
+      expect(counts).to.contain('ada_webhook_inbox_deliveries{state="discarded"} 1');
+
+      const again = await post('/inspector/deliveries/msg_never/discard');
+      expect(again.status).to.equal(409);
+      expect(textOf(await again.text())).to.contain('Only a quarantined delivery can be discarded; this one is discarded.');
+      expect((await post('/inspector/deliveries/msg_pending/discard')).status).to.equal(409);
+      expect((await post('/inspector/deliveries/msg_nowhere/discard')).status).to.equal(404);
+      const replayed = await post('/inspector/deliveries/msg_never/replay');
+      expect(replayed.headers.get('location')).to.equal('/inspector/deliveries/msg_never?replayed=discarded&list=state%3Dquarantined');
+      expect((await receiver.inbox.get('msg_never'))?.state).to.equal('discarded');
+    });
+
     it('says what is wrong with a filter, with a 400', async () => {
       receiver = await startReceiver({ backend, inspectorToken: token });
       const { status, html } = await get('/inspector?state=finished&since=yesterday&conversation=a&end_user=b');
       expect(status).to.equal(400);
       const text = textOf(html);
-      expect(text).to.contain('State must be one of pending, quarantined, done, dead.');
+      expect(text).to.contain('State must be one of pending, quarantined, done, dead, discarded.');
       expect(text).to.contain('Give a conversation or an end user, not both.');
       expect(text).to.contain('"Received from" must be a time such as 2026-11-24 09:00 (UTC, 24-hour).');
       expect((await get('/inspector/deliveries/msg_none')).status).to.equal(404);

@@ -83,9 +83,27 @@ for (const backend of inboxBackends)
         for (const output of [text.stdout, json.stdout]) expect(output).not.to.match(/g0hM9SsE|bm9uZSBv|v1,x/);
       });
 
+      it('a discarded delivery: replay leaves it, stats count it apart, show says who and when, purge takes it', async () => {
+        const at = new Date('2026-11-24T12:00:00.000Z');
+        expect(await inbox.discard('msg_quarantined', { at, by: 'session 1a2b3c4d from 10.0.0.7' })).to.equal(true);
+        const replayed = await run('replay', '--id', 'msg_quarantined');
+        expect(replayed).to.include({
+          code: 1,
+          stdout: 'msg_quarantined  discarded: not replayed\nReplayed 0 of 1 matching deliveries.\n',
+        });
+        const stats = await run('inbox', 'stats', '--json');
+        expect(JSON.parse(stats.stdout)).to.deep.equal({ pending: 0, quarantined: 0, done: 0, dead: 1, discarded: 1 });
+        const shown = await run('inbox', 'show', 'msg_quarantined');
+        expect(shown.stdout).to.contain('state        discarded\n');
+        expect(shown.stdout).to.contain('discarded    2026-11-24T12:00:00.000Z by session 1a2b3c4d from 10.0.0.7\n');
+        const purged = await run('inbox', 'purge', '--state', 'discarded', '--older-than', '1s', '--yes');
+        expect(purged.stdout).to.match(/^Purged 1 discarded deliveries received before /);
+        expect(await inbox.get('msg_quarantined')).to.equal(undefined);
+      });
+
       it('inbox stats and list --state read the same file', async () => {
         const stats = await run('inbox', 'stats', '--json');
-        expect(JSON.parse(stats.stdout)).to.deep.equal({ pending: 0, quarantined: 1, done: 0, dead: 1 });
+        expect(JSON.parse(stats.stdout)).to.deep.equal({ pending: 0, quarantined: 1, done: 0, dead: 1, discarded: 0 });
         const list = await run('inbox', 'list', '--state', 'quarantined', '--json');
         expect(JSON.parse(list.stdout)).to.have.length(1).and.to.have.nested.property('[0].id', 'msg_quarantined');
       });
@@ -147,12 +165,12 @@ for (const backend of inboxBackends)
       const dryRun = await run('inbox', 'purge', '--older-than', '1d');
       expect(dryRun.code, dryRun.stderr).to.equal(0);
       expect(dryRun.stdout).to.match(/^Would purge 3 done deliveries received before \S+Z\. Run again with --yes to delete them\.\n$/);
-      expect(await inbox.countByState()).to.deep.equal({ pending: 1, quarantined: 0, done: 4, dead: 0 });
+      expect(await inbox.countByState()).to.deep.equal({ pending: 1, quarantined: 0, done: 4, dead: 0, discarded: 0 });
 
       const purged = await run('inbox', 'purge', '--older-than', '1d', '--yes', '--json');
       expect(purged.code, purged.stderr).to.equal(0);
       expect(JSON.parse(purged.stdout)).to.deep.include({ dryRun: false, state: 'done', purged: 3 });
-      expect(await inbox.countByState()).to.deep.equal({ pending: 1, quarantined: 0, done: 1, dead: 0 });
+      expect(await inbox.countByState()).to.deep.equal({ pending: 1, quarantined: 0, done: 1, dead: 0, discarded: 0 });
       expect(await inbox.get('msg_old_0')).to.equal(undefined);
       expect(await inbox.get('msg_recent_0')).to.deep.include({ state: 'done' });
 
@@ -244,7 +262,7 @@ for (const backend of inboxBackends)
         } finally {
           await received.close();
         }
-        expect(await inbox.countByState()).to.deep.equal({ pending: 0, quarantined: 0, done: 3, dead: 0 });
+        expect(await inbox.countByState()).to.deep.equal({ pending: 0, quarantined: 0, done: 3, dead: 0, discarded: 0 });
 
         const wrongSecret = await run('replay', '--to', to, '--secret', testSecret, '--id', 'msg_done_0');
         expect(wrongSecret.code).to.equal(1);

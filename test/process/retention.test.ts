@@ -37,7 +37,7 @@ for (const backend of inboxBackends)
       }
       await eventually(async () => (await inbox.countByState()).done === 3, 10_000);
       await eventually(async () => (await inbox.countByState()).done === 0, 10_000);
-      expect(await inbox.countByState()).to.deep.equal({ pending: 0, quarantined: 1, done: 0, dead: 1 });
+      expect(await inbox.countByState()).to.deep.equal({ pending: 0, quarantined: 1, done: 0, dead: 1, discarded: 0 });
       for (const id of ids) expect(await inbox.get(id)).to.equal(undefined);
       // Each round that purged something says how many: three in all (the lines may trail the commits).
       const purgedInLogs = () =>

@@ -49,7 +49,7 @@ describe('the SQLite inbox', () => {
     const db = new DatabaseSync(path);
     db.exec('PRAGMA user_version = 99');
     db.close();
-    expect(() => new SqliteInbox(path)).to.throw('The inbox has schema version 99; this version of ada-webhooks knows 10.');
+    expect(() => new SqliteInbox(path)).to.throw('The inbox has schema version 99; this version of ada-webhooks knows 11.');
     inbox = new SqliteInbox(join(directory, 'other.sqlite'));
   });
 
@@ -69,7 +69,7 @@ describe('the SQLite inbox', () => {
         .sort((a, b) => (a.id < b.id ? -1 : 1)),
     ).to.deep.equal(before.map((row) => ({ ...row, violations: row['violations'] ? JSON.parse(row['violations'] as string) : [] })));
     expect(await inbox.get('audit1')).to.deep.include({ lane: 'delivery:audit1' });
-    expect(await inbox.countByState()).to.deep.equal({ pending: 10, quarantined: 1, done: 2, dead: 1 });
+    expect(await inbox.countByState()).to.deep.equal({ pending: 10, quarantined: 1, done: 2, dead: 1, discarded: 0 });
 
     // a1 stays leased by the worker that ran it, b1 waits for its retry, d1's lease had run out.
     const claimed = await inbox.claim({ owner: 'new-worker', limit: 10, leaseMs: 60_000 });
@@ -106,7 +106,7 @@ describe('the SQLite inbox', () => {
              PRAGMA user_version = 1;`);
     db.close();
     inbox = new SqliteInbox(oldPath);
-    expect(await inbox.countByState()).to.deep.equal({ pending: 10, quarantined: 1, done: 2, dead: 1 });
+    expect(await inbox.countByState()).to.deep.equal({ pending: 10, quarantined: 1, done: 2, dead: 1, discarded: 0 });
     expect(await claimIds('new-worker')).to.deep.equal(['c3', 'audit1', 'd1']);
   });
 

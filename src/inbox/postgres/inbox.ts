@@ -10,6 +10,7 @@ import {
   type DeliveryFilter,
   type DeliveryQuery,
   type DeliveryState,
+  type Discard,
   type DriftFilter,
   type DriftSummary,
   type EndedSession,
@@ -181,6 +182,12 @@ export class PostgresInbox implements Inbox {
   async updateViolations(id: string, violations: Violation[]): Promise<void> {
     this.#refuseWhenClosed();
     await this.#pool.query(this.#sql.updateViolations, [id, JSON.stringify(violations)]);
+  }
+
+  async discard(id: string, { at, by }: Discard): Promise<boolean> {
+    this.#refuseWhenClosed();
+    const { rowCount } = await this.#pool.query(this.#sql.discard, [id, at.getTime(), by]);
+    return (rowCount ?? 0) > 0;
   }
 
   async purge({ state, receivedBefore, limit }: PurgeBatch): Promise<number> {

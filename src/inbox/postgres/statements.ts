@@ -32,6 +32,9 @@ export function statements(schema: string) {
 
     updateViolations: `UPDATE ${schema}.deliveries SET violations = $2 WHERE id = $1 AND state = 'quarantined'`,
 
+    /** Sets the quarantined delivery $1 aside for good, discarded at $2 by $3. */
+    discard: `UPDATE ${schema}.deliveries SET state = 'discarded', discarded_at = $2, discarded_by = $3 WHERE id = $1 AND state = 'quarantined'`,
+
     /**
      * Adds drift summaries to those counted: deliveries added, sightings widened, the first example
      * kept. In key order, as every replica adds its own: two never wait for each other in a cycle.

@@ -11,6 +11,7 @@ import {
   type DeliveryFilter,
   type DeliveryQuery,
   type DeliveryState,
+  type Discard,
   type DriftFilter,
   type DriftSummary,
   type EndedSession,
@@ -174,6 +175,10 @@ export class SqliteInbox implements Inbox {
 
   updateViolations(id: string, violations: Violation[]): Promise<void> {
     return this.#write({ kind: 'updateViolations', id, violations });
+  }
+
+  discard(id: string, discard: Discard): Promise<boolean> {
+    return this.#write({ kind: 'discard', id, discard });
   }
 
   purge({ state, receivedBefore, limit }: PurgeBatch): Promise<number> {

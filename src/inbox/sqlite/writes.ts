@@ -4,10 +4,20 @@
 // follow from the triggers of schema.ts.
 import type { DatabaseSync } from 'node:sqlite';
 import type { Violation } from '../../contract/validation.ts';
-import type { ClaimOptions, ClaimedDelivery, DriftSummary, EndedSession, PurgeableState, Settlement, StoreOutcome } from '../inbox.ts';
+import type {
+  ClaimOptions,
+  ClaimedDelivery,
+  Discard,
+  DriftSummary,
+  EndedSession,
+  PurgeableState,
+  Settlement,
+  StoreOutcome,
+} from '../inbox.ts';
 import type { IntakeLease, IntakeResult } from '../intake-leases.ts';
 import { claim, claimStatements } from './claim.ts';
 import { transaction } from './database.ts';
+import { discard, discardStatements } from './discard.ts';
 import { accept, intakeStatements, leaseIfHead, quarantine, type NewRow } from './intake.ts';
 import { prepareAll } from './prepared.ts';
 import { requeue, requeueStatements, type RequeueRow } from './requeue.ts';
@@ -21,6 +31,7 @@ export type WriteOperation =
   | { kind: 'settle'; owner: string; settlements: Settlement[]; now: Date }
   | { kind: 'requeue'; deliveries: RequeueRow[] }
   | { kind: 'updateViolations'; id: string; violations: Violation[] }
+  | { kind: 'discard'; id: string; discard: Discard }
   | { kind: 'purge'; state: PurgeableState; receivedBefore: string; limit: number }
   | { kind: 'recordDrift'; summaries: readonly DriftSummary[] }
   | { kind: 'endSession'; session: EndedSession; now: Date }
@@ -35,6 +46,7 @@ export interface WriteResults {
   settle: void;
   requeue: number;
   updateViolations: void;
+  discard: boolean;
   purge: number;
   recordDrift: void;
   endSession: void;
@@ -85,6 +97,7 @@ const allStatements = {
   ...claimStatements,
   ...settleStatements,
   ...requeueStatements,
+  ...discardStatements,
   ...sessionStatements,
   ...smallWrites,
   ...savepoints,
@@ -193,6 +206,8 @@ export class SqliteWrites {
       case 'updateViolations':
         statements.updateViolations.run(JSON.stringify(operation.violations), operation.id);
         return;
+      case 'discard':
+        return discard(statements, operation.id, operation.discard);
       case 'purge': {
         const { state, receivedBefore, limit } = operation;
         const purged = (statements.purged.all({ state, receivedBefore, limit }) as { id: string }[]).map(({ id }) => id);

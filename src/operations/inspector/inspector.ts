@@ -18,6 +18,7 @@ import { defaultLiveLimits, LiveUpdates, type LiveLimits } from './live.ts';
 import {
   deliveryHref,
   deliveryPage,
+  discardPage,
   inspectorPath,
   lanePage,
   listPage,
@@ -72,6 +73,7 @@ const replayedNotices: Record<ReplayOutcome['outcome'], string> = {
   requeued: 'Replayed: it is pending again, and the dispatcher runs it next in its lane.',
   'still quarantined': 'Still quarantined: it violates the contract the receiver runs now (its violations are below, checked again).',
   'already pending': 'Already pending: the dispatcher runs it in its turn.',
+  discarded: 'Not replayed: it was discarded, which is for good.',
 };
 
 export function createInspector({
@@ -227,6 +229,15 @@ export function createInspector({
   });
   router.use(refuseActionsWhenReadOnly);
 
+  /**
+   * Who discards, as the record keeps it: the token is shared, so the inspector can tell only how
+   * they signed in (a session, by the start of its id; or a script) and from which address.
+   */
+  function discarderOf(ctx: Context): string {
+    const { session } = ctx.state['visitor'] as Visitor;
+    return session ? `session ${session.id.slice(0, 8)} from ${ctx.ip}` : `a script (Bearer token) from ${ctx.ip}`;
+  }
+
   /** A list's filter, page and live switch as a query string without `?`, rebuilt from what it parsed to: only what the list takes. */
   const listQueryOf = (parsed: ReturnType<typeof parseFilter>, live: boolean) =>
     queryOf(parsed.form, { after: parsed.after && positionParameter(parsed.after), live: live ? undefined : 'off' }).slice(1);
@@ -305,7 +316,10 @@ export function createInspector({
       inbox.laneQueue(delivery.lane, laneShown),
       inbox.failedAttempts(delivery.id),
     ]);
-    const replayed = replayedNotices[ctx.query['replayed'] as ReplayOutcome['outcome']];
+    const replayed =
+      ctx.query['discarded'] === 'yes'
+        ? 'Discarded: it no longer counts as quarantined, and is kept, with who discarded it and when, until a purge.'
+        : replayedNotices[ctx.query['replayed'] as ReplayOutcome['outcome']];
     const live = ctx.query['live'] !== 'off';
     const list = listToGoBackTo(ctx.query['list']);
     render(ctx, 200, deliveryPage({ delivery, lane, queue, failedAttempts, replayed, live, list }, viewerOf(ctx)));
@@ -319,6 +333,26 @@ export function createInspector({
     ctx.status = 303;
     const list = listToGoBackTo(formOf(ctx)['list']);
     ctx.redirect(`${deliveryHref(id)}?${new URLSearchParams({ replayed: outcome.outcome, ...(list && { list }) })}`);
+  });
+
+  router.get('/deliveries/:id/discard', async (ctx) => {
+    const delivery = await inbox.get(ctx.params['id']!);
+    if (!delivery) return ctx.throw(404, `No delivery with id ${ctx.params['id']}.`);
+    render(ctx, 200, discardPage({ delivery, list: listToGoBackTo(ctx.query['list']) }, viewerOf(ctx)));
+  });
+
+  router.post('/deliveries/:id/discard', async (ctx) => {
+    const id = ctx.params['id']!;
+    const by = discarderOf(ctx);
+    if (!(await inbox.discard(id, { at: new Date(), by }))) {
+      const delivery = await inbox.get(id);
+      if (!delivery) return ctx.throw(404, `No delivery with id ${id}.`);
+      return ctx.throw(409, `Only a quarantined delivery can be discarded; this one is ${delivery.state}.`);
+    }
+    logger.info({ deliveryId: id, by, client: ctx.ip }, 'inspector: discarded a quarantined delivery');
+    const list = listToGoBackTo(formOf(ctx)['list']);
+    ctx.status = 303;
+    ctx.redirect(`${deliveryHref(id)}?${new URLSearchParams({ discarded: 'yes', ...(list && { list }) })}`);
   });
 
   router.get('/lanes/:key', async (ctx) => {

@@ -258,6 +258,8 @@ function standing({ delivery, lane, queue }: DeliveryView): string {
   switch (delivery.state) {
     case 'quarantined':
       return 'Quarantined deliveries join no lane: it runs nothing and holds nothing back until it is replayed.';
+    case 'discarded':
+      return 'Discarded deliveries join no lane and are never replayed: it stays here, for the record, until a purge.';
     case 'done':
     case 'dead': {
       const pending = lane ? `${lane.pending} pending now` : 'nothing pending now';
@@ -317,8 +319,12 @@ export function deliveryPage(view: DeliveryView, viewer: Viewer): string {
   const liveUrl = view.live ? `${inspectorPath}/live?delivery=${encodeURIComponent(delivery.id)}` : undefined;
   const list = view.list === undefined ? '' : html`<input type="hidden" name="list" value="${view.list}" />`;
   const replay =
-    delivery.state !== 'pending' && !viewer.readOnly
+    delivery.state !== 'pending' && delivery.state !== 'discarded' && !viewer.readOnly
       ? html`<form method="post" action="${deliveryHref(delivery.id)}/replay">!${formToken(viewer)}!${list}<button>Replay</button></form>`
+      : '';
+  const discard =
+    delivery.state === 'quarantined' && !viewer.readOnly
+      ? html`<form method="get" action="${deliveryHref(delivery.id)}/discard">!${list}<button class="secondary">Discard…</button></form>`
       : '';
   const back = view.list
     ? html`<a href="${inspectorPath}?${view.list}" rel="up">← Back to the list</a>`
@@ -349,6 +355,12 @@ export function deliveryPage(view: DeliveryView, viewer: Viewer): string {
       <dd class="mono">${time(new Date(delivery.eventTime))}</dd>
       <dt>Attempts</dt>
       <dd>${delivery.attempts}</dd>
+      !${
+        delivery.discarded
+          ? html`<dt>Discarded</dt>
+            <dd><span class="mono">${time(delivery.discarded.at)}</span> by ${delivery.discarded.by}</dd>`
+          : ''
+      }
     </dl>
     <h2>In its lane</h2>
     <p>!${standing(view)}</p>
@@ -359,7 +371,7 @@ export function deliveryPage(view: DeliveryView, viewer: Viewer): string {
     html`<p class="back">!${back}</p>
       <h1>Delivery <span class="mono">${delivery.id}</span></h1>
       !${view.replayed ? html`<p class="notice" role="status">${view.replayed}</p>` : ''}
-      <div class="bar">!${replay}</div>
+      <div class="bar">!${replay}!${discard}</div>
       !${liveRegion('delivery', deliveryHref(delivery.id), liveUrl, content)}
       <h2>Body</h2>
       !${marked === undefined ? bodyAsReceived(delivery.body) : html`<pre class="json">!${marked}</pre>`}
@@ -371,6 +383,29 @@ export function deliveryPage(view: DeliveryView, viewer: Viewer): string {
       <table>
         !${headerRows(delivery.headers)}
       </table>`,
+  );
+}
+
+/** Asks before a quarantined delivery is discarded: for good, and kept for the record. */
+export function discardPage({ delivery, list }: { delivery: StoredDelivery; list: string | undefined }, viewer: Viewer): string {
+  const listField = list === undefined ? '' : html`<input type="hidden" name="list" value="${list}" />`;
+  const action = viewer.readOnly
+    ? html`<p class="notice">The inspector is read-only: it discards nothing.</p>`
+    : delivery.state === 'quarantined'
+      ? html`<p>
+            It will no longer count as quarantined, and it can no longer be replayed. It stays in the inbox, marked discarded with
+            who did it and when, until a purge removes it (<span class="mono">npm run inbox -- purge --state discarded</span>).
+          </p>
+          <form method="post" action="${deliveryHref(delivery.id)}/discard">
+            !${formToken(viewer)}!${listField}<button>Discard it</button>
+          </form>`
+      : html`<p class="notice">Only a quarantined delivery can be discarded; this one is ${delivery.state}.</p>`;
+  return page(
+    'Discard',
+    viewer,
+    html`<h1>Discard delivery <span class="mono">${delivery.id}</span>?</h1>
+      !${action}
+      <p><a href="${deliveryPageHref(delivery.id, list)}">Back to the delivery</a></p>`,
   );
 }
 
@@ -414,6 +449,8 @@ function outcomeList(outcomes: readonly ReplayOutcome[]): string {
         return html`<li>!${link}: ${outcome.from} → pending</li>`;
       case 'already pending':
         return html`<li>!${link}: already pending</li>`;
+      case 'discarded':
+        return html`<li>!${link}: discarded, not replayed</li>`;
       case 'still quarantined':
         return html`<li>
           !${link}: still quarantined (${outcome.violations.map(describeViolation).join('; ')})

@@ -29,6 +29,7 @@ button.secondary { background: #fff; color: var(--accent); }
 .state-quarantined { background: #ffe0cc; color: #8a3a00; }
 .state-done { background: #d8f3dc; color: #1e5b2b; }
 .state-dead { background: #f8d3d3; color: #8a1c1c; }
+.state-discarded { background: #e4e7eb; color: #3d4650; }
 .bar { display: flex; gap: 1rem; align-items: center; margin: .6rem 0; flex-wrap: wrap; }
 .muted { color: var(--muted); }
 .notice { background: #e8f0fe; border: 1px solid #b6ccf5; padding: .6rem .8rem; margin: .6rem 0; }
