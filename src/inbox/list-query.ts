@@ -24,6 +24,13 @@ interface ListTables {
   /** What the page's rows are read from: the deliveries, with their payloads where those live apart. */
   rows: string;
   placeholder: (position: number) => string;
+  /**
+   * Read an id prefix as a range of the id's index (only where that index is in code point order,
+   * as SQLite's BINARY collation is; in PostgreSQL's collation of the database, the ids that share
+   * a prefix need not be contiguous). Worth it when few ids share the prefix: the other conditions
+   * then only filter that range, and the page is sorted when read.
+   */
+  idPrefixAsRange?: boolean;
 }
 
 type Statement = { text: string; parameters: unknown[] };
@@ -34,27 +41,57 @@ function parametersFor(placeholder: (position: number) => string) {
   return { parameters, value: (parameter: unknown) => placeholder(parameters.push(parameter)) };
 }
 
+/**
+ * The first text after every text that starts with `prefix`, in code point order: its last code
+ * point raised by one (past the surrogates, which no text holds), or, when that is the last code
+ * point there is, the same for the prefix without it. Undefined when no text comes after them all.
+ */
+export function afterPrefix(prefix: string): string | undefined {
+  const points = [...prefix].map((char) => char.codePointAt(0)!);
+  while (points.length > 0) {
+    const last = points.pop()!;
+    if (last < 0x10ffff) return String.fromCodePoint(...points, last + 1 === 0xd800 ? 0xe000 : last + 1);
+  }
+  return undefined;
+}
+
+/** An id prefix as a range of the id's index, in code point order: `id >= prefix AND id < afterPrefix(prefix)`. */
+export function idRangeOf(prefix: string, value: (parameter: unknown) => string): string {
+  const after = afterPrefix(prefix);
+  return after === undefined ? `id >= ${value(prefix)}` : `id >= ${value(prefix)} AND id < ${value(after)}`;
+}
+
 /** The conditions of a query, with `state` in place of the query's own (the list reads each state apart). */
-function conditionsOf(query: DeliveryQuery, state: string | undefined, value: (parameter: unknown) => string): string {
+function conditionsOf(
+  query: DeliveryQuery,
+  state: string | undefined,
+  value: (parameter: unknown) => string,
+  idPrefixAsRange = false,
+): string {
   const conditions: string[] = [];
-  if (state) conditions.push(`state = ${value(state)}`);
-  if (query.lane) conditions.push(`lane = ${value(query.lane)}`);
-  if (query.eventType) conditions.push(`event_type = ${value(query.eventType)}`);
-  if (query.since) conditions.push(`received_at >= ${value(query.since.toISOString())}`);
-  if (query.until) conditions.push(`received_at < ${value(query.until.toISOString())}`);
-  // substr and length count characters on both backends.
-  if (query.idPrefix) conditions.push(`substr(id, 1, ${[...query.idPrefix].length}) = ${value(query.idPrefix)}`);
+  // SQLite uses no index for a column written `+column`: the id range is then the one it reads.
+  const column = (name: string) => (idPrefixAsRange && query.idPrefix ? `+${name}` : name);
+  if (state) conditions.push(`${column('state')} = ${value(state)}`);
+  if (query.lane) conditions.push(`${column('lane')} = ${value(query.lane)}`);
+  if (query.eventType) conditions.push(`${column('event_type')} = ${value(query.eventType)}`);
+  if (query.since) conditions.push(`${column('received_at')} >= ${value(query.since.toISOString())}`);
+  if (query.until) conditions.push(`${column('received_at')} < ${value(query.until.toISOString())}`);
+  if (query.idPrefix) {
+    // substr and length count characters on both backends.
+    conditions.push(`substr(id, 1, ${[...query.idPrefix].length}) = ${value(query.idPrefix)}`);
+    if (idPrefixAsRange) conditions.push(idRangeOf(query.idPrefix, value));
+  }
   return conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
 }
 
-export function listQuery(filter: DeliveryFilter, { deliveries, rows, placeholder }: ListTables): Statement {
+export function listQuery(filter: DeliveryFilter, { deliveries, rows, placeholder, idPrefixAsRange = false }: ListTables): Statement {
   const { parameters, value } = parametersFor(placeholder);
   const newestFirst = 'ORDER BY received_at DESC, id DESC';
 
   /** The newest matching deliveries of one state, or of any (read through the lane's or the type's index). */
   const newest = (state: string | undefined) => {
     // SQLite's placeholders are positional: parameters are added in the order the text reads.
-    const where = conditionsOf(filter, state, value);
+    const where = conditionsOf(filter, state, value, idPrefixAsRange);
     const after = filter.after
       ? `(received_at, id) < (${value(filter.after.receivedAt.toISOString())}, ${value(filter.after.id)})`
       : undefined;
@@ -63,7 +100,7 @@ export function listQuery(filter: DeliveryFilter, { deliveries, rows, placeholde
   };
 
   const page =
-    filter.state || filter.lane || filter.eventType
+    filter.state || filter.lane || filter.eventType || (filter.idPrefix && idPrefixAsRange)
       ? newest(filter.state)
       : `SELECT id FROM (${deliveryStates.map((state) => `SELECT * FROM (${newest(state)}) AS ${state}`).join(' UNION ALL ')}) AS newest
          ${newestFirst} LIMIT ${value(filter.limit)}`;
@@ -71,7 +108,7 @@ export function listQuery(filter: DeliveryFilter, { deliveries, rows, placeholde
 }
 
 /** How many deliveries a query selects. */
-export function countQuery(query: DeliveryQuery, { deliveries, placeholder }: Omit<ListTables, 'rows'>): Statement {
+export function countQuery(query: DeliveryQuery, { deliveries, placeholder, idPrefixAsRange }: Omit<ListTables, 'rows'>): Statement {
   const { parameters, value } = parametersFor(placeholder);
-  return { text: `SELECT count(*) AS count FROM ${deliveries} ${conditionsOf(query, query.state, value)}`, parameters };
+  return { text: `SELECT count(*) AS count FROM ${deliveries} ${conditionsOf(query, query.state, value, idPrefixAsRange)}`, parameters };
 }

@@ -821,6 +821,16 @@ for (const backend of inboxBackends) {
         expect(await inbox.count({ eventType: 'v1.conversation.ended', since: new Date('2026-11-24T09:00:00Z') })).to.equal(1);
       });
 
+      it('lists by id prefix at the edges of the code points: the last one, and either side of the surrogates', async () => {
+        const ids = ['p\u{10FFFF}', 'p\u{10FFFF}1', 'q', 'p\uD7FF', 'p\uD7FF\u{10FFFF}', 'p\uE000', 'p'];
+        await acceptAll(...ids.map((id) => delivery(id)));
+        const listed = async (idPrefix: string) => (await inbox.list({ idPrefix, limit: 10 })).map(({ id }) => id).sort();
+        expect(await listed('p\u{10FFFF}')).to.deep.equal(['p\u{10FFFF}', 'p\u{10FFFF}1']);
+        expect(await listed('p\uD7FF')).to.deep.equal(['p\uD7FF', 'p\uD7FF\u{10FFFF}']);
+        expect(await listed('p')).to.have.length(6);
+        expect(await inbox.count({ idPrefix: 'p\uD7FF' })).to.equal(2);
+      });
+
       it("lists one lane's deliveries", async () => {
         await acceptAll(
           delivery('a1', { conversation: 'a' }),

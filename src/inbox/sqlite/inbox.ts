@@ -42,7 +42,7 @@ import {
   type LaneRow,
   type RowCodec,
 } from '../rows.ts';
-import { countQuery, listQuery } from '../list-query.ts';
+import { countQuery, idRangeOf, listQuery } from '../list-query.ts';
 import { Signal } from '../../support/signal.ts';
 import { TurnBatch } from '../turn-batch.ts';
 import { IntakeLeases } from '../intake-leases.ts';
@@ -231,15 +231,31 @@ export class SqliteInbox implements Inbox {
       deliveries: 'deliveries',
       rows: 'deliveries JOIN delivery_payloads USING (id)',
       placeholder: () => '?',
+      idPrefixAsRange: filter.idPrefix !== undefined && this.#fewIdsStartWith(filter.idPrefix),
     });
     const rows = this.#reader.prepare(text).all(...(parameters as SQLInputValue[]));
     return (rows as unknown as SqliteDeliveryRow[]).map(fromRow);
   }
 
   async count(query: DeliveryQuery): Promise<number> {
-    const { text, parameters } = countQuery(query, { deliveries: 'deliveries', placeholder: () => '?' });
+    const { text, parameters } = countQuery(query, { deliveries: 'deliveries', placeholder: () => '?', idPrefixAsRange: true });
     const { count } = this.#reader.prepare(text).get(...(parameters as SQLInputValue[])) as { count: number };
     return count;
+  }
+
+  /**
+   * Whether fewer than a few thousand ids start with `prefix`, counted along the id's index: a
+   * list then reads their range and sorts it, rather than reading every state newest first until
+   * a page of them turns up (which is quicker when many share the prefix).
+   */
+  #fewIdsStartWith(prefix: string): boolean {
+    const parameters: string[] = [];
+    const range = idRangeOf(prefix, (parameter) => (parameters.push(parameter as string), '?'));
+    const few = 2000;
+    const { rows } = this.#reader
+      .prepare(`SELECT count(*) AS rows FROM (SELECT 1 FROM deliveries WHERE ${range} LIMIT ${few})`)
+      .get(...parameters) as { rows: number };
+    return rows < few;
   }
 
   async failedAttempts(id: string): Promise<FailedAttempt[]> {
