@@ -143,6 +143,27 @@ describe('the inspector in a browser', function () {
     expect(await page.locator('[sse-connect]').count()).to.equal(1);
   });
 
+  it('says when live updates are refused (too many open for the session), and still shows what changed on reload', async () => {
+    await open('/inspector?live=off');
+    const cookie = (await context.cookies()).find(({ name }) => name === 'ada_inspector_session')!;
+    const streams = [];
+    for (let index = 0; index < 10; index += 1) {
+      const response = await fetch(`${receiver.url}/inspector/live`, { headers: { cookie: `${cookie.name}=${cookie.value}` } });
+      const reader = response.body!.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).to.match(/^retry: 1000/);
+      streams.push(reader);
+    }
+    try {
+      await open('/inspector');
+      await page.getByRole('status').getByText('Live updates are off: you have 10 live pages open').waitFor();
+      const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
+      await page.reload();
+      await page.getByRole('link', { name: id }).waitFor();
+    } finally {
+      for (const reader of streams) await reader.cancel();
+    }
+  });
+
   it('replays every delivery that matches the filter, once the count is confirmed', async () => {
     const stillBad = faxMessage();
     stillBad['data'].channel.id = 42;
