@@ -15,10 +15,9 @@ import { createAjv, toViolations, type Violation } from './validation.ts';
 
 type OperationId = keyof operations;
 
-/** A request as an operation's validators see it. */
+/** A request as an operation's validators see it: no query, as no operation reads one. */
 interface OperationRequest {
   headers: IncomingHttpHeaders;
-  query: Record<string, string | string[] | undefined>;
   body?: unknown;
 }
 
@@ -76,10 +75,10 @@ export async function loadRequestValidator(dereferenced: ContractDocument, opera
   });
   await api.init();
   const validators = api.validator.getRequestValidatorsForOperation(operationId) ?? [];
-  return ({ headers, query, body }) => {
+  return ({ headers, body }) => {
     // The shape openapi-backend validates: each validator reads its own part. Coercion of
     // parameter types may change values in place, hence a copy of the headers.
-    const request = { path: {}, query, header: { ...headers }, cookie: {}, requestBody: body };
+    const request = { path: {}, query: {}, header: { ...headers }, cookie: {}, requestBody: body };
     const errors = validators.flatMap((validate) => (validate(request) ? [] : (validate.errors ?? [])));
     return errors.length === 0 ? [] : toViolations(errors, '/requestBody');
   };

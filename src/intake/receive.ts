@@ -12,7 +12,7 @@ import { headerReader, headersNamed } from './headers.ts';
 import { observeDelivery, type DeliveryObserver, type DeliveryRecord } from './observe.ts';
 import { readDelivery } from './read-delivery.ts';
 import type { IntakeRequest } from './request.ts';
-import { explainSignatureFailure, signatureHeaders, type Verify } from './signature.ts';
+import { explainSignatureFailure, type Verify } from './signature.ts';
 
 interface IntakeOptions {
   verify: Verify;
@@ -32,8 +32,18 @@ export type Intake = (request: IntakeRequest) => Promise<Answer>;
 /** Seconds a sender should wait before retrying when the inbox cannot take a delivery. */
 const retryAfterSeconds = 5;
 
-/** Headers kept with each delivery for audit. */
-const auditHeaders = [...signatureHeaders, 'content-type', 'user-agent'];
+/**
+ * Besides the header set that the signature verified, what the contract and the audit see of a
+ * request: the content type, which the body checks read. Its query string and every other header
+ * decide nothing, as the signature does not cover them.
+ */
+const bodyHeaders = ['content-type'];
+/**
+ * Kept for audit beside those, deciding nothing: the software that sent the delivery (Svix's
+ * `Svix-Webhooks/...`, a test tool), which tells an operator where a delivery came from. It is
+ * stored only with a delivery whose signature holds, so only a holder of the secret chooses it.
+ */
+const auditOnlyHeaders = ['user-agent'];
 
 export function createIntake(options: IntakeOptions): Intake {
   const { verify, validate, inbox, bodyLimitBytes, observer, drift } = options;
@@ -59,15 +69,16 @@ export function createIntake(options: IntakeOptions): Intake {
     const type = (value as { type?: unknown } | null)?.type;
     record.eventType = eventTypeLabel(type);
     record.event = value;
+    const signedHeaders = headersNamed(header, [...signature.headerSet, ...bodyHeaders]);
     const delivery: NewDelivery = {
       id: signature.id,
       receivedAt: new Date(),
-      headers: headersNamed(header, auditHeaders),
+      headers: { ...signedHeaders, ...headersNamed(header, auditOnlyHeaders) },
       body: text,
       event: value,
       traceContext: record.traceContext,
     };
-    const violations = validate({ headers: request.headers, query: request.query, body: value });
+    const violations = validate({ headers: signedHeaders, body: value });
 
     if (violations.length > 0) {
       const stored = await storeOr503(record, () => inbox.quarantine(delivery, violations));

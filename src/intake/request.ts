@@ -1,12 +1,12 @@
 // A webhook request as the intake sees it, whatever the framework: each adapter translates its
-// own request into this, and writes the Answer back.
+// own request into this, and writes the Answer back. No query string: the signature does not
+// cover it, so it decides nothing.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 
 export interface IntakeRequest {
   /** Lower-case names, as Node gives them. */
   headers: IncomingHttpHeaders;
-  query: Record<string, string | string[] | undefined>;
   body: BodySource;
   /** The sender's address, for the line of a refused signature. */
   client?: string;

@@ -8,7 +8,13 @@ export type SignatureFailure =
   'missing_headers' | 'invalid_timestamp' | 'timestamp_too_old' | 'timestamp_too_new' | 'no_matching_signature';
 
 export type SignatureResult =
-  | { ok: true; id: string; timestamp: number }
+  | {
+      ok: true;
+      id: string;
+      timestamp: number;
+      /** The names of the header set that was verified, `svix-*` or `webhook-*`: the only headers the signature vouches for. */
+      headerSet: HeaderSet;
+    }
   | {
       ok: false;
       reason: SignatureFailure;
@@ -20,7 +26,8 @@ export type SignatureResult =
 
 /** The signed headers, when they are present, well-formed and within the tolerance: all that can be judged without a secret. */
 type SignedHeadersResult =
-  { ok: true; id: string; timestamp: number; timestampText: string; signature: string } | (SignatureResult & { ok: false });
+  | { ok: true; id: string; timestamp: number; timestampText: string; signature: string; headerSet: HeaderSet }
+  | (SignatureResult & { ok: false });
 
 interface VerifierOptions {
   /** `whsec_` secrets; a signature made with any of them is accepted (rotation). */
@@ -35,12 +42,15 @@ export type HeaderReader = (name: string) => string | undefined;
 export type Verify = (header: HeaderReader, body: string | Buffer, nowSeconds?: number) => SignatureResult;
 
 const secretPrefix = 'whsec_';
-const headerSets = ['svix', 'webhook'] as const;
 
-/** The names of the signature headers, both sets: what a delivery is signed with. */
-export const signatureHeaders = headerSets.flatMap((prefix) => [`${prefix}-id`, `${prefix}-timestamp`, `${prefix}-signature`]);
+/** The names of one set of signature headers: id, timestamp, signature. */
+export type HeaderSet = readonly [id: string, timestamp: string, signature: string];
+const headerSetOf = (prefix: string): HeaderSet => [`${prefix}-id`, `${prefix}-timestamp`, `${prefix}-signature`];
+/** Svix's names first, then the unbranded ones of Standard Webhooks. */
+const headerSets = [headerSetOf('svix'), headerSetOf('webhook')] as const;
+
 /** The headers that carry the signatures themselves: kept for audit, never shown. */
-export const signatureValueHeaders: readonly string[] = headerSets.map((prefix) => `${prefix}-signature`);
+export const signatureValueHeaders: readonly string[] = headerSets.map(([, , signature]) => signature);
 /** Base64 of a 32-byte HMAC-SHA256 digest. */
 const base64Digest = /^[A-Za-z0-9+/]{43}=$/;
 
@@ -65,7 +75,7 @@ export function checkSignedHeaders(header: HeaderReader, toleranceSeconds: numbe
   const skewSeconds = Math.round(nowSeconds - timestamp);
   if (nowSeconds - timestamp > toleranceSeconds) return { ok: false, reason: 'timestamp_too_old', skewSeconds };
   if (timestamp - nowSeconds > toleranceSeconds) return { ok: false, reason: 'timestamp_too_new', skewSeconds };
-  return { ok: true, id: signed.id, timestamp, timestampText: signed.timestamp, signature: signed.signature };
+  return { ok: true, id: signed.id, timestamp, timestampText: signed.timestamp, signature: signed.signature, headerSet: signed.headerSet };
 }
 
 export function createVerifier({ secrets, toleranceSeconds }: VerifierOptions): Verify {
@@ -80,7 +90,7 @@ export function createVerifier({ secrets, toleranceSeconds }: VerifierOptions): 
     for (const key of keys) {
       const expected = createHmac('sha256', key).update(`${signed.id}.${signed.timestampText}.`).update(body).digest();
       if (candidates.some((candidate) => timingSafeEqual(candidate, expected))) {
-        return { ok: true, id: signed.id, timestamp: signed.timestamp };
+        return { ok: true, id: signed.id, timestamp: signed.timestamp, headerSet: signed.headerSet };
       }
     }
     return {
@@ -127,13 +137,11 @@ export function explainSignatureFailure(failure: SignatureResult & { ok: false }
   }
 }
 
-/** The first complete header set, `svix-*` before the unbranded `webhook-*`. */
+/** The first complete header set, `svix-*` before the unbranded `webhook-*`, and its values. */
 function readSignedHeaders(header: HeaderReader) {
-  for (const prefix of headerSets) {
-    const id = header(`${prefix}-id`);
-    const timestamp = header(`${prefix}-timestamp`);
-    const signature = header(`${prefix}-signature`);
-    if (id && timestamp && signature) return { id, timestamp, signature };
+  for (const headerSet of headerSets) {
+    const [id, timestamp, signature] = headerSet.map(header);
+    if (id && timestamp && signature) return { id, timestamp, signature, headerSet };
   }
   return undefined;
 }

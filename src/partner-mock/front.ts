@@ -15,7 +15,7 @@ import { intakeRequestOf, writeAnswer } from '../intake/adapters/koa.ts';
 import { problem } from '../intake/answer.ts';
 import { headerReader, headersNamed } from '../intake/headers.ts';
 import { readDelivery } from '../intake/read-delivery.ts';
-import { checkSignedHeaders, explainSignatureFailure, signatureHeaders } from '../intake/signature.ts';
+import { checkSignedHeaders, explainSignatureFailure } from '../intake/signature.ts';
 import { problemForEmptyErrors } from '../service/app.ts';
 
 interface MockFrontOptions {
@@ -32,9 +32,6 @@ interface MockFrontOptions {
 interface Verdict {
   verdict?: string;
 }
-
-/** Headers Prism needs to judge a request: the signature headers it checks for, and the body's type. */
-const forwardedHeaders = [...signatureHeaders, 'content-type'];
 
 export async function createMockFront({ contract, prismUrl, bodyLimitBytes, toleranceSeconds, log }: MockFrontOptions): Promise<Koa> {
   const validate = await loadRequestValidator(await dereferenceContract(contract), 'receiveAdaWebhook');
@@ -61,12 +58,15 @@ export async function createMockFront({ contract, prismUrl, bodyLimitBytes, tole
         }
         const type = (read.body.value as { type?: unknown } | null)?.type;
         const delivery = `${typeof type === 'string' ? type : 'no type'} ${signed.id}`;
-        const answer = await forward(ctx, prismUrl, read.body.bytes);
+        // What the receiver would validate: the header set it would verify and the body's type,
+        // without the query string; the rest of the request decides nothing there either.
+        const signedHeaders = headersNamed(header, [...signed.headerSet, 'content-type']);
+        const answer = await forward(ctx, prismUrl, { headers: signedHeaders, body: read.body.bytes });
         if (answer.status !== 422) {
           state.verdict = `${delivery}${answer.ok ? ' accepted (the mock stores nothing)' : ''}`;
           return passOn(ctx, answer, signed.id);
         }
-        const violations = validate({ headers: ctx.headers, query: ctx.query, body: read.body.value });
+        const violations = validate({ headers: signedHeaders, body: read.body.value });
         state.verdict = `${delivery} violates the contract: ${violations.map(describeViolation).join('; ') || 'see the answer'}`;
         writeAnswer(
           ctx,
@@ -95,8 +95,9 @@ export async function createMockFront({ contract, prismUrl, bodyLimitBytes, tole
   return app;
 }
 
-function forward(ctx: Context, prismUrl: string, body?: Buffer): Promise<Response> {
-  return fetch(`${prismUrl}${ctx.url}`, { method: ctx.method, headers: headersNamed(headerReader(ctx.headers), forwardedHeaders), body });
+/** The request to Prism: a delivery with only what its verdict may depend on, any other request bare. */
+function forward(ctx: Context, prismUrl: string, delivery?: { headers: Record<string, string>; body: Buffer }): Promise<Response> {
+  return fetch(`${prismUrl}${ctx.path}`, { method: ctx.method, headers: delivery?.headers, body: delivery?.body });
 }
 
 /** Prism's answer as it is, except that an acknowledgement names the delivery it was sent (`deliveryId`), not the example's. */

@@ -141,6 +141,13 @@ describe('mounting the receiver', function () {
           await store.inbox.list({ limit: 10, eventType: 'v1.conversation.created' }).then((all) => all.filter((d) => d.id === id)),
         ).to.have.length(1);
       });
+
+      it('takes a delivery whose URL carries a query string, which the signature does not cover', async () => {
+        const body = JSON.stringify(contractExample('ConversationCreated'));
+        const headers = signedHeaders(body);
+        const response = await fetch(`${mounted.url}/webhooks/ada?tenant=acme`, { method: 'POST', headers, body });
+        expect([response.status, await response.json()]).to.deep.equal([200, { status: 'accepted', id: headers['svix-id'] }]);
+      });
     });
   }
 

@@ -275,6 +275,37 @@ for (const backend of inboxBackends)
       });
     });
 
+    describe('what the signature does not cover decides nothing', () => {
+      const svixUserAgent = 'Svix-Webhooks/1.0';
+
+      it('accepts a delivery to the webhook URL with a query string, which users put in endpoint URLs', async () => {
+        const body = JSON.stringify(contractExample('ConversationCreated'));
+        const headers = signedHeaders(body);
+        const response = await fetch(`${receiver.url}/webhooks/ada?tenant=acme&tenant=beta&x[y]=1`, { method: 'POST', headers, body });
+        expect(response.status).to.equal(200);
+        expect(await response.json()).to.deep.equal({ status: 'accepted', id: headers['svix-id'] });
+        expect(await stateOf(headers['svix-id'])).to.equal('pending');
+      });
+
+      it('validates and keeps only the header set it verified: a junk webhook-timestamp beside a valid svix-* set', async () => {
+        const body = JSON.stringify(contractExample('ConversationCreated'));
+        const headers = signedHeaders(body);
+        const sent = { ...headers, 'webhook-timestamp': 'abc', 'webhook-id': '', 'user-agent': svixUserAgent };
+        expect(await post(receiver.url, body, sent)).to.deep.include({ status: 200, body: { status: 'accepted', id: headers['svix-id'] } });
+        expect((await receiver.inbox.get(headers['svix-id']!))?.headers).to.deep.equal({ ...headers, 'user-agent': svixUserAgent });
+      });
+
+      it('keeps no header of the other set: a spoofed svix-id beside a verified webhook-* set', async () => {
+        const body = JSON.stringify(contractExample('EndUserUpdated'));
+        const headers = signedHeaders(body, { prefix: 'webhook' });
+        const sent = { ...headers, 'svix-id': 'msg_spoofed', 'user-agent': svixUserAgent };
+        const answer = await post(receiver.url, body, sent);
+        expect(answer).to.deep.include({ status: 200, body: { status: 'accepted', id: headers['webhook-id'] } });
+        expect((await receiver.inbox.get(headers['webhook-id']!))?.headers).to.deep.equal({ ...headers, 'user-agent': svixUserAgent });
+        expect(await stateOf('msg_spoofed')).to.equal(undefined);
+      });
+    });
+
     describe('a correctly signed delivery that violates the contract', () => {
       it('is answered 422 with each violation and stored in quarantine with them', async () => {
         const event = contractExample('ConversationHandoffEnded');

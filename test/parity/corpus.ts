@@ -109,6 +109,12 @@ export const corpus: ParityCase[] = [
     status: 415,
   },
   {
+    name: 'a junk webhook-timestamp beside a valid svix-* set, which decides nothing',
+    body: json(example('ConversationCreated')),
+    headers: () => ({ ...signedHeaders(json(example('ConversationCreated'))), 'webhook-timestamp': 'abc' }),
+    status: 200,
+  },
+  {
     name: 'malformed JSON',
     body: '{"type": "v1.conversation.created",',
     headers: signed('{"type": "v1.conversation.created",'),

@@ -54,7 +54,12 @@ describe('signature verification', () => {
       const verify = createVerifier({ secrets: [secret], toleranceSeconds: 300 });
       for (const prefix of ['svix', 'webhook']) {
         const headers = { [`${prefix}-id`]: 'msg_oracle', [`${prefix}-timestamp`]: String(now), [`${prefix}-signature`]: signature };
-        expect(verify(headerReader(headers), body, now)).to.deep.equal({ ok: true, id: 'msg_oracle', timestamp: now });
+        expect(verify(headerReader(headers), body, now)).to.deep.equal({
+          ok: true,
+          id: 'msg_oracle',
+          timestamp: now,
+          headerSet: [`${prefix}-id`, `${prefix}-timestamp`, `${prefix}-signature`],
+        });
       }
     });
 

@@ -5,7 +5,6 @@ import { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { methodNotAllowed } from '../answer.ts';
 import type { Intake } from '../receive.ts';
-import { queryOf } from './query.ts';
 
 export type FetchHandler = (request: Request) => Promise<Response>;
 
@@ -16,7 +15,6 @@ export function fetchHandler(intake: Intake): FetchHandler {
         ? await intake({
             // The Headers of a Request have lower-case names; repeated ones are joined, as Node joins them.
             headers: Object.fromEntries(request.headers),
-            query: queryOf(new URL(request.url).searchParams),
             body: {
               stream: request.body && !request.bodyUsed ? Readable.fromWeb(request.body as ReadableStream<Uint8Array>) : undefined,
               alreadyRead: request.bodyUsed,

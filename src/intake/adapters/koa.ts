@@ -14,7 +14,7 @@ export function koaMiddleware(intake: Intake, path: string): Middleware {
 /** The request as the intake reads it; the raw text a body parser in front kept (@koa/bodyparser's rawBody), if any. */
 export function intakeRequestOf(ctx: Context): IntakeRequest {
   const { rawBody } = ctx.request as { rawBody?: string | Buffer };
-  return { headers: ctx.headers, query: ctx.query, body: { stream: ctx.req, raw: rawBody }, client: ctx.ip };
+  return { headers: ctx.headers, body: { stream: ctx.req, raw: rawBody }, client: ctx.ip };
 }
 
 export function writeAnswer(ctx: Context, answer: Answer): void {

@@ -4,7 +4,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { methodNotAllowed, problem, type Answer } from '../answer.ts';
 import type { Intake } from '../receive.ts';
-import { queryOf } from './query.ts';
 
 /** What Express and its kin add to a request, which the receiver reads when they are there. */
 interface FrameworkExtras {
@@ -32,7 +31,6 @@ export function nodeListener(intake: Intake, path: string): NodeListener {
     const raw = [extras.rawBody, extras.body].find(isRawBody);
     void intake({
       headers: request.headers,
-      query: queryOf(url.searchParams),
       body: { stream: request, raw },
       client: extras.ip ?? request.socket.remoteAddress,
     }).then((answer) => writeAnswer(response, answer));
