@@ -1,10 +1,11 @@
 // `ada-webhooks/verify`: checks one delivery's signature and parses its body, without the store,
 // Koa, the contract's validators or any other part of the receiver: for code that takes the
 // request in itself. It does not validate the event against the contract (the receiver does);
-// its type is the contract's.
+// its type is the contract's. Its checks, their words and its default tolerance are the intake's.
 import type { IncomingHttpHeaders } from 'node:http';
 import { isKnownEventName, type AdaEvent, type UnknownEvent } from './contract/events.ts';
-import { createVerifier, type SignatureFailure } from './intake/signature.ts';
+import { BodyError, parseJson } from './intake/json-body.ts';
+import { createVerifier, defaultToleranceSeconds, explainSignatureFailure, type SignatureFailure } from './intake/signature.ts';
 
 export interface VerifyWebhookOptions {
   /** The Ada webhook's signing secret (`whsec_...`), or several while rotating. */
@@ -17,9 +18,12 @@ export interface VerifyWebhookOptions {
   toleranceSeconds?: number;
 }
 
-/** Why a delivery was refused: which check failed. */
+/**
+ * Why a delivery was refused: which check failed. `malformed_json`: the body is not UTF-8 JSON;
+ * `not_an_event`: it is JSON, but not an object with a string `type`.
+ */
 export class WebhookVerificationError extends Error {
-  readonly reason: SignatureFailure | 'malformed_json';
+  readonly reason: SignatureFailure | 'malformed_json' | 'not_an_event';
 
   constructor(reason: WebhookVerificationError['reason'], message: string) {
     super(message);
@@ -27,14 +31,6 @@ export class WebhookVerificationError extends Error {
     this.reason = reason;
   }
 }
-
-const reasons: Record<SignatureFailure, string> = {
-  missing_headers: 'the svix-id, svix-timestamp and svix-signature headers (or their webhook-* names) are not all present',
-  invalid_timestamp: 'the signed timestamp is not a whole number of seconds',
-  timestamp_too_old: 'the signed timestamp is older than the tolerance',
-  timestamp_too_new: 'the signed timestamp is further ahead than the tolerance',
-  no_matching_signature: 'no signature matches any of the secrets',
-};
 
 /**
  * The delivery id (`svix-id`, the same on every retry: the key to make side effects idempotent)
@@ -44,22 +40,37 @@ const reasons: Record<SignatureFailure, string> = {
 export type VerifiedWebhook = { id: string; known: true; event: AdaEvent } | { id: string; known: false; event: UnknownEvent };
 
 /** The delivery's id and event, once its signature is checked; throws a WebhookVerificationError otherwise. */
-export function verifyWebhook({ secrets, headers, body, toleranceSeconds = 300 }: VerifyWebhookOptions): VerifiedWebhook {
+export function verifyWebhook({
+  secrets,
+  headers,
+  body,
+  toleranceSeconds = defaultToleranceSeconds,
+}: VerifyWebhookOptions): VerifiedWebhook {
   const verify = createVerifier({ secrets: typeof secrets === 'string' ? [secrets] : secrets, toleranceSeconds });
   const header = (name: string) => {
     const value = headers instanceof Headers ? headers.get(name) : headers[name];
     return typeof value === 'string' ? value : undefined;
   };
-  const bytes = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   const result = verify(header, bytes);
-  if (!result.ok) throw new WebhookVerificationError(result.reason, `The delivery is refused: ${reasons[result.reason]}.`);
-  let event: { type?: unknown };
+  if (!result.ok) throw new WebhookVerificationError(result.reason, explainSignatureFailure(result, header, toleranceSeconds));
+  let event: unknown;
   try {
-    event = JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8')) as { type?: unknown };
+    event = parseJson(bytes).value;
   } catch (error) {
-    throw new WebhookVerificationError('malformed_json', `The delivery is signed, but its body is not JSON: ${(error as Error).message}`);
+    if (!(error instanceof BodyError)) throw error;
+    throw new WebhookVerificationError('malformed_json', error.message);
   }
-  return typeof event.type === 'string' && isKnownEventName(event.type)
+  if (!isEvent(event)) {
+    throw new WebhookVerificationError(
+      'not_an_event',
+      'The delivery is signed, but its body is not an event: a JSON object whose type is a string.',
+    );
+  }
+  return isKnownEventName(event.type)
     ? { id: result.id, known: true, event: event as AdaEvent }
     : { id: result.id, known: false, event: event as UnknownEvent };
 }
+
+const isEvent = (value: unknown): value is { type: string } =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { type?: unknown }).type === 'string';

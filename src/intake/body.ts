@@ -1,37 +1,17 @@
 // Reads a webhook body as bytes. The signature covers the exact bytes sent, so they are kept as
-// received: verified as they are, decoded once for JSON.parse, and stored. @koa/bodyparser hands
+// received: verified as they are, decoded once for JSON.parse (json-body.ts), and stored. @koa/bodyparser hands
 // over only a decoded string, which would have to be encoded again for the HMAC and would
 // silently replace invalid UTF-8; raw-body, the reader underneath it, gives the bytes and
 // enforces the size limit and the Content-Length.
 import getRawBody from 'raw-body';
+import { BodyError } from './json-body.ts';
 import type { BodySource } from './request.ts';
-
-export interface JsonBody {
-  bytes: Buffer;
-  /** The bytes decoded as UTF-8; byte for byte the same as `bytes`. */
-  text: string;
-  /** Any JSON value: the contract, not the parser, decides what is acceptable. */
-  value: unknown;
-}
-
-/** Why a body could not be read or parsed: the status to answer, and a message fit for the sender. */
-export class BodyError extends Error {
-  readonly status: number;
-
-  constructor(status: number, message: string) {
-    super(message);
-    this.name = 'BodyError';
-    this.status = status;
-  }
-}
 
 /** Said, in the log and the answer, when something in front of the receiver read the body and kept no raw copy. */
 const bodyAlreadyRead =
   'The request body was read before the receiver got it, most likely by a body parser mounted in front of it, ' +
   'so the exact bytes that the signature covers are gone. Mount the receiver before any body parser, or keep its path out of the parser ' +
   '(or keep the raw bytes as req.rawBody, as express.json({ verify }) can).';
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** The body's bytes, within `limitBytes`; throws a BodyError otherwise. */
 export async function readBytes(source: BodySource, limitBytes: number, contentLength: string | undefined): Promise<Buffer> {
@@ -54,19 +34,3 @@ export async function readBytes(source: BodySource, limitBytes: number, contentL
 }
 
 const tooLarge = (limitBytes: number) => new BodyError(413, `The request body exceeds the limit of ${limitBytes} bytes.`);
-
-/** The bytes as strict UTF-8 JSON; throws a BodyError (400) otherwise. */
-export function parseJson(bytes: Buffer): JsonBody {
-  let text: string;
-  try {
-    text = strictUtf8.decode(bytes);
-  } catch {
-    throw new BodyError(400, 'The request body is not valid UTF-8.');
-  }
-  if (text.trim() === '') throw new BodyError(400, 'The request body is empty.');
-  try {
-    return { bytes, text, value: JSON.parse(text) };
-  } catch (error) {
-    throw new BodyError(400, `The request body is not valid JSON: ${(error as Error).message}`);
-  }
-}

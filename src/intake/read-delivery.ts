@@ -4,7 +4,8 @@
 import typeis from 'type-is';
 import type { DeliveryOutcome } from '../operations/metrics.ts';
 import { problem, type Answer } from './answer.ts';
-import { BodyError, parseJson, readBytes, type JsonBody } from './body.ts';
+import { readBytes } from './body.ts';
+import { BodyError, parseJson, type JsonBody } from './json-body.ts';
 import type { IntakeRequest } from './request.ts';
 
 type DeliveryRead = { ok: true; body: JsonBody } | { ok: false; answer: Answer; outcome: DeliveryOutcome; error?: Error };

@@ -1,5 +1,6 @@
 // How the intake's settings are read: the signing secrets, the timestamp tolerance, the largest body.
 import { Invalid, integerIn, type Setting, type SettingsReader } from '../config/reader.ts';
+import { defaultToleranceSeconds } from './signature.ts';
 
 export const secretsSetting: Setting = { variable: 'ADA_WEBHOOK_SECRET', option: 'secrets', secret: true };
 const toleranceSetting: Setting = { variable: 'WEBHOOK_TOLERANCE_SECONDS', option: 'toleranceSeconds' };
@@ -10,7 +11,8 @@ export const secretPlaceholder = 'whsec_<the signing secret from Ada>';
 
 /** The secrets given; empty when none is. */
 export const readSecrets = (reader: SettingsReader): string[] => reader.read(secretsSetting, [], parseSecrets, secretPlaceholder);
-export const readTolerance = (reader: SettingsReader) => reader.read(toleranceSetting, 300, integerIn(1, 86_400), '300');
+export const readTolerance = (reader: SettingsReader) =>
+  reader.read(toleranceSetting, defaultToleranceSeconds, integerIn(1, 86_400), String(defaultToleranceSeconds));
 export const readBodyLimit = (reader: SettingsReader) => reader.read(bodyLimitSetting, 1024 * 1024, parseByteSize, '1mb');
 
 export function parseSecrets(raw: string): string[] | Invalid {

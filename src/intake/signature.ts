@@ -42,6 +42,8 @@ export type HeaderReader = (name: string) => string | undefined;
 export type Verify = (header: HeaderReader, body: string | Buffer, nowSeconds?: number) => SignatureResult;
 
 const secretPrefix = 'whsec_';
+/** Svix's tolerance: the largest distance, either way, between a signed timestamp and now, unless configured. */
+export const defaultToleranceSeconds = 300;
 
 /** The names of one set of signature headers: id, timestamp, signature. */
 export type HeaderSet = readonly [id: string, timestamp: string, signature: string];

@@ -1,7 +1,7 @@
 // Type-checked by `npm test` (tsc), never run: pins the public API's types, as a user's
 // TypeScript sees them through src/index.ts (test/package/ checks the same from the installed
 // package). Every `@ts-expect-error` fails the type check if the line below it stops being an error.
-import { verifyWebhook, type Receiver } from '../../src/index.ts';
+import { verifyWebhook, type Receiver, type WebhookVerificationError } from '../../src/index.ts';
 
 export function register(receiver: Receiver): void {
   receiver
@@ -25,4 +25,10 @@ export function endedBy(headers: Headers, body: string): string | undefined {
   // @ts-expect-error without `known`, the event may be one the contract does not describe
   if (verified.event.type === 'v1.conversation.ended') void verified.event.data.ended_by?.role;
   return verified.known && verified.event.type === 'v1.conversation.ended' ? verified.event.data.ended_by?.role : undefined;
+}
+
+export function refusedBody(error: WebhookVerificationError): boolean {
+  // @ts-expect-error not a reason verifyWebhook gives
+  if (error.reason === 'not_a_reason') return false;
+  return error.reason === 'malformed_json' || error.reason === 'not_an_event';
 }
