@@ -11,6 +11,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { OpenAPIBackend, type Document } from 'openapi-backend';
 import type { operations } from '../../generated/ada-webhooks.ts';
 import type { ContractDocument } from './document.ts';
+import { numbersOutOfRange } from './number-range.ts';
 import { createAjv, toViolations, type Violation } from './validation.ts';
 
 type OperationId = keyof operations;
@@ -80,6 +81,7 @@ export async function loadRequestValidator(dereferenced: ContractDocument, opera
     // parameter types may change values in place, hence a copy of the headers.
     const request = { path: {}, query: {}, header: { ...headers }, cookie: {}, requestBody: body };
     const errors = validators.flatMap((validate) => (validate(request) ? [] : (validate.errors ?? [])));
-    return errors.length === 0 ? [] : toViolations(errors, '/requestBody');
+    const violations = errors.length === 0 ? [] : toViolations(errors, '/requestBody');
+    return [...violations, ...numbersOutOfRange(body)];
   };
 }

@@ -1,6 +1,7 @@
 // The partner mock's front: a thin server on the mock's port, before Prism. It answers what the
 // receiver can judge without the signing secret exactly as the receiver does (content type, size,
-// malformed JSON, missing or stale signature headers, in the receiver's order and words), and
+// malformed JSON, missing or stale signature headers, in the receiver's order and words, and a
+// number out of the range of a double, which Prism would take as Infinity), and
 // passes the rest to Prism, whose verdict on the contract it keeps. A contract violation is
 // answered with the receiver's problem document: the violations of the branch that the event's
 // `type` selects, rather than Prism's canned example and one header entry per branch.
@@ -9,6 +10,7 @@ import Router from '@koa/router';
 import type { Problem } from '../../generated/ada-webhooks.ts';
 import Koa, { type Context } from 'koa';
 import { dereferenceContract, type ContractDocument } from '../contract/document.ts';
+import { numbersOutOfRange } from '../contract/number-range.ts';
 import { loadRequestValidator, routeOperations } from '../contract/operations.ts';
 import { describeViolation, type Violation } from '../contract/validation.ts';
 import { intakeRequestOf, writeAnswer } from '../intake/adapters/koa.ts';
@@ -61,8 +63,10 @@ export async function createMockFront({ contract, prismUrl, bodyLimitBytes, tole
         // What the receiver would validate: the header set it would verify and the body's type,
         // without the query string; the rest of the request decides nothing there either.
         const signedHeaders = headersNamed(header, [...signed.headerSet, 'content-type']);
-        const answer = await forward(ctx, prismUrl, { headers: signedHeaders, body: read.body.bytes });
-        if (answer.status !== 422) {
+        // Prism reads a number beyond a double's range as Infinity and takes it: the front judges that itself.
+        const outOfRange = numbersOutOfRange(read.body.value).length > 0;
+        const answer = outOfRange ? undefined : await forward(ctx, prismUrl, { headers: signedHeaders, body: read.body.bytes });
+        if (answer && answer.status !== 422) {
           state.verdict = `${delivery}${answer.ok ? ' accepted (the mock stores nothing)' : ''}`;
           return passOn(ctx, answer, signed.id);
         }
@@ -73,7 +77,7 @@ export async function createMockFront({ contract, prismUrl, bodyLimitBytes, tole
           problem(422, {
             title: 'Contract violation',
             detail: 'The delivery does not match the contract; the receiver would store it in quarantine (the mock stores nothing).',
-            violations: violations.length > 0 ? violations : prismViolations(answer.headers.get('sl-violations')),
+            violations: violations.length > 0 ? violations : prismViolations(answer?.headers.get('sl-violations') ?? null),
           }),
         );
       },

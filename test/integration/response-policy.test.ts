@@ -346,6 +346,28 @@ for (const backend of inboxBackends)
         expect(await stateOf('msg_bad')).to.equal('quarantined');
       });
 
+      it('with a number out of the range of a double (1e400), anywhere in the event, is quarantined rather than handled as Infinity', async () => {
+        const event = contractExample('ConversationCreated');
+        event['data'].metadata.cart_total = 7;
+        event['added_later'] = { 'a/b': [1, 7] };
+        const body = JSON.stringify(event).replace('"cart_total":7', '"cart_total":1e400').replace('[1,7]', '[1,-1E+400]');
+        const headers = signedHeaders(body);
+        const answer = await post(receiver.url, body, headers);
+        const violations = [
+          {
+            pointer: '/data/metadata/cart_total',
+            message: 'is a number out of the range of a double (1.7976931348623157e+308 either way), which would be read as Infinity',
+          },
+          {
+            pointer: '/added_later/a~1b/1',
+            message: 'is a number out of the range of a double (1.7976931348623157e+308 either way), which would be read as -Infinity',
+          },
+        ];
+        expect(answer).to.deep.include({ status: 422 });
+        expect(answer.body.violations).to.deep.equal(violations);
+        expect(await receiver.inbox.get(headers['svix-id']!)).to.deep.include({ state: 'quarantined', body, violations });
+      });
+
       it('is checked with `format` keywords enforced', async () => {
         const event = contractExample('ConversationMessageFile');
         event['data'].content.url = 'not a link';

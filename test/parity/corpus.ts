@@ -45,6 +45,9 @@ const envelopeField = (field: string) =>
     'v1.audit_log.emitted': 'AuditLogEmitted',
   }).map(([type, exampleName]) => violation(`${type} without ${field}`, exampleName, (event) => delete event[field]));
 
+/** JSON.parse reads 1e400 as Infinity, which the open object would take. */
+const outOfRange = json({ ...example('ConversationCreated'), added_later: 7 }).replace('"added_later":7', '"added_later":1e400');
+
 const signatureOnly = { status: 200, because: 'the mock has no signing secret: it checks the signature headers, not the signature itself' };
 
 export const corpus: ParityCase[] = [
@@ -94,6 +97,7 @@ export const corpus: ParityCase[] = [
   violation('body without type', 'ConversationCreated', (e) => delete e['type']),
   violation('type as a number', 'ConversationCreated', (e) => (e['type'] = 7)),
   { name: 'a JSON array', body: '[]', headers: signed('[]'), status: 422 },
+  { name: 'a number out of the range of a double (1e400) in an open object', body: outOfRange, headers: signed(outOfRange), status: 422 },
 
   // Headers and framing.
   {

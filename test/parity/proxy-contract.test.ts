@@ -17,8 +17,10 @@ function responseViolations(header: string | null): unknown[] {
 }
 
 // Prism never answers a body that is not JSON (stoplightio/prism#2664); the partner mock's front
-// answers it instead, but here Prism proxies alone.
-const answerable = corpus.filter((testCase) => testCase.name !== 'malformed JSON');
+// answers it instead, but here Prism proxies alone. And it passes on a body that holds a number
+// beyond a double's range changed (it reads it as Infinity), which then fails the signature.
+const notProxied = ['malformed JSON', 'a number out of the range of a double (1e400) in an open object'];
+const answerable = corpus.filter((testCase) => !notProxied.includes(testCase.name));
 
 describe('the receiver behind prism proxy', function () {
   this.timeout(30_000);

@@ -36,4 +36,15 @@ describe("the contract's operations", () => {
       { pointer: '/header/webhook-timestamp', message: 'must match pattern "^[0-9]+$"' },
     ]);
   });
+
+  it('refuses a number out of the range of a double anywhere in the body, beside what the schema says of it', async () => {
+    const validate = await loadRequestValidator(await dereferenceContract(loadContract()), 'receiveAdaWebhook');
+    const body: unknown = JSON.parse('{"type": "v2.bot.rated", "timestamp": 1e400, "data": {"~scores": [0, -1e999, 1.5e308]}}');
+    const outOfRange = 'is a number out of the range of a double (1.7976931348623157e+308 either way), which would be read as';
+    expect(validate({ headers: {}, body })).to.deep.equal([
+      { pointer: '/timestamp', message: 'must be string' },
+      { pointer: '/timestamp', message: `${outOfRange} Infinity` },
+      { pointer: '/data/~0scores/1', message: `${outOfRange} -Infinity` },
+    ]);
+  });
 });
