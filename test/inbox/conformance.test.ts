@@ -943,3 +943,73 @@ for (const backend of inboxBackends) {
     });
   });
 }
+
+// Svix retries a delivery whose 200 it never saw, however long ago its handler finished: the
+// retry of a done or dead delivery is a duplicate, and nothing of its row changes.
+for (const backend of inboxBackends) {
+  describe(`a retry of a delivery that is done or dead, on ${backend.name}`, () => {
+    let store: TestInbox;
+    let inbox: Inbox;
+    beforeEach(async () => {
+      store = await backend.create();
+      inbox = store.inbox;
+    });
+    afterEach(() => store.destroy());
+
+    const received = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
+    const firstCopy = (): NewDelivery => ({
+      ...delivery('msg_1', { conversation: 'c1', second: 1, receivedAt: new Date('2026-11-24T09:00:01Z') }),
+      headers: { 'svix-id': 'msg_1', 'svix-timestamp': '1795424401', 'content-type': 'application/json' },
+      traceContext: received,
+    });
+    /** The retry, hours later: the same id, with its own time, headers and trace, and a body that differs (a contract that changed at Ada). */
+    const retry = (): NewDelivery => ({
+      ...delivery('msg_1', { type: 'v1.conversation.ended', conversation: 'c2', second: 9, receivedAt: new Date('2026-11-24T14:00:00Z') }),
+      headers: { 'svix-id': 'msg_1', 'svix-timestamp': '1795442400', 'content-type': 'application/json' },
+      traceContext: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+    });
+
+    const settlements: Record<'done' | 'dead', Settlement> = {
+      done: { id: 'msg_1', outcome: 'done' },
+      dead: { id: 'msg_1', outcome: 'dead', error: 'Error: the last attempt failed' },
+    };
+
+    for (const state of ['done', 'dead'] as const) {
+      it(`leaves a ${state} delivery as it is: a duplicate, every column unchanged, never claimed again`, async () => {
+        const now = new Date();
+        expect(await inbox.accept(firstCopy())).to.equal('stored');
+        expect(ids(await inbox.claim({ owner: 'dispatcher-a', limit: 10, leaseMs: 60_000, now }))).to.deep.equal(['msg_1']);
+        await inbox.settle('dispatcher-a', [{ id: 'msg_1', outcome: 'retry', error: 'Error: the first attempt failed', retryAt: now }]);
+        expect(ids(await inbox.claim({ owner: 'dispatcher-a', limit: 10, leaseMs: 60_000, now }))).to.deep.equal(['msg_1']);
+        await inbox.settle('dispatcher-a', [settlements[state]]);
+        const before = await inbox.get('msg_1');
+        expect(before).to.deep.include({ state, attempts: 2, traceContext: received });
+        const failedBefore = await inbox.failedAttempts('msg_1');
+        const countsBefore = await inbox.countByState();
+
+        // With a claimer waiting for deliveries at intake, as a running dispatcher is.
+        const handed: (ClaimedDelivery | undefined)[] = [];
+        inbox.leaseAtIntake({ owner: 'dispatcher-b', leaseMs: 60_000, reserve: () => true, leased: (claimed) => handed.push(claimed) });
+        expect(await inbox.accept(retry())).to.equal('duplicate');
+        expect(await inbox.quarantine(retry(), [{ pointer: '/data', message: 'is required' }])).to.equal('duplicate');
+        expect(await Promise.all([inbox.accept(retry()), inbox.accept(firstCopy())])).to.deep.equal(['duplicate', 'duplicate']);
+        expect(handed).to.deep.equal([undefined, undefined, undefined]);
+
+        expect(await inbox.get('msg_1')).to.deep.equal(before);
+        expect(await inbox.failedAttempts('msg_1')).to.deep.equal(failedBefore);
+        expect(await inbox.countByState()).to.deep.equal(countsBefore);
+        expect(await inbox.lane('conversation:c1')).to.equal(undefined);
+        expect(await inbox.lane('conversation:c2')).to.equal(undefined);
+        // A delivery after the retry, in its lane, is the only one a claim finds.
+        expect(await inbox.accept(delivery('msg_2', { conversation: 'c1', second: 2 }))).to.equal('stored');
+        expect(
+          ids([
+            ...handed.filter((claimed) => claimed !== undefined),
+            ...(await inbox.claim({ owner: 'dispatcher-c', limit: 10, leaseMs: 60_000, now })),
+          ]),
+        ).to.deep.equal(['msg_2']);
+        expect(await inbox.get('msg_1')).to.deep.equal(before);
+      });
+    }
+  });
+}

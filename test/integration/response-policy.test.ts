@@ -275,6 +275,52 @@ for (const backend of inboxBackends)
       });
     });
 
+    describe('a retry of a delivery that is done or dead (Svix never saw the 200)', () => {
+      let handling: TestReceiver;
+      /** Handler runs by delivery id; a delivery whose id starts with msg_failing fails every attempt. */
+      const runs = new Map<string, number>();
+      before(async () => {
+        handling = await startReceiver({ backend });
+        handling.receiver.on('v1.conversation.ended', (_event, { deliveryId }) => {
+          runs.set(deliveryId, (runs.get(deliveryId) ?? 0) + 1);
+          if (deliveryId.startsWith('msg_failing')) throw new Error('this handler always fails');
+        });
+        handling.receiver.start();
+      });
+      after(() => handling.close());
+
+      const cases = [
+        { state: 'done', id: `msg_handled_${backend.name}`, attempts: 1 },
+        { state: 'dead', id: `msg_failing_${backend.name}`, attempts: 3 },
+      ] as const;
+      for (const { state, id, attempts } of cases) {
+        it(`answers a retry of a ${state} delivery 200 duplicate, leaves its row as it is, and never runs its handler again`, async () => {
+          const event = contractExample('ConversationEndedByEndUser');
+          expect(await deliver(handling.url, event, { id })).to.deep.include({ status: 200, body: { status: 'accepted', id } });
+          const before = await eventually(async () => {
+            const stored = await handling.inbox.get(id);
+            return stored?.state === state && runs.get(id) === attempts && stored;
+          });
+
+          // Signed anew, as Svix signs each attempt, with a trace context and a header of its own.
+          const body = JSON.stringify(event);
+          const retry = {
+            ...signedHeaders(body, { id }),
+            traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+            'user-agent': 'Svix-Webhooks/1.1',
+          };
+          expect(await post(handling.url, body, retry)).to.deep.include({ status: 200, body: { status: 'duplicate', id } });
+
+          // A later event of the same conversation, handled after the retry: the dispatcher ran that lane since.
+          const later = { ...event, timestamp: new Date(Date.parse(event['timestamp']) + 60_000).toISOString() };
+          const { id: laterId } = await deliver(handling.url, later);
+          await eventually(async () => runs.get(laterId) === 1 && (await handling.inbox.get(laterId))?.state === 'done');
+          expect(runs.get(id)).to.equal(attempts);
+          expect(await handling.inbox.get(id)).to.deep.equal(before);
+        });
+      }
+    });
+
     describe('what the signature does not cover decides nothing', () => {
       const svixUserAgent = 'Svix-Webhooks/1.0';
 
