@@ -126,7 +126,7 @@ async function resend(inbox: Inbox, { url, sign, intervalMs }: ReturnType<typeof
 async function replayMatching(inbox: Inbox, replayFilter: ReplayFilter): Promise<void> {
   const tracing = orExit(() => loadTracingSettings());
   // Each replayed delivery starts a new trace, whose first span is exported from here.
-  const stopTracing = tracing && (await startTracing(tracing, undefined).catch((error: unknown) => exitWith((error as Error).message)));
+  const stopTracing = tracing && (await startTracing(tracing).catch((error: unknown) => exitWith((error as Error).message)));
   try {
     const validateDelivery = createSchemaValidators(await dereferenceContract(loadContract()))('AdaWebhookDelivery');
     const matched = 'id' in replayFilter ? 1 : await inbox.count(replayFilter);

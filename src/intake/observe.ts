@@ -37,7 +37,7 @@ export async function observeDelivery(
   receive: (record: DeliveryRecord) => Promise<Answer>,
 ): Promise<Answer> {
   const started = performance.now();
-  const span = startReceiveSpan();
+  const span = startReceiveSpan(request.headers);
   const record: DeliveryRecord = { traceContext: traceContextOf(span) };
   let answer: Answer;
   try {

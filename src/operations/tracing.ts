@@ -2,8 +2,8 @@
 // the application chooses the SDK (the service sets one up from the OTEL_* variables); without
 // one, every call here is the API's no-op and nothing is stored.
 //
-// One trace per delivery. The `receive` span of its request ends when it is answered; its context
-// is stored with the delivery. Every attempt, in whichever process and however late (a retry, a
+// One trace per delivery. The `receive` span of its request, the trace's root, ends when it is
+// answered; its context is stored with the delivery. Every attempt, in whichever process and however late (a retry, a
 // lease that ran out after a crash), is a `process` span whose parent is that stored context and
 // which links to it too; a forward to a broker is a `send` span inside it. A replay starts a new
 // trace, linked to the one before, and its attempts join the new one.
@@ -21,6 +21,7 @@ import {
   type Span,
 } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
+import type { IncomingHttpHeaders } from 'node:http';
 import {
   ATTR_MESSAGING_DESTINATION_NAME,
   ATTR_MESSAGING_MESSAGE_CONVERSATION_ID,
@@ -65,9 +66,16 @@ export interface ReceiveFacts {
   errorType?: string | undefined;
 }
 
-/** The span of one webhook request, a child of whatever is active (the HTTP server span, where one is traced). */
-export function startReceiveSpan(): Span {
-  return tracer.startSpan('receive', { kind: SpanKind.CONSUMER, attributes: receiveAttributes });
+/**
+ * The span of one webhook request: the root of a trace of its own. The request is not signed when
+ * it arrives (and most are not from Ada), so its trace context is only linked to, never a parent:
+ * it must not choose the trace id, force or prevent sampling, or put baggage on what is stored.
+ * The links: the span active when the request reached the receiver (an HTTP server span of the
+ * app's own instrumentation, where there is one) and the context that the request's headers carry.
+ */
+export function startReceiveSpan(headers: IncomingHttpHeaders): Span {
+  const links = [...linksTo(context.active()), ...linksTo(propagation.extract(ROOT_CONTEXT, headers))];
+  return tracer.startSpan('receive', { root: true, kind: SpanKind.CONSUMER, attributes: receiveAttributes, links });
 }
 
 export function endReceiveSpan(span: Span, { outcome, deliveryId, eventType, event, errorType }: ReceiveFacts): void {
@@ -88,11 +96,14 @@ export function endReceiveSpan(span: Span, { outcome, deliveryId, eventType, eve
   span.end();
 }
 
-/** The trace context to store with a delivery: the span's propagation headers, or none when nothing traces. */
+/**
+ * The trace context to store with a delivery or put on a message: the span's propagation headers,
+ * or none when nothing traces. Only the span's own: no baggage of whatever context is active.
+ */
 export function traceContextOf(span: Span): TraceContext | undefined {
   if (!isSpanContextValid(span.spanContext())) return undefined;
   const headers: Record<string, string> = {};
-  propagation.inject(trace.setSpan(context.active(), span), headers);
+  propagation.inject(trace.setSpan(ROOT_CONTEXT, span), headers);
   return headers;
 }
 

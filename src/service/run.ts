@@ -57,7 +57,7 @@ export async function runService(registerHandlers: (receiver: Receiver) => void)
   // Before the first request and the first attempt, each of which is traced.
   const stopTracing =
     settings.tracing &&
-    (await startTracing(settings.tracing, receives ? receiver.path : undefined).catch((error: unknown) => {
+    (await startTracing(settings.tracing).catch((error: unknown) => {
       logger.fatal((error as Error).message);
       process.exit(1);
     }));

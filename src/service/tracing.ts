@@ -3,7 +3,6 @@
 // (operations/tracing.ts); the SDK reads the details from the environment itself (endpoint,
 // headers, sampler, resource, propagators). They are checked here first, because the SDK only
 // warns of a value it does not know, and only when OTEL_LOG_LEVEL asks for warnings.
-import { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { Invalid, anyText, oneOf, parseBoolean, type Setting, type SettingsReader } from '../config/reader.ts';
 
@@ -30,7 +29,7 @@ export interface TracingSettings {
   sampler: string;
   /** The service's name when neither OTEL_SERVICE_NAME nor OTEL_RESOURCE_ATTRIBUTES gives one. */
   defaultServiceName: string | undefined;
-  /** `http`: no HTTP server span (the receive span is then the root); `undici`: no spans of fetch() calls. */
+  /** `http`: no spans of handlers' node:http calls; `undici`: none of their fetch() calls. */
   disabledInstrumentations: InstrumentationName[];
 }
 
@@ -100,17 +99,21 @@ const defaultEndpoint = (protocol: string) => (protocol === 'grpc' ? 'http://loc
 
 /**
  * Starts the SDK: traces only (the metrics are Prometheus text at /metrics), the service named
- * `ada-webhooks` unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES name it, the HTTP server span
- * of every webhook request (and none for probes and scrapes), and the spans of handlers' outgoing
- * HTTP and fetch() calls, unless OTEL_NODE_DISABLED_INSTRUMENTATIONS leaves them out. Returns the
- * function that flushes and stops it.
+ * `ada-webhooks` unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES name it, and the spans of
+ * handlers' outgoing HTTP and fetch() calls, unless OTEL_NODE_DISABLED_INSTRUMENTATIONS leaves them
+ * out. Returns the function that flushes and stops it.
+ *
+ * No incoming request has a span of the HTTP instrumentation: it would take the request's
+ * `traceparent` for its parent before the receiver sees the request, so an unsigned request would
+ * choose the trace id and the sampling of its delivery's trace (the instrumentation has no option
+ * to ignore incoming context but to ignore the request). The receive span is each delivery's root
+ * instead (operations/tracing.ts); probes, scrapes and the inspector are not traced.
  */
-export async function startTracing(settings: TracingSettings, webhookPath: string | undefined): Promise<() => Promise<void>> {
-  const [{ NodeSDK }, { HttpInstrumentation }, { UndiciInstrumentation }, { ATTR_HTTP_ROUTE }] = await Promise.all([
+export async function startTracing(settings: TracingSettings): Promise<() => Promise<void>> {
+  const [{ NodeSDK }, { HttpInstrumentation }, { UndiciInstrumentation }] = await Promise.all([
     import('@opentelemetry/sdk-node'),
     import('@opentelemetry/instrumentation-http'),
     import('@opentelemetry/instrumentation-undici'),
-    import('@opentelemetry/semantic-conventions'),
   ]).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
     // The SDK is a development dependency, so that apps that install the library do not get it.
@@ -124,21 +127,14 @@ export async function startTracing(settings: TracingSettings, webhookPath: strin
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations: [
-      enabled('http') &&
-        new HttpInstrumentation({
-          ignoreIncomingRequestHook: (request) => webhookPath === undefined || request.url?.split('?')[0] !== webhookPath,
-          startIncomingSpanHook: () => ({ [ATTR_HTTP_ROUTE]: webhookPath }),
-          requestHook: (span, request) => {
-            if (request instanceof IncomingMessage) span.updateName(`${request.method} ${webhookPath}`);
-          },
-        }),
+      enabled('http') && new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
       enabled('undici') && new UndiciInstrumentation(),
     ].filter((instrumentation) => instrumentation !== false),
   });
   sdk.start();
   // The HTTP instrumentation patches node:http when it is required; the service imports it as an
   // ES module, which no hook sees, and shares the same module object: requiring it once here
-  // applies the patch to every server.
+  // applies the patch to the calls that handlers make through it.
   createRequire(import.meta.url)('node:http');
   return () => sdk.shutdown();
 }

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import { eventually } from '../support/eventually.ts';
 import { spanKinds, startOtlpReceiver, tracingEnvironment } from '../support/otlp-receiver.ts';
@@ -174,7 +175,7 @@ describe('the package, installed into an empty project', function () {
     });
   }
 
-  it("traces with the host app's own OpenTelemetry SDK, and depends on the API alone", async () => {
+  it("traces with the host app's own OpenTelemetry SDK, in a trace of its own that links to the request's, and depends on the API alone", async () => {
     const { dependencies } = JSON.parse(readFileSync(join(consumer, 'node_modules', 'ada-webhooks', 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
     };
@@ -190,16 +191,27 @@ describe('the package, installed into an empty project', function () {
       const url = await listening(app);
       const body = JSON.stringify(contractExample('ConversationCreated'));
       const headers = signedHeaders(body, { secret });
-      expect((await post(url, body, headers)).status).to.equal(200);
+      // Trace context of the sender's choosing, which the host's HTTP instrumentation takes in.
+      const senders = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' };
+      const traceContext = { traceparent: `00-${senders.traceId}-${senders.spanId}-01`, baggage: `tenant=${'x'.repeat(3000)}` };
+      expect((await post(url, body, { ...headers, ...traceContext })).status).to.equal(200);
 
-      const id = headers['svix-id'];
+      const id = headers['svix-id']!;
       const receive = await eventually(() => collector.spans.find((span) => span.name.startsWith('receive')), 10_000);
       const processed = await eventually(() => collector.spans.find((span) => span.name.startsWith('process')), 10_000);
-      const http = collector.spans.find((span) => span.spanId === receive.parentSpanId);
-      expect(http).to.deep.include({ kind: spanKinds.server, parentSpanId: '' });
+      const http = await eventually(() => collector.spans.find((span) => span.kind === spanKinds.server), 10_000);
+      // The host's server span is the host's business; the delivery's trace is the receiver's own.
+      expect(http).to.deep.include({ traceId: senders.traceId, parentSpanId: senders.spanId });
+      expect(receive).to.deep.include({ parentSpanId: '', links: [{ traceId: http.traceId, spanId: http.spanId }, senders] });
+      expect(receive.traceId).not.to.equal(senders.traceId);
       expect(receive.attributes).to.include({ 'messaging.message.id': id, 'ada_webhooks.outcome': 'accepted' });
       expect(processed).to.deep.include({ traceId: receive.traceId, parentSpanId: receive.spanId });
       expect(processed.resource).to.include({ 'service.name': 'host-app' });
+      // Stored with the delivery: the receive span's context, without the request's baggage.
+      const inbox = new DatabaseSync(join(consumer, 'traced.sqlite'), { readOnly: true });
+      const row = inbox.prepare('SELECT trace_context FROM deliveries WHERE id = ?').get(id);
+      inbox.close();
+      expect(JSON.parse(String(row?.['trace_context']))).to.deep.equal({ traceparent: `00-${receive.traceId}-${receive.spanId}-01` });
     } finally {
       app.child.kill('SIGTERM');
       await once(app.child, 'exit');

@@ -1,7 +1,8 @@
 // Traces as an operator gets them: the real service with the OpenTelemetry SDK set up from the
 // OTEL_* variables, exporting OTLP/HTTP (http/json) to a small receiver on a loopback port. One
-// trace per delivery, from the HTTP request to every attempt, across a retry, a SIGKILL and a
-// replay; forwarded messages carry it on; with tracing off nothing is sent and nothing is stored.
+// trace per delivery, from its receipt to every attempt, across a retry, a SIGKILL and a replay;
+// forwarded messages carry it on; the trace context of a request decides nothing of it; with
+// tracing off nothing is sent and nothing is stored.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { writeFileSync, rmSync } from 'node:fs';
@@ -27,10 +28,26 @@ import {
   type OtlpReceiver,
   type ReceivedSpan,
 } from '../support/otlp-receiver.ts';
-import { contractExample, deliver, testSecret } from '../support/receiver.ts';
+import { contractExample, deliver, post, signedHeaders, testSecret } from '../support/receiver.ts';
 
 const scenario = new URL('scenarios/traced-handlers.ts', import.meta.url).pathname;
 const run = promisify(execFile);
+
+/** The span that a sender's `traceparent` names as the parent of its request. */
+const sendersSpan = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' };
+/** Trace context of the sender's choosing, sampled (`01`) or not (`00`), with 3 KB of baggage. */
+const sendersTraceContext = (flags: '00' | '01') => ({
+  traceparent: `00-${sendersSpan.traceId}-${sendersSpan.spanId}-${flags}`,
+  tracestate: 'sender=chosen',
+  baggage: Array.from({ length: 64 }, (_, index) => `key${String(index).padStart(2, '0')}=${'v'.repeat(40)}`).join(','),
+});
+
+/** A signed delivery of `event` whose request carries `traceContext` beside the signature headers. */
+async function deliverWithTraceContext(url: string, event: unknown, traceContext: Record<string, string>) {
+  const body = JSON.stringify(event);
+  const headers = signedHeaders(body);
+  return { ...(await post(url, body, { ...headers, ...traceContext })), id: headers['svix-id']! };
+}
 
 describe('traces of the service', function () {
   this.timeout(60_000);
@@ -79,8 +96,17 @@ describe('traces of the service', function () {
       .filter((span) => span.name.startsWith('process') && span.attributes['messaging.message.id'] === deliveryId)
       .sort((a, b) => Number(a.attributes['ada_webhooks.attempt']) - Number(b.attributes['ada_webhooks.attempt']));
   const attemptLines = (receiver: ReceiverProcess) => receiver.logs().filter((line) => line['msg'] === 'attempt');
+  /** The state and stored trace context of a delivery, read from the inbox file. */
+  const storedRow = (id: string) => {
+    const db = new DatabaseSync(database().slice('sqlite:'.length), { readOnly: true });
+    try {
+      return db.prepare('SELECT state, trace_context FROM deliveries WHERE id = ?').get(id);
+    } finally {
+      db.close();
+    }
+  };
 
-  it('gives a delivery one trace: the HTTP request, its receive span, and a process span per attempt, a failed one with its error', async () => {
+  it('gives a delivery one trace: its receive span, the root, and a process span per attempt, a failed one with its error', async () => {
     const receiver = await start();
     const event = contractExample('ConversationCreated');
     const { status, id } = await deliver(receiver.url, event);
@@ -89,11 +115,8 @@ describe('traces of the service', function () {
     const receive = await receiveSpanOf(id);
     await eventually(() => processSpansOf(id).length === 2 && collector.spans.some((span) => span.name === 'user work'));
     const [first, second] = processSpansOf(id) as [ReceivedSpan, ReceivedSpan];
-    const http = collector.spans.find((span) => span.spanId === receive.parentSpanId)!;
 
-    expect(http).to.deep.include({ name: 'POST /webhooks/ada', kind: spanKinds.server, parentSpanId: '' });
-    expect(http.attributes).to.include({ 'http.route': '/webhooks/ada', 'http.response.status_code': 200 });
-    expect(receive).to.deep.include({ name: 'receive v1.conversation.created', kind: spanKinds.consumer, traceId: http.traceId });
+    expect(receive).to.deep.include({ name: 'receive v1.conversation.created', kind: spanKinds.consumer, parentSpanId: '', links: [] });
     expect(receive.attributes).to.include({
       'messaging.system.name': 'svix',
       'messaging.operation.type': 'receive',
@@ -134,10 +157,11 @@ describe('traces of the service', function () {
       env: childEnvironment({ DATABASE_URL: database() }),
     });
     expect(stdout).to.contain(`trace id     ${receive.traceId}`);
-    // Nothing else is traced: no probe, no scrape, no other trace.
+    // Nothing else is traced: no HTTP server span, no probe, no scrape, no other trace.
     await fetch(`${receiver.url}/readyz`);
     await sleep(200);
     expect(new Set(collector.spans.map((span) => span.traceId))).to.deep.equal(new Set([receive.traceId]));
+    expect(collector.spans.filter((span) => span.kind === spanKinds.server)).to.deep.equal([]);
   });
 
   it('npm start: each delivery sent arrives as one trace, its receive span carrying its id and a process span for its handler', async () => {
@@ -178,13 +202,37 @@ describe('traces of the service', function () {
     expect(violation.attributes).to.include({ 'ada_webhooks.outcome': 'quarantined', 'error.type': 'quarantined' });
   });
 
-  it('makes the receive span the root when OTEL_NODE_DISABLED_INSTRUMENTATIONS leaves the HTTP server span out', async () => {
-    const receiver = await start({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http' });
-    const { id } = await deliver(receiver.url, contractExample('ConversationEndedByEndUser'));
-    const receive = await receiveSpanOf(id);
-    await eventually(() => processSpansOf(id).length === 1);
-    expect(receive.parentSpanId).to.equal('');
-    expect(collector.spans.filter((span) => span.kind === spanKinds.server)).to.deep.equal([]);
+  it('starts a trace of its own for a request that carries trace context: a link to it, never its trace id, its sampling or its baggage', async () => {
+    const receiver = await start();
+    const sent = [];
+    for (const flags of ['01', '00'] as const) {
+      sent.push(await deliverWithTraceContext(receiver.url, contractExample('ConversationEndedByEndUser'), sendersTraceContext(flags)));
+    }
+    for (const { status, id } of sent) {
+      expect(status).to.equal(200);
+      // The unsampled one is traced too: the sampler decides, not the sender.
+      const receive = await receiveSpanOf(id);
+      expect(receive.traceId).not.to.equal(sendersSpan.traceId);
+      expect(receive).to.deep.include({ parentSpanId: '', links: [sendersSpan] });
+      const [handled] = await eventually(() => processSpansOf(id).length === 1 && processSpansOf(id));
+      expect(handled).to.deep.include({ traceId: receive.traceId, parentSpanId: receive.spanId });
+      // What is stored is the receive span's context alone: no baggage, no tracestate of the sender's.
+      const row = await eventually(() => storedRow(id)?.['state'] === 'done' && storedRow(id));
+      expect(JSON.parse(String(row['trace_context']))).to.deep.equal({ traceparent: `00-${receive.traceId}-${receive.spanId}-01` });
+    }
+  });
+
+  it('exports nothing of a junk 401 at a sampling ratio of 0, whatever its traceparent says', async () => {
+    const receiver = await start({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' });
+    const junk = await post(receiver.url, '{"type": "v1.junk"}', { 'content-type': 'application/json', ...sendersTraceContext('01') });
+    expect(junk.status).to.equal(401);
+    const signed = await deliverWithTraceContext(receiver.url, contractExample('ConversationEndedByEndUser'), sendersTraceContext('01'));
+    expect(signed.status).to.equal(200);
+    await eventually(() => attemptLines(receiver).length === 1);
+    // SIGTERM flushes the SDK before the process exits: whatever it would export is sent by then.
+    receiver.child.kill('SIGTERM');
+    expect(await receiver.exit).to.deep.equal({ code: 0, signal: null });
+    expect(collector.spans).to.deep.equal([]);
   });
 
   it('keeps the trace of a delivery that another process handles after a SIGKILL', async () => {
@@ -233,7 +281,11 @@ describe('traces of the service', function () {
       const broker = await backend.create();
       try {
         const receiver = await start(broker.env(), mainPath);
-        const { id } = await deliver(receiver.url, contractExample('ConversationEndedByEndUser'));
+        const { id } = await deliverWithTraceContext(
+          receiver.url,
+          contractExample('ConversationEndedByEndUser'),
+          sendersTraceContext('01'),
+        );
         const receive = await receiveSpanOf(id);
         const [message] = await eventually(async () => {
           const messages = await broker.messages();
@@ -247,6 +299,9 @@ describe('traces of the service', function () {
           'messaging.message.id': id,
         });
         expect(message!.headers['traceparent']).to.equal(`00-${send.traceId}-${send.spanId}-01`);
+        // Nothing of the trace context that the request carried: its trace, its tracestate, its baggage.
+        expect(send.traceId).not.to.equal(sendersSpan.traceId);
+        expect(message!.headers).not.to.have.any.keys('baggage', 'tracestate');
       } finally {
         await broker.destroy();
       }
@@ -259,15 +314,8 @@ describe('traces of the service', function () {
     const { id } = await deliver(receiver.url, contractExample('ConversationEndedByEndUser'));
     await eventually(() => attemptLines(receiver).length === 1);
     expect(attemptLines(receiver)[0]).to.include({ activeSpan: null });
-    await eventually(() => {
-      const db = new DatabaseSync(database().slice('sqlite:'.length), { readOnly: true });
-      const row = db.prepare('SELECT state, trace_context FROM deliveries WHERE id = ?').get(id);
-      db.close();
-      return row?.['state'] === 'done' && row;
-    });
-    const db = new DatabaseSync(database().slice('sqlite:'.length), { readOnly: true });
-    expect(db.prepare('SELECT trace_context FROM deliveries WHERE id = ?').get(id)).to.deep.equal({ trace_context: null });
-    db.close();
+    const row = await eventually(() => storedRow(id)?.['state'] === 'done' && storedRow(id));
+    expect(row['trace_context']).to.equal(null);
     await sleep(200);
     expect(collector.requests).to.equal(0);
   });
