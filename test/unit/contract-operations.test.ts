@@ -46,5 +46,9 @@ describe("the contract's operations", () => {
       { pointer: '/timestamp', message: `${outOfRange} Infinity` },
       { pointer: '/data/~0scores/1', message: `${outOfRange} -Infinity` },
     ]);
+    const deep = JSON.parse(`{"type": "v2.bot.rated", "data": {"deep": ${'['.repeat(10_000)}1e400${']'.repeat(10_000)}}}`) as unknown;
+    expect(validate({ headers: {}, body: deep })).to.deep.equal([
+      { pointer: `/data/deep${'/0'.repeat(10_000)}`, message: `${outOfRange} Infinity` },
+    ]);
   });
 });
