@@ -69,16 +69,16 @@ export function createIntake(options: IntakeOptions): Intake {
     const type = (value as { type?: unknown } | null)?.type;
     record.eventType = eventTypeLabel(type);
     record.event = value;
-    const signedHeaders = headersNamed(header, [...signature.headerSet, ...bodyHeaders]);
+    const contractHeaders = headersNamed(header, [...signature.headerSet, ...bodyHeaders]);
     const delivery: NewDelivery = {
       id: signature.id,
       receivedAt: new Date(),
-      headers: { ...signedHeaders, ...headersNamed(header, auditOnlyHeaders) },
+      headers: { ...contractHeaders, ...headersNamed(header, auditOnlyHeaders) },
       body: text,
       event: value,
       traceContext: record.traceContext,
     };
-    const violations = validate({ headers: signedHeaders, body: value });
+    const violations = validate({ headers: contractHeaders, body: value });
 
     if (violations.length > 0) {
       const stored = await storeOr503(record, () => inbox.quarantine(delivery, violations));

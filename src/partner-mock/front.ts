@@ -62,15 +62,15 @@ export async function createMockFront({ contract, prismUrl, bodyLimitBytes, tole
         const delivery = `${typeof type === 'string' ? type : 'no type'} ${signed.id}`;
         // What the receiver would validate: the header set it would verify and the body's type,
         // without the query string; the rest of the request decides nothing there either.
-        const signedHeaders = headersNamed(header, [...signed.headerSet, 'content-type']);
+        const contractHeaders = headersNamed(header, [...signed.headerSet, 'content-type']);
         // Prism reads a number beyond a double's range as Infinity and takes it: the front judges that itself.
         const outOfRange = numbersOutOfRange(read.body.value).length > 0;
-        const answer = outOfRange ? undefined : await forward(ctx, prismUrl, { headers: signedHeaders, body: read.body.bytes });
+        const answer = outOfRange ? undefined : await forward(ctx, prismUrl, { headers: contractHeaders, body: read.body.bytes });
         if (answer && answer.status !== 422) {
           state.verdict = `${delivery}${answer.ok ? ' accepted (the mock stores nothing)' : ''}`;
           return passOn(ctx, answer, signed.id);
         }
-        const violations = validate({ headers: signedHeaders, body: read.body.value });
+        const violations = validate({ headers: contractHeaders, body: read.body.value });
         state.verdict = `${delivery} violates the contract: ${violations.map(describeViolation).join('; ') || 'see the answer'}`;
         writeAnswer(
           ctx,
