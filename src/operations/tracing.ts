@@ -3,9 +3,9 @@
 // one, every call here is the API's no-op and nothing is stored.
 //
 // One trace per delivery. The `receive` span of its request, the trace's root, ends when it is
-// answered; its context is stored with the delivery. Every attempt, in whichever process and however late (a retry, a
-// lease that ran out after a crash), is a `process` span whose parent is that stored context and
-// which links to it too; a forward to a broker is a `send` span inside it. A replay starts a new
+// answered; its context is stored with the delivery. Every attempt, in whichever process and
+// however late (a retry, a lease that ran out after a crash), is a `process` span whose parent is
+// that stored context and which links to it too; a forward to a broker is a `send` span inside it. A replay starts a new
 // trace, linked to the one before, and its attempts join the new one.
 import {
   ROOT_CONTEXT,
@@ -68,7 +68,7 @@ export interface ReceiveFacts {
 
 /**
  * The span of one webhook request: the root of a trace of its own. The request is not signed when
- * it arrives (and most are not from Ada), so its trace context is only linked to, never a parent:
+ * it arrives (anyone can send one), so its trace context is only linked to, never a parent:
  * it must not choose the trace id, force or prevent sampling, or put baggage on what is stored.
  * The links: the span active when the request reached the receiver (an HTTP server span of the
  * app's own instrumentation, where there is one) and the context that the request's headers carry.

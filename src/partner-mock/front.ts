@@ -60,7 +60,7 @@ export async function createMockFront({ contract, prismUrl, bodyLimitBytes, tole
         }
         const type = (read.body.value as { type?: unknown } | null)?.type;
         const delivery = `${typeof type === 'string' ? type : 'no type'} ${signed.id}`;
-        // What the receiver would validate: the header set it would verify and the body's type,
+        // What the receiver would validate: the header set it would verify and the content type,
         // without the query string; the rest of the request decides nothing there either.
         const contractHeaders = headersNamed(header, [...signed.headerSet, 'content-type']);
         // Prism reads a number beyond a double's range as Infinity and takes it: the front judges that itself.
