@@ -409,7 +409,7 @@ for (const backend of inboxBackends) {
         expect(await inbox.get('in-flight')).to.deep.include({ state: 'done' });
         expect(await inbox.get('poisoned')).to.equal(undefined);
         expect(await inbox.lane('conversation:p'), 'no lane, no lease left behind').to.equal(undefined);
-        expect(await inbox.countByState()).to.deep.equal({ pending: 2, quarantined: 1, done: 1, dead: 0 });
+        expect(await inbox.countByState()).to.deep.equal({ pending: 2, quarantined: 1, done: 1, dead: 0, discarded: 0 });
 
         // Its sender's retry is stored once the store takes it.
         await allowWrites();
@@ -441,7 +441,7 @@ for (const backend of inboxBackends) {
         await allowWrites();
         await inbox.settle('dispatcher-a', [{ id: 'poisoned', outcome: 'done' }]);
         expect(await inbox.get('poisoned')).to.deep.include({ state: 'done' });
-        expect(await inbox.countByState()).to.deep.equal({ pending: 1, quarantined: 0, done: 2, dead: 0 });
+        expect(await inbox.countByState()).to.deep.equal({ pending: 1, quarantined: 0, done: 2, dead: 0, discarded: 0 });
       });
     });
 
