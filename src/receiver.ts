@@ -3,7 +3,7 @@
 // the same receiver from settings it read from the environment with the same readers.
 import type { Middleware } from 'koa';
 import { pino, type Logger } from 'pino';
-import { ConfigError, SettingsReader, parseBoolean, type Setting } from './config/reader.ts';
+import { ConfigError, SettingsReader, closestName, parseBoolean, type Setting } from './config/reader.ts';
 import { readReceiverSettings, type ReceiverSettings } from './config/receiver-settings.ts';
 import { dereferenceContract, loadContract, type ContractDocument } from './contract/document.ts';
 import { loadRequestValidator, operationOf } from './contract/operations.ts';
@@ -160,7 +160,7 @@ function unknownOptions(options: object): string[] {
   return Object.keys(options)
     .filter((name) => !optionNames.includes(name))
     .map((name) => {
-      const closest = optionNames.find((candidate) => candidate.toLowerCase().startsWith(name.toLowerCase().slice(0, 4)));
+      const closest = closestName(name, optionNames, (candidate) => Math.ceil(candidate.length / 3));
       return `${name} is not an option of createReceiver${closest ? `; did you mean ${closest}?` : ''} The options: ${optionNames.join(', ')}`;
     });
 }

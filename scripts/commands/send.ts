@@ -105,7 +105,7 @@ function isFile(path: string): boolean {
 
 const body = await bodyOf();
 const settings = orExit(() => loadSenderSettings(process.env, { url: values.url === undefined, secret: secretOption === undefined }));
-const url = values.url ?? `http://localhost:${settings.port}${settings.path}`;
+const url = values.url ?? settings.url!;
 const sign = createSigner(secretOption ?? settings.secrets[0] ?? developmentSecret());
 
 const tally = new StatusTally();

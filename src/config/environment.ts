@@ -10,6 +10,7 @@ import { logFormats, logLevels, type LogFormat, type LogLevel } from '../service
 import { readTracing, type TracingSettings } from '../service/tracing.ts';
 import { ConfigError, Invalid, SettingsReader, anyText, integerIn, oneOf, parseBoolean, type Setting } from './reader.ts';
 import { readReceiverSettings, readWebhookPath, type ReceiverSettings } from './receiver-settings.ts';
+import { describeStray, strayVariables } from './variables.ts';
 
 export { ConfigError };
 
@@ -35,6 +36,8 @@ interface Settings {
   tracing: TracingSettings | undefined;
   /** Behind a proxy that sets X-Forwarded-For and X-Forwarded-Proto: the client and the protocol are read from them. */
   trustProxy: boolean;
+  /** Variables that look like the service's but are not, outside production (where they are refused): for the log. */
+  warnings: string[];
 }
 
 const dispatcherModes = ['on', 'off', 'only'] as const;
@@ -88,6 +91,18 @@ function readSigningSecrets(reader: SettingsReader, production: boolean): { secr
   return { secrets, developmentSecret: false };
 }
 
+/**
+ * The variables that look like the service's but are not: problems of `reader` in production,
+ * warnings returned otherwise.
+ */
+function checkStrayVariables(reader: SettingsReader, env: Environment): string[] {
+  const production = env['NODE_ENV'] === 'production';
+  const described = strayVariables(env).map((stray) => describeStray(stray, production));
+  if (!production) return described;
+  reader.problems.push(...described);
+  return [];
+}
+
 /** The service's settings. */
 export function loadSettings(env: Environment = process.env): Settings {
   const reader = new SettingsReader(env, 'variable');
@@ -114,6 +129,7 @@ export function loadSettings(env: Environment = process.env): Settings {
     dispatcherMode: read('DISPATCHER', 'on', oneOf(dispatcherModes), 'off'),
     tracing: readTracing(reader),
     trustProxy: read('TRUST_PROXY', false, parseBoolean, 'true'),
+    warnings: checkStrayVariables(reader, env),
   };
   if (settings.http.headersTimeoutMs > settings.http.requestTimeoutMs) {
     reader.problems.push(
@@ -125,11 +141,17 @@ export function loadSettings(env: Environment = process.env): Settings {
   return settings;
 }
 
-/** Only the inbox's settings: what `npm run inbox` and `npm run replay` need, in production too. */
+/**
+ * Only the inbox's settings: what `npm run inbox`, `replay` and `drift` need, in production too.
+ * A variable that looks like the service's but is not is refused in production, and otherwise
+ * named on standard error: a misspelt DATABASE_URL would show another inbox.
+ */
 export function loadDatabaseSettings(env: Environment = process.env): DatabaseSettings {
   const reader = new SettingsReader(env, 'variable');
   const database = readDatabase(reader, serviceDatabaseDefaults(env['NODE_ENV'] === 'production'));
+  const warnings = checkStrayVariables(reader, env);
   reader.done();
+  for (const warning of warnings) console.error(`Warning: ${warning}`);
   return database;
 }
 
@@ -141,17 +163,22 @@ export function loadTracingSettings(env: Environment = process.env): TracingSett
   return tracing;
 }
 
-/** What `npm run send` reads when its options do not say: the receiver's port and path, and the signing secrets. */
+/**
+ * What `npm run send` reads when its options do not say: the local receiver's URL, from its port
+ * and path, and the signing secrets.
+ */
 export function loadSenderSettings(env: Environment = process.env, { url, secret }: { url: boolean; secret: boolean }) {
   const reader = new SettingsReader(env, 'variable');
   const settings = {
-    port: url ? readPort(reader) : undefined,
-    path: (url && readWebhookPath(reader)) || '/webhooks/ada',
+    url: url ? `http://localhost:${readPort(reader)}${readWebhookPath(reader) ?? '/webhooks/ada'}` : undefined,
     secrets: secret ? readSecrets(reader) : [],
   };
   reader.done();
   return settings;
 }
+
+/** Where `npm run send` sends without --url in an environment that sets neither PORT nor WEBHOOK_PATH. */
+export const defaultSendUrl = loadSenderSettings({}, { url: true, secret: false }).url!;
 
 /** What `npm run mock` reads: where it listens, and the receiver's limits it reproduces. */
 export function loadMockSettings(env: Environment = process.env) {

@@ -1,6 +1,7 @@
 // Reading settings, from the environment (the service) or from createReceiver's options (the
 // library), with one set of parsers: every problem is gathered and reported at once, naming the
 // setting as the person gave it (its variable or its option), what is wrong, and an example.
+import leven from 'leven';
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -63,6 +64,8 @@ export class SettingsReader {
    * lists comma-separated), so that both go through the same parser and get the same messages.
    */
   read<T>(setting: Setting, fallback: T, parse: (raw: string) => T | Invalid, example: string): T {
+    // An option of the library alone is not read from the environment, even by its option's name.
+    if (this.#naming === 'variable' && !setting.variable) return fallback;
     const raw = textOf(this.#source[this.nameOf(setting)])?.trim();
     if (raw === undefined || raw === '') return fallback;
     const parsed = parse(raw);
@@ -84,6 +87,19 @@ export class SettingsReader {
   done(): void {
     if (this.problems.length > 0) throw new ConfigError(this.problems);
   }
+}
+
+/**
+ * The name among `names` closest to `name` (Levenshtein distance, whatever the case), if any is
+ * within the distance that `within` allows for it: what a message suggests for a misspelt name.
+ */
+export function closestName(name: string, names: readonly string[], within: (candidate: string) => number): string | undefined {
+  let closest: { name: string; distance: number } | undefined;
+  for (const candidate of names) {
+    const distance = leven(name.toLowerCase(), candidate.toLowerCase());
+    if (distance <= within(candidate) && (!closest || distance < closest.distance)) closest = { name: candidate, distance };
+  }
+  return closest?.name;
 }
 
 function textOf(value: unknown): string | undefined {

@@ -1,6 +1,6 @@
 // The service: the environment's settings, the receiver they describe, its HTTP server; stops
 // cleanly on SIGTERM and SIGINT. src/main.ts runs it with the handlers of src/handlers/.
-import { settingsOrExit } from '../config/environment.ts';
+import { defaultSendUrl, settingsOrExit } from '../config/environment.ts';
 import { loadContract } from '../contract/document.ts';
 import { staleGeneratedTypes } from '../contract/generated-types.ts';
 import { databaseLabel } from '../inbox/settings.ts';
@@ -17,6 +17,12 @@ import { startTracing } from './tracing.ts';
 function displayedHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return 'localhost';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/** The command that sends a test event to this receiver: `npm run send` goes to its default URL unless told otherwise. */
+function sendCommand(url: string): string {
+  const command = 'npm run send -- v1.conversation.created';
+  return url === defaultSendUrl ? command : `${command} --url ${url}`;
 }
 
 /** One line that says why the server cannot listen, and what to change. */
@@ -41,6 +47,7 @@ function listenFailure(error: NodeJS.ErrnoException, host: string, port: number)
 export async function runService(registerHandlers: (receiver: Receiver) => void): Promise<void> {
   const settings = settingsOrExit();
   const logger = createLogger(settings);
+  for (const warning of settings.warnings) logger.warn(warning);
   const receives = settings.dispatcherMode !== 'only';
   const usesDevelopmentSecret = receives && settings.developmentSecret;
   const secrets = usesDevelopmentSecret ? [developmentSecret()] : settings.receiver.secrets;
@@ -73,7 +80,9 @@ export async function runService(registerHandlers: (receiver: Receiver) => void)
   server.listen(settings.port, settings.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : settings.port;
-    const url = `http://${displayedHost(settings.host)}:${port}${receives ? receiver.path : '/healthz'}`;
+    const origin = `http://${displayedHost(settings.host)}:${port}`;
+    const url = `${origin}${receives ? receiver.path : '/healthz'}`;
+    const inspector = receiver.inspector ? `${origin}${receiver.inspector.path}` : 'off';
     logger.info(
       {
         url,
@@ -82,9 +91,10 @@ export async function runService(registerHandlers: (receiver: Receiver) => void)
         inbox: inboxLabel,
         dispatcher: settings.dispatcherMode,
         secrets: !receives ? undefined : usesDevelopmentSecret ? 'development' : secrets.map(secretFingerprint),
+        inspector,
         tracing: settings.tracing ?? 'off',
       },
-      `receiver listening on ${url}`,
+      `receiver listening on ${url}; inspector ${receiver.inspector ? `on ${inspector}` : 'off'}`,
     );
     // On standard error, not in the log: a secret, even a development one, stays out of what log
     // shippers collect.
@@ -93,7 +103,7 @@ export async function runService(registerHandlers: (receiver: Receiver) => void)
         [
           `No ADA_WEBHOOK_SECRET is set: deliveries are checked with the development secret kept in ${developmentSecretPath}:`,
           `  ${secrets[0]}`,
-          'Send a signed test event from another terminal:  npm run send -- v1.conversation.created',
+          `Send a signed test event from another terminal:  ${sendCommand(url)}`,
         ].join('\n'),
       );
     }

@@ -28,9 +28,10 @@ describe('a first run without configuration', function () {
       const inboxFile = join(project.root, 'data', 'inbox.sqlite');
       expect(existsSync(inboxFile)).to.equal(true);
       expect(receiver.logs()[0]).to.include({
-        msg: `receiver listening on http://127.0.0.1:${port}/webhooks/ada`,
+        msg: `receiver listening on http://127.0.0.1:${port}/webhooks/ada; inspector off`,
         inbox: inboxFile,
         secrets: 'development',
+        inspector: 'off',
       });
 
       const sent = await run(project.script('send'), ['v1.conversation.created'], project.root, { PORT: port });
@@ -46,6 +47,31 @@ describe('a first run without configuration', function () {
     } finally {
       receiver.child.kill('SIGTERM');
       expect(await receiver.exit).to.deep.equal({ code: 0, signal: null });
+    }
+  });
+
+  it('prints a send command that reaches this receiver, on its port and path, and says where the inspector is', async () => {
+    const port = String(await freePort());
+    const inspectorToken = 'an-inspector-token-of-at-least-32-characters';
+    const receiver = await startReceiverProcess(
+      project.root,
+      { PORT: port, WEBHOOK_PATH: '/hooks/ada', INSPECTOR_TOKEN: inspectorToken },
+      project.main,
+    );
+    try {
+      expect(receiver.logs()[0]).to.include({
+        msg: `receiver listening on http://127.0.0.1:${port}/hooks/ada; inspector on http://127.0.0.1:${port}/inspector`,
+        inspector: `http://127.0.0.1:${port}/inspector`,
+      });
+      const hint = await eventually(() => /from another terminal: {2}npm run send -- (.+)$/m.exec(receiver.stderr())?.[1]);
+      expect(hint).to.equal(`v1.conversation.created --url http://127.0.0.1:${port}/hooks/ada`);
+      // Typed as printed, in a terminal whose environment sets neither PORT nor WEBHOOK_PATH.
+      const sent = await run(project.script('send'), hint.split(' '), project.root, {});
+      expect(sent.code, sent.stderr).to.equal(0);
+      expect(sent.stdout).to.match(/^msg_\w+ -> 200 \{"status":"accepted"/);
+    } finally {
+      receiver.child.kill('SIGTERM');
+      await receiver.exit;
     }
   });
 

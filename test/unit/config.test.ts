@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   ConfigError,
@@ -8,6 +9,7 @@ import {
   loadSettings,
   parseSecretOption,
 } from '../../src/config/environment.ts';
+import { serviceVariables, strayVariables } from '../../src/config/variables.ts';
 import { databaseLabel } from '../../src/inbox/settings.ts';
 
 const secret = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
@@ -52,6 +54,7 @@ describe('configuration', () => {
       dispatcherMode: 'on',
       tracing: undefined,
       trustProxy: false,
+      warnings: [],
     });
   });
 
@@ -119,6 +122,7 @@ describe('configuration', () => {
         disabledInstrumentations: [],
       },
       trustProxy: true,
+      warnings: [],
     });
   });
 
@@ -166,6 +170,117 @@ describe('configuration', () => {
       'OTEL_TRACES_SAMPLER_ARG must be the share of traces kept, from 0 to 1, got "10%". Example: OTEL_TRACES_SAMPLER_ARG=0.1',
       'OTEL_NODE_DISABLED_INSTRUMENTATIONS must list instrumentations among http, undici, got "pg". Example: OTEL_NODE_DISABLED_INSTRUMENTATIONS=http',
     ]);
+  });
+
+  describe("a variable that looks like one of the service's but is not", () => {
+    const misspelt = {
+      ADA_WEBHOOK_SECRETS: secret,
+      INSPECTER_TOKEN: inspectorToken,
+      PORTT: '4150',
+      DATABSE_URL: 'postgres://ada@db.internal:5432/webhooks',
+    };
+    const named = (name: string, closest: string, consequence: string) =>
+      `${name} is not a variable of ada-webhooks (${consequence}); did you mean ${closest}?`;
+
+    it('is named with the closest real name and ignored, with a warning, outside production', () => {
+      const settings = loadSettings(misspelt);
+      expect(settings.warnings).to.deep.equal([
+        named('ADA_WEBHOOK_SECRETS', 'ADA_WEBHOOK_SECRET', 'ignored'),
+        named('INSPECTER_TOKEN', 'INSPECTOR_TOKEN', 'ignored'),
+        named('PORTT', 'PORT', 'ignored'),
+        named('DATABSE_URL', 'DATABASE_URL', 'ignored'),
+      ]);
+      expect(settings).to.deep.include({ port: 3000, developmentSecret: true });
+      expect(settings.receiver).to.deep.include({ inspector: undefined });
+      expect(settings.receiver.database.kind).to.equal('sqlite');
+    });
+
+    it('is refused in production, beside the other problems', () => {
+      const refused = 'refused when NODE_ENV=production, where a misspelt setting must not leave the default in place';
+      expect(problemsOf({ NODE_ENV: 'production', ...misspelt })).to.deep.equal([
+        'ADA_WEBHOOK_SECRET is required when NODE_ENV=production: set it to the signing secret of your Ada webhook ' +
+          '(several, comma-separated, while rotating). Example: ADA_WEBHOOK_SECRET=whsec_<the signing secret from Ada>',
+        named('ADA_WEBHOOK_SECRETS', 'ADA_WEBHOOK_SECRET', refused),
+        named('INSPECTER_TOKEN', 'INSPECTOR_TOKEN', refused),
+        named('PORTT', 'PORT', refused),
+        named('DATABSE_URL', 'DATABASE_URL', refused),
+      ]);
+      expect(() => loadDatabaseSettings({ NODE_ENV: 'production', DATABSE_URL: misspelt.DATABSE_URL }))
+        .to.throw(ConfigError)
+        .with.property('problems')
+        .that.deep.equals([named('DATABSE_URL', 'DATABASE_URL', refused)]);
+    });
+
+    it("takes the service's prefixes as its own, and a name in another case as a near miss", () => {
+      expect(strayVariables({ FORWARD_NATS_URL: 'nats://x', DATABASE_POOL: '5', port: '80', Node_Env: 'production' })).to.deep.equal([
+        { name: 'FORWARD_NATS_URL', closest: 'FORWARD_URL' },
+        { name: 'DATABASE_POOL', closest: 'DATABASE_POOL_SIZE' },
+        { name: 'port', closest: 'PORT' },
+        { name: 'Node_Env', closest: 'NODE_ENV' },
+      ]);
+    });
+
+    it("leaves the machine's own variables alone, the OpenTelemetry SDK's and npm's among them", () => {
+      const usual = {
+        PATH: '/usr/bin',
+        HOME: '/home/ada',
+        HOSTNAME: 'web-1',
+        HOSTTYPE: 'x86_64',
+        USER: 'ada',
+        PWD: '/opt/ada-webhooks',
+        SHELL: '/bin/bash',
+        TERM: 'xterm',
+        LANG: 'C.UTF-8',
+        TZ: 'UTC',
+        CI: 'true',
+        HTTP_PROXY: 'http://proxy:3128',
+        NO_PROXY: 'localhost',
+        NODE_OPTIONS: '--max-old-space-size=512',
+        NODE_EXTRA_CA_CERTS: '/etc/ssl/ca.pem',
+        NODE_PATH: '/usr/lib/node',
+        PGHOST: 'db',
+        PGPORT: '5432',
+        TEST_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
+        ADA_API_KEY: 'a key for the handlers',
+        npm_config_cache: '/root/.npm',
+        npm_lifecycle_event: 'start',
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=1',
+        OTEL_BSP_MAX_QUEUE_SIZE: '2048',
+        OTEL_LOG_LEVEL: 'warn',
+      };
+      expect(strayVariables(usual)).to.deep.equal([]);
+      expect(strayVariables(process.env)).to.deep.equal([]);
+      expect(loadSettings({ ...usual, PORT: '8080' }).warnings).to.deep.equal([]);
+    });
+
+    it('knows every variable that the settings readers read, and the README documents each', () => {
+      const read = new Set<string>();
+      const recording = (env: Record<string, string>) =>
+        new Proxy(env, {
+          get: (target, name) => {
+            read.add(String(name));
+            return target[String(name)];
+          },
+        });
+      const covering: Record<string, string>[] = [
+        {},
+        { DATABASE_URL: 'postgres://localhost/ada' },
+        { FORWARD_URL: 'nats://127.0.0.1:4222' },
+        { FORWARD_URL: 'amqp://127.0.0.1:5672' },
+        { INSPECTOR_TOKEN: inspectorToken },
+      ];
+      for (const env of covering) {
+        loadSettings(recording(env));
+        loadDatabaseSettings(recording(env));
+        loadSenderSettings(recording(env), { url: true, secret: true });
+        loadMockSettings(recording(env));
+      }
+      const ownRead = [...read].filter((name) => !name.startsWith('OTEL_'));
+      expect([...ownRead].sort()).to.deep.equal([...serviceVariables].sort());
+
+      const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+      expect(serviceVariables.filter((name) => !readme.includes(`\`${name}\``))).to.deep.equal([]);
+    });
   });
 
   it('refuses a short inspector token in production, without showing it', () => {
