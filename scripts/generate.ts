@@ -4,6 +4,8 @@
 //   npm run generate -- --check exit 1 when either differs from what the contract gives
 import { readFileSync, writeFileSync } from 'node:fs';
 import openapiTS, { astToString } from 'openapi-typescript';
+import { orExit } from '../src/config/environment.ts';
+import { loadCheckedContract } from '../src/contract/check.ts';
 import { contractUrl, loadContract } from '../src/contract/document.ts';
 import { contractDigestLine } from '../src/contract/generated-types.ts';
 import { parseCommandLine } from './commands/command-line.ts';
@@ -61,6 +63,9 @@ from the contract (openapi-typescript). Never edit those lists or files by hand.
   if (positionals.length > 0) fail(`Unexpected argument ${JSON.stringify(positionals[0])}.`);
   const check = values.check;
   const stale: string[] = [];
+  // Nothing is derived or generated from a contract that is not valid: openapi-typescript would
+  // write `Record<string, never>` for a schema it cannot read, without a word.
+  orExit(() => loadCheckedContract());
   const contract = readFileSync(contractUrl, 'utf8');
   const derived = deriveEventLists(contract);
   if (derived !== contract) {

@@ -2,6 +2,7 @@
 // environment. Validated once at start-up, every problem reported at once, naming the variable,
 // what is wrong with it, and an example of a good value.
 import { join, relative } from 'node:path';
+import { ContractError } from '../contract/document.ts';
 import { readDatabase, type DatabaseSettings } from '../inbox/settings.ts';
 import { parseSecrets, readBodyLimit, readSecrets, readTolerance, secretPlaceholder, secretsSetting } from '../intake/settings.ts';
 import { dataDirectory, projectDirectory } from '../service/project.ts';
@@ -209,12 +210,12 @@ export function settingsOrExit(env: Environment = process.env): Settings {
   return orExit(() => loadSettings(env));
 }
 
-/** What `load` returns, or its configuration problems printed and exit code 1. */
+/** What `load` returns, or its problems (of the configuration or of the contract) printed and exit code 1. */
 export function orExit<T>(load: () => T): T {
   try {
     return load();
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
+    if (!(error instanceof ConfigError || error instanceof ContractError)) throw error;
     console.error(error.message);
     process.exit(1);
   }

@@ -70,8 +70,9 @@ export async function loadRequestValidator(dereferenced: ContractDocument, opera
     // instead), and compiles validators on demand rather than one per response of every
     // operation.
     quick: true,
-    // The document's schemas are checked against the JSON Schema meta-schema by `npm test`
-    // (Redocly lint and the contract tests); compiling that meta-schema at every start costs ~90 ms.
+    // The document's schemas are checked against the JSON Schema meta-schema by checkContract
+    // (check.ts): by `npm run generate`, and at start when the contract changed since; compiling
+    // that meta-schema at every start would cost ~90 ms.
     customizeAjv: (_defaultAjv, options) => createAjv({ ...options, validateSchema: false }),
   });
   await api.init();

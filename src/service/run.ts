@@ -1,7 +1,8 @@
 // The service: the environment's settings, the receiver they describe, its HTTP server; stops
 // cleanly on SIGTERM and SIGINT. src/main.ts runs it with the handlers of src/handlers/.
-import { defaultSendUrl, settingsOrExit } from '../config/environment.ts';
-import { loadContract } from '../contract/document.ts';
+import { defaultSendUrl, orExit, settingsOrExit } from '../config/environment.ts';
+import { checkContract } from '../contract/check.ts';
+import { contractLabel, loadContract, type ContractDocument } from '../contract/document.ts';
 import { staleGeneratedTypes } from '../contract/generated-types.ts';
 import { databaseLabel } from '../inbox/settings.ts';
 import { secretFingerprint } from '../intake/signature.ts';
@@ -43,17 +44,28 @@ function listenFailure(error: NodeJS.ErrnoException, host: string, port: number)
   }
 }
 
+/**
+ * The contract, parsed, and checked unless generated/ was written from this very text (which
+ * `npm run generate` checked then: the check compiles JSON Schema's meta-schema, which a start
+ * need not pay for each time). Before anything is opened, so that nothing else takes the blame.
+ */
+function loadServiceContract(): ContractDocument {
+  const contract = loadContract();
+  if (staleGeneratedTypes()) checkContract(contract, contractLabel());
+  return contract;
+}
+
 /** Starts the service as configured by the environment, with the handlers `registerHandlers` adds. */
 export async function runService(registerHandlers: (receiver: Receiver) => void): Promise<void> {
   const settings = settingsOrExit();
+  const contract = orExit(loadServiceContract);
   const logger = createLogger(settings);
   for (const warning of settings.warnings) logger.warn(warning);
+  const stale = staleGeneratedTypes();
+  if (stale) logger.warn(stale);
   const receives = settings.dispatcherMode !== 'only';
   const usesDevelopmentSecret = receives && settings.developmentSecret;
   const secrets = usesDevelopmentSecret ? [developmentSecret()] : settings.receiver.secrets;
-  const contract = loadContract();
-  const stale = staleGeneratedTypes();
-  if (stale) logger.warn(stale);
   const inboxLabel = databaseLabel(settings.receiver.database);
   const receiver = await createReceiverFromSettings({ ...settings.receiver, secrets }, { logger, contract }).catch((error: unknown) => {
     // A path that cannot exist, a database that cannot be reached: one line that says which.

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { checkContract } from '../../src/contract/check.ts';
 import { dereferenceContract, loadContract, webhookExamples } from '../../src/contract/document.ts';
 import { createSchemaValidators } from '../../src/contract/validation.ts';
 import { knownEventNames } from '../../src/contract/events.ts';
@@ -13,6 +14,10 @@ const example = (name: string) => structuredClone(contract.components.examples[n
 const receiverBody = contract.paths['/webhooks/ada']!['post']!.requestBody!.content['application/json']!;
 
 describe('the contract document', () => {
+  it('passes the check of generate and of the receiver: every $ref resolves, every schema is JSON Schema with known keywords', () => {
+    expect(() => checkContract(contract, 'openapi/ada-webhooks.yaml')).to.not.throw();
+  });
+
   describe('webhooks', () => {
     for (const [name, item] of Object.entries(contract.webhooks)) {
       const body = item.post.requestBody;
