@@ -1,5 +1,5 @@
 // Signs and sends sample deliveries the way Svix does, to the local receiver or any URL.
-//   npm run send -- <event type | file> [--example NAME] [--set PATH=VALUE ...] [--invalid] [--url URL] [--secret whsec_...] [--id ID] [--count N]
+//   npm run send -- <event type | file> [--example NAME] [--set PATH=VALUE ...] [--add PATH=VALUE ...] [--invalid] [--url URL] [--secret whsec_...] [--id ID] [--count N]
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { loadSenderSettings, orExit, parseSecretOption, ConfigError } from '../../src/config/environment.ts';
@@ -18,9 +18,11 @@ const usage = `Usage: npm run send -- <event type | file> [options]
 
 Options:
   --example NAME     which example of the event type to send (default: its first)
-  --set PATH=VALUE   replaces a field of the example, by its dotted path (data.rating=5, data.ended_by.role=system,
+  --set PATH=VALUE   replaces a field of the example, by its dotted path (data.ended_by.role=system, data.ended_by.id=null,
                      data.buttons.0.url="https://example.com"); the value is JSON, or text where it is not JSON.
+                     A path the example does not have is refused, with the closest one it has.
                      Repeat it for several fields. The result is checked against the contract before it is sent.
+  --add PATH=VALUE   as --set, for a field that the example does not have (created with the objects on its way)
   --invalid          sends the example even when it violates the contract (to see the receiver refuse it)
   --url URL          where to send (default: the local receiver, http://localhost:$PORT$WEBHOOK_PATH, /webhooks/ada unless set)
   --secret SECRET    whsec_ signing secret (default: the first of ADA_WEBHOOK_SECRET, else the development secret)
@@ -37,6 +39,7 @@ const {
 } = parseCommandLine('send', usage, {
   example: { type: 'string' },
   set: { type: 'string', multiple: true },
+  add: { type: 'string', multiple: true },
   invalid: { type: 'boolean' },
   url: { type: 'string' },
   secret: { type: 'string' },
@@ -56,7 +59,9 @@ const secretOption = parsedSecret instanceof ConfigError ? fail(parsedSecret.pro
 async function bodyOf(): Promise<() => string | Buffer> {
   if (isFile(target)) {
     if (values.example !== undefined) fail('--example goes with an event type, not with a file.');
-    if (values.set !== undefined) fail('--set goes with an event type, not with a file: edit the file instead.');
+    if (values.set !== undefined || values.add !== undefined) {
+      fail(`${values.set ? '--set' : '--add'} goes with an event type, not with a file: edit the file instead.`);
+    }
     return () => readFileSync(target);
   }
   const contract = loadContract();
@@ -74,9 +79,10 @@ async function bodyOf(): Promise<() => string | Buffer> {
     examples.get(name) ??
       fail(`The event type ${target} has no example ${JSON.stringify(name)}; its examples: ${[...examples.keys()].join(', ')}.`),
   );
-  for (const raw of values.set ?? []) {
-    const override = parseOverride(raw);
-    const problem = typeof override === 'string' ? override : applyOverride(example, override);
+  const overrides = [...(values.set ?? []).map((raw) => ({ raw, add: false })), ...(values.add ?? []).map((raw) => ({ raw, add: true }))];
+  for (const { raw, add } of overrides) {
+    const override = parseOverride(raw, add ? '--add' : '--set');
+    const problem = typeof override === 'string' ? override : applyOverride(example, override, { add });
     if (problem) fail(problem);
   }
   const event = () => ({ ...example, timestamp: new Date().toISOString() });

@@ -58,7 +58,18 @@ describe('the commands', function () {
       [
         'send',
         ['v1.conversation.created', '--set', 'data'],
-        '--set takes a dotted path and a value, such as --set data.rating=5 or --set data.ended_by.role=system, got "data".',
+        '--set takes a dotted path and a value, such as --set data.ended_by.role=system or --set data.ended_by.id=null, got "data".',
+      ],
+      [
+        'send',
+        ['v1.conversation.ended', '--set', 'data.ended_by.rol=system'],
+        '--set data.ended_by.rol: the example has no data.ended_by.rol; did you mean data.ended_by.role? ' +
+          'To add a field it does not have, use --add data.ended_by.rol=...',
+      ],
+      [
+        'send',
+        ['v1.conversation.ended', '--set', 'data.rating=5'],
+        '--set data.rating: the example has no data.rating. To add a field it does not have, use --add data.rating=...',
       ],
       [
         'send',
@@ -165,20 +176,22 @@ describe('the commands', function () {
       expect(refused.stdout).to.include('-> 422').and.include('\n    /timestamp: must match pattern');
     });
 
-    it('--set replaces fields of the example, checked against the contract unless --invalid', async () => {
+    it('--set replaces fields of the example and --add adds fields, checked against the contract unless --invalid', async () => {
       const set = await send(
         'v1.conversation.ended',
         '--set',
         'data.ended_by.role=system',
         '--set',
         'data.ended_by.id=null',
-        '--set',
+        '--add',
         'data.rating=5',
+        '--add',
+        'data.survey.score=4',
       );
       expect(set.code, set.stderr).to.equal(0);
       const id = /^(msg_\w+) -> 200/.exec(set.stdout)![1]!;
       const sent = JSON.parse((await receiver.inbox.get(id))!.body);
-      expect(sent.data).to.deep.include({ ended_by: { id: null, role: 'system' }, rating: 5 });
+      expect(sent.data).to.deep.include({ ended_by: { id: null, role: 'system' }, rating: 5, survey: { score: 4 } });
 
       const refused = await send('v1.conversation.ended', '--set', 'data.ended_by.role=robot');
       expect(refused).to.include({ code: 1, stdout: '' });
