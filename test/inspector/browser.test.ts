@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loadContract } from '../../src/contract/document.ts';
-import { launchBrowser } from '../support/browser.ts';
+import { launchBrowserOrSkip } from '../support/browser.ts';
 import { eventually } from '../support/eventually.ts';
 import { inboxBackends, type TestStore } from '../support/inbox-backends.ts';
 import { contractExample, deliver, post, signedHeaders, startReceiver, type TestReceiver } from '../support/receiver.ts';
@@ -47,8 +47,8 @@ describe('the inspector in a browser', function () {
   };
   const open = (path: string) => page.goto(`${receiver.url}${path}`);
 
-  before(async () => {
-    browser = await launchBrowser();
+  before(async function () {
+    browser = await launchBrowserOrSkip(this);
     // A locale whose clock is 12-hour, as many readers' are.
     context = await browser.newContext({ locale: 'en-US', timezoneId: 'America/New_York' });
     page = await context.newPage();
