@@ -273,7 +273,11 @@ export class Dispatcher {
   }
 }
 
-/** Waits for `work`; after `ms`, aborts `abort` and rejects with a TimeoutError instead. */
+/**
+ * Waits for `work`; after `ms`, aborts `abort` and rejects with a TimeoutError instead. Stops
+ * waiting, with the abort's reason, as soon as `abort` is aborted otherwise (stop() releasing the
+ * attempt): a handler that ignores its signal must not hold the process open until the timeout.
+ */
 async function withTimeout(work: Promise<unknown>, ms: number, abort: AbortController): Promise<void> {
   // A plain timer, cleared when the work ends, rather than a sleep aborted each time (see #idle).
   let timer: NodeJS.Timeout | undefined;
@@ -282,8 +286,8 @@ async function withTimeout(work: Promise<unknown>, ms: number, abort: AbortContr
       const error = new Error(`the handler took longer than ${ms} ms`);
       error.name = 'TimeoutError';
       abort.abort(error);
-      reject(error);
     }, ms);
+    abort.signal.addEventListener('abort', () => reject(abort.signal.reason as Error), { once: true });
   });
   try {
     await Promise.race([work, timeout]);

@@ -5,7 +5,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { contractExample, deliver, testSecret } from '../support/receiver.ts';
 import { eventually } from '../support/eventually.ts';
-import { startReceiverProcess, useTemporaryDirectory } from '../support/process.ts';
+import { run, startReceiverProcess, useTemporaryDirectory } from '../support/process.ts';
 
 describe('stopping the receiver', function () {
   this.timeout(30_000);
@@ -76,5 +76,12 @@ describe('stopping the receiver', function () {
     const row = db.prepare('SELECT state, attempts FROM deliveries WHERE id = ?').get(id);
     db.close();
     expect(row, 'given back, not counted as an attempt').to.deep.include({ state: 'pending', attempts: 0 });
+  });
+
+  it('lets a host app end once it closed the receiver, though a handler still runs and ignores its signal', async () => {
+    const scenario = new URL('scenarios/library-close.ts', import.meta.url).pathname;
+    const { code, stdout, stderr } = await run(scenario, [], temporaryDirectory(), { INBOX: join(temporaryDirectory(), 'inbox.sqlite') });
+    expect(code, stderr).to.equal(0);
+    expect(stdout.split('\n').at(-2)).to.equal('closed');
   });
 });
