@@ -152,4 +152,13 @@ const postgres: InboxBackend = {
   },
 };
 
-export const inboxBackends: InboxBackend[] = [sqlite, postgres];
+/** Every backend, or those that TEST_INBOX_BACKENDS names (`sqlite`, `postgresql`, comma-separated): `npm run test:fast` runs on SQLite alone. */
+export const inboxBackends: InboxBackend[] = selectedBackends([sqlite, postgres], process.env['TEST_INBOX_BACKENDS']);
+
+function selectedBackends(backends: InboxBackend[], names: string | undefined): InboxBackend[] {
+  if (!names) return backends;
+  const wanted = names.split(',').map((name) => name.trim().toLowerCase());
+  const unknown = wanted.filter((name) => !backends.some((backend) => backend.name.toLowerCase() === name));
+  if (unknown.length > 0) throw new Error(`TEST_INBOX_BACKENDS names no backend ${unknown.join(', ')}: sqlite, postgresql`);
+  return backends.filter((backend) => wanted.includes(backend.name.toLowerCase()));
+}
