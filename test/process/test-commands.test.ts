@@ -1,8 +1,9 @@
-// `npm test` on a machine without Chromium: the browser tests are skipped with one loud line that
-// says how to install it, unless in CI (CI=true), where a missing browser fails the run. The
-// browser suite itself, run by mocha as a real process, with CHROMIUM_PATH naming no browser.
+// The project's own test commands. `npm test` on a machine without Chromium: the browser tests
+// are skipped with one loud line that says how to install it, unless in CI (CI=true), where a
+// missing browser fails the run (the browser suite itself, run by mocha as a real process, with
+// CHROMIUM_PATH naming no browser). `npm run test:fast`: the quick suites, on SQLite alone.
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { childEnvironment } from '../support/process.ts';
@@ -41,5 +42,21 @@ describe('the browser tests without a browser', function () {
     const { code, output } = await runBrowserSuite({ CI: 'true' });
     expect(code, output).to.not.equal(0);
     expect(output).to.include('The browser tests need Chromium, and CI runs them: no Chromium at /nonexistent/chromium');
+  });
+});
+
+describe('npm run test:fast', function () {
+  this.timeout(60_000);
+
+  it('runs the unit, conformance and integration suites, on SQLite alone', () => {
+    const listed = execFileSync('npm', ['run', '--silent', 'test:fast', '--', '--dry-run'], {
+      cwd: project,
+      env: childEnvironment({}),
+      encoding: 'utf8',
+    });
+    for (const suite of ['configuration', "the inbox's rules on SQLite", 'the dispatcher (SQLite)'])
+      expect(listed).to.include(`\n  ${suite}\n`);
+    expect(listed).to.not.include('(PostgreSQL)');
+    expect(listed).to.not.include('the inspector in a browser');
   });
 });
