@@ -9,7 +9,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'scripts/*.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'scripts/*.js', 'src/main.js'] }, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -25,8 +25,8 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-unused-expressions': 'off' },
   },
   {
-    // The plain JavaScript guard that runs before every npm script, on whatever Node there is.
-    files: ['scripts/check-node.js'],
+    // The plain JavaScript guard that runs before every npm script and the service, on whatever Node there is.
+    files: ['scripts/check-node.js', 'src/main.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
 );

@@ -1,15 +1,12 @@
-// Plain JavaScript on purpose: it must run on any Node, so that an old system Node gets a clear
-// message instead of a SyntaxError from the TypeScript sources. npm scripts run it first.
+// Plain JavaScript on purpose: it must run on any Node, so that an old Node gets one line that
+// says what to install instead of an error about the TypeScript sources. npm scripts run it first,
+// and src/main.js imports it before the service.
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
   console.error(
-    [
-      `ada-webhooks needs Node.js 24; this is Node.js ${process.version} (${process.execPath}).`,
-      'The project installs Node 24 itself, as the npm package "node" pinned in package.json,',
-      'and npm scripts put it first on PATH. It is missing when the install skipped scripts',
-      '(npm ci --ignore-scripts) or did not run: run `npm install` (or `npm ci`) again.',
-      'Outside npm scripts, run ./node_modules/.bin/node instead of the system node.',
-    ].join('\n'),
+    `ada-webhooks needs Node.js 24, and this is Node.js ${process.version} (${process.execPath}): install Node.js 24 LTS, ` +
+      'or run npm install (npm ci) here, which puts the Node 24 that the project pins in node_modules/.bin, where npm scripts find it ' +
+      '(an install with --omit=dev or --ignore-scripts leaves it out).',
   );
   process.exit(1);
 }

@@ -1,6 +1,8 @@
 // ada-webhooks: the public API. createReceiver takes Ada's deliveries in (verify, validate, store,
 // acknowledge) and runs typed handlers; koa(), node() and fetch() mount it in an existing app.
 // verifyWebhook (also `ada-webhooks/verify`) checks one delivery alone.
+// First, so that an older Node stops here with a line that says what to install.
+import './support/node-version.ts';
 export { createReceiver, type Receiver, type ReceiverOptions } from './receiver.ts';
 export { ConfigError } from './config/reader.ts';
 export type { Handlers, HandlingContext, EventHandler, UnknownEventHandler } from './dispatch/handler-registry.ts';
@@ -33,4 +35,5 @@ export type { Inspector } from './operations/inspector/inspector.ts';
 export type { Health, MetricsText, Readiness } from './operations/probes.ts';
 export type { FetchHandler } from './intake/adapters/fetch.ts';
 export type { NodeListener } from './intake/adapters/node.ts';
+export type { KoaContext, KoaMiddleware } from './intake/adapters/koa-middleware.ts';
 export { verifyWebhook, WebhookVerificationError, type VerifiedWebhook, type VerifyWebhookOptions } from './verify.ts';

@@ -1,4 +1,4 @@
-// The service's entry point: `npm start`, or `node src/main.ts` under a process manager.
+// The service, once src/main.js has checked the Node that runs it.
 // Node's compile cache (in the system's temporary folder) takes about a fifth off every start
 // after the first; it applies only to modules loaded after it is enabled, hence the dynamic
 // imports.

@@ -1,7 +1,6 @@
 // The one place that composes a receiver: the inbox, the intake and its adapters, the dispatcher,
-// the metrics and the logs. createReceiver is the library's entry; the service (src/main.ts) builds
+// the metrics and the logs. createReceiver is the library's entry; the service (src/main.js) builds
 // the same receiver from settings it read from the environment with the same readers.
-import type { Middleware } from 'koa';
 import { pino, type Logger } from 'pino';
 import { ConfigError, SettingsReader, closestName, parseBoolean, type Setting } from './config/reader.ts';
 import { readReceiverSettings, type ReceiverSettings } from './config/receiver-settings.ts';
@@ -17,6 +16,7 @@ import { openInbox } from './inbox/open.ts';
 import { Retention } from './inbox/retention.ts';
 import { fetchHandler, type FetchHandler } from './intake/adapters/fetch.ts';
 import { koaMiddleware } from './intake/adapters/koa.ts';
+import type { KoaMiddleware } from './intake/adapters/koa-middleware.ts';
 import { nodeListener, type NodeListener } from './intake/adapters/node.ts';
 import { createIntake, type Intake } from './intake/receive.ts';
 import { readSecrets, secretsSetting } from './intake/settings.ts';
@@ -87,8 +87,8 @@ export interface ReceiverOptions {
 }
 
 export interface Receiver extends Handlers {
-  /** Koa middleware: answers POST on the path, and passes every other request on. */
-  koa(): Middleware;
+  /** Koa middleware (`app.use(receiver.koa())`): answers POST on the path, and passes every other request on. */
+  koa(): KoaMiddleware;
   /** A `(req, res, next?)` listener for node:http, Express and Connect; answers the path, passes others to `next` (404 without). */
   node(): NodeListener;
   /** A fetch-style handler, `Request` to `Response` (Hono, Next.js route handlers): every request it is given is a delivery. */

@@ -2,6 +2,8 @@
 // Koa, the contract's validators or any other part of the receiver: for code that takes the
 // request in itself. It does not validate the event against the contract (the receiver does);
 // its type is the contract's. Its checks, their words and its default tolerance are the intake's.
+// First, so that an older Node stops here with a line that says what to install.
+import './support/node-version.ts';
 import type { IncomingHttpHeaders } from 'node:http';
 import { isKnownEventName, type AdaEvent, type UnknownEvent } from './contract/events.ts';
 import { BodyError, parseJson } from './intake/json-body.ts';

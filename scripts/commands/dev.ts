@@ -11,7 +11,7 @@ parseCommandLine(
   'dev',
   `Usage: npm run dev
 
-Runs the receiver (src/main.ts) and restarts it when src/, openapi/ or generated/ change, with the
+Runs the receiver (src/main.js) and restarts it when src/, openapi/ or generated/ change, with the
 TypeScript compiler checking the project beside it (tsc --watch). Stop both with Ctrl-C.
 The receiver reads the same environment variables as npm start.`,
   {},
@@ -21,7 +21,7 @@ const project = fileURLToPath(new URL('../..', import.meta.url));
 const children: ChildProcess[] = [
   spawn(
     process.execPath,
-    ['--watch-path=src', '--watch-path=openapi', '--watch-path=generated', '--watch-preserve-output', 'src/main.ts'],
+    ['--watch-path=src', '--watch-path=openapi', '--watch-path=generated', '--watch-preserve-output', 'src/main.js'],
     { cwd: project, stdio: 'inherit' },
   ),
   spawn(process.execPath, [fileURLToPath(import.meta.resolve('typescript/bin/tsc')), '--noEmit', '--watch', '--preserveWatchOutput'], {

@@ -5,8 +5,6 @@
 // delivery here, for a document that does not change while the process runs; the receiver routes
 // by the document's paths, and each request is validated by the validators openapi-backend
 // compiled.
-import type Router from '@koa/router';
-import type { Middleware } from 'koa';
 import type { IncomingHttpHeaders } from 'node:http';
 import { OpenAPIBackend, type Document } from 'openapi-backend';
 import type { operations } from '../../generated/ada-webhooks.ts';
@@ -49,9 +47,21 @@ export function operationOf(contract: ContractDocument, operationId: OperationId
   return operation;
 }
 
+/**
+ * A router, such as @koa/router's, by the one method used here: typed by its shape, so that the
+ * package's declarations do not name Koa's types.
+ */
+interface OperationRouter<Handler> {
+  register(path: string, methods: string[], handlers: Handler[]): unknown;
+}
+
 /** Routes each operation that `handlers` serves at the method and path that the contract gives it. */
-export function routeOperations(router: Router, contract: ContractDocument, handlers: Partial<Record<OperationId, Middleware[]>>): void {
-  for (const [operationId, handler] of Object.entries(handlers) as [OperationId, Middleware[]][]) {
+export function routeOperations<Handler>(
+  router: OperationRouter<Handler>,
+  contract: ContractDocument,
+  handlers: Partial<Record<OperationId, Handler[]>>,
+): void {
+  for (const [operationId, handler] of Object.entries(handlers) as [OperationId, Handler[]][]) {
     const { method, path } = operationOf(contract, operationId);
     router.register(path.replaceAll(/\{([^}]+)\}/g, ':$1'), [method], handler);
   }

@@ -1,5 +1,5 @@
 // The service: the environment's settings, the receiver they describe, its HTTP server; stops
-// cleanly on SIGTERM and SIGINT. src/main.ts runs it with the handlers of src/handlers/.
+// cleanly on SIGTERM and SIGINT. src/main.js runs it with the handlers of src/handlers/.
 import { defaultSendUrl, orExit, settingsOrExit } from '../config/environment.ts';
 import { checkContract } from '../contract/check.ts';
 import { contractLabel, loadContract, type ContractDocument } from '../contract/document.ts';

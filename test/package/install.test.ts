@@ -1,6 +1,7 @@
 // The package as users get it: `npm pack`, installed into an empty project, mounted in Koa and in
-// Express from plain JavaScript, its types checked from TypeScript, and `ada-webhooks/verify`
-// loaded alone. Real processes on loopback ports, npm's own install.
+// Express from plain JavaScript, its types checked from TypeScript (an Express app's without
+// Koa's types), `ada-webhooks/verify` loaded alone, and the whole on the oldest Node that
+// `engines` names, and refused on an older one. Real processes on loopback ports, npm's own install.
 import { expect } from 'chai';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -11,6 +12,8 @@ import { createInterface } from 'node:readline';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import { eventually } from '../support/eventually.ts';
+import { installNode, oldestSupportedNode } from '../support/node-versions.ts';
+import { temporarySchema, testDatabaseUrl } from '../support/postgres.ts';
 import { spanKinds, startOtlpReceiver, tracingEnvironment } from '../support/otlp-receiver.ts';
 import { childEnvironment } from '../support/process.ts';
 import { contractExample, post, signedHeaders } from '../support/receiver.ts';
@@ -86,6 +89,53 @@ const verified = verifyWebhook({ secrets: 'whsec_x', headers: new Headers(), bod
 if (verified.known && verified.event.type === 'v1.conversation.ended') console.log(verified.id, verified.event.data.ended_by?.role);
 `;
 
+/** An Express 5 app in TypeScript: it compiles with skipLibCheck false, and without Koa's types. */
+const typedExpressApp = `
+import express from 'express';
+import { createReceiver } from 'ada-webhooks';
+
+const receiver = await createReceiver({ secrets: 'whsec_x', database: 'sqlite:inbox.sqlite', inspectorToken: 'x'.repeat(32) });
+const app = express();
+app.post('/webhooks/ada', receiver.node());
+if (receiver.inspector) app.use(receiver.inspector.node());
+app.listen(0);
+`;
+
+/** A Koa app in TypeScript: Koa's use() takes koa() as it is, without a cast. */
+const typedKoaApp = `
+import Koa from 'koa';
+import { createReceiver } from 'ada-webhooks';
+
+const receiver = await createReceiver({ secrets: 'whsec_x', database: 'sqlite:inbox.sqlite', inspectorToken: 'x'.repeat(32) });
+const app = new Koa();
+app.use(receiver.koa());
+if (receiver.inspector) app.use(receiver.inspector.koa());
+app.listen(0);
+`;
+
+/** A Koa app on the inbox that DATABASE (and SCHEMA) name, for another Node. */
+const storedKoaApp = `
+import Koa from 'koa';
+import { createReceiver } from 'ada-webhooks';
+
+const receiver = await createReceiver({ secrets: process.env.SECRET, database: process.env.DATABASE, databaseSchema: process.env.SCHEMA || undefined });
+receiver.on('v1.conversation.created', (event, { deliveryId }) => console.log(JSON.stringify({ handled: deliveryId })));
+receiver.start();
+const app = new Koa();
+app.use(receiver.koa());
+const server = app.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port, node: process.version })));
+`;
+
+/** Imports the package and prints what importing it threw. */
+const importOnly = `
+try {
+  await import('ada-webhooks');
+  console.log('imported');
+} catch (error) {
+  console.log(JSON.stringify({ message: error.message, code: error.code }));
+}
+`;
+
 /** Records every module that importing `ada-webhooks/verify` loads. */
 const verifyAlone = `
 import { registerHooks } from 'node:module';
@@ -98,8 +148,8 @@ console.log(JSON.stringify({ verify: typeof verifyWebhook, loaded }));
 describe('the package, installed into an empty project', function () {
   this.timeout(120_000);
   let consumer: string;
-  const run = (file: string, env: Record<string, string> = {}) => {
-    const child = spawn(process.execPath, [file], { cwd: consumer, env: childEnvironment(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = (file: string, env: Record<string, string> = {}, node = process.execPath) => {
+    const child = spawn(node, [file], { cwd: consumer, env: childEnvironment(env), stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: Record<string, unknown>[] = [];
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -132,6 +182,8 @@ describe('the package, installed into an empty project', function () {
         `@opentelemetry/instrumentation-http@${devVersion('@opentelemetry/instrumentation-http')}`,
         'typescript@5',
         '@types/node@24',
+        `@types/express@${devVersion('@types/express')}`,
+        `@types/koa@${devVersion('@types/koa')}`,
         '--prefer-offline',
         '--no-audit',
         '--no-fund',
@@ -221,10 +273,9 @@ describe('the package, installed into an empty project', function () {
 
   it('types handlers by the contract in TypeScript: a field or an event type it lacks does not compile', () => {
     writeFileSync(join(consumer, 'typed.ts'), typedUse);
-    // skipLibCheck, as `tsc --init` sets it: @types/koa does not check against the content-disposition
-    // that Koa 3 installs. Types that failed to resolve would make `receiver` any, and the expected
-    // errors below would not happen.
-    const compilerOptions = { module: 'nodenext', target: 'esnext', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] };
+    // Types that failed to resolve would make `receiver` any, and the expected errors below would
+    // not happen.
+    const compilerOptions = { module: 'nodenext', target: 'esnext', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] };
     const config = { compilerOptions, files: ['typed.ts'] };
     writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify(config));
     const tsc = join(consumer, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -232,6 +283,78 @@ describe('the package, installed into an empty project', function () {
     const checked = spawnSync(process.execPath, [tsc, '-p', consumer], { cwd: consumer, encoding: 'utf8' });
     expect(checked.stdout).to.equal('');
     expect(checked.status).to.equal(0);
+  });
+
+  /** The type checker's errors for `file` alone, with these compiler options. */
+  const typeErrors = (file: string, source: string, { skipLibCheck }: { skipLibCheck: boolean }) => {
+    writeFileSync(join(consumer, file), source);
+    const compilerOptions = { module: 'nodenext', target: 'esnext', strict: true, noEmit: true, skipLibCheck, types: ['node'] };
+    writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: [file] }));
+    const tsc = join(consumer, 'node_modules', 'typescript', 'bin', 'tsc');
+    const checked = spawnSync(process.execPath, [tsc, '-p', consumer], { cwd: consumer, encoding: 'utf8' });
+    return checked.stdout.split('\n').filter((line) => /error TS\d+/.test(line));
+  };
+
+  it("compiles an Express 5 app with skipLibCheck false: the package's types name none of Koa's, and it depends on no @types", () => {
+    const { dependencies } = JSON.parse(readFileSync(join(consumer, 'node_modules', 'ada-webhooks', 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    expect(Object.keys(dependencies).filter((name) => name.startsWith('@types/'))).to.deep.equal([]);
+    expect(typeErrors('express-app.ts', typedExpressApp, { skipLibCheck: false })).to.deep.equal([]);
+  });
+
+  it("compiles a Koa app whose use() takes koa() without a cast; with skipLibCheck false, the only errors are @types/koa's own", () => {
+    expect(typeErrors('koa-app.ts', typedKoaApp, { skipLibCheck: true })).to.deep.equal([]);
+    const strict = typeErrors('koa-app.ts', typedKoaApp, { skipLibCheck: false });
+    expect(strict.filter((line) => !line.startsWith('node_modules/@types/koa/'))).to.deep.equal([]);
+  });
+
+  describe(`on the oldest Node that engines names (${oldestSupportedNode()})`, function () {
+    this.timeout(180_000);
+    let oldest: string;
+    before(() => {
+      oldest = installNode(oldestSupportedNode(), join(consumer, 'oldest-node'));
+      writeFileSync(join(consumer, 'stored-koa-app.mjs'), storedKoaApp);
+    });
+
+    const takesADelivery = async (env: Record<string, string>) => {
+      const app = run('stored-koa-app.mjs', { SECRET: secret, ...env }, oldest);
+      try {
+        const url = await listening(app);
+        expect(app.lines.find((line) => 'port' in line)).to.deep.include({ node: `v${oldestSupportedNode()}` });
+        const body = JSON.stringify(contractExample('ConversationCreated'));
+        const headers = signedHeaders(body, { secret });
+        expect(await post(url, body, headers)).to.deep.include({ status: 200, body: { status: 'accepted', id: headers['svix-id'] } });
+        await eventually(() => app.lines.some((line) => line['handled'] === headers['svix-id']), 10_000);
+      } finally {
+        app.child.kill('SIGTERM');
+        await once(app.child, 'exit');
+      }
+    };
+
+    it('takes a delivery and runs its handler on SQLite', () => takesADelivery({ DATABASE: `sqlite:${join(consumer, 'oldest.sqlite')}` }));
+
+    it('takes a delivery and runs its handler on PostgreSQL', async () => {
+      const { schema, drop } = await temporarySchema();
+      try {
+        await takesADelivery({ DATABASE: testDatabaseUrl, SCHEMA: schema });
+      } finally {
+        await drop();
+      }
+    });
+
+    it('on an older Node, importing the package says in one line which Node to install', () => {
+      const older = installNode('20', join(consumer, 'older-node'));
+      writeFileSync(join(consumer, 'import-only.mjs'), importOnly);
+      const output = execFileSync(older, ['import-only.mjs'], { cwd: consumer, encoding: 'utf8' });
+      const { message } = JSON.parse(output) as { message: string };
+      expect(message).to.match(
+        new RegExp(
+          `^ada-webhooks needs Node\\.js ${oldestSupportedNode().replace(/\.0$/, '').replace('.', '\\.')} or later, and this is Node\\.js v20\\.\\d+\\.\\d+: install Node\\.js 24 LTS`,
+        ),
+      );
+      expect(message).to.not.include('\n');
+    });
   });
 
   it('loads ada-webhooks/verify without the store, Koa or any other dependency of the receiver', () => {

@@ -1,6 +1,7 @@
-// The README's production install on a fresh clone: `npm ci --omit=dev`, then `npm start` with
-// NODE_ENV=production on a machine whose Node is 24 (here, this project's own Node 24 first on
-// PATH: the install leaves out the pinned `node` package, a development dependency).
+// The README's production install on a fresh clone: `npm ci --omit=dev`; `node src/main.js` on an
+// older Node says what to install; then `npm start` with NODE_ENV=production on a machine whose
+// Node is 24 (here, this project's own Node 24 first on PATH: the install leaves out the pinned
+// `node` package, a development dependency).
 import { expect } from 'chai';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -8,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { eventually } from '../support/eventually.ts';
+import { installNode, oldestSupportedNode } from '../support/node-versions.ts';
 import { useTemporaryDirectory } from '../support/process.ts';
 import { contractExample, deliver } from '../support/receiver.ts';
 
@@ -30,6 +32,16 @@ describe('a production install', function () {
     }
     const kilobytes = Number(execFileSync('du', ['-sk', join(clone, 'node_modules')], { encoding: 'utf8' }).split('\t')[0]);
     console.log(`      node_modules after npm ci --omit=dev: ${Math.round(kilobytes / 1024)} MB`);
+
+    // A machine whose Node is older than 24 (the oldest the package supports, 24 being the service's).
+    const older = installNode(oldestSupportedNode(), join(temporaryDirectory(), 'older-node'));
+    const refused = spawnSync(older, ['src/main.js'], { cwd: clone, env, encoding: 'utf8' });
+    expect(refused.status).to.equal(1);
+    expect(refused.stderr).to.match(
+      new RegExp(
+        `^ada-webhooks needs Node\\.js 24, and this is Node\\.js v${oldestSupportedNode().replaceAll('.', '\\.')} \\(.+\\): install Node\\.js 24 LTS, [^\\n]+\\n$`,
+      ),
+    );
 
     const started = spawn('npm', ['start', '--silent'], {
       cwd: clone,

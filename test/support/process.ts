@@ -6,14 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-export const mainPath = new URL('../../src/main.ts', import.meta.url).pathname;
+export const mainPath = new URL('../../src/main.js', import.meta.url).pathname;
 const projectRoot = new URL('../..', import.meta.url).pathname;
 
 /** The file that `npm run <command>` runs, in this project or a copy of it at `root`. */
 export function scriptPath(command: string, root = projectRoot): string {
   const { scripts } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  const file = /^node (\S+\.ts)\b/.exec(scripts[command] ?? '')?.[1];
-  if (!file) throw new Error(`npm run ${command} does not run a TypeScript file with node`);
+  const file = /^node (\S+\.[jt]s)\b/.exec(scripts[command] ?? '')?.[1];
+  if (!file) throw new Error(`npm run ${command} does not run a file with node`);
   return join(root, file);
 }
 
@@ -38,7 +38,7 @@ export interface ReceiverProcess {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `node src/main.ts` (or another entry point) and resolves once it logs that it listens. */
+/** Starts `node src/main.js` (or another entry point) and resolves once it logs that it listens. */
 export async function startReceiverProcess(cwd: string, env: Record<string, string>, entry = mainPath): Promise<ReceiverProcess> {
   const child = spawn(process.execPath, [entry], { cwd, env: childEnvironment({ PORT: '0', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';

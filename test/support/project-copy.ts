@@ -21,5 +21,5 @@ export interface ProjectCopy {
 export function copyProject(directory: string, { withChecks = false } = {}): ProjectCopy {
   for (const entry of [...copied, ...(withChecks ? checks : [])]) cpSync(join(root, entry), join(directory, entry), { recursive: true });
   symlinkSync(join(root, 'node_modules'), join(directory, 'node_modules'));
-  return { root: directory, main: join(directory, 'src', 'main.ts'), script: (command) => scriptPath(command, directory) };
+  return { root: directory, main: join(directory, 'src', 'main.js'), script: (command) => scriptPath(command, directory) };
 }

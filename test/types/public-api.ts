@@ -1,6 +1,7 @@
 // Type-checked by `npm test` (tsc), never run: pins the public API's types, as a user's
 // TypeScript sees them through src/index.ts (test/package/ checks the same from the installed
 // package). Every `@ts-expect-error` fails the type check if the line below it stops being an error.
+import Koa from 'koa';
 import { verifyWebhook, type Receiver, type WebhookVerificationError } from '../../src/index.ts';
 
 export function register(receiver: Receiver): void {
@@ -31,4 +32,12 @@ export function refusedBody(error: WebhookVerificationError): boolean {
   // @ts-expect-error not a reason verifyWebhook gives
   if (error.reason === 'not_a_reason') return false;
   return error.reason === 'malformed_json' || error.reason === 'not_an_event';
+}
+
+export function mountInKoa(receiver: Receiver): Koa {
+  // Koa's use() takes what koa() returns without a cast, though the package's types do not name Koa's.
+  const app = new Koa();
+  app.use(receiver.koa());
+  if (receiver.inspector) app.use(receiver.inspector.koa());
+  return app;
 }

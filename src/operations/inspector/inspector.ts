@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Validate } from '../../contract/validation.ts';
 import { isReplayableState, replay, replayableStates, type ReplayFilter, type ReplayOutcome } from '../../dispatch/replay.ts';
 import type { Inbox } from '../../inbox/inbox.ts';
+import type { KoaMiddleware } from '../../intake/adapters/koa-middleware.ts';
 import type { NodeListener } from '../../intake/adapters/node.ts';
 import { formOf, readForm } from './form.ts';
 import { bearerTokenOf, InspectorAccess, pageAfterSignIn, requireSameSite, sessionCookie, type Visitor } from './access.ts';
@@ -31,8 +32,8 @@ import type { InspectorSettings } from './settings.ts';
 import { stylesheet } from './styles.ts';
 
 export interface Inspector {
-  /** Koa middleware: answers under /inspector, and passes every other request on. */
-  koa(): Middleware;
+  /** Koa middleware (`app.use(receiver.inspector.koa())`): answers under /inspector, and passes every other request on. */
+  koa(): KoaMiddleware;
   /** A `(req, res, next?)` listener for node:http and Express, mounted at the root: answers under /inspector, passes others to `next` (404 without). */
   node(): NodeListener;
   readonly path: string;
@@ -400,7 +401,8 @@ export function createInspector({
   const inPath = (url: string) => url === inspectorPath || url.startsWith(`${inspectorPath}/`) || url.startsWith(`${inspectorPath}?`);
 
   return {
-    koa: () => middleware,
+    // Koa's own context, whose shape KoaMiddleware describes in part: only a Koa app calls it.
+    koa: () => middleware as unknown as KoaMiddleware,
     node: () => (request, response, next) => {
       if (inPath(request.url ?? '/')) return void handle(request, response);
       if (next) return next();
