@@ -2,6 +2,7 @@
 // names, the same time formats and the same messages, parsed into the inbox's query.
 import { parseDuration, Invalid } from '../../src/config/reader.ts';
 import { deliveryStates, type DeliveryQuery, type DeliveryState } from '../../src/inbox/inbox.ts';
+import { laneOf } from '../../src/inbox/ordering.ts';
 
 export const queryOptions = {
   state: { type: 'string' },
@@ -41,8 +42,8 @@ export function queryOf(values: QueryValues, fail: (message: string) => never, n
   }
   if (values.type !== undefined) query.eventType = values.type;
   if (values.conversation !== undefined && values['end-user'] !== undefined) fail('Give --conversation or --end-user, not both.');
-  if (values.conversation !== undefined) query.lane = `conversation:${values.conversation}`;
-  if (values['end-user'] !== undefined) query.lane = `end_user:${values['end-user']}`;
+  if (values.conversation !== undefined) query.lane = laneOf('conversation', values.conversation);
+  if (values['end-user'] !== undefined) query.lane = laneOf('end_user', values['end-user']);
   for (const bound of ['since', 'until'] as const) {
     const raw = values[bound];
     if (raw === undefined) continue;

@@ -41,6 +41,15 @@ export class InboxNotFound extends Error {
 export type DeliveryState = (typeof deliveryStates)[number];
 
 /**
+ * Thrown by `accept` and `quarantine` for a delivery that no store can keep on its own merit (its
+ * id: see storable.ts), or that the store refused for what it holds: nothing was stored, and the
+ * store is not unavailable for it. The message says why, for the sender.
+ */
+export class DeliveryRefused extends Error {
+  override name = 'DeliveryRefused';
+}
+
+/**
  * The trace a delivery belongs to, as the propagation headers that carry it (W3C `traceparent`
  * and `tracestate` with the default propagator): kept with the delivery so that every attempt,
  * in whichever process and however late, joins the trace of its receipt.
@@ -269,10 +278,12 @@ export interface ClaimOptions {
 export interface Inbox {
   /**
    * Stores a valid delivery as pending, in its lane: it becomes the lane's head when its event is
-   * older than the head's. It replaces a quarantined delivery with the same id.
+   * older than the head's. It replaces a quarantined delivery with the same id. What the inbox
+   * derives from it is kept in a form every store takes (see ordering.ts and storable.ts); a
+   * delivery it cannot keep is refused (DeliveryRefused).
    */
   accept(delivery: NewDelivery): Promise<StoreOutcome>;
-  /** Stores a delivery that violates the contract, with its violations. It joins no lane. */
+  /** Stores a delivery that violates the contract, with its violations (kept as storable.ts says). It joins no lane. */
   quarantine(delivery: NewDelivery, violations: Violation[]): Promise<StoreOutcome>;
   get(id: string): Promise<StoredDelivery | undefined>;
   /** Newest first (by time received, then id). */

@@ -1,6 +1,8 @@
 // What the inbox reads from an event at intake: its type, the lane that orders it, and its time.
-// Deliveries of one lane are handled one at a time, oldest event time first.
+// Deliveries of one lane are handled one at a time, oldest event time first. A sender chooses the
+// type and the ids: each is kept in a form every store takes (storable.ts).
 import type { NewDelivery } from './inbox.ts';
+import { maxLaneIdBytes, refuseUnstorableId, storableEventType, storableKey } from './storable.ts';
 
 export interface DerivedFields {
   eventType: string | null;
@@ -8,27 +10,38 @@ export interface DerivedFields {
   eventTime: number;
 }
 
-/** The fields every backend stores beside the body, derived the same way for all. */
+/**
+ * The fields every backend stores beside the body, derived the same way for all. Throws
+ * DeliveryRefused for a delivery whose id no store can key.
+ */
 export function derivedFields({ id, event, receivedAt }: NewDelivery): DerivedFields {
+  refuseUnstorableId(id);
   const type = (event as { type?: unknown } | null)?.type;
   return {
-    eventType: typeof type === 'string' ? type : null,
+    eventType: typeof type === 'string' ? storableEventType(type) : null,
     lane: orderingKey(event) ?? `delivery:${id}`,
     eventTime: eventTime(event) ?? receivedAt.getTime(),
   };
 }
 
 /**
- * `conversation:<id>` for any event about a conversation, `end_user:<id>` for end-user events,
+ * The lane of a conversation's events, or of an end user's: `conversation:<id>` or
+ * `end_user:<id>`, with an id that a store would not keep as it is (longer than maxLaneIdBytes, or
+ * holding NUL or a lone surrogate) as storableKey makes it.
+ */
+export const laneOf = (kind: 'conversation' | 'end_user', id: string): string => `${kind}:${storableKey(id, maxLaneIdBytes)}`;
+
+/**
+ * The conversation's lane for any event about a conversation, the end user's for end-user events,
  * none for the rest (audit log entries, events without such ids): each of those is a lane of its own.
  */
 function orderingKey(event: unknown): string | null {
   if (typeof event !== 'object' || event === null) return null;
   const { type, data } = event as { type?: unknown; data?: { conversation_id?: unknown; end_user_id?: unknown } };
   if (typeof data !== 'object' || data === null) return null;
-  if (typeof data.conversation_id === 'string') return `conversation:${data.conversation_id}`;
+  if (typeof data.conversation_id === 'string') return laneOf('conversation', data.conversation_id);
   if (typeof type === 'string' && type.startsWith('v1.end_user.') && typeof data.end_user_id === 'string') {
-    return `end_user:${data.end_user_id}`;
+    return laneOf('end_user', data.end_user_id);
   }
   return null;
 }

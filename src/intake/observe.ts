@@ -19,7 +19,7 @@ export interface DeliveryRecord {
   /** The trace of this request's receive span, to store with the delivery; none when nothing traces. */
   readonly traceContext?: TraceContext | undefined;
   violations?: number;
-  /** Why the inbox could not store the delivery (503). */
+  /** Why the inbox could not store the delivery (503), or refused it (400). */
   storeError?: string;
   /** What went wrong in the receiver itself (500). */
   error?: Error;

@@ -5,7 +5,7 @@
 // delivery stored is also looked at for what the contract does not describe (contract drift).
 import { eventTypeLabel } from '../contract/events.ts';
 import type { ValidateRequest } from '../contract/operations.ts';
-import type { Inbox, NewDelivery, StoreOutcome } from '../inbox/inbox.ts';
+import { DeliveryRefused, type Inbox, type NewDelivery, type StoreOutcome } from '../inbox/inbox.ts';
 import type { ContractDrift } from '../operations/contract-drift.ts';
 import { acknowledgement, problem, type Answer } from './answer.ts';
 import { headerReader, headersNamed } from './headers.ts';
@@ -100,12 +100,19 @@ export function createIntake(options: IntakeOptions): Intake {
   }
 }
 
-/** The outcome of `store`, or the 503 to answer because the inbox failed. */
+/** The outcome of `store`; or the 400 to answer because the inbox refused the delivery itself, or the 503 because the inbox failed. */
 async function storeOr503(record: DeliveryRecord, store: () => Promise<StoreOutcome>): Promise<{ outcome: StoreOutcome } | Answer> {
   try {
     return { outcome: await store() };
   } catch (error) {
     // The delivery's log line says why, once: the store's error is what the operator must act on.
+    if (error instanceof DeliveryRefused) {
+      Object.assign(record, { outcome: 'refused', storeError: error.message });
+      return problem(400, {
+        title: 'Delivery refused',
+        detail: `The inbox cannot store this delivery: ${error.message}. Nothing was stored.`,
+      });
+    }
     Object.assign(record, { outcome: 'unavailable', storeError: (error as Error).message });
     return problem(503, { detail: 'The inbox is unavailable; retry later.' }, { 'retry-after': String(retryAfterSeconds) });
   }

@@ -12,6 +12,7 @@ export type DeliveryOutcome =
   | 'malformed'
   | 'unsupported_media_type'
   | 'too_large'
+  | 'refused'
   | 'unavailable'
   | 'error';
 

@@ -13,6 +13,7 @@ const probeIntervalMs = 1000;
 
 export class ProbedAvailability {
   readonly #probe: () => Promise<void>;
+  readonly #isOutage: (error: unknown) => boolean;
   readonly #changes = new Signal<Availability>();
   #current: Availability = { available: true };
   /** The timer that probes every second while it fails. */
@@ -20,14 +21,20 @@ export class ProbedAvailability {
   /** The probe under way, which later checks wait for rather than start another. */
   #probing: Promise<void> | undefined;
 
-  /** `probe`: a real use that changes nothing of value (a write for the inbox, a connection for a broker). */
-  constructor(probe: () => Promise<void>) {
+  /**
+   * `probe`: a real use that changes nothing of value (a write for the inbox, a connection for a
+   * broker). `isOutage`: whether a use's failure shows that it fails; by default every failure
+   * does, but a refusal of what one use carried (a value the store cannot keep) is that use's
+   * failure alone.
+   */
+  constructor(probe: () => Promise<void>, isOutage: (error: unknown) => boolean = () => true) {
     this.#probe = probe;
+    this.#isOutage = isOutage;
   }
 
   /**
-   * Follows a use whose failure means it fails (for the inbox, a write that stores something: a
-   * delivery, a replay). Only a probe that succeeds marks it healthy again: a write that was under
+   * Follows a use whose failure means it fails, unless `isOutage` says the failure is the use's
+   * own (for the inbox, a write that stores something: a delivery, a replay). Only a probe that succeeds marks it healthy again: a write that was under
    * way on a connection about to be cut can still succeed after the first failure, and must not
    * make the store look back. (The inbox follows no claim or settlement: one that finds nothing to
    * change succeeds even on a full disk.)
@@ -36,7 +43,7 @@ export class ProbedAvailability {
     try {
       return await use;
     } catch (error) {
-      this.#change({ available: false, reason: (error as Error).message });
+      if (this.#isOutage(error)) this.#change({ available: false, reason: (error as Error).message });
       throw error;
     }
   }

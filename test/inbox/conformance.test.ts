@@ -11,6 +11,13 @@ import type {
   Settlement,
   StoredDelivery,
 } from '../../src/inbox/inbox.ts';
+import fc from 'fast-check';
+import { escapePointerToken } from '../../src/contract/validation.ts';
+import { DeliveryRefused } from '../../src/inbox/inbox.ts';
+import { derivedFields, laneOf } from '../../src/inbox/ordering.ts';
+import { maxDeliveryIdBytes, maxErrorBytes, maxEventTypeBytes, maxLaneIdBytes, maxViolationTextBytes } from '../../src/inbox/storable.ts';
+import { eventually } from '../support/eventually.ts';
+import { hostileText, incompressible, isStorableText, seedFrom } from '../support/hostile-text.ts';
 import { inboxBackends, type TestInbox } from '../support/inbox-backends.ts';
 
 const nineOClock = Date.parse('2026-11-24T09:00:00.000Z');
@@ -442,6 +449,276 @@ for (const backend of inboxBackends) {
         await inbox.settle('dispatcher-a', [{ id: 'poisoned', outcome: 'done' }]);
         expect(await inbox.get('poisoned')).to.deep.include({ state: 'done' });
         expect(await inbox.countByState()).to.deep.equal({ pending: 1, quarantined: 0, done: 2, dead: 0, discarded: 0 });
+      });
+    });
+
+    describe("what a sender chose, at the stores' limits", () => {
+      // PostgreSQL's text and jsonb refuse NUL, jsonb refuses a lone surrogate, and a B-tree index
+      // entry takes at most 2,704 bytes: a signed, well-formed delivery reaches each with its type,
+      // its ids or its keys. Every such delivery is stored, in the same form on every backend, or
+      // refused for an id that no store can key; either way the store stays available.
+      const seed = seedFrom('INBOX_LIMITS_SEED');
+      const runs = Number(process.env['INBOX_LIMITS_RUNS'] ?? 150);
+      let availability: boolean[];
+      beforeEach(() => {
+        availability = [];
+        inbox.onAvailabilityChange((change) => availability.push(change.available));
+      });
+
+      const bytes = (text: string) => Buffer.byteLength(text);
+      const refusal = (write: Promise<unknown>) =>
+        write.then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      const hostileEvent = (spec: { type: string; conversation?: string; endUser?: string }) => ({
+        type: spec.type,
+        timestamp: '2026-11-24T09:00:00Z',
+        data: { conversation_id: spec.conversation, end_user_id: spec.endUser },
+      });
+      const sent = (id: string, event: unknown): NewDelivery => ({
+        id,
+        receivedAt: new Date(),
+        headers: { 'svix-id': 'as sent' },
+        body: JSON.stringify(event),
+        event,
+      });
+
+      /** Checks the lane that the inbox keeps for a conversation's or an end user's id: itself when a store keeps it, else bounded and marked with its digest. */
+      function expectLaneFor(lane: string, prefix: string, id: string): void {
+        if (isStorableText(id) && bytes(id) <= maxLaneIdBytes) {
+          expect(lane).to.equal(`${prefix}${id}`);
+          return;
+        }
+        expect(lane.startsWith(prefix), lane).to.equal(true);
+        const kept = lane.slice(prefix.length);
+        expect(bytes(kept)).to.be.at.most(maxLaneIdBytes);
+        expect(isStorableText(kept)).to.equal(true);
+        expect(kept).to.match(/#[\w-]{43}$/);
+      }
+
+      it(`stores every delivery whatever its ids, type and keys hold, or refuses one whose id no store can key (INBOX_LIMITS_SEED=${seed})`, async function () {
+        this.timeout(300_000);
+        let run = 0;
+        let storedCount = 0;
+        /** Each lane, and the id it was kept for: two ids never share one. */
+        const laneOf = new Map<string, string>();
+        await fc.assert(
+          fc.asyncProperty(
+            fc.record({
+              chosenId: fc.oneof({ weight: 3, arbitrary: fc.constant('') }, { weight: 1, arbitrary: hostileText }),
+              type: fc.oneof(
+                fc.constantFrom('v1.conversation.message', 'v1.end_user.updated', 'v1.audit_log.emitted'),
+                hostileText,
+                hostileText.map((text) => `v1.end_user.${text}`),
+              ),
+              conversation: fc.option(hostileText),
+              endUser: fc.option(hostileText),
+              key: hostileText,
+              valid: fc.boolean(),
+            }),
+            async ({ chosenId, type, conversation, endUser, key, valid }) => {
+              const id = `limits-${(run += 1)}:${chosenId}`;
+              const event = hostileEvent({ type, conversation: conversation ?? undefined, endUser: endUser ?? undefined });
+              Object.assign(event.data, { [key]: { [key]: key }, metadata: { [key]: {} } });
+              const { conversation_id, end_user_id } = event.data as Record<string, unknown>;
+              const violations = [
+                { pointer: `/data/metadata/${escapePointerToken(key)}`, message: 'must be string or boolean or number' },
+                { pointer: '/type', message: `${type} is not an event type` },
+              ];
+              const delivery = sent(id, event);
+              const written = valid ? inbox.accept(delivery) : inbox.quarantine(delivery, violations);
+
+              if (!isStorableText(id) || bytes(id) > maxDeliveryIdBytes) {
+                expect(await refusal(written), 'an id no store can key').to.be.instanceOf(DeliveryRefused);
+                return;
+              }
+              expect(await written).to.equal('stored');
+              storedCount += 1;
+              const stored = (await inbox.get(id))!;
+              expect(stored).to.deep.include({ id, state: valid ? 'pending' : 'quarantined', body: delivery.body });
+              expect(stored.eventType).to.equal(derivedFields(delivery).eventType);
+              expect(bytes(stored.eventType!)).to.be.at.most(maxEventTypeBytes);
+              expect(isStorableText(stored.eventType!)).to.equal(true);
+              if (isStorableText(type) && bytes(type) <= maxEventTypeBytes) expect(stored.eventType).to.equal(type);
+
+              expect(stored.lane).to.equal(derivedFields(delivery).lane);
+              if (typeof conversation_id === 'string') expectLaneFor(stored.lane, 'conversation:', conversation_id);
+              else if (type.startsWith('v1.end_user.') && typeof end_user_id === 'string')
+                expectLaneFor(stored.lane, 'end_user:', end_user_id);
+              else expect(stored.lane).to.equal(`delivery:${id}`);
+              const keptFor = typeof conversation_id === 'string' ? conversation_id : type.startsWith('v1.end_user.') ? end_user_id : id;
+              expect(laneOf.get(stored.lane) ?? keptFor, 'a lane of its own').to.equal(keptFor);
+              laneOf.set(stored.lane, keptFor as string);
+
+              if (valid) expect(stored.violations).to.deep.equal([]);
+              else {
+                expect(stored.violations).to.have.length(2);
+                stored.violations.forEach((kept, index) => {
+                  const given = violations[index]!;
+                  for (const text of [kept.pointer, kept.message]) {
+                    expect(isStorableText(text)).to.equal(true);
+                    expect(bytes(text)).to.be.at.most(maxViolationTextBytes);
+                  }
+                  if (isStorableText(given.pointer) && bytes(given.pointer) <= maxViolationTextBytes)
+                    expect(kept.pointer).to.equal(given.pointer);
+                });
+              }
+            },
+          ),
+          { seed, numRuns: runs },
+        );
+        const counts = await inbox.countByState();
+        expect(counts.pending + counts.quarantined).to.equal(storedCount);
+        expect(availability, 'never unavailable').to.deep.equal([]);
+      });
+
+      it('keeps a delivery id of up to 1,024 bytes, whatever its characters and lane, and refuses a longer one, storing nothing', async () => {
+        // Without a conversation, the id is its lane's key too: the largest index entries there are.
+        const longest = [incompressible(maxDeliveryIdBytes), '😀'.repeat(maxDeliveryIdBytes / 4), 'é'.repeat(maxDeliveryIdBytes / 2)];
+        for (const id of longest) {
+          expect(await inbox.accept(delivery(id, { type: incompressible(maxEventTypeBytes) }))).to.equal('stored');
+        }
+        const quarantined = incompressible(maxDeliveryIdBytes);
+        const violations = [{ pointer: `/${incompressible(maxViolationTextBytes - 1)}`, message: 'is wrong' }];
+        expect(await inbox.quarantine(delivery(quarantined, { type: incompressible(maxEventTypeBytes) }), violations)).to.equal('stored');
+        expect(await inbox.get(quarantined)).to.deep.include({ state: 'quarantined', violations });
+        expect(ids(await claim('dispatcher-a', { limit: 10 }))).to.have.members(longest);
+        await inbox.settle('dispatcher-a', [{ id: longest[0]!, outcome: 'dead', error: 'gone' }]);
+        expect(await inbox.requeue([{ id: longest[0]! }, { id: quarantined }])).to.equal(2);
+
+        const refused: [string, RegExp][] = [
+          [incompressible(maxDeliveryIdBytes + 1), /its id takes 1025 bytes; the inbox keys deliveries by ids of at most 1024 bytes/],
+          [`${'😀'.repeat(maxDeliveryIdBytes / 4)}a`, /1025 bytes/],
+          ['m'.repeat(16 * 1024), /16384 bytes/],
+          ['msg_\0', /NUL or a lone surrogate/],
+          ['msg_\uD800', /NUL or a lone surrogate/],
+        ];
+        for (const [id, reason] of refused) {
+          for (const write of [inbox.accept(delivery(id)), inbox.quarantine(delivery(id), violations)]) {
+            const error = await refusal(write);
+            expect(error).to.be.instanceOf(DeliveryRefused);
+            expect((error as Error).message).to.match(reason);
+          }
+        }
+        expect(await inbox.countByState()).to.deep.equal({ pending: 4, quarantined: 0, done: 0, dead: 0 });
+        expect(availability).to.deep.equal([]);
+      });
+
+      it("keeps a conversation's or an end user's id of up to 512 bytes as its lane's key, and a longer or unstorable one bounded and apart", async () => {
+        const shared = incompressible(600);
+        const conversations = [
+          incompressible(maxLaneIdBytes),
+          incompressible(maxLaneIdBytes + 1),
+          `${shared}a${incompressible(9000)}`,
+          `${shared}b${incompressible(9000)}`,
+          'c\0',
+          'c\uFFFD',
+          'c\uD800',
+          'c\uDC00',
+        ];
+        const endUsers = ['u\0', 'u\uFFFD', incompressible(9000)];
+        await acceptAll(
+          ...conversations.map((conversation, index) => delivery(`conversation-${index}`, { conversation })),
+          ...endUsers.map((endUser, index) => delivery(`end-user-${index}`, { type: 'v1.end_user.updated', endUser })),
+        );
+        const lanes: string[] = [];
+        for (const [index, conversation] of conversations.entries()) {
+          const { lane } = (await inbox.get(`conversation-${index}`))!;
+          expectLaneFor(lane, 'conversation:', conversation);
+          lanes.push(lane);
+        }
+        for (const [index, endUser] of endUsers.entries()) {
+          const { lane } = (await inbox.get(`end-user-${index}`))!;
+          expectLaneFor(lane, 'end_user:', endUser);
+          lanes.push(lane);
+        }
+        expect(new Set(lanes).size, 'every id a lane of its own').to.equal(lanes.length);
+        const listed = await inbox.list({ lane: laneOf('conversation', conversations[2]!), limit: 5 });
+        expect(listed.map(({ id }) => id)).to.deep.equal(['conversation-2']);
+
+        // A later event of the same conversation joins its lane, behind its head.
+        await acceptAll(delivery('conversation-1-later', { conversation: conversations[1], second: 5 }));
+        expect(await inbox.lane(lanes[1]!)).to.deep.include({ headId: 'conversation-1', pending: 2 });
+        const claimed = await claim('dispatcher-a', { limit: 20 });
+        expect(claimed.map(({ lane }) => lane)).to.have.members(lanes);
+        await inbox.settle('dispatcher-a', [{ id: 'conversation-1', outcome: 'done' }]);
+        expect(await inbox.lane(lanes[1]!)).to.deep.include({ headId: 'conversation-1-later', status: 'ready' });
+        expect(availability).to.deep.equal([]);
+      });
+
+      it('keeps an event type of up to 256 bytes as it is, and a longer one cut, without what no store keeps', async () => {
+        const longest = incompressible(maxEventTypeBytes);
+        const cases = [longest, incompressible(3000), 'v1.x\0\uD800', 'v1.\uDC00'];
+        await acceptAll(...cases.map((type, index) => delivery(`typed-${index}`, { type })));
+        const [kept, cut, nul, lone] = (await Promise.all(cases.map((_, index) => inbox.get(`typed-${index}`)))).map(
+          (stored) => stored!.eventType!,
+        ) as [string, string, string, string];
+        expect(kept).to.equal(longest);
+        expect(cut.endsWith('…') && cases[1]!.startsWith(cut.slice(0, -1))).to.equal(true);
+        expect(bytes(cut)).to.be.at.most(maxEventTypeBytes);
+        expect([nul, lone]).to.deep.equal(['v1.x\uFFFD\uFFFD', 'v1.\uFFFD']);
+        expect((await inbox.list({ eventType: cut, limit: 10 })).map(({ id }) => id)).to.deep.equal(['typed-1']);
+      });
+
+      it('keeps the first 1,000 violations of a delivery, each bounded and without what no store keeps, and counts the rest', async () => {
+        const violations = Array.from({ length: 1500 }, (_, index) => ({
+          pointer: `/data/metadata/${index}\0\uD800`,
+          message: index === 0 ? incompressible(10_000) : 'must be string or boolean or number',
+        }));
+        const kept = [
+          { pointer: '/data/metadata/0\uFFFD\uFFFD', message: `${violations[0]!.message.slice(0, maxViolationTextBytes - 3)}…` },
+          ...violations.slice(1, 1000).map(({ pointer, message }) => ({ pointer: pointer.replace('\0\uD800', '\uFFFD\uFFFD'), message })),
+          { pointer: '', message: 'and 500 more violations, not kept' },
+        ];
+        expect(await inbox.quarantine(delivery('many-violations'), violations)).to.equal('stored');
+        expect((await inbox.get('many-violations'))!.violations).to.deep.equal(kept);
+        await inbox.updateViolations('many-violations', [...violations, ...violations]);
+        expect((await inbox.get('many-violations'))!.violations.at(-1)).to.deep.equal({
+          pointer: '',
+          message: 'and 2000 more violations, not kept',
+        });
+      });
+
+      it("keeps a failed attempt's error bounded and without what no store keeps, and lets the delivery die", async () => {
+        await acceptAll(delivery('failing', { conversation: 'c\0' }), delivery('behind', { conversation: 'c\0', second: 1 }));
+        const error = `Error: no conversation c\0\uD800\n${'x'.repeat(50_000)}`;
+        const keptError = (kept: string | null) => {
+          expect(kept!.startsWith('Error: no conversation c\uFFFD\uFFFD\nxxx')).to.equal(true);
+          expect(isStorableText(kept!)).to.equal(true);
+          expect(bytes(kept!)).to.be.at.most(maxErrorBytes);
+          return kept;
+        };
+        await claim();
+        await inbox.settle('dispatcher-a', [{ id: 'failing', outcome: 'retry', error, retryAt: new Date(Date.now() - 1) }]);
+        expect(keptError((await inbox.get('failing'))!.lastError)).to.have.length.above(maxErrorBytes / 2);
+        expect(ids(await claim())).to.deep.equal(['failing']);
+        await inbox.settle('dispatcher-a', [{ id: 'failing', outcome: 'dead', error }]);
+        expect(await inbox.get('failing')).to.deep.include({ state: 'dead' });
+        keptError((await inbox.get('failing'))!.lastError);
+        (await inbox.failedAttempts('failing')).forEach((attempt) => keptError(attempt.error));
+        expect(ids(await claim()), 'the lane moved on').to.deep.equal(['behind']);
+      });
+
+      it('refuses alone a delivery the store refuses for what it holds, and stays available; a write the store cannot carry out makes it unavailable', async function () {
+        this.timeout(10_000);
+        const allowWrites = await store.refuseWritesOf('poisoned');
+        const refused = await refusal(inbox.accept(delivery('poisoned')));
+        expect(refused).to.be.instanceOf(DeliveryRefused);
+        expect((refused as Error).message).to.match(/writes of poisoned refused by the test/);
+        expect(await refusal(inbox.quarantine(delivery('poisoned'), []))).to.be.instanceOf(DeliveryRefused);
+        await inbox.ping();
+        await allowWrites();
+        expect(availability, 'a refusal of one delivery is not an outage').to.deep.equal([]);
+
+        // The same listener hears of a write that fails for the store's own reason.
+        const allowAll = await store.refuseWrites();
+        const failed = await refusal(inbox.accept(delivery('during-outage')));
+        expect(failed).to.be.instanceOf(Error).and.not.instanceOf(DeliveryRefused);
+        expect(availability).to.deep.equal([false]);
+        await allowAll();
+        await eventually(() => inbox.ping().then(() => true));
+        expect(availability).to.deep.equal([false, true]);
       });
     });
 

@@ -14,7 +14,7 @@ export interface TestStore {
   env: Record<string, string>;
   /** createReceiver's options for the same store. */
   options: { database: string; databaseSchema?: string };
-  /** Makes every write fail, as a locked file or a refusing server would; resolves with what undoes it. */
+  /** Makes every write fail, as a locked file or a full disk would; resolves with what undoes it. */
   refuseWrites(): Promise<() => Promise<void>>;
   /**
    * Makes the store refuse every write of one delivery's row (a trigger of the test's own that
@@ -113,7 +113,7 @@ const postgres: InboxBackend = {
         const tables = ['deliveries', 'write_probes'];
         await onTestDatabase(async (client) => {
           await client.query(
-            `CREATE FUNCTION ${schema}.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'writes refused by the test'; END $$`,
+            `CREATE FUNCTION ${schema}.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'writes refused by the test' USING ERRCODE = 'disk_full'; END $$`,
           );
           for (const table of tables) {
             await client.query(

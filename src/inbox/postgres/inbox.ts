@@ -41,6 +41,7 @@ import {
 } from '../rows.ts';
 import { countQuery, listQuery } from '../list-query.ts';
 import { derivedFields } from '../ordering.ts';
+import { refusalOf, storableViolations } from '../storable.ts';
 import { TurnBatch } from '../turn-batch.ts';
 import { IntakeLeases, type IntakeResult } from '../intake-leases.ts';
 import { ProbedAvailability, type Availability } from '../../support/availability.ts';
@@ -51,7 +52,7 @@ import { createIntake, type IntakeWrite } from './intake.ts';
 import { createRequeue } from './requeue.ts';
 import { createSettle } from './settle.ts';
 import { statements } from './statements.ts';
-import { carryOutTogether } from './together.ts';
+import { carryOutTogether, refusedForWhatItHolds } from './together.ts';
 
 interface PostgresInboxOptions {
   /** A `postgres://` or `postgresql://` URL; its query parameters (sslmode, application_name, ...) apply. */
@@ -99,7 +100,10 @@ export class PostgresInbox implements Inbox {
   /** This process's listeners: each says whether it has room to claim what was stored. */
   readonly #newDeliveries = new Set<NewDeliveriesListener>();
   readonly #leasesAtIntake = new IntakeLeases();
-  readonly #writeHealth = new ProbedAvailability(async () => void (await this.#pool.query(this.#sql.probe)));
+  readonly #writeHealth = new ProbedAvailability(
+    async () => void (await this.#pool.query(this.#sql.probe)),
+    (error) => !refusedForWhatItHolds(error),
+  );
   /** The channel of this inbox's notices, and this process's own payload on it. */
   readonly #channel: string;
   readonly #instance = randomUUID();
@@ -153,15 +157,14 @@ export class PostgresInbox implements Inbox {
   async accept(delivery: NewDelivery): Promise<StoreOutcome> {
     const fields = derivedFields(delivery);
     const { outcome } = await this.#leasesAtIntake.write(delivery, fields, (lease) =>
-      this.#writeHealth.track(this.#write({ kind: 'intake', delivery, fields, violations: null, lease }) as Promise<IntakeResult>),
+      this.#storeDelivery({ delivery, fields, violations: null, lease }),
     );
     return outcome;
   }
 
   async quarantine(delivery: NewDelivery, violations: Violation[]): Promise<StoreOutcome> {
     const fields = derivedFields(delivery);
-    const write = this.#write({ kind: 'intake', delivery, fields, violations, lease: undefined }) as Promise<IntakeResult>;
-    return (await this.#writeHealth.track(write)).outcome;
+    return (await this.#storeDelivery({ delivery, fields, violations: storableViolations(violations), lease: undefined })).outcome;
   }
 
   claim({ owner, limit, leaseMs, now = new Date() }: ClaimOptions): Promise<ClaimedDelivery[]> {
@@ -181,7 +184,7 @@ export class PostgresInbox implements Inbox {
 
   async updateViolations(id: string, violations: Violation[]): Promise<void> {
     this.#refuseWhenClosed();
-    await this.#pool.query(this.#sql.updateViolations, [id, JSON.stringify(violations)]);
+    await this.#pool.query(this.#sql.updateViolations, [id, JSON.stringify(storableViolations(violations))]);
   }
 
   async discard(id: string, { at, by }: Discard): Promise<boolean> {
@@ -353,6 +356,14 @@ export class PostgresInbox implements Inbox {
 
   #refuseWhenClosed(): void {
     if (this.#closed) throw new Error('The inbox is closed');
+  }
+
+  /** Stores one delivery; a refusal of what it holds is that delivery's failure (DeliveryRefused), not an outage. */
+  #storeDelivery(write: IntakeWrite): Promise<IntakeResult> {
+    const stored = this.#write({ kind: 'intake', ...write }) as Promise<IntakeResult>;
+    return this.#writeHealth.track(stored).catch((error: unknown) => {
+      throw refusalOf(error, refusedForWhatItHolds);
+    });
   }
 
   async #write(write: Write): Promise<unknown> {

@@ -9,6 +9,7 @@
 // migration of its own. `{schema}` stands for the quoted schema name.
 import type pg from 'pg';
 import type { Settlement } from '../inbox.ts';
+import { storableError } from '../storable.ts';
 
 export const settleFunction = `
 -- Records how attempts ended, for the leases that _owner holds (a lease that ran out still
@@ -97,7 +98,7 @@ export function createSettle(pool: pg.Pool, schema: string) {
         owner,
         settlements.map(({ id }) => id),
         settlements.map(({ outcome }) => outcome),
-        settlements.map((settlement) => ('error' in settlement ? settlement.error : null)),
+        settlements.map((settlement) => ('error' in settlement ? storableError(settlement.error) : null)),
         settlements.map((settlement) => (settlement.outcome === 'retry' ? settlement.retryAt.getTime() : null)),
         settlements.map((settlement) => settlement.forwardedAt?.getTime() ?? null),
         Date.now(),

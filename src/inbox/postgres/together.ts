@@ -6,12 +6,14 @@ import pg from 'pg';
 
 /**
  * SQLSTATE classes of a refusal for what a statement holds: data exceptions (22: a value the
- * column cannot take), integrity constraints (23), and exceptions raised in PL/pgSQL (P0), a
- * trigger's among them.
+ * column cannot take), integrity constraints (23), program limits (54: an index entry or a jsonb
+ * value too large, nesting too deep), and exceptions raised in PL/pgSQL (P0), a trigger's among
+ * them.
  */
-const refusalClasses = new Set(['22', '23', 'P0']);
+const refusalClasses = new Set(['22', '23', '54', 'P0']);
 
-function refusedForWhatItHolds(error: unknown): boolean {
+/** Whether PostgreSQL refused a statement for what it holds, rather than failing to carry it out. */
+export function refusedForWhatItHolds(error: unknown): boolean {
   return error instanceof pg.DatabaseError && refusalClasses.has(error.code?.slice(0, 2) ?? '');
 }
 

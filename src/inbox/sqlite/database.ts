@@ -27,3 +27,12 @@ export function transaction<T>(db: DatabaseSync, work: () => T): T {
     throw error;
   }
 }
+
+/** SQLite's primary result codes of a refusal for what a statement holds: a value too big (SQLITE_TOOBIG), a constraint (a trigger's RAISE(ABORT) among them), a type mismatch. */
+const refusalCodes = new Set([18, 19, 20]);
+
+/** Whether SQLite refused a statement for what it holds, rather than failing to carry it out (a full disk, a lock, an I/O error). */
+export function refusedForWhatItHolds(error: unknown): boolean {
+  const { errcode } = error as { errcode?: unknown };
+  return typeof errcode === 'number' && refusalCodes.has(errcode & 0xff);
+}

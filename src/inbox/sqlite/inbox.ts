@@ -43,11 +43,12 @@ import {
   type RowCodec,
 } from '../rows.ts';
 import { countQuery, idRangeOf, listQuery } from '../list-query.ts';
+import { refusalOf, storableViolations } from '../storable.ts';
 import { Signal } from '../../support/signal.ts';
 import { TurnBatch } from '../turn-batch.ts';
 import { IntakeLeases } from '../intake-leases.ts';
 import { ProbedAvailability, type Availability } from '../../support/availability.ts';
-import { openDatabase } from './database.ts';
+import { openDatabase, refusedForWhatItHolds } from './database.ts';
 import { migrate } from './schema.ts';
 import type { ErrorAnswer, WriterAnswer, WriterData, WriterRequest } from './writer-thread.ts';
 import { newRow } from './intake.ts';
@@ -92,7 +93,10 @@ export class SqliteInbox implements Inbox {
   readonly #batches = new TurnBatch<WriteOperation, unknown>((operations) => this.#post(operations));
   readonly #newDeliveries = new Signal();
   readonly #leasesAtIntake = new IntakeLeases();
-  readonly #writeHealth = new ProbedAvailability(() => this.#write({ kind: 'probe' }));
+  readonly #writeHealth = new ProbedAvailability(
+    () => this.#write({ kind: 'probe' }),
+    (error) => !refusedForWhatItHolds(error),
+  );
   /** Batches posted to the writer thread and not answered yet, by number. */
   readonly #inFlight = new Map<number, PostedBatch>();
   #nextBatch = 0;
@@ -148,14 +152,14 @@ export class SqliteInbox implements Inbox {
   async accept(delivery: NewDelivery): Promise<StoreOutcome> {
     const row = newRow(delivery);
     const { outcome, leased } = await this.#leasesAtIntake.write(delivery, row, (lease) =>
-      this.#writeHealth.track(this.#write({ kind: 'accept', row, lease })),
+      this.#storeDelivery({ kind: 'accept', row, lease }),
     );
     if (outcome === 'stored' && !leased) this.#newDeliveries.emit();
     return outcome;
   }
 
-  quarantine(delivery: NewDelivery, violations: Violation[]): Promise<StoreOutcome> {
-    return this.#writeHealth.track(this.#write({ kind: 'quarantine', row: newRow(delivery), violations }));
+  async quarantine(delivery: NewDelivery, violations: Violation[]): Promise<StoreOutcome> {
+    return this.#storeDelivery({ kind: 'quarantine', row: newRow(delivery), violations: storableViolations(violations) });
   }
 
   claim({ owner, limit, leaseMs, now = new Date() }: ClaimOptions): Promise<ClaimedDelivery[]> {
@@ -174,7 +178,7 @@ export class SqliteInbox implements Inbox {
   }
 
   updateViolations(id: string, violations: Violation[]): Promise<void> {
-    return this.#write({ kind: 'updateViolations', id, violations });
+    return this.#write({ kind: 'updateViolations', id, violations: storableViolations(violations) });
   }
 
   discard(id: string, discard: Discard): Promise<boolean> {
@@ -310,6 +314,13 @@ export class SqliteInbox implements Inbox {
     return this.#closed;
   }
 
+  /** Stores one delivery; a refusal of what it holds is that delivery's failure (DeliveryRefused), not an outage. */
+  #storeDelivery<Kind extends 'accept' | 'quarantine'>(operation: WriteOperation & { kind: Kind }): Promise<WriteResults[Kind]> {
+    return this.#writeHealth.track(this.#write<Kind>(operation)).catch((error: unknown) => {
+      throw refusalOf(error, refusedForWhatItHolds);
+    });
+  }
+
   #write<Kind extends WriteOperation['kind']>(operation: WriteOperation & { kind: Kind }): Promise<WriteResults[Kind]> {
     if (this.#closed) return Promise.reject(new Error('The inbox is closed'));
     if (this.#writerFailure) return Promise.reject(this.#writerFailure);
@@ -349,8 +360,8 @@ export class SqliteInbox implements Inbox {
   }
 }
 
-function fromErrorAnswer({ message, code }: ErrorAnswer): Error {
-  return Object.assign(new Error(message), { code });
+function fromErrorAnswer({ message, code, errcode }: ErrorAnswer): Error {
+  return Object.assign(new Error(message), { code, errcode });
 }
 
 /** The oldest pending, unforwarded delivery whose type is (`IN`) or is not (`NOT IN`) in a JSON list. */

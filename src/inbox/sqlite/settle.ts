@@ -1,6 +1,7 @@
 // The settlement on SQLite (the lane algorithm: inbox.ts): the outcome recorded on the lane's
 // head, for the lease's owner only, then the lane moved on.
 import type { Settlement } from '../inbox.ts';
+import { storableError } from '../storable.ts';
 import type { Prepared } from './prepared.ts';
 
 export const settleStatements = {
@@ -36,14 +37,18 @@ export function settle(statements: SettleStatements, owner: string, settlement: 
     case 'released':
       statements[settlement.outcome].run({ id, forwardedAt });
       break;
-    case 'retry':
-      statements.retry.run({ id, error: settlement.error, retryAt: settlement.retryAt.getTime(), forwardedAt });
-      statements.recordFailure.run({ id, error: settlement.error, failedAt: now.getTime() });
+    case 'retry': {
+      const error = storableError(settlement.error);
+      statements.retry.run({ id, error, retryAt: settlement.retryAt.getTime(), forwardedAt });
+      statements.recordFailure.run({ id, error, failedAt: now.getTime() });
       break;
-    case 'dead':
-      statements.dead.run({ id, error: settlement.error, forwardedAt });
-      statements.recordFailure.run({ id, error: settlement.error, failedAt: now.getTime() });
+    }
+    case 'dead': {
+      const error = storableError(settlement.error);
+      statements.dead.run({ id, error, forwardedAt });
+      statements.recordFailure.run({ id, error, failedAt: now.getTime() });
       break;
+    }
   }
   moveLane(statements, lane.key, now.getTime());
 }

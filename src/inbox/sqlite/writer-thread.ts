@@ -21,6 +21,8 @@ export type WriterRequest = { batch: number; operations: WriteOperation[] } | { 
 export interface ErrorAnswer {
   message: string;
   code?: string | undefined;
+  /** SQLite's extended result code of a write that failed alone (see SqliteWrites.commit). */
+  errcode?: number | undefined;
 }
 /** The answer to every batch of one commit: how each operation went, in the order of the batches' operations. */
 export type WriterAnswer = { batches: number[]; results: PromiseSettledResult<unknown>[][] } | { batches: number[]; error: ErrorAnswer };
@@ -51,11 +53,13 @@ function commit(batches: { batch: number; operations: WriteOperation[] }[]): Wri
       ),
     };
   } catch (error) {
-    return { batches: numbers, error: errorAnswer(error) };
+    // A commit that failed as a whole failed every write of it: none was refused alone, whatever SQLite's code.
+    const { message, code } = errorAnswer(error);
+    return { batches: numbers, error: { message, code } };
   }
 }
 
 function errorAnswer(error: unknown): ErrorAnswer {
-  const { message, code } = error as Error & { code?: string };
-  return { message, code };
+  const { message, code, errcode } = error as Error & { code?: string; errcode?: number };
+  return { message, code, errcode };
 }

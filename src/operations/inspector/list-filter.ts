@@ -1,6 +1,7 @@
 // The deliveries list's filter as it travels in the page's URL, so that a link shows the same
 // deliveries to whoever opens it: parsed into the inbox's filter, and written back.
 import { deliveryStates, type DeliveryFilter, type DeliveryState, type ListPosition } from '../../inbox/inbox.ts';
+import { laneOf } from '../../inbox/ordering.ts';
 
 /** The fields of the filter form, as text. */
 const filterFields = ['id', 'state', 'type', 'conversation', 'end_user', 'since', 'until'] as const;
@@ -46,8 +47,8 @@ export function parseFilter(query: Record<string, string | string[] | undefined>
   if (form.id !== undefined) filter.idPrefix = form.id;
   if (form.type !== undefined) filter.eventType = form.type;
   if (form.conversation !== undefined && form.end_user !== undefined) problems.push('Give a conversation or an end user, not both.');
-  else if (form.conversation !== undefined) filter.lane = `conversation:${form.conversation}`;
-  else if (form.end_user !== undefined) filter.lane = `end_user:${form.end_user}`;
+  else if (form.conversation !== undefined) filter.lane = laneOf('conversation', form.conversation);
+  else if (form.end_user !== undefined) filter.lane = laneOf('end_user', form.end_user);
   for (const bound of ['since', 'until'] as const) {
     const raw = form[bound];
     if (raw === undefined) continue;
