@@ -1,7 +1,7 @@
 /**
  * Generated from openapi/ada-webhooks.yaml by `npm run generate` (openapi-typescript).
  * Do not edit: change the contract and run `npm run generate` again.
- * From the contract with SHA-256 ae1146d7cfb936572899819687549a296c12d99fb272c80030acd322f907da31.
+ * From the contract with SHA-256 a5a0a1612bd7af184596f6ba531b5fd4beb7486765076a9d295baf876dad537b.
  */
 
 export interface paths {
@@ -807,7 +807,11 @@ export interface operations {
         };
         responses: {
             200: components["responses"]["Accepted"];
-            /** @description The body is not well-formed JSON. */
+            /**
+             * @description The body is not well-formed JSON; or the delivery is correctly signed but the inbox
+             *     cannot store it on its own merit (its delivery id takes more than 1,024 bytes of
+             *     UTF-8), titled `Delivery refused`. Nothing is stored, and the `detail` says why.
+             */
             400: {
                 headers: {
                     [name: string]: unknown;

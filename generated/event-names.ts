@@ -1,7 +1,7 @@
 /**
  * Generated from openapi/ada-webhooks.yaml by `npm run generate` (openapi-typescript).
  * Do not edit: change the contract and run `npm run generate` again.
- * From the contract with SHA-256 ae1146d7cfb936572899819687549a296c12d99fb272c80030acd322f907da31.
+ * From the contract with SHA-256 a5a0a1612bd7af184596f6ba531b5fd4beb7486765076a9d295baf876dad537b.
  */
 
 import type { webhooks } from './ada-webhooks.ts';
