@@ -458,7 +458,7 @@ for (const backend of inboxBackends) {
       // its ids or its keys. Every such delivery is stored, in the same form on every backend, or
       // refused for an id that no store can key; either way the store stays available.
       const seed = seedFrom('INBOX_LIMITS_SEED');
-      const runs = Number(process.env['INBOX_LIMITS_RUNS'] ?? 150);
+      const runs = Number(process.env['INBOX_LIMITS_RUNS'] ?? 300);
       let availability: boolean[];
       beforeEach(() => {
         availability = [];

@@ -11,7 +11,7 @@ import { inboxBackends } from '../support/inbox-backends.ts';
 import { contractExample, deliver, startReceiver, type TestReceiver } from '../support/receiver.ts';
 
 const seed = seedFrom('STORE_LIMITS_SEED');
-const runs = Number(process.env['STORE_LIMITS_RUNS'] ?? 60);
+const runs = Number(process.env['STORE_LIMITS_RUNS'] ?? 100);
 
 /** A delivery id as an HTTP header carries it: visible ASCII and Latin-1 (two bytes of UTF-8 each), short, or about the inbox's bound. */
 const headerCharacter = fc.oneof(fc.integer({ min: 0x21, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff }));
