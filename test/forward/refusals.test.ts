@@ -86,7 +86,8 @@ const poisons: Poison[] = [
     name: 'a conversation id of 70,000 characters',
     event: (tag) => messageEvent(tag.padEnd(70_000, 'c'), 0),
     nats: /MessageRefused: the subject would be 70\d\d\d bytes, more than the 3840 that are forwarded to NATS/,
-    rabbitmq: /MessageRefused: the headers would take 70\d\d\d bytes, more than the 65536 that amqplib can encode/,
+    // The inbox keeps a lane key of such an id bounded (its start and a digest), so its headers are small.
+    rabbitmq: 'forwarded',
   },
 ];
 

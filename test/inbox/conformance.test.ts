@@ -601,7 +601,7 @@ for (const backend of inboxBackends) {
             expect((error as Error).message).to.match(reason);
           }
         }
-        expect(await inbox.countByState()).to.deep.equal({ pending: 4, quarantined: 0, done: 0, dead: 0 });
+        expect(await inbox.countByState()).to.deep.equal({ pending: 4, quarantined: 0, done: 0, dead: 0, discarded: 0 });
         expect(availability).to.deep.equal([]);
       });
 

@@ -102,7 +102,7 @@ for (const backend of inboxBackends)
         });
         expect(receiver.logs.at(-1)).to.include({ msg: 'delivery', outcome: 'refused', status: 400, level: 40 });
       }
-      expect(await receiver.inbox.countByState()).to.deep.equal({ pending: 1, quarantined: 0, done: 0, dead: 0 });
+      expect(await receiver.inbox.countByState()).to.deep.equal({ pending: 1, quarantined: 0, done: 0, dead: 0, discarded: 0 });
       expect(availabilityLines()).to.deep.equal([]);
     });
 

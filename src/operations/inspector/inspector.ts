@@ -15,7 +15,7 @@ import { formOf, readForm } from './form.ts';
 import { bearerTokenOf, InspectorAccess, pageAfterSignIn, requireSameSite, sessionCookie, type Visitor } from './access.ts';
 import { defaultThrottleLimits, GuessThrottle, type ThrottleLimits } from './guess-throttle.ts';
 import { parseFilter, positionParameter, queryOf, type FilterForm } from './list-filter.ts';
-import { defaultLiveLimits, LiveUpdates, type LiveLimits } from './live.ts';
+import { LiveUpdates } from './live.ts';
 import {
   deliveryHref,
   deliveryPage,
@@ -28,7 +28,7 @@ import {
   signInPage,
   type Viewer,
 } from './pages.ts';
-import type { InspectorSettings } from './settings.ts';
+import { defaultLiveLimits, type InspectorSettings, type LiveLimits } from './settings.ts';
 import { stylesheet } from './styles.ts';
 
 export interface Inspector {

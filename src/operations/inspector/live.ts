@@ -7,19 +7,11 @@
 // session: at sign-out here, and at the next look when another replica signed it out.
 import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
+import type { LiveLimits } from './settings.ts';
 
 const keepAliveMs = 15_000;
 /** What a browser that is not htmx's extension waits before it asks again after a refusal. */
 const refusedRetryMs = 60_000;
-
-export interface LiveLimits {
-  /** Streams open at once in this process. */
-  streams: number;
-  /** Streams open at once for one visitor: a session, or a script's client address. */
-  perVisitor: number;
-}
-
-export const defaultLiveLimits: LiveLimits = { streams: 200, perVisitor: 10 };
 
 interface LiveOptions {
   intervalMs: number;

@@ -23,3 +23,13 @@ export function readInspectorSettings(reader: SettingsReader, production: boolea
   const readOnly = reader.read(readOnlySetting, false, parseBoolean, 'true');
   return token === undefined ? undefined : { token, readOnly };
 }
+
+/** Caps on the live-update streams (kept apart from live.ts, whose types name Koa's, so that the package's declarations do not). */
+export interface LiveLimits {
+  /** Streams open at once in this process. */
+  streams: number;
+  /** Streams open at once for one visitor: a session, or a script's client address. */
+  perVisitor: number;
+}
+
+export const defaultLiveLimits: LiveLimits = { streams: 200, perVisitor: 10 };
