@@ -6,6 +6,7 @@
 import { eventTypeLabel } from '../contract/events.ts';
 import type { ValidateRequest } from '../contract/operations.ts';
 import { DeliveryRefused, type Inbox, type NewDelivery, type StoreOutcome } from '../inbox/inbox.ts';
+import { storableViolations } from '../inbox/storable.ts';
 import type { ContractDrift } from '../operations/contract-drift.ts';
 import { acknowledgement, problem, type Answer } from './answer.ts';
 import { headerReader, headersNamed } from './headers.ts';
@@ -88,7 +89,8 @@ export function createIntake(options: IntakeOptions): Intake {
       return problem(422, {
         title: 'Contract violation',
         detail: 'The delivery does not match the contract; it was stored in quarantine.',
-        violations,
+        // As the inbox keeps them: a body that breaks the contract everywhere gets a bounded answer.
+        violations: storableViolations(violations),
       });
     }
 

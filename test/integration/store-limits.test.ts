@@ -4,7 +4,7 @@
 // no store can key; never 503, and the inbox is never said to be unavailable for it.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { maxDeliveryIdBytes } from '../../src/inbox/storable.ts';
+import { maxDeliveryIdBytes, maxViolationsKept } from '../../src/inbox/storable.ts';
 import { eventually } from '../support/eventually.ts';
 import { hostileText, seedFrom } from '../support/hostile-text.ts';
 import { inboxBackends } from '../support/inbox-backends.ts';
@@ -104,6 +104,18 @@ for (const backend of inboxBackends)
       }
       expect(await receiver.inbox.countByState()).to.deep.equal({ pending: 1, quarantined: 0, done: 0, dead: 0, discarded: 0 });
       expect(availabilityLines()).to.deep.equal([]);
+    });
+
+    it(`answers a body that breaks the contract everywhere with the violations it keeps: ${maxViolationsKept}, then how many more`, async () => {
+      const event = contractExample('ConversationMessageText');
+      // An object where the contract wants a value, under 1,500 keys: a violation each.
+      event['data'].channel.metadata = Object.fromEntries(Array.from({ length: 1500 }, (_, index) => [`key${index}`, {}]));
+      const { id, status, body } = await deliver(receiver.url, event);
+      expect(status).to.equal(422);
+      const { violations } = body as { violations: { pointer: string; message: string }[] };
+      expect(violations).to.have.length(maxViolationsKept + 1);
+      expect(violations.at(-1)).to.deep.equal({ pointer: '', message: `and ${1500 - maxViolationsKept} more violations, not kept` });
+      expect((await receiver.inbox.get(id))?.violations).to.deep.equal(violations);
     });
 
     it('lets a delivery whose handler fails quoting what the sender chose die after its attempts, and runs the next of its lane', async function () {
