@@ -35,8 +35,12 @@ function isWellFormedSecret(secret: string): boolean {
 
 const byteUnits: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2 };
 
+/** A whole body is held in memory while it is checked, and each store keeps it as one value. */
+const largestBodyLimit = 64 * 1024 ** 2;
+
 function parseByteSize(raw: string): number | Invalid {
   const match = /^(\d+)\s*(b|kb|mb)?$/i.exec(raw);
   const size = match ? Number(match[1]) * byteUnits[(match[2] ?? '').toLowerCase()]! : 0;
-  return size >= 1 ? size : new Invalid('must be a size in bytes, optionally with a unit b, kb or mb (1kb = 1024 bytes)');
+  if (size < 1) return new Invalid('must be a size in bytes, optionally with a unit b, kb or mb (1kb = 1024 bytes)');
+  return size <= largestBodyLimit ? size : new Invalid('must be at most 64mb: a body is held in memory whole while it is checked');
 }

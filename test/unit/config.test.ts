@@ -305,6 +305,10 @@ describe('configuration', () => {
   it('accepts a body limit in plain bytes or megabytes', () => {
     expect(loadSettings({ BODY_LIMIT: '5000' }).receiver.bodyLimitBytes).to.equal(5000);
     expect(loadSettings({ BODY_LIMIT: '2MB' }).receiver.bodyLimitBytes).to.equal(2 * 1024 * 1024);
+    expect(loadSettings({ BODY_LIMIT: '64mb' }).receiver.bodyLimitBytes).to.equal(64 * 1024 * 1024);
+    expect(() => loadSettings({ BODY_LIMIT: '65mb' })).to.throw(
+      'BODY_LIMIT must be at most 64mb: a body is held in memory whole while it is checked, got "65mb". Example: BODY_LIMIT=1mb',
+    );
   });
 
   it('refuses to start in production without a secret', () => {
