@@ -1,6 +1,6 @@
-// Draws the README's pictures of the inspector: the service (src/main.ts) on a fresh inbox, the
-// contract's examples sent to it signed (two of them changed so that the contract refuses them),
-// then Debian's Chromium signed in to the page.
+// Draws the pictures of the inspector guide (docs/inspector.md): the service (src/main.ts) on a
+// fresh inbox, the contract's examples sent to it signed (two of them changed so that the contract
+// refuses them), then Debian's Chromium signed in to the page.
 //   node scripts/inspector-screenshots.ts   (writes docs/inspector-list.png and docs/inspector-quarantined.png)
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';

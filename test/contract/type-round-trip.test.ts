@@ -1,5 +1,5 @@
-// The README's round trip: a field changed in the contract, `npm run generate`, and the type
-// check fails where code reads that field. Runs the real generator and the real compiler.
+// The round trip of docs/contract.md: a field changed in the contract, `npm run generate`, and the
+// type check fails where code reads that field. Runs the real generator and the real compiler.
 import { expect } from 'chai';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

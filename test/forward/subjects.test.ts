@@ -1,6 +1,6 @@
 // The subjects that JetStream is sent: each id one token, so that different conversations never
-// share a subject, and a consumer subscribes to one conversation by its token; the encoding as the
-// README documents it, for consumers to compute.
+// share a subject, and a consumer subscribes to one conversation by its token; the encoding as
+// docs/forwarding.md documents it, for consumers to compute.
 import { expect } from 'chai';
 import type { ForwardedMessage } from '../../src/forward/message.ts';
 import { subjectOf, type SubjectTemplate } from '../../src/forward/subject.ts';
@@ -85,11 +85,11 @@ describe('subject tokens', () => {
   const subjectFor = (conversation: string) =>
     subjectOf(template, { eventType: 'v1.conversation.message', conversationId: conversation } as ForwardedMessage);
 
-  /** The recipe that the README gives consumers, for ids that are well-formed text. */
+  /** The recipe that docs/forwarding.md gives consumers, for ids that are well-formed text. */
   const subjectToken = (id: string) =>
     id === '' ? '%empty' : encodeURIComponent(id).replace(/[.!~*'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
-  it("keeps every id apart, reads back with decodeURIComponent and agrees with the README's recipe, over 20,000 seeded random ids", () => {
+  it("keeps every id apart, reads back with decodeURIComponent and agrees with the forwarding guide's recipe, over 20,000 seeded random ids", () => {
     const seed = Number(process.env['SUBJECT_SEED'] ?? Date.now() % 1_000_000);
     console.log(`      seed ${seed} (SUBJECT_SEED to repeat)`);
     let state = seed;

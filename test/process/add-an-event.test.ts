@@ -1,4 +1,4 @@
-// The README's "Adding a whole new event" on a copy of the project: the event's schema, its
+// "Adding a whole new event" of docs/contract.md on a copy of the project: the event's schema, its
 // example and its `webhooks:` entry, then `npm run generate`; the lists the contract repeats follow,
 // and the project's own checks (its contract tests, Redocly, the type check of every test) pass
 // without editing anything else.

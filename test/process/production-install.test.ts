@@ -1,7 +1,7 @@
-// The README's production install on a fresh clone: `npm ci --omit=dev`; `node src/main.js` on an
-// older Node says what to install; then `npm start` with NODE_ENV=production on a machine whose
-// Node is 24 (here, this project's own Node 24 first on PATH: the install leaves out the pinned
-// `node` package, a development dependency).
+// The production install of the README and docs/production.md on a fresh clone:
+// `npm ci --omit=dev`; `node src/main.js` on an older Node says what to install; then `npm start`
+// with NODE_ENV=production on a machine whose Node is 24 (here, this project's own Node 24 first on
+// PATH: the install leaves out the pinned `node` package, a development dependency).
 import { expect } from 'chai';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';

@@ -253,7 +253,7 @@ describe('configuration', () => {
       expect(loadSettings({ ...usual, PORT: '8080' }).warnings).to.deep.equal([]);
     });
 
-    it('knows every variable that the settings readers read, and the README documents each', () => {
+    it('knows every variable that the settings readers read, and the configuration reference documents each', () => {
       const read = new Set<string>();
       const recording = (env: Record<string, string>) =>
         new Proxy(env, {
@@ -278,8 +278,8 @@ describe('configuration', () => {
       const ownRead = [...read].filter((name) => !name.startsWith('OTEL_'));
       expect([...ownRead].sort()).to.deep.equal([...serviceVariables].sort());
 
-      const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-      expect(serviceVariables.filter((name) => !readme.includes(`\`${name}\``))).to.deep.equal([]);
+      const reference = readFileSync(new URL('../../docs/reference.md', import.meta.url), 'utf8');
+      expect(serviceVariables.filter((name) => !reference.includes(`\`${name}\``))).to.deep.equal([]);
     });
   });
 
