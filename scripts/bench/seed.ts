@@ -27,7 +27,7 @@ export async function seedPending(databasePath: string, deliveries: NewDelivery[
   db.close();
 }
 
-/** `count` deliveries already handled: rows in no lane, as a long-running inbox holds them. */
+/** `count` deliveries already handled a month ago: rows in no lane, as a long-running inbox holds them. */
 export async function seedDone(databasePath: string, traffic: Traffic, count: number): Promise<void> {
   await new SqliteInbox(databasePath).close();
   const db = new DatabaseSync(databasePath);
@@ -36,7 +36,7 @@ export async function seedDone(databasePath: string, traffic: Traffic, count: nu
      VALUES (?, 'done', 'v1.conversation.message', ?, ?, ?)`,
   );
   const insertPayload = db.prepare(`INSERT INTO delivery_payloads (id, headers, body) VALUES (?, '{}', ?)`);
-  const start = Date.now() - count;
+  const start = Date.now() - 30 * 86_400_000 - count;
   transaction(db, () => {
     for (let index = 0; index < count; index += 1) {
       const id = `msg_done_${index}`;

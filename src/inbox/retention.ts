@@ -2,14 +2,29 @@
 // it while the receiver runs. `dead` and `quarantined` deliveries are kept until someone acts on
 // them (a replay, or `npm run inbox -- purge`): each is an event that was never handled.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseDuration, type Setting, type SettingsReader } from '../config/reader.ts';
+import { Invalid, parseDuration, type Setting, type SettingsReader } from '../config/reader.ts';
 import type { Inbox, PurgeableState } from './inbox.ts';
 
 const retentionSetting: Setting = { variable: 'INBOX_RETENTION', option: 'inboxRetention' };
 
+/**
+ * The shortest retention: longer than Svix retries a delivery (its last attempt comes about 27 h
+ * 35 min after the first), since a retry of a done delivery that is no longer in the inbox would
+ * be stored and handled again.
+ */
+export const shortestRetentionMs = 28 * 3_600_000;
+
 /** How long `done` deliveries are kept, in milliseconds; undefined keeps them for ever. */
 export const readRetention = (reader: SettingsReader): number | undefined =>
-  reader.read<number | undefined>(retentionSetting, undefined, parseDuration, '30d');
+  reader.read<number | undefined>(retentionSetting, undefined, parseRetention, '30d');
+
+function parseRetention(raw: string): number | Invalid {
+  const retention = parseDuration(raw);
+  if (retention instanceof Invalid || retention >= shortestRetentionMs) return retention;
+  return new Invalid(
+    'must be at least 28h: Svix retries a delivery for up to 27 h 35 min after its first attempt, and a retry of a done delivery that was purged would be stored and handled again',
+  );
+}
 
 export interface PurgeSelection {
   state: PurgeableState;

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { eventually } from '../support/eventually.ts';
 import { inboxBackends, type TestInbox } from '../support/inbox-backends.ts';
 import { mainPath, run, startReceiverProcess, useTemporaryDirectory, type ReceiverProcess } from '../support/process.ts';
-import { contractExample, deliver, storedDelivery, testSecret } from '../support/receiver.ts';
+import { contractExample, storedDelivery, testSecret } from '../support/receiver.ts';
 
 for (const backend of inboxBackends)
   describe(`INBOX_RETENTION on ${backend.name}`, function () {
@@ -21,24 +21,31 @@ for (const backend of inboxBackends)
       await store.destroy();
     });
 
-    it('purges done deliveries once they are older than it, and keeps pending, dead and quarantined ones', async () => {
+    it('purges done deliveries once they are older than it, and keeps younger ones, pending, dead and quarantined ones', async () => {
       const { inbox } = store;
-      await inbox.accept(storedDelivery(contractExample('ConversationEndedByEndUser'), 'msg_dead'));
-      await inbox.claim({ owner: 'test', limit: 1, leaseMs: 60_000 });
-      await inbox.settle('test', [{ id: 'msg_dead', outcome: 'dead', error: 'Error: gone' }]);
-      await inbox.quarantine(storedDelivery({ type: 'v1.conversation.created' }, 'msg_quarantined'), []);
-
-      receiver = await startReceiverProcess(temporaryDirectory(), { ...store.env, ADA_WEBHOOK_SECRET: testSecret, INBOX_RETENTION: '2s' });
-      const ids = [];
-      for (let index = 0; index < 3; index += 1) {
-        const event = contractExample('ConversationCreated');
-        event['data'].conversation_id = `retained_${index}`;
-        ids.push((await deliver(receiver.url, event)).id);
+      const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000);
+      const stored = (name: string, id: string, receivedAt: Date) => ({ ...storedDelivery(contractExample(name), id), receivedAt });
+      const old = ['msg_old_1', 'msg_old_2', 'msg_old_3'];
+      for (const [index, id] of [...old, 'msg_recent'].entries()) {
+        const delivery = stored('ConversationCreated', id, hoursAgo(id === 'msg_recent' ? 27 : 29));
+        (delivery.event as { data: { conversation_id: string } }).data.conversation_id = `retained_${index}`;
+        await inbox.accept(delivery);
       }
-      await eventually(async () => (await inbox.countByState()).done === 3, 10_000);
-      await eventually(async () => (await inbox.countByState()).done === 0, 10_000);
-      expect(await inbox.countByState()).to.deep.equal({ pending: 0, quarantined: 1, done: 0, dead: 1, discarded: 0 });
-      for (const id of ids) expect(await inbox.get(id)).to.equal(undefined);
+      await inbox.accept(stored('ConversationEndedByEndUser', 'msg_dead', hoursAgo(29)));
+      const claimed = await inbox.claim({ owner: 'test', limit: 10, leaseMs: 60_000 });
+      expect(claimed).to.have.length(5);
+      await inbox.settle('test', [
+        ...[...old, 'msg_recent'].map((id) => ({ id, outcome: 'done' as const })),
+        { id: 'msg_dead', outcome: 'dead', error: 'Error: gone' },
+      ]);
+      await inbox.quarantine({ ...storedDelivery({ type: 'v1.conversation.created' }, 'msg_quarantined'), receivedAt: hoursAgo(29) }, []);
+      expect(await inbox.countByState()).to.deep.include({ done: 4 });
+
+      receiver = await startReceiverProcess(temporaryDirectory(), { ...store.env, ADA_WEBHOOK_SECRET: testSecret, INBOX_RETENTION: '28h' });
+      await eventually(async () => (await inbox.countByState()).done === 1, 10_000);
+      expect(await inbox.countByState()).to.deep.equal({ pending: 0, quarantined: 1, done: 1, dead: 1, discarded: 0 });
+      for (const id of old) expect(await inbox.get(id)).to.equal(undefined);
+      expect(await inbox.get('msg_recent')).to.deep.include({ state: 'done' });
       // Each round that purged something says how many: three in all (the lines may trail the commits).
       const purgedInLogs = () =>
         receiver!
@@ -46,6 +53,14 @@ for (const backend of inboxBackends)
           .filter((line) => /^purged \d+ done deliveries received before \S+Z$/.test(String(line['msg'])))
           .reduce((sum, line) => sum + (line['purged'] as number), 0);
       await eventually(() => purgedInLogs() === 3);
+    });
+
+    it('refuses a retention shorter than Svix retries a delivery, which would let a late retry run again', async () => {
+      const { code, stderr } = await run(mainPath, [], temporaryDirectory(), { ...store.env, INBOX_RETENTION: '90m' });
+      expect(code).to.equal(1);
+      expect(stderr).to.include(
+        'INBOX_RETENTION must be at least 28h: Svix retries a delivery for up to 27 h 35 min after its first attempt, and a retry of a done delivery that was purged would be stored and handled again, got "90m". Example: INBOX_RETENTION=30d',
+      );
     });
 
     it('refuses a retention it cannot read, naming the variable', async () => {
