@@ -4,7 +4,7 @@
 // First, so that an older Node stops here with a line that says what to install.
 import './support/node-version.ts';
 export { createReceiver, type Receiver, type ReceiverOptions } from './receiver.ts';
-export { ConfigError } from './config/reader.ts';
+export { ConfigError } from './support/settings-reader.ts';
 export type { Handlers, HandlingContext, EventHandler, UnknownEventHandler } from './dispatch/handler-registry.ts';
 export {
   knownEventNames,

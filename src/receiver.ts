@@ -2,7 +2,7 @@
 // the metrics and the logs. createReceiver is the library's entry; the service (src/main.js) builds
 // the same receiver from settings it read from the environment with the same readers.
 import { pino, type Logger } from 'pino';
-import { ConfigError, SettingsReader, closestName, parseBoolean, type Setting } from './config/reader.ts';
+import { ConfigError, SettingsReader, closestName, parseBoolean, type Setting } from './support/settings-reader.ts';
 import { readReceiverSettings, type ReceiverSettings } from './config/receiver-settings.ts';
 import { dereferenceContract, loadContract, type ContractDocument } from './contract/document.ts';
 import { loadRequestValidator, operationOf } from './contract/operations.ts';

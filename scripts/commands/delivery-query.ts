@@ -1,6 +1,6 @@
 // The options that select deliveries, shared by `npm run inbox` and `npm run replay`: the same
 // names, the same time formats and the same messages, parsed into the inbox's query.
-import { parseDuration, Invalid } from '../../src/config/reader.ts';
+import { parseDuration, Invalid } from '../../src/support/settings-reader.ts';
 import { deliveryStates, type DeliveryQuery, type DeliveryState } from '../../src/inbox/inbox.ts';
 import { laneOf } from '../../src/inbox/ordering.ts';
 

@@ -6,7 +6,7 @@
 //   npm run inbox -- purge [--state done|dead|quarantined|discarded] --older-than 30d [--yes] [--json]
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadDatabaseSettings, orExit } from '../../src/config/environment.ts';
-import { Invalid, parseDuration } from '../../src/config/reader.ts';
+import { Invalid, parseDuration } from '../../src/support/settings-reader.ts';
 import { describeViolation } from '../../src/contract/validation.ts';
 import { deliveryStates, purgeableStates, type PurgeableState, type StoredDelivery } from '../../src/inbox/inbox.ts';
 import { purgeInBatches, type PurgeSelection } from '../../src/inbox/retention.ts';

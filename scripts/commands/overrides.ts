@@ -1,7 +1,7 @@
 // `npm run send -- <type> --set data.ended_by.role=system`: a field of the example replaced, by
 // its dotted path (a number is an array index), with a JSON value, or text where the value is not
 // JSON; `--add` for a field that the example does not have.
-import { closestName } from '../../src/config/reader.ts';
+import { closestName } from '../../src/support/settings-reader.ts';
 
 export interface Override {
   path: string[];

@@ -9,7 +9,7 @@ import { dataDirectory, projectDirectory } from '../service/project.ts';
 import type { HttpLimits } from '../service/http-server.ts';
 import { logFormats, logLevels, type LogFormat, type LogLevel } from '../service/logger.ts';
 import { readTracing, type TracingSettings } from '../service/tracing.ts';
-import { ConfigError, Invalid, SettingsReader, anyText, integerIn, oneOf, parseBoolean, type Setting } from './reader.ts';
+import { ConfigError, Invalid, SettingsReader, anyText, integerIn, oneOf, parseBoolean, type Setting } from '../support/settings-reader.ts';
 import { readReceiverSettings, readWebhookPath, type ReceiverSettings } from './receiver-settings.ts';
 import { describeStray, strayVariables } from './variables.ts';
 

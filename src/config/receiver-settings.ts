@@ -6,7 +6,7 @@ import { readRetention } from '../inbox/retention.ts';
 import { readDatabase, type DatabaseDefaults, type DatabaseSettings } from '../inbox/settings.ts';
 import { readBodyLimit, readTolerance } from '../intake/settings.ts';
 import { readInspectorSettings, type InspectorSettings } from '../operations/inspector/settings.ts';
-import { Invalid, parseBoolean, type Setting, type SettingsReader } from './reader.ts';
+import { Invalid, parseBoolean, type Setting, type SettingsReader } from '../support/settings-reader.ts';
 
 export interface ReceiverSettings {
   /** `whsec_` secrets; without any, the receiver dispatches but cannot take deliveries in. */

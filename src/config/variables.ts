@@ -1,7 +1,7 @@
 // The service's environment variables by name, and the variables that look like one of them but
 // are not: a misspelt name would otherwise be ignored without a word, and the service would start
 // on a default (a development secret, no inspector, another port, a fresh local inbox).
-import { closestName } from './reader.ts';
+import { closestName } from '../support/settings-reader.ts';
 
 /**
  * Every variable that the service and its commands read (a test keeps the list complete), except

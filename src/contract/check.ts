@@ -5,7 +5,7 @@
 // in a way that blames something else.
 import type { ErrorObject } from 'ajv';
 import traverse from 'json-schema-traverse';
-import { closestName } from '../config/reader.ts';
+import { closestName } from '../support/settings-reader.ts';
 import { ContractError, contractLabel, contractUrl, loadContract, type ContractDocument } from './document.ts';
 import { createAjv, escapePointerToken, toViolations, type Violation } from './validation.ts';
 

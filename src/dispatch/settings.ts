@@ -1,5 +1,5 @@
 // How the dispatcher runs handlers: how many at once, for how long, how often it retries.
-import { integerIn, type Setting, type SettingsReader } from '../config/reader.ts';
+import { integerIn, type Setting, type SettingsReader } from '../support/settings-reader.ts';
 
 export interface DispatcherSettings {
   /** Deliveries handled at once; deliveries that share an ordering key never run together. */

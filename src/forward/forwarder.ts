@@ -1,6 +1,6 @@
 // What the dispatcher needs from a broker: publish one message and learn that the broker has it.
 // Each broker's forwarder keeps its connection alive by itself and says when it cannot publish.
-import { withoutPassword } from '../config/reader.ts';
+import { withoutPassword } from '../support/settings-reader.ts';
 import { ProbedAvailability, type Availability } from '../support/availability.ts';
 import type { ForwardedMessage } from './message.ts';
 import type { Broker } from './settings.ts';

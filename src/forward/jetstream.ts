@@ -9,7 +9,7 @@
 import { JetStreamApiError, jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, InvalidArgumentError, MsgHdrsImpl, nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { withoutPassword } from '../config/reader.ts';
+import { withoutPassword } from '../support/settings-reader.ts';
 import { MessageRefused, ProbedForwarder, type Forwarder, type PublishOutcome } from './forwarder.ts';
 import type { ForwardedMessage } from './message.ts';
 import type { ForwardSettings } from './settings.ts';

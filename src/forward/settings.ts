@@ -1,7 +1,7 @@
 // Where accepted deliveries are forwarded, read the same way from the environment and from
 // createReceiver's options: the broker's URL picks NATS JetStream or RabbitMQ.
 import type { Readiness } from '../../generated/ada-webhooks.ts';
-import { Invalid, integerIn, withoutPassword, type Setting, type SettingsReader } from '../config/reader.ts';
+import { Invalid, integerIn, withoutPassword, type Setting, type SettingsReader } from '../support/settings-reader.ts';
 import { isKnownEventName, knownEventNames } from '../contract/events.ts';
 import type { DispatcherSettings } from '../dispatch/settings.ts';
 import type { EventTypeSelection } from '../inbox/inbox.ts';

@@ -1,6 +1,6 @@
 // The JetStream subject of a forwarded delivery, from a template such as `ada.{type}` or
 // `ada.{conversation}.{type}`, and the subject filter of the stream that holds them all.
-import { Invalid } from '../config/reader.ts';
+import { Invalid } from '../support/settings-reader.ts';
 import type { ForwardedMessage } from './message.ts';
 import { percentEncoded } from './percent-encoding.ts';
 

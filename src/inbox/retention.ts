@@ -2,7 +2,7 @@
 // it while the receiver runs. `dead` and `quarantined` deliveries are kept until someone acts on
 // them (a replay, or `npm run inbox -- purge`): each is an event that was never handled.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Invalid, parseDuration, type Setting, type SettingsReader } from '../config/reader.ts';
+import { Invalid, parseDuration, type Setting, type SettingsReader } from '../support/settings-reader.ts';
 import type { Inbox, PurgeableState } from './inbox.ts';
 
 const retentionSetting: Setting = { variable: 'INBOX_RETENTION', option: 'inboxRetention' };

@@ -1,6 +1,6 @@
 // Where the inbox lives: a SQLite file, or a PostgreSQL database with its schema and pool.
 import { resolve } from 'node:path';
-import { Invalid, integerIn, withoutPassword, type Setting, type SettingsReader } from '../config/reader.ts';
+import { Invalid, integerIn, withoutPassword, type Setting, type SettingsReader } from '../support/settings-reader.ts';
 
 export type DatabaseSettings =
   | {

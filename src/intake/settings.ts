@@ -1,5 +1,5 @@
 // How the intake's settings are read: the signing secrets, the timestamp tolerance, the largest body.
-import { Invalid, integerIn, type Setting, type SettingsReader } from '../config/reader.ts';
+import { Invalid, integerIn, type Setting, type SettingsReader } from '../support/settings-reader.ts';
 import { defaultToleranceSeconds } from './signature.ts';
 
 export const secretsSetting: Setting = { variable: 'ADA_WEBHOOK_SECRET', option: 'secrets', secret: true };

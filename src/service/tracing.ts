@@ -4,7 +4,7 @@
 // headers, sampler, resource, propagators). They are checked here first, because the SDK only
 // warns of a value it does not know, and only when OTEL_LOG_LEVEL asks for warnings.
 import { createRequire } from 'node:module';
-import { Invalid, anyText, oneOf, parseBoolean, type Setting, type SettingsReader } from '../config/reader.ts';
+import { Invalid, anyText, oneOf, parseBoolean, type Setting, type SettingsReader } from '../support/settings-reader.ts';
 
 const traceExporters = ['otlp', 'zipkin', 'console', 'none'] as const;
 type TraceExporter = (typeof traceExporters)[number];
