@@ -4,7 +4,7 @@
 //   npm run generate -- --check exit 1 when either differs from what the contract gives
 import { readFileSync, writeFileSync } from 'node:fs';
 import openapiTS, { astToString } from 'openapi-typescript';
-import { orExit } from '../src/config/environment.ts';
+import { orExit } from '../src/service/environment.ts';
 import { loadCheckedContract } from '../src/contract/check.ts';
 import { contractUrl, loadContract } from '../src/contract/document.ts';
 import { contractDigestLine } from '../src/contract/generated-types.ts';

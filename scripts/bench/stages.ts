@@ -10,7 +10,7 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import pg from 'pg';
-import { loadSettings } from '../../src/config/environment.ts';
+import { loadSettings } from '../../src/service/environment.ts';
 import { openInbox } from '../../src/inbox/open.ts';
 import type { DatabaseSettings } from '../../src/inbox/settings.ts';
 import { openDatabase } from '../../src/inbox/sqlite/database.ts';

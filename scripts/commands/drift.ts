@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
-import { loadDatabaseSettings, orExit } from '../../src/config/environment.ts';
+import { loadDatabaseSettings, orExit } from '../../src/service/environment.ts';
 import { contractUrl, dereferenceContract, webhookExamples, type ContractDocument } from '../../src/contract/document.ts';
 import { describeDrift, driftKey, type DriftKind } from '../../src/contract/drift.ts';
 import { createSchemaValidators, describeViolation } from '../../src/contract/validation.ts';

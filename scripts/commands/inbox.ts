@@ -5,7 +5,7 @@
 //   npm run inbox -- tail [--type TYPE] [--conversation ID | --end-user ID] [--json]
 //   npm run inbox -- purge [--state done|dead|quarantined|discarded] --older-than 30d [--yes] [--json]
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadDatabaseSettings, orExit } from '../../src/config/environment.ts';
+import { loadDatabaseSettings, orExit } from '../../src/service/environment.ts';
 import { Invalid, parseDuration } from '../../src/support/settings-reader.ts';
 import { describeViolation } from '../../src/contract/validation.ts';
 import { deliveryStates, purgeableStates, type PurgeableState, type StoredDelivery } from '../../src/inbox/inbox.ts';

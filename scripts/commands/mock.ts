@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { loadMockSettings, orExit } from '../../src/config/environment.ts';
+import { loadMockSettings, orExit } from '../../src/service/environment.ts';
 import { contractUrl, loadContract } from '../../src/contract/document.ts';
 import { createMockFront } from '../../src/partner-mock/front.ts';
 import { onNpmExit } from '../../src/service/shutdown.ts';

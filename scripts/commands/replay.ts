@@ -2,7 +2,7 @@
 // them, signed anew, to another receiver, changing nothing in the inbox.
 //   npm run replay -- --id <delivery id> | --state dead|quarantined|done [filters] [--dry-run] [--yes]
 //   npm run replay -- --to <url> --secret <whsec> (--id <delivery id> | filters) [--rate N]
-import { loadDatabaseSettings, loadTracingSettings, orExit, parseSecretOption, ConfigError } from '../../src/config/environment.ts';
+import { loadDatabaseSettings, loadTracingSettings, orExit, parseSecretOption, ConfigError } from '../../src/service/environment.ts';
 import { dereferenceContract, loadContract } from '../../src/contract/document.ts';
 import { createSchemaValidators, describeViolation } from '../../src/contract/validation.ts';
 import {

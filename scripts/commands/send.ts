@@ -2,7 +2,7 @@
 //   npm run send -- <event type | file> [--example NAME] [--set PATH=VALUE ...] [--add PATH=VALUE ...] [--invalid] [--url URL] [--secret whsec_...] [--id ID] [--count N]
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { loadSenderSettings, orExit, parseSecretOption, ConfigError } from '../../src/config/environment.ts';
+import { loadSenderSettings, orExit, parseSecretOption, ConfigError } from '../../src/service/environment.ts';
 import { dereferenceContract, loadContract, webhookExamples } from '../../src/contract/document.ts';
 import { createSchemaValidators, describeViolation } from '../../src/contract/validation.ts';
 import { developmentSecret } from '../../src/service/development-secret.ts';

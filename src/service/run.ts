@@ -1,6 +1,6 @@
 // The service: the environment's settings, the receiver they describe, its HTTP server; stops
 // cleanly on SIGTERM and SIGINT. src/main.js runs it with the handlers of src/handlers/.
-import { defaultSendUrl, orExit, settingsOrExit } from '../config/environment.ts';
+import { defaultSendUrl, orExit, settingsOrExit } from './environment.ts';
 import { checkContract } from '../contract/check.ts';
 import { contractLabel, loadContract, type ContractDocument } from '../contract/document.ts';
 import { staleGeneratedTypes } from '../contract/generated-types.ts';

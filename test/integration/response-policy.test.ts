@@ -1,7 +1,7 @@
 // Every row of the response policy, over real HTTP against a real inbox, on every backend.
 import { expect } from 'chai';
 import { gzipSync } from 'node:zlib';
-import { loadDatabaseSettings } from '../../src/config/environment.ts';
+import { loadDatabaseSettings } from '../../src/service/environment.ts';
 import { openInbox } from '../../src/inbox/open.ts';
 import { secretFingerprint } from '../../src/intake/signature.ts';
 import { eventually } from '../support/eventually.ts';

@@ -8,8 +8,8 @@ import {
   loadSenderSettings,
   loadSettings,
   parseSecretOption,
-} from '../../src/config/environment.ts';
-import { serviceVariables, strayVariables } from '../../src/config/variables.ts';
+} from '../../src/service/environment.ts';
+import { serviceVariables, strayVariables } from '../../src/service/variables.ts';
 import { databaseLabel } from '../../src/inbox/settings.ts';
 
 const secret = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;

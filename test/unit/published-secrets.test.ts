@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { isPublishedSecret } from '../../src/config/environment.ts';
+import { isPublishedSecret } from '../../src/service/environment.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 

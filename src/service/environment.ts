@@ -2,15 +2,15 @@
 // environment. Validated once at start-up, every problem reported at once, naming the variable,
 // what is wrong with it, and an example of a good value.
 import { join, relative } from 'node:path';
+import { readReceiverSettings, readWebhookPath, type ReceiverSettings } from '../config/receiver-settings.ts';
 import { ContractError } from '../contract/document.ts';
 import { readDatabase, type DatabaseSettings } from '../inbox/settings.ts';
 import { parseSecrets, readBodyLimit, readSecrets, readTolerance, secretPlaceholder, secretsSetting } from '../intake/settings.ts';
-import { dataDirectory, projectDirectory } from '../service/project.ts';
-import type { HttpLimits } from '../service/http-server.ts';
-import { logFormats, logLevels, type LogFormat, type LogLevel } from '../service/logger.ts';
-import { readTracing, type TracingSettings } from '../service/tracing.ts';
 import { ConfigError, Invalid, SettingsReader, anyText, integerIn, oneOf, parseBoolean, type Setting } from '../support/settings-reader.ts';
-import { readReceiverSettings, readWebhookPath, type ReceiverSettings } from './receiver-settings.ts';
+import type { HttpLimits } from './http-server.ts';
+import { logFormats, logLevels, type LogFormat, type LogLevel } from './logger.ts';
+import { dataDirectory, projectDirectory } from './project.ts';
+import { readTracing, type TracingSettings } from './tracing.ts';
 import { describeStray, strayVariables } from './variables.ts';
 
 export { ConfigError };
