@@ -3,7 +3,7 @@
 // the same receiver from settings it read from the environment with the same readers.
 import { pino, type Logger } from 'pino';
 import { ConfigError, SettingsReader, closestName, parseBoolean, type Setting } from './support/settings-reader.ts';
-import { readReceiverSettings, type ReceiverSettings } from './config/receiver-settings.ts';
+import { readReceiverSettings, type ReceiverSettings } from './receiver-settings.ts';
 import { dereferenceContract, loadContract, type ContractDocument } from './contract/document.ts';
 import { loadRequestValidator, operationOf } from './contract/operations.ts';
 import { createSchemaValidators } from './contract/validation.ts';

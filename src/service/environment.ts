@@ -2,10 +2,10 @@
 // environment. Validated once at start-up, every problem reported at once, naming the variable,
 // what is wrong with it, and an example of a good value.
 import { join, relative } from 'node:path';
-import { readReceiverSettings, readWebhookPath, type ReceiverSettings } from '../config/receiver-settings.ts';
 import { ContractError } from '../contract/document.ts';
 import { readDatabase, type DatabaseSettings } from '../inbox/settings.ts';
 import { parseSecrets, readBodyLimit, readSecrets, readTolerance, secretPlaceholder, secretsSetting } from '../intake/settings.ts';
+import { readReceiverSettings, readWebhookPath, type ReceiverSettings } from '../receiver-settings.ts';
 import { ConfigError, Invalid, SettingsReader, anyText, integerIn, oneOf, parseBoolean, type Setting } from '../support/settings-reader.ts';
 import type { HttpLimits } from './http-server.ts';
 import { logFormats, logLevels, type LogFormat, type LogLevel } from './logger.ts';

@@ -1,12 +1,12 @@
 // The receiver's settings, read the same way from createReceiver's options and from the service's
 // environment: the same parsers, the same messages, each subsystem reading its own.
-import { readDispatcherSettings, type DispatcherSettings } from '../dispatch/settings.ts';
-import { readForwardSettings, type ForwardSettings } from '../forward/settings.ts';
-import { readRetention } from '../inbox/retention.ts';
-import { readDatabase, type DatabaseDefaults, type DatabaseSettings } from '../inbox/settings.ts';
-import { readBodyLimit, readTolerance } from '../intake/settings.ts';
-import { readInspectorSettings, type InspectorSettings } from '../operations/inspector/settings.ts';
-import { Invalid, parseBoolean, type Setting, type SettingsReader } from '../support/settings-reader.ts';
+import { readDispatcherSettings, type DispatcherSettings } from './dispatch/settings.ts';
+import { readForwardSettings, type ForwardSettings } from './forward/settings.ts';
+import { readRetention } from './inbox/retention.ts';
+import { readDatabase, type DatabaseDefaults, type DatabaseSettings } from './inbox/settings.ts';
+import { readBodyLimit, readTolerance } from './intake/settings.ts';
+import { readInspectorSettings, type InspectorSettings } from './operations/inspector/settings.ts';
+import { Invalid, parseBoolean, type Setting, type SettingsReader } from './support/settings-reader.ts';
 
 export interface ReceiverSettings {
   /** `whsec_` secrets; without any, the receiver dispatches but cannot take deliveries in. */
