@@ -56,7 +56,7 @@ export function readReceiverSettings(
   };
   return {
     ...settings,
-    forward: readForwardSettings(reader, settings.dispatcher),
+    forward: readForwardSettings(reader, settings.dispatcher.handlerTimeoutMs),
     driftExampleValues: reader.read(driftExampleValuesSetting, false, parseBoolean, 'true'),
     explainSignatureFailures: reader.read(explainSignatureFailuresSetting, !production, parseBoolean, 'true'),
   };

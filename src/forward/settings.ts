@@ -3,7 +3,6 @@
 import type { Readiness } from '../../generated/ada-webhooks.ts';
 import { Invalid, integerIn, withoutPassword, type Setting, type SettingsReader } from '../support/settings-reader.ts';
 import { isKnownEventName, knownEventNames } from '../contract/events.ts';
-import type { DispatcherSettings } from '../dispatch/settings.ts';
 import type { EventTypeSelection } from '../inbox/inbox.ts';
 import { defaultSubjectTemplate, parseSubjectTemplate, type SubjectTemplate } from './subject.ts';
 
@@ -35,8 +34,8 @@ const unknownTypes = 'unknown';
 /** Ten minutes: far longer than a lease (twice the handler timeout), after which a crashed receiver's delivery is published again. */
 const defaultDuplicateWindowSeconds = 600;
 
-/** Forwarding as configured; undefined when no broker URL is given. */
-export function readForwardSettings(reader: SettingsReader, dispatcher: DispatcherSettings): ForwardSettings | undefined {
+/** Forwarding as configured; undefined when no broker URL is given. `handlerTimeoutMs`: the dispatcher's, which sets a lease. */
+export function readForwardSettings(reader: SettingsReader, handlerTimeoutMs: number): ForwardSettings | undefined {
   const target = reader.read(urlSetting, undefined, parseBrokerUrl, 'nats://127.0.0.1:4222');
   const settings = {
     stream: reader.read(setting('FORWARD_STREAM', 'forwardStream'), 'ADA_WEBHOOKS', parseStreamName, 'ADA_WEBHOOKS'),
@@ -48,7 +47,7 @@ export function readForwardSettings(reader: SettingsReader, dispatcher: Dispatch
   if (!target) return undefined;
   // A crashed receiver's delivery is published again once its lease (twice the handler timeout)
   // runs out: JetStream drops that copy only if it still remembers the first.
-  const leaseSeconds = (2 * dispatcher.handlerTimeoutMs) / 1000;
+  const leaseSeconds = (2 * handlerTimeoutMs) / 1000;
   if (target.broker === 'nats' && settings.duplicateWindowSeconds <= leaseSeconds) {
     reader.problems.push(
       `${reader.nameOf(windowSetting)} must be longer than a lease, twice the handler timeout (${leaseSeconds} s), so that JetStream drops the copy that a crashed receiver publishes again. Example: ${reader.exampleOf(windowSetting, String(Math.max(defaultDuplicateWindowSeconds, 2 * leaseSeconds)))}`,
