@@ -10,7 +10,7 @@ import { Invalid, parseDuration } from '../../src/support/settings-reader.ts';
 import { describeViolation } from '../../src/contract/validation.ts';
 import { deliveryStates, purgeableStates, type PurgeableState, type StoredDelivery } from '../../src/inbox/inbox.ts';
 import { purgeInBatches, type PurgeSelection } from '../../src/inbox/retention.ts';
-import { shownHeaders } from '../../src/operations/shown-headers.ts';
+import { shownHeaders } from '../../src/intake/shown-headers.ts';
 import { parseCommandLine } from './command-line.ts';
 import { queryOf, queryOptions, queryUsage } from './delivery-query.ts';
 import { openExistingInbox } from './existing-inbox.ts';

@@ -6,7 +6,7 @@ import { knownEventNames } from '../../contract/events.ts';
 import { describeViolation, placeOf } from '../../contract/validation.ts';
 import { deliveryStates, type DeliveryState, type FailedAttempt, type LaneState, type StoredDelivery } from '../../inbox/inbox.ts';
 import type { ReplayOutcome } from '../../dispatch/replay.ts';
-import { shownHeaders } from '../shown-headers.ts';
+import { shownHeaders } from '../../intake/shown-headers.ts';
 import { deepestIndented, markedJson, nestedTooDeeply } from './json-view.ts';
 import { queryOf, type FilterForm } from './list-filter.ts';
 

@@ -1,6 +1,6 @@
 // The headers kept with a delivery for audit, as a person is shown them (the inspector page,
 // `npm run inbox -- show`): every value as received, but the signatures themselves, only counted.
-import { signatureValueHeaders } from '../intake/signature.ts';
+import { signatureValueHeaders } from './signature.ts';
 
 /** The kept headers, each signature header's value replaced by how many signatures it carries. */
 export function shownHeaders(headers: Record<string, string>): Record<string, string> {
