@@ -23,7 +23,7 @@ import { readSecrets, secretsSetting } from './intake/settings.ts';
 import { createVerifier } from './intake/signature.ts';
 import { logInboxAvailability } from './operations/inbox-availability.ts';
 import { createInspector, type Inspector } from './operations/inspector/inspector.ts';
-import { ContractDrift } from './operations/contract-drift.ts';
+import { ContractDrift } from './intake/contract-drift.ts';
 import { createMetrics } from './operations/metrics.ts';
 import { health, metricsText, readiness, type Health, type MetricsText, type Readiness } from './operations/probes.ts';
 

@@ -16,7 +16,7 @@ export const driftKinds = [
   'missing_field',
   'unknown_event_type',
   'other_violation',
-  // What a sender showed beyond the differences kept apart per event type (see operations/contract-drift.ts).
+  // What a sender showed beyond the differences kept apart per event type (see intake/contract-drift.ts).
   'beyond_cap',
 ] as const;
 export type DriftKind = (typeof driftKinds)[number];

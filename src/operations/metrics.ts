@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ForwardOutcome, Forwarding } from '../forward/forwarding.ts';
-import type { ContractDrift } from './contract-drift.ts';
 import { deliveryStates, type Inbox } from '../inbox/inbox.ts';
+import type { ContractDrift } from '../intake/contract-drift.ts';
 
 /** What became of one request to the webhook endpoint. */
 export type DeliveryOutcome =

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
-import { driftFlushIntervalMs } from '../../src/operations/contract-drift.ts';
+import { driftFlushIntervalMs } from '../../src/intake/contract-drift.ts';
 import { eventually } from '../support/eventually.ts';
 import { copyProject } from '../support/project-copy.ts';
 import { childEnvironment, scriptPath, startReceiverProcess, useTemporaryDirectory, type ReceiverProcess } from '../support/process.ts';

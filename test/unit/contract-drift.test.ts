@@ -9,7 +9,7 @@ import { dereferenceContract, loadContract, type ContractDocument } from '../../
 import { createDriftObserver, type DriftObserver } from '../../src/contract/drift.ts';
 import { createSchemaValidators } from '../../src/contract/validation.ts';
 import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
-import { ContractDrift } from '../../src/operations/contract-drift.ts';
+import { ContractDrift } from '../../src/intake/contract-drift.ts';
 import { inboxBackends, type TestInbox } from '../support/inbox-backends.ts';
 import { contractExample } from '../support/receiver.ts';
 
