@@ -31,7 +31,7 @@ export type {
   StoredDelivery,
   TraceContext,
 } from './inbox/inbox.ts';
-export type { Inspector } from './operations/inspector/inspector.ts';
+export type { Inspector } from './inspector/inspector.ts';
 export type { Health, MetricsText, Readiness } from './operations/probes.ts';
 export type { FetchHandler } from './intake/adapters/fetch.ts';
 export type { NodeListener } from './intake/adapters/node.ts';

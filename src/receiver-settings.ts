@@ -5,7 +5,7 @@ import { readForwardSettings, type ForwardSettings } from './forward/settings.ts
 import { readRetention } from './inbox/retention.ts';
 import { readDatabase, type DatabaseDefaults, type DatabaseSettings } from './inbox/settings.ts';
 import { readBodyLimit, readTolerance } from './intake/settings.ts';
-import { readInspectorSettings, type InspectorSettings } from './operations/inspector/settings.ts';
+import { readInspectorSettings, type InspectorSettings } from './inspector/settings.ts';
 import { Invalid, parseBoolean, type Setting, type SettingsReader } from './support/settings-reader.ts';
 
 export interface ReceiverSettings {

@@ -22,7 +22,7 @@ import { createIntake, type Intake } from './intake/receive.ts';
 import { readSecrets, secretsSetting } from './intake/settings.ts';
 import { createVerifier } from './intake/signature.ts';
 import { logInboxAvailability } from './operations/inbox-availability.ts';
-import { createInspector, type Inspector } from './operations/inspector/inspector.ts';
+import { createInspector, type Inspector } from './inspector/inspector.ts';
 import { ContractDrift } from './intake/contract-drift.ts';
 import { createMetrics } from './operations/metrics.ts';
 import { health, metricsText, readiness, type Health, type MetricsText, type Readiness } from './operations/probes.ts';

@@ -1,7 +1,7 @@
 // The count of wrong tokens per client address, on a clock the test moves: a window per address,
 // memory bounded whatever addresses an attacker sends from.
 import { expect } from 'chai';
-import { GuessThrottle } from '../../src/operations/inspector/guess-throttle.ts';
+import { GuessThrottle } from '../../src/inspector/guess-throttle.ts';
 
 describe('the throttle of wrong tokens', () => {
   let now = Date.parse('2026-11-24T09:00:00Z');

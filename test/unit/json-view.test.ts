@@ -1,6 +1,6 @@
 // A quarantined body's violations marked at their place in the indented JSON.
 import { expect } from 'chai';
-import { deepestIndented, markedJson, nestedTooDeeply } from '../../src/operations/inspector/json-view.ts';
+import { deepestIndented, markedJson, nestedTooDeeply } from '../../src/inspector/json-view.ts';
 
 const marks = (html: string) =>
   [...html.matchAll(/<mark id="(violation-\d+)" title="([^"]*)">([\s\S]*?)<\/mark>/g)].map((match) => [match[1], match[3]]);

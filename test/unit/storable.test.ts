@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { laneOf } from '../../src/inbox/ordering.ts';
 import { maxLaneIdBytes, storableKey } from '../../src/inbox/storable.ts';
-import { parseFilter } from '../../src/operations/inspector/list-filter.ts';
+import { parseFilter } from '../../src/inspector/list-filter.ts';
 import { queryOf } from '../../scripts/commands/delivery-query.ts';
 import { hostileText, isStorableText, seedFrom } from '../support/hostile-text.ts';
 

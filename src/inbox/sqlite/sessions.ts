@@ -1,5 +1,5 @@
 // Inspector sessions that were signed out, on SQLite: a record each until the session would have
-// expired anyway, so that every process on the file refuses it (see operations/inspector/access.ts).
+// expired anyway, so that every process on the file refuses it (see inspector/access.ts).
 import type { EndedSession } from '../inbox.ts';
 import type { Prepared } from './prepared.ts';
 

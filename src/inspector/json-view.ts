@@ -2,7 +2,7 @@
 // value its pointer names or, for a missing field, the object that lacks it. Written by hand
 // because a pretty-printer knows nothing of JSON pointers, and the marks must sit on the values.
 import { html } from 'ghtml';
-import { describeViolation, escapePointerToken, type Violation } from '../../contract/validation.ts';
+import { describeViolation, escapePointerToken, type Violation } from '../contract/validation.ts';
 
 /** The pointer of the deepest value that exists along `pointer`: the place to mark. */
 function existingPlace(document: unknown, pointer: string): string {

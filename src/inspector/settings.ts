@@ -1,5 +1,5 @@
 // Whether the inspector page is on, and what it may do.
-import { Invalid, parseBoolean, type Setting, type SettingsReader } from '../../support/settings-reader.ts';
+import { Invalid, parseBoolean, type Setting, type SettingsReader } from '../support/settings-reader.ts';
 
 export interface InspectorSettings {
   /** Signs in a person (the sign-in form) or a script (`Authorization: Bearer`). */

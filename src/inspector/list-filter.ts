@@ -1,7 +1,7 @@
 // The deliveries list's filter as it travels in the page's URL, so that a link shows the same
 // deliveries to whoever opens it: parsed into the inbox's filter, and written back.
-import { deliveryStates, type DeliveryFilter, type DeliveryState, type ListPosition } from '../../inbox/inbox.ts';
-import { laneOf } from '../../inbox/ordering.ts';
+import { deliveryStates, type DeliveryFilter, type DeliveryState, type ListPosition } from '../inbox/inbox.ts';
+import { laneOf } from '../inbox/ordering.ts';
 
 /** The fields of the filter form, as text. */
 const filterFields = ['id', 'state', 'type', 'conversation', 'end_user', 'since', 'until'] as const;

@@ -2,11 +2,11 @@
 // fragments built here are inserted raw (`!${...}`). Forms and links work without JavaScript;
 // htmx adds the live updates (Server-Sent Events) and nothing else.
 import { html } from 'ghtml';
-import { knownEventNames } from '../../contract/events.ts';
-import { describeViolation, placeOf } from '../../contract/validation.ts';
-import { deliveryStates, type DeliveryState, type FailedAttempt, type LaneState, type StoredDelivery } from '../../inbox/inbox.ts';
-import type { ReplayOutcome } from '../../dispatch/replay.ts';
-import { shownHeaders } from '../../intake/shown-headers.ts';
+import { knownEventNames } from '../contract/events.ts';
+import { describeViolation, placeOf } from '../contract/validation.ts';
+import { deliveryStates, type DeliveryState, type FailedAttempt, type LaneState, type StoredDelivery } from '../inbox/inbox.ts';
+import type { ReplayOutcome } from '../dispatch/replay.ts';
+import { shownHeaders } from '../intake/shown-headers.ts';
 import { deepestIndented, markedJson, nestedTooDeeply } from './json-view.ts';
 import { queryOf, type FilterForm } from './list-filter.ts';
 

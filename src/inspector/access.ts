@@ -9,7 +9,7 @@
 // inspector's own, and a session's form carries that session's anti-forgery token.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
-import type { EndedSession, Inbox } from '../../inbox/inbox.ts';
+import type { EndedSession, Inbox } from '../inbox/inbox.ts';
 import { formOf } from './form.ts';
 import { inspectorPath } from './pages.ts';
 
