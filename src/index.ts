@@ -32,7 +32,7 @@ export type {
   TraceContext,
 } from './inbox/inbox.ts';
 export type { Inspector } from './inspector/inspector.ts';
-export type { Health, MetricsText, Readiness } from './operations/probes.ts';
+export type { Health, MetricsText, Readiness } from './telemetry/probes.ts';
 export type { FetchHandler } from './intake/adapters/fetch.ts';
 export type { NodeListener } from './intake/adapters/node.ts';
 export type { KoaContext, KoaMiddleware } from './intake/adapters/koa-middleware.ts';

@@ -2,30 +2,30 @@
 // the metrics and the logs. createReceiver is the library's entry; the service (src/main.js) builds
 // the same receiver from settings it read from the environment with the same readers.
 import { pino, type Logger } from 'pino';
-import { ConfigError, SettingsReader, closestName, parseBoolean, type Setting } from './support/settings-reader.ts';
-import { readReceiverSettings, type ReceiverSettings } from './receiver-settings.ts';
 import { dereferenceContract, loadContract, type ContractDocument } from './contract/document.ts';
 import { loadRequestValidator, operationOf } from './contract/operations.ts';
 import { createSchemaValidators } from './contract/validation.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
+import { HandlerRegistry, type Handlers } from './dispatch/handler-registry.ts';
 import { Forwarding } from './forward/forwarding.ts';
 import { openForwarder } from './forward/open.ts';
-import { HandlerRegistry, type Handlers } from './dispatch/handler-registry.ts';
 import type { Inbox } from './inbox/inbox.ts';
 import { openInbox } from './inbox/open.ts';
 import { Retention } from './inbox/retention.ts';
+import { createInspector, type Inspector } from './inspector/inspector.ts';
 import { fetchHandler, type FetchHandler } from './intake/adapters/fetch.ts';
-import { koaMiddleware } from './intake/adapters/koa.ts';
 import type { KoaMiddleware } from './intake/adapters/koa-middleware.ts';
+import { koaMiddleware } from './intake/adapters/koa.ts';
 import { nodeListener, type NodeListener } from './intake/adapters/node.ts';
+import { ContractDrift } from './intake/contract-drift.ts';
 import { createIntake, type Intake } from './intake/receive.ts';
 import { readSecrets, secretsSetting } from './intake/settings.ts';
 import { createVerifier } from './intake/signature.ts';
-import { logInboxAvailability } from './operations/inbox-availability.ts';
-import { createInspector, type Inspector } from './inspector/inspector.ts';
-import { ContractDrift } from './intake/contract-drift.ts';
-import { createMetrics } from './operations/metrics.ts';
-import { health, metricsText, readiness, type Health, type MetricsText, type Readiness } from './operations/probes.ts';
+import { readReceiverSettings, type ReceiverSettings } from './receiver-settings.ts';
+import { ConfigError, SettingsReader, closestName, parseBoolean, type Setting } from './support/settings-reader.ts';
+import { logInboxAvailability } from './telemetry/inbox-availability.ts';
+import { createMetrics } from './telemetry/metrics.ts';
+import { health, metricsText, readiness, type Health, type MetricsText, type Readiness } from './telemetry/probes.ts';
 
 export interface ReceiverOptions {
   /** The Ada webhook's signing secret (`whsec_...`), or several while rotating. Without one the receiver can dispatch but not receive. */

@@ -12,7 +12,7 @@ import {
   startProcessSpan,
   startReceiveSpan,
   traceContextOf,
-} from '../../src/operations/tracing.ts';
+} from '../../src/telemetry/tracing.ts';
 import { nanosecondsPerCall, type Compare, type Side, type Traffic } from './load.ts';
 import { startReceiver } from './servers.ts';
 

@@ -4,7 +4,7 @@
 // done, retry (exponential backoff with jitter) or dead. A forward confirmed by the broker is kept
 // with the outcome, so that a retry runs only what failed; while the broker is unreachable,
 // nothing is claimed, and an attempt that could not reach it is given back without counting.
-// Each attempt is a process span in the delivery's trace (see operations/tracing.ts).
+// Each attempt is a process span in the delivery's trace (see telemetry/tracing.ts).
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,8 +13,8 @@ import { eventTypeLabel } from '../contract/events.ts';
 import { BrokerUnavailable } from '../forward/forwarder.ts';
 import type { ForwardOutcome, Forwarding } from '../forward/forwarding.ts';
 import type { ClaimedDelivery, Inbox, Settlement } from '../inbox/inbox.ts';
-import type { ForwardMetricOutcome, Metrics } from '../operations/metrics.ts';
-import { endProcessSpan, inActiveSpan, startProcessSpan } from '../operations/tracing.ts';
+import type { ForwardMetricOutcome, Metrics } from '../telemetry/metrics.ts';
+import { endProcessSpan, inActiveSpan, startProcessSpan } from '../telemetry/tracing.ts';
 import { describeFailure } from './failure.ts';
 import type { DispatcherSettings } from './settings.ts';
 import type { HandlerRegistry } from './handler-registry.ts';

@@ -5,7 +5,7 @@
 import { eventTypeLabel } from '../contract/events.ts';
 import type { Validate, Violation } from '../contract/validation.ts';
 import type { DeliveryQuery, DeliveryState, Inbox, StoredDelivery } from '../inbox/inbox.ts';
-import { startReplayTrace } from '../operations/tracing.ts';
+import { startReplayTrace } from '../telemetry/tracing.ts';
 
 /** Every state but pending, which is about to run anyway. */
 export const replayableStates = ['dead', 'quarantined', 'done'] as const satisfies readonly DeliveryState[];

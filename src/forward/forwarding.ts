@@ -7,8 +7,8 @@
 // ack that never comes: refusals that nobody foresaw), and the attempt counts as failed.
 import type { Logger } from 'pino';
 import { isSelected, type ClaimedDelivery, type EventTypeSelection, type Inbox } from '../inbox/inbox.ts';
-import { inSendSpan } from '../operations/tracing.ts';
 import type { Availability } from '../support/availability.ts';
+import { inSendSpan } from '../telemetry/tracing.ts';
 import { BrokerUnavailable, MessageRefused, type Forwarder, type PublishOutcome } from './forwarder.ts';
 import { forwardedMessage } from './message.ts';
 import { PublishGate } from './publish-gate.ts';

@@ -2,8 +2,8 @@
 // a secret, a signature or the body.
 import type { Logger } from 'pino';
 import type { TraceContext } from '../inbox/inbox.ts';
-import type { DeliveryOutcome, Metrics } from '../operations/metrics.ts';
-import { endReceiveSpan, startReceiveSpan, traceContextOf } from '../operations/tracing.ts';
+import type { DeliveryOutcome, Metrics } from '../telemetry/metrics.ts';
+import { endReceiveSpan, startReceiveSpan, traceContextOf } from '../telemetry/tracing.ts';
 import { problem, type Answer } from './answer.ts';
 import { headerReader } from './headers.ts';
 import type { IntakeRequest } from './request.ts';

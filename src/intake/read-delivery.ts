@@ -2,7 +2,7 @@
 // body within its limit, strict UTF-8 JSON. What the receiver and the partner mock both apply, in
 // the same order, with the same answers.
 import typeis from 'type-is';
-import type { DeliveryOutcome } from '../operations/metrics.ts';
+import type { DeliveryOutcome } from '../telemetry/metrics.ts';
 import { problem, type Answer } from './answer.ts';
 import { readBytes } from './body.ts';
 import { BodyError, parseJson, type JsonBody } from './json-body.ts';

@@ -1,6 +1,6 @@
 // The service's tracing: the OpenTelemetry Node SDK, set up when the standard OTEL_* variables ask
 // for traces, and not even loaded otherwise. The receiver uses the API alone
-// (operations/tracing.ts); the SDK reads the details from the environment itself (endpoint,
+// (telemetry/tracing.ts); the SDK reads the details from the environment itself (endpoint,
 // headers, sampler, resource, propagators). They are checked here first, because the SDK only
 // warns of a value it does not know, and only when OTEL_LOG_LEVEL asks for warnings.
 import { createRequire } from 'node:module';
@@ -107,7 +107,7 @@ const defaultEndpoint = (protocol: string) => (protocol === 'grpc' ? 'http://loc
  * `traceparent` for its parent before the receiver sees the request, so an unsigned request would
  * choose the trace id and the sampling of its delivery's trace (the instrumentation has no option
  * to ignore incoming context but to ignore the request). The receive span is each delivery's root
- * instead (operations/tracing.ts); probes, scrapes and the inspector are not traced.
+ * instead (telemetry/tracing.ts); probes, scrapes and the inspector are not traced.
  */
 export async function startTracing(settings: TracingSettings): Promise<() => Promise<void>> {
   const [{ NodeSDK }, { HttpInstrumentation }, { UndiciInstrumentation }] = await Promise.all([

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import * as incubating from '@opentelemetry/semantic-conventions/incubating';
-import * as copied from '../../src/operations/semconv.ts';
+import * as copied from '../../src/telemetry/semconv.ts';
 
 describe('the semantic conventions the receiver copies', () => {
   it('are those of the incubating entry of @opentelemetry/semantic-conventions, name for name', () => {
