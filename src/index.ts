@@ -29,10 +29,10 @@ export type {
   PurgeableState,
   Requeue,
   StoredDelivery,
-  TraceContext,
 } from './inbox/inbox.ts';
 export type { Inspector } from './inspector/inspector.ts';
 export type { Health, MetricsText, Readiness } from './telemetry/probes.ts';
+export type { TraceContext } from './telemetry/tracing.ts';
 export type { FetchHandler } from './intake/adapters/fetch.ts';
 export type { NodeListener } from './intake/adapters/node.ts';
 export type { KoaContext, KoaMiddleware } from './intake/adapters/koa-middleware.ts';

@@ -1,6 +1,7 @@
 // What a forwarder publishes of a claimed delivery: the exact stored body, and what a consumer
 // routes and orders by.
-import type { ClaimedDelivery, TraceContext } from '../inbox/inbox.ts';
+import type { ClaimedDelivery } from '../inbox/inbox.ts';
+import type { TraceContext } from '../telemetry/tracing.ts';
 import { percentEncoded } from './percent-encoding.ts';
 
 export interface ForwardedMessage {

@@ -26,6 +26,7 @@
 import type { DriftKind } from '../contract/drift.ts';
 import type { Violation } from '../contract/validation.ts';
 import type { Availability } from '../support/availability.ts';
+import type { TraceContext } from '../telemetry/tracing.ts';
 
 /**
  * `discarded`: a quarantined delivery that a person set aside for good (it will never pass), kept
@@ -48,13 +49,6 @@ export type DeliveryState = (typeof deliveryStates)[number];
 export class DeliveryRefused extends Error {
   override name = 'DeliveryRefused';
 }
-
-/**
- * The trace a delivery belongs to, as the propagation headers that carry it (W3C `traceparent`
- * and `tracestate` with the default propagator): kept with the delivery so that every attempt,
- * in whichever process and however late, joins the trace of its receipt.
- */
-export type TraceContext = Readonly<Record<string, string>>;
 
 /** A delivery as the receiver takes it in. */
 export interface NewDelivery {

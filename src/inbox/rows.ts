@@ -1,14 +1,7 @@
 // Rows that every backend reads with the same columns, as the store's types.
 import type { Violation } from '../contract/validation.ts';
-import {
-  deliveryStates,
-  type DeliveryState,
-  type DriftSummary,
-  type FailedAttempt,
-  type LaneState,
-  type StoredDelivery,
-  type TraceContext,
-} from './inbox.ts';
+import type { TraceContext } from '../telemetry/tracing.ts';
+import { deliveryStates, type DeliveryState, type DriftSummary, type FailedAttempt, type LaneState, type StoredDelivery } from './inbox.ts';
 
 /** A delivery's row, whatever the backend; `Json` and `Time` are how its driver hands those columns over. */
 export interface DeliveryRow<Json, Time> {

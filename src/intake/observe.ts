@@ -1,9 +1,8 @@
 // One log line, the metrics and the receive span of each webhook request. The line never holds
 // a secret, a signature or the body.
 import type { Logger } from 'pino';
-import type { TraceContext } from '../inbox/inbox.ts';
 import type { DeliveryOutcome, Metrics } from '../telemetry/metrics.ts';
-import { endReceiveSpan, startReceiveSpan, traceContextOf } from '../telemetry/tracing.ts';
+import { endReceiveSpan, startReceiveSpan, traceContextOf, type TraceContext } from '../telemetry/tracing.ts';
 import { problem, type Answer } from './answer.ts';
 import { headerReader } from './headers.ts';
 import type { IntakeRequest } from './request.ts';

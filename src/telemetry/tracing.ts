@@ -33,9 +33,32 @@ import {
   MESSAGING_OPERATION_TYPE_VALUE_RECEIVE,
   MESSAGING_OPERATION_TYPE_VALUE_SEND,
 } from './semconv.ts';
-import type { ClaimedDelivery, StoredDelivery, TraceContext } from '../inbox/inbox.ts';
 
 const tracer = trace.getTracer('ada-webhooks');
+
+/**
+ * The trace a delivery belongs to, as the propagation headers that carry it (W3C `traceparent`
+ * and `tracestate` with the default propagator): kept with the delivery so that every attempt,
+ * in whichever process and however late, joins the trace of its receipt.
+ */
+export type TraceContext = Readonly<Record<string, string>>;
+
+/** What the span of an attempt tells of the delivery it handles (the inbox's claimed delivery). */
+interface AttemptedDelivery {
+  id: string;
+  lane: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  traceContext: TraceContext | null;
+}
+
+/** What the trace of a replay tells of the delivery it replays (the inbox's stored delivery). */
+interface ReplayedDelivery {
+  id: string;
+  /** The state it is replayed from. */
+  state: string;
+  traceContext: TraceContext | null;
+}
 
 /** Attributes of this receiver's own that the conventions have no name for. */
 const attributeNames = {
@@ -117,7 +140,7 @@ export interface ActiveSpan {
  * The process span of one attempt: a child of the delivery's stored trace context, and linked to
  * it. Nothing else is its parent, whatever was active when the dispatcher started.
  */
-export function startProcessSpan(delivery: ClaimedDelivery, eventType: string): ActiveSpan {
+export function startProcessSpan(delivery: AttemptedDelivery, eventType: string): ActiveSpan {
   const parent = delivery.traceContext ? propagation.extract(ROOT_CONTEXT, delivery.traceContext) : ROOT_CONTEXT;
   const conversation = delivery.lane.startsWith('conversation:') ? delivery.lane.slice('conversation:'.length) : undefined;
   const span = tracer.startSpan(
@@ -189,7 +212,7 @@ export async function inSendSpan<T>(target: SendTarget, publish: (traceContext: 
  * Starts the new trace of a replayed delivery: a `replay` span of its own, linked to the trace
  * the delivery had. Returns the context that its next attempts join, or none when nothing traces.
  */
-export function startReplayTrace(delivery: StoredDelivery, eventType: string): TraceContext | undefined {
+export function startReplayTrace(delivery: ReplayedDelivery, eventType: string): TraceContext | undefined {
   const before = delivery.traceContext ? propagation.extract(ROOT_CONTEXT, delivery.traceContext) : undefined;
   const span = tracer.startSpan(`replay ${eventType}`, {
     root: true,

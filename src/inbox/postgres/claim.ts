@@ -7,7 +7,8 @@
 // which therefore never changes: a new version of the function is a new constant, applied by a
 // migration of its own. `{schema}` stands for the quoted schema name.
 import type pg from 'pg';
-import type { ClaimOptions, ClaimedDelivery, TraceContext } from '../inbox.ts';
+import type { TraceContext } from '../../telemetry/tracing.ts';
+import type { ClaimOptions, ClaimedDelivery } from '../inbox.ts';
 import { timeOrNull } from '../rows.ts';
 
 export const claimFunction = `
