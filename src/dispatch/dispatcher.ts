@@ -13,11 +13,14 @@ import { eventTypeLabel } from '../contract/events.ts';
 import { BrokerUnavailable } from '../forward/forwarder.ts';
 import type { ForwardOutcome, Forwarding } from '../forward/forwarding.ts';
 import type { ClaimedDelivery, Inbox, Settlement } from '../inbox/inbox.ts';
-import type { ForwardMetricOutcome, Metrics } from '../telemetry/metrics.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
 import { endProcessSpan, inActiveSpan, startProcessSpan } from '../telemetry/tracing.ts';
 import { describeFailure } from './failure.ts';
 import type { DispatcherSettings } from './settings.ts';
 import type { HandlerRegistry } from './handler-registry.ts';
+
+/** How one forward ended: `failed` when the broker refused it, `unavailable` when it could not be reached. */
+type ForwardMetricOutcome = ForwardOutcome | 'failed' | 'unavailable';
 
 interface DispatcherOptions extends DispatcherSettings {
   inbox: Inbox;

@@ -1,7 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ForwardOutcome, Forwarding } from '../forward/forwarding.ts';
-import { deliveryStates, type Inbox } from '../inbox/inbox.ts';
-import type { ContractDrift } from '../intake/contract-drift.ts';
+import type { ObservedDrift, ObservedForwarding, ObservedInbox } from './observed.ts';
 
 /** What became of one request to the webhook endpoint. */
 export type DeliveryOutcome =
@@ -19,23 +17,23 @@ export type DeliveryOutcome =
 /** How one handler attempt ended. */
 type HandlingOutcome = 'done' | 'retry' | 'dead' | 'released';
 
-/** How one forward ended: `failed` when the broker refused it, `unavailable` when it could not be reached. */
-export type ForwardMetricOutcome = ForwardOutcome | 'failed' | 'unavailable';
-
 export interface Metrics {
   registry: Registry;
   /** `eventType`: a known event type, `unknown`, or `unverified` before the signature is checked. */
   recordDelivery(outcome: DeliveryOutcome, eventType: string, seconds: number): void;
   /** `eventType`: a known event type or `unknown`. */
   recordHandling(outcome: HandlingOutcome, eventType: string, seconds: number): void;
-  /** `eventType`: a known event type or `unknown`. */
-  recordForward(outcome: Exclude<ForwardMetricOutcome, 'skipped'>, eventType: string): void;
+  /**
+   * `outcome`: `duplicate` when JetStream had it already, `failed` when the broker refused it,
+   * `unavailable` when it could not be reached. `eventType`: a known event type or `unknown`.
+   */
+  recordForward(outcome: 'published' | 'duplicate' | 'failed' | 'unavailable', eventType: string): void;
 }
 
 /** The receiver's metrics; the forwarding gauges only when `forwarding` is given, the drift gauge when `drift` is. */
 export function createMetrics(
-  inbox: Inbox,
-  { forwarding, drift }: { forwarding?: Forwarding | undefined; drift?: ContractDrift | undefined } = {},
+  inbox: Pick<ObservedInbox, 'countByState' | 'oldestPending'>,
+  { forwarding, drift }: { forwarding?: ObservedForwarding | undefined; drift?: ObservedDrift | undefined } = {},
 ): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -73,8 +71,7 @@ export function createMetrics(
     labelNames: ['state'] as const,
     registers,
     async collect() {
-      const counts = await inbox.countByState();
-      for (const state of deliveryStates) this.set({ state }, counts[state]);
+      for (const [state, count] of Object.entries(await inbox.countByState())) this.set({ state }, count);
     },
   });
   new Gauge({

@@ -1,9 +1,8 @@
 // What tells operators how the receiver is doing, as data any framework can serve: health,
 // readiness, metrics. The service serves them at the contract's /healthz, /readyz and /metrics.
 import type { Health, Readiness } from '../../generated/ada-webhooks.ts';
-import type { Forwarding } from '../forward/forwarding.ts';
-import type { Inbox } from '../inbox/inbox.ts';
 import type { Metrics } from './metrics.ts';
+import type { ObservedForwarding, ObservedInbox } from './observed.ts';
 
 export type { Health, Readiness };
 
@@ -19,7 +18,7 @@ export const health = (): Health => ({ status: 'ok' });
  * exists. A broker that cannot be reached is reported with the forwarding lag, and leaves the
  * receiver ready: deliveries are still accepted, and wait in their lanes.
  */
-export async function readiness(inbox: Inbox, forwarding?: Forwarding): Promise<Readiness> {
+export async function readiness(inbox: Pick<ObservedInbox, 'ping'>, forwarding?: ObservedForwarding): Promise<Readiness> {
   const [inboxState, lagSeconds] = await Promise.all([
     inbox.ping().then(
       () => 'ok',
