@@ -6,6 +6,7 @@
 // line breaks) stays as it was: the parser's own printer would restyle the whole file.
 import { Document, isMap, isScalar, isSeq, parseDocument, visit, type Node, type YAMLMap, type YAMLSeq } from 'yaml';
 import { maxPathBytes, maxValueBytes } from '../../src/contract/drift.ts';
+import { anyItem, itemsPath, pathOfSteps, propertyPath, stepsOf, type PathStep } from '../../src/contract/drift-path.ts';
 import type { DriftSummary } from '../../src/inbox/inbox.ts';
 import { mayBeCut } from '../../src/support/storable-text.ts';
 
@@ -42,9 +43,6 @@ function yamlScalar(value: string): string {
   return plain ? value : JSON.stringify(value);
 }
 
-/** A drift path as the steps into a schema: `data.buttons[].url` is data, buttons, [], url. */
-const tokensOf = (path: string) => path.replaceAll('[]', '.[]').split('.');
-
 /** The column of the character at `offset`. */
 const columnOf = (text: string, offset: number) => offset - text.lastIndexOf('\n', offset - 1) - 1;
 
@@ -75,9 +73,9 @@ function unique(name: string, taken: Set<string>): string {
 /** Whether every path in `value`, as drift names paths, is one that the receiver keeps whole. */
 function pathsKeptWhole(value: unknown, path: string): boolean {
   if (mayBeCut(path, maxPathBytes)) return false;
-  if (Array.isArray(value)) return value.every((item) => pathsKeptWhole(item, `${path}[]`));
+  if (Array.isArray(value)) return value.every((item) => pathsKeptWhole(item, itemsPath(path)));
   if (typeof value === 'object' && value !== null) {
-    return Object.entries(value).every(([name, child]) => pathsKeptWhole(child, path ? `${path}.${name}` : name));
+    return Object.entries(value).every(([name, child]) => pathsKeptWhole(child, propertyPath(path, name)));
   }
   return true;
 }
@@ -137,7 +135,10 @@ export function editContract(
   text: string,
   summaries: readonly DriftSummary[],
   seenSince: (summary: DriftSummary) => string,
-  /** The bodies of the example deliveries of unknown event types, by delivery id. */
+  /**
+   * The bodies of example deliveries, by delivery id: an unknown event type's is drafted from; a
+   * field's or a value's must have something at its path, or it is not written.
+   */
   examples: ReadonlyMap<string, unknown>,
 ): ContractEdit {
   const document = parseDocument(text);
@@ -156,12 +157,12 @@ export function editContract(
     return current;
   };
   /** The schemas that describe the value at `token` inside `schema`: through variants and allOf parts. */
-  const step = (schema: Node | undefined, token: string): Node[] => {
+  const step = (schema: Node | undefined, token: PathStep): Node[] => {
     const node = resolved(schema);
     if (!isMap(node)) return [];
     const branches = node.get('oneOf', true) ?? node.get('anyOf', true) ?? node.get('allOf', true);
     if (isSeq(branches)) return branches.items.flatMap((branch) => step(branch as Node, token));
-    if (token === '[]') return node.has('items') ? [node.get('items', true) as Node] : [];
+    if (token === anyItem) return node.has('items') ? [node.get('items', true) as Node] : [];
     const properties = node.get('properties', true);
     return isMap(properties) && properties.has(token) ? [properties.get(token, true) as Node] : [];
   };
@@ -177,7 +178,7 @@ export function editContract(
     }) as Node | undefined;
   };
   /** The distinct schemas at a path (`data.channel.modality`, `data.items[].label`) of an event type. */
-  const schemasAt = (eventType: string, tokens: string[]): Node[] => {
+  const schemasAt = (eventType: string, tokens: readonly PathStep[]): Node[] => {
     let schemas = [eventSchema(eventType)].filter((schema) => schema !== undefined);
     for (const token of tokens) schemas = schemas.flatMap((schema) => step(schema, token));
     return [...new Set(schemas.map(resolved).filter((schema) => schema !== undefined))];
@@ -198,17 +199,20 @@ export function editContract(
   /** The properties added to each schema's `properties` so far: one event type's field may be another's too. */
   const addedProperties = new Map<YAMLMap, Set<string>>();
   const addProperty = (summary: DriftSummary, types: string[]): Outcome => {
-    const tokens = tokensOf(summary.path);
-    const name = tokens.pop()!;
+    const tokens = stepsAt(summary, examples);
+    if (typeof tokens === 'string') return tokens;
+    const name = tokens.pop();
+    if (typeof name !== 'string') return 'its path does not end at a field';
     const parents = schemasAt(summary.eventType, tokens);
+    const parentPath = pathOfSteps(tokens);
     if (parents.length !== 1) {
       return parents.length === 0
-        ? `no schema of the contract describes ${tokens.join('.') || 'the event'}`
-        : `${tokens.join('.')} is described in several places (oneOf, anyOf or allOf): add it where it belongs by hand`;
+        ? `no schema of the contract describes ${parentPath || 'the event'}`
+        : `${parentPath} is described in several places (oneOf, anyOf or allOf): add it where it belongs by hand`;
     }
     const properties = (parents[0] as YAMLMap).get('properties', true);
     if (!isMap(properties) || properties.flow || properties.items.length === 0) {
-      return `the schema of ${tokens.join('.')} lists no properties to add it beside: add it by hand`;
+      return `the schema of ${parentPath} lists no properties to add it beside: add it by hand`;
     }
     if (properties.has(name)) return describedAlready;
     const added = addedProperties.get(properties) ?? new Set<string>();
@@ -226,7 +230,9 @@ export function editContract(
   /** The values added to each enum so far. */
   const addedValues = new Map<YAMLSeq, Set<string>>();
   const addEnumValue = (summary: DriftSummary): Outcome => {
-    const enums = schemasAt(summary.eventType, tokensOf(summary.path)).flatMap((schema) => {
+    const tokens = stepsAt(summary, examples);
+    if (typeof tokens === 'string') return tokens;
+    const enums = schemasAt(summary.eventType, tokens).flatMap((schema) => {
       const values: unknown = isMap(schema) ? schema.get('enum', true) : undefined;
       return isSeq(values) ? [values] : [];
     });
@@ -327,6 +333,30 @@ export function editContract(
   }
 
   return { text: applied(text, insertions, document), written, described, skipped };
+}
+
+/**
+ * The steps of a summary's path, or why they cannot be trusted: a path that is not in the form the
+ * receiver writes (an older one wrote every name after a dot, `data.x-y`), or one that its example
+ * delivery, when the inbox still has it, has nothing at (an older one wrote the name
+ * `ended_by.satisfaction` as `data.ended_by.satisfaction`, which reads as a field of `ended_by`).
+ */
+function stepsAt({ path, exampleId }: DriftSummary, examples: ReadonlyMap<string, unknown>): PathStep[] | string {
+  const steps = stepsOf(path);
+  if (steps === undefined)
+    return 'its path is not in the form the receiver writes now (an older one kept it): add it by hand if it is real';
+  if (examples.has(exampleId) && !leadsToValue(examples.get(exampleId), steps)) {
+    return `its example delivery ${exampleId} has nothing at this path (an older receiver kept a name with a dot as two): add it by hand if it is real`;
+  }
+  return steps;
+}
+
+/** Whether `value` has something at the end of these steps (in any item of an array they cross). */
+function leadsToValue(value: unknown, [first, ...rest]: readonly PathStep[]): boolean {
+  if (first === undefined) return true;
+  if (first === anyItem) return Array.isArray(value) && value.some((item) => leadsToValue(item, rest));
+  const isRecord = typeof value === 'object' && value !== null && !Array.isArray(value);
+  return isRecord && Object.hasOwn(value, first) && leadsToValue((value as Record<string, unknown>)[first], rest);
 }
 
 /**

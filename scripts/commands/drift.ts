@@ -86,9 +86,11 @@ const seenSince = (summary: DriftSummary) => `since ${summary.firstSeenAt.toISOS
 /** Edits the contract to describe what was seen; exits 1 when an edit would make one of its examples invalid. */
 async function write(inbox: Inbox, summaries: DriftSummary[]): Promise<void> {
   const before = readFileSync(contractPath, 'utf8');
+  // The deliveries to draft an event from, and to find a field or a value in.
   const examples = new Map<string, unknown>();
-  for (const { kind, exampleId } of summaries) {
-    const delivery = kind === 'unknown_event_type' ? await inbox.get(exampleId) : undefined;
+  for (const { exampleId } of summaries) {
+    if (examples.has(exampleId)) continue;
+    const delivery = await inbox.get(exampleId);
     if (delivery) examples.set(exampleId, JSON.parse(delivery.body));
   }
   const edit = editContract(before, summaries, seenSince, examples);

@@ -3,8 +3,10 @@
 // by kind and place, and the event types that are not described yet. No value that may carry
 // personal data unless the operator asks for example values: a field is described by its JSON
 // type; only a value outside an enum's list (a new channel modality, a new author role) is kept.
-// A sender chooses the names and values, of any length: each is kept bounded (see keptPath).
+// A sender chooses the names and values, of any length: paths name them unambiguously (drift-path.ts),
+// and each is kept bounded (see keptPath).
 import { storableText } from '../support/storable-text.ts';
+import { itemsPath, propertyPath, visibleJson, visibleText } from './drift-path.ts';
 import { eventTypeLabel, isKnownEventName } from './events.ts';
 import type { ContractDocument } from './document.ts';
 import type { Violation } from './validation.ts';
@@ -26,7 +28,10 @@ export interface DriftObservation {
   /** A known event type, or the name of an unknown one (`unknown_event_type`), or `unknown`. */
   eventType: string;
   kind: DriftKind;
-  /** Where, as a JSON path with array items collapsed: `data.content.buttons[].label`; empty for the event itself. At most `maxPathBytes`. */
+  /**
+   * Where, array items collapsed, as drift-path.ts writes it: `data.content.buttons[].label`,
+   * `data["ended_by.satisfaction"]`; empty for the event itself. At most `maxPathBytes`.
+   */
   path: string;
   /** The JSON type seen (unknown field, other type), the value (unlisted value, at most `maxValueBytes`); empty otherwise. */
   detail: string;
@@ -128,15 +133,15 @@ function unknownFields(value: unknown, shape: Shape, path: string, found: Found)
       for (const name in value) {
         const child = shape.properties.get(name);
         if (child === undefined) {
-          const at = keptPath(path ? `${path}.${name}` : name);
+          const at = keptPath(propertyPath(path, name));
           if (!shape.open && !found.has(at)) found.set(at, { type: jsonType(value[name]), value: value[name] });
         } else if (child.kind !== 'leaf') {
-          unknownFields(value[name], child, path ? `${path}.${name}` : name, found);
+          unknownFields(value[name], child, propertyPath(path, name), found);
         }
       }
       return;
     case 'array':
-      if (Array.isArray(value)) for (const item of value) unknownFields(item, shape.items, `${path}[]`, found);
+      if (Array.isArray(value)) for (const item of value) unknownFields(item, shape.items, itemsPath(path), found);
       return;
     case 'variants': {
       const variant = isObject(value) ? shape.variants.get(String(value[shape.discriminator])) : undefined;
@@ -148,17 +153,17 @@ function unknownFields(value: unknown, shape: Shape, path: string, found: Found)
   }
 }
 
-/** The path of a JSON pointer into `value`, array indexes collapsed to `[]`. */
+/** The drift path of a JSON pointer into `value`, array indexes collapsed to `[]`. */
 function pathOf(pointer: string, value: unknown): { path: string; found: unknown } {
   let path = '';
   let at: unknown = value;
   for (const token of pointer.split('/').slice(1)) {
     const key = token.replaceAll('~1', '/').replaceAll('~0', '~');
     if (Array.isArray(at)) {
-      path += '[]';
+      path = itemsPath(path);
       at = at[Number(key)];
     } else {
-      path += path ? `.${key}` : key;
+      path = propertyPath(path, key);
       at = isObject(at) ? at[key] : undefined;
     }
   }
@@ -224,13 +229,13 @@ export function createDriftObserver(contract: ContractDocument, { exampleValues 
 
 /** One difference in words, without its event type: the same in the log line and in `npm run drift`. */
 export function describeDrift({ eventType, kind, path: seenPath, detail }: DriftDifference): string {
-  // Bounded again for the summaries that an inbox kept before paths were bounded.
-  const path = keptPath(seenPath);
+  // Bounded again, its unseen characters shown: an inbox may hold summaries from before paths were bounded and escaped.
+  const path = visibleText(keptPath(seenPath));
   switch (kind) {
     case 'unknown_field':
       return `${path} (${detail}) is not described by the contract`;
     case 'unlisted_value':
-      return `${path} = ${JSON.stringify(detail)} is not a value the contract lists`;
+      return `${path} = ${visibleJson(detail)} is not a value the contract lists`;
     case 'other_type':
       return `${path || '(body)'} is ${detail}, not the contract's type`;
     case 'missing_field':

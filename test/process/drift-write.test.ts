@@ -116,4 +116,88 @@ describe('contract drift, --write on what a sender may send', function () {
     const { stdout: report } = await command('drift');
     expect(report).to.contain('6 seen earlier are described by the contract now.');
   });
+
+  it('names a field with a dot or a line break in its name unambiguously, writes it where it was sent, and skips what an older receiver kept ambiguously', async () => {
+    const project = copyProject(temporaryDirectory());
+    const database = join(project.root, 'inbox.sqlite');
+    const env = { ADA_WEBHOOK_SECRET: testSecret, DATABASE_URL: `sqlite:${database}` };
+    const command = (name: string, ...args: string[]) =>
+      run(process.execPath, [project.script(name), ...args], { cwd: project.root, env: childEnvironment(env) });
+    const ended = (satisfaction: number) => {
+      const event = contractExample('ConversationEndedBySystem');
+      event['data']['ended_by.satisfaction'] = satisfaction;
+      event['data']['line\nbreak'] = true;
+      return event;
+    };
+    const driftLines = (logs: Record<string, unknown>[]) =>
+      logs.flatMap(({ msg }) => (String(msg).startsWith('contract drift') ? [String(msg)] : []));
+
+    receiver = await startReceiverProcess(project.root, env, project.main);
+    const first = await deliver(receiver.url, ended(5));
+    expect(first.status).to.equal(200);
+    const warned = [
+      'contract drift in v1.conversation.ended: data["ended_by.satisfaction"] (integer) is not described by the contract',
+      String.raw`contract drift in v1.conversation.ended: data["line\nbreak"] (boolean) is not described by the contract`,
+    ];
+    await eventually(() => driftLines(receiver!.logs()).length === warned.length);
+    expect(driftLines(receiver.logs())).to.deep.equal(warned);
+    receiver.child.kill('SIGTERM');
+    await receiver.exit;
+    receiver = undefined;
+
+    // What an older receiver kept of the same delivery: the name with a dot as two names, and a
+    // name that is not plain after a dot.
+    const inbox = new SqliteInbox(database);
+    await eventually(async () => (await inbox.drift()).length === 2);
+    const older = { eventType: 'v1.conversation.ended', kind: 'unknown_field', detail: 'integer', deliveries: 1 } as const;
+    const seen = new Date();
+    const times = { firstSeenAt: seen, lastSeenAt: seen, exampleId: first.id, exampleValue: null };
+    await inbox.recordDrift([
+      { ...older, path: 'data.ended_by.satisfaction', ...times },
+      { ...older, path: 'data.ended-by', ...times },
+    ]);
+    await inbox.close();
+
+    const { stdout: report } = await command('drift');
+    expect(report).to.contain('\n  data["ended_by.satisfaction"] (integer) is not described by the contract: 1 delivery accepted');
+    expect(report).to.contain(String.raw`  data["line\nbreak"] (boolean) is not described by the contract: 1 delivery accepted`);
+    expect(report).to.not.contain('line\nbreak');
+
+    const contractPath = join(project.root, 'openapi', 'ada-webhooks.yaml');
+    const endedBy = (text: string) => text.slice(text.indexOf('    EndedBy:\n'), text.indexOf('    # ---', text.indexOf('    EndedBy:\n')));
+    const before = readFileSync(contractPath, 'utf8');
+    const { stdout } = await command('drift', '--write');
+    expect(
+      stdout
+        .split('\n')
+        .filter((line) => line.startsWith('Not written'))
+        .sort(),
+    ).to.deep.equal([
+      'Not written: v1.conversation.ended data.ended-by (integer) is not described by the contract: its path is not in the form the receiver writes now (an older one kept it): add it by hand if it is real.',
+      `Not written: v1.conversation.ended data.ended_by.satisfaction (integer) is not described by the contract: its example delivery ${first.id} has nothing at this path (an older receiver kept a name with a dot as two): add it by hand if it is real.`,
+    ]);
+    expect(stdout).to.contain('Wrote 2 of 4 into openapi/ada-webhooks.yaml.');
+    const after = readFileSync(contractPath, 'utf8');
+    expect(endedBy(after)).to.equal(endedBy(before));
+    expect(after).to.contain(
+      "          $ref: '#/components/schemas/AiAgentDomain'\n" +
+        '        ended_by.satisfaction:\n          type: integer\n' +
+        `          description: Seen in deliveries since ${seen.toISOString().slice(0, 10)}, and not described by Ada yet.\n` +
+        '        "line\\nbreak":\n          type: boolean\n',
+    );
+
+    await command('generate');
+    await command('generate', '--check');
+    expect(readFileSync(join(project.root, 'generated', 'ada-webhooks.ts'), 'utf8')).to.contain('"ended_by.satisfaction"?: number;');
+
+    // The receiver of the written contract: the fields are described.
+    receiver = await startReceiverProcess(project.root, env, project.main);
+    const again = await deliver(receiver.url, ended(4));
+    expect(again.status).to.equal(200);
+    await eventually(() => receiver!.logs().some((line) => line['deliveryId'] === again.id && line['msg'] === 'delivery'));
+    expect(driftLines(receiver.logs())).to.deep.equal([]);
+    const { stdout: afterwards } = await command('drift');
+    expect(afterwards).to.contain('2 seen earlier are described by the contract now.');
+    expect(afterwards).to.contain('data.ended_by.satisfaction (integer)').and.to.contain('data.ended-by (integer)');
+  });
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { dereferenceContract, loadContract, type ContractDocument } from '../../src/contract/document.ts';
-import { createDriftObserver, type DriftObserver } from '../../src/contract/drift.ts';
+import { createDriftObserver, describeDrift, type DriftObserver } from '../../src/contract/drift.ts';
 import { createSchemaValidators } from '../../src/contract/validation.ts';
 import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
 import { ContractDrift } from '../../src/intake/contract-drift.ts';
@@ -49,6 +49,28 @@ describe('contract drift', () => {
       'data.satisfaction_score integer',
       'data.labels array',
     ]);
+  });
+
+  it('names a field whose name is not a plain one in brackets, as JSON: no two places share a path', () => {
+    const ended = contractExample('ConversationEndedBySystem');
+    ended['data']['ended_by.satisfaction'] = 5;
+    ended['data'].ended_by.satisfaction = 4;
+    ended['data']['line\nbreak'] = true;
+    expect(observer.accepted(ended).map(({ path, detail }) => `${path} ${detail}`)).to.deep.equal([
+      'data.ended_by.satisfaction integer',
+      'data["ended_by.satisfaction"] integer',
+      String.raw`data["line\nbreak"] boolean`,
+    ]);
+    const message = contractExample('ConversationMessageText');
+    message['data'].channel.metadata = { 'a.b': {} };
+    const violations = createSchemaValidators(contract)('AdaWebhookDelivery')(message);
+    expect(observer.quarantined(message, violations).map(({ kind, path, detail }) => `${kind} ${path} ${detail}`)).to.deep.equal([
+      'other_type data.channel.metadata["a.b"] object',
+    ]);
+    // A path an older receiver kept with the name as it was: shown on one line.
+    expect(
+      describeDrift({ eventType: 'v1.conversation.ended', kind: 'unknown_field', path: 'data.line\nbreak', detail: 'boolean' }),
+    ).to.equal(String.raw`data.line\u000abreak (boolean) is not described by the contract`);
   });
 
   it('reads a variant by the field that tells the variants apart', () => {
@@ -115,18 +137,18 @@ describe('contract drift', () => {
     event['data']['é'.repeat(200)] = 3;
     // A character of four bytes across the cut stays whole, out of the path.
     event['data'][`y${'😀'.repeat(100)}`] = 4;
-    // What PostgreSQL cannot keep as text, and what UTF-8 cannot say.
+    // What PostgreSQL cannot keep as text, and what UTF-8 cannot say: escaped, as JSON writes them.
     event['data']['nul\u0000'] = 5;
     event['data']['half\uD83D'] = 6;
     const paths = observer.accepted(event).map(({ path }) => path);
     expect(paths).to.deep.equal([
       `data.${'x'.repeat(248)}…`,
-      `data.${'é'.repeat(124)}…`,
-      `data.y${'😀'.repeat(61)}…`,
-      'data.nul\uFFFD',
-      'data.half\uFFFD',
+      `data["${'é'.repeat(123)}…`,
+      `data["y${'😀'.repeat(61)}…`,
+      String.raw`data["nul\u0000"]`,
+      String.raw`data["half\ud83d"]`,
     ]);
-    expect(paths.map((path) => Buffer.byteLength(path))).to.deep.equal([256, 256, 253, 11, 12]);
+    expect(paths.map((path) => Buffer.byteLength(path))).to.deep.equal([256, 255, 254, 17, 18]);
   });
 
   it("keeps at most 256 bytes of a violation's path and 128 of an unlisted value", () => {
@@ -221,7 +243,7 @@ describe('contract drift', () => {
       expect(summaries).to.have.lengthOf(20);
       for (const { path, exampleValue } of summaries) {
         expect(Buffer.byteLength(path)).to.equal(256);
-        expect(path).to.match(/^data\.\d\dx+…$/);
+        expect(path).to.match(/^data\["\d\dx+…$/);
         expect(Buffer.byteLength(exampleValue!)).to.equal(128);
       }
       expect([...drift.differences().values()]).to.deep.equal([{ eventType: 'v1.conversation.created', kind: 'unknown_field', count: 20 }]);
@@ -309,9 +331,9 @@ describe('contract drift', () => {
       drift.accepted('msg_1', event);
       await drift.close();
       expect((await store.inbox.drift()).map(({ path }) => path).sort()).to.deep.equal([
-        'data.nul\uFFFD',
         'data.satisfaction_score',
         `data.${'x'.repeat(248)}…`,
+        String.raw`data["nul\u0000"]`,
       ]);
     });
   });
