@@ -2,7 +2,9 @@
 // names, the same time formats and the same messages, parsed into the inbox's query.
 import { parseDuration, Invalid } from '../../src/support/settings-reader.ts';
 import { deliveryStates, type DeliveryQuery, type DeliveryState } from '../../src/inbox/inbox.ts';
+import { isListableTime, listableTimes } from '../../src/inbox/list-query.ts';
 import { laneOf } from '../../src/inbox/ordering.ts';
+import { storableEventType } from '../../src/inbox/storable.ts';
 
 export const queryOptions = {
   state: { type: 'string' },
@@ -40,16 +42,22 @@ export function queryOf(values: QueryValues, fail: (message: string) => never, n
       fail(`--state must be one of ${deliveryStates.join(', ')}, got ${JSON.stringify(values.state)}.`);
     query.state = values.state as DeliveryState;
   }
-  if (values.type !== undefined) query.eventType = values.type;
+  // As the inbox keeps it (see storable.ts), as the inspector's filter does.
+  if (values.type !== undefined) query.eventType = storableEventType(values.type);
   if (values.conversation !== undefined && values['end-user'] !== undefined) fail('Give --conversation or --end-user, not both.');
   if (values.conversation !== undefined) query.lane = laneOf('conversation', values.conversation);
   if (values['end-user'] !== undefined) query.lane = laneOf('end_user', values['end-user']);
   for (const bound of ['since', 'until'] as const) {
     const raw = values[bound];
     if (raw === undefined) continue;
-    query[bound] =
+    const time =
       parseTime(raw, now) ??
       fail(`--${bound} must be a time such as 2026-11-24T09:00:00Z or a duration ago such as 12h, got ${JSON.stringify(raw)}.`);
+    if (!isListableTime(time)) {
+      const [earliest, latest] = [listableTimes.earliest, listableTimes.latest].map((each) => each.toISOString());
+      fail(`--${bound} must be a time from ${earliest} to ${latest}, got ${JSON.stringify(raw)} (${time.toISOString()}).`);
+    }
+    query[bound] = time;
   }
   return query;
 }

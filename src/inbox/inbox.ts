@@ -211,9 +211,9 @@ export interface DeliveryQuery {
   eventType?: string;
   /** One lane's deliveries: `conversation:<id>`, `end_user:<id>` or `delivery:<id>`. */
   lane?: string;
-  /** Received at or after. */
+  /** Received at or after (a listable time: see list-query.ts). */
   since?: Date;
-  /** Received before. */
+  /** Received before (a listable time). */
   until?: Date;
   /** Ids that start with this text. */
   idPrefix?: string;

@@ -33,6 +33,14 @@ interface ListTables {
   idPrefixAsRange?: boolean;
 }
 
+/**
+ * The times a list's bounds may take: those whose ISO 8601 text has a four-digit year, as both
+ * backends read it. PostgreSQL refuses the year 0, and reads the sign of a year written in six
+ * digits (`+275760-09-13`) as an offset; SQLite would compare such a text out of time order.
+ */
+export const listableTimes = { earliest: new Date('0001-01-01T00:00:00.000Z'), latest: new Date('9999-12-31T23:59:59.999Z') };
+export const isListableTime = (time: Date): boolean => time >= listableTimes.earliest && time <= listableTimes.latest;
+
 type Statement = { text: string; parameters: unknown[] };
 
 /** A statement's parameters, each added where `value` places it. */

@@ -8,7 +8,7 @@
 // - Texts that describe (the event type, violations, errors) are bounded and made storable.
 import { createHash } from 'node:crypto';
 import type { Violation } from '../contract/validation.ts';
-import { storableText } from '../support/storable-text.ts';
+import { isStorableText, storableText } from '../support/storable-text.ts';
 import { DeliveryRefused } from './inbox.ts';
 
 /**
@@ -33,8 +33,7 @@ export function refuseUnstorableId(id: string): void {
   if (bytes > maxDeliveryIdBytes) {
     throw new DeliveryRefused(`its id takes ${bytes} bytes; the inbox keys deliveries by ids of at most ${maxDeliveryIdBytes} bytes`);
   }
-  if (id.includes('\0') || !id.isWellFormed())
-    throw new DeliveryRefused('its id holds NUL or a lone surrogate, which no store keeps as text');
+  if (!isStorableText(id)) throw new DeliveryRefused('its id holds NUL or a lone surrogate, which no store keeps as text');
 }
 
 /**

@@ -11,6 +11,7 @@ import { isReplayableState, replay, replayableStates, type ReplayFilter, type Re
 import type { Inbox } from '../inbox/inbox.ts';
 import type { KoaMiddleware } from '../intake/adapters/koa-middleware.ts';
 import type { NodeListener } from '../intake/adapters/node.ts';
+import { isStorableText } from '../support/storable-text.ts';
 import { formOf, readForm } from './form.ts';
 import { bearerTokenOf, InspectorAccess, pageAfterSignIn, requireSameSite, sessionCookie, type Visitor } from './access.ts';
 import { defaultThrottleLimits, GuessThrottle, type ThrottleLimits } from './guess-throttle.ts';
@@ -289,7 +290,7 @@ export function createInspector({
       return live.stream(ctx, {
         view: `delivery ${id}`,
         look: async () => {
-          const delivery = await inbox.get(id);
+          const delivery = isStorableText(id) ? await inbox.get(id) : undefined;
           const lane = delivery && (await inbox.lane(delivery.lane));
           return JSON.stringify([delivery?.state, delivery?.attempts, delivery?.lastError, delivery?.violations, lane]);
         },
@@ -308,6 +309,9 @@ export function createInspector({
       session: session?.id,
     });
   });
+
+  // No delivery's id holds NUL or a lone surrogate (the inbox refuses them; PostgreSQL would refuse to look one up).
+  router.param('id', (id, ctx, next) => (isStorableText(id) ? next() : ctx.throw(404, `No delivery with id ${id}.`)));
 
   router.get('/deliveries/:id', async (ctx) => {
     const delivery = await inbox.get(ctx.params['id']!);
@@ -358,7 +362,8 @@ export function createInspector({
 
   router.get('/lanes/:key', async (ctx) => {
     const key = ctx.params['key']!;
-    const [lane, queue] = await Promise.all([inbox.lane(key), inbox.laneQueue(key, laneShown)]);
+    // No lane's key holds NUL or a lone surrogate (see storableKey): such a lane has nothing pending.
+    const [lane, queue] = isStorableText(key) ? await Promise.all([inbox.lane(key), inbox.laneQueue(key, laneShown)]) : [undefined, []];
     render(ctx, 200, lanePage({ key, lane, queue }, viewerOf(ctx)));
   });
 

@@ -1,7 +1,10 @@
 // The deliveries list's filter as it travels in the page's URL, so that a link shows the same
 // deliveries to whoever opens it: parsed into the inbox's filter, and written back.
 import { deliveryStates, type DeliveryFilter, type DeliveryState, type ListPosition } from '../inbox/inbox.ts';
+import { isListableTime, listableTimes } from '../inbox/list-query.ts';
 import { laneOf } from '../inbox/ordering.ts';
+import { storableEventType } from '../inbox/storable.ts';
+import { isStorableText } from '../support/storable-text.ts';
 
 /** The fields of the filter form, as text. */
 const filterFields = ['id', 'state', 'type', 'conversation', 'end_user', 'since', 'until'] as const;
@@ -27,8 +30,11 @@ export const positionParameter = ({ receivedAt, id }: ListPosition) => `${receiv
 
 function parsePosition(raw: string): ListPosition | undefined {
   const receivedAt = new Date(raw.slice(0, 24));
-  return raw[24] === '_' && !Number.isNaN(receivedAt.getTime()) ? { receivedAt, id: raw.slice(25) } : undefined;
+  const id = raw.slice(25);
+  return raw[24] === '_' && isListableTime(receivedAt) && isStorableText(id) ? { receivedAt, id } : undefined;
 }
+
+const day = (time: Date) => time.toISOString().slice(0, 10);
 
 export function parseFilter(query: Record<string, string | string[] | undefined>): ParsedFilter {
   const text = (name: string) => {
@@ -44,8 +50,12 @@ export function parseFilter(query: Record<string, string | string[] | undefined>
     if (deliveryStates.includes(form.state as DeliveryState)) filter.state = form.state as DeliveryState;
     else problems.push(`State must be one of ${deliveryStates.join(', ')}.`);
   }
-  if (form.id !== undefined) filter.idPrefix = form.id;
-  if (form.type !== undefined) filter.eventType = form.type;
+  if (form.id !== undefined) {
+    if (isStorableText(form.id)) filter.idPrefix = form.id;
+    else problems.push('A delivery id never holds NUL or a lone surrogate: the inbox refuses such ids.');
+  }
+  // As the inbox keeps it (see storable.ts): a type sent with NUL is found by the type as sent.
+  if (form.type !== undefined) filter.eventType = storableEventType(form.type);
   if (form.conversation !== undefined && form.end_user !== undefined) problems.push('Give a conversation or an end user, not both.');
   else if (form.conversation !== undefined) filter.lane = laneOf('conversation', form.conversation);
   else if (form.end_user !== undefined) filter.lane = laneOf('end_user', form.end_user);
@@ -53,9 +63,11 @@ export function parseFilter(query: Record<string, string | string[] | undefined>
     const raw = form[bound];
     if (raw === undefined) continue;
     const time = parseTime(raw);
-    if (time) filter[bound] = time;
-    else
-      problems.push(`"${bound === 'since' ? 'Received from' : 'Received before'}" must be a time such as 2026-11-24 09:00 (UTC, 24-hour).`);
+    const label = bound === 'since' ? 'Received from' : 'Received before';
+    if (!time) problems.push(`"${label}" must be a time such as 2026-11-24 09:00 (UTC, 24-hour).`);
+    else if (!isListableTime(time))
+      problems.push(`"${label}" must be a time from ${day(listableTimes.earliest)} to ${day(listableTimes.latest)} (UTC).`);
+    else filter[bound] = time;
   }
   const rawAfter = text('after');
   const after = rawAfter === undefined ? undefined : parsePosition(rawAfter);

@@ -6,6 +6,9 @@
 export const cutMark = '…';
 const cutMarkBytes = Buffer.byteLength(cutMark);
 
+/** Whether every store keeps `text` as it is: it holds no NUL (PostgreSQL refuses it) and no lone surrogate (UTF-8 cannot say it). */
+export const isStorableText = (text: string): boolean => !text.includes('\0') && text.isWellFormed();
+
 /** NUL and lone surrogates as U+FFFD, as every store keeps them or refuses them. */
 const clean = (text: string) => (text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text).toWellFormed();
 

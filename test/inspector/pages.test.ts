@@ -121,6 +121,57 @@ for (const backend of inboxBackends)
       expect((await get('/inspector/replay?state=pending')).status).to.equal(400);
     });
 
+    it('answers what no delivery can hold, and times the stores do not take, alike on every backend: the reason, or nothing found', async () => {
+      receiver = await startReceiver({ backend, inspectorToken: token });
+      await receiver.inbox.accept(storedDelivery(contractExample('ConversationCreated'), 'msg_1'));
+      // The inbox keeps a type sent with NUL as U+FFFD: found by the type as sent.
+      await receiver.inbox.accept(storedDelivery({ type: 'v1.made\u0000up', data: {} }, 'msg_odd'));
+      const post = (path: string) =>
+        fetch(`${receiver.url}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: '',
+          redirect: 'manual',
+        });
+      const range = 'must be a time from 0001-01-01 to 9999-12-31 (UTC).';
+      for (const [query, problem] of [
+        ['?id=%00', 'A delivery id never holds NUL or a lone surrogate: the inbox refuses such ids.'],
+        ['?id=msg%00&state=pending', 'A delivery id never holds NUL or a lone surrogate: the inbox refuses such ids.'],
+        ['?until=275760-09-13%2000:00', `"Received before" ${range}`],
+        ['?since=0000-12-31%2023:00', `"Received from" ${range}`],
+        ['?until=9999-12-31T23:30-01:00', `"Received before" ${range}`],
+        ['?after=0000-01-01T00:00:00.000Z_msg_1', 'The page link is damaged'],
+        [`?after=${encodeURIComponent('+275760-09-13T00:00:00.0_msg_1')}`, 'The page link is damaged'],
+        ['?after=2026-11-24T09:00:00.000Z_%00', 'The page link is damaged'],
+      ] as const) {
+        const { status, html } = await get(`/inspector${query}`);
+        expect(status, query).to.equal(400);
+        expect(textOf(html), query).to.contain(problem);
+        expect((await get(`/inspector/replay${query}&state=pending`)).status, query).to.equal(400);
+      }
+      expect(listedIds((await get('/inspector?type=v1.made%00up')).html)).to.deep.equal(['msg_odd']);
+      expect(listedIds((await get('/inspector?until=9999-12-31%2023:59&since=0001-01-01%2000:00&state=pending')).html)).to.have.members([
+        'msg_1',
+        'msg_odd',
+      ]);
+      for (const query of ['?type=%00', '?conversation=%00', '?end_user=%00']) {
+        const { status, html } = await get(`/inspector${query}`);
+        expect(status, query).to.equal(200);
+        expect(textOf(html), query).to.contain('No deliveries match.');
+      }
+      for (const path of ['/deliveries/%00', '/deliveries/%00/discard']) {
+        const { status, html } = await get(`/inspector${path}`);
+        expect(status, path).to.equal(404);
+        expect(textOf(html), path).to.contain('No delivery with id');
+      }
+      for (const path of ['/deliveries/%00/replay', '/deliveries/%00/discard'])
+        expect((await post(`/inspector${path}`)).status, path).to.equal(404);
+      const lane = await get('/inspector/lanes/%00');
+      expect(lane.status).to.equal(200);
+      expect(textOf(lane.html)).to.contain('Nothing in this lane is pending.');
+      expect(receiver.logs.filter((line) => line['msg'] === 'the inspector failed to answer')).to.deep.equal([]);
+    });
+
     it('tells where a delivery stands in its lane: a head waiting for its retry holds back the one behind it', async () => {
       receiver = await startReceiver({ backend, inspectorToken: token, retryBaseMs: 600_000 });
       receiver.receiver

@@ -157,6 +157,31 @@ for (const backend of inboxBackends)
       expect(json!['lastError']).to.match(/^Error: the CRM timed out\n/);
     });
 
+    it('inbox list and replay refuse a time the stores do not take, with the reason, alike on every backend', async () => {
+      await seedDone(1);
+      const range = 'must be a time from 0001-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z';
+      for (const [option, time, read] of [
+        ['--until', '+275760-09-13T00:00:00Z', '+275760-09-13T00:00:00.000Z'],
+        ['--since', '0000-06-01T00:00:00Z', '0000-06-01T00:00:00.000Z'],
+        ['--since', '9999-12-31T23:30:00-01:00', '+010000-01-01T00:30:00.000Z'],
+      ] as const) {
+        for (const args of [
+          ['inbox', 'list'],
+          ['replay', '--state', 'done', '--dry-run'],
+        ] as const) {
+          const refused = await run(args[0], ...args.slice(1), option, time);
+          expect(refused.code, refused.stderr).to.equal(2);
+          expect(refused.stderr).to.contain(`${option} ${range}, got ${JSON.stringify(time)} (${read}).`);
+        }
+      }
+      const ago = await run('inbox', 'list', '--since', '1000000d');
+      expect(ago.code, ago.stderr).to.equal(2);
+      expect(ago.stderr).to.contain(`--since ${range}, got "1000000d"`);
+      const widest = await run('inbox', 'list', '--since', '0001-01-01T00:00:00Z', '--until', '9999-12-31T23:59:59.999Z', '--json');
+      expect(widest.code, widest.stderr).to.equal(0);
+      expect((JSON.parse(widest.stdout) as { id: string }[]).map(({ id }) => id)).to.deep.equal(['msg_done_0']);
+    });
+
     it('inbox purge counts first, deletes with --yes, and never takes pending deliveries', async () => {
       await seedDone(3, { receivedAt: new Date(Date.now() - 2 * 86_400_000), prefix: 'msg_old' });
       await seedDone(1, { prefix: 'msg_recent' });

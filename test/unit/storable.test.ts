@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { laneOf } from '../../src/inbox/ordering.ts';
-import { maxLaneIdBytes, storableKey } from '../../src/inbox/storable.ts';
+import { maxLaneIdBytes, storableEventType, storableKey } from '../../src/inbox/storable.ts';
 import { parseFilter } from '../../src/inspector/list-filter.ts';
 import { queryOf } from '../../scripts/commands/delivery-query.ts';
 import { hostileText, isStorableText, seedFrom } from '../support/hostile-text.ts';
@@ -45,5 +45,20 @@ describe('storable keys', () => {
     expect(parseFilter({ end_user: conversation }).filter.lane).to.equal(laneOf('end_user', conversation));
     expect(queryOf({ conversation }, fail).lane).to.equal(laneOf('conversation', conversation));
     expect(queryOf({ 'end-user': conversation }, fail).lane).to.equal(laneOf('end_user', conversation));
+  });
+
+  it("finds an event type in the inspector's filter and the inbox command by the type as sent, and no id by a start no id has", () => {
+    const fail = (message: string): never => {
+      throw new Error(message);
+    };
+    for (const type of ['v1.made\0up', 'v1.made\uD800up', `v1.${'x'.repeat(300)}`]) {
+      expect(parseFilter({ type }).filter.eventType).to.equal(storableEventType(type));
+      expect(queryOf({ type }, fail).eventType).to.equal(storableEventType(type));
+    }
+    for (const id of ['msg\0', 'msg\uDC00']) {
+      const parsed = parseFilter({ id });
+      expect(parsed.filter.idPrefix).to.equal(undefined);
+      expect(parsed.problems).to.deep.equal(['A delivery id never holds NUL or a lone surrogate: the inbox refuses such ids.']);
+    }
   });
 });
