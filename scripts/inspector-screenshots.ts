@@ -76,7 +76,7 @@ try {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Deliveries' }).waitFor();
   await page.screenshot({ path: join(root, 'docs/inspector-list.png') });
-  await page.goto(`${url}/inspector/deliveries/${quarantined}`);
+  await page.goto(`${url}/inspector/delivery?id=${quarantined}`);
   await page.locator('pre.json mark').first().scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(root, 'docs/inspector-quarantined.png'), fullPage: true });
   await browser.close();

@@ -69,7 +69,7 @@ const requests = (): [string, string][] => {
     ['event type', '/inspector?type=v1.conversation.message'],
     ['an event type that no row has', '/inspector?type=v1.conversation.rated'],
     ['received before the oldest', `/inspector?until=${encodeURIComponent(new Date(now - rows - 60_000).toISOString())}`],
-    ['the delivery page', `/inspector/deliveries/${middle}`],
+    ['the delivery page', `/inspector/delivery?id=${middle}`],
   ];
 };
 
@@ -80,7 +80,7 @@ async function timeRequests(store: string, empty: Server, full: Server): Promise
     figures ? `${figures.median.toFixed(1)} / ${figures.max.toFixed(1)}` : '-';
   for (const [name, path] of requests()) {
     // The delivery page of a delivery that an empty inbox does not hold would be a 404.
-    const base = path.includes('/deliveries/') ? undefined : await timeGet(empty, path);
+    const base = path.includes('/delivery?') ? undefined : await timeGet(empty, path);
     const measured = await timeGet(full, path);
     console.log(`${name.padEnd(42)}${cell(base).padStart(18)}${cell(measured).padStart(20)}`);
   }

@@ -310,12 +310,29 @@ export function createInspector({
     });
   });
 
-  // No delivery's id holds NUL or a lone surrogate (the inbox refuses them; PostgreSQL would refuse to look one up).
-  router.param('id', (id, ctx, next) => (isStorableText(id) ? next() : ctx.throw(404, `No delivery with id ${id}.`)));
+  /**
+   * The id that a delivery's pages and actions take in their query (see deliveryHref). No delivery's
+   * id holds NUL or a lone surrogate: the inbox refuses them, and PostgreSQL would refuse to look one up.
+   */
+  function deliveryIdOf(ctx: Context): string {
+    const id = ctx.query['id'];
+    if (typeof id !== 'string') return ctx.throw(404, 'Name one delivery by its id: ?id=…');
+    if (!isStorableText(id)) return ctx.throw(404, `No delivery with id ${id}.`);
+    return id;
+  }
 
-  router.get('/deliveries/:id', async (ctx) => {
-    const delivery = await inbox.get(ctx.params['id']!);
-    if (!delivery) return ctx.throw(404, `No delivery with id ${ctx.params['id']}.`);
+  // Where a delivery's page was before its id moved to the query: links kept from then still lead to it.
+  router.get('/deliveries/:id', (ctx) => {
+    const parameters = new URLSearchParams(ctx.querystring);
+    parameters.delete('id');
+    ctx.status = 301;
+    ctx.redirect(deliveryHref(ctx.params['id']!, Object.fromEntries(parameters)));
+  });
+
+  router.get('/delivery', async (ctx) => {
+    const id = deliveryIdOf(ctx);
+    const delivery = await inbox.get(id);
+    if (!delivery) return ctx.throw(404, `No delivery with id ${id}.`);
     const [lane, queue, failedAttempts] = await Promise.all([
       inbox.lane(delivery.lane),
       inbox.laneQueue(delivery.lane, laneShown),
@@ -330,24 +347,25 @@ export function createInspector({
     render(ctx, 200, deliveryPage({ delivery, lane, queue, failedAttempts, replayed, live, list }, viewerOf(ctx)));
   });
 
-  router.post('/deliveries/:id/replay', async (ctx) => {
-    const id = ctx.params['id']!;
+  router.post('/delivery/replay', async (ctx) => {
+    const id = deliveryIdOf(ctx);
     const [outcome] = await replay({ inbox, validateDelivery }, { id });
     if (!outcome) return ctx.throw(404, `No delivery with id ${id}.`);
     logger.info({ deliveryId: id, outcome: outcome.outcome }, 'inspector: replayed a delivery');
     ctx.status = 303;
     const list = listToGoBackTo(formOf(ctx)['list']);
-    ctx.redirect(`${deliveryHref(id)}?${new URLSearchParams({ replayed: outcome.outcome, ...(list && { list }) })}`);
+    ctx.redirect(deliveryHref(id, { replayed: outcome.outcome, ...(list && { list }) }));
   });
 
-  router.get('/deliveries/:id/discard', async (ctx) => {
-    const delivery = await inbox.get(ctx.params['id']!);
-    if (!delivery) return ctx.throw(404, `No delivery with id ${ctx.params['id']}.`);
+  router.get('/delivery/discard', async (ctx) => {
+    const id = deliveryIdOf(ctx);
+    const delivery = await inbox.get(id);
+    if (!delivery) return ctx.throw(404, `No delivery with id ${id}.`);
     render(ctx, 200, discardPage({ delivery, list: listToGoBackTo(ctx.query['list']) }, viewerOf(ctx)));
   });
 
-  router.post('/deliveries/:id/discard', async (ctx) => {
-    const id = ctx.params['id']!;
+  router.post('/delivery/discard', async (ctx) => {
+    const id = deliveryIdOf(ctx);
     const by = discarderOf(ctx);
     if (!(await inbox.discard(id, { at: new Date(), by }))) {
       const delivery = await inbox.get(id);
@@ -357,7 +375,7 @@ export function createInspector({
     logger.info({ deliveryId: id, by, client: ctx.ip }, 'inspector: discarded a quarantined delivery');
     const list = listToGoBackTo(formOf(ctx)['list']);
     ctx.status = 303;
-    ctx.redirect(`${deliveryHref(id)}?${new URLSearchParams({ discarded: 'yes', ...(list && { list }) })}`);
+    ctx.redirect(deliveryHref(id, { discarded: 'yes', ...(list && { list }) }));
   });
 
   router.get('/lanes/:key', async (ctx) => {

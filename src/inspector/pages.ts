@@ -26,7 +26,16 @@ const deliveryCount = (count: number) => `${count} ${count === 1 ? 'delivery' : 
 const firstLine = (text: string | null) => text?.split('\n', 1)[0] ?? '';
 const stateBadge = (state: DeliveryState) => html`<span class="state state-${state}">${state}</span>`;
 const formToken = (viewer: Viewer) => (viewer.formToken ? html`<input type="hidden" name="form_token" value="${viewer.formToken}" />` : '');
-export const deliveryHref = (id: string) => `${inspectorPath}/deliveries/${encodeURIComponent(id)}`;
+/**
+ * A delivery's page, with more parameters. Its id goes in the query: a browser resolves a path
+ * segment `.` or `..` (or `%2E%2E`) away before it asks, and a delivery id may be either.
+ */
+export const deliveryHref = (id: string, parameters: Record<string, string> = {}) =>
+  `${inspectorPath}/delivery?${new URLSearchParams([['id', id], ...Object.entries(parameters)])}`;
+/** Where a form acts on a delivery: its id in the query, as for its page. */
+const deliveryActionHref = (id: string, action: 'replay' | 'discard') =>
+  `${inspectorPath}/delivery/${action}?${new URLSearchParams({ id })}`;
+/** A lane's page: a lane's key starts with its kind (`conversation:`), so it is never a segment a browser resolves. */
 const laneHref = (lane: string) => `${inspectorPath}/lanes/${encodeURIComponent(lane)}`;
 
 function page(title: string, viewer: Viewer, content: string): string {
@@ -93,8 +102,7 @@ export function messagePage(viewer: Viewer, title: string, text: string): string
 }
 
 /** A delivery's page, with the list it is opened from (its query string, without `?`) to go back to. */
-export const deliveryPageHref = (id: string, list: string | undefined) =>
-  list ? `${deliveryHref(id)}?${new URLSearchParams({ list })}` : deliveryHref(id);
+export const deliveryPageHref = (id: string, list: string | undefined) => deliveryHref(id, list ? { list } : {});
 
 /** The deliveries as table rows; on a narrow screen each row is a card whose cells are labelled (data-label). */
 function deliveryRows(deliveries: readonly StoredDelivery[], list: string | undefined): string {
@@ -320,11 +328,13 @@ export function deliveryPage(view: DeliveryView, viewer: Viewer): string {
   const list = view.list === undefined ? '' : html`<input type="hidden" name="list" value="${view.list}" />`;
   const replay =
     delivery.state !== 'pending' && delivery.state !== 'discarded' && !viewer.readOnly
-      ? html`<form method="post" action="${deliveryHref(delivery.id)}/replay">!${formToken(viewer)}!${list}<button>Replay</button></form>`
+      ? html`<form method="post" action="${deliveryActionHref(delivery.id, 'replay')}">!${formToken(viewer)}!${list}<button>Replay</button></form>`
       : '';
   const discard =
     delivery.state === 'quarantined' && !viewer.readOnly
-      ? html`<form method="get" action="${deliveryHref(delivery.id)}/discard">!${list}<button class="secondary">Discard…</button></form>`
+      ? html`<form method="get" action="${inspectorPath}/delivery/discard">
+          <input type="hidden" name="id" value="${delivery.id}" />!${list}<button class="secondary">Discard…</button>
+        </form>`
       : '';
   const back = view.list
     ? html`<a href="${inspectorPath}?${view.list}" rel="up">← Back to the list</a>`
@@ -396,7 +406,7 @@ export function discardPage({ delivery, list }: { delivery: StoredDelivery; list
             It will no longer count as quarantined, and it can no longer be replayed. It stays in the inbox, marked discarded with
             who did it and when, until a purge removes it (<span class="mono">npm run inbox -- purge --state discarded</span>).
           </p>
-          <form method="post" action="${deliveryHref(delivery.id)}/discard">
+          <form method="post" action="${deliveryActionHref(delivery.id, 'discard')}">
             !${formToken(viewer)}!${listField}<button>Discard it</button>
           </form>`
       : html`<p class="notice">Only a quarantined delivery can be discarded; this one is ${delivery.state}.</p>`;

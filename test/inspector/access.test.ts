@@ -122,9 +122,9 @@ describe('access to the inspector', () => {
     receiver = await startReceiver({ inspectorToken: token });
     const { id } = await deliver(receiver.url, { ...contractExample('ConversationCreated'), timestamp: 'not a time' });
     const cookie = await signIn(receiver);
-    const formToken = await formTokenOf(receiver, `/inspector/deliveries/${id}`, cookie);
+    const formToken = await formTokenOf(receiver, `/inspector/delivery?id=${id}`, cookie);
     const replay = (headers: Record<string, string>, fields: Record<string, string>) =>
-      fetch(`${receiver.url}/inspector/deliveries/${id}/replay`, {
+      fetch(`${receiver.url}/inspector/delivery/replay?id=${id}`, {
         method: 'POST',
         headers: { 'content-type': form, cookie, ...headers },
         body: new URLSearchParams(fields),
@@ -153,13 +153,13 @@ describe('access to the inspector', () => {
 
     const fromThePage = await replay({ origin: receiver.url }, { form_token: formToken });
     expect(fromThePage.status).to.equal(303);
-    expect(fromThePage.headers.get('location')).to.equal(`/inspector/deliveries/${id}?replayed=still+quarantined`);
+    expect(fromThePage.headers.get('location')).to.equal(`/inspector/delivery?id=${id}&replayed=still+quarantined`);
   });
 
   it('read-only refuses every change, and still signs in and out', async () => {
     receiver = await startReceiver({ inspectorToken: token, inspectorReadOnly: true });
     const cookie = await signIn(receiver);
-    for (const path of ['/inspector/replay', '/inspector/deliveries/any/replay', '/inspector/deliveries/any/discard']) {
+    for (const path of ['/inspector/replay', '/inspector/delivery/replay?id=any', '/inspector/delivery/discard?id=any']) {
       const response = await fetch(`${receiver.url}${path}`, {
         method: 'POST',
         headers: { ...bearer, 'content-type': form },
@@ -268,7 +268,7 @@ describe('access to the inspector', () => {
 
   it('answers every method under /inspector only after sign-in: OPTIONS and others too', async () => {
     receiver = await startReceiver({ inspectorToken: token });
-    for (const path of ['/inspector', '/inspector/', '/inspector/deliveries/x', '/inspector/nowhere']) {
+    for (const path of ['/inspector', '/inspector/', '/inspector/delivery?id=x', '/inspector/nowhere']) {
       for (const method of ['OPTIONS', 'PUT', 'DELETE', 'PATCH']) {
         const fromThePage = await fetch(`${receiver.url}${path}`, { method, headers: { origin: receiver.url } });
         expect(fromThePage.status, `${method} ${path}`).to.equal(401);
@@ -308,8 +308,8 @@ describe('access to the inspector', () => {
     ]) {
       expect(await after(next), next).to.equal('/inspector');
     }
-    expect(await after('/inspector/deliveries/msg_1?live=off')).to.equal('/inspector/deliveries/msg_1?live=off');
-    expect(await after('/inspector/lanes/../deliveries/msg_1')).to.equal('/inspector/deliveries/msg_1');
+    expect(await after('/inspector/delivery?id=msg_1&live=off')).to.equal('/inspector/delivery?id=msg_1&live=off');
+    expect(await after('/inspector/lanes/../delivery?id=msg_1')).to.equal('/inspector/delivery?id=msg_1');
   });
 
   it('mounts on node:http through node(), passing other requests on', async () => {

@@ -99,7 +99,7 @@ describe('the inspector in a browser', function () {
   });
 
   it("shows a quarantined delivery's violation at its place in the body; a replay that still fails leaves it quarantined", async () => {
-    await open(`/inspector/deliveries/${ids['fax']}`);
+    await open(`/inspector/delivery?id=${ids['fax']}`);
     await page.getByText('/data/channel/modality').waitFor();
     expect(await page.locator('pre.json mark').allTextContents()).to.deep.equal(['"fax"']);
 
@@ -112,7 +112,7 @@ describe('the inspector in a browser', function () {
     await receiver.close();
     await start({ contract: widenedContract() });
     holdHandlers();
-    await open(`/inspector/deliveries/${ids['fax']}`);
+    await open(`/inspector/delivery?id=${ids['fax']}`);
     await page.getByRole('button', { name: 'Replay', exact: true }).click();
     await page.getByRole('status').getByText('Replayed').waitFor();
     await eventually(async () => (await receiver.inbox.get(ids['fax']!))?.attempts === 1);
@@ -218,7 +218,7 @@ describe('the inspector in a browser', function () {
     expect(Object.fromEntries(new URL(page.url()).searchParams)).to.deep.equal({ state: 'quarantined', live: 'off' });
     expect(await page.getByLabel('State').inputValue()).to.equal('quarantined');
 
-    await open(`/inspector/deliveries/${ids['stillBad']}`);
+    await open(`/inspector/delivery?id=${ids['stillBad']}`);
     await page.getByRole('link', { name: 'All deliveries' }).click();
     await page.waitForURL(/\/inspector$/);
   });
@@ -240,7 +240,7 @@ describe('the inspector in a browser', function () {
       for (const path of [
         '/inspector',
         '/inspector?state=quarantined',
-        `/inspector/deliveries/${wide}`,
+        `/inspector/delivery?id=${wide}`,
         `/inspector/lanes/${lane}`,
         '/inspector/replay?state=quarantined',
       ]) {
@@ -267,14 +267,14 @@ describe('the inspector in a browser', function () {
     const headers = signedHeaders(body);
     const id = headers['svix-id']!;
     expect((await post(receiver.url, body, { ...headers, 'user-agent': attack })).status).to.equal(422);
-    for (const path of [`/inspector/deliveries/${id}`, `/inspector?id=${id}`, `/inspector?state=quarantined`]) {
+    for (const path of [`/inspector/delivery?id=${id}`, `/inspector?id=${id}`, `/inspector?state=quarantined`]) {
       await open(path);
       expect(await page.title()).not.to.equal('owned');
       expect(await page.locator('img, [onerror]').count(), path).to.equal(0);
       expect(await page.locator('script').count(), path).to.equal(2);
       await page.getByText(`v1.${attack}`).first().waitFor();
     }
-    await open(`/inspector/deliveries/${id}`);
+    await open(`/inspector/delivery?id=${id}`);
     await page.getByRole('row', { name: `user-agent ${attack}` }).waitFor();
     expect(await page.getByText('svix-signature').count()).to.equal(1);
     expect(await page.content()).not.to.contain(headers['svix-signature']!.split(',')[1]);
@@ -305,17 +305,51 @@ describe('the inspector in a browser', function () {
     ids['discarded'] = id;
   });
 
+  it('reaches each delivery, its lane and its actions by the links its pages render, whatever its id: ., .., /, ?, #, %', async () => {
+    const heading = async () => (await page.locator('main h1').textContent())?.replace(/\s+/g, ' ').trim();
+    /** Clicks what leads on, as a reader would, and reads the heading of the page it led to. */
+    const follow = async (target: ReturnType<Page['locator']>) => {
+      await target.click();
+      await page.waitForLoadState();
+      return heading();
+    };
+    const oddIds = ['.', '..', '%2e%2e', '../replay', 'a/../b', 'x?id=y#z', '100%', 'a\\b', 'plus+ &amp;'];
+    for (const id of oddIds) {
+      const neverPasses = faxMessage();
+      neverPasses['data'].channel.id = 42;
+      neverPasses['data'].conversation_id = id;
+      expect((await deliver(receiver.url, neverPasses, { id })).status, id).to.equal(422);
+    }
+    for (const id of oddIds) {
+      await open('/inspector?state=quarantined&live=off');
+      expect(await follow(page.getByRole('link', { name: id, exact: true })), id).to.equal(`Delivery ${id}`);
+      expect(new URL(page.url()).searchParams.get('id'), id).to.equal(id);
+      const delivery = page.url();
+      expect(await follow(page.locator('dd').getByRole('link', { name: `conversation:${id}`, exact: true })), id).to.equal(
+        `Lane conversation:${id}`,
+      );
+      await page.goto(delivery);
+      expect(await follow(page.getByRole('button', { name: 'Replay', exact: true })), id).to.equal(`Delivery ${id}`);
+      await page.getByRole('status').getByText('Still quarantined').waitFor();
+      expect(await follow(page.getByRole('button', { name: 'Discard…' })), id).to.equal(`Discard delivery ${id}?`);
+      expect(await follow(page.getByRole('link', { name: 'Back to the delivery' })), id).to.equal(`Delivery ${id}`);
+      await follow(page.getByRole('button', { name: 'Discard…' }));
+      expect(await follow(page.getByRole('button', { name: 'Discard it' })), id).to.equal(`Delivery ${id}`);
+      expect((await receiver.inbox.get(id))?.state, id).to.equal('discarded');
+    }
+  });
+
   it('read-only: shows no action, and refuses a POST', async () => {
     await receiver.close();
     await start({ inspectorReadOnly: true });
-    await open(`/inspector/deliveries/${ids['stillBad']}`);
+    await open(`/inspector/delivery?id=${ids['stillBad']}`);
     await page.getByText('read-only').first().waitFor();
     expect(await page.getByRole('button', { name: 'Replay' }).count()).to.equal(0);
     expect(await page.getByRole('button', { name: 'Discard…' }).count()).to.equal(0);
     await open('/inspector?state=quarantined');
     expect(await page.getByRole('button', { name: 'Replay all matching' }).count()).to.equal(0);
 
-    const refused = await fetch(`${receiver.url}/inspector/deliveries/${ids['stillBad']}/replay`, {
+    const refused = await fetch(`${receiver.url}/inspector/delivery/replay?id=${ids['stillBad']}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
       body: '',

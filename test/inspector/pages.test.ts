@@ -28,7 +28,7 @@ for (const backend of inboxBackends)
       return { status: response.status, html: await response.text() };
     };
     const listedIds = (html: string) =>
-      [...html.matchAll(/<a href="\/inspector\/deliveries\/[^"]+">([^<]+)<\/a>/g)].map((match) => match[1]!);
+      [...html.matchAll(/<a href="\/inspector\/delivery\?id&#61;[^"]+">([^<]+)<\/a>/g)].map((match) => match[1]!);
 
     it('pages through the whole list, newest first, each delivery once', async () => {
       receiver = await startReceiver({ backend, inspectorToken: token });
@@ -78,18 +78,18 @@ for (const backend of inboxBackends)
           body: new URLSearchParams({ list: 'state=quarantined' }),
           redirect: 'manual',
         });
-      expect(textOf((await get('/inspector/deliveries/msg_never/discard')).html)).to.contain('It will no longer count as quarantined');
+      expect(textOf((await get('/inspector/delivery/discard?id=msg_never')).html)).to.contain('It will no longer count as quarantined');
 
-      const discarded = await post('/inspector/deliveries/msg_never/discard');
+      const discarded = await post('/inspector/delivery/discard?id=msg_never');
       expect(discarded.status).to.equal(303);
-      expect(discarded.headers.get('location')).to.equal('/inspector/deliveries/msg_never?discarded=yes&list=state%3Dquarantined');
+      expect(discarded.headers.get('location')).to.equal('/inspector/delivery?id=msg_never&discarded=yes&list=state%3Dquarantined');
       const logged = receiver.logs.find((line) => line['msg'] === 'inspector: discarded a quarantined delivery');
       expect(logged).to.deep.include({ deliveryId: 'msg_never', by: 'a script (Bearer token) from 127.0.0.1' });
       const stored = await receiver.inbox.get('msg_never');
       expect(stored).to.deep.include({ state: 'discarded', violations: [{ pointer: '/data', message: 'must be object' }] });
       expect(Math.abs(stored!.discarded!.at.getTime() - Number(logged!['time']))).to.be.below(1000);
 
-      const page = textOf((await get('/inspector/deliveries/msg_never?discarded=yes')).html);
+      const page = textOf((await get('/inspector/delivery?id=msg_never&discarded=yes')).html);
       expect(page).to.contain('Discarded: it no longer counts as quarantined');
       expect(page).to.contain(
         `Discarded ${stored!.discarded!.at.toISOString().replace('T', ' ')} by a script (Bearer token) from 127.0.0.1`,
@@ -99,14 +99,27 @@ for (const backend of inboxBackends)
       expect(counts).to.contain('ada_webhook_inbox_deliveries{state="quarantined"} 0');
       expect(counts).to.contain('ada_webhook_inbox_deliveries{state="discarded"} 1');
 
-      const again = await post('/inspector/deliveries/msg_never/discard');
+      const again = await post('/inspector/delivery/discard?id=msg_never');
       expect(again.status).to.equal(409);
       expect(textOf(await again.text())).to.contain('Only a quarantined delivery can be discarded; this one is discarded.');
-      expect((await post('/inspector/deliveries/msg_pending/discard')).status).to.equal(409);
-      expect((await post('/inspector/deliveries/msg_nowhere/discard')).status).to.equal(404);
-      const replayed = await post('/inspector/deliveries/msg_never/replay');
-      expect(replayed.headers.get('location')).to.equal('/inspector/deliveries/msg_never?replayed=discarded&list=state%3Dquarantined');
+      expect((await post('/inspector/delivery/discard?id=msg_pending')).status).to.equal(409);
+      expect((await post('/inspector/delivery/discard?id=msg_nowhere')).status).to.equal(404);
+      const replayed = await post('/inspector/delivery/replay?id=msg_never');
+      expect(replayed.headers.get('location')).to.equal('/inspector/delivery?id=msg_never&replayed=discarded&list=state%3Dquarantined');
       expect((await receiver.inbox.get('msg_never'))?.state).to.equal('discarded');
+    });
+
+    it("leads a link to a delivery's page from before its id moved to the query to that page", async () => {
+      receiver = await startReceiver({ backend, inspectorToken: token });
+      await receiver.inbox.accept(storedDelivery(contractExample('ConversationCreated'), 'msg 1/2'));
+      const old = await fetch(`${receiver.url}/inspector/deliveries/msg%201%2F2?live=off&id=other`, {
+        headers: { authorization: `Bearer ${token}` },
+        redirect: 'manual',
+      });
+      expect(old.status).to.equal(301);
+      expect(old.headers.get('location')).to.equal('/inspector/delivery?id=msg+1%2F2&live=off');
+      expect(textOf((await get(old.headers.get('location')!)).html)).to.contain('Delivery msg 1/2');
+      expect((await get('/inspector/delivery')).status).to.equal(404);
     });
 
     it('says what is wrong with a filter, with a 400', async () => {
@@ -117,7 +130,7 @@ for (const backend of inboxBackends)
       expect(text).to.contain('State must be one of pending, quarantined, done, dead, discarded.');
       expect(text).to.contain('Give a conversation or an end user, not both.');
       expect(text).to.contain('"Received from" must be a time such as 2026-11-24 09:00 (UTC, 24-hour).');
-      expect((await get('/inspector/deliveries/msg_none')).status).to.equal(404);
+      expect((await get('/inspector/delivery?id=msg_none')).status).to.equal(404);
       expect((await get('/inspector/replay?state=pending')).status).to.equal(400);
     });
 
@@ -159,12 +172,12 @@ for (const backend of inboxBackends)
         expect(status, query).to.equal(200);
         expect(textOf(html), query).to.contain('No deliveries match.');
       }
-      for (const path of ['/deliveries/%00', '/deliveries/%00/discard']) {
+      for (const path of ['/delivery?id=%00', '/deliveries/%00', '/delivery/discard?id=%00']) {
         const { status, html } = await get(`/inspector${path}`);
         expect(status, path).to.equal(404);
         expect(textOf(html), path).to.contain('No delivery with id');
       }
-      for (const path of ['/deliveries/%00/replay', '/deliveries/%00/discard'])
+      for (const path of ['/delivery/replay?id=%00', '/delivery/discard?id=%00'])
         expect((await post(`/inspector${path}`)).status, path).to.equal(404);
       const lane = await get('/inspector/lanes/%00');
       expect(lane.status).to.equal(200);
@@ -187,17 +200,17 @@ for (const backend of inboxBackends)
       message['timestamp'] = new Date(Date.parse(created['timestamp']) + 1000).toISOString();
       const { id: behind } = await deliver(receiver.url, message);
 
-      const headPage = textOf((await get(`/inspector/deliveries/${head}`)).html);
+      const headPage = textOf((await get(`/inspector/delivery?id=${head}`)).html);
       expect(headPage).to.match(
         /It heads its lane and holds its conversation: it waits for its retry at \S+ \S+, and 1 delivery waits behind it until it succeeds or is dead\./,
       );
       expect(headPage).to.match(
         /Failed attempts Attempt Failed at \(UTC\) Error 1 \S+ \S+ Error: the ticket system is down at createTicket \(tickets\.ts:12\)/,
       );
-      expect((await get(`/inspector/deliveries/${head}`)).html).to.contain(
+      expect((await get(`/inspector/delivery?id=${head}`)).html).to.contain(
         '<pre class="error">Error: the ticket system is down\n    at createTicket (tickets.ts:12)',
       );
-      expect(textOf((await get(`/inspector/deliveries/${behind}`)).html)).to.contain(
+      expect(textOf((await get(`/inspector/delivery?id=${behind}`)).html)).to.contain(
         `It waits in its lane behind its head ${head} (1 ahead of it).`,
       );
 
@@ -217,7 +230,7 @@ for (const backend of inboxBackends)
         .start();
       const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
       await eventually(async () => (await receiver.inbox.get(id))?.state === 'dead');
-      expect(textOf((await get(`/inspector/deliveries/${id}`)).html)).to.contain(
+      expect(textOf((await get(`/inspector/delivery?id=${id}`)).html)).to.contain(
         'It is dead: it no longer holds its conversation, and what came after it went on ( its lane : nothing pending now).',
       );
     });
@@ -233,7 +246,7 @@ for (const backend of inboxBackends)
         event: JSON.parse(body) as unknown,
       };
       await receiver.inbox.quarantine(delivery, [{ pointer: '/data', message: 'must be object' }]);
-      const { status, html } = await get('/inspector/deliveries/msg_deep');
+      const { status, html } = await get('/inspector/delivery?id=msg_deep');
       expect(status).to.equal(200);
       expect(textOf(html)).to.contain('Nested deeper than 100 levels: shown as received, without marks.');
       expect(textOf(html)).to.contain('/data : must be object');
