@@ -150,7 +150,7 @@ describe('contract drift, --write on what a sender may send', function () {
     const inbox = new SqliteInbox(database);
     await eventually(async () => (await inbox.drift()).length === 2);
     const older = { eventType: 'v1.conversation.ended', kind: 'unknown_field', detail: 'integer', deliveries: 1 } as const;
-    const seen = new Date();
+    const seen = (await inbox.drift())[0]!.firstSeenAt;
     const times = { firstSeenAt: seen, lastSeenAt: seen, exampleId: first.id, exampleValue: null };
     await inbox.recordDrift([
       { ...older, path: 'data.ended_by.satisfaction', ...times },
