@@ -180,8 +180,10 @@ export class Dispatcher {
 
   #handle(delivery: ClaimedDelivery): void {
     const abort = new AbortController();
-    const settled = this.#attempt(delivery, abort);
-    this.#inFlight.set(delivery.id, { settled, abort });
+    // In flight before the attempt starts: an attempt can end before its first await (a handler that throws at once).
+    const settled = Promise.withResolvers<void>();
+    this.#inFlight.set(delivery.id, { settled: settled.promise, abort });
+    settled.resolve(this.#attempt(delivery, abort));
   }
 
   async #attempt(delivery: ClaimedDelivery, abort: AbortController): Promise<void> {

@@ -80,6 +80,25 @@ for (const backend of inboxBackends)
       expect(calls).to.equal(4);
     });
 
+    it('keeps its slots when handlers throw before their first await, and goes on handling after they are dead', async () => {
+      (await startWith({ concurrency: 2, maxAttempts: 2 }))
+        .on('v1.conversation.created', () => {
+          throw new Error('thrown at once');
+        })
+        .on('v1.end_user.created', () => {})
+        .start();
+      const failing = await Promise.all(
+        [1, 2, 3].map(async (n) => {
+          const event = contractExample('ConversationCreated');
+          event['data'].conversation_id = `thrown-at-once-${n}`;
+          return (await deliver(receiver.url, event)).id;
+        }),
+      );
+      for (const id of failing) expect(await settledState(id), id).to.deep.include({ state: 'dead', attempts: 2 });
+      const after = await deliver(receiver.url, contractExample('EndUserCreated'));
+      expect((await settledState(after.id))?.state).to.equal('done');
+    });
+
     it('keeps the cause and the stack of a failure, bounded, and logs a dead delivery at error level', async () => {
       const closedPort = await freePort(); // nothing listens there: TypeError: fetch failed, caused by ECONNREFUSED
       (await startWith({ maxAttempts: 2 }))
