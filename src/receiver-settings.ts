@@ -1,6 +1,6 @@
 // The receiver's settings, read the same way from createReceiver's options and from the service's
 // environment: the same parsers, the same messages, each subsystem reading its own.
-import { readDispatcherSettings, type DispatcherSettings } from './dispatch/settings.ts';
+import { leaseMsOf, readDispatcherSettings, type DispatcherSettings } from './dispatch/settings.ts';
 import { readForwardSettings, type ForwardSettings } from './forward/settings.ts';
 import { readRetention } from './inbox/retention.ts';
 import { readDatabase, type DatabaseDefaults, type DatabaseSettings } from './inbox/settings.ts';
@@ -56,7 +56,7 @@ export function readReceiverSettings(
   };
   return {
     ...settings,
-    forward: readForwardSettings(reader, settings.dispatcher.handlerTimeoutMs),
+    forward: readForwardSettings(reader, leaseMsOf(settings.dispatcher, { forwarding: true })),
     driftExampleValues: reader.read(driftExampleValuesSetting, false, parseBoolean, 'true'),
     explainSignatureFailures: reader.read(explainSignatureFailuresSetting, !production, parseBoolean, 'true'),
   };

@@ -16,7 +16,7 @@ import type { ClaimedDelivery, Inbox, Settlement } from '../inbox/inbox.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { endProcessSpan, inActiveSpan, startProcessSpan } from '../telemetry/tracing.ts';
 import { describeFailure } from './failure.ts';
-import type { DispatcherSettings } from './settings.ts';
+import { leaseMsOf, type DispatcherSettings } from './settings.ts';
 import type { HandlerRegistry } from './handler-registry.ts';
 
 /** How one forward ended: `failed` when the broker refused it, `unavailable` when it could not be reached. */
@@ -143,9 +143,8 @@ export class Dispatcher {
     return this.#inFlight.size + this.#reserved < concurrency && forwarding?.available !== false;
   }
 
-  /** Twice the handler timeout: a lease runs out only when its process died or hangs. */
   get #leaseMs(): number {
-    return 2 * this.#options.handlerTimeoutMs;
+    return leaseMsOf(this.#options, { forwarding: this.#options.forwarding !== undefined });
   }
 
   #releaseReservation(): void {
@@ -179,6 +178,15 @@ export class Dispatcher {
   }
 
   #handle(delivery: ClaimedDelivery): void {
+    // Its lease ran out while its attempt here still runs (a process that stalled), and this dispatcher
+    // claimed it again: the attempt under way settles it, under the new lease.
+    if (this.#inFlight.has(delivery.id)) {
+      this.#options.logger.warn(
+        { deliveryId: delivery.id, attempt: delivery.attempt },
+        'claimed a delivery whose attempt still runs here: its lease ran out; the attempt under way settles it',
+      );
+      return;
+    }
     const abort = new AbortController();
     // In flight before the attempt starts: an attempt can end before its first await (a handler that throws at once).
     const settled = Promise.withResolvers<void>();

@@ -1,5 +1,7 @@
-// How the dispatcher runs handlers: how many at once, for how long, how often it retries.
+// How the dispatcher runs handlers: how many at once, for how long, how often it retries, and how
+// long it leases a delivery for.
 import { integerIn, type Setting, type SettingsReader } from '../support/settings-reader.ts';
+import { forwardBudgetMs } from '../forward/forwarder.ts';
 
 export interface DispatcherSettings {
   /** Deliveries handled at once; deliveries that share an ordering key never run together. */
@@ -23,4 +25,13 @@ export function readDispatcherSettings(reader: SettingsReader): DispatcherSettin
     maxAttempts: reader.read(setting('HANDLER_MAX_ATTEMPTS', 'maxAttempts'), 8, integerIn(1, 100), '8'),
     retryBaseMs: reader.read(setting('HANDLER_RETRY_BASE_MS', 'retryBaseMs'), 5000, integerIn(1, 3_600_000), '5000'),
   };
+}
+
+/**
+ * How long a claim leases a delivery: longer than an attempt can take (its forward, when
+ * forwarding, then its handler), so that a lease runs out only when its process died or hangs.
+ * Twice the handler timeout leaves the settlement a whole handler timeout of room.
+ */
+export function leaseMsOf({ handlerTimeoutMs }: DispatcherSettings, { forwarding }: { forwarding: boolean }): number {
+  return (forwarding ? forwardBudgetMs : 0) + 2 * handlerTimeoutMs;
 }

@@ -8,6 +8,15 @@ import type { Broker } from './settings.ts';
 /** `duplicate`: JetStream already held a message with this id, inside its duplicate window, and kept only the first. */
 export type PublishOutcome = 'published' | 'duplicate';
 
+/** How long a publish waits for the broker's confirm before the broker counts as unreachable. */
+export const confirmTimeoutMs = 5000;
+
+/** How long a publish waits at most for its turn, behind deliveries published alone (see PublishGate). */
+export const turnWaitLimitMs = confirmTimeoutMs;
+
+/** The longest that a forward takes: its wait for its turn, then for the confirm. A lease covers it. */
+export const forwardBudgetMs = turnWaitLimitMs + confirmTimeoutMs;
+
 /**
  * The broker could not be reached, or did not answer in time: no fault of the delivery's. The
  * attempt is given back without counting, and deliveries wait in their lanes until it is back.

@@ -9,9 +9,9 @@ import type { Logger } from 'pino';
 import { isSelected, type ClaimedDelivery, type EventTypeSelection, type Inbox } from '../inbox/inbox.ts';
 import type { Availability } from '../support/availability.ts';
 import { inSendSpan } from '../telemetry/tracing.ts';
-import { BrokerUnavailable, MessageRefused, type Forwarder, type PublishOutcome } from './forwarder.ts';
+import { BrokerUnavailable, MessageRefused, turnWaitLimitMs, type Forwarder, type PublishOutcome } from './forwarder.ts';
 import { forwardedMessage } from './message.ts';
-import { PublishGate } from './publish-gate.ts';
+import { PublishGate, TurnNotCome } from './publish-gate.ts';
 import type { Broker } from './settings.ts';
 
 /** `skipped`: its type is not forwarded, or an earlier attempt had it confirmed already. */
@@ -32,7 +32,7 @@ export class Forwarding {
   readonly #types: EventTypeSelection;
   readonly #inbox: Inbox;
   readonly #stopLogging: () => void;
-  readonly #gate = new PublishGate();
+  readonly #gate = new PublishGate(turnWaitLimitMs);
   /** Deliveries whose last publish found the broker unreachable: the next is published alone. */
   readonly #suspects = new Set<string>();
 
@@ -75,7 +75,8 @@ export class Forwarding {
   /**
    * Publishes a claimed delivery, in a send span, unless its type is not forwarded or an earlier
    * attempt did. Resolves once the broker confirmed it, with when that was; rejects as the
-   * forwarder does.
+   * forwarder does, and with BrokerUnavailable when its turn to publish did not come in time. Takes
+   * at most forwardBudgetMs.
    */
   async forward(delivery: ClaimedDelivery, event: { type: string }): Promise<{ outcome: ForwardOutcome; confirmedAt?: Date }> {
     if (delivery.forwardedAt !== null || !isSelected(this.#types, event.type)) return { outcome: 'skipped' };
@@ -93,6 +94,11 @@ export class Forwarding {
     try {
       outcome = await (alone ? this.#gate.alone(publish) : this.#gate.beside(publish));
     } catch (error) {
+      if (error instanceof TurnNotCome) {
+        throw new BrokerUnavailable(`waited ${turnWaitLimitMs} ms for its turn to publish, behind deliveries published alone`, {
+          cause: error,
+        });
+      }
       throw sent ? this.#judged(delivery.id, error, alone) : error;
     }
     this.#suspects.delete(delivery.id);

@@ -10,13 +10,10 @@ import { JetStreamApiError, jetstream, jetstreamManager, type JetStreamClient } 
 import { connect, InvalidArgumentError, MsgHdrsImpl, nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { withoutPassword } from '../support/settings-reader.ts';
-import { MessageRefused, ProbedForwarder, type Forwarder, type PublishOutcome } from './forwarder.ts';
+import { confirmTimeoutMs, MessageRefused, ProbedForwarder, type Forwarder, type PublishOutcome } from './forwarder.ts';
 import type { ForwardedMessage } from './message.ts';
 import type { ForwardSettings } from './settings.ts';
 import { maxSubjectBytes, subjectOf } from './subject.ts';
-
-/** How long a publish waits for JetStream's ack before the broker counts as unreachable. */
-const ackTimeoutMs = 5000;
 
 /** The room that a delivery's headers take beside its body, with ids of ordinary length: a few hundred bytes, and a margin. */
 const headerAllowanceBytes = 1024;
@@ -52,7 +49,7 @@ export class JetStreamForwarder extends ProbedForwarder implements Forwarder {
     const messageHeaders = natsHeaders(message);
     this.#checkSizes(subject, body, messageHeaders);
     try {
-      const ack = await this.#whileConnected(client.publish(subject, body, { headers: messageHeaders, timeout: ackTimeoutMs }));
+      const ack = await this.#whileConnected(client.publish(subject, body, { headers: messageHeaders, timeout: confirmTimeoutMs }));
       return ack.duplicate ? 'duplicate' : 'published';
     } catch (error) {
       // JetStream answered, and refused this message (larger than the stream's max_msg_size...).
@@ -88,7 +85,7 @@ export class JetStreamForwarder extends ProbedForwarder implements Forwarder {
     if (!this.#connected) throw this.reconnecting();
     this.#holdBodyLimitAgainstMaxPayload(this.#connection);
     await this.#ensureStream(this.#connection);
-    this.#client ??= jetstream(this.#connection, { timeout: ackTimeoutMs });
+    this.#client ??= jetstream(this.#connection, { timeout: confirmTimeoutMs });
   }
 
   /** Throws MessageRefused for a subject longer than NATS takes, or a message larger than the server's max_payload. */

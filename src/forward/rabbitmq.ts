@@ -12,12 +12,9 @@
 // of a publish, and RabbitMQ closes the connection on a frame past its limits.
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { Logger } from 'pino';
-import { MessageRefused, ProbedForwarder, type Forwarder, type PublishOutcome } from './forwarder.ts';
+import { confirmTimeoutMs, MessageRefused, ProbedForwarder, type Forwarder, type PublishOutcome } from './forwarder.ts';
 import type { ForwardedMessage } from './message.ts';
 import type { ForwardSettings } from './settings.ts';
-
-/** How long a publish waits for the broker's confirm before the broker counts as unreachable. */
-const confirmTimeoutMs = 5000;
 
 /** The longest AMQP short string (message_id, type, a routing key, a header's name), in bytes. */
 const shortStringLimit = 255;

@@ -4,6 +4,7 @@ import type { Readiness } from '../../generated/ada-webhooks.ts';
 import { Invalid, integerIn, withoutPassword, type Setting, type SettingsReader } from '../support/settings-reader.ts';
 import { isKnownEventName, knownEventNames } from '../contract/events.ts';
 import type { EventTypeSelection } from '../inbox/inbox.ts';
+import { forwardBudgetMs } from './forwarder.ts';
 import { defaultSubjectTemplate, parseSubjectTemplate, type SubjectTemplate } from './subject.ts';
 
 export type Broker = NonNullable<Readiness['forwarding']>['broker'];
@@ -31,11 +32,11 @@ const windowSetting = setting('FORWARD_DUPLICATE_WINDOW_SECONDS', 'forwardDuplic
 /** The name for event types that the contract does not know, in FORWARD_TYPES. */
 const unknownTypes = 'unknown';
 
-/** Ten minutes: far longer than a lease (twice the handler timeout), after which a crashed receiver's delivery is published again. */
+/** Ten minutes: far longer than a lease (see leaseMsOf), after which a crashed receiver's delivery is published again. */
 const defaultDuplicateWindowSeconds = 600;
 
-/** Forwarding as configured; undefined when no broker URL is given. `handlerTimeoutMs`: the dispatcher's, which sets a lease. */
-export function readForwardSettings(reader: SettingsReader, handlerTimeoutMs: number): ForwardSettings | undefined {
+/** Forwarding as configured; undefined when no broker URL is given. `forwardedLeaseMs`: how long the dispatcher leases a delivery it forwards. */
+export function readForwardSettings(reader: SettingsReader, forwardedLeaseMs: number): ForwardSettings | undefined {
   const target = reader.read(urlSetting, undefined, parseBrokerUrl, 'nats://127.0.0.1:4222');
   const settings = {
     stream: reader.read(setting('FORWARD_STREAM', 'forwardStream'), 'ADA_WEBHOOKS', parseStreamName, 'ADA_WEBHOOKS'),
@@ -45,12 +46,12 @@ export function readForwardSettings(reader: SettingsReader, handlerTimeoutMs: nu
     types: reader.read(setting('FORWARD_TYPES', 'forwardTypes'), { except: [] }, parseTypes, `v1.conversation.message,${unknownTypes}`),
   };
   if (!target) return undefined;
-  // A crashed receiver's delivery is published again once its lease (twice the handler timeout)
-  // runs out: JetStream drops that copy only if it still remembers the first.
-  const leaseSeconds = (2 * handlerTimeoutMs) / 1000;
+  // A crashed receiver's delivery is published again once its lease runs out: JetStream drops
+  // that copy only if it still remembers the first.
+  const leaseSeconds = forwardedLeaseMs / 1000;
   if (target.broker === 'nats' && settings.duplicateWindowSeconds <= leaseSeconds) {
     reader.problems.push(
-      `${reader.nameOf(windowSetting)} must be longer than a lease, twice the handler timeout (${leaseSeconds} s), so that JetStream drops the copy that a crashed receiver publishes again. Example: ${reader.exampleOf(windowSetting, String(Math.max(defaultDuplicateWindowSeconds, 2 * leaseSeconds)))}`,
+      `${reader.nameOf(windowSetting)} must be longer than a lease (${leaseSeconds} s: ${forwardBudgetMs / 1000} s to publish and wait for the broker's confirm, then twice the handler timeout), so that JetStream drops the copy that a crashed receiver publishes again. Example: ${reader.exampleOf(windowSetting, String(Math.max(defaultDuplicateWindowSeconds, 2 * leaseSeconds)))}`,
     );
   }
   return { ...target, ...settings };

@@ -211,7 +211,7 @@ describe('forwarding to RabbitMQ with no queue bound', function () {
 });
 
 describe("JetStream's duplicate window", function () {
-  this.timeout(30_000);
+  this.timeout(60_000);
   let broker: TestBroker;
   let receiver: TestReceiver | undefined;
   afterEach(async () => {
@@ -222,8 +222,8 @@ describe("JetStream's duplicate window", function () {
 
   it('drops a delivery published again inside the window, and keeps a second copy after it: documented, not hidden', async () => {
     broker = await brokerBackends[0]!.create();
-    // The shortest window the settings allow with a 1 s handler timeout: longer than a 2 s lease.
-    const started = await startReceiver({ ...broker.options(), forwardDuplicateWindowSeconds: 3 });
+    // The shortest window the settings allow with a 1 s handler timeout: longer than a lease of 12 s.
+    const started = await startReceiver({ ...broker.options(), forwardDuplicateWindowSeconds: 13 });
     receiver = started;
     started.receiver.start();
     const { id } = await deliver(started.url, contractExample('ConversationCreated'));
@@ -244,7 +244,7 @@ describe("JetStream's duplicate window", function () {
     );
 
     // After the window JetStream no longer remembers the id: the stream holds a second copy.
-    await sleep(3500);
+    await sleep(13_500);
     await started.inbox.requeue([{ id }]);
     await eventually(async () => (await broker.messages()).length === 2, 10_000);
     expect((await broker.messages()).map((copy) => copy.id)).to.deep.equal([id, id]);
@@ -253,10 +253,12 @@ describe("JetStream's duplicate window", function () {
   it('refuses a window no longer than a lease, which would let a crashed receiver store a delivery twice', async () => {
     broker = await brokerBackends[0]!.create();
     let refused: unknown;
-    await startReceiver({ ...broker.options(), forwardDuplicateWindowSeconds: 2 }).then(
+    await startReceiver({ ...broker.options(), forwardDuplicateWindowSeconds: 12 }).then(
       (started) => (receiver = started),
       (error: unknown) => (refused = error),
     );
-    expect(String(refused)).to.include('forwardDuplicateWindowSeconds must be longer than a lease, twice the handler timeout (2 s)');
+    expect(String(refused)).to.include(
+      "forwardDuplicateWindowSeconds must be longer than a lease (12 s: 10 s to publish and wait for the broker's confirm, then twice the handler timeout)",
+    );
   });
 });

@@ -6,12 +6,10 @@
 // delivery that was in flight at a kill, with the same message_id; both in conversation order.
 // Then a real NATS server is killed and restarted under load.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { brokerBackends, jetStreamBroker, type ForwardedCopy } from '../support/brokers.ts';
+import { brokerBackends, jetStreamBroker, startNatsServer, type ForwardedCopy } from '../support/brokers.ts';
 import { eventually } from '../support/eventually.ts';
 import { freePort, startReceiverProcess, useTemporaryDirectory, type ReceiverProcess } from '../support/process.ts';
 import { contractExample, post, signedHeaders, testSecret } from '../support/receiver.ts';
@@ -86,7 +84,7 @@ for (const backend of brokerBackends)
       const broker = await backend.create();
       const databasePath = join(temporaryDirectory(), 'inbox.sqlite');
       const start = () =>
-        // A short handler timeout: the leases of a killed process (twice the timeout) run out soon.
+        // A short handler timeout: the leases of a killed process (see leaseMsOf) run out soon.
         startReceiverProcess(temporaryDirectory(), {
           ADA_WEBHOOK_SECRET: testSecret,
           DATABASE_URL: `sqlite:${databasePath}`,
@@ -138,23 +136,10 @@ describe('forwarding to a NATS server that is killed and restarted under load', 
   this.timeout(120_000);
   const temporaryDirectory = useTemporaryDirectory('ada-forward-restart-');
 
-  /** A NATS server of this test's own, with JetStream storing in `directory`. */
-  async function startNats(port: number, directory: string): Promise<ChildProcess> {
-    const server = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', directory], { stdio: 'ignore' });
-    const accepts = () =>
-      new Promise<boolean>((resolve) => {
-        const socket = connect(port, '127.0.0.1', () => resolve(true)).on('error', () => resolve(false));
-        socket.unref();
-        setTimeout(() => socket.destroy(), 100);
-      });
-    await eventually(accepts, 10_000);
-    return server;
-  }
-
   it('holds every acknowledged delivery once, in conversation order', async () => {
     const port = await freePort();
     const storeDirectory = join(temporaryDirectory(), 'jetstream');
-    let nats = await startNats(port, storeDirectory);
+    let nats = await startNatsServer(port, storeDirectory);
     const broker = await jetStreamBroker(port);
     const receiver = await startReceiverProcess(temporaryDirectory(), {
       ADA_WEBHOOK_SECRET: testSecret,
@@ -173,7 +158,7 @@ describe('forwarding to a NATS server that is killed and restarted under load', 
             restarted = true;
             nats.kill('SIGKILL');
             await once(nats, 'exit');
-            setTimeout(() => void startNats(port, storeDirectory).then((server) => (nats = server)), 1000);
+            setTimeout(() => void startNatsServer(port, storeDirectory).then((server) => (nats = server)), 1000);
           }
         },
       );

@@ -1,9 +1,14 @@
 // The brokers that forwarding runs against, each test with a stream or an exchange of its own,
-// removed afterwards: NATS JetStream on 127.0.0.1:4222, RabbitMQ on 127.0.0.1:5672.
+// removed afterwards: NATS JetStream on 127.0.0.1:4222, RabbitMQ on 127.0.0.1:5672; and NATS
+// servers of a test's own, to kill, to pause, or to configure.
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats, nanos } from '@nats-io/transport-node';
 import amqp from 'amqplib';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { eventually } from './eventually.ts';
 
 export const natsPort = Number(process.env['TEST_NATS_PORT'] ?? 4222);
 export const rabbitPort = Number(process.env['TEST_RABBITMQ_PORT'] ?? 5672);
@@ -133,3 +138,31 @@ export const brokerBackends: BrokerBackend[] = [
   { name: 'NATS JetStream', broker: 'nats', port: natsPort, create: (options) => jetStreamBroker(natsPort, options) },
   { name: 'RabbitMQ', broker: 'rabbitmq', port: rabbitPort, create: () => rabbitMqBroker(rabbitPort) },
 ];
+
+/** Resolves once a server accepts connections on `port`. */
+async function accepting(port: number, timeoutMs: number): Promise<void> {
+  const accepts = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => resolve(true)).on('error', () => resolve(false));
+      socket.unref();
+      setTimeout(() => socket.destroy(), 100);
+    });
+  await eventually(accepts, timeoutMs);
+}
+
+/**
+ * A NATS server of the test's own on `port`, with JetStream storing in `directory` (its
+ * configuration beside it), at most `maxFileStore` when given; resolves once it accepts connections.
+ */
+export async function startNatsServer(
+  port: number,
+  directory: string,
+  { maxFileStore }: { maxFileStore?: string } = {},
+): Promise<ChildProcess> {
+  const jetStream = [`store_dir: ${JSON.stringify(directory)}`, ...(maxFileStore ? [`max_file_store: ${maxFileStore}`] : [])];
+  const configFile = `${directory}.conf`;
+  writeFileSync(configFile, `listen: 127.0.0.1:${port}\njetstream { ${jetStream.join(', ')} }\n`);
+  const server = spawn('/usr/sbin/nats-server', ['-c', configFile], { stdio: 'ignore' });
+  await accepting(port, 10_000);
+  return server;
+}
