@@ -26,6 +26,16 @@ export class BrokerUnavailable extends Error {
 }
 
 /**
+ * The broker answers, and takes no message now, whatever it holds: a stream full with its limits
+ * reached, out of resources, offline, or no longer taking the configured subjects. The system's
+ * condition, not a message's: an outage like an unreachable broker, of which no delivery is
+ * suspected, and which lasts until a probe finds that it takes messages again.
+ */
+export class BrokerRefusesAll extends BrokerUnavailable {
+  override name = 'BrokerRefusesAll';
+}
+
+/**
  * The broker, or its client, refuses this message on its own merit (too large, a field too long,
  * no queue to route it to...): the delivery's failure, counted like a failing handler's, retried
  * with backoff, then dead with this reason. What can be checked before publishing is checked
@@ -56,10 +66,13 @@ export interface Forwarder {
   close(): Promise<void>;
 }
 
+/** The longest that publishes are held back after the broker refused every message again and again, with no way to learn that it takes them. */
+const longestHoldMs = 30_000;
+
 /**
  * What both forwarders share: the broker counts as unreachable until a probe (`prepare`, run
- * every second while it fails) connects and finds the stream or exchange in place, and again
- * whenever a publish gets no answer.
+ * every second while it fails) connects and finds the stream or exchange in place and able to take
+ * messages, and again whenever a publish gets no answer, or an answer that refuses every message.
  */
 export abstract class ProbedForwarder {
   readonly destination: string;
@@ -67,6 +80,10 @@ export abstract class ProbedForwarder {
   readonly #url: string;
   readonly #availability: ProbedAvailability;
   #closed = false;
+  /** Times in a row that the broker refused every message, with none taken between. */
+  #refusalsInARow = 0;
+  /** No probe passes before this time: a refusal that the probe cannot see is not retried every second. */
+  #heldUntil = 0;
 
   /** `target`: the stream or the exchange, and its name. */
   constructor(url: string, target: { kind: 'stream' | 'exchange'; name: string }) {
@@ -74,13 +91,24 @@ export abstract class ProbedForwarder {
     this.destination = `${this.#url} ${target.kind} ${target.name}`;
     this.destinationName = target.name;
     this.#availability = new ProbedAvailability(async () => {
-      if (this.#closed) throw new Error('the forwarder is closed');
-      await this.prepare();
+      try {
+        if (this.#closed) throw new Error('the forwarder is closed');
+        const held = this.#availability.current;
+        if (Date.now() < this.#heldUntil && !held.available) throw new Error(held.reason);
+        await this.prepare();
+      } catch (error) {
+        // What keeps it failing now, which may not be what made it fail.
+        this.#availability.lost((error as Error).message);
+        throw error;
+      }
     });
     this.#availability.lost(`not connected to ${this.#url} yet`);
   }
 
-  /** Connects if need be, and checks that the stream or exchange is there; throws when it cannot. */
+  /**
+   * Connects if need be, and checks that the stream or exchange is there and, after the broker
+   * refused every message, that it can take one again as far as it tells; throws when it cannot.
+   */
   protected abstract prepare(): Promise<void>;
 
   connect(): Promise<void> {
@@ -107,10 +135,31 @@ export abstract class ProbedForwarder {
   }
 
   /** A publish got no answer: the broker counts as unreachable, and this is what to throw. */
-  protected unreachable(error: unknown): BrokerUnavailable {
-    const reason = `could not publish to ${this.destination}: ${(error as Error).message}`;
+  protected unreachable(
+    error: unknown,
+    reason = `could not publish to ${this.destination}: ${(error as Error).message}`,
+  ): BrokerUnavailable {
     this.#availability.lost(reason);
     return new BrokerUnavailable(reason, { cause: error });
+  }
+
+  /**
+   * The broker refused a message for a reason of its own (see BrokerRefusesAll): it counts as
+   * unable to take messages until a probe finds otherwise; each time it refuses again before
+   * taking one, probes wait twice as long to let publishes find out, up to 30 s.
+   */
+  protected refusingAll(error: unknown, reason: string): BrokerRefusesAll {
+    if (this.#availability.current.available) {
+      this.#refusalsInARow += 1;
+      this.#heldUntil = Date.now() + Math.min(longestHoldMs, 1000 * 2 ** (this.#refusalsInARow - 1));
+      this.#availability.lost(reason);
+    }
+    return new BrokerRefusesAll(reason, { cause: error });
+  }
+
+  /** The broker took a message. */
+  protected took(): void {
+    this.#refusalsInARow = 0;
   }
 
   /** Stops probing; the subclass closes its connection. */

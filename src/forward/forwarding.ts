@@ -2,14 +2,15 @@
 // the broker takes them now, and how far behind it is.
 //
 // No single delivery holds its lane for ever. A delivery whose publish found the broker unreachable
-// is published alone the next time, with nothing else under way; if the broker is unreachable
-// again, the fault is the delivery's own (a message that the broker closes the connection on, an
-// ack that never comes: refusals that nobody foresaw), and the attempt counts as failed.
+// (or that RabbitMQ nacked) is published alone the next time, with nothing else under way; if it
+// fails so again, the fault is the delivery's own (a message that the broker closes the connection
+// on, an ack that never comes: refusals that nobody foresaw), and the attempt counts as failed. A
+// broker that refuses every message for a reason of its own (a full stream) suspects nobody.
 import type { Logger } from 'pino';
 import { isSelected, type ClaimedDelivery, type EventTypeSelection, type Inbox } from '../inbox/inbox.ts';
 import type { Availability } from '../support/availability.ts';
 import { inSendSpan } from '../telemetry/tracing.ts';
-import { BrokerUnavailable, MessageRefused, turnWaitLimitMs, type Forwarder, type PublishOutcome } from './forwarder.ts';
+import { BrokerRefusesAll, BrokerUnavailable, MessageRefused, turnWaitLimitMs, type Forwarder, type PublishOutcome } from './forwarder.ts';
 import { forwardedMessage } from './message.ts';
 import { PublishGate, TurnNotCome } from './publish-gate.ts';
 import type { Broker } from './settings.ts';
@@ -105,15 +106,19 @@ export class Forwarding {
     return { outcome, confirmedAt: new Date() };
   }
 
-  /** What a failed publish that was sent means: an unreachable broker the first time, the delivery's own failure when it went alone. */
+  /**
+   * What a failed publish that was sent means: an unreachable broker the first time, the delivery's
+   * own failure when it went alone; never the delivery's when the broker refuses every message.
+   */
   #judged(id: string, error: unknown, alone: boolean): unknown {
+    if (error instanceof BrokerRefusesAll) return error;
     if (!(error instanceof BrokerUnavailable)) {
       this.#suspects.delete(id);
       return error;
     }
     if (alone) {
       return new MessageRefused(
-        `the broker became unreachable each time this delivery was published, the last time with nothing else under way: ${error.message}`,
+        `the broker failed each time this delivery was published, the last time with nothing else under way: ${error.message}`,
         { cause: error },
       );
     }

@@ -2,18 +2,30 @@
 // window; each message's `Nats-Msg-Id` is the delivery id, so that JetStream keeps one copy of a
 // delivery published again inside that window (after a crash between its ack and the settlement).
 // nats.js reconnects by itself once connected; the first connection, and the stream after any
-// reconnect, are probed every second until they work.
+// reconnect, are probed every second until they work. A stream that exists already must take the
+// subjects forwarded: one that does not is a configuration to fix, and nothing is published.
 //
 // What NATS would refuse is refused before it is sent: the server closes the connection of a
-// client that sends a line or a message past its limits, which would look like an outage.
-import { JetStreamApiError, jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
-import { connect, InvalidArgumentError, MsgHdrsImpl, nanos, type NatsConnection } from '@nats-io/transport-node';
+// client that sends a line or a message past its limits, which would look like an outage. What the
+// stream refuses for want of room (see stream-room.ts), or a publish that nothing in JetStream
+// answers, is the stream's condition: nothing is published until a probe finds that it takes
+// messages again.
+import {
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StreamInfo,
+} from '@nats-io/jetstream';
+import { connect, InvalidArgumentError, MsgHdrsImpl, nanos, RequestError, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { withoutPassword } from '../support/settings-reader.ts';
 import { confirmTimeoutMs, MessageRefused, ProbedForwarder, type Forwarder, type PublishOutcome } from './forwarder.ts';
 import type { ForwardedMessage } from './message.ts';
 import type { ForwardSettings } from './settings.ts';
-import { maxSubjectBytes, subjectOf } from './subject.ts';
+import { neverFits, noRoom, refusesEveryMessage, storedMessage, type StoredMessage } from './stream-room.ts';
+import { maxSubjectBytes, subjectCovers, subjectOf } from './subject.ts';
 
 /** The room that a delivery's headers take beside its body, with ids of ordinary length: a few hundred bytes, and a margin. */
 const headerAllowanceBytes = 1024;
@@ -33,6 +45,10 @@ export class JetStreamForwarder extends ProbedForwarder implements Forwarder {
   #maxPayloadChecked: number | undefined;
   /** Rejects each publish that waits for its ack: called when the connection drops, after which no ack can come. */
   readonly #awaitingAck = new Set<(error: Error) => void>();
+  /** The stream's configuration, as the last probe found it. */
+  #stream: StreamInfo['config'] | undefined;
+  /** The last message that the stream refused for a reason of its own: the probe looks for room for it. */
+  #refused: StoredMessage | undefined;
 
   constructor(settings: ForwardSettings, logger: Logger, bodyLimitBytes: number) {
     super(settings.url, { kind: 'stream', name: settings.stream });
@@ -47,19 +63,44 @@ export class JetStreamForwarder extends ProbedForwarder implements Forwarder {
     const subject = subjectOf(this.#settings.subject, message);
     const body = Buffer.from(message.body);
     const messageHeaders = natsHeaders(message);
-    this.#checkSizes(subject, body, messageHeaders);
+    const headerBytes = this.#checkSizes(subject, body, messageHeaders);
     try {
       const ack = await this.#whileConnected(client.publish(subject, body, { headers: messageHeaders, timeout: confirmTimeoutMs }));
+      this.took();
       return ack.duplicate ? 'duplicate' : 'published';
     } catch (error) {
-      // JetStream answered, and refused this message (larger than the stream's max_msg_size...).
-      if (error instanceof JetStreamApiError) throw new MessageRefused(`JetStream refused the message: ${error.message}`, { cause: error });
+      // JetStream answered, and refused the message (nats.js reports "not enabled for account" with the API's error as the cause).
+      const refusal = error instanceof JetStreamApiError ? error : (error as Error).cause;
+      if (refusal instanceof JetStreamApiError) throw this.#refusal(refusal, subject, headerBytes + body.length);
       // The client refused it before sending anything.
       if (error instanceof InvalidArgumentError)
         throw new MessageRefused(`the NATS client refused the message: ${error.message}`, { cause: error });
-      // No answer: a timeout, a cut connection, no stream listening (JetStream starting up).
+      // The connection is up, and nothing listens on the subject: the stream went, or stopped taking it (nats.js says "jetstream is not enabled").
+      if ((error as Error).cause instanceof RequestError && ((error as Error).cause as RequestError).isNoResponders()) {
+        this.#refused = undefined;
+        throw this.refusingAll(
+          error,
+          `nothing in JetStream answered a publish on ${subject}: the stream ${this.#settings.stream} is gone, offline, or no longer takes that subject`,
+        );
+      }
+      // No answer: a timeout, a cut connection.
       throw this.unreachable(error);
     }
+  }
+
+  /** What a refusal by JetStream means: this message's failure, or the stream's condition (see stream-room.ts). */
+  #refusal(error: JetStreamApiError, subject: string, payloadBytes: number): Error {
+    if (!refusesEveryMessage(error)) return new MessageRefused(`JetStream refused the message: ${error.message}`, { cause: error });
+    // A probe found the stream before anything was published.
+    const stream = this.#stream!;
+    const stored = storedMessage(stream, subject, payloadBytes);
+    const never = neverFits(stream, stored);
+    if (never) return new MessageRefused(never, { cause: error });
+    this.#refused = stored;
+    return this.refusingAll(
+      error,
+      `the stream ${this.#settings.stream} takes no message now: ${error.message} (JetStream error ${error.code}); deliveries wait in their lanes until it takes messages again`,
+    );
   }
 
   async close(): Promise<void> {
@@ -84,12 +125,25 @@ export class JetStreamForwarder extends ProbedForwarder implements Forwarder {
     }
     if (!this.#connected) throw this.reconnecting();
     this.#holdBodyLimitAgainstMaxPayload(this.#connection);
-    await this.#ensureStream(this.#connection);
+    const manager = await jetstreamManager(this.#connection, { timeout: 2000 });
+    const stream = await this.#ensureStream(manager);
+    this.#stream = stream.config;
+    if (this.#refused) {
+      const refused = this.#refused;
+      const countOnSubject = async () =>
+        (await manager.streams.info(stream.config.name, { subjects_filter: refused.subject })).state.subjects?.[refused.subject] ?? 0;
+      const full = await noRoom(stream, refused, countOnSubject);
+      if (full) throw new Error(full);
+      this.#refused = undefined;
+    }
     this.#client ??= jetstream(this.#connection, { timeout: confirmTimeoutMs });
   }
 
-  /** Throws MessageRefused for a subject longer than NATS takes, or a message larger than the server's max_payload. */
-  #checkSizes(subject: string, body: Uint8Array, messageHeaders: MsgHdrsImpl): void {
+  /**
+   * Throws MessageRefused for a subject longer than NATS takes, or a message larger than the
+   * server's max_payload; returns the bytes of the headers.
+   */
+  #checkSizes(subject: string, body: Uint8Array, messageHeaders: MsgHdrsImpl): number {
     const subjectBytes = Buffer.byteLength(subject);
     if (subjectBytes > maxSubjectBytes) {
       throw new MessageRefused(
@@ -103,6 +157,7 @@ export class JetStreamForwarder extends ProbedForwarder implements Forwarder {
         `the message would be ${body.length + headerBytes} bytes with its headers (a body of ${body.length} and ${headerBytes} of headers), more than the ${maxPayload} bytes that the NATS server takes (max_payload)`,
       );
     }
+    return headerBytes;
   }
 
   /** Warns once per max_payload when the body limit lets in bodies that the server cannot take with their headers. */
@@ -138,15 +193,15 @@ export class JetStreamForwarder extends ProbedForwarder implements Forwarder {
     }
   }
 
-  async #ensureStream(connection: NatsConnection): Promise<void> {
+  /** The stream, created if missing; throws when it exists and does not take the subjects forwarded. */
+  async #ensureStream(manager: JetStreamManager): Promise<StreamInfo> {
     const { stream, subject, duplicateWindowSeconds } = this.#settings;
-    const manager = await jetstreamManager(connection, { timeout: 2000 });
     const existing = await manager.streams.info(stream).catch((error: unknown) => {
       if (error instanceof JetStreamApiError && error.status === 404) return undefined;
       throw error;
     });
     if (!existing) {
-      await manager.streams.add({
+      const created = await manager.streams.add({
         name: stream,
         subjects: [subject.streamSubject],
         duplicate_window: nanos(duplicateWindowSeconds * 1000),
@@ -155,7 +210,13 @@ export class JetStreamForwarder extends ProbedForwarder implements Forwarder {
         { stream, subjects: [subject.streamSubject], duplicateWindowSeconds },
         `created the JetStream stream ${stream} for forwarded deliveries`,
       );
-      return;
+      return created;
+    }
+    const subjects = existing.config.subjects ?? [];
+    if (!subjects.some((taken) => subjectCovers(taken, subject.streamSubject))) {
+      throw new Error(
+        `the stream ${stream} takes the subjects ${subjects.join(', ') || '(none)'}, not ${subject.streamSubject} that the subject template ${subject.text} (FORWARD_SUBJECT) publishes on: add ${subject.streamSubject} to the stream's subjects, or give forwarding a stream of its own (FORWARD_STREAM), or set FORWARD_SUBJECT back to subjects that the stream takes`,
+      );
     }
     const window = existing.config.duplicate_window / 1e9;
     if (window < duplicateWindowSeconds && !this.#warnedAboutWindow) {
@@ -165,6 +226,7 @@ export class JetStreamForwarder extends ProbedForwarder implements Forwarder {
         `the stream ${stream} remembers message ids for ${window} s, less than the ${duplicateWindowSeconds} s configured: a delivery published again after a crash may be stored twice; raise the stream's duplicate_window`,
       );
     }
+    return existing;
   }
 }
 

@@ -10,6 +10,10 @@
 //
 // What amqplib or RabbitMQ would refuse is refused before it is sent: amqplib throws in the middle
 // of a publish, and RabbitMQ closes the connection on a frame past its limits.
+//
+// A nack says nothing of why: a queue full with x-overflow reject-publish refuses every message,
+// and one that does not fit a queue's x-max-length-bytes refuses this one. So a nacked delivery is
+// a suspect, published alone the next time, and its failure only if nacked then too.
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { Logger } from 'pino';
 import { confirmTimeoutMs, MessageRefused, ProbedForwarder, type Forwarder, type PublishOutcome } from './forwarder.ts';
@@ -71,10 +75,14 @@ export class RabbitMqForwarder extends ProbedForwarder implements Forwarder {
       await withinConfirmTimeout(confirm.promise);
     } catch (error) {
       if (this.#channel === channel && (error as Error).message === 'message nacked') {
-        throw new MessageRefused(`RabbitMQ refused the message (nack) on the exchange ${this.#settings.exchange}`, { cause: error });
+        throw this.unreachable(
+          error,
+          `RabbitMQ refused a message (nack) on the exchange ${this.#settings.exchange}: a queue bound to it may be full (x-max-length with x-overflow reject-publish), or unable to take it`,
+        );
       }
       throw this.unreachable(error);
     }
+    this.took();
     if (this.#returned.delete(message.id)) {
       throw new MessageRefused(
         `no queue is bound to the exchange ${this.#settings.exchange} for the routing key ${routingKey}: RabbitMQ would have dropped the message; bind a queue, then replay`,

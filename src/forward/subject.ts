@@ -59,3 +59,21 @@ export function subjectOf(template: SubjectTemplate, message: ForwardedMessage):
     return tokens.map((token) => (token === '' ? emptyToken : percentEncoded(token))).join('.');
   });
 }
+
+/**
+ * Whether every subject that `subject` matches (a subject, or a filter with wildcards) is matched
+ * by `pattern` too: whether a stream that takes `pattern` stores everything published on `subject`.
+ * `*` matches one token, and a final `>` one or more.
+ */
+export function subjectCovers(pattern: string, subject: string): boolean {
+  const wide = pattern.split('.');
+  const narrow = subject.split('.');
+  for (const [index, token] of wide.entries()) {
+    if (token === '>') return narrow.length > index;
+    const other = narrow[index];
+    // `>` in the subject takes any number of tokens here, which only `>` matches.
+    if (other === undefined || other === '>') return false;
+    if (token !== '*' && token !== other) return false;
+  }
+  return wide.length === narrow.length;
+}
