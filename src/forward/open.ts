@@ -17,5 +17,5 @@ export async function openForwarder(
     return new JetStreamForwarder(settings, logger, bodyLimitBytes);
   }
   const { RabbitMqForwarder } = await import('./rabbitmq.ts');
-  return new RabbitMqForwarder(settings, logger);
+  return new RabbitMqForwarder(settings, logger, bodyLimitBytes);
 }

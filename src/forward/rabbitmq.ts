@@ -9,7 +9,9 @@
 // second while the broker is unreachable.
 //
 // What amqplib or RabbitMQ would refuse is refused before it is sent: amqplib throws in the middle
-// of a publish, and RabbitMQ closes the connection on a frame past its limits.
+// of a publish, and RabbitMQ closes the connection on a frame past its limits. RabbitMQ does not
+// tell clients its max_message_size: a larger message closes the channel, with every publish under
+// way on it, and is refused then.
 //
 // A nack says nothing of why: a queue full with x-overflow reject-publish refuses every message,
 // and one that does not fit a queue's x-max-length-bytes refuses this one. So a nacked delivery is
@@ -19,6 +21,9 @@ import type { Logger } from 'pino';
 import { confirmTimeoutMs, MessageRefused, ProbedForwarder, type Forwarder, type PublishOutcome } from './forwarder.ts';
 import type { ForwardedMessage } from './message.ts';
 import type { ForwardSettings } from './settings.ts';
+
+/** RabbitMQ's max_message_size by default since 4.0 (128 MiB from 3.8 to 3.13, more than a body may be). */
+const defaultMaxMessageBytes = 16 * 1024 * 1024;
 
 /** The longest AMQP short string (message_id, type, a routing key, a header's name), in bytes. */
 const shortStringLimit = 255;
@@ -39,11 +44,17 @@ export class RabbitMqForwarder extends ProbedForwarder implements Forwarder {
   #frameMax = minimumFrameMax;
   /** Message ids that the broker returned as unroutable: their confirm follows. */
   readonly #returned = new Set<string>();
+  /** Why the broker closed a channel: what its publishes under way are told. */
+  readonly #closedWith = new WeakMap<ConfirmChannel, Error>();
+  /** The largest body accepted, held against the broker's max_message_size by default. */
+  readonly #bodyLimitBytes: number;
+  #warnedAboutMaxMessageSize = false;
 
-  constructor(settings: ForwardSettings, logger: Logger) {
+  constructor(settings: ForwardSettings, logger: Logger, bodyLimitBytes: number) {
     super(settings.url, { kind: 'exchange', name: settings.exchange });
     this.#settings = settings;
     this.#logger = logger;
+    this.#bodyLimitBytes = bodyLimitBytes;
   }
 
   async publish(message: ForwardedMessage): Promise<PublishOutcome> {
@@ -64,8 +75,9 @@ export class RabbitMqForwarder extends ProbedForwarder implements Forwarder {
     const refusal = amqpRefusal(properties, this.#frameMax);
     if (refusal) throw new MessageRefused(refusal);
     const confirm = Promise.withResolvers<void>();
+    const body = Buffer.from(message.body);
     try {
-      channel.publish(this.#settings.exchange, routingKey, Buffer.from(message.body), properties, (error: unknown) =>
+      channel.publish(this.#settings.exchange, routingKey, body, properties, (error: unknown) =>
         error ? confirm.reject(error) : confirm.resolve(),
       );
     } catch (error) {
@@ -80,7 +92,10 @@ export class RabbitMqForwarder extends ProbedForwarder implements Forwarder {
           `RabbitMQ refused a message (nack) on the exchange ${this.#settings.exchange}: a queue bound to it may be full (x-max-length with x-overflow reject-publish), or unable to take it`,
         );
       }
-      throw this.unreachable(error);
+      const closedWith = this.#closedWith.get(channel);
+      const tooLarge = closedWith && tooLargeFor(closedWith, body.length);
+      if (tooLarge) throw new MessageRefused(tooLarge, { cause: closedWith });
+      throw this.unreachable(error, closedWith && `could not publish to ${this.destination}: ${closedWith.message}`);
     }
     this.took();
     if (this.#returned.delete(message.id)) {
@@ -126,6 +141,7 @@ export class RabbitMqForwarder extends ProbedForwarder implements Forwarder {
       });
       // Every failure of the channel or the connection ends both: the next probe starts afresh.
       const lost = (error?: Error) => {
+        if (error) this.#closedWith.set(channel, error);
         if (this.#connection !== connection) return;
         this.#forget();
         void connection.close().catch(() => {});
@@ -143,6 +159,18 @@ export class RabbitMqForwarder extends ProbedForwarder implements Forwarder {
       throw error;
     }
     this.#logger.debug({ exchange: this.#settings.exchange }, `connected to ${this.destination}`);
+    this.#holdBodyLimitAgainstMaxMessageSize(connection.connection.serverProperties.version);
+  }
+
+  /** Warns once when the broker is RabbitMQ 4 or later, whose max_message_size by default is less than the body limit. */
+  #holdBodyLimitAgainstMaxMessageSize(version: string): void {
+    const bodyLimitBytes = this.#bodyLimitBytes;
+    if (this.#warnedAboutMaxMessageSize || bodyLimitBytes <= defaultMaxMessageBytes || !(Number.parseInt(version, 10) >= 4)) return;
+    this.#warnedAboutMaxMessageSize = true;
+    this.#logger.warn(
+      { bodyLimitBytes, rabbitMqVersion: version, defaultMaxMessageBytes },
+      `RabbitMQ ${version} takes messages of at most ${defaultMaxMessageBytes} bytes unless its max_message_size is raised, which it does not tell clients, and the body limit lets in bodies of ${bodyLimitBytes}: a larger delivery is accepted, then refused by RabbitMQ and ends dead; set max_message_size in rabbitmq.conf to at least ${bodyLimitBytes}, or lower the body limit to ${defaultMaxMessageBytes} bytes (16mb)`,
+    );
   }
 
   #forget(): void {
@@ -150,6 +178,13 @@ export class RabbitMqForwarder extends ProbedForwarder implements Forwarder {
     this.#channel = undefined;
     this.#returned.clear();
   }
+}
+
+/** What RabbitMQ said when it closed the channel on a message of `bodyBytes` larger than its max_message_size, or undefined. */
+function tooLargeFor(closedWith: Error, bodyBytes: number): string | undefined {
+  const [, size, max] = /message size (\d+) is larger than configured max size (\d+)/.exec(closedWith.message) ?? [];
+  if (Number(size) !== bodyBytes) return undefined;
+  return `the message is ${size} bytes, more than the ${max} that RabbitMQ takes (its max_message_size, ${defaultMaxMessageBytes} by default since RabbitMQ 4.0): raise max_message_size in rabbitmq.conf, then replay`;
 }
 
 /** Rejects when the confirm does not come in time. */

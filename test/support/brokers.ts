@@ -1,6 +1,6 @@
 // The brokers that forwarding runs against, each test with a stream or an exchange of its own,
-// removed afterwards: NATS JetStream on 127.0.0.1:4222, RabbitMQ on 127.0.0.1:5672; and NATS
-// servers of a test's own, to kill, to pause, or to configure.
+// removed afterwards: NATS JetStream on 127.0.0.1:4222, RabbitMQ on 127.0.0.1:5672; and servers
+// of a test's own, to kill, to pause, or to configure.
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats, nanos } from '@nats-io/transport-node';
 import amqp from 'amqplib';
@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { eventually } from './eventually.ts';
 
 export const natsPort = Number(process.env['TEST_NATS_PORT'] ?? 4222);
@@ -165,4 +166,51 @@ export async function startNatsServer(
   const server = spawn('/usr/sbin/nats-server', ['-c', configFile], { stdio: 'ignore' });
   await accepting(port, 10_000);
   return server;
+}
+
+export interface PrivateRabbitMq {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A RabbitMQ node of the test's own on `port` (guest/guest, from loopback), with `config` lines
+ * added to its rabbitmq.conf and everything it stores in `directory`; resolves once it accepts
+ * connections, which takes a few seconds.
+ */
+export async function startRabbitMqServer(
+  port: number,
+  distributionPort: number,
+  directory: string,
+  config: string[],
+): Promise<PrivateRabbitMq> {
+  const configFile = join(directory, 'rabbitmq.conf');
+  writeFileSync(configFile, [`listeners.tcp.default = 127.0.0.1:${port}`, ...config, ''].join('\n'));
+  writeFileSync(join(directory, 'enabled_plugins'), '[].\n');
+  const server = spawn('/usr/lib/rabbitmq/bin/rabbitmq-server', [], {
+    stdio: 'ignore',
+    // A process group of its own: the script starts the Erlang VM as its child.
+    detached: true,
+    env: {
+      ...process.env,
+      HOME: directory,
+      RABBITMQ_NODENAME: `ada-test-${port}@localhost`,
+      RABBITMQ_NODE_PORT: String(port),
+      RABBITMQ_DIST_PORT: String(distributionPort),
+      RABBITMQ_CONFIG_FILE: configFile,
+      RABBITMQ_ENABLED_PLUGINS_FILE: join(directory, 'enabled_plugins'),
+      RABBITMQ_MNESIA_BASE: join(directory, 'mnesia'),
+      RABBITMQ_LOG_BASE: join(directory, 'log'),
+      RABBITMQ_PID_FILE: join(directory, 'rabbitmq.pid'),
+    },
+  });
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  await accepting(port, 60_000);
+  return {
+    port,
+    async stop() {
+      process.kill(-server.pid!, 'SIGTERM');
+      await exited;
+    },
+  };
 }
