@@ -2,8 +2,11 @@
 // Each broker's forwarder keeps its connection alive by itself and says when it cannot publish.
 import { withoutPassword } from '../support/settings-reader.ts';
 import { ProbedAvailability, type Availability } from '../support/availability.ts';
+import type { Readiness } from '../../generated/ada-webhooks.ts';
 import type { ForwardedMessage } from './message.ts';
-import type { Broker } from './settings.ts';
+
+/** The brokers that deliveries can be forwarded to, as readiness names them. */
+export type Broker = NonNullable<Readiness['forwarding']>['broker'];
 
 /** `duplicate`: JetStream already held a message with this id, inside its duplicate window, and kept only the first. */
 export type PublishOutcome = 'published' | 'duplicate';

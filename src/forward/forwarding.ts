@@ -10,10 +10,17 @@ import type { Logger } from 'pino';
 import { isSelected, type ClaimedDelivery, type EventTypeSelection, type Inbox } from '../inbox/inbox.ts';
 import type { Availability } from '../support/availability.ts';
 import { inSendSpan } from '../telemetry/tracing.ts';
-import { BrokerRefusesAll, BrokerUnavailable, MessageRefused, turnWaitLimitMs, type Forwarder, type PublishOutcome } from './forwarder.ts';
+import {
+  BrokerRefusesAll,
+  BrokerUnavailable,
+  MessageRefused,
+  turnWaitLimitMs,
+  type Broker,
+  type Forwarder,
+  type PublishOutcome,
+} from './forwarder.ts';
 import { forwardedMessage } from './message.ts';
 import { PublishGate, TurnNotCome } from './publish-gate.ts';
-import type { Broker } from './settings.ts';
 
 /** `skipped`: its type is not forwarded, or an earlier attempt had it confirmed already. */
 export type ForwardOutcome = PublishOutcome | 'skipped';

@@ -1,13 +1,10 @@
 // Where accepted deliveries are forwarded, read the same way from the environment and from
 // createReceiver's options: the broker's URL picks NATS JetStream or RabbitMQ.
-import type { Readiness } from '../../generated/ada-webhooks.ts';
 import { Invalid, integerIn, withoutPassword, type Setting, type SettingsReader } from '../support/settings-reader.ts';
 import { isKnownEventName, knownEventNames } from '../contract/events.ts';
 import type { EventTypeSelection } from '../inbox/inbox.ts';
-import { forwardBudgetMs } from './forwarder.ts';
+import { forwardBudgetMs, type Broker } from './forwarder.ts';
 import { defaultSubjectTemplate, parseSubjectTemplate, type SubjectTemplate } from './subject.ts';
-
-export type Broker = NonNullable<Readiness['forwarding']>['broker'];
 
 export interface ForwardSettings {
   broker: Broker;
