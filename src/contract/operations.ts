@@ -1,16 +1,17 @@
 // The contract's operations: where the document puts each one (method, path, operationId), and the
-// request validators that openapi-backend compiles from it (parameters and body, JSON Schema
-// 2020-12), taken once at start-up. The receiver does not call openapi-backend's handleRequest per
-// request: it parses, routes and re-reads the document on every call, with lodash, about 25 µs per
-// delivery here, for a document that does not change while the process runs; the receiver routes
-// by the document's paths, and each request is validated by the validators openapi-backend
-// compiled.
+// request validators compiled from it (parameters by openapi-backend, the body beside them; JSON
+// Schema 2020-12), taken once at start-up. The receiver does not call openapi-backend's
+// handleRequest per request: it parses, routes and re-reads the document on every call, with
+// lodash, about 25 µs per delivery here, for a document that does not change while the process
+// runs; the receiver routes by the document's paths, and each request is validated by the
+// validators compiled at start-up.
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Options } from 'ajv';
 import { OpenAPIBackend, type Document } from 'openapi-backend';
 import type { operations } from '../../generated/ada-webhooks.ts';
 import type { ContractDocument } from './document.ts';
-import { numbersOutOfRange } from './number-range.ts';
-import { createAjv, toViolations, type Violation } from './validation.ts';
+import { reportNumbersOutOfRange } from './number-range.ts';
+import { compileValidator, createAjv, reportErrors, ViolationReport, type Violation } from './validation.ts';
 
 type OperationId = keyof operations;
 
@@ -68,31 +69,48 @@ export function routeOperations<Handler>(
 }
 
 /**
- * The request validator of one operation, compiled by openapi-backend from the document with its
- * `$ref`s resolved (dereferenceContract), which the caller shares with its other readers: resolving
- * it costs 10 to 20 ms at each start. openapi-backend does not change the document.
+ * The request validator of one operation: its parameters (the headers) by the validators that
+ * openapi-backend compiles from the document with its `$ref`s resolved (dereferenceContract),
+ * which the caller shares with its other readers: resolving it costs 10 to 20 ms at each start.
+ * openapi-backend does not change the document. The body by a validator of its own, with the same
+ * Ajv settings, that checks a body against the one branch of the contract's union that its
+ * `type` selects (compileValidator), rather than against every branch as openapi-backend's would.
  */
 export async function loadRequestValidator(dereferenced: ContractDocument, operationId: OperationId): Promise<ValidateRequest> {
+  // The document's schemas are checked against the JSON Schema meta-schema by checkContract
+  // (check.ts): by `npm run generate`, and at start when the contract changed since; compiling
+  // that meta-schema at every start would cost ~90 ms.
+  const ajvWith = (options: Options) => createAjv({ ...options, validateSchema: false });
+  const { method, path } = operationOf(dereferenced, operationId);
+  const methods = dereferenced.paths[path]!;
+  const operation = methods[method.toLowerCase()]!;
   const api = new OpenAPIBackend({
-    definition: dereferenced as unknown as Document,
+    // Without the operation's body, whose validator is compiled below: compiling it twice would
+    // double what the start-up spends compiling.
+    definition: {
+      ...dereferenced,
+      paths: { ...dereferenced.paths, [path]: { ...methods, [method.toLowerCase()]: { ...operation, requestBody: undefined } } },
+    } as unknown as Document,
     // Quick mode skips openapi-backend's check of the document, which knows only the OpenAPI 3.0
     // meta-schema and rejects every 3.1 document (`npm test` lints this one as 3.1 with Redocly
     // instead), and compiles validators on demand rather than one per response of every
     // operation.
     quick: true,
-    // The document's schemas are checked against the JSON Schema meta-schema by checkContract
-    // (check.ts): by `npm run generate`, and at start when the contract changed since; compiling
-    // that meta-schema at every start would cost ~90 ms.
-    customizeAjv: (_defaultAjv, options) => createAjv({ ...options, validateSchema: false }),
+    customizeAjv: (_defaultAjv, options) => ajvWith(options),
   });
   await api.init();
-  const validators = api.validator.getRequestValidatorsForOperation(operationId) ?? [];
+  const parameterValidators = api.validator.getRequestValidatorsForOperation(operationId) ?? [];
+  const bodySchema = operation.requestBody?.content['application/json']?.schema;
+  // openapi-backend's options for a body: not strict, as an OpenAPI schema may carry its keywords.
+  const validateBody = bodySchema && compileValidator(ajvWith({ strict: false }), bodySchema);
   return ({ headers, body }) => {
+    const report = new ViolationReport();
+    validateBody?.(body, report);
     // The shape openapi-backend validates: each validator reads its own part. Coercion of
     // parameter types may change values in place, hence a copy of the headers.
-    const request = { path: {}, query: {}, header: { ...headers }, cookie: {}, requestBody: body };
-    const errors = validators.flatMap((validate) => (validate(request) ? [] : (validate.errors ?? [])));
-    const violations = errors.length === 0 ? [] : toViolations(errors, '/requestBody');
-    return [...violations, ...numbersOutOfRange(body)];
+    const request = { path: {}, query: {}, header: { ...headers }, cookie: {} };
+    for (const validate of parameterValidators) if (!validate(request)) reportErrors(validate.errors ?? [], report);
+    reportNumbersOutOfRange(body, report);
+    return report.violations;
   };
 }

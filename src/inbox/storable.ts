@@ -7,7 +7,7 @@
 // - A key that orders (a lane) is bounded and stays distinct: storableKey.
 // - Texts that describe (the event type, violations, errors) are bounded and made storable.
 import { createHash } from 'node:crypto';
-import type { Violation } from '../contract/validation.ts';
+import { maxViolationsReported, ViolationReport, type Violation } from '../contract/validation.ts';
 import { isStorableText, storableText } from '../support/storable-text.ts';
 import { DeliveryRefused } from './inbox.ts';
 
@@ -22,8 +22,8 @@ export const maxLaneIdBytes = 512;
 export const maxEventTypeBytes = 256;
 /** The most of each pointer and message of a violation that is kept. */
 export const maxViolationTextBytes = 4096;
-/** The most violations kept of one delivery: the rest are counted in one more. */
-export const maxViolationsKept = 1000;
+/** The most violations kept of one delivery, as many as a validator reports: the rest are counted in one more. */
+export const maxViolationsKept = maxViolationsReported;
 /** The most of a failed attempt's error that is kept (the dispatcher keeps 4,096 characters). */
 export const maxErrorBytes = 16_384;
 
@@ -52,15 +52,22 @@ export function storableKey(key: string, maxBytes: number): string {
 /** An event type as it is kept. */
 export const storableEventType = (type: string): string => storableText(type, maxEventTypeBytes);
 
-/** Violations as they are kept: the first `maxViolationsKept`, each text bounded, then one that counts the rest. */
+/**
+ * Violations as they are kept: the first `maxViolationsKept`, each text bounded, then one that
+ * counts the rest. A validator's report is in that form already (at most one more than those
+ * kept, which counts the rest), and is kept as it is.
+ */
 export function storableViolations(violations: readonly Violation[]): Violation[] {
-  const kept = violations.slice(0, maxViolationsKept).map(({ pointer, message }) => ({
+  let kept = violations;
+  if (violations.length > maxViolationsKept + 1) {
+    const report = new ViolationReport();
+    for (const violation of violations) report.add(violation);
+    kept = report.violations;
+  }
+  return kept.map(({ pointer, message }) => ({
     pointer: storableText(pointer, maxViolationTextBytes),
     message: storableText(message, maxViolationTextBytes),
   }));
-  const left = violations.length - kept.length;
-  if (left > 0) kept.push({ pointer: '', message: `and ${left} more violations, not kept` });
-  return kept;
 }
 
 /** A failed attempt's error as it is kept. */

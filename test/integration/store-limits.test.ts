@@ -8,7 +8,7 @@ import { maxDeliveryIdBytes, maxViolationsKept } from '../../src/inbox/storable.
 import { eventually } from '../support/eventually.ts';
 import { hostileText, seedFrom } from '../support/hostile-text.ts';
 import { inboxBackends } from '../support/inbox-backends.ts';
-import { contractExample, deliver, startReceiver, type TestReceiver } from '../support/receiver.ts';
+import { contractExample, deliver, post, signedHeaders, startReceiver, type TestReceiver } from '../support/receiver.ts';
 
 const seed = seedFrom('STORE_LIMITS_SEED');
 const runs = Number(process.env['STORE_LIMITS_RUNS'] ?? 100);
@@ -116,6 +116,41 @@ for (const backend of inboxBackends)
       expect(violations).to.have.length(maxViolationsKept + 1);
       expect(violations.at(-1)).to.deep.equal({ pointer: '', message: `and ${1500 - maxViolationsKept} more violations, not kept` });
       expect((await receiver.inbox.get(id))?.violations).to.deep.equal(violations);
+    });
+
+    const numbers = (count: number, text: string) => `[${Array<string>(count).fill(text).join(',')}]`;
+    const timestamp = '2026-11-24T09:15:02.417+00:00';
+
+    it('quarantines a body of 140,000 numbers beyond a double, of a new type or in an extra field of a known one, with the violations it keeps', async function () {
+      this.timeout(60_000);
+      const bodies = [
+        `{"type":"v1.example.rated","timestamp":"${timestamp}","data":{"x":${numbers(140_000, '1e400')}}}`,
+        `{"type":"v1.conversation.created","timestamp":"${timestamp}","data":{"conversation_id":"c1"},"x":${numbers(140_000, '-1e999')}}`,
+      ];
+      for (const body of bodies) {
+        expect(Buffer.byteLength(body)).to.be.below(1024 * 1024);
+        const headers = signedHeaders(body);
+        const { status, body: answer } = await post(receiver.url, body, headers);
+        expect(status).to.equal(422);
+        const { violations } = answer as { violations: { pointer: string; message: string }[] };
+        expect(violations).to.have.length(maxViolationsKept + 1);
+        expect(violations[0]!.message).to.match(/^is a number out of the range of a double .*, which would be read as -?Infinity$/);
+        expect(violations.at(-1)).to.deep.equal({ pointer: '', message: `and ${140_000 - maxViolationsKept} more violations, not kept` });
+        expect(await receiver.inbox.get(headers['svix-id']!)).to.deep.include({ state: 'quarantined', body, violations });
+      }
+    });
+
+    it(`quarantines a body whose tags hold 500,000 numbers with the first ${maxViolationsKept} violations and a count of the rest`, async function () {
+      this.timeout(60_000);
+      const body = `{"type":"v1.conversation.created","timestamp":"${timestamp}","data":{"conversation_id":"big"},"tags":${numbers(500_000, '1')}}`;
+      const headers = signedHeaders(body);
+      const { status, body: answer } = await post(receiver.url, body, headers);
+      expect(status).to.equal(422);
+      const { violations } = answer as { violations: { pointer: string; message: string }[] };
+      expect(violations.slice(0, 1)).to.deep.equal([{ pointer: '/tags/0', message: 'must be string' }]);
+      expect(violations.at(-1)).to.deep.equal({ pointer: '', message: `and ${500_000 - maxViolationsKept} more violations, not kept` });
+      expect(await receiver.inbox.get(headers['svix-id']!)).to.deep.include({ state: 'quarantined', body, violations });
+      expect(receiver.logs.at(-1)).to.include({ outcome: 'quarantined', status: 422 });
     });
 
     it('lets a delivery whose handler fails quoting what the sender chose die after its attempts, and runs the next of its lane', async function () {

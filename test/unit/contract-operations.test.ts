@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import { expect } from 'chai';
 import { dereferenceContract, loadContract } from '../../src/contract/document.ts';
 import { loadRequestValidator, routeOperations } from '../../src/contract/operations.ts';
+import { maxViolationsReported } from '../../src/contract/validation.ts';
 import { contractExample } from '../support/receiver.ts';
 
 describe("the contract's operations", () => {
@@ -24,7 +25,7 @@ describe("the contract's operations", () => {
     expect(() => routeOperations(new Router(), contract, { getReadiness: [noop] })).to.throw('The contract has no operation getReadiness');
   });
 
-  it("validates a request's body and headers with the validators openapi-backend compiles from the contract", async () => {
+  it("validates a request's body and headers against the contract", async () => {
     const validate = await loadRequestValidator(await dereferenceContract(loadContract()), 'receiveAdaWebhook');
     const headers = { 'content-type': 'application/json', 'svix-id': 'msg_1' };
     const message = contractExample('ConversationMessageText');
@@ -50,5 +51,27 @@ describe("the contract's operations", () => {
     expect(validate({ headers: {}, body: deep })).to.deep.equal([
       { pointer: `/data/deep${'/0'.repeat(10_000)}`, message: `${outOfRange} Infinity` },
     ]);
+  });
+
+  it(`reports the first ${maxViolationsReported} violations of a body, of its schema and its numbers alike, and counts the rest`, async () => {
+    const validate = await loadRequestValidator(await dereferenceContract(loadContract()), 'receiveAdaWebhook');
+    const outOfRange = 'is a number out of the range of a double (1.7976931348623157e+308 either way), which would be read as Infinity';
+    const numbers = (count: number, text: string) => `[${Array<string>(count).fill(text).join(',')}]`;
+    const many: unknown = JSON.parse(`{"type": "v1.example.rated", "data": {"x": ${numbers(140_000, '1e400')}}}`);
+    const violations = validate({ headers: {}, body: many });
+    expect(violations).to.have.length(maxViolationsReported + 1);
+    expect(violations[0]).to.deep.equal({ pointer: '/data/x/0', message: outOfRange });
+    expect(violations[maxViolationsReported - 1]).to.deep.equal({ pointer: `/data/x/${maxViolationsReported - 1}`, message: outOfRange });
+    expect(violations.at(-1)).to.deep.equal({ pointer: '', message: `and ${140_000 - maxViolationsReported} more violations, not kept` });
+
+    const both: unknown = JSON.parse(
+      `{"type": "v1.example.rated", "data": {}, "tags": ${numbers(600, '1')}, "x": ${numbers(600, '1e400')}}`,
+    );
+    const reported = validate({ headers: {}, body: both });
+    expect(reported.slice(599, 601)).to.deep.equal([
+      { pointer: '/tags/599', message: 'must be string' },
+      { pointer: '/x/0', message: outOfRange },
+    ]);
+    expect(reported.at(-1)).to.deep.equal({ pointer: '', message: `and ${1200 - maxViolationsReported} more violations, not kept` });
   });
 });

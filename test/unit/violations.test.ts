@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { dereferenceContract, loadContract } from '../../src/contract/document.ts';
-import { createSchemaValidators } from '../../src/contract/validation.ts';
+import { dereferenceContract, loadContract, type ContractDocument } from '../../src/contract/document.ts';
+import { knownEventNames } from '../../src/contract/events.ts';
+import { createSchemaValidators, maxViolationsReported } from '../../src/contract/validation.ts';
 
 const contract = loadContract();
 const validateDelivery = createSchemaValidators(await dereferenceContract(contract))('AdaWebhookDelivery');
@@ -55,5 +56,72 @@ describe('contract violations', () => {
       { pointer: '', message: 'must be object' },
       { pointer: '', message: 'must match exactly one schema in oneOf' },
     ]);
+  });
+});
+
+describe('contract violations of a body that breaks the contract everywhere', function () {
+  // Bodies of a megabyte or so, on a machine that may be busy.
+  this.timeout(60_000);
+  const outOfTags = (count: number) => ({ ...example('ConversationCreated'), tags: Array<number>(count).fill(1) });
+
+  it(`reports the first ${maxViolationsReported} and counts the rest, of the branch that \`type\` selects`, () => {
+    const violations = validateDelivery(outOfTags(500_000));
+    expect(violations).to.have.length(maxViolationsReported + 1);
+    expect(violations.slice(0, 2)).to.deep.equal([
+      { pointer: '/tags/0', message: 'must be string' },
+      { pointer: '/tags/1', message: 'must be string' },
+    ]);
+    expect(violations.at(-1)).to.deep.equal({ pointer: '', message: `and ${500_000 - maxViolationsReported} more violations, not kept` });
+  });
+
+  it('reports only `type` when no branch takes it, whatever else the body holds', () => {
+    const event = { ...outOfTags(10_000), type: 'rated', data: 7 };
+    expect(validateDelivery(event)).to.deep.equal([
+      {
+        pointer: '/type',
+        message: `must be one of: ${knownEventNames.join(', ')}; or, for an event type not described yet, match ^v[0-9]+(\\.[a-z][a-z0-9_]*){2,}$`,
+      },
+    ]);
+    const withoutType: Record<string, unknown> = outOfTags(10_000);
+    delete withoutType['type'];
+    expect(validateDelivery(withoutType)).to.deep.equal([{ pointer: '/type', message: 'is required' }]);
+  });
+
+  it('checks a new event type against the unknown-event branch alone', () => {
+    const violations = validateDelivery({ type: 'v1.example.rated', data: {}, tags: [1, 'x', 2] });
+    expect(violations).to.deep.equal([
+      { pointer: '/tags/0', message: 'must be string' },
+      { pointer: '/tags/2', message: 'must be string' },
+    ]);
+  });
+});
+
+describe('contract violations in an array of unions', function () {
+  this.timeout(60_000);
+  // A union per item, each branch fixing `type`, as a contract may hold in an event of its own.
+  const item = {
+    oneOf: [
+      { type: 'object', required: ['type', 'size'], properties: { type: { enum: ['box'] }, size: { type: 'integer' } } },
+      { type: 'object', required: ['type', 'url'], properties: { type: { enum: ['link'] }, url: { type: 'string' } } },
+    ],
+  };
+  const contract = { components: { schemas: { Parcel: { type: 'object', properties: { items: { type: 'array', items: item } } } } } };
+  const validateParcel = createSchemaValidators(contract as unknown as ContractDocument)('Parcel');
+
+  it("reports each item's violations against the branch that its own `type` selects", () => {
+    expect(
+      validateParcel({ items: [{ type: 'box' }, { type: 'link', url: 7 }, { type: 'crate' }, { type: 'box', size: 2 }] }),
+    ).to.deep.equal([
+      { pointer: '/items/0/size', message: 'is required' },
+      { pointer: '/items/1/url', message: 'must be string' },
+      { pointer: '/items/2/type', message: 'must be one of: box, link' },
+    ]);
+  });
+
+  it(`reports 100,000 items that each break their branch with the first ${maxViolationsReported} violations, and counts the rest`, () => {
+    const violations = validateParcel({ items: Array.from({ length: 100_000 }, () => ({ type: 'link' })) });
+    expect(violations).to.have.length(maxViolationsReported + 1);
+    expect(violations[0]).to.deep.equal({ pointer: '/items/0/url', message: 'is required' });
+    expect(violations.at(-1)).to.deep.equal({ pointer: '', message: `and ${100_000 - maxViolationsReported} more violations, not kept` });
   });
 });
