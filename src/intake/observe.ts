@@ -20,7 +20,7 @@ export interface DeliveryRecord {
   violations?: number;
   /** Why the inbox could not store the delivery (503), or refused it (400). */
   storeError?: string;
-  /** What went wrong in the receiver itself (500). */
+  /** What went wrong in the receiver itself: a 500, or a validator that failed (the delivery quarantined). */
   error?: Error;
 }
 
@@ -52,7 +52,8 @@ export async function observeDelivery(
   const eventType = verified ? (record.eventType ?? 'unknown') : undefined;
   metrics.recordDelivery(outcome, eventType ?? 'unverified', seconds);
   endReceiveSpan(span, { outcome, deliveryId: verified?.id, eventType, event: record.event, errorType: errorTypeOf(outcome, record) });
-  const level = outcome === 'accepted' || outcome === 'duplicate' ? 'info' : answer.status >= 500 ? 'error' : 'warn';
+  // An error of the receiver's own is an error even when the delivery was kept (see check in receive.ts).
+  const level = outcome === 'accepted' || outcome === 'duplicate' ? 'info' : answer.status >= 500 || record.error ? 'error' : 'warn';
   if (logger.isLevelEnabled(level)) {
     const header = (name: string) => headerReader(request.headers)(name)?.slice(0, 128) ?? '';
     const line = {

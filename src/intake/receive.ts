@@ -5,6 +5,7 @@
 // delivery stored is also looked at for what the contract does not describe (contract drift).
 import { eventTypeLabel } from '../contract/events.ts';
 import type { ValidateRequest } from '../contract/operations.ts';
+import type { Violation } from '../contract/validation.ts';
 import { DeliveryRefused, type Inbox, type NewDelivery, type StoreOutcome } from '../inbox/inbox.ts';
 import { storableViolations } from '../inbox/storable.ts';
 import { acknowledgement, problem, type Answer } from './answer.ts';
@@ -79,16 +80,19 @@ export function createIntake(options: IntakeOptions): Intake {
       event: value,
       traceContext: record.traceContext,
     };
-    const violations = validate({ headers: contractHeaders, body: value });
+    const checked = check(record, () => validate({ headers: contractHeaders, body: value }));
+    const { violations } = checked;
 
     if (violations.length > 0) {
       const stored = await storeOr503(record, () => inbox.quarantine(delivery, violations));
       if ('status' in stored) return stored;
-      if (stored.outcome === 'stored') drift.quarantined(delivery.id, value, violations);
+      if (stored.outcome === 'stored' && !checked.failed) drift.quarantined(delivery.id, value, violations);
       Object.assign(record, { outcome: 'quarantined', violations: violations.length });
       return problem(422, {
         title: 'Contract violation',
-        detail: 'The delivery does not match the contract; it was stored in quarantine.',
+        detail: checked.failed
+          ? 'The receiver failed to check the delivery against the contract; it was stored in quarantine.'
+          : 'The delivery does not match the contract; it was stored in quarantine.',
         // As the inbox keeps them: a body that breaks the contract everywhere gets a bounded answer.
         violations: storableViolations(violations),
       });
@@ -99,6 +103,22 @@ export function createIntake(options: IntakeOptions): Intake {
     if (stored.outcome === 'stored') drift.accepted(delivery.id, value);
     record.outcome = stored.outcome === 'stored' ? 'accepted' : 'duplicate';
     return acknowledgement({ status: record.outcome, id: delivery.id });
+  }
+}
+
+/**
+ * The violations of a delivery; when the validator throws, one that says so, and the error for
+ * the log line. The delivery is signed and parsed, so it is kept: in quarantine, where no handler
+ * runs it unchecked and from where it replays once the receiver is fixed. A 500 would keep
+ * nothing, and each retry would meet the same fault.
+ */
+function check(record: DeliveryRecord, validate: () => Violation[]): { violations: Violation[]; failed: boolean } {
+  try {
+    return { violations: validate(), failed: false };
+  } catch (error) {
+    record.error = error as Error;
+    const message = `could not be checked against the contract: the receiver's validator failed (${String(error)})`;
+    return { violations: [{ pointer: '', message }], failed: true };
   }
 }
 

@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { gzipSync } from 'node:zlib';
 import { loadDatabaseSettings } from '../../src/service/environment.ts';
+import { loadContract } from '../../src/contract/document.ts';
 import { openInbox } from '../../src/inbox/open.ts';
 import { secretFingerprint } from '../../src/intake/signature.ts';
 import { eventually } from '../support/eventually.ts';
@@ -429,6 +430,51 @@ for (const backend of inboxBackends)
         const retry = await deliver(receiver.url, valid, { id: 'msg_fixed_later' });
         expect(retry.body).to.deep.equal({ status: 'accepted', id: 'msg_fixed_later' });
         expect(await receiver.inbox.get('msg_fixed_later')).to.deep.include({ state: 'pending', violations: [] });
+      });
+    });
+
+    describe('a correctly signed delivery that the validator fails on', () => {
+      // A contract that a user may write: Ajv compares the items of a `uniqueItems` array of arrays
+      // by recursion, which overflows the stack on arrays nested deep enough.
+      const contract = loadContract();
+      (contract.components.schemas['ConversationCreatedData'] as { properties: Record<string, unknown> }).properties['labels'] = {
+        type: 'array',
+        uniqueItems: true,
+      };
+      let strict: TestReceiver;
+      before(async () => {
+        strict = await startReceiver({ backend, contract });
+      });
+      after(() => strict.close());
+
+      it('is stored in quarantine with a violation that says the validator failed, answered 422 and logged as an error; a retry gets the same', async function () {
+        this.timeout(30_000);
+        const nested = `${'['.repeat(50_000)}${']'.repeat(50_000)}`;
+        const body = JSON.stringify(contractExample('ConversationCreated')).replace('"data":{', `"data":{"labels":[${nested},${nested}],`);
+        const headers = signedHeaders(body);
+        const id = headers['svix-id']!;
+        const answer = await post(strict.url, body, headers);
+        expect(answer.status).to.equal(422);
+        expect(answer.body).to.include({
+          title: 'Contract violation',
+          detail: 'The receiver failed to check the delivery against the contract; it was stored in quarantine.',
+        });
+        const violations = [
+          {
+            pointer: '',
+            message:
+              "could not be checked against the contract: the receiver's validator failed (RangeError: Maximum call stack size exceeded)",
+          },
+        ];
+        expect(answer.body.violations).to.deep.equal(violations);
+        expect(await strict.inbox.get(id)).to.deep.include({ state: 'quarantined', body, violations });
+        const line = strict.logs.at(-1)!;
+        expect(line).to.include({ deliveryId: id, outcome: 'quarantined', status: 422, level: 50 });
+        expect(line['err']).to.include({ type: 'RangeError' });
+
+        expect((await post(strict.url, body, signedHeaders(body, { id }))).status).to.equal(422);
+        expect(await strict.inbox.get(id)).to.deep.include({ state: 'quarantined', body, violations });
+        expect(await deliver(strict.url, contractExample('ConversationCreated'))).to.deep.include({ status: 200 });
       });
     });
 
