@@ -6,7 +6,7 @@
 import { eventTypeLabel } from '../contract/events.ts';
 import type { ValidateRequest } from '../contract/operations.ts';
 import type { Violation } from '../contract/validation.ts';
-import { DeliveryRefused, type Inbox, type NewDelivery, type StoreOutcome } from '../inbox/inbox.ts';
+import { DeliveryRefused, type Inbox, type NewDelivery } from '../inbox/inbox.ts';
 import { storableViolations } from '../inbox/storable.ts';
 import { acknowledgement, problem, type Answer } from './answer.ts';
 import type { ContractDrift } from './contract-drift.ts';
@@ -84,8 +84,17 @@ export function createIntake(options: IntakeOptions): Intake {
     const { violations } = checked;
 
     if (violations.length > 0) {
-      const stored = await storeOr503(record, () => inbox.quarantine(delivery, violations));
+      const stored = await storeOr503(record, async () => {
+        const outcome = await inbox.quarantine(delivery, violations);
+        // A retry of a delivery that the inbox holds in another state than quarantine (done
+        // before the contract was tightened, or discarded) is a duplicate like any other.
+        return outcome === 'duplicate' && (await inbox.get(delivery.id))?.state !== 'quarantined' ? 'held' : outcome;
+      });
       if ('status' in stored) return stored;
+      if (stored.outcome === 'held') {
+        record.outcome = 'duplicate';
+        return acknowledgement({ status: 'duplicate', id: delivery.id });
+      }
       if (stored.outcome === 'stored' && !checked.failed) drift.quarantined(delivery.id, value, violations);
       Object.assign(record, { outcome: 'quarantined', violations: violations.length });
       return problem(422, {
@@ -123,7 +132,7 @@ function check(record: DeliveryRecord, validate: () => Violation[]): { violation
 }
 
 /** The outcome of `store`; or the 400 to answer because the inbox refused the delivery itself, or the 503 because the inbox failed. */
-async function storeOr503(record: DeliveryRecord, store: () => Promise<StoreOutcome>): Promise<{ outcome: StoreOutcome } | Answer> {
+async function storeOr503<Outcome>(record: DeliveryRecord, store: () => Promise<Outcome>): Promise<{ outcome: Outcome } | Answer> {
   try {
     return { outcome: await store() };
   } catch (error) {

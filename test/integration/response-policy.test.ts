@@ -3,10 +3,11 @@ import { expect } from 'chai';
 import { gzipSync } from 'node:zlib';
 import { loadDatabaseSettings } from '../../src/service/environment.ts';
 import { loadContract } from '../../src/contract/document.ts';
+import type { StoredDelivery } from '../../src/inbox/inbox.ts';
 import { openInbox } from '../../src/inbox/open.ts';
 import { secretFingerprint } from '../../src/intake/signature.ts';
 import { eventually } from '../support/eventually.ts';
-import { inboxBackends } from '../support/inbox-backends.ts';
+import { inboxBackends, type TestStore } from '../support/inbox-backends.ts';
 import { contractExample, deliver, post, signedHeaders, startReceiver, testSecret, type TestReceiver } from '../support/receiver.ts';
 
 const unauthorized = { type: 'about:blank', title: 'Unauthorized', status: 401 };
@@ -320,6 +321,93 @@ for (const backend of inboxBackends)
           expect(await handling.inbox.get(id)).to.deep.equal(before);
         });
       }
+    });
+
+    describe('a retry of a delivery the inbox holds, after the contract was tightened (regenerated and restarted)', () => {
+      // The contract as it ships, then one that requires a field the retried deliveries lack.
+      const tightened = loadContract();
+      (tightened.components.schemas['ConversationEndedData'] as { required?: string[] }).required = ['satisfaction_score'];
+      let store: TestStore;
+      let shipped: TestReceiver;
+      let restarted: TestReceiver;
+      /** Handler runs by delivery id, under either contract; a delivery whose id starts with msg_failing fails every attempt. */
+      const runs = new Map<string, number>();
+      const handle = (receiver: TestReceiver) =>
+        receiver.receiver
+          .on('v1.conversation.ended', (_event, { deliveryId }) => {
+            runs.set(deliveryId, (runs.get(deliveryId) ?? 0) + 1);
+            if (deliveryId.startsWith('msg_failing')) throw new Error('this handler always fails');
+          })
+          .start();
+      const ended = (conversation: string) => {
+        const event = contractExample('ConversationEndedByEndUser');
+        event['data'].conversation_id = conversation;
+        return event;
+      };
+      const robot = (conversation: string) => {
+        const event = ended(conversation);
+        event['data'].ended_by.role = 'robot';
+        return event;
+      };
+      const cases = [
+        { state: 'done', id: `msg_tightened_done_${backend.name}`, event: ended('tightened-done'), attempts: 1 },
+        { state: 'dead', id: `msg_failing_tightened_${backend.name}`, event: ended('tightened-dead'), attempts: 3 },
+        { state: 'discarded', id: `msg_tightened_discarded_${backend.name}`, event: robot('tightened-discarded'), attempts: 0 },
+        { state: 'quarantined', id: `msg_tightened_quarantined_${backend.name}`, event: robot('tightened-quarantined'), attempts: 0 },
+      ] as const;
+      const held = new Map<string, StoredDelivery>();
+
+      before(async function () {
+        this.timeout(30_000);
+        store = await backend.createStore();
+        shipped = await startReceiver({ store });
+        handle(shipped);
+        for (const { id, event } of cases) await deliver(shipped.url, event, { id });
+        await shipped.inbox.discard(cases[2].id, { at: new Date(), by: 'test' });
+        for (const { state, id, attempts } of cases) {
+          held.set(
+            id,
+            await eventually(async () => {
+              const stored = await shipped.inbox.get(id);
+              return stored?.state === state && (runs.get(id) ?? 0) === attempts && stored;
+            }),
+          );
+        }
+        await shipped.close();
+        restarted = await startReceiver({ store, contract: tightened });
+        handle(restarted);
+      });
+      after(async () => {
+        await restarted.close();
+        await store.destroy();
+      });
+
+      for (const { state, id, event, attempts } of cases.slice(0, 3)) {
+        it(`answers a retry of a ${state} delivery 200 duplicate, and leaves its row as it is`, async () => {
+          const retry = await deliver(restarted.url, event, { id });
+          expect(retry).to.deep.include({ status: 200, body: { status: 'duplicate', id } });
+          expect(restarted.logs.at(-1)).to.include({ deliveryId: id, outcome: 'duplicate', status: 200 });
+
+          // A later event of the same conversation, valid under the new contract, handled after the retry.
+          const later = ended(event['data'].conversation_id);
+          later['timestamp'] = new Date(Date.parse(event['timestamp']) + 60_000).toISOString();
+          later['data'].satisfaction_score = 5;
+          const { id: laterId } = await deliver(restarted.url, later);
+          await eventually(async () => runs.get(laterId) === 1 && (await restarted.inbox.get(laterId))?.state === 'done');
+          expect(runs.get(id) ?? 0).to.equal(attempts);
+          expect(await restarted.inbox.get(id)).to.deep.equal(held.get(id));
+        });
+      }
+
+      it('answers a retry of a delivery still in quarantine 422 again, and stores it once', async () => {
+        const { id, event } = cases[3];
+        const rowsBefore = Object.values(await restarted.inbox.countByState()).reduce((sum, count) => sum + count, 0);
+        const retry = await deliver(restarted.url, event, { id });
+        expect(retry.status).to.equal(422);
+        expect(retry.body.violations).to.deep.include({ pointer: '/data/satisfaction_score', message: 'is required' });
+        expect(await restarted.inbox.get(id)).to.deep.equal(held.get(id));
+        expect(Object.values(await restarted.inbox.countByState()).reduce((sum, count) => sum + count, 0)).to.equal(rowsBefore);
+      });
     });
 
     describe('what the signature does not cover decides nothing', () => {
