@@ -11,6 +11,7 @@ import { Forwarding } from './forward/forwarding.ts';
 import { openForwarder } from './forward/open.ts';
 import type { Inbox } from './inbox/inbox.ts';
 import { openInbox } from './inbox/open.ts';
+import { databaseLabel } from './inbox/settings.ts';
 import { Retention } from './inbox/retention.ts';
 import { createInspector, type Inspector } from './inspector/inspector.ts';
 import { fetchHandler, type FetchHandler } from './intake/adapters/fetch.ts';
@@ -115,6 +116,11 @@ export interface Receiver extends Handlers {
   metrics(): Promise<MetricsText>;
 }
 
+/** The receiver's inbox could not be opened: a path that cannot exist, a database that cannot be reached. */
+export class InboxOpenError extends Error {
+  override name = 'InboxOpenError';
+}
+
 /** Parts that are not settings: what the host gives the receiver. */
 interface ReceiverParts {
   logger: Logger;
@@ -183,7 +189,11 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
 export async function createReceiverFromSettings(settings: ReceiverSettings, { logger, contract }: ReceiverParts): Promise<Receiver> {
   const dereferenced = await dereferenceContract(contract);
   const validate = await loadRequestValidator(dereferenced, 'receiveAdaWebhook');
-  const inbox = await openInbox(settings.database);
+  const inbox = await openInbox(settings.database).catch((error: unknown) => {
+    throw new InboxOpenError(`could not open the inbox at ${databaseLabel(settings.database)}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  });
   const forwarding =
     settings.forward &&
     new Forwarding({

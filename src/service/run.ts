@@ -6,7 +6,7 @@ import { contractLabel, loadContract, type ContractDocument } from '../contract/
 import { staleGeneratedTypes } from '../contract/generated-types.ts';
 import { databaseLabel } from '../inbox/settings.ts';
 import { secretFingerprint } from '../intake/signature.ts';
-import { createReceiverFromSettings, type Receiver } from '../receiver.ts';
+import { createReceiverFromSettings, InboxOpenError, type Receiver } from '../receiver.ts';
 import { createServiceApp } from './app.ts';
 import { developmentSecret, developmentSecretPath } from './development-secret.ts';
 import { createHttpServer } from './http-server.ts';
@@ -68,8 +68,8 @@ export async function runService(registerHandlers: (receiver: Receiver) => void)
   const secrets = usesDevelopmentSecret ? [developmentSecret()] : settings.receiver.secrets;
   const inboxLabel = databaseLabel(settings.receiver.database);
   const receiver = await createReceiverFromSettings({ ...settings.receiver, secrets }, { logger, contract }).catch((error: unknown) => {
-    // A path that cannot exist, a database that cannot be reached: one line that says which.
-    logger.fatal(`could not open the inbox at ${inboxLabel}: ${(error as Error).message}`);
+    // One line that says what failed: the inbox's own error names the inbox.
+    logger.fatal(error instanceof InboxOpenError ? error.message : `could not start the receiver: ${(error as Error).message}`);
     process.exit(1);
   });
   registerHandlers(receiver);

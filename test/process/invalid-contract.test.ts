@@ -38,6 +38,18 @@ const mistakes = [
     edit: (yaml: string) => yaml.replace('      required: [type, timestamp, data]\n', '      requird: [type, timestamp, data]\n'),
     says: ['is not a keyword of JSON Schema or OpenAPI; did you mean required?'],
   },
+  {
+    what: 'a pattern that is not a regular expression',
+    edit: (yaml: string) =>
+      yaml.replace(
+        '      items:\n        type: string\n\n    Metadata:',
+        "      items:\n        type: string\n        pattern: 'a{2,1}'\n\n    Metadata:",
+      ),
+    says: [
+      'openapi/ada-webhooks.yaml#/components/schemas/Tags/items/pattern: is not a regular expression that the validator compiles ' +
+        '(with the u flag): Invalid regular expression: /a{2,1}/u: numbers out of order in {} quantifier',
+    ],
+  },
 ];
 
 describe('an invalid contract', function () {
@@ -67,13 +79,25 @@ describe('an invalid contract', function () {
       expect(existsSync(join(project.root, 'data')), 'data/ created').to.equal(false);
 
       const before = generated();
-      const generate = await run(project.script('generate'), [], project.root, {});
-      expect(generate.code).to.equal(1);
-      for (const line of says) expect(generate.stderr).to.include(line);
-      expect(generate.stderr).to.not.match(/^\s+at /m);
+      for (const args of [[], ['--check']]) {
+        const generate = await run(project.script('generate'), args, project.root, {});
+        expect(generate.code, `generate ${args.join(' ')}`).to.equal(1);
+        for (const line of says) expect(generate.stderr).to.include(line);
+        expect(generate.stderr).to.not.match(/^\s+at /m);
+      }
       expect(generated()).to.equal(before);
     });
   }
+
+  it('without the operation the receiver serves: the receiver says so, not that its inbox failed, and opens none', async () => {
+    editContract((yaml) => yaml.replace('operationId: receiveAdaWebhook', 'operationId: receiveWebhook'));
+    const started = await run(project.main, [], project.root, {});
+    expect(started.code, started.stderr).to.equal(1);
+    const output = `${started.stdout}${started.stderr}`;
+    expect(output).to.include('could not start the receiver: The contract has no operation receiveAdaWebhook, which the receiver serves');
+    expect(output).to.not.include('inbox');
+    expect(existsSync(join(project.root, 'data', 'inbox.sqlite')), 'inbox created').to.equal(false);
+  });
 
   it('with malformed YAML: one line with the file, the line and the column, from the receiver and from generate', async () => {
     editContract((yaml) =>
