@@ -4,7 +4,7 @@
 import { pino, type Logger } from 'pino';
 import { dereferenceContract, loadContract, type ContractDocument } from './contract/document.ts';
 import { loadRequestValidator, operationOf } from './contract/operations.ts';
-import { createSchemaValidators } from './contract/validation.ts';
+import { createDeliveryValidator } from './contract/delivery-validator.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { HandlerRegistry, type Handlers } from './dispatch/handler-registry.ts';
 import { Forwarding } from './forward/forwarding.ts';
@@ -239,7 +239,7 @@ export async function createReceiverFromSettings(settings: ReceiverSettings, { l
     createInspector({
       settings: settings.inspector,
       inbox,
-      validateDelivery: createSchemaValidators(dereferenced)('AdaWebhookDelivery'),
+      validateDelivery: createDeliveryValidator(dereferenced),
       logger,
     });
   let handleFetch: FetchHandler | undefined;

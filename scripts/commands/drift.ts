@@ -10,7 +10,8 @@ import { load } from 'js-yaml';
 import { loadDatabaseSettings, orExit } from '../../src/service/environment.ts';
 import { contractUrl, dereferenceContract, webhookExamples, type ContractDocument } from '../../src/contract/document.ts';
 import { describeDrift, driftKey, type DriftKind } from '../../src/contract/drift.ts';
-import { createSchemaValidators, describeViolation } from '../../src/contract/validation.ts';
+import { createDeliveryValidator } from '../../src/contract/delivery-validator.ts';
+import { describeViolation } from '../../src/contract/validation.ts';
 import type { DriftSummary, Inbox } from '../../src/inbox/inbox.ts';
 import { parseCommandLine } from './command-line.ts';
 import { deriveEventLists } from '../event-lists.ts';
@@ -72,7 +73,7 @@ function line(summary: DriftSummary): string {
 /** The examples of the edited contract that it no longer accepts, in words. */
 async function examplesRefused(text: string): Promise<string[]> {
   const contract = load(text) as ContractDocument;
-  const validate = createSchemaValidators(await dereferenceContract(contract))('AdaWebhookDelivery');
+  const validate = createDeliveryValidator(await dereferenceContract(contract));
   return Object.keys(contract.webhooks).flatMap((eventType) =>
     [...webhookExamples(contract, eventType)].flatMap(([name, example]) =>
       validate(example).map((violation) => `${name}: ${describeViolation(violation)}`),

@@ -4,7 +4,8 @@
 //   npm run replay -- --to <url> --secret <whsec> (--id <delivery id> | filters) [--rate N]
 import { loadDatabaseSettings, loadTracingSettings, orExit, parseSecretOption, ConfigError } from '../../src/service/environment.ts';
 import { dereferenceContract, loadContract } from '../../src/contract/document.ts';
-import { createSchemaValidators, describeViolation } from '../../src/contract/validation.ts';
+import { createDeliveryValidator } from '../../src/contract/delivery-validator.ts';
+import { describeViolation } from '../../src/contract/validation.ts';
 import {
   confirmationThreshold,
   isReplayableState,
@@ -128,7 +129,7 @@ async function replayMatching(inbox: Inbox, replayFilter: ReplayFilter): Promise
   // Each replayed delivery starts a new trace, whose first span is exported from here.
   const stopTracing = tracing && (await startTracing(tracing).catch((error: unknown) => exitWith((error as Error).message)));
   try {
-    const validateDelivery = createSchemaValidators(await dereferenceContract(loadContract()))('AdaWebhookDelivery');
+    const validateDelivery = createDeliveryValidator(await dereferenceContract(loadContract()));
     const matched = 'id' in replayFilter ? 1 : await inbox.count(replayFilter);
     const unconfirmed = matched > confirmationThreshold && !values.yes;
     const dryRun = values['dry-run'] || unconfirmed;

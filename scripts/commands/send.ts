@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { loadSenderSettings, orExit, parseSecretOption, ConfigError } from '../../src/service/environment.ts';
 import { dereferenceContract, loadContract, webhookExamples } from '../../src/contract/document.ts';
-import { createSchemaValidators, describeViolation } from '../../src/contract/validation.ts';
+import { createDeliveryValidator } from '../../src/contract/delivery-validator.ts';
+import { describeViolation } from '../../src/contract/validation.ts';
 import { developmentSecret } from '../../src/service/development-secret.ts';
 import { createSigner } from '../../src/intake/signature.ts';
 import { exitWith, parseCommandLine } from './command-line.ts';
@@ -87,7 +88,7 @@ async function bodyOf(): Promise<() => string | Buffer> {
   }
   const event = () => ({ ...example, timestamp: new Date().toISOString() });
   if (!values.invalid) {
-    const violations = createSchemaValidators(await dereferenceContract(contract))('AdaWebhookDelivery')(event());
+    const violations = createDeliveryValidator(await dereferenceContract(contract))(event());
     if (violations.length > 0) {
       exitWith(
         [

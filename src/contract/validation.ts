@@ -73,7 +73,9 @@ export type ReportViolations = (value: unknown, report: ViolationReport) => void
 
 /** Validators for the component schemas of a dereferenced contract. */
 export function createSchemaValidators(contract: ContractDocument): (schemaName: string) => Validate {
-  const ajv = createAjv({ strict: true });
+  // Not strict, as openapi-backend's validators: a schema of an OpenAPI document may carry
+  // OpenAPI's own keywords (`example`, `externalDocs`, `xml`), which strict Ajv refuses.
+  const ajv = createAjv({ strict: false });
   return (schemaName) => {
     const schema = contract.components.schemas[schemaName];
     if (!schema) throw new Error(`The contract has no schema named ${schemaName}`);

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { dereferenceContract, loadContract } from '../../src/contract/document.ts';
-import { createSchemaValidators } from '../../src/contract/validation.ts';
+import { createDeliveryValidator } from '../../src/contract/delivery-validator.ts';
 import type { Inbox } from '../../src/inbox/inbox.ts';
 import { createInspector, type Inspector } from '../../src/inspector/inspector.ts';
 import { eventually } from '../support/eventually.ts';
@@ -58,7 +58,7 @@ async function startInspector(options: Partial<Parameters<typeof createInspector
   const inspector: Inspector = createInspector({
     settings: { token, readOnly: false },
     inbox: counted(store.inbox, calls),
-    validateDelivery: createSchemaValidators(await dereferenceContract(loadContract()))('AdaWebhookDelivery'),
+    validateDelivery: createDeliveryValidator(await dereferenceContract(loadContract())),
     logger: pino({ level: 'info' }, sink),
     ...options,
   });

@@ -1,18 +1,18 @@
 // Replay of dead and quarantined deliveries, over the real receiver, inbox and dispatcher.
 import { expect } from 'chai';
 import { dereferenceContract, loadContract } from '../../src/contract/document.ts';
-import { createSchemaValidators } from '../../src/contract/validation.ts';
+import { createDeliveryValidator } from '../../src/contract/delivery-validator.ts';
 import { replay } from '../../src/dispatch/replay.ts';
 import { eventually } from '../support/eventually.ts';
-import { contractExample, deliver, startReceiver, type TestReceiver } from '../support/receiver.ts';
+import { contractExample, deliver, post, signedHeaders, startReceiver, type TestReceiver } from '../support/receiver.ts';
 
-const currentContract = createSchemaValidators(await dereferenceContract(loadContract()))('AdaWebhookDelivery');
+const currentContract = createDeliveryValidator(await dereferenceContract(loadContract()));
 
 /** The contract as it would be after adding `fax` to the channel modalities and regenerating. */
 async function widenedContract() {
   const contract = loadContract();
   (contract.components.schemas['ChannelModality']!['enum'] as string[]).push('fax');
-  return createSchemaValidators(await dereferenceContract(contract))('AdaWebhookDelivery');
+  return createDeliveryValidator(await dereferenceContract(contract));
 }
 
 describe('replay', () => {
@@ -81,6 +81,35 @@ describe('replay', () => {
     expect((await receiver.inbox.get(id))?.violations).to.deep.equal([
       { pointer: '/data/author/role', message: 'must be one of: end_user, ai_agent, human_agent' },
     ]);
+  });
+
+  it('keeps a number out of the range of a double quarantined, as the intake does, rather than hand a handler Infinity', async () => {
+    const body = JSON.stringify({ ...contractExample('ConversationMessageLink'), added_later: 7 }).replace(
+      '"added_later":7',
+      '"added_later":1e400',
+    );
+    const headers = signedHeaders(body);
+    expect((await post(receiver.url, body, headers)).status).to.equal(422);
+    const id = headers['svix-id']!;
+
+    const outcomes = await replay({ inbox: receiver.inbox, validateDelivery: currentContract }, { id });
+    expect(outcomes).to.have.length(1);
+    expect(outcomes[0]).to.deep.include({ id, outcome: 'still quarantined' });
+    expect(await stateOf(id)).to.equal('quarantined');
+    expect(handled).to.deep.equal([]);
+  });
+
+  it("replays against a contract whose schemas carry OpenAPI's own keywords, such as `example`", async () => {
+    const contract = loadContract();
+    contract.components.schemas['ChannelModality']!['example'] = 'messaging';
+    const validate = createDeliveryValidator(await dereferenceContract(contract));
+    const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
+    await eventually(async () => (await stateOf(id)) === 'dead');
+    handlerWorks = true;
+    expect(await replay({ inbox: receiver.inbox, validateDelivery: validate }, { id })).to.deep.equal([
+      { id, outcome: 'requeued', from: 'dead' },
+    ]);
+    await eventually(async () => (await stateOf(id)) === 'done');
   });
 
   it('changes nothing in a dry run, and filters by type and time', async () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { dereferenceContract, loadContract, type ContractDocument } from '../../src/contract/document.ts';
 import { createDriftObserver, describeDrift, type DriftObserver } from '../../src/contract/drift.ts';
-import { createSchemaValidators } from '../../src/contract/validation.ts';
+import { createDeliveryValidator } from '../../src/contract/delivery-validator.ts';
 import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
 import { ContractDrift } from '../../src/intake/contract-drift.ts';
 import { inboxBackends, type TestInbox } from '../support/inbox-backends.ts';
@@ -63,7 +63,7 @@ describe('contract drift', () => {
     ]);
     const message = contractExample('ConversationMessageText');
     message['data'].channel.metadata = { 'a.b': {} };
-    const violations = createSchemaValidators(contract)('AdaWebhookDelivery')(message);
+    const violations = createDeliveryValidator(contract)(message);
     expect(observer.quarantined(message, violations).map(({ kind, path, detail }) => `${kind} ${path} ${detail}`)).to.deep.equal([
       'other_type data.channel.metadata["a.b"] object',
     ]);
@@ -106,7 +106,7 @@ describe('contract drift', () => {
     event['data'].channel.modality = 'whatsapp';
     event['data'].conversation_id = 42;
     delete event['data'].channel.name;
-    const violations = createSchemaValidators(contract)('AdaWebhookDelivery')(event);
+    const violations = createDeliveryValidator(contract)(event);
     expect(
       observer
         .quarantined(event, violations)
@@ -155,7 +155,7 @@ describe('contract drift', () => {
     const event = contractExample('ConversationMessageText');
     event['data'].channel.modality = 'é'.repeat(1000);
     event['data'].channel.metadata = { ['k'.repeat(5000)]: {} };
-    const violations = createSchemaValidators(contract)('AdaWebhookDelivery')(event);
+    const violations = createDeliveryValidator(contract)(event);
     expect(observer.quarantined(event, violations).map(({ kind, path, detail }) => `${kind} ${path} ${detail}`)).to.deep.equal([
       `unlisted_value data.channel.modality ${'é'.repeat(62)}…`,
       `other_type data.channel.metadata.${'k'.repeat(231)}… object`,
