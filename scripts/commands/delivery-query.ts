@@ -5,6 +5,7 @@ import { deliveryStates, type DeliveryQuery, type DeliveryState } from '../../sr
 import { isListableTime, listableTimes } from '../../src/inbox/list-query.ts';
 import { laneOf } from '../../src/inbox/ordering.ts';
 import { storableEventType } from '../../src/inbox/storable.ts';
+import { parseTypedTime } from '../../src/support/typed-time.ts';
 
 export const queryOptions = {
   state: { type: 'string' },
@@ -25,11 +26,10 @@ export const queryUsage = `  --state STATE         only deliveries in this state
   --conversation ID     only the deliveries of one conversation
   --end-user ID         only the deliveries of one end user (their profile events)`;
 
-/** A time on the command line: ISO 8601, or a duration before now. */
+/** A time on the command line: ISO 8601 (UTC without an offset), or a duration before now. */
 function parseTime(raw: string, now: number): Date | undefined {
   const ago = parseDuration(raw);
-  const time = ago instanceof Invalid ? new Date(raw) : new Date(now - ago);
-  return Number.isNaN(time.getTime()) ? undefined : time;
+  return ago instanceof Invalid ? parseTypedTime(raw) : new Date(now - ago);
 }
 
 /** Whether any option that selects deliveries was given. */

@@ -13,6 +13,7 @@ import { describeDrift, driftKey, type DriftKind } from '../../src/contract/drif
 import { createDeliveryValidator } from '../../src/contract/delivery-validator.ts';
 import { describeViolation } from '../../src/contract/validation.ts';
 import type { DriftSummary, Inbox } from '../../src/inbox/inbox.ts';
+import { parseTypedTime } from '../../src/support/typed-time.ts';
 import { parseCommandLine } from './command-line.ts';
 import { deriveEventLists } from '../event-lists.ts';
 import { editContract } from './contract-edit.ts';
@@ -47,9 +48,8 @@ const { values, positionals, fail } = parseCommandLine('drift', usage, {
   write: { type: 'boolean', default: false },
 });
 if (positionals.length > 0) fail(`Unexpected argument ${JSON.stringify(positionals[0])}.`);
-const since = values.since === undefined ? undefined : new Date(values.since);
-if (since && Number.isNaN(since.getTime()))
-  fail(`--since must be a time such as 2026-11-24T09:00:00Z, got ${JSON.stringify(values.since)}.`);
+const since = values.since === undefined ? undefined : parseTypedTime(values.since);
+if (values.since !== undefined && !since) fail(`--since must be a time such as 2026-11-24T09:00:00Z, got ${JSON.stringify(values.since)}.`);
 
 /** What became of the deliveries that showed a difference of this kind. */
 const fate: Record<DriftKind, string> = {

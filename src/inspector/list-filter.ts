@@ -5,6 +5,7 @@ import { isListableTime, listableTimes } from '../inbox/list-query.ts';
 import { laneOf } from '../inbox/ordering.ts';
 import { storableEventType } from '../inbox/storable.ts';
 import { isStorableText } from '../support/storable-text.ts';
+import { parseTypedTime } from '../support/typed-time.ts';
 
 /** The fields of the filter form, as text. */
 const filterFields = ['id', 'state', 'type', 'conversation', 'end_user', 'since', 'until'] as const;
@@ -18,20 +19,13 @@ interface ParsedFilter {
   problems: string[];
 }
 
-/** A time as typed in the form (`2026-11-24 09:00` or `2026-11-24T09:00`, read as UTC) or written in a link (ISO 8601). */
-function parseTime(typed: string): Date | undefined {
-  const raw = typed.replace(/^(\d{4}-\d{2}-\d{2}) /, '$1T');
-  const time = new Date(/(Z|[+-]\d{2}:\d{2})$/i.test(raw) ? raw : `${raw}Z`);
-  return Number.isNaN(time.getTime()) ? undefined : time;
-}
-
 /** `after` is a position in the list: the time received (ISO 8601, always 24 characters) and the id. */
 export const positionParameter = ({ receivedAt, id }: ListPosition) => `${receivedAt.toISOString()}_${id}`;
 
 function parsePosition(raw: string): ListPosition | undefined {
-  const receivedAt = new Date(raw.slice(0, 24));
+  const receivedAt = parseTypedTime(raw.slice(0, 24));
   const id = raw.slice(25);
-  return raw[24] === '_' && isListableTime(receivedAt) && isStorableText(id) ? { receivedAt, id } : undefined;
+  return raw[24] === '_' && receivedAt !== undefined && isListableTime(receivedAt) && isStorableText(id) ? { receivedAt, id } : undefined;
 }
 
 const day = (time: Date) => time.toISOString().slice(0, 10);
@@ -62,7 +56,7 @@ export function parseFilter(query: Record<string, string | string[] | undefined>
   for (const bound of ['since', 'until'] as const) {
     const raw = form[bound];
     if (raw === undefined) continue;
-    const time = parseTime(raw);
+    const time = parseTypedTime(raw);
     const label = bound === 'since' ? 'Received from' : 'Received before';
     if (!time) problems.push(`"${label}" must be a time such as 2026-11-24 09:00 (UTC, 24-hour).`);
     else if (!isListableTime(time))

@@ -125,6 +125,9 @@ for (const backend of inboxBackends)
     it('says what is wrong with a filter, with a 400', async () => {
       receiver = await startReceiver({ backend, inspectorToken: token });
       const { status, html } = await get('/inspector?state=finished&since=yesterday&conversation=a&end_user=b');
+      expect(textOf((await get('/inspector?until=2026-02-30%2009:00')).html)).to.contain(
+        '"Received before" must be a time such as 2026-11-24 09:00 (UTC, 24-hour).',
+      );
       expect(status).to.equal(400);
       const text = textOf(html);
       expect(text).to.contain('State must be one of pending, quarantined, done, dead, discarded.');

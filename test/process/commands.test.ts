@@ -174,6 +174,11 @@ for (const backend of inboxBackends)
           expect(refused.stderr).to.contain(`${option} ${range}, got ${JSON.stringify(time)} (${read}).`);
         }
       }
+      const noSuchDay = await run('inbox', 'list', '--since', '2026-02-30T00:00:00Z');
+      expect(noSuchDay.code, noSuchDay.stderr).to.equal(2);
+      expect(noSuchDay.stderr).to.contain(
+        '--since must be a time such as 2026-11-24T09:00:00Z or a duration ago such as 12h, got "2026-02-30T00:00:00Z".',
+      );
       const ago = await run('inbox', 'list', '--since', '1000000d');
       expect(ago.code, ago.stderr).to.equal(2);
       expect(ago.stderr).to.contain(`--since ${range}, got "1000000d"`);
