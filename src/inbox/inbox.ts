@@ -7,7 +7,8 @@
 // (the oldest pending delivery), when the head is due, and who holds the lane's lease. So a claim
 // never looks at the deliveries waiting behind a head, however many there are. The steps, which
 // each backend carries out in its own terms, in a module per step (intake.ts, claim.ts,
-// settle.ts, requeue.ts and lanes.ts in sqlite/ and in postgres/):
+// settle.ts, requeue.ts in sqlite/ and in postgres/; the join of lanes is sqlite/lanes.ts, and on
+// PostgreSQL the function join_lanes of migration 0008):
 // - Joining (intake of a pending delivery, requeue): a new lane is ready at once, its head the
 //   delivery. In an existing lane the delivery becomes the head when its event is older than the
 //   head's, and the lane is then ready, unless it is leased: the head in flight finishes first.

@@ -1,73 +1,13 @@
-// Intake on PostgreSQL: the function store_deliveries, and the call that stores one turn's
-// deliveries, valid and quarantined, with it: one statement, one round trip, one commit. A
+// Intake on PostgreSQL: the call that stores one turn's deliveries, valid and quarantined, with
+// the function store_deliveries (migration 0008): one statement, one round trip, one commit. A
 // delivery that heads a lane nobody holds is leased at once when intake was offered a lease
 // (see LeaseAtIntake in inbox.ts).
-// Schema migration 8 (schema.ts) creates the function from this text, which therefore never
-// changes: a new version is a new constant, applied by a migration of its own. `{schema}` stands
-// for the quoted schema name.
 import type pg from 'pg';
 import type { Violation } from '../../contract/validation.ts';
 import type { NewDelivery } from '../inbox.ts';
 import type { IntakeLease, IntakeResult } from '../intake-leases.ts';
 import type { DerivedFields } from '../ordering.ts';
 import { traceContextColumn } from '../rows.ts';
-
-export const storeFunction = `
--- Stores a batch of new deliveries (pending or quarantined, one row per id): an id already
--- stored is left alone, except that a valid copy replaces a quarantined delivery. Then the
--- pending ones join their lanes (join_lanes), those whose _offered is true leased to _owner
--- until _lease_until when they head a lane nobody holds, and the attempts of those leased
--- start. Returns the ids stored, with the attempt and the forward of each one leased (null for
--- the others).
-CREATE FUNCTION {schema}.store_deliveries(
-  _ids text[], _states text[], _event_types text[], _received_at timestamptz[], _headers jsonb[], _bodies text[],
-  _violations jsonb[], _lanes text[], _event_times bigint[], _trace_contexts jsonb[],
-  _offered boolean[], _owner text, _lease_until bigint)
-RETURNS TABLE (id text, attempts integer, forwarded_at bigint)
-LANGUAGE plpgsql AS $$
-#variable_conflict use_column
-DECLARE
-  _stored text[];
-  _leased text[];
-BEGIN
-  WITH incoming AS (
-    SELECT * FROM unnest(_ids, _states, _event_types, _received_at, _headers, _bodies, _violations, _lanes, _event_times, _trace_contexts)
-      AS incoming (id, state, event_type, received_at, headers, body, violations, lane, event_time, trace_context)
-  ),
-  inserted AS (
-    INSERT INTO {schema}.deliveries (id, state, event_type, received_at, headers, body, violations, lane, event_time, trace_context)
-    SELECT * FROM incoming ORDER BY id
-    ON CONFLICT (id) DO NOTHING
-    RETURNING id
-  ),
-  replaced AS (
-    UPDATE {schema}.deliveries AS deliveries SET
-      state = 'pending', event_type = incoming.event_type, received_at = incoming.received_at, headers = incoming.headers,
-      body = incoming.body, violations = NULL, lane = incoming.lane, event_time = incoming.event_time,
-      trace_context = incoming.trace_context
-    FROM incoming
-    WHERE deliveries.id = incoming.id AND deliveries.state = 'quarantined' AND incoming.state = 'pending'
-    RETURNING deliveries.id
-  )
-  SELECT coalesce(array_agg(stored.id), '{}') INTO _stored FROM (SELECT id FROM inserted UNION ALL SELECT id FROM replaced) AS stored;
-
-  SELECT {schema}.join_lanes(array_agg(id), array_agg(lane), array_agg(event_time), array_agg(offered), _owner, _lease_until) INTO _leased
-  FROM unnest(_ids, _states, _lanes, _event_times, _offered) AS joining (id, state, lane, event_time, offered)
-  WHERE state = 'pending' AND id = ANY(_stored);
-
-  IF cardinality(_leased) = 0 THEN
-    RETURN QUERY SELECT stored.id, NULL::integer, NULL::bigint FROM unnest(_stored) AS stored (id);
-    RETURN;
-  END IF;
-  RETURN QUERY
-  WITH started AS (
-    UPDATE {schema}.deliveries AS deliveries SET attempts = deliveries.attempts + 1
-    WHERE deliveries.id = ANY(_leased)
-    RETURNING deliveries.id, deliveries.attempts, deliveries.forwarded_at
-  )
-  SELECT stored.id, started.attempts, started.forwarded_at FROM unnest(_stored) AS stored (id) LEFT JOIN started USING (id);
-END $$;
-`;
 
 export interface IntakeWrite {
   delivery: NewDelivery;
