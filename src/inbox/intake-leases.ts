@@ -3,7 +3,7 @@
 // (most often one it created), and the claimer is handed what was leased once the write is over.
 import type { ClaimedDelivery, LeaseAtIntake, NewDelivery, StoreOutcome } from './inbox.ts';
 import type { DerivedFields } from './ordering.ts';
-import { timeOrNull, traceContextColumn, traceContextOf } from './rows.ts';
+import { timeOrNull, traceContextColumn, traceContextFromColumn } from './rows.ts';
 
 /** Whom a write leases the delivery to, when it heads a ready lane: the claimer, until a time in milliseconds. */
 export interface IntakeLease {
@@ -73,6 +73,6 @@ function claimedAtIntake(
     lane,
     attempt: attempts,
     forwardedAt: timeOrNull(forwardedAt),
-    traceContext: traceContextOf(traceContextColumn(delivery.traceContext)),
+    traceContext: traceContextFromColumn(traceContextColumn(delivery.traceContext)),
   };
 }

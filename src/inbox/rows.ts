@@ -101,7 +101,7 @@ export const traceContextColumn = (traceContext: TraceContext | undefined): stri
   traceContext && Object.keys(traceContext).length > 0 ? JSON.stringify(traceContext) : null;
 
 /** A trace context as SQLite keeps it (PostgreSQL's jsonb comes parsed). */
-export const traceContextOf = (column: string | null): TraceContext | null =>
+export const traceContextFromColumn = (column: string | null): TraceContext | null =>
   column === null ? null : (JSON.parse(column) as TraceContext);
 
 export interface DriftRow {

@@ -48,7 +48,7 @@ import { ProbedAvailability, type Availability } from '../../support/availabilit
 import { NotificationListener } from './notifications.ts';
 import { migrate, schemaExists } from './schema.ts';
 import { createClaim } from './claim.ts';
-import { createIntake, type IntakeWrite } from './intake.ts';
+import { createStoreDeliveries, type IntakeWrite } from './intake.ts';
 import { createRequeue } from './requeue.ts';
 import { createSettle } from './settle.ts';
 import { statements } from './statements.ts';
@@ -92,7 +92,7 @@ export class PostgresInbox implements Inbox {
   readonly #clientConfig: pg.ClientConfig;
   readonly #schema: string;
   readonly #sql: ReturnType<typeof statements>;
-  readonly #intake: ReturnType<typeof createIntake>;
+  readonly #storeDeliveries: ReturnType<typeof createStoreDeliveries>;
   readonly #claim: ReturnType<typeof createClaim>;
   readonly #settle: ReturnType<typeof createSettle>;
   readonly #requeue: ReturnType<typeof createRequeue>;
@@ -145,7 +145,7 @@ export class PostgresInbox implements Inbox {
     this.#pool.on('error', (error) => this.#writeHealth.lost(`PostgreSQL closed a connection: ${error.message}`));
     this.#schema = pg.escapeIdentifier(schema);
     this.#sql = statements(this.#schema);
-    this.#intake = createIntake(this.#pool, this.#schema);
+    this.#storeDeliveries = createStoreDeliveries(this.#pool, this.#schema);
     this.#claim = createClaim(this.#pool, this.#schema);
     this.#settle = createSettle(this.#pool, this.#schema);
     this.#requeue = createRequeue(this.#pool, this.#schema);
@@ -406,7 +406,7 @@ export class PostgresInbox implements Inbox {
 
   /** Stores deliveries in one statement, and announces those that became pending without a lease. */
   async #store(writes: readonly IntakeWrite[]): Promise<IntakeResult[]> {
-    const { results, pending } = await this.#intake(writes);
+    const { results, pending } = await this.#storeDeliveries(writes);
     if (pending) this.#announceNewDeliveries();
     return results;
   }

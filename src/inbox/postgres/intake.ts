@@ -26,7 +26,7 @@ interface StoredRow {
 }
 
 /** Stores one turn's deliveries; each write's result, and whether any became pending without a lease (to be announced). */
-export function createIntake(pool: pg.Pool, schema: string) {
+export function createStoreDeliveries(pool: pg.Pool, schema: string) {
   const text = `SELECT * FROM ${schema}.store_deliveries($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`;
   return async (writes: readonly IntakeWrite[]): Promise<{ results: IntakeResult[]; pending: boolean }> => {
     // One row per delivery id: within a batch, the first copy is the one stored.

@@ -1,7 +1,7 @@
 // The claim on SQLite (the lane algorithm: inbox.ts): due lanes become ready, then the oldest
 // heads of ready lanes are leased.
 import type { ClaimOptions, ClaimedDelivery } from '../inbox.ts';
-import { timeOrNull, traceContextOf } from '../rows.ts';
+import { timeOrNull, traceContextFromColumn } from '../rows.ts';
 import type { Prepared } from './prepared.ts';
 
 export const claimStatements = {
@@ -47,7 +47,7 @@ export function claim(
       lane: key,
       attempt: row.attempts,
       forwardedAt: timeOrNull(row.forwarded_at),
-      traceContext: traceContextOf(row.trace_context),
+      traceContext: traceContextFromColumn(row.trace_context),
     };
   });
 }
