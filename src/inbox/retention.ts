@@ -42,9 +42,9 @@ interface PurgeOptions {
 
 /**
  * Purges in small batches, pausing after each for nineteen times as long as it took, so that the
- * store spends at most a twentieth of its time on the purge and intake keeps its pace: a fifth
- * cost intake 37 % of its throughput under full load, a tenth 19 %, a twentieth nothing
- * measurable (BENCHMARKS.md). A busier store takes longer per batch, so the purge slows with it.
+ * store spends at most a twentieth of its time on the purge and intake keeps its pace under full
+ * load, where a larger share slowed it (BENCHMARKS.md, Retention, measures each pacing). A busier
+ * store takes longer per batch, so the purge slows with it.
  * Resolves with how many deliveries were deleted.
  */
 export async function purgeInBatches(

@@ -10,8 +10,8 @@ export const claimStatements = {
   // a late owner can still settle the attempt it finished.
   readyWhenDue: `UPDATE lanes SET status = 'ready' WHERE status = 'waiting' AND head_due_at <= :now`,
   readyWhenLeaseRanOut: `UPDATE lanes SET status = 'ready' WHERE status = 'leased' AND lease_until <= :now`,
-  // Then the oldest heads of ready lanes are leased, one lane at a time (by key, about half the
-  // cost of one UPDATE ... WHERE key IN (SELECT ...) RETURNING for all of them).
+  // Then the oldest heads of ready lanes are leased, one lane at a time (by key, cheaper than one
+  // UPDATE ... WHERE key IN (SELECT ...) RETURNING for all of them).
   readyHeads: `SELECT key, head_id FROM lanes WHERE status = 'ready' ORDER BY head_event_time, head_id LIMIT :limit`,
   leaseLane: `UPDATE lanes SET status = 'leased', leased_id = head_id, lease_owner = :owner, lease_until = :until WHERE key = :key`,
   startAttempt: `UPDATE deliveries SET attempts = attempts + 1 WHERE id = ? RETURNING id, event_type, received_at, attempts, forwarded_at, trace_context`,

@@ -7,8 +7,8 @@ export function openDatabase(path: string, busyTimeoutMs: number): DatabaseSync 
   // WAL lets readers (the inbox command, readiness) work beside the writer. synchronous=FULL
   // makes every commit fsync the WAL before it returns, so an acknowledged delivery survives a
   // power loss, not only a crash of this process. A 32 MB page cache (the default is 2 MB) keeps
-  // the indexes that the dispatcher reads by delivery id in memory on a large inbox: with
-  // 1,000,000 rows, throughput went from 0.89 to 1.03 of an empty inbox's.
+  // the indexes that the dispatcher reads by delivery id in memory on a large inbox, which
+  // otherwise reads them from the OS's cache at every claim and settlement.
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -32000;');
   return db;
 }

@@ -126,8 +126,9 @@ export class SqliteWrites {
    * throws fails alone: the commit is rolled back and carried out again with each step in a
    * savepoint of its own, rolled back on its error, so that the others commit without it.
    * (Savepoints only then: one around every write would cost the writer's thread, the
-   * receiver's bottleneck, a sizeable share of each write; see BENCHMARKS.md.) A commit that
-   * fails as a whole (BEGIN or COMMIT, a full disk, an I/O error) throws: every write fails.
+   * receiver's bottleneck, a sizeable share of each write: BENCHMARKS.md, One failing write in a
+   * shared commit.) A commit that fails as a whole (BEGIN or COMMIT, a full disk, an I/O error)
+   * throws: every write fails.
    */
   commit(batches: readonly WriteOperation[][]): Step<unknown>[][] {
     let failedStep = false;
