@@ -270,7 +270,8 @@ export interface ClaimOptions {
   now?: Date;
 }
 
-export interface Inbox {
+/** Taking deliveries in: the receiver's intake. */
+export interface InboxIntake {
   /**
    * Stores a valid delivery as pending, in its lane: it becomes the lane's head when its event is
    * older than the head's. It replaces a quarantined delivery with the same id. What the inbox
@@ -280,6 +281,38 @@ export interface Inbox {
   accept(delivery: NewDelivery): Promise<StoreOutcome>;
   /** Stores a delivery that violates the contract, with its violations (kept as storable.ts says). It joins no lane. */
   quarantine(delivery: NewDelivery, violations: Violation[]): Promise<StoreOutcome>;
+}
+
+/** The lanes as a queue, the dispatcher's side: claims, settlements, leases at intake, and word of new deliveries. */
+export interface LaneQueue {
+  /**
+   * Leases the heads of up to `limit` ready lanes, oldest head event first. A lane is ready when
+   * it has a head that is due and nobody holds its lease, or the lease ran out.
+   */
+  claim(options: ClaimOptions): Promise<ClaimedDelivery[]>;
+  /**
+   * Records how attempts ended and moves their lanes on; ignores a settlement from an owner that
+   * no longer holds the lease (it ran out and another dispatcher claimed the lane).
+   */
+  settle(owner: string, settlements: Settlement[]): Promise<void>;
+  /**
+   * Has intake lease to `claimer`, while it has room, each delivery that heads a ready lane once
+   * stored (one claimer per inbox). Returns a function that stops it.
+   */
+  leaseAtIntake(claimer: LeaseAtIntake): () => void;
+  /**
+   * Calls `listener` when deliveries may have become claimable: stored or requeued by this
+   * process, or, where the backend can tell, by any other process on the same store. The
+   * listener says whether it has room to claim them here; where the backend tells other
+   * processes, it tells them only when no listener of this one has room, so that the replica that
+   * stores a delivery handles it and the others are not woken for it. Polling still covers what a
+   * notice misses. Returns a function that removes the listener.
+   */
+  onNewDeliveries(listener: NewDeliveriesListener): () => void;
+}
+
+/** Reading deliveries, their failed attempts, their lanes and their counts. */
+export interface DeliveryReads {
   get(id: string): Promise<StoredDelivery | undefined>;
   /** Newest first (by time received, then id). */
   list(filter: DeliveryFilter): Promise<StoredDelivery[]>;
@@ -297,17 +330,10 @@ export interface Inbox {
   oldestPending(): Promise<Date | undefined>;
   /** When the oldest pending delivery of these types that was not forwarded yet was received. */
   oldestUnforwarded(types: EventTypeSelection): Promise<Date | undefined>;
+}
 
-  /**
-   * Leases the heads of up to `limit` ready lanes, oldest head event first. A lane is ready when
-   * it has a head that is due and nobody holds its lease, or the lease ran out.
-   */
-  claim(options: ClaimOptions): Promise<ClaimedDelivery[]>;
-  /**
-   * Records how attempts ended and moves their lanes on; ignores a settlement from an owner that
-   * no longer holds the lease (it ran out and another dispatcher claimed the lane).
-   */
-  settle(owner: string, settlements: Settlement[]): Promise<void>;
+/** What an operator does to stored deliveries: replay them, purge them, set them aside. */
+export interface DeliveryOperations {
   /** Puts deliveries that are dead, quarantined or done back to pending, into their lanes, as if new (to be forwarded again too). Returns how many. */
   requeue(deliveries: readonly Requeue[]): Promise<number>;
   /**
@@ -322,7 +348,10 @@ export interface Inbox {
    * and its violations kept. False, and nothing changed, when it is not quarantined (or not there).
    */
   discard(id: string, discard: Discard): Promise<boolean>;
+}
 
+/** How traffic differs from the contract, summarised (see contract/drift.ts). */
+export interface DriftRecords {
   /**
    * Adds to the drift summaries: the deliveries of each are added to those already counted, the
    * first and last sightings widen, and the example stays the first one recorded.
@@ -330,7 +359,10 @@ export interface Inbox {
   recordDrift(summaries: readonly DriftSummary[]): Promise<void>;
   /** The drift summaries, the most recently seen first. */
   drift(filter?: DriftFilter): Promise<DriftSummary[]>;
+}
 
+/** The inspector's sessions that were signed out, shared by every process on the store. */
+export interface EndedSessions {
   /**
    * Records that an inspector session was signed out (a second time changes nothing); the records
    * of sessions that have expired since are deleted, so the store holds only sessions that could
@@ -339,34 +371,24 @@ export interface Inbox {
   endSession(session: EndedSession): Promise<void>;
   /** Which of these inspector sessions were signed out and have not expired yet. */
   endedSessions(ids: readonly string[]): Promise<string[]>;
+}
 
-  /**
-   * Has intake lease to `claimer`, while it has room, each delivery that heads a ready lane once
-   * stored (one claimer per inbox). Returns a function that stops it.
-   */
-  leaseAtIntake(claimer: LeaseAtIntake): () => void;
-
-  /**
-   * Calls `listener` when deliveries may have become claimable: stored or requeued by this
-   * process, or, where the backend can tell, by any other process on the same store. The
-   * listener says whether it has room to claim them here; where the backend tells other
-   * processes, it tells them only when no listener of this one has room, so that the replica that
-   * stores a delivery handles it and the others are not woken for it. Polling still covers what a
-   * notice misses. Returns a function that removes the listener.
-   */
-  onNewDeliveries(listener: NewDeliveriesListener): () => void;
-
+/** Whether the store can be reached and written. */
+export interface InboxAvailability {
   /**
    * Calls `listener` when the store becomes unavailable (a write failed, a connection was lost)
    * and when it takes writes again; while it is unavailable, a probe write runs every second.
    * Returns a function that removes the listener.
    */
   onAvailabilityChange(listener: (availability: Availability) => void): () => void;
-
   /**
    * Rejects when the store cannot be reached, or cannot be written: after a write that stores
    * something failed, it resolves only once a probe write succeeds (see support/availability.ts).
    */
   ping(): Promise<void>;
+}
+
+/** A store: every concern above, and its closing. */
+export interface Inbox extends InboxIntake, LaneQueue, DeliveryReads, DeliveryOperations, DriftRecords, EndedSessions, InboxAvailability {
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@
 // them (a replay, or `npm run inbox -- purge`): each is an event that was never handled.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Invalid, parseDuration, type Setting, type SettingsReader } from '../support/settings-reader.ts';
-import type { Inbox, PurgeableState } from './inbox.ts';
+import type { DeliveryOperations, PurgeableState } from './inbox.ts';
 
 const retentionSetting: Setting = { variable: 'INBOX_RETENTION', option: 'inboxRetention' };
 
@@ -48,7 +48,7 @@ interface PurgeOptions {
  * Resolves with how many deliveries were deleted.
  */
 export async function purgeInBatches(
-  inbox: Inbox,
+  inbox: DeliveryOperations,
   selection: PurgeSelection,
   { batchSize = 250, signal, onBatch }: PurgeOptions = {},
 ): Promise<number> {
@@ -72,7 +72,7 @@ const intervalOf = (retentionMs: number) => Math.min(Math.max(retentionMs / 10, 
 
 /** Purges `done` deliveries older than the retention, at start and then at every interval, until stopped. */
 export class Retention {
-  readonly #inbox: Inbox;
+  readonly #inbox: DeliveryOperations;
   readonly #retentionMs: number;
   readonly #onPurged: (purged: number, receivedBefore: Date) => void;
   readonly #onError: (error: unknown) => void;
@@ -80,7 +80,7 @@ export class Retention {
   #running: Promise<void> | undefined;
 
   constructor(
-    inbox: Inbox,
+    inbox: DeliveryOperations,
     retentionMs: number,
     { onPurged, onError }: { onPurged: (purged: number, receivedBefore: Date) => void; onError: (error: unknown) => void },
   ) {
