@@ -22,7 +22,6 @@ export type {
   DeliveryState,
   DriftFilter,
   DriftSummary,
-  Inbox,
   LaneState,
   ListPosition,
   PurgeBatch,
@@ -30,6 +29,7 @@ export type {
   Requeue,
   StoredDelivery,
 } from './inbox/inbox.ts';
+export type { InboxView } from './inbox/view.ts';
 export type { Inspector } from './inspector/inspector.ts';
 export type { Health, MetricsText, Readiness } from './telemetry/probes.ts';
 export type { TraceContext } from './telemetry/tracing.ts';

@@ -13,6 +13,7 @@ import type { Inbox } from './inbox/inbox.ts';
 import { openInbox } from './inbox/open.ts';
 import { databaseLabel } from './inbox/settings.ts';
 import { Retention } from './inbox/retention.ts';
+import { inboxView, type InboxView } from './inbox/view.ts';
 import { createInspector, type Inspector } from './inspector/inspector.ts';
 import { fetchHandler, type FetchHandler } from './intake/adapters/fetch.ts';
 import type { KoaMiddleware } from './intake/adapters/koa-middleware.ts';
@@ -106,8 +107,8 @@ export interface Receiver extends Handlers {
   close(options?: { graceMs?: number }): Promise<void>;
   /** Where `koa()` and `node()` take deliveries. */
   readonly path: string;
-  /** The store: read deliveries, replay them. */
-  readonly inbox: Inbox;
+  /** The store: read deliveries, lanes, counts and drift; replay, purge, discard. Claims and leases stay the dispatcher's. */
+  readonly inbox: InboxView;
   /** The inspector page, when `inspectorToken` turns it on: mount its `koa()` or `node()` beside the receiver's. */
   readonly inspector: Inspector | undefined;
   health(): Health;
@@ -115,6 +116,12 @@ export interface Receiver extends Handlers {
   /** Prometheus text of the receiver's metrics, and its content type. */
   metrics(): Promise<MetricsText>;
 }
+
+/** Each receiver's inbox itself, behind the view that `receiver.inbox` shows. */
+const inboxes = new WeakMap<Receiver, Inbox>();
+
+/** The whole inbox of a receiver made here: for this project's tests, which seed it and claim from it; the package does not export it. */
+export const inboxOf = (receiver: Receiver): Inbox => inboxes.get(receiver)!;
 
 /** The receiver's inbox could not be opened: a path that cannot exist, a database that cannot be reached. */
 export class InboxOpenError extends Error {
@@ -276,11 +283,12 @@ export async function createReceiverFromSettings(settings: ReceiverSettings, { l
       await inbox.close();
     },
     path,
-    inbox,
+    inbox: inboxView(inbox),
     inspector,
     health,
     readiness: () => readiness(inbox, forwarding),
     metrics: () => metricsText(metrics),
   };
+  inboxes.set(receiver, inbox);
   return receiver;
 }

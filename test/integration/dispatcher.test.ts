@@ -226,6 +226,31 @@ for (const backend of inboxBackends)
       const [claimed] = await receiver.inbox.claim({ owner: 'another worker', limit: 1, leaseMs: 1000 });
       expect(claimed?.id, 'the lease was released').to.equal(id);
     });
+
+    it("shows an app the inbox's reads and operations, and none of its claims, settlements or leases", async () => {
+      const { inbox } = await startWith();
+      const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
+      expect(await inbox.get(id)).to.deep.include({ id, state: 'pending' });
+      expect((await inbox.list({ limit: 10 })).map((delivery) => delivery.id)).to.deep.equal([id]);
+      expect(await inbox.countByState()).to.deep.include({ pending: 1 });
+      expect(Object.keys(inbox).sort()).to.deep.equal([
+        'count',
+        'countByState',
+        'discard',
+        'drift',
+        'failedAttempts',
+        'get',
+        'lane',
+        'laneQueue',
+        'list',
+        'oldestPending',
+        'oldestUnforwarded',
+        'purge',
+        'requeue',
+        'updateViolations',
+      ]);
+      expect((inbox as unknown as Record<string, unknown>)['claim']).to.equal(undefined);
+    });
   });
 
 describe('the handler registry', () => {

@@ -87,6 +87,14 @@ receiver.on('v1.conversation.created', (e) => e.data.not_a_field_of_the_contract
 receiver.on('v1.not_an.event_of_the_contract', () => {});
 const verified = verifyWebhook({ secrets: 'whsec_x', headers: new Headers(), body: '{}' });
 if (verified.known && verified.event.type === 'v1.conversation.ended') console.log(verified.id, verified.event.data.ended_by?.role);
+const dead = await receiver.inbox.list({ state: 'dead', limit: 10 });
+await receiver.inbox.requeue(dead.map(({ id }) => ({ id })));
+// @ts-expect-error: claims are the dispatcher's, not the app's
+receiver.inbox.claim({ owner: 'an app', limit: 1, leaseMs: 1000 });
+// @ts-expect-error: settlements are the dispatcher's
+receiver.inbox.settle('an app', []);
+// @ts-expect-error: leases at intake are the dispatcher's
+receiver.inbox.leaseAtIntake;
 `;
 
 /** An Express 5 app in TypeScript: it compiles with skipLibCheck false, and without Koa's types. */
@@ -271,7 +279,7 @@ describe('the package, installed into an empty project', function () {
     }
   });
 
-  it('types handlers by the contract in TypeScript: a field or an event type it lacks does not compile', () => {
+  it("types handlers by the contract in TypeScript: a field or an event type it lacks does not compile, nor the inbox's claims, settlements or leases", () => {
     writeFileSync(join(consumer, 'typed.ts'), typedUse);
     // Types that failed to resolve would make `receiver` any, and the expected errors below would
     // not happen.
@@ -279,7 +287,7 @@ describe('the package, installed into an empty project', function () {
     const config = { compilerOptions, files: ['typed.ts'] };
     writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify(config));
     const tsc = join(consumer, 'node_modules', 'typescript', 'bin', 'tsc');
-    // Unused @ts-expect-error lines fail the check: both mistakes must be compile errors.
+    // Unused @ts-expect-error lines fail the check: every mistake must be a compile error.
     const checked = spawnSync(process.execPath, [tsc, '-p', consumer], { cwd: consumer, encoding: 'utf8' });
     expect(checked.stdout).to.equal('');
     expect(checked.status).to.equal(0);

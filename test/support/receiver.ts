@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { loadContract } from '../../src/contract/document.ts';
-import type { NewDelivery } from '../../src/inbox/inbox.ts';
-import { createReceiver, type Receiver, type ReceiverOptions } from '../../src/receiver.ts';
+import type { Inbox, NewDelivery } from '../../src/inbox/inbox.ts';
+import { createReceiver, inboxOf, type Receiver, type ReceiverOptions } from '../../src/receiver.ts';
 import { createServiceApp } from '../../src/service/app.ts';
 import { createHttpServer, type HttpLimits } from '../../src/service/http-server.ts';
 import { sign } from '../../src/intake/signature.ts';
@@ -17,8 +17,8 @@ export const testSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 export interface TestReceiver {
   url: string;
   receiver: Receiver;
-  /** The receiver's own inbox. */
-  inbox: Receiver['inbox'];
+  /** The receiver's own inbox, whole: a test seeds it, claims from it, closes it. */
+  inbox: Inbox;
   /** The environment that points a command, or a second inbox, at the same store. */
   env: Record<string, string>;
   /** Makes every write of the inbox fail; resolves with what undoes it. */
@@ -63,7 +63,7 @@ export async function startReceiver({
   return {
     url: `http://127.0.0.1:${port}`,
     receiver,
-    inbox: receiver.inbox,
+    inbox: inboxOf(receiver),
     env: store.env,
     refuseWrites: store.refuseWrites,
     logs,

@@ -34,6 +34,21 @@ export function refusedBody(error: WebhookVerificationError): boolean {
   return error.reason === 'malformed_json' || error.reason === 'not_an_event';
 }
 
+export async function operate(receiver: Receiver): Promise<number> {
+  const { inbox } = receiver;
+  const dead = await inbox.list({ state: 'dead', limit: 10 });
+  await inbox.purge({ state: 'done', receivedBefore: new Date(0), limit: 100 });
+  // @ts-expect-error claims are the dispatcher's: an app that took a lease would steal the delivery
+  void inbox.claim;
+  // @ts-expect-error settlements are the dispatcher's
+  void inbox.settle;
+  // @ts-expect-error leases at intake are the dispatcher's
+  void inbox.leaseAtIntake;
+  // @ts-expect-error deliveries come in through the receiver's intake, verified and validated
+  void inbox.accept;
+  return inbox.requeue(dead.map(({ id }) => ({ id })));
+}
+
 export function mountInKoa(receiver: Receiver): Koa {
   // Koa's use() takes what koa() returns without a cast, though the package's types do not name Koa's.
   const app = new Koa();

@@ -1,0 +1,27 @@
+// What an app may do with a receiver's inbox (receiver.inbox): read deliveries, their lanes,
+// counts and contract drift, replay them, purge them, set them aside. The intake's side and the
+// dispatcher's (claims, settlements, leases at intake) stay the receiver's own: a lease taken
+// from outside would steal a delivery from the dispatcher that handles it.
+import type { DeliveryOperations, DeliveryReads, DriftRecords, Inbox } from './inbox.ts';
+
+export interface InboxView extends DeliveryReads, DeliveryOperations, Pick<DriftRecords, 'drift'> {}
+
+/** The view of `inbox`: an object of its own, so that the rest of the store cannot be reached through it. */
+export function inboxView(inbox: Inbox): InboxView {
+  return {
+    get: (id) => inbox.get(id),
+    list: (filter) => inbox.list(filter),
+    count: (query) => inbox.count(query),
+    failedAttempts: (id) => inbox.failedAttempts(id),
+    lane: (key) => inbox.lane(key),
+    laneQueue: (key, limit) => inbox.laneQueue(key, limit),
+    countByState: () => inbox.countByState(),
+    oldestPending: () => inbox.oldestPending(),
+    oldestUnforwarded: (types) => inbox.oldestUnforwarded(types),
+    requeue: (deliveries) => inbox.requeue(deliveries),
+    purge: (batch) => inbox.purge(batch),
+    updateViolations: (id, violations) => inbox.updateViolations(id, violations),
+    discard: (id, discard) => inbox.discard(id, discard),
+    drift: (filter) => inbox.drift(filter),
+  };
+}
