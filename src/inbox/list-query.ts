@@ -4,7 +4,7 @@
 // page's last delivery is an exact position to continue from (ties in time included).
 import { deliveryStates, type DeliveryFilter, type DeliveryQuery } from './inbox.ts';
 
-interface ListTables {
+export interface ListTables {
   /** The deliveries table, as the query names it. */
   deliveries: string;
   /** What the page's rows are read from: the deliveries, with their payloads where those live apart. */

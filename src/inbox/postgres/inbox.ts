@@ -51,7 +51,7 @@ import { createClaim } from './claim.ts';
 import { createStoreDeliveries, type IntakeWrite } from './intake.ts';
 import { createRequeue } from './requeue.ts';
 import { createSettle } from './settle.ts';
-import { statements } from './statements.ts';
+import { postgresTables, statements } from './statements.ts';
 import { carryOutTogether, refusedForWhatItHolds } from './together.ts';
 
 interface PostgresInboxOptions {
@@ -267,14 +267,13 @@ export class PostgresInbox implements Inbox {
   }
 
   async list(filter: DeliveryFilter): Promise<StoredDelivery[]> {
-    const deliveries = `${this.#schema}.deliveries`;
-    const { text, parameters } = listQuery(filter, { deliveries, rows: deliveries, placeholder: (position) => `$${position}` });
+    const { text, parameters } = listQuery(filter, postgresTables(this.#schema));
     const { rows } = await this.#pool.query<PostgresDeliveryRow>(text, parameters);
     return rows.map(fromRow);
   }
 
   async count(query: DeliveryQuery): Promise<number> {
-    const { text, parameters } = countQuery(query, { deliveries: `${this.#schema}.deliveries`, placeholder: (position) => `$${position}` });
+    const { text, parameters } = countQuery(query, postgresTables(this.#schema));
     const { rows } = await this.#pool.query<{ count: number }>(text, parameters);
     return rows[0]!.count;
   }

@@ -1,9 +1,10 @@
 // The PostgreSQL inbox's other statements: notices, purge, violations, drift, the inspector's
-// ended sessions, the probe and the reads (intake, claim, settle and requeue each have a module of
-// their own). Built once for the configured schema; values always travel as parameters. Several
+// ended sessions, the probe and the counts by state, beside the reads that both backends share
+// (read-queries.ts); intake, claim, settle and requeue each have a module of their own. Built once for the configured schema; values always travel as parameters. Several
 // replicas run these at once; what locks several rows locks them in key order, so two
 // transactions never wait for each other in a cycle.
 
+import { readQueries, type StoreTables } from '../read-queries.ts';
 import { driftQuery } from '../rows.ts';
 
 export function statements(schema: string) {
@@ -63,18 +64,17 @@ export function statements(schema: string) {
     /** Which of the sessions $1 were signed out and expire after $2. */
     endedSessions: `SELECT id FROM ${schema}.ended_sessions WHERE id = ANY($1::text[]) AND expires_at > $2`,
 
-    get: `SELECT * FROM ${schema}.deliveries WHERE id = $1`,
-    failedAttempts: `SELECT attempt, failed_at, error FROM ${schema}.failed_attempts WHERE delivery_id = $1 ORDER BY failed_at, attempt`,
     countByState: `SELECT state, sum(count)::integer AS count FROM ${schema}.state_counts GROUP BY state`,
-    oldestPending: `SELECT min(received_at) AS oldest FROM ${schema}.deliveries WHERE state = 'pending'`,
-    /** The oldest pending, unforwarded delivery whose type is (`only`) or is not (`except`) one of $1. */
-    oldestUnforwarded: (selection: 'only' | 'except') => `
-      SELECT received_at FROM ${schema}.deliveries
-      WHERE state = 'pending' AND forwarded_at IS NULL AND ${selection === 'only' ? '' : 'NOT'} coalesce(event_type, '') = ANY($1::text[])
-      ORDER BY received_at LIMIT 1`,
-    lane: `
-      SELECT *, (SELECT count(*) FROM ${schema}.deliveries WHERE lane = key AND state = 'pending') AS pending
-      FROM ${schema}.lanes WHERE key = $1`,
-    laneQueue: `SELECT * FROM ${schema}.deliveries WHERE lane = $1 AND state = 'pending' ORDER BY event_time, id LIMIT $2`,
+    ...readQueries(postgresTables(schema)),
   };
 }
+
+/** The tables as PostgreSQL's reads name them, in the inbox's schema; a list parameter is an array. */
+export const postgresTables = (schema: string): StoreTables => ({
+  deliveries: `${schema}.deliveries`,
+  rows: `${schema}.deliveries`,
+  lanes: `${schema}.lanes`,
+  failedAttempts: `${schema}.failed_attempts`,
+  placeholder: (position) => `$${position}`,
+  oneOf: (expression, parameter, negated) => `${negated ? 'NOT ' : ''}${expression} = ANY(${parameter}::text[])`,
+});

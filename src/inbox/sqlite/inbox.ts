@@ -43,6 +43,7 @@ import {
   type RowCodec,
 } from '../rows.ts';
 import { countQuery, idRangeOf, listQuery } from '../list-query.ts';
+import { readQueries, type StoreTables } from '../read-queries.ts';
 import { refusalOf, storableViolations } from '../storable.ts';
 import { Signal } from '../../support/signal.ts';
 import { TurnBatch } from '../turn-batch.ts';
@@ -54,6 +55,16 @@ import type { ErrorAnswer, WriterAnswer, WriterData, WriterRequest } from './wri
 import { newRow } from './intake.ts';
 import { endedSessionsQuery } from './sessions.ts';
 import type { Durability, WriteOperation, WriteResults } from './writes.ts';
+
+/** The tables as SQLite's reads name them: a delivery's payload lives apart, and a list parameter is JSON text. */
+const sqliteTables: StoreTables = {
+  deliveries: 'deliveries',
+  rows: 'deliveries JOIN delivery_payloads USING (id)',
+  lanes: 'lanes',
+  failedAttempts: 'failed_attempts',
+  placeholder: () => '?',
+  oneOf: (expression, parameter, negated) => `${expression} ${negated ? 'NOT IN' : 'IN'} (SELECT value FROM json_each(${parameter}))`,
+};
 
 /** SQLite keeps JSON and times as text. */
 type SqliteDeliveryRow = DeliveryRow<string, string>;
@@ -119,20 +130,17 @@ export class SqliteInbox implements Inbox {
     this.#reader = openDatabase(path, busyTimeoutMs);
     migrate(this.#reader);
     const prepare = (sql: string) => this.#reader.prepare(sql);
+    const reads = readQueries(sqliteTables);
     this.#reads = {
-      get: prepare(`SELECT * FROM deliveries JOIN delivery_payloads USING (id) WHERE id = ?`),
+      get: prepare(reads.get),
       countByState: prepare('SELECT state, count FROM state_counts'),
-      oldestPending: prepare(`SELECT min(received_at) AS oldest FROM deliveries WHERE state = 'pending'`),
-      oldestUnforwardedOf: prepare(unforwarded('IN')),
-      oldestUnforwardedExcept: prepare(unforwarded('NOT IN')),
-      failedAttempts: prepare('SELECT attempt, failed_at, error FROM failed_attempts WHERE delivery_id = ? ORDER BY failed_at, attempt'),
+      oldestPending: prepare(reads.oldestPending),
+      oldestUnforwardedOf: prepare(reads.oldestUnforwarded('only')),
+      oldestUnforwardedExcept: prepare(reads.oldestUnforwarded('except')),
+      failedAttempts: prepare(reads.failedAttempts),
       drift: prepare(driftQuery()),
-      lane: prepare(
-        `SELECT *, (SELECT count(*) FROM deliveries WHERE lane = key AND state = 'pending') AS pending FROM lanes WHERE key = ?`,
-      ),
-      laneQueue: prepare(
-        `SELECT * FROM deliveries JOIN delivery_payloads USING (id) WHERE lane = ? AND state = 'pending' ORDER BY event_time, id LIMIT ?`,
-      ),
+      lane: prepare(reads.lane),
+      laneQueue: prepare(reads.laneQueue),
       endedSessions: prepare(endedSessionsQuery),
       ping: prepare('SELECT 1'),
     };
@@ -232,9 +240,7 @@ export class SqliteInbox implements Inbox {
 
   async list(filter: DeliveryFilter): Promise<StoredDelivery[]> {
     const { text, parameters } = listQuery(filter, {
-      deliveries: 'deliveries',
-      rows: 'deliveries JOIN delivery_payloads USING (id)',
-      placeholder: () => '?',
+      ...sqliteTables,
       idPrefixAsRange: filter.idPrefix !== undefined && this.#fewIdsStartWith(filter.idPrefix),
     });
     const rows = this.#reader.prepare(text).all(...(parameters as SQLInputValue[]));
@@ -242,7 +248,7 @@ export class SqliteInbox implements Inbox {
   }
 
   async count(query: DeliveryQuery): Promise<number> {
-    const { text, parameters } = countQuery(query, { deliveries: 'deliveries', placeholder: () => '?', idPrefixAsRange: true });
+    const { text, parameters } = countQuery(query, { ...sqliteTables, idPrefixAsRange: true });
     const { count } = this.#reader.prepare(text).get(...(parameters as SQLInputValue[])) as { count: number };
     return count;
   }
@@ -362,11 +368,4 @@ export class SqliteInbox implements Inbox {
 
 function fromErrorAnswer({ message, code, errcode }: ErrorAnswer): Error {
   return Object.assign(new Error(message), { code, errcode });
-}
-
-/** The oldest pending, unforwarded delivery whose type is (`IN`) or is not (`NOT IN`) in a JSON list. */
-function unforwarded(membership: 'IN' | 'NOT IN'): string {
-  return `SELECT received_at FROM deliveries
-          WHERE state = 'pending' AND forwarded_at IS NULL AND coalesce(event_type, '') ${membership} (SELECT value FROM json_each(?))
-          ORDER BY received_at LIMIT 1`;
 }
