@@ -4,10 +4,10 @@
 // The function is one statement from Node: one round trip, one transaction, its row locks held
 // for the database's own time, never while a Node process waits to be scheduled; each statement
 // inside it takes a fresh snapshot.
-import type pg from 'pg';
 import type { TraceContext } from '../../telemetry/tracing.ts';
 import type { ClaimOptions, ClaimedDelivery } from '../inbox.ts';
 import { timeOrNull } from '../rows.ts';
+import type { Prepared } from './prepared.ts';
 
 interface ClaimedRow {
   id: string;
@@ -21,22 +21,26 @@ interface ClaimedRow {
   trace_context: TraceContext | null;
 }
 
+export const claimStatements = (schema: string) => ({
+  claim: `SELECT * FROM ${schema}.claim_lanes($1, $2, $3, $4)`,
+});
+
 /** Leases the heads of up to `limit` ready lanes, oldest head event first. */
-export function createClaim(pool: pg.Pool, schema: string) {
-  const text = `SELECT * FROM ${schema}.claim_lanes($1, $2, $3, $4)`;
-  return async ({ owner, limit, leaseMs, now }: Required<ClaimOptions>): Promise<ClaimedDelivery[]> => {
-    const at = now.getTime();
-    const { rows } = await pool.query<ClaimedRow>({ name: `claim ${schema}`, text, values: [owner, at + leaseMs, limit, at] });
-    rows.sort((a, b) => a.event_time - b.event_time || (a.id < b.id ? -1 : 1));
-    return rows.map((row) => ({
-      id: row.id,
-      eventType: row.event_type,
-      body: row.body,
-      receivedAt: row.received_at,
-      lane: row.lane,
-      attempt: row.attempts,
-      forwardedAt: timeOrNull(row.forwarded_at),
-      traceContext: row.trace_context,
-    }));
-  };
+export async function claim(
+  statements: Prepared<ReturnType<typeof claimStatements>>,
+  { owner, limit, leaseMs, now }: Required<ClaimOptions>,
+): Promise<ClaimedDelivery[]> {
+  const at = now.getTime();
+  const { rows } = await statements.claim<ClaimedRow>([owner, at + leaseMs, limit, at]);
+  rows.sort((a, b) => a.event_time - b.event_time || (a.id < b.id ? -1 : 1));
+  return rows.map((row) => ({
+    id: row.id,
+    eventType: row.event_type,
+    body: row.body,
+    receivedAt: row.received_at,
+    lane: row.lane,
+    attempt: row.attempts,
+    forwardedAt: timeOrNull(row.forwarded_at),
+    traceContext: row.trace_context,
+  }));
 }

@@ -47,10 +47,11 @@ import { IntakeLeases, type IntakeResult } from '../intake-leases.ts';
 import { ProbedAvailability, type Availability } from '../../support/availability.ts';
 import { NotificationListener } from './notifications.ts';
 import { migrate, schemaExists } from './schema.ts';
-import { createClaim } from './claim.ts';
-import { createStoreDeliveries, type IntakeWrite } from './intake.ts';
-import { createRequeue } from './requeue.ts';
-import { createSettle } from './settle.ts';
+import { claim, claimStatements } from './claim.ts';
+import { intakeStatements, storeDeliveries, type IntakeWrite } from './intake.ts';
+import { prepareAll } from './prepared.ts';
+import { requeue, requeueStatements } from './requeue.ts';
+import { settle, settleStatements } from './settle.ts';
 import { postgresTables, statements } from './statements.ts';
 import { carryOutTogether, refusedForWhatItHolds } from './together.ts';
 
@@ -92,10 +93,8 @@ export class PostgresInbox implements Inbox {
   readonly #clientConfig: pg.ClientConfig;
   readonly #schema: string;
   readonly #sql: ReturnType<typeof statements>;
-  readonly #storeDeliveries: ReturnType<typeof createStoreDeliveries>;
-  readonly #claim: ReturnType<typeof createClaim>;
-  readonly #settle: ReturnType<typeof createSettle>;
-  readonly #requeue: ReturnType<typeof createRequeue>;
+  /** The statements of intake, claim, settle and requeue, prepared on the pool. */
+  readonly #operations;
   readonly #writes: TurnBatch<Write, unknown>;
   /** This process's listeners: each says whether it has room to claim what was stored. */
   readonly #newDeliveries = new Set<NewDeliveriesListener>();
@@ -145,10 +144,12 @@ export class PostgresInbox implements Inbox {
     this.#pool.on('error', (error) => this.#writeHealth.lost(`PostgreSQL closed a connection: ${error.message}`));
     this.#schema = pg.escapeIdentifier(schema);
     this.#sql = statements(this.#schema);
-    this.#storeDeliveries = createStoreDeliveries(this.#pool, this.#schema);
-    this.#claim = createClaim(this.#pool, this.#schema);
-    this.#settle = createSettle(this.#pool, this.#schema);
-    this.#requeue = createRequeue(this.#pool, this.#schema);
+    this.#operations = prepareAll(this.#pool, this.#schema, {
+      ...intakeStatements(this.#schema),
+      ...claimStatements(this.#schema),
+      ...settleStatements(this.#schema),
+      ...requeueStatements(this.#schema),
+    });
     this.#channel = `ada_webhooks:${schema}`;
     // One connection stays free for reads (readiness, metrics) while writes queue.
     this.#writes = new TurnBatch((writes) => this.#carryOut(writes), Math.max(1, poolSize - 1));
@@ -177,7 +178,7 @@ export class PostgresInbox implements Inbox {
 
   async requeue(deliveries: readonly Requeue[]): Promise<number> {
     this.#refuseWhenClosed();
-    const requeued = await this.#writeHealth.track(this.#requeue(deliveries));
+    const requeued = await this.#writeHealth.track(requeue(this.#operations, deliveries));
     if (requeued > 0) this.#announceNewDeliveries();
     return requeued;
   }
@@ -389,7 +390,8 @@ export class PostgresInbox implements Inbox {
         // One statement per owner (a process has one).
         for (const [owner, ownWrites] of Map.groupBy(settlements, (write) => write.owner)) {
           const settled = await carryOutTogether(ownWrites, async (group) => {
-            await this.#settle(
+            await settle(
+              this.#operations,
               owner,
               group.flatMap((write) => write.settlements),
             );
@@ -397,7 +399,7 @@ export class PostgresInbox implements Inbox {
           });
           record(ownWrites, settled);
         }
-        for (const write of claims) record([write], await Promise.allSettled([this.#claim(write.options)]));
+        for (const write of claims) record([write], await Promise.allSettled([claim(this.#operations, write.options)]));
       })(),
     ]);
     return writes.map((write) => results.get(write)!);
@@ -405,7 +407,7 @@ export class PostgresInbox implements Inbox {
 
   /** Stores deliveries in one statement, and announces those that became pending without a lease. */
   async #store(writes: readonly IntakeWrite[]): Promise<IntakeResult[]> {
-    const { results, pending } = await this.#storeDeliveries(writes);
+    const { results, pending } = await storeDeliveries(this.#operations, writes);
     if (pending) this.#announceNewDeliveries();
     return results;
   }

@@ -1,14 +1,15 @@
 // Requeue on PostgreSQL: deliveries put back to pending, into their lanes, in one statement.
-import type pg from 'pg';
 import type { Requeue } from '../inbox.ts';
 import { traceContextColumn } from '../rows.ts';
+import type { Prepared } from './prepared.ts';
 
-/**
- * Puts dead, quarantined and done deliveries ($1) back to pending, each in the trace of $2 (or
- * its own, where that is null), and joins them to their lanes (join_lanes reads only its
- * arguments, so it needs no sight of this statement's update); returns how many.
- */
-const requeueStatement = (schema: string) => `
+export const requeueStatements = (schema: string) => ({
+  /**
+   * Puts dead, quarantined and done deliveries ($1) back to pending, each in the trace of $2 (or
+   * its own, where that is null), and joins them to their lanes (join_lanes reads only its
+   * arguments, so it needs no sight of this statement's update); returns how many.
+   */
+  requeue: `
       WITH requeue AS (
         SELECT * FROM unnest($1::text[], $2::jsonb[]) AS requeue (id, trace_context)
       ),
@@ -21,16 +22,14 @@ const requeueStatement = (schema: string) => `
         RETURNING deliveries.id, deliveries.lane, deliveries.event_time
       )
       SELECT count(*)::integer AS requeued, ${schema}.join_lanes(array_agg(id), array_agg(lane), array_agg(event_time), NULL, NULL, NULL)
-      FROM requeued`;
+      FROM requeued`,
+});
 
 /** Requeues each delivery once (the first given of an id); returns how many were put back. */
-export function createRequeue(pool: pg.Pool, schema: string) {
-  const text = requeueStatement(schema);
-  return async (deliveries: readonly Requeue[]): Promise<number> => {
-    const unique = new Map<string, Requeue>();
-    for (const delivery of deliveries) if (!unique.has(delivery.id)) unique.set(delivery.id, delivery);
-    const values = [[...unique.keys()], [...unique.values()].map(({ traceContext }) => traceContextColumn(traceContext))];
-    const { rows } = await pool.query<{ requeued: number }>(text, values);
-    return rows[0]!.requeued;
-  };
+export async function requeue(statements: Prepared<ReturnType<typeof requeueStatements>>, deliveries: readonly Requeue[]): Promise<number> {
+  const unique = new Map<string, Requeue>();
+  for (const delivery of deliveries) if (!unique.has(delivery.id)) unique.set(delivery.id, delivery);
+  const values = [[...unique.keys()], [...unique.values()].map(({ traceContext }) => traceContextColumn(traceContext))];
+  const { rows } = await statements.requeue<{ requeued: number }>(values);
+  return rows[0]!.requeued;
 }
