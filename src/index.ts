@@ -30,7 +30,7 @@ export type {
   StoredDelivery,
 } from './inbox/inbox.ts';
 export type { InboxView } from './inbox/view.ts';
-export type { Inspector } from './inspector/inspector.ts';
+export type { Inspector } from './inspector/mount.ts';
 export type { Health, MetricsText, Readiness } from './telemetry/probes.ts';
 export type { TraceContext } from './telemetry/tracing.ts';
 export type { FetchHandler } from './intake/adapters/fetch.ts';

@@ -14,7 +14,7 @@ import { openInbox } from './inbox/open.ts';
 import { databaseLabel } from './inbox/settings.ts';
 import { Retention } from './inbox/retention.ts';
 import { inboxView, type InboxView } from './inbox/view.ts';
-import { createInspector, type Inspector } from './inspector/inspector.ts';
+import { createInspector, type Inspector } from './inspector/mount.ts';
 import { fetchHandler, type FetchHandler } from './intake/adapters/fetch.ts';
 import type { KoaMiddleware } from './intake/adapters/koa-middleware.ts';
 import { koaMiddleware } from './intake/adapters/koa.ts';

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { dereferenceContract, loadContract } from '../../src/contract/document.ts';
 import { createDeliveryValidator } from '../../src/contract/delivery-validator.ts';
 import type { Inbox } from '../../src/inbox/inbox.ts';
-import { createInspector, type Inspector } from '../../src/inspector/inspector.ts';
+import { createInspector, type Inspector } from '../../src/inspector/mount.ts';
 import { eventually } from '../support/eventually.ts';
 import { inboxBackends, type TestInbox } from '../support/inbox-backends.ts';
 import { contractExample, storedDelivery } from '../support/receiver.ts';
