@@ -11,7 +11,7 @@ import {
   inActiveSpan,
   startProcessSpan,
   startReceiveSpan,
-  traceContextOf,
+  traceContextOfSpan,
 } from '../../src/telemetry/tracing.ts';
 import { nanosecondsPerCall, type Compare, type Side, type Traffic } from './load.ts';
 import { startReceiver } from './servers.ts';
@@ -60,7 +60,7 @@ function callsWithoutSdk(): number {
   const headers = { 'content-type': 'application/json', 'svix-id': delivery.id, 'svix-timestamp': '1795424400', 'svix-signature': 'v1,x' };
   return nanosecondsPerCall(1_000_000, (index) => {
     const receive = startReceiveSpan(headers);
-    traceContextOf(receive);
+    traceContextOfSpan(receive);
     endReceiveSpan(receive, facts);
     const attempt = startProcessSpan(delivery, 'v1.conversation.message');
     inActiveSpan(attempt, () => index);

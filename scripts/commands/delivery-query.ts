@@ -35,7 +35,8 @@ function parseTime(raw: string, now: number): Date | undefined {
 /** Whether any option that selects deliveries was given. */
 export const selects = (values: QueryValues): boolean => Object.keys(queryOptions).some((name) => values[name as keyof QueryValues]);
 
-export function queryOf(values: QueryValues, fail: (message: string) => never, now = Date.now()): DeliveryQuery {
+/** The options given, parsed into the inbox's query; `fail` says what is wrong with one and ends the command. */
+export function parseDeliveryQuery(values: QueryValues, fail: (message: string) => never, now = Date.now()): DeliveryQuery {
   const query: DeliveryQuery = {};
   if (values.state !== undefined) {
     if (!deliveryStates.includes(values.state as DeliveryState))

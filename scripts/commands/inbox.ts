@@ -12,7 +12,7 @@ import { deliveryStates, purgeableStates, type PurgeableState, type StoredDelive
 import { purgeInBatches, type PurgeSelection } from '../../src/inbox/retention.ts';
 import { shownHeaders } from '../../src/intake/shown-headers.ts';
 import { parseCommandLine } from './command-line.ts';
-import { queryOf, queryOptions, queryUsage } from './delivery-query.ts';
+import { parseDeliveryQuery, queryOptions, queryUsage } from './delivery-query.ts';
 import { openExistingInbox } from './existing-inbox.ts';
 import { InboxFollower, type FollowedChange } from './follow.ts';
 
@@ -77,7 +77,7 @@ for (const [option, commandsTaking] of Object.entries(onlyFor)) {
 const json = values.json;
 const print = (value: unknown, text: string) => console.log(json ? JSON.stringify(value, null, 2) : text);
 // Every option is checked before the inbox is opened.
-const query = queryOf(values, fail);
+const query = parseDeliveryQuery(values, fail);
 const limit = count('limit', values.limit ?? '50');
 const purgeSelection = command === 'purge' ? purgeSelectionOf() : undefined;
 const inbox = await openExistingInbox(orExit(() => loadDatabaseSettings()));

@@ -17,9 +17,9 @@ import {
 } from '../../src/dispatch/replay.ts';
 import type { DeliveryQuery, Inbox } from '../../src/inbox/inbox.ts';
 import { createSigner } from '../../src/intake/signature.ts';
-import { startTracing } from '../../src/service/tracing.ts';
+import { startTracing } from '../../src/service/tracing-sdk.ts';
 import { exitWith, parseCommandLine } from './command-line.ts';
-import { queryOf, queryOptions, queryUsage, selects } from './delivery-query.ts';
+import { parseDeliveryQuery, queryOptions, queryUsage, selects } from './delivery-query.ts';
 import { openExistingInbox } from './existing-inbox.ts';
 import { postSigned, StatusTally } from './signed-post.ts';
 
@@ -65,7 +65,7 @@ function filterOf(): ReplayFilter | DeliveryQuery {
     if (selects(values)) fail('--id cannot be combined with --state, --type, --since, --until, --conversation or --end-user.');
     return { id: values.id };
   }
-  const query = queryOf(values, fail);
+  const query = parseDeliveryQuery(values, fail);
   if (resending) {
     return selects(values) ? query : fail('Give --id, or filters that select the deliveries to resend (--state, --type, --since, ...).');
   }

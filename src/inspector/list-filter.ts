@@ -70,7 +70,7 @@ export function parseFilter(query: Record<string, string | string[] | undefined>
 }
 
 /** The query string of a filter form, with more parameters (a page, live updates off). */
-export function queryOf(form: FilterForm, extra: Record<string, string | undefined> = {}): string {
+export function filterToQueryString(form: FilterForm, extra: Record<string, string | undefined> = {}): string {
   const parameters = new URLSearchParams();
   for (const [name, value] of Object.entries({ ...form, ...extra })) if (value !== undefined) parameters.set(name, value);
   const query = parameters.toString();

@@ -8,7 +8,7 @@ import { deliveryStates, type DeliveryState, type FailedAttempt, type LaneState,
 import type { ReplayOutcome } from '../dispatch/replay.ts';
 import { shownHeaders } from '../intake/shown-headers.ts';
 import { deepestIndented, markedJson, nestedTooDeeply } from './json-view.ts';
-import { queryOf, type FilterForm } from './list-filter.ts';
+import { filterToQueryString, type FilterForm } from './list-filter.ts';
 
 export const inspectorPath = '/inspector';
 const asset = (name: string) => `${inspectorPath}/assets/${name}`;
@@ -201,18 +201,19 @@ export function listPage(view: ListView, viewer: Viewer): string {
   const counts = html`<nav class="counts" aria-label="Counts">
     !${deliveryStates
       .map(
-        (state) => html`<a href="${inspectorPath}${queryOf({ state })}">!${stateBadge(state)} <strong>${view.counts[state]}</strong></a>`,
+        (state) =>
+          html`<a href="${inspectorPath}${filterToQueryString({ state })}">!${stateBadge(state)} <strong>${view.counts[state]}</strong></a>`,
       )
       .join('')}
   </nav>`;
   const paging = html`<div class="bar">
-    !${view.paged ? html`<a href="${inspectorPath}${queryOf(form, { live: view.live ? undefined : 'off' })}">Newest</a>` : ''}
-    !${view.nextPage ? html`<a href="${inspectorPath}${queryOf(form, { after: view.nextPage, live: view.live ? undefined : 'off' })}" rel="next">Older</a>` : ''}
+    !${view.paged ? html`<a href="${inspectorPath}${filterToQueryString(form, { live: view.live ? undefined : 'off' })}">Newest</a>` : ''}
+    !${view.nextPage ? html`<a href="${inspectorPath}${filterToQueryString(form, { after: view.nextPage, live: view.live ? undefined : 'off' })}" rel="next">Older</a>` : ''}
     <span class="muted">Page read in ${view.readMs.toFixed(1)} ms</span>
   </div>`;
   const liveSwitch = view.live
-    ? html`<a href="${inspectorPath}${queryOf(form, { live: 'off' })}">Pause live updates</a> <span class="muted">(live)</span>`
-    : html`<a href="${inspectorPath}${queryOf(form)}">Resume live updates</a> <span class="muted">(paused)</span>`;
+    ? html`<a href="${inspectorPath}${filterToQueryString(form, { live: 'off' })}">Pause live updates</a> <span class="muted">(live)</span>`
+    : html`<a href="${inspectorPath}${filterToQueryString(form)}">Resume live updates</a> <span class="muted">(paused)</span>`;
   const replayAll =
     view.replayable && !viewer.readOnly
       ? html`<form method="get" action="${inspectorPath}/replay">
@@ -431,7 +432,8 @@ export function lanePage(
         ? html`Its head failed and waits for its retry at ${time(lane.dueAt)}; nothing behind it runs before.`
         : 'Its head is ready to run.';
   const [kind, ...rest] = key.split(':');
-  const history = kind === 'conversation' || kind === 'end_user' ? `${inspectorPath}${queryOf({ [kind]: rest.join(':') })}` : undefined;
+  const history =
+    kind === 'conversation' || kind === 'end_user' ? `${inspectorPath}${filterToQueryString({ [kind]: rest.join(':') })}` : undefined;
   return page(
     `Lane ${key}`,
     viewer,
@@ -478,7 +480,7 @@ export function replayPage({ form, outcomes, done }: ReplayView, viewer: Viewer)
   const described = Object.entries(form)
     .map(([name, value]) => `${name} = ${value}`)
     .join(', ');
-  const back = html`<a href="${inspectorPath}${queryOf(form)}">Back to the matching deliveries</a>`;
+  const back = html`<a href="${inspectorPath}${filterToQueryString(form)}">Back to the matching deliveries</a>`;
   if (done) {
     return page(
       'Replayed',

@@ -11,7 +11,7 @@ import type { Inbox } from '../inbox/inbox.ts';
 import { isStorableText } from '../support/storable-text.ts';
 import { render, seeOther, viewerOf, visitorOf } from './context.ts';
 import { formOf } from './form.ts';
-import { parseFilter, positionParameter, queryOf, type FilterForm } from './list-filter.ts';
+import { parseFilter, positionParameter, filterToQueryString, type FilterForm } from './list-filter.ts';
 import type { LiveUpdates } from './live.ts';
 import { deliveryHref, deliveryPage, discardPage, lanePage, listPage, replayPage } from './pages.ts';
 import { stylesheet } from './styles.ts';
@@ -56,7 +56,7 @@ type ParsedFilter = ReturnType<typeof parseFilter>;
 
 /** A list's filter, page and live switch as a query string without `?`, rebuilt from what it parsed to: only what the list takes. */
 const listQueryOf = (parsed: ParsedFilter, live: boolean) =>
-  queryOf(parsed.form, { after: parsed.after && positionParameter(parsed.after), live: live ? undefined : 'off' }).slice(1);
+  filterToQueryString(parsed.form, { after: parsed.after && positionParameter(parsed.after), live: live ? undefined : 'off' }).slice(1);
 
 /** The list a delivery's page links back to, from its `list` parameter; undefined without one, or for one the list would refuse. */
 function listToGoBackTo(raw: unknown): string | undefined {

@@ -2,7 +2,7 @@
 // a secret, a signature or the body.
 import type { Logger } from 'pino';
 import type { DeliveryOutcome, Metrics } from '../telemetry/metrics.ts';
-import { endReceiveSpan, startReceiveSpan, traceContextOf, type TraceContext } from '../telemetry/tracing.ts';
+import { endReceiveSpan, startReceiveSpan, traceContextOfSpan, type TraceContext } from '../telemetry/tracing.ts';
 import { problem, type Answer } from './answer.ts';
 import { headerReader } from './headers.ts';
 import type { IntakeRequest } from './request.ts';
@@ -37,7 +37,7 @@ export async function observeDelivery(
 ): Promise<Answer> {
   const started = performance.now();
   const span = startReceiveSpan(request.headers);
-  const record: DeliveryRecord = { traceContext: traceContextOf(span) };
+  const record: DeliveryRecord = { traceContext: traceContextOfSpan(span) };
   let answer: Answer;
   try {
     answer = await receive(record);

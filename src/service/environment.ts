@@ -10,7 +10,7 @@ import { ConfigError, Invalid, SettingsReader, anyText, integerIn, oneOf, parseB
 import type { HttpLimits } from './http-server.ts';
 import { logFormats, logLevels, type LogFormat, type LogLevel } from './logger.ts';
 import { dataDirectory, projectDirectory } from './project.ts';
-import { readTracing, type TracingSettings } from './tracing.ts';
+import { readTracing, type TracingSettings } from './tracing-sdk.ts';
 import { describeStray, strayVariables } from './variables.ts';
 
 export { ConfigError };

@@ -12,7 +12,7 @@ import { developmentSecret, developmentSecretPath } from './development-secret.t
 import { createHttpServer } from './http-server.ts';
 import { createLogger } from './logger.ts';
 import { stopOnSignals } from './shutdown.ts';
-import { startTracing } from './tracing.ts';
+import { startTracing } from './tracing-sdk.ts';
 
 /** The address to show a person: the wildcard addresses are reached through localhost. */
 function displayedHost(host: string): string {

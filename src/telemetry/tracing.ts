@@ -123,7 +123,7 @@ export function endReceiveSpan(span: Span, { outcome, deliveryId, eventType, eve
  * The trace context to store with a delivery or put on a message: the span's propagation headers,
  * or none when nothing traces. Only the span's own: no baggage of whatever context is active.
  */
-export function traceContextOf(span: Span): TraceContext | undefined {
+export function traceContextOfSpan(span: Span): TraceContext | undefined {
   if (!isSpanContextValid(span.spanContext())) return undefined;
   const headers: Record<string, string> = {};
   propagation.inject(trace.setSpan(ROOT_CONTEXT, span), headers);
@@ -199,7 +199,7 @@ export async function inSendSpan<T>(target: SendTarget, publish: (traceContext: 
     },
   });
   try {
-    return await publish(traceContextOf(span) ?? {});
+    return await publish(traceContextOfSpan(span) ?? {});
   } catch (error) {
     recordError(span, error);
     throw error;
@@ -225,7 +225,7 @@ export function startReplayTrace(delivery: ReplayedDelivery, eventType: string):
       [attributeNames.replayedFrom]: delivery.state,
     },
   });
-  const traceContext = traceContextOf(span);
+  const traceContext = traceContextOfSpan(span);
   span.end();
   return traceContext;
 }

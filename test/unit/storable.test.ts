@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { laneOf } from '../../src/inbox/ordering.ts';
 import { maxLaneIdBytes, storableEventType, storableKey } from '../../src/inbox/storable.ts';
 import { parseFilter } from '../../src/inspector/list-filter.ts';
-import { queryOf } from '../../scripts/commands/delivery-query.ts';
+import { parseDeliveryQuery } from '../../scripts/commands/delivery-query.ts';
 import { hostileText, isStorableText, seedFrom } from '../support/hostile-text.ts';
 
 const seed = seedFrom('KEY_SEED');
@@ -43,8 +43,8 @@ describe('storable keys', () => {
     };
     expect(parseFilter({ conversation }).filter.lane).to.equal(laneOf('conversation', conversation));
     expect(parseFilter({ end_user: conversation }).filter.lane).to.equal(laneOf('end_user', conversation));
-    expect(queryOf({ conversation }, fail).lane).to.equal(laneOf('conversation', conversation));
-    expect(queryOf({ 'end-user': conversation }, fail).lane).to.equal(laneOf('end_user', conversation));
+    expect(parseDeliveryQuery({ conversation }, fail).lane).to.equal(laneOf('conversation', conversation));
+    expect(parseDeliveryQuery({ 'end-user': conversation }, fail).lane).to.equal(laneOf('end_user', conversation));
   });
 
   it("finds an event type in the inspector's filter and the inbox command by the type as sent, and no id by a start no id has", () => {
@@ -53,7 +53,7 @@ describe('storable keys', () => {
     };
     for (const type of ['v1.made\0up', 'v1.made\uD800up', `v1.${'x'.repeat(300)}`]) {
       expect(parseFilter({ type }).filter.eventType).to.equal(storableEventType(type));
-      expect(queryOf({ type }, fail).eventType).to.equal(storableEventType(type));
+      expect(parseDeliveryQuery({ type }, fail).eventType).to.equal(storableEventType(type));
     }
     for (const id of ['msg\0', 'msg\uDC00']) {
       const parsed = parseFilter({ id });
