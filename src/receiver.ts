@@ -22,14 +22,14 @@ import { nodeListener, type NodeListener } from './intake/adapters/node.ts';
 import { ContractDrift } from './intake/contract-drift.ts';
 import { createIntake, type Intake } from './intake/receive.ts';
 import { readSecrets, secretsSetting } from './intake/settings.ts';
-import { createVerifier } from './intake/signature.ts';
+import { createVerifier, type ToleranceOption } from './intake/signature.ts';
 import { readReceiverSettings, type ReceiverSettings } from './receiver-settings.ts';
 import { ConfigError, SettingsReader, closestName, parseBoolean, type Setting } from './support/settings-reader.ts';
 import { logInboxAvailability } from './telemetry/inbox-availability.ts';
 import { createMetrics } from './telemetry/metrics.ts';
 import { health, metricsText, readiness, type Health, type MetricsText, type Readiness } from './telemetry/probes.ts';
 
-export interface ReceiverOptions {
+export interface ReceiverOptions extends ToleranceOption {
   /** The Ada webhook's signing secret (`whsec_...`), or several while rotating. Without one the receiver can dispatch but not receive. */
   secrets?: string | readonly string[];
   /** Where the inbox lives: `sqlite:<path>` or `postgres://user:password@host:5432/database`. */
@@ -44,8 +44,6 @@ export interface ReceiverOptions {
   databaseQueryTimeoutSeconds?: number;
   /** SQLite: create the file's directory when it is missing (default true). */
   createDatabaseDirectory?: boolean;
-  /** Largest accepted distance between the signed timestamp and now, in either direction (default 300). */
-  toleranceSeconds?: number;
   /** Largest accepted body: bytes, or text with a unit such as `'1mb'` (default 1 MB). */
   bodyLimit?: number | string;
   /** Where `koa()` and `node()` take deliveries (default `/webhooks/ada`, the contract's path). */

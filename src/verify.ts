@@ -5,19 +5,23 @@
 // First, so that an older Node stops here with a line that says what to install.
 import './support/node-version.ts';
 import type { IncomingHttpHeaders } from 'node:http';
-import { isKnownEventName, type AdaEvent, type UnknownEvent } from './contract/events.ts';
+import { eventTypeOf, isKnownEventName, type AdaEvent, type UnknownEvent } from './contract/events.ts';
 import { BodyError, parseJson } from './intake/json-body.ts';
-import { createVerifier, defaultToleranceSeconds, explainSignatureFailure, type SignatureFailure } from './intake/signature.ts';
+import {
+  createVerifier,
+  defaultToleranceSeconds,
+  explainSignatureFailure,
+  type SignatureFailure,
+  type ToleranceOption,
+} from './intake/signature.ts';
 
-export interface VerifyWebhookOptions {
+export interface VerifyWebhookOptions extends ToleranceOption {
   /** The Ada webhook's signing secret (`whsec_...`), or several while rotating. */
   secrets: string | readonly string[];
   /** The request's headers: a fetch `Headers`, or Node's lower-case record. */
   headers: Headers | IncomingHttpHeaders;
   /** The body exactly as received: never JSON.stringify of a parsed body, whose bytes differ. */
   body: string | Uint8Array;
-  /** Largest accepted distance between the signed timestamp and now, in either direction (default 300). */
-  toleranceSeconds?: number;
 }
 
 /**
@@ -63,16 +67,14 @@ export function verifyWebhook({
     if (!(error instanceof BodyError)) throw error;
     throw new WebhookVerificationError('malformed_json', error.message);
   }
-  if (!isEvent(event)) {
+  const type = eventTypeOf(event);
+  if (type === undefined) {
     throw new WebhookVerificationError(
       'not_an_event',
       'The delivery is signed, but its body is not an event: a JSON object whose type is a string.',
     );
   }
-  return isKnownEventName(event.type)
+  return isKnownEventName(type)
     ? { id: result.id, known: true, event: event as AdaEvent }
     : { id: result.id, known: false, event: event as UnknownEvent };
 }
-
-const isEvent = (value: unknown): value is { type: string } =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { type?: unknown }).type === 'string';

@@ -7,7 +7,7 @@
 // and each is kept bounded (see keptPath).
 import { storableText } from '../support/storable-text.ts';
 import { itemsPath, propertyPath, visibleJson, visibleText } from './drift-path.ts';
-import { eventTypeLabel, isKnownEventName } from './events.ts';
+import { eventTypeLabel, eventTypeOf, isKnownEventName } from './events.ts';
 import type { ContractDocument } from './document.ts';
 import type { Violation } from './validation.ts';
 
@@ -197,8 +197,8 @@ export function createDriftObserver(contract: ContractDocument, { exampleValues 
   );
   return {
     accepted(event) {
-      const type = isObject(event) ? event['type'] : undefined;
-      if (typeof type !== 'string') return [];
+      const type = eventTypeOf(event);
+      if (type === undefined) return [];
       if (!isKnownEventName(type)) return [{ eventType: type, kind: 'unknown_event_type', path: '', detail: '' }];
       const shape = shapeOfType.get(type);
       if (!shape) return [];
@@ -213,7 +213,7 @@ export function createDriftObserver(contract: ContractDocument, { exampleValues 
       }));
     },
     quarantined(event, violations) {
-      const eventType = eventTypeLabel(isObject(event) ? event['type'] : undefined);
+      const eventType = eventTypeLabel(eventTypeOf(event));
       const seen = new Map<string, DriftObservation>();
       for (const violation of violations) {
         const kind = kindOf(violation);

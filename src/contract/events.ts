@@ -26,6 +26,12 @@ export function isKnownEventName(name: string): name is EventName {
   return knownEventNameSet.has(name);
 }
 
+/** What names a body's event: its `type`, when the body is a JSON object whose `type` is a string; else undefined. */
+export function eventTypeOf(body: unknown): string | undefined {
+  const type = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { type?: unknown }).type : undefined;
+  return typeof type === 'string' ? type : undefined;
+}
+
 /** An event type as metrics, logs and spans name it: a known one, or `unknown` for any other (so that a sender cannot add names without end). */
 export function eventTypeLabel(type: unknown): EventName | 'unknown' {
   return typeof type === 'string' && isKnownEventName(type) ? type : 'unknown';

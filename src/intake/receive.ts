@@ -3,7 +3,7 @@
 // quarantine), then the inbox, and only then the 200. Every request gets its one log line, its
 // metrics and its receive span, whose trace is stored with the delivery (see observe.ts); every
 // delivery stored is also looked at for what the contract does not describe (contract drift).
-import { eventTypeLabel } from '../contract/events.ts';
+import { eventTypeLabel, eventTypeOf } from '../contract/events.ts';
 import type { ValidateRequest } from '../contract/operations.ts';
 import type { Violation } from '../contract/validation.ts';
 import { DeliveryRefused, type Inbox, type NewDelivery } from '../inbox/inbox.ts';
@@ -68,8 +68,7 @@ export function createIntake(options: IntakeOptions): Intake {
       );
     }
 
-    const type = (value as { type?: unknown } | null)?.type;
-    record.eventType = eventTypeLabel(type);
+    record.eventType = eventTypeLabel(eventTypeOf(value));
     record.event = value;
     const contractHeaders = headersNamed(header, [...signature.headerSet, ...bodyHeaders]);
     const delivery: NewDelivery = {

@@ -45,6 +45,12 @@ const secretPrefix = 'whsec_';
 /** Svix's tolerance: the largest distance, either way, between a signed timestamp and now, unless configured. */
 export const defaultToleranceSeconds = 300;
 
+/** The tolerance as createReceiver and verifyWebhook take it. */
+export interface ToleranceOption {
+  /** Largest accepted distance between the signed timestamp and now, in either direction (default 300). */
+  toleranceSeconds?: number;
+}
+
 /** The names of one set of signature headers: id, timestamp, signature. */
 export type HeaderSet = readonly [id: string, timestamp: string, signature: string];
 const headerSetOf = (prefix: string): HeaderSet => [`${prefix}-id`, `${prefix}-timestamp`, `${prefix}-signature`];

@@ -10,6 +10,7 @@ import Router from '@koa/router';
 import type { Problem } from '../../generated/ada-webhooks.ts';
 import Koa, { type Context } from 'koa';
 import { dereferenceContract, type ContractDocument } from '../contract/document.ts';
+import { eventTypeOf } from '../contract/events.ts';
 import { numbersOutOfRange } from '../contract/number-range.ts';
 import { loadRequestValidator, routeOperations } from '../contract/operations.ts';
 import { describeViolation, type Violation } from '../contract/validation.ts';
@@ -58,8 +59,7 @@ export async function createMockFront({ contract, prismUrl, bodyLimitBytes, tole
           state.verdict = detail;
           return writeAnswer(ctx, problem(401, { detail }));
         }
-        const type = (read.body.value as { type?: unknown } | null)?.type;
-        const delivery = `${typeof type === 'string' ? type : 'no type'} ${signed.id}`;
+        const delivery = `${eventTypeOf(read.body.value) ?? 'no type'} ${signed.id}`;
         // What the receiver would validate: the header set it would verify and the content type,
         // without the query string; the rest of the request decides nothing there either.
         const contractHeaders = headersNamed(header, [...signed.headerSet, 'content-type']);
