@@ -1,7 +1,7 @@
 // The service, once src/main.js has checked the Node that runs it.
-// Node's compile cache (in the system's temporary folder) takes about a fifth off every start
-// after the first; it applies only to modules loaded after it is enabled, hence the dynamic
-// imports.
+// Node's compile cache (in the system's temporary folder) shortens every start after the first
+// (BENCHMARKS.md, "What limits each figure", Start-up); it applies only to modules loaded after
+// it is enabled, hence the dynamic imports.
 import { enableCompileCache } from 'node:module';
 
 enableCompileCache();

@@ -2,9 +2,9 @@
 // request validators compiled from it (parameters by openapi-backend, the body beside them; JSON
 // Schema 2020-12), taken once at start-up. The receiver does not call openapi-backend's
 // handleRequest per request: it parses, routes and re-reads the document on every call, with
-// lodash, about 25 µs per delivery here, for a document that does not change while the process
-// runs; the receiver routes by the document's paths, and each request is validated by the
-// validators compiled at start-up.
+// lodash, for a document that does not change while the process runs (its cost per delivery:
+// BENCHMARKS.md, "What limits each figure", Throughput, 1 KB); the receiver routes by the
+// document's paths, and each request is validated by the validators compiled at start-up.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Options } from 'ajv';
 import { OpenAPIBackend, type Document } from 'openapi-backend';
@@ -71,7 +71,7 @@ export function routeOperations<Handler>(
 /**
  * The request validator of one operation: its parameters (the headers) by the validators that
  * openapi-backend compiles from the document with its `$ref`s resolved (dereferenceContract),
- * which the caller shares with its other readers: resolving it costs 10 to 20 ms at each start.
+ * which the caller shares with its other readers, so that each start resolves it once.
  * openapi-backend does not change the document. The body by a validator of its own, with the same
  * Ajv settings, that checks a body against the one branch of the contract's union that its
  * `type` selects (compileValidator), rather than against every branch as openapi-backend's would.
@@ -79,7 +79,7 @@ export function routeOperations<Handler>(
 export async function loadRequestValidator(dereferenced: ContractDocument, operationId: OperationId): Promise<ValidateRequest> {
   // The document's schemas are checked against the JSON Schema meta-schema by checkContract
   // (check.ts): by `npm run generate`, and at start when the contract changed since; compiling
-  // that meta-schema at every start would cost ~90 ms.
+  // that meta-schema at every start would slow every start.
   const ajvWith = (options: Options) => createAjv({ ...options, validateSchema: false });
   const { method, path } = operationOf(dereferenced, operationId);
   const methods = dereferenced.paths[path]!;

@@ -1,7 +1,8 @@
 // The names of the messaging semantic conventions that @opentelemetry/semantic-conventions keeps in
 // its incubating entry, copied as that package's README asks of libraries: the entry may change in
-// a minor version, and loading it would cost every app that mounts the receiver about 25 ms and
-// 7 MB at start-up. test/unit/semantic-conventions.test.ts holds each to the entry's value.
+// a minor version, and loading it would cost every app that mounts the receiver time and memory at
+// start-up (BENCHMARKS.md, "Tracing (2026-12-01)"). test/unit/semantic-conventions.test.ts holds
+// each to the entry's value.
 export const ATTR_MESSAGING_DESTINATION_NAME = 'messaging.destination.name';
 export const ATTR_MESSAGING_MESSAGE_CONVERSATION_ID = 'messaging.message.conversation_id';
 export const ATTR_MESSAGING_MESSAGE_ID = 'messaging.message.id';
