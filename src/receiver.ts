@@ -3,7 +3,7 @@
 // the same receiver from settings it read from the environment with the same readers.
 import { pino, type Logger } from 'pino';
 import { dereferenceContract, loadContract, type ContractDocument } from './contract/document.ts';
-import { loadRequestValidator, operationOf } from './contract/operations.ts';
+import { loadRequestValidator, operationOf, type ValidateRequest } from './contract/operations.ts';
 import { createDeliveryValidator } from './contract/delivery-validator.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { HandlerRegistry, type Handlers } from './dispatch/handler-registry.ts';
@@ -24,6 +24,7 @@ import { createIntake, type Intake } from './intake/receive.ts';
 import { readSecrets, secretsSetting } from './intake/settings.ts';
 import { createVerifier, type ToleranceOption } from './intake/signature.ts';
 import { readReceiverSettings, type ReceiverSettings } from './receiver-settings.ts';
+import { Releases } from './support/releases.ts';
 import { ConfigError, SettingsReader, closestName, parseBoolean, type Setting } from './support/settings-reader.ts';
 import { logInboxAvailability } from './telemetry/inbox-availability.ts';
 import { createMetrics } from './telemetry/metrics.ts';
@@ -191,28 +192,64 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
 }
 
 /** The receiver of settings already read (by createReceiver, or by the service from the environment). */
-export async function createReceiverFromSettings(settings: ReceiverSettings, { logger, contract }: ReceiverParts): Promise<Receiver> {
-  const dereferenced = await dereferenceContract(contract);
+export async function createReceiverFromSettings(settings: ReceiverSettings, parts: ReceiverParts): Promise<Receiver> {
+  const dereferenced = await dereferenceContract(parts.contract);
   const validate = await loadRequestValidator(dereferenced, 'receiveAdaWebhook');
-  const inbox = await openInbox(settings.database).catch((error: unknown) => {
-    throw new InboxOpenError(`could not open the inbox at ${databaseLabel(settings.database)}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  });
-  const forwarding =
-    settings.forward &&
-    new Forwarding({
-      forwarder: await openForwarder(settings.forward, logger, { bodyLimitBytes: settings.bodyLimitBytes }),
-      types: settings.forward.types,
-      inbox,
-      logger,
-    });
-  const drift =
+  // What each step opens (the inbox's writer thread or pool, the broker's connection, timers) is
+  // released, last first, when a later step throws, and by close().
+  const releases = new Releases();
+  try {
+    return await composeReceiver(settings, { ...parts, dereferenced, validate, releases });
+  } catch (error) {
+    await releases
+      .releaseAll()
+      .catch((failure: unknown) => parts.logger.warn({ err: failure }, 'could not release what the receiver had opened before it failed'));
+    throw error;
+  }
+}
+
+async function openInboxAt(database: ReceiverSettings['database']): Promise<Inbox> {
+  try {
+    return await openInbox(database);
+  } catch (error) {
+    throw new InboxOpenError(`could not open the inbox at ${databaseLabel(database)}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+interface CompositionParts extends ReceiverParts {
+  dereferenced: ContractDocument;
+  validate: ValidateRequest;
+  releases: Releases;
+}
+
+async function composeReceiver(settings: ReceiverSettings, composition: CompositionParts): Promise<Receiver> {
+  const { logger, contract, dereferenced, validate, releases } = composition;
+  const inbox = releases.adopt(await openInboxAt(settings.database), (inbox) => inbox.close());
+  // Deliveries are taken in only with a secret to verify them: the intake, and the contract drift
+  // that it alone feeds, exist exactly then. Without one, the receiver dispatches what is stored.
+  const receiving =
     settings.secrets.length === 0
       ? undefined
-      : await ContractDrift.open({ inbox, logger, contract: dereferenced, exampleValues: settings.driftExampleValues });
-  const metrics = createMetrics(inbox, { forwarding, drift });
-  const stopLoggingAvailability = logInboxAvailability(inbox, logger);
+      : {
+          secrets: settings.secrets,
+          drift: releases.adopt(
+            await ContractDrift.open({ inbox, logger, contract: dereferenced, exampleValues: settings.driftExampleValues }),
+            (drift) => drift.close(),
+          ),
+        };
+  const forwarding =
+    settings.forward &&
+    releases.adopt(
+      new Forwarding({
+        forwarder: await openForwarder(settings.forward, logger, { bodyLimitBytes: settings.bodyLimitBytes }),
+        types: settings.forward.types,
+        inbox,
+        logger,
+      }),
+      (forwarding) => forwarding.close(),
+    );
+  const metrics = createMetrics(inbox, { forwarding, drift: receiving?.drift });
+  releases.defer(logInboxAvailability(inbox, logger));
   const handlers = new HandlerRegistry();
   const dispatcher = new Dispatcher({ ...settings.dispatcher, inbox, handlers, logger, metrics, forwarding });
   const retention =
@@ -224,16 +261,16 @@ export async function createReceiverFromSettings(settings: ReceiverSettings, { l
     });
   const path = settings.path ?? operationOf(contract, 'receiveAdaWebhook').path;
   const intake: Intake | undefined =
-    drift &&
+    receiving &&
     createIntake({
-      verify: createVerifier({ secrets: settings.secrets, toleranceSeconds: settings.toleranceSeconds }),
+      verify: createVerifier({ secrets: receiving.secrets, toleranceSeconds: settings.toleranceSeconds }),
       validate,
       inbox,
       bodyLimitBytes: settings.bodyLimitBytes,
       explainSignatureFailures: settings.explainSignatureFailures,
       toleranceSeconds: settings.toleranceSeconds,
       observer: { logger, metrics },
-      drift,
+      drift: receiving.drift,
     });
   const requireIntake = (): Intake => {
     if (intake) return intake;
@@ -275,10 +312,7 @@ export async function createReceiverFromSettings(settings: ReceiverSettings, { l
     },
     async close(options) {
       await receiver.stop(options);
-      stopLoggingAvailability();
-      await forwarding?.close();
-      await drift?.close();
-      await inbox.close();
+      await releases.releaseAll();
     },
     path,
     inbox: inboxView(inbox),

@@ -50,9 +50,10 @@ export class ContractDrift {
 
   /** Starts watching, knowing the differences the inbox already holds. */
   static async open(options: ContractDriftOptions): Promise<ContractDrift> {
+    // Read before the watcher starts its timer: a read that fails leaves nothing running.
+    const held = await options.inbox.drift();
     const drift = new ContractDrift(options);
-    for (const summary of await options.inbox.drift())
-      drift.#learn({ ...summary, path: keptPath(summary.path), detail: keptValue(summary.detail) });
+    for (const summary of held) drift.#learn({ ...summary, path: keptPath(summary.path), detail: keptValue(summary.detail) });
     return drift;
   }
 
