@@ -1,6 +1,7 @@
 // What the inbox reads from an event at intake: its type, the lane that orders it, and its time.
 // Deliveries of one lane are handled one at a time, oldest event time first. A sender chooses the
 // type and the ids: each is kept in a form every store takes (storable.ts).
+import { eventTypeOf } from '../contract/events.ts';
 import type { NewDelivery } from './inbox.ts';
 import { maxLaneIdBytes, refuseUnstorableId, storableEventType, storableKey } from './storable.ts';
 
@@ -16,9 +17,9 @@ export interface DerivedFields {
  */
 export function derivedFields({ id, event, receivedAt }: NewDelivery): DerivedFields {
   refuseUnstorableId(id);
-  const type = (event as { type?: unknown } | null)?.type;
+  const type = eventTypeOf(event);
   return {
-    eventType: typeof type === 'string' ? storableEventType(type) : null,
+    eventType: type === undefined ? null : storableEventType(type),
     lane: orderingKey(event) ?? `delivery:${id}`,
     eventTime: eventTime(event) ?? receivedAt.getTime(),
   };
@@ -37,10 +38,11 @@ export const laneOf = (kind: 'conversation' | 'end_user', id: string): string =>
  */
 function orderingKey(event: unknown): string | null {
   if (typeof event !== 'object' || event === null) return null;
-  const { type, data } = event as { type?: unknown; data?: { conversation_id?: unknown; end_user_id?: unknown } };
+  const { data } = event as { data?: { conversation_id?: unknown; end_user_id?: unknown } };
+  const type = eventTypeOf(event);
   if (typeof data !== 'object' || data === null) return null;
   if (typeof data.conversation_id === 'string') return laneOf('conversation', data.conversation_id);
-  if (typeof type === 'string' && type.startsWith('v1.end_user.') && typeof data.end_user_id === 'string') {
+  if (type?.startsWith('v1.end_user.') && typeof data.end_user_id === 'string') {
     return laneOf('end_user', data.end_user_id);
   }
   return null;
