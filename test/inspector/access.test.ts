@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { inboxBackends, type TestStore } from '../support/inbox-backends.ts';
+import { inboxBackends, selected, type TestStore } from '../support/inbox-backends.ts';
 import { contractExample, deliver, startReceiver, storedDelivery, type TestReceiver } from '../support/receiver.ts';
 
 const token = 'inspector-token-for-the-access-tests-0123456789';
@@ -203,29 +203,30 @@ describe('access to the inspector', () => {
     expect((await fetch(`${receiver.url}/inspector`, { headers: { cookie: await signIn(receiver) } })).status).to.equal(200);
   });
 
-  it('ends a session on every replica: a sign-out on one receiver ends it, and its live stream, on another of the same PostgreSQL store', async () => {
-    const store: TestStore = await inboxBackends.find(({ name }) => name === 'PostgreSQL')!.createStore();
-    const other = await startReceiver({ store, inspectorToken: token });
-    try {
-      receiver = await startReceiver({ store, inspectorToken: token });
-      const cookie = await signIn(receiver);
-      expect((await fetch(`${other.url}/inspector`, { headers: { cookie } })).status).to.equal(200);
-      const stream = await fetch(`${other.url}/inspector/live`, { headers: { cookie } });
-      const reader = stream.body!.getReader();
-      expect(new TextDecoder().decode((await reader.read()).value)).to.match(/^retry: /);
+  for (const postgres of selected('PostgreSQL'))
+    it('ends a session on every replica: a sign-out on one receiver ends it, and its live stream, on another of the same PostgreSQL store', async () => {
+      const store: TestStore = await postgres.createStore();
+      const other = await startReceiver({ store, inspectorToken: token });
+      try {
+        receiver = await startReceiver({ store, inspectorToken: token });
+        const cookie = await signIn(receiver);
+        expect((await fetch(`${other.url}/inspector`, { headers: { cookie } })).status).to.equal(200);
+        const stream = await fetch(`${other.url}/inspector/live`, { headers: { cookie } });
+        const reader = stream.body!.getReader();
+        expect(new TextDecoder().decode((await reader.read()).value)).to.match(/^retry: /);
 
-      expect((await signOut(receiver, cookie)).status).to.equal(303);
-      expect((await fetch(`${other.url}/inspector`, { headers: { cookie } })).status).to.equal(401);
-      expect((await fetch(`${receiver.url}/inspector`, { headers: { cookie } })).status).to.equal(401);
-      let ended = false;
-      while (!ended) ended = (await reader.read()).done;
-    } finally {
-      await other.close();
-      await receiver.close();
-      await store.destroy();
-      receiver = await startReceiver();
-    }
-  });
+        expect((await signOut(receiver, cookie)).status).to.equal(303);
+        expect((await fetch(`${other.url}/inspector`, { headers: { cookie } })).status).to.equal(401);
+        expect((await fetch(`${receiver.url}/inspector`, { headers: { cookie } })).status).to.equal(401);
+        let ended = false;
+        while (!ended) ended = (await reader.read()).done;
+      } finally {
+        await other.close();
+        await receiver.close();
+        await store.destroy();
+        receiver = await startReceiver();
+      }
+    });
 
   it('ends every session when the token changes', async () => {
     const store: TestStore = await inboxBackends[0]!.createStore();

@@ -155,6 +155,11 @@ const postgres: InboxBackend = {
 /** Every backend, or those that TEST_INBOX_BACKENDS names (`sqlite`, `postgresql`, comma-separated): `npm run test:fast` runs on SQLite alone. */
 export const inboxBackends: InboxBackend[] = selectedBackends([sqlite, postgres], process.env['TEST_INBOX_BACKENDS']);
 
+/** The backend of this name if TEST_INBOX_BACKENDS selects it, for a suite about that backend alone: `for (const backend of selected('PostgreSQL'))`. */
+export function selected(name: 'SQLite' | 'PostgreSQL'): InboxBackend[] {
+  return inboxBackends.filter((backend) => backend.name === name);
+}
+
 function selectedBackends(backends: InboxBackend[], names: string | undefined): InboxBackend[] {
   if (!names) return backends;
   const wanted = names.split(',').map((name) => name.trim().toLowerCase());

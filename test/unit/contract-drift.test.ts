@@ -10,7 +10,7 @@ import { createDriftObserver, describeDrift, type DriftObserver } from '../../sr
 import { createDeliveryValidator } from '../../src/contract/delivery-validator.ts';
 import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
 import { ContractDrift } from '../../src/intake/contract-drift.ts';
-import { inboxBackends, type TestInbox } from '../support/inbox-backends.ts';
+import { selected, type TestInbox } from '../support/inbox-backends.ts';
 import { contractExample } from '../support/receiver.ts';
 
 describe('contract drift', () => {
@@ -315,26 +315,27 @@ describe('contract drift', () => {
     });
   });
 
-  describe('counted in a PostgreSQL inbox', () => {
-    let store: TestInbox;
-    beforeEach(async () => {
-      store = await inboxBackends.find(({ name }) => name === 'PostgreSQL')!.create();
-    });
-    afterEach(() => store.destroy());
+  for (const postgres of selected('PostgreSQL'))
+    describe('counted in a PostgreSQL inbox', () => {
+      let store: TestInbox;
+      beforeEach(async () => {
+        store = await postgres.create();
+      });
+      afterEach(() => store.destroy());
 
-    it('records a field name of 900 KB and one with NUL, which PostgreSQL would refuse whole, and what is seen beside them', async () => {
-      const drift = await ContractDrift.open({ inbox: store.inbox, logger: pino({ level: 'silent' }), contract, exampleValues: false });
-      const event = contractExample('ConversationCreated');
-      event['data']['x'.repeat(900_000)] = 1;
-      event['data']['nul\u0000'] = 2;
-      event['data'].satisfaction_score = 3;
-      drift.accepted('msg_1', event);
-      await drift.close();
-      expect((await store.inbox.drift()).map(({ path }) => path).sort()).to.deep.equal([
-        'data.satisfaction_score',
-        `data.${'x'.repeat(248)}…`,
-        String.raw`data["nul\u0000"]`,
-      ]);
+      it('records a field name of 900 KB and one with NUL, which PostgreSQL would refuse whole, and what is seen beside them', async () => {
+        const drift = await ContractDrift.open({ inbox: store.inbox, logger: pino({ level: 'silent' }), contract, exampleValues: false });
+        const event = contractExample('ConversationCreated');
+        event['data']['x'.repeat(900_000)] = 1;
+        event['data']['nul\u0000'] = 2;
+        event['data'].satisfaction_score = 3;
+        drift.accepted('msg_1', event);
+        await drift.close();
+        expect((await store.inbox.drift()).map(({ path }) => path).sort()).to.deep.equal([
+          'data.satisfaction_score',
+          `data.${'x'.repeat(248)}…`,
+          String.raw`data["nul\u0000"]`,
+        ]);
+      });
     });
-  });
 });
