@@ -16,7 +16,7 @@ import type { DriftSummary, Inbox } from '../../src/inbox/inbox.ts';
 import { parseTypedTime } from '../../src/support/typed-time.ts';
 import { parseCommandLine } from './command-line.ts';
 import { deriveEventLists } from '../event-lists.ts';
-import { editContract } from './contract-edit.ts';
+import { editContract, type ContractEdit } from './contract-edit.ts';
 import { openExistingInbox } from './existing-inbox.ts';
 
 const usage = `Usage: npm run drift -- [options]
@@ -114,8 +114,18 @@ async function write(inbox: Inbox, summaries: DriftSummary[]): Promise<void> {
   console.log(createTwoFilesPatch(name, name, before, after, undefined, undefined, { context: 2 }));
   writeFileSync(contractPath, after);
   console.log(
-    `Wrote ${edit.written.length} of ${summaries.length} into ${name}. Next: npm run generate, restart the receiver, then npm run replay -- --state quarantined.`,
+    `${wroteLine(edit, summaries.length, name)} Next: npm run generate, restart the receiver, then npm run replay -- --state quarantined.`,
   );
+}
+
+/** How many of the recorded differences went into the contract, and what became of the others. */
+function wroteLine({ written, described, skipped }: ContractEdit, recorded: number, name: string): string {
+  const others = [
+    described.length > 0 ? `${described.length} described already` : '',
+    skipped.length > 0 ? `${skipped.length} not written, listed above` : '',
+  ].filter(Boolean);
+  const differences = recorded === 1 ? 'difference' : 'differences';
+  return `Wrote ${written.length} of the ${recorded} recorded ${differences} into ${name}${others.length > 0 ? ` (${others.join('; ')})` : ''}.`;
 }
 
 const inbox = await openExistingInbox(orExit(() => loadDatabaseSettings()));

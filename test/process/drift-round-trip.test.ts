@@ -72,7 +72,9 @@ describe('contract drift, round trip on a copy of the project', function () {
     const before = readFileSync(contractPath, 'utf8');
     const { stdout } = await command('drift', '--write');
     const after = readFileSync(contractPath, 'utf8');
-    expect(stdout).to.contain('+        satisfaction_score:').and.to.contain('Wrote 3 of 3');
+    expect(stdout)
+      .to.contain('+        satisfaction_score:')
+      .and.to.contain('Wrote 3 of the 3 recorded differences into openapi/ada-webhooks.yaml.');
     // Only insertions: every comment and every line of the document stays as it was.
     expect(diffChars(before, after).filter((part) => part.removed)).to.deep.equal([]);
     const property = [

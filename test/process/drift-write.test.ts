@@ -94,7 +94,7 @@ describe('contract drift, --write on what a sender may send', function () {
           `Not written: v1.conversation.created data.${letter.repeat(248)}… (integer) is not described by the contract: ${reason}`,
       ),
     );
-    expect(stdout).to.contain('Wrote 6 of 8 into openapi/ada-webhooks.yaml.');
+    expect(stdout).to.contain('Wrote 6 of the 8 recorded differences into openapi/ada-webhooks.yaml (2 not written, listed above).');
 
     const after = readFileSync(contractPath, 'utf8');
     expect(after).to.contain('        satisfaction_score:\n          type: integer\n');
@@ -176,7 +176,7 @@ describe('contract drift, --write on what a sender may send', function () {
       'Not written: v1.conversation.ended data.ended-by (integer) is not described by the contract: its path is not in the form the receiver writes now (an older one kept it): add it by hand if it is real.',
       `Not written: v1.conversation.ended data.ended_by.satisfaction (integer) is not described by the contract: its example delivery ${first.id} has nothing at this path (an older receiver kept a name with a dot as two): add it by hand if it is real.`,
     ]);
-    expect(stdout).to.contain('Wrote 2 of 4 into openapi/ada-webhooks.yaml.');
+    expect(stdout).to.contain('Wrote 2 of the 4 recorded differences into openapi/ada-webhooks.yaml (2 not written, listed above).');
     const after = readFileSync(contractPath, 'utf8');
     expect(endedBy(after)).to.equal(endedBy(before));
     expect(after).to.contain(
