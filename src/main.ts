@@ -5,10 +5,7 @@
 import { enableCompileCache } from 'node:module';
 
 enableCompileCache();
-if (process.argv.includes('--version')) {
-  const { packageVersion } = await import('./service/project.ts');
-  console.log(`ada-webhooks ${packageVersion()}`);
-  process.exit(0);
-}
+const { answerCommandLine } = await import('./service/command-line.ts');
+answerCommandLine(process.argv.slice(2));
 const [{ runService }, { registerHandlers }] = await Promise.all([import('./service/run.ts'), import('./handlers/index.ts')]);
 await runService(registerHandlers);

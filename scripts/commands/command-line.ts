@@ -3,6 +3,7 @@
 // never a stack trace.
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { packageVersion } from '../../src/service/project.ts';
+import { argumentProblem } from '../../src/support/argument-problem.ts';
 
 /** Ends the process with one line on standard error; for mistakes a person can fix. */
 export function exitWith(message: string, code = 1): never {
@@ -37,7 +38,7 @@ export function parseCommandLine<const Options extends ParseArgsOptionsConfig>(c
   try {
     parsed = parseArgs(config);
   } catch (error) {
-    return fail(problemOf(error as Error & { code?: string }));
+    return fail(argumentProblem(error as Error & { code?: string }));
   }
   if ((parsed.values as { help?: boolean }).help) {
     console.log(usage);
@@ -48,19 +49,4 @@ export function parseCommandLine<const Options extends ParseArgsOptionsConfig>(c
     process.exit(0);
   }
   return { values: parsed.values, positionals: parsed.positionals, fail, count };
-}
-
-/** Node's parser explains each mistake at length; one short sentence is enough here. */
-function problemOf(error: Error & { code?: string }): string {
-  const option = /'(-[^']*)'/.exec(error.message)?.[1];
-  switch (error.code) {
-    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return `Unknown option ${option ?? ''}.`;
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return error.message.includes('argument missing')
-        ? `Option ${option ?? ''} needs a value.`
-        : `Option ${option ?? ''} takes no value.`;
-    default:
-      return error.message;
-  }
 }

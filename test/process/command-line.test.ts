@@ -4,7 +4,8 @@ import { expect } from 'chai';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageVersion } from '../../src/service/project.ts';
-import { mainPath, run, runScript, useTemporaryDirectory } from '../support/process.ts';
+import { variableMeanings } from '../../src/service/variables.ts';
+import { mainPath, npm, run, runScript, useTemporaryDirectory } from '../support/process.ts';
 import { contractExample, startReceiver, storedDelivery, testSecret, type TestReceiver } from '../support/receiver.ts';
 
 const commands = ['send', 'inbox', 'replay', 'drift', 'generate', 'bench', 'mock', 'dev'];
@@ -30,6 +31,31 @@ describe('the commands', function () {
       expect(await runScript(command, ['--version'], temporaryDirectory(), {}), command).to.include({ code: 0, stdout: version });
     }
     expect(await run(mainPath, ['--version'], temporaryDirectory(), {})).to.include({ code: 0, stdout: version });
+  });
+
+  it('npm start -- --help lists every variable of the service with its meaning, and points to the reference', async () => {
+    const { code, stdout, stderr } = await npm(['start', '--silent', '--', '--help'], temporaryDirectory());
+    expect({ code, stderr }).to.deep.equal({ code: 0, stderr: '' });
+    expect(stdout).to.match(/^Usage: npm start/);
+    for (const [name, meaning] of Object.entries(variableMeanings)) expect(stdout).to.include(`  ${name} `).and.include(`  ${meaning}\n`);
+    expect(stdout).to.include('docs/reference.md');
+  });
+
+  it('the service refuses an argument it does not take in one line, exit 2, without starting', async () => {
+    for (const [args, problem] of [
+      [['--prot', '4000'], 'Unknown option --prot.'],
+      [['4000'], 'Unexpected argument 4000.'],
+      [['--help=yes'], 'Option -h, --help takes no value.'],
+    ] as const) {
+      expect(await run(mainPath, [...args], temporaryDirectory(), {}), args.join(' ')).to.deep.equal({
+        code: 2,
+        stdout: '',
+        stderr: `${problem} The service takes --help and --version; its settings are environment variables (npm start -- --help).\n`,
+      });
+    }
+    const viaNpm = await npm(['start', '--silent', '--', '--prot'], temporaryDirectory());
+    expect(viaNpm.code).to.equal(2);
+    expect(viaNpm.stderr).to.match(/^Unknown option --prot\. .*\n/);
   });
 
   it('answers a wrong argument with the one problem and a pointer to --help, exit 2', async () => {

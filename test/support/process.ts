@@ -1,5 +1,5 @@
 // Runs the project's own entry points as real processes, as an operator would.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,8 +60,14 @@ export async function startReceiverProcess(cwd: string, env: Record<string, stri
 }
 
 /** Runs a Node program to completion; resolves with its exit code and output. */
-export async function run(path: string, args: string[], cwd: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [path, ...args], { cwd, env: childEnvironment(env) });
+export const run = (path: string, args: string[], cwd: string, env: Record<string, string>) =>
+  completed(spawn(process.execPath, [path, ...args], { cwd, env: childEnvironment(env) }));
+
+/** Runs `npm <args>` of this project from `cwd` (npm finds the project through --prefix), as a person types it. */
+export const npm = (args: string[], cwd: string, env: Record<string, string> = {}) =>
+  completed(spawn('npm', ['--prefix', projectRoot, ...args], { cwd, env: childEnvironment(env) }));
+
+async function completed(child: ChildProcessWithoutNullStreams) {
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
