@@ -31,11 +31,12 @@ for (const backend of inboxBackends)
           seen.push({ conversationId: event.data.conversation_id, context });
         })
         .start();
-      const { id } = await deliver(receiver.url, contractExample('ConversationEndedByEndUser'));
+      const ended = contractExample('ConversationEndedByEndUser');
+      const { id } = await deliver(receiver.url, ended);
 
       expect(await settledState(id)).to.deep.include({ state: 'done', attempts: 1, lastError: null });
       expect(seen).to.have.length(1);
-      expect(seen[0]!.conversationId).to.equal('6742f0be9d1c4a0012c3e8a1');
+      expect(seen[0]!.conversationId).to.equal(ended['data'].conversation_id);
       expect(seen[0]!.context).to.include({ deliveryId: id, attempt: 1 });
       expect(seen[0]!.context.receivedAt).to.be.instanceOf(Date);
     });

@@ -5,13 +5,17 @@ import { createDeliveryValidator } from '../../src/contract/delivery-validator.t
 import { replay } from '../../src/dispatch/replay.ts';
 import { eventually } from '../support/eventually.ts';
 import { contractExample, deliver, post, signedHeaders, startReceiver, type TestReceiver } from '../support/receiver.ts';
+import { listed, unlisted } from '../support/contract-values.ts';
 
 const currentContract = createDeliveryValidator(await dereferenceContract(loadContract()));
+
+/** A channel modality the contract does not list (yet). */
+const fax = unlisted(listed('ChannelModality'), 'fax');
 
 /** The contract as it would be after adding `fax` to the channel modalities and regenerating. */
 async function widenedContract() {
   const contract = loadContract();
-  (contract.components.schemas['ChannelModality']!['enum'] as string[]).push('fax');
+  (contract.components.schemas['ChannelModality']!['enum'] as string[]).push(fax);
   return createDeliveryValidator(await dereferenceContract(contract));
 }
 
@@ -51,7 +55,7 @@ describe('replay', () => {
 
   it('replays a quarantined delivery once the contract accepts it, and handles it', async () => {
     const event = contractExample('ConversationMessageLink');
-    event['data'].channel.modality = 'fax';
+    event['data'].channel.modality = fax;
     const { id, status } = await deliver(receiver.url, event);
     expect(status).to.equal(422);
 
@@ -74,12 +78,13 @@ describe('replay', () => {
 
   it('keeps the new violations of a delivery that still fails', async () => {
     const event = contractExample('ConversationMessageLink');
-    event['data'].channel.modality = 'fax';
-    event['data'].author.role = 'robot';
+    event['data'].channel.modality = fax;
+    const roles = listed('MessageAuthor', 'role');
+    event['data'].author.role = unlisted(roles, 'robot');
     const { id } = await deliver(receiver.url, event);
     await replay({ inbox: receiver.inbox, validateDelivery: await widenedContract() }, { id });
     expect((await receiver.inbox.get(id))?.violations).to.deep.equal([
-      { pointer: '/data/author/role', message: 'must be one of: end_user, ai_agent, human_agent' },
+      { pointer: '/data/author/role', message: `must be one of: ${roles.join(', ')}` },
     ]);
   });
 

@@ -6,12 +6,15 @@ import { loadContract } from '../../src/contract/document.ts';
 import type { StoredDelivery } from '../../src/inbox/inbox.ts';
 import { openInbox } from '../../src/inbox/open.ts';
 import { secretFingerprint } from '../../src/intake/signature.ts';
+import { listed, unlisted } from '../support/contract-values.ts';
 import { eventually } from '../support/eventually.ts';
 import { inboxBackends, type TestStore } from '../support/inbox-backends.ts';
 import { contractExample, deliver, post, signedHeaders, startReceiver, testSecret, type TestReceiver } from '../support/receiver.ts';
 
 const unauthorized = { type: 'about:blank', title: 'Unauthorized', status: 401 };
 const otherSecret = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
+/** A role of who ended a conversation that the contract does not list. */
+const robotRole = unlisted(listed('EndedBy', 'role'), 'robot');
 
 for (const backend of inboxBackends)
   describe(`POST /webhooks/ada (${backend.name})`, () => {
@@ -346,7 +349,7 @@ for (const backend of inboxBackends)
       };
       const robot = (conversation: string) => {
         const event = ended(conversation);
-        event['data'].ended_by.role = 'robot';
+        event['data'].ended_by.role = robotRole;
         return event;
       };
       const cases = [
@@ -472,7 +475,7 @@ for (const backend of inboxBackends)
       });
 
       it('is answered 422 again when retried, and stored once', async () => {
-        const event = { type: 'v1.conversation.ended', timestamp: '2026-11-24T10:00:00Z', data: { ended_by: { role: 'robot' } } };
+        const event = { type: 'v1.conversation.ended', timestamp: '2026-11-24T10:00:00Z', data: { ended_by: { role: robotRole } } };
         const rowsBefore = await rowCount();
         const first = await deliver(receiver.url, event, { id: 'msg_bad' });
         const retry = await deliver(receiver.url, event, { id: 'msg_bad' });
@@ -511,7 +514,7 @@ for (const backend of inboxBackends)
       });
 
       it('leaves quarantine when a retry passes a widened contract', async () => {
-        const invalid = { type: 'v1.conversation.ended', timestamp: '2026-11-24T10:00:00Z', data: { ended_by: { role: 'robot' } } };
+        const invalid = { type: 'v1.conversation.ended', timestamp: '2026-11-24T10:00:00Z', data: { ended_by: { role: robotRole } } };
         expect((await deliver(receiver.url, invalid, { id: 'msg_fixed_later' })).status).to.equal(422);
         // Svix retries the same id; here the retry carries a body the contract accepts.
         const valid = { ...invalid, data: { ended_by: { role: 'system' } } };

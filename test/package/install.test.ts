@@ -213,11 +213,12 @@ describe('the package, installed into an empty project', function () {
       try {
         const url = await listening(app);
 
-        const body = JSON.stringify(contractExample('ConversationCreated'));
+        const created = contractExample('ConversationCreated');
+        const body = JSON.stringify(created);
         const headers = signedHeaders(body, { secret });
         expect(await post(url, body, headers)).to.deep.include({ status: 200, body: { status: 'accepted', id: headers['svix-id'] } });
         await eventually(() => app.lines.some((line) => line['handled'] === headers['svix-id']), 10_000);
-        expect(app.lines.find((line) => line['handled'])).to.deep.include({ conversation: '6742f0be9d1c4a0012c3e8a1' });
+        expect(app.lines.find((line) => line['handled'])).to.deep.include({ conversation: created['data'].conversation_id });
 
         const forged = await post(url, body, signedHeaders(body, { secret: `whsec_${Buffer.alloc(32, 5).toString('base64')}` }));
         expect(forged.status).to.equal(401);

@@ -1,7 +1,8 @@
 // One corpus of requests for the mock/receiver parity suite and the proxy contract test. Each
 // request goes to both with the same bytes and headers; the signature itself is the only thing
 // the mock cannot check, and the case that shows it says so.
-import { loadContract } from '../../src/contract/document.ts';
+import { loadContract, webhookExamples } from '../../src/contract/document.ts';
+import { listed, unknownEventType, unlisted } from '../support/contract-values.ts';
 import { signedHeaders } from '../support/receiver.ts';
 
 export interface ParityCase {
@@ -34,16 +35,14 @@ function violation(name: string, exampleName: string, change: (event: Record<str
   return { name, body, headers: signed(body), status: 422 };
 }
 
+/** Each event type of the contract without one field of the envelope, from its first example. */
 const envelopeField = (field: string) =>
-  Object.entries({
-    'v1.conversation.created': 'ConversationCreated',
-    'v1.conversation.message': 'ConversationMessageText',
-    'v1.conversation.ended': 'ConversationEndedByEndUser',
-    'v1.conversation.handoff.ended': 'ConversationHandoffEnded',
-    'v1.end_user.created': 'EndUserCreated',
-    'v1.end_user.updated': 'EndUserUpdated',
-    'v1.audit_log.emitted': 'AuditLogEmitted',
-  }).map(([type, exampleName]) => violation(`${type} without ${field}`, exampleName, (event) => delete event[field]));
+  Object.keys(contract.webhooks).map((type) => {
+    const event = webhookExamples(contract, type).values().next().value as Record<string, unknown>;
+    delete event[field];
+    const body = json(event);
+    return { name: `${type} without ${field}`, body, headers: signed(body), status: 422 };
+  });
 
 /** JSON.parse reads 1e400 as Infinity, which the open object would take. */
 const outOfRange = json({ ...example('ConversationCreated'), added_later: 7 }).replace('"added_later":7', '"added_later":1e400');
@@ -74,11 +73,27 @@ export const corpus: ParityCase[] = [
   violation('file url that is not a URI', 'ConversationMessageFile', (e) => (e['data'].content.url = 'not a link')),
 
   // A value outside an enum.
-  violation('author role outside the enum', 'ConversationMessageText', (e) => (e['data'].author.role = 'robot')),
-  violation('ended_by role outside the enum', 'ConversationEndedByEndUser', (e) => (e['data'].ended_by.role = 'ai_agent')),
-  violation('channel modality outside the enum', 'ConversationMessageLink', (e) => (e['data'].channel.modality = 'fax')),
+  violation(
+    'author role outside the enum',
+    'ConversationMessageText',
+    (e) => (e['data'].author.role = unlisted(listed('MessageAuthor', 'role'), 'robot')),
+  ),
+  violation(
+    'ended_by role outside the enum',
+    'ConversationEndedByEndUser',
+    (e) => (e['data'].ended_by.role = unlisted(listed('EndedBy', 'role'), 'ai_agent')),
+  ),
+  violation(
+    'channel modality outside the enum',
+    'ConversationMessageLink',
+    (e) => (e['data'].channel.modality = unlisted(listed('ChannelModality'), 'fax')),
+  ),
   violation('content type outside the variants', 'ConversationMessageText', (e) => (e['data'].content = { type: 'image', url: 'x' })),
-  violation('audit activity outside the enum', 'AuditLogEmitted', (e) => (e['data'].activity = 'archived')),
+  violation(
+    'audit activity outside the enum',
+    'AuditLogEmitted',
+    (e) => (e['data'].activity = unlisted(listed('AuditLogEntry', 'activity'), 'archived')),
+  ),
 
   // A null where the contract does not allow one.
   violation('null handoff_integration on handoff ended', 'ConversationHandoffEnded', (e) => (e['data'].handoff_integration = null)),
@@ -88,11 +103,11 @@ export const corpus: ParityCase[] = [
 
   // Event types the contract does not know.
   valid('unknown event type with object data', {
-    type: 'v2.conversation.summarized',
+    type: unknownEventType('v2.conversation.summarized'),
     timestamp: '2026-11-24T10:00:00Z',
     data: { summary: 'ok' },
   }),
-  valid('unknown event type without timestamp', { type: 'v1.bot.published', data: {} }),
+  valid('unknown event type without timestamp', { type: unknownEventType('v1.bot.published'), data: {} }),
   violation('unknown event type whose data is a string', 'UnknownEvent', (e) => (e['data'] = 'rated')),
   violation('body without type', 'ConversationCreated', (e) => delete e['type']),
   violation('type as a number', 'ConversationCreated', (e) => (e['type'] = 7)),

@@ -12,6 +12,7 @@ import { eventually } from '../support/eventually.ts';
 import { copyProject } from '../support/project-copy.ts';
 import { childEnvironment, scriptPath, startReceiverProcess, useTemporaryDirectory, type ReceiverProcess } from '../support/process.ts';
 import { contractExample, deliver, testSecret } from '../support/receiver.ts';
+import { listed, unknownEventType, unlisted } from '../support/contract-values.ts';
 
 const run = promisify(execFile);
 
@@ -36,29 +37,31 @@ describe('contract drift, from npm start to npm run drift', function () {
       return event;
     };
     const whatsapp = contractExample('ConversationMessageText');
-    whatsapp['data'].channel.modality = 'whatsapp';
+    const modality = unlisted(listed('ChannelModality'), 'whatsapp');
+    const rated = unknownEventType('v1.conversation.rated');
+    whatsapp['data'].channel.modality = modality;
     const answers = [
       await deliver(receiver.url, scored()),
       await deliver(receiver.url, scored()),
       await deliver(receiver.url, whatsapp),
-      await deliver(receiver.url, { type: 'v1.conversation.rated', timestamp: '2026-12-01T09:00:00Z', data: { rating: 5 } }),
+      await deliver(receiver.url, { type: rated, timestamp: '2026-12-01T09:00:00Z', data: { rating: 5 } }),
     ];
     expect(answers.map(({ status }) => status)).to.deep.equal([200, 200, 422, 200]);
 
     const report = await eventually(async () => {
       const text = await drift();
-      return text.includes('v1.conversation.rated') && text.includes('2 deliveries') && text;
+      return text.includes(rated) && text.includes('2 deliveries') && text;
     });
     expect(report).to.contain('data.satisfaction_score (integer) is not described by the contract: 2 deliveries accepted');
-    expect(report).to.contain('data.channel.modality = "whatsapp" is not a value the contract lists: 1 delivery quarantined');
-    expect(report).to.contain('event type v1.conversation.rated is not described by the contract: 1 delivery handled as unknown');
+    expect(report).to.contain(`data.channel.modality = "${modality}" is not a value the contract lists: 1 delivery quarantined`);
+    expect(report).to.contain(`event type ${rated} is not described by the contract: 1 delivery handled as unknown`);
     expect(report).to.contain(`(e.g. ${answers[0]!.id})`);
 
     const driftLines = receiver.logs().filter((line) => String(line['msg']).startsWith('contract drift'));
     expect(driftLines.map((line) => line['msg'])).to.deep.equal([
       'contract drift in v1.conversation.created: data.satisfaction_score (integer) is not described by the contract',
-      'contract drift in v1.conversation.message: data.channel.modality = "whatsapp" is not a value the contract lists',
-      'contract drift in v1.conversation.rated: event type v1.conversation.rated is not described by the contract',
+      `contract drift in v1.conversation.message: data.channel.modality = "${modality}" is not a value the contract lists`,
+      `contract drift in ${rated}: event type ${rated} is not described by the contract`,
     ]);
     expect(driftLines.map((line) => line['level'])).to.deep.equal([40, 40, 40]);
 
@@ -129,10 +132,12 @@ describe('contract drift, from npm start to npm run drift', function () {
     const project = copyProject(join(temporaryDirectory(), 'project'));
     const contractPath = join(project.root, 'openapi', 'ada-webhooks.yaml');
     // The contract's example already has the field, as text; traffic shows it as a number.
-    const before = readFileSync(contractPath, 'utf8').replace(
-      '          ai_agent_domain: acme.ada.support\n',
-      "          ai_agent_domain: acme.ada.support\n          satisfaction_score: 'high'\n",
+    const contract = readFileSync(contractPath, 'utf8');
+    const data = contract.indexOf(
+      '\n        data:\n',
+      contract.indexOf('\n    ConversationCreated:\n', contract.indexOf('\n  examples:\n')),
     );
+    const before = `${contract.slice(0, data)}\n        data:\n          satisfaction_score: 'high'${contract.slice(data + '\n        data:'.length)}`;
     writeFileSync(contractPath, before);
     const inbox = new SqliteInbox(join(temporaryDirectory(), 'inbox.sqlite'));
     const seen = new Date();

@@ -12,6 +12,7 @@ import { SqliteInbox } from '../../src/inbox/sqlite/inbox.ts';
 import { ContractDrift } from '../../src/intake/contract-drift.ts';
 import { selected, type TestInbox } from '../support/inbox-backends.ts';
 import { contractExample } from '../support/receiver.ts';
+import { unknownEventType } from '../support/contract-values.ts';
 
 describe('contract drift', () => {
   let contract: ContractDocument;
@@ -163,8 +164,9 @@ describe('contract drift', () => {
   });
 
   it('names an event type that the contract does not know', () => {
-    expect(observer.accepted({ type: 'v1.conversation.rated', data: { rating: 5 } })).to.deep.equal([
-      { eventType: 'v1.conversation.rated', kind: 'unknown_event_type', path: '', detail: '' },
+    const rated = unknownEventType('v1.conversation.rated');
+    expect(observer.accepted({ type: rated, data: { rating: 5 } })).to.deep.equal([
+      { eventType: rated, kind: 'unknown_event_type', path: '', detail: '' },
     ]);
   });
 
