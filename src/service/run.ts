@@ -113,7 +113,7 @@ export async function runService(registerHandlers: (receiver: Receiver) => void)
     if (usesDevelopmentSecret) {
       console.error(
         [
-          `No ADA_WEBHOOK_SECRET is set: deliveries are checked with the development secret kept in ${developmentSecretPath}:`,
+          `No ADA_WEBHOOK_SECRET is set: deliveries are checked with the development secret (fingerprint ${secretFingerprint(secrets[0]!)}) kept in ${developmentSecretPath}:`,
           `  ${secrets[0]}`,
           `Send a signed test event from another terminal:  ${sendCommand(url)}`,
         ].join('\n'),

@@ -3,7 +3,9 @@
 import { expect } from 'chai';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadContract } from '../../src/contract/document.ts';
 import { packageVersion } from '../../src/service/project.ts';
+import { listed, unlisted } from '../support/contract-values.ts';
 import { variableMeanings } from '../../src/service/variables.ts';
 import { mainPath, npm, run, runScript, useTemporaryDirectory } from '../support/process.ts';
 import { contractExample, startReceiver, storedDelivery, testSecret, type TestReceiver } from '../support/receiver.ts';
@@ -187,11 +189,24 @@ describe('the commands', function () {
       expect(fromFile.stdout).to.match(/-> 200 \{"status":"accepted"/);
 
       const link = await send('v1.conversation.message', '--example', 'linkOnNativeChannel');
-      const id = /^(msg_\w+) -> 200/.exec(link.stdout)![1]!;
+      const id = /^(msg_\w+) -> 200/m.exec(link.stdout)![1]!;
       expect(JSON.parse((await receiver.inbox.get(id))!.body)['data'].content.type).to.equal('link');
 
       const several = await send('v1.conversation.created', '--count', '3');
       expect(several.stdout.split('\n').at(-2)).to.equal('Sent 3: 3 × 200.');
+    });
+
+    it('takes a relative file path from where `npm run send` was typed, not from the project', async () => {
+      const typedIn = temporaryDirectory();
+      writeFileSync(join(typedIn, 'event.json'), JSON.stringify(contractExample('ConversationCreated')));
+      const sent = await npm(
+        ['run', '--silent', 'send', '--', 'event.json', '--url', `${receiver.url}/webhooks/ada`, '--secret', testSecret],
+        typedIn,
+      );
+      expect(sent.code, sent.stderr).to.equal(0);
+      expect(sent.stdout).to.match(/^msg_\w+ -> 200 \{"status":"accepted"/m);
+      const missing = await npm(['run', '--silent', 'send', '--', 'nowhere/event.json'], typedIn);
+      expect(missing).to.include({ code: 1, stdout: '', stderr: `No file ${join(typedIn, 'nowhere', 'event.json')}.\n` });
     });
 
     it('prints the reasons a delivery was refused', async () => {
@@ -215,11 +230,12 @@ describe('the commands', function () {
         'data.survey.score=4',
       );
       expect(set.code, set.stderr).to.equal(0);
-      const id = /^(msg_\w+) -> 200/.exec(set.stdout)![1]!;
+      const id = /^(msg_\w+) -> 200/m.exec(set.stdout)![1]!;
       const sent = JSON.parse((await receiver.inbox.get(id))!.body);
       expect(sent.data).to.deep.include({ ended_by: { id: null, role: 'system' }, rating: 5, survey: { score: 4 } });
 
-      const refused = await send('v1.conversation.ended', '--set', 'data.ended_by.role=robot');
+      const robot = unlisted(listed('EndedBy', 'role'), 'robot');
+      const refused = await send('v1.conversation.ended', '--set', `data.ended_by.role=${robot}`);
       expect(refused).to.include({ code: 1, stdout: '' });
       expect(refused.stderr).to.match(
         /^The v1\.conversation\.ended to send violates the contract:\n {2}\/data\/ended_by\/role: must be one of: /,
@@ -227,19 +243,30 @@ describe('the commands', function () {
       expect(refused.stderr).to.include('add --invalid to send it anyway');
       expect(await receiver.inbox.countByState()).to.deep.include({ quarantined: 0 });
 
-      const invalid = await send('v1.conversation.ended', '--set', 'data.ended_by.role=robot', '--invalid');
+      const invalid = await send('v1.conversation.ended', '--set', `data.ended_by.role=${robot}`, '--invalid');
       expect(invalid.code).to.equal(1);
       expect(invalid.stdout).to.include('-> 422').and.include('\n    /data/ended_by/role: must be one of: ');
       expect(await receiver.inbox.countByState()).to.deep.include({ quarantined: 1 });
     });
 
     it('answers ordinary mistakes in one line', async () => {
-      expect(await send('./nowhere/event.json')).to.include({ code: 1, stdout: '', stderr: 'No file ./nowhere/event.json.\n' });
-      const unknown = await send('v1.conversation.rated_twice');
-      expect(unknown.code).to.equal(1);
-      expect(unknown.stderr).to.match(
-        /^"v1\.conversation\.rated_twice" is neither a file nor an event type of the contract: v1\.conversation\.created, .*\.\n$/,
-      );
+      expect(await send('./nowhere/event.json')).to.include({
+        code: 1,
+        stdout: '',
+        stderr: `No file ${join(temporaryDirectory(), 'nowhere', 'event.json')}.\n`,
+      });
+      const types = Object.keys(loadContract().webhooks).join(', ');
+      const misspelt = await send('v1.conversation.endd');
+      expect(misspelt).to.include({
+        code: 1,
+        stdout: '',
+        stderr: `"v1.conversation.endd" is neither a file nor an event type of the contract; did you mean v1.conversation.ended? The event types: ${types}.\n`,
+      });
+      const unknown = await send('v1.nothing.like_it');
+      expect(unknown).to.include({
+        code: 1,
+        stderr: `"v1.nothing.like_it" is neither a file nor an event type of the contract. The event types: ${types}.\n`,
+      });
       const example = await send('v1.conversation.message', '--example', 'poem');
       expect(example.stderr).to.match(
         /^The event type v1\.conversation\.message has no example "poem"; its examples: textOnCustomChannel, /,

@@ -133,7 +133,7 @@ describe('the development loop', function () {
     const sendAndSeeHandled = async (port: number) => {
       const sent = await run(project.script('send'), ['v1.conversation.created'], project.root, { PORT: String(port) });
       expect(sent.code, sent.stderr).to.equal(0);
-      const id = /^(msg_\w+) -> 200/.exec(sent.stdout)![1]!;
+      const id = /^(msg_\w+) -> 200/m.exec(sent.stdout)![1]!;
       await eventually(
         () =>
           dev

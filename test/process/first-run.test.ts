@@ -7,6 +7,7 @@ import { eventually } from '../support/eventually.ts';
 import { freePort, run, startReceiverProcess, useTemporaryDirectory } from '../support/process.ts';
 import { copyProject, type ProjectCopy } from '../support/project-copy.ts';
 import { testSecret } from '../support/receiver.ts';
+import { secretFingerprint } from '../../src/intake/signature.ts';
 
 describe('a first run without configuration', function () {
   this.timeout(30_000);
@@ -24,7 +25,9 @@ describe('a first run without configuration', function () {
       const secret = readFileSync(secretFile, 'utf8').trim();
       expect(secret).to.match(/^whsec_[A-Za-z0-9+/]{32}$/);
       await eventually(() => receiver.stderr().includes('npm run send -- v1.conversation.created'));
-      expect(receiver.stderr()).to.include(secret);
+      expect(receiver.stderr())
+        .to.include(secret)
+        .and.include(`(fingerprint ${secretFingerprint(secret)})`);
       const inboxFile = join(project.root, 'data', 'inbox.sqlite');
       expect(existsSync(inboxFile)).to.equal(true);
       expect(receiver.logs()[0]).to.include({
@@ -36,7 +39,11 @@ describe('a first run without configuration', function () {
 
       const sent = await run(project.script('send'), ['v1.conversation.created'], project.root, { PORT: port });
       expect(sent.code, sent.stderr).to.equal(0);
-      const [, id] = /^(msg_\w+) -> 200 \{"status":"accepted"/.exec(sent.stdout) ?? [];
+      expect(sent.stdout.split('\n')[0]).to.equal(
+        `Signed with the secret of fingerprint ${secretFingerprint(secret)} (the development secret, data/development-secret.txt).`,
+      );
+      expect(sent.stdout).to.not.include(secret);
+      const [, id] = /^(msg_\w+) -> 200 \{"status":"accepted"/m.exec(sent.stdout) ?? [];
       expect(id, sent.stdout).to.be.a('string');
 
       const listed = await run(project.script('inbox'), ['list'], project.root, {});
@@ -68,7 +75,7 @@ describe('a first run without configuration', function () {
       // Typed as printed, in a terminal whose environment sets neither PORT nor WEBHOOK_PATH.
       const sent = await run(project.script('send'), hint.split(' '), project.root, {});
       expect(sent.code, sent.stderr).to.equal(0);
-      expect(sent.stdout).to.match(/^msg_\w+ -> 200 \{"status":"accepted"/);
+      expect(sent.stdout).to.match(/^msg_\w+ -> 200 \{"status":"accepted"/m);
     } finally {
       receiver.child.kill('SIGTERM');
       await receiver.exit;
@@ -105,7 +112,8 @@ describe('a first run without configuration', function () {
           {},
         );
         expect(sent.code).to.equal(1);
-        const [answer, reason] = sent.stdout.split('\n');
+        const [signedWith, answer, reason] = sent.stdout.split('\n');
+        expect(signedWith).to.equal(`Signed with the secret of fingerprint ${secretFingerprint(wrongSecret)} (--secret).`);
         expect(answer).to.match(/^msg_\w+ -> 401 \{"type":"about:blank","title":"Unauthorized","status":401/);
         if (env === production) expect(reason).to.equal('');
         else expect(reason).to.match(/^ {4}No signature matches the body with the receiver's secrets \(fingerprints [0-9a-f]{8}\)\. /);
