@@ -25,7 +25,7 @@ import { readSecrets, secretsSetting } from './intake/settings.ts';
 import { createVerifier, type ToleranceOption } from './intake/signature.ts';
 import { readReceiverSettings, type ReceiverSettings } from './receiver-settings.ts';
 import { Releases } from './support/releases.ts';
-import { ConfigError, SettingsReader, closestName, parseBoolean, type Setting } from './support/settings-reader.ts';
+import { ConfigError, SettingsReader, parseBoolean, unknownOptions, type Setting } from './support/settings-reader.ts';
 import { logInboxAvailability } from './telemetry/inbox-availability.ts';
 import { createMetrics } from './telemetry/metrics.ts';
 import { health, metricsText, readiness, type Health, type MetricsText, type Readiness } from './telemetry/probes.ts';
@@ -167,23 +167,13 @@ const optionNames: readonly string[] = Object.keys({
   driftExampleValues: true,
 } satisfies Record<keyof ReceiverOptions, true>);
 
-/** A misspelt option would otherwise be ignored without a word: each one is a problem, with the closest name. */
-function unknownOptions(options: object): string[] {
-  return Object.keys(options)
-    .filter((name) => !optionNames.includes(name))
-    .map((name) => {
-      const closest = closestName(name, optionNames, (candidate) => Math.ceil(candidate.length / 3));
-      return `${name} is not an option of createReceiver${closest ? `; did you mean ${closest}?` : ''} The options: ${optionNames.join(', ')}`;
-    });
-}
-
 /** A receiver with its options checked; throws a ConfigError that lists every problem. */
 export async function createReceiver(options: ReceiverOptions): Promise<Receiver> {
   const reader = new SettingsReader(options as unknown as Record<string, unknown>, 'option');
   const createDirectory = reader.read(createDirectorySetting, true, parseBoolean, 'true');
   // The library cannot tell production from a laptop, so it holds every receiver to production's rules.
   const settings = readReceiverSettings(reader, { createDirectory, example: 'sqlite:data/inbox.sqlite' }, readSecrets(reader), true);
-  reader.problems.push(...unknownOptions(options));
+  reader.problems.push(...unknownOptions(options, optionNames, 'createReceiver'));
   reader.done();
   return createReceiverFromSettings(settings, {
     logger: options.logger ?? pino({ level: 'warn' }),

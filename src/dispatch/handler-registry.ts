@@ -1,7 +1,8 @@
 // The handler API: one typed handler per event type, plus one fallback for event types the
 // contract does not know yet.
 import type { Logger } from 'pino';
-import { isKnownEventName, type EventName, type EventPayloadMap, type UnknownEvent } from '../contract/events.ts';
+import { closestName } from '../support/settings-reader.ts';
+import { isKnownEventName, knownEventNames, type EventName, type EventPayloadMap, type UnknownEvent } from '../contract/events.ts';
 
 /** What a handler knows about the delivery beside the event itself. */
 export interface HandlingContext {
@@ -35,7 +36,10 @@ export class HandlerRegistry implements Handlers {
 
   /** Registers the handler of one event type; `event.data` is typed by the contract. */
   on<Name extends EventName>(type: Name, handler: EventHandler<Name>): this {
-    if (!isKnownEventName(type)) throw new Error(`${JSON.stringify(type)} is not an event type of the contract`);
+    if (!isKnownEventName(type)) {
+      const closest = closestName(type, knownEventNames, (name) => Math.ceil(name.length / 4));
+      throw new Error(`${JSON.stringify(type)} is not an event type of the contract${closest ? `; did you mean ${closest}?` : ''}`);
+    }
     if (this.#handlers.has(type)) throw new Error(`A handler for ${type} is already registered`);
     this.#handlers.set(type, handler);
     return this;

@@ -2,6 +2,7 @@
 // a parameter. Times travel as ISO 8601 text, which both SQLite's text column and PostgreSQL's
 // timestamptz compare in time order. Newest first means by time received, then by id, so that a
 // page's last delivery is an exact position to continue from (ties in time included).
+import { unknownOptions } from '../support/settings-reader.ts';
 import { deliveryStates, type DeliveryFilter, type DeliveryQuery } from './inbox.ts';
 
 export interface ListTables {
@@ -78,7 +79,26 @@ function conditionsOf(
   return conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
 }
 
+/** Every field of the list's filter by name (the compiler keeps it complete): a misspelt one would select every delivery. */
+const filterFields: readonly string[] = Object.keys({
+  state: true,
+  eventType: true,
+  lane: true,
+  since: true,
+  until: true,
+  idPrefix: true,
+  after: true,
+  limit: true,
+} satisfies Record<keyof DeliveryFilter, true>);
+
+/** Refuses a field that the filter does not have, naming the closest one. */
+function checkFields(filter: object, of: string): void {
+  const problems = unknownOptions(filter, filterFields, of);
+  if (problems.length > 0) throw new TypeError(problems.join('\n'));
+}
+
 export function listQuery(filter: DeliveryFilter, { deliveries, rows, placeholder, idPrefixAsRange = false }: ListTables): Statement {
+  checkFields(filter, 'inbox.list');
   const { parameters, value } = parametersFor(placeholder);
   const newestFirst = 'ORDER BY received_at DESC, id DESC';
 
@@ -103,6 +123,7 @@ export function listQuery(filter: DeliveryFilter, { deliveries, rows, placeholde
 
 /** How many deliveries a query selects. */
 export function countQuery(query: DeliveryQuery, { deliveries, placeholder, idPrefixAsRange }: Omit<ListTables, 'rows'>): Statement {
+  checkFields(query, 'inbox.count');
   const { parameters, value } = parametersFor(placeholder);
   return { text: `SELECT count(*) AS count FROM ${deliveries} ${conditionsOf(query, query.state, value, idPrefixAsRange)}`, parameters };
 }

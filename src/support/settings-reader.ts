@@ -102,6 +102,19 @@ export function closestName(name: string, names: readonly string[], within: (can
   return closest?.name;
 }
 
+/**
+ * Each name of `given` that is not one of `known`, as a problem that names the closest known one:
+ * a misspelt option would otherwise be ignored without a word. `of`: whose options they are.
+ */
+export function unknownOptions(given: object, known: readonly string[], of: string): string[] {
+  return Object.keys(given)
+    .filter((name) => !known.includes(name))
+    .map((name) => {
+      const closest = closestName(name, known, (candidate) => Math.ceil(candidate.length / 3));
+      return `${name} is not an option of ${of}${closest ? `; did you mean ${closest}?` : '.'} The options: ${known.join(', ')}`;
+    });
+}
+
 function textOf(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (Array.isArray(value)) return value.map(String).join(',');

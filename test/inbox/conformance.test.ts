@@ -4,6 +4,8 @@
 import { expect } from 'chai';
 import type {
   ClaimedDelivery,
+  DeliveryFilter,
+  DeliveryQuery,
   DriftSummary,
   Inbox,
   LeaseAtIntake,
@@ -1033,6 +1035,24 @@ for (const backend of inboxBackends) {
     });
 
     describe('reading', () => {
+      it('refuses a filter field of list or count that it does not have, naming the closest, rather than select every delivery', async () => {
+        const fields = 'state, eventType, lane, since, until, idPrefix, after, limit';
+        await inbox.accept(delivery('a1'));
+        const misspelt = { stat: 'dead', limit: 10 } as unknown as DeliveryFilter;
+        const refusal = (read: Promise<unknown>) =>
+          read.then(
+            () => 'read',
+            (error: unknown) => (error as Error).message,
+          );
+        expect(await refusal(inbox.list(misspelt))).to.equal(
+          `stat is not an option of inbox.list; did you mean state? The options: ${fields}`,
+        );
+        expect(await refusal(inbox.count({ eventTyp: 'x' } as DeliveryQuery))).to.equal(
+          `eventTyp is not an option of inbox.count; did you mean eventType? The options: ${fields}`,
+        );
+        expect(await inbox.count({ state: 'dead' })).to.equal(0);
+      });
+
       it('counts deliveries by state from counters that every write keeps', async () => {
         expect(await inbox.countByState()).to.deep.equal({ pending: 0, quarantined: 0, done: 0, dead: 0, discarded: 0 });
         await acceptAll(

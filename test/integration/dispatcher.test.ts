@@ -266,6 +266,14 @@ describe('the handler registry', () => {
     );
   });
 
+  it('names the closest event type of the contract for a misspelt one', () => {
+    const known = contractExample('ConversationEndedByEndUser')['type'] as string;
+    const misspelt = `${known.slice(0, -2)}${known.at(-1)}`;
+    expect(() => new HandlerRegistry().on(misspelt as never, () => {})).to.throw(
+      `${JSON.stringify(misspelt)} is not an event type of the contract; did you mean ${known}?`,
+    );
+  });
+
   it('refuses a second fallback', () => {
     const handlers = new HandlerRegistry().onUnknown(() => {});
     expect(() => handlers.onUnknown(() => {})).to.throw('A handler for unknown event types is already registered');
