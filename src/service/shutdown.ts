@@ -5,8 +5,9 @@ const parentCheckMs = 500;
 
 /**
  * Runs `stop` once, on the first SIGTERM or SIGINT, or, for a process started by an npm script,
- * when npm exits: npm does not pass SIGTERM on to the script it runs, so a receiver left behind
- * would go on holding its port. The process then exits, even when a handler that ignored its
+ * when its parent exits: npm passes SIGTERM on to the shell that runs the script, and dash
+ * (Debian's /bin/sh) dies of it without passing it on, so a receiver left behind would go on
+ * holding its port. The process then exits, even when a handler that ignored its
  * abort signal still holds a timer or a socket: `stop` has given its delivery back already.
  */
 export function stopOnSignals(stop: () => Promise<void>, logger: Logger): void {
@@ -30,8 +31,9 @@ export function stopOnSignals(stop: () => Promise<void>, logger: Logger): void {
 }
 
 /**
- * Calls `callback` once when the npm that started this process (through an npm script) exits:
- * the process is then handed to another parent. Does nothing outside npm.
+ * Calls `callback` once when the parent that started this process through an npm script (npm,
+ * or the shell npm runs it in) exits: the process is then handed to another parent. Does nothing
+ * outside npm.
  */
 export function onNpmExit(callback: () => void): void {
   if (process.env['npm_lifecycle_event'] === undefined) return;

@@ -151,6 +151,32 @@ describe('mounting the receiver', function () {
     });
   }
 
+  it('koa() and node() answer another method on their path 405 with Allow: POST, and pass another path on', async () => {
+    const { receiver } = store;
+    const mounts = [
+      [
+        'koa()',
+        createServer(
+          new Koa()
+            .use(receiver.koa())
+            .use((ctx) => (ctx.body = 'passed on'))
+            .callback(),
+        ),
+      ],
+      ['node()', createServer((request, response) => receiver.node()(request, response, () => response.end('passed on')))],
+    ] as const;
+    for (const [name, server] of mounts) {
+      const mounted = await listen(server);
+      try {
+        const wrongMethod = await fetch(`${mounted.url}${receiver.path}`);
+        expect([wrongMethod.status, wrongMethod.headers.get('allow')], name).to.deep.equal([405, 'POST']);
+        expect(await (await fetch(`${mounted.url}/elsewhere`)).text(), name).to.equal('passed on');
+      } finally {
+        await mounted.close();
+      }
+    }
+  });
+
   describe('behind a body parser that keeps no raw body', () => {
     const parsers: [string, (receiver: Receiver) => Server][] = [
       [

@@ -58,6 +58,14 @@ app.get('/', (req, res) => res.send('the host app'));
 const server = app.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
 `;
 
+/** A CommonJS app: require() of the ESM package (Node 22.12 and later), and import(). */
+const commonJsApp = `
+const { createReceiver } = require('ada-webhooks');
+import('ada-webhooks').then((loaded) =>
+  console.log(JSON.stringify({ required: typeof createReceiver, imported: typeof loaded.createReceiver })),
+);
+`;
+
 /** A host app that traces with its own OpenTelemetry SDK, set up before anything else loads. */
 const tracedKoaApp = `
 import { NodeSDK } from '@opentelemetry/sdk-node';
@@ -349,6 +357,14 @@ describe('the package, installed into an empty project', function () {
         await takesADelivery({ DATABASE: testDatabaseUrl, SCHEMA: schema });
       } finally {
         await drop();
+      }
+    });
+
+    it('loads in a CommonJS app, by require() and by import(), as docs/library.md says', () => {
+      writeFileSync(join(consumer, 'common.cjs'), commonJsApp);
+      for (const node of [oldest, process.execPath]) {
+        const output = execFileSync(node, ['common.cjs'], { cwd: consumer, encoding: 'utf8' });
+        expect(JSON.parse(output), node).to.deep.equal({ required: 'function', imported: 'function' });
       }
     });
 
