@@ -29,6 +29,15 @@ export class BrokerUnavailable extends Error {
 }
 
 /**
+ * The broker refused the user name or password of FORWARD_URL: a mistake of the configuration,
+ * which no retry mends until someone corrects it (the forwarder still retries, so that a fix on
+ * the broker's side needs no restart).
+ */
+export class CredentialsRefused extends BrokerUnavailable {
+  override name = 'CredentialsRefused';
+}
+
+/**
  * The broker answers, and takes no message now, whatever it holds: a stream full with its limits
  * reached, out of resources, offline, or no longer taking the configured subjects. The system's
  * condition, not a message's: an outage like an unreachable broker, of which no delivery is

@@ -13,6 +13,7 @@ import { inSendSpan } from '../telemetry/tracing.ts';
 import {
   BrokerRefusesAll,
   BrokerUnavailable,
+  CredentialsRefused,
   MessageRefused,
   turnWaitLimitMs,
   type Broker,
@@ -63,7 +64,14 @@ export class Forwarding {
     });
     forwarder.connect().then(
       () => logger.info({ destination }, 'forwarding accepted deliveries'),
-      (error: unknown) => failing((error as Error).message),
+      (error: unknown) => {
+        if (!(error instanceof CredentialsRefused)) return failing((error as Error).message);
+        failureLogged = true;
+        logger.error(
+          { destination, brokerError: error.message },
+          'forwarding cannot start: the broker refused authentication with the user and password of FORWARD_URL; correct them (deliveries wait in their lanes, and it keeps trying)',
+        );
+      },
     );
   }
 

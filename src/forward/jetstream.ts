@@ -18,10 +18,18 @@ import {
   type JetStreamManager,
   type StreamInfo,
 } from '@nats-io/jetstream';
-import { connect, InvalidArgumentError, MsgHdrsImpl, nanos, RequestError, type NatsConnection } from '@nats-io/transport-node';
+import {
+  AuthorizationError,
+  connect,
+  InvalidArgumentError,
+  MsgHdrsImpl,
+  nanos,
+  RequestError,
+  type NatsConnection,
+} from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { withoutPassword } from '../support/settings-reader.ts';
-import { confirmTimeoutMs, MessageRefused, ProbedForwarder, type Forwarder, type PublishOutcome } from './forwarder.ts';
+import { confirmTimeoutMs, CredentialsRefused, MessageRefused, ProbedForwarder, type Forwarder, type PublishOutcome } from './forwarder.ts';
 import type { ForwardedMessage } from './message.ts';
 import type { ForwardSettings } from './settings.ts';
 import { neverFits, noRoom, refusesEveryMessage, storedMessage, type StoredMessage } from './stream-room.ts';
@@ -113,11 +121,16 @@ export class JetStreamForwarder extends ProbedForwarder implements Forwarder {
   protected async prepare(): Promise<void> {
     if (!this.#connection) {
       const connection = await connect({
-        servers: this.#settings.url,
+        ...natsServerOf(this.#settings.url),
         name: 'ada-webhooks',
         timeout: 2000,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 1000,
+      }).catch((error: unknown) => {
+        if (!(error instanceof AuthorizationError)) throw error;
+        throw new CredentialsRefused(`the NATS server refused the credentials of FORWARD_URL (${this.destination}): ${error.message}`, {
+          cause: error,
+        });
       });
       this.#connection = connection;
       this.#connected = true;
@@ -252,4 +265,16 @@ function natsHeaders(message: ForwardedMessage): MsgHdrsImpl {
     messageHeaders.set(name, value);
   }
   return messageHeaders;
+}
+
+/**
+ * The server and the credentials of a NATS URL: nats.js reads no user or password from a URL, and
+ * would connect without them. A user alone is a token, as NATS's own clients read it.
+ */
+function natsServerOf(url: string): { servers: string; user?: string; pass?: string; token?: string } {
+  const { protocol, host, username, password } = new URL(url);
+  const servers = `${protocol}//${host}`;
+  if (!username) return { servers };
+  const user = decodeURIComponent(username);
+  return password ? { servers, user, pass: decodeURIComponent(password) } : { servers, token: user };
 }

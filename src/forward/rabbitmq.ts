@@ -18,7 +18,7 @@
 // a suspect, published alone the next time, and its failure only if nacked then too.
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { Logger } from 'pino';
-import { confirmTimeoutMs, MessageRefused, ProbedForwarder, type Forwarder, type PublishOutcome } from './forwarder.ts';
+import { confirmTimeoutMs, CredentialsRefused, MessageRefused, ProbedForwarder, type Forwarder, type PublishOutcome } from './forwarder.ts';
 import type { ForwardedMessage } from './message.ts';
 import type { ForwardSettings } from './settings.ts';
 
@@ -132,7 +132,15 @@ export class RabbitMqForwarder extends ProbedForwarder implements Forwarder {
   /** Connects, opens a confirm channel and declares the exchange, unless that is done already. */
   protected async prepare(): Promise<void> {
     if (this.#channel) return;
-    const connection = await amqp.connect(this.#settings.url, { timeout: 2000, clientProperties: { connection_name: 'ada-webhooks' } });
+    const connection = await amqp
+      .connect(this.#settings.url, { timeout: 2000, clientProperties: { connection_name: 'ada-webhooks' } })
+      .catch((error: Error) => {
+        // amqplib tells a refused login only in its message: the broker's reply 403 ACCESS_REFUSED.
+        if (!error.message.includes('ACCESS-REFUSED')) throw error;
+        throw new CredentialsRefused(`RabbitMQ refused the user and password of FORWARD_URL (${this.destination}): ${error.message}`, {
+          cause: error,
+        });
+      });
     try {
       const channel = await connection.createConfirmChannel();
       await channel.assertExchange(this.#settings.exchange, 'topic', { durable: true });

@@ -36,7 +36,7 @@ export const variableMeanings: Readonly<Record<string, string>> = {
   HANDLER_RETRY_BASE_MS: 'delay before the first retry, doubled each time up to an hour (5000)',
   INSPECTOR_TOKEN: 'turns on the inspector page at /inspector and signs in to it (off)',
   INSPECTOR_READ_ONLY: 'true: the inspector shows deliveries and refuses every action (false)',
-  FORWARD_URL: 'forwards accepted deliveries to nats://host:4222 or amqp://user:password@host:5672 (off)',
+  FORWARD_URL: 'forwards accepted deliveries to nats://[user:password@]host:4222 or amqp://user:password@host:5672 (off)',
   FORWARD_TYPES: 'the event types forwarded, comma-separated; unknown for types the contract lacks (all)',
   FORWARD_STREAM: 'JetStream: the stream, created if missing (ADA_WEBHOOKS)',
   FORWARD_SUBJECT: 'JetStream: the subject, with {type}, {conversation}, {end_user} filled in (ada.{type})',

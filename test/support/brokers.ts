@@ -153,16 +153,20 @@ async function accepting(port: number, timeoutMs: number): Promise<void> {
 
 /**
  * A NATS server of the test's own on `port`, with JetStream storing in `directory` (its
- * configuration beside it), at most `maxFileStore` when given; resolves once it accepts connections.
+ * configuration beside it), at most `maxFileStore` when given, taking only `authorization`'s user
+ * and password when given; resolves once it accepts connections.
  */
 export async function startNatsServer(
   port: number,
   directory: string,
-  { maxFileStore }: { maxFileStore?: string } = {},
+  { maxFileStore, authorization }: { maxFileStore?: string; authorization?: { user: string; password: string } } = {},
 ): Promise<ChildProcess> {
   const jetStream = [`store_dir: ${JSON.stringify(directory)}`, ...(maxFileStore ? [`max_file_store: ${maxFileStore}`] : [])];
+  const users = authorization
+    ? [`authorization { user: ${JSON.stringify(authorization.user)}, password: ${JSON.stringify(authorization.password)} }`]
+    : [];
   const configFile = `${directory}.conf`;
-  writeFileSync(configFile, `listen: 127.0.0.1:${port}\njetstream { ${jetStream.join(', ')} }\n`);
+  writeFileSync(configFile, [`listen: 127.0.0.1:${port}`, `jetstream { ${jetStream.join(', ')} }`, ...users, ''].join('\n'));
   const server = spawn('/usr/sbin/nats-server', ['-c', configFile], { stdio: 'ignore' });
   await accepting(port, 10_000);
   return server;
