@@ -154,15 +154,7 @@ describe('mounting the receiver', function () {
   it('koa() and node() answer another method on their path 405 with Allow: POST, and pass another path on', async () => {
     const { receiver } = store;
     const mounts = [
-      [
-        'koa()',
-        createServer(
-          new Koa()
-            .use(receiver.koa())
-            .use((ctx) => (ctx.body = 'passed on'))
-            .callback(),
-        ),
-      ],
+      ['koa()', koaServer(new Koa().use(receiver.koa()).use((ctx) => (ctx.body = 'passed on')))],
       ['node()', createServer((request, response) => receiver.node()(request, response, () => response.end('passed on')))],
     ] as const;
     for (const [name, server] of mounts) {
