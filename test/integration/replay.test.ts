@@ -64,7 +64,7 @@ describe('replay', () => {
       {
         id,
         outcome: 'still quarantined',
-        violations: [{ pointer: '/data/channel/modality', message: 'must be one of: messaging, email, voice, sms' }],
+        violations: [{ pointer: '/data/channel/modality', message: `must be one of: ${listed('ChannelModality').join(', ')}` }],
       },
     ]);
     expect(await stateOf(id)).to.equal('quarantined');
