@@ -7,9 +7,8 @@
 //                    [--pinned-only]
 //                    [--baseline <git revision>]
 // See BENCHMARKS.md for what each figure means and what limits it.
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,6 +22,8 @@ import {
   median,
   medianFigures,
   messageTemplate,
+  pinLoadGenerator,
+  stopLoadGenerator,
   type Figures,
   type Side,
   type Traffic,
@@ -34,7 +35,7 @@ import { tracingFigures } from './bench/tracing.ts';
 import { defaultPostgresUrl, withTemporaryDatabase } from './bench/postgres.ts';
 import { pendingDeliveries, seedDone, seedPending } from './bench/seed.ts';
 import { cpuQuota, type CpuQuota } from './bench/cpu-quota.ts';
-import { startReceiver, startServer, type Server } from './bench/servers.ts';
+import { startReceiver, startServer, startService, type Server } from './bench/servers.ts';
 import { parseCommandLine } from './commands/command-line.ts';
 
 const usage = `Usage: npm run bench -- [options]
@@ -59,8 +60,8 @@ durable receiver written by hand, in alternating rounds, and prints the figures 
   --tracing-only      only the tracing figures
   --drift-only        only what watching for contract drift costs a delivery
   --retention-only    only intake while INBOX_RETENTION purges the large inbox (--large-inbox rows)
-  --pinned-only       only bare Koa against the receiver, each pinned to core 1 with the load generator on core 0
-                      (taskset): a comparison per core (also part of a full run)
+  --pinned-only       only bare Koa and the hand-written durable receiver against the receiver, each pinned to
+                      core 1 with the load generator on core 0 (taskset): a comparison per core (also part of a full run)
   --baseline REV      first, the receiver against the receiver at this git revision
   --version           the version of ada-webhooks
   -h, --help          this text`;
@@ -109,9 +110,44 @@ const row = (name: string, f: Figures, ratio?: number) =>
     `${name.padEnd(40)} ${Math.round(f.requestsPerSecond).toString().padStart(7)} req/s`,
     `p50 ${String(f.p50).padStart(3)} ms   p99 ${String(f.p99).padStart(3)} ms`,
     ...(f.cpuPerRequest === undefined ? [] : [`CPU ${Math.round(f.cpuPerRequest).toString().padStart(4)} µs/req`]),
-    `errors ${f.errors}`,
+    ...(f.serverCores === undefined ? [] : [`server ${f.serverCores.toFixed(2)} cores`]),
+    `load generator ${f.generatorCores.toFixed(2)} cores`,
+    `non-2xx ${f.errors}`,
     ...(ratio === undefined ? [] : [`ratio ${ratio.toFixed(2)}`]),
   ].join('   ');
+
+/** The answers that were not 2xx, by status, with the first bodies; and deliveries the generator signed under load. */
+function anomalies(name: string, f: Figures): string[] {
+  const lines: string[] = [];
+  const unexpected = Object.entries(f.statusCodes).filter(([status]) => !status.startsWith('2'));
+  if (unexpected.length > 0 || f.errors > 0) {
+    lines.push(`  ${name}: answers ${JSON.stringify(f.statusCodes)}, ${f.errors} non-2xx, errors or timeouts in all`);
+    for (const { url, status, body } of f.failures.slice(0, 5)) lines.push(`    ${url} ${status} ${body.slice(0, 300)}`);
+  }
+  if (f.signedUnderLoad > 0) lines.push(`  ${name}: the generator signed ${f.signedUnderLoad} deliveries under load (its pool ran out)`);
+  return lines;
+}
+
+/** Flags a comparison that a baseline with idle CPU, or a load generator near a full core, would make flattering. */
+function flags(base: Side, baseFigures: Figures, figures: Figures[]): string[] {
+  const lines: string[] = [];
+  const available = (base.cores ?? 1) * base.servers.length;
+  if (baseFigures.serverCores !== undefined && baseFigures.serverCores < 0.9 * available) {
+    lines.push(
+      `  FLAG: the baseline kept ${baseFigures.serverCores.toFixed(2)} of its ${available} cores busy (under 90 %): something else bound it, and the ratio flatters the other side`,
+    );
+  }
+  if (figures.some((f) => f.generatorCores > 0.9)) {
+    lines.push(`  FLAG: the load generator was above 0.9 of a core: it may be what bounds these figures`);
+  }
+  return lines;
+}
+
+/** The machine's load averages (1, 5 and 15 minutes), as uptime prints them: other work on the same cores. */
+const machineLoad = () =>
+  loadavg()
+    .map((average) => average.toFixed(2))
+    .join(', ');
 
 const microseconds = (ms: number) => `${Math.round(ms * 1000)} µs`;
 
@@ -201,6 +237,14 @@ async function compare(label: string, first: Side, second: Side): Promise<{ base
   );
   console.log(row(first.name, base));
   console.log(row(second.name, measured, measured.requestsPerSecond / base.requestsPerSecond));
+  if (base.cpuPerRequest !== undefined && measured.cpuPerRequest !== undefined) {
+    console.log(
+      `  CPU per request ${(measured.cpuPerRequest / base.cpuPerRequest).toFixed(2)}x the first's; machine load ${machineLoad()}`,
+    );
+  }
+  for (const line of [...anomalies(first.name, base), ...anomalies(second.name, measured), ...flags(first, base, [base, measured])]) {
+    console.log(line);
+  }
   return { base, measured };
 }
 
@@ -477,8 +521,8 @@ async function replicasEachUnderQuota(url: string, replica: (schema: string) => 
   // the traffic: shared out, 20 connections cannot keep three throttled replicas busy.
   await compare(
     `PostgreSQL: one replica against three, each replica held to ${cores} of a core (a cgroup of its own), ${connections} connections each`,
-    { name: `one replica, ${cores} core`, servers: quotaOne.servers, traffic: spread, connectionsEach: true },
-    { name: `three replicas, ${cores} core each`, servers: quotaThree.servers, traffic: spread, connectionsEach: true },
+    { name: `one replica, ${cores} core`, servers: quotaOne.servers, traffic: spread, connectionsEach: true, cores },
+    { name: `three replicas, ${cores} core each`, servers: quotaThree.servers, traffic: spread, connectionsEach: true, cores },
   );
   console.log(`  one replica: ${await postgresWork(url, quotaOne.servers)}`);
   console.log(`  three replicas: ${await postgresWork(url, quotaThree.servers)}`);
@@ -513,8 +557,11 @@ function rssMegabytes(pid: number): number {
 // ---------------------------------------------------------------- run
 
 try {
-  console.log(`Node ${process.version}; ${cpus().length} cores; load generator: autocannon in this process`);
-  console.log('Receiver: src/main.ts as users run it (dispatcher on, the shipped handlers, LOG_LEVEL=warn), a fresh SQLite inbox');
+  console.log(`Node ${process.version}; ${cpus().length} cores; machine load ${machineLoad()}`);
+  console.log('Load generator: autocannon in a process of its own, deliveries signed before each round');
+  console.log(
+    'Receiver: src/main.js as `npm start` runs it (its defaults: dispatcher on, the shipped handlers, LOG_LEVEL=info), a fresh SQLite inbox',
+  );
 
   const forwarding = () =>
     forwardingFigures({
@@ -535,35 +582,47 @@ try {
   else if (values['pinned-only']) await pinnedFigures();
   else await everything(forwarding, tracing);
 } finally {
+  stopLoadGenerator();
   rmSync(workDirectory, { recursive: true, force: true });
 }
 
-/** Every figure, forwarding's and tracing's last. */
 /**
- * Bare Koa and the receiver each pinned to core 1, the load generator (this process) to core 0:
- * unpinned, the receiver's writer thread gets a second core that bare Koa does not use, which
+ * Bare Koa, the receiver as users run it and the hand-written durable receiver, each pinned to
+ * core 1 (every thread: the receiver's SQLite writer thread with it), the load generator to core
+ * 0: unpinned, the receiver's writer thread gets a second core that bare Koa does not use, which
  * flatters it. Without taskset on this machine, says so and measures nothing.
  */
 async function pinnedFigures(): Promise<void> {
-  try {
-    execFileSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' });
-  } catch {
+  if (!pinLoadGenerator(0)) {
     console.log('\nPinned comparison: skipped (taskset cannot pin processes here)');
     return;
   }
-  const [bare, receiver] = await Promise.all([
+  const [bare, receiver, handWritten] = await Promise.all([
     startServer('scripts/bench/bare-koa.ts', {}, { cpu: 1 }),
-    startReceiver(freshInbox('pinned'), {}, { cpu: 1 }),
+    startService(freshInbox('pinned'), {}, { cpu: 1 }),
+    startServer('scripts/bench/hand-written.ts', { DATABASE_URL: freshInbox('pinned-hand-written') }, { cpu: 1 }),
   ]);
+  const receiverSide: Side = { name: 'receiver (npm start), pinned', servers: [receiver], traffic: spread };
+  const where = 'each pinned to core 1, the load generator on core 0';
   await compare(
-    '1 KB deliveries over 1,000 conversations, bare Koa and the receiver each pinned to core 1, the load on core 0',
-    { name: 'bare Koa + body parser, pinned', servers: [bare], traffic: spread },
-    { name: 'receiver, pinned', servers: [receiver], traffic: spread },
+    `1 KB deliveries over 1,000 conversations, bare Koa and the receiver ${where}`,
+    {
+      name: 'bare Koa + body parser, pinned',
+      servers: [bare],
+      traffic: spread,
+    },
+    receiverSide,
   );
-  await Promise.all([bare.stop(), receiver.stop()]);
-  execFileSync('taskset', ['-cp', `0-${cpus().length - 1}`, String(process.pid)], { stdio: 'ignore' });
+  await compare(
+    `1 KB deliveries over 1,000 conversations, the hand-written durable receiver and the receiver ${where}`,
+    { name: 'hand-written: svix + INSERT, pinned', servers: [handWritten], traffic: spread },
+    receiverSide,
+  );
+  await Promise.all([bare.stop(), receiver.stop(), handWritten.stop()]);
+  pinLoadGenerator(undefined);
 }
 
+/** Every figure, forwarding's and tracing's last. */
 async function everything(forwarding: () => Promise<void>, tracing: () => Promise<void>): Promise<void> {
   const bare = await startServer('scripts/bench/bare-koa.ts');
   const bareSide = (traffic: Traffic): Side => ({ name: 'bare Koa + body parser', servers: [bare], traffic });

@@ -1,16 +1,14 @@
-// The load: distinct, correctly signed message events from autocannon, spread over a number of
-// conversations, and the figures it reports.
-import autocannon from 'autocannon';
+// The load: distinct, correctly signed message events, spread over a number of conversations, sent
+// by a load generator in a process of its own (load-generator.ts), and the figures it reports with
+// how busy each side was.
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { loadContract } from '../../src/contract/document.ts';
-import { createSigner } from '../../src/intake/signature.ts';
-import { benchSecret, type Server } from './servers.ts';
+import type { GeneratorFailure, GeneratorReport, GeneratorRequest, Traffic } from './load-protocol.ts';
+import type { Server } from './servers.ts';
 
-export interface Traffic {
-  /** A message event with `__ID__`, `__CONVERSATION__` and `__TIMESTAMP__` where each delivery's values go. */
-  template: string;
-  /** The conversations that the deliveries go to in turn; one is a single busy conversation. */
-  conversations: readonly string[];
-}
+export type { Traffic } from './load-protocol.ts';
 
 /** One side of a comparison: one server, or several that share the load as behind a load balancer. */
 export interface Side {
@@ -19,6 +17,8 @@ export interface Side {
   traffic: Traffic;
   /** The run's connections for each server rather than shared out among them: load enough to fill every replica. */
   connectionsEach?: boolean;
+  /** The cores each server may use (a CPU quota's share); 1 by default. A baseline busy below 90 % of it is flagged. */
+  cores?: number;
 }
 
 /** Alternating rounds of two sides (bench.ts): the medians of each. */
@@ -37,9 +37,17 @@ export interface Figures {
   requests: number;
   /** CPU time the servers used per request answered, in microseconds, when they were measured. */
   cpuPerRequest?: number;
+  /** Cores the servers kept busy while loaded (their CPU time over the wall time), when they were measured. */
+  serverCores?: number;
+  /** Cores the load generator kept busy meanwhile. */
+  generatorCores: number;
+  /** Answers by HTTP status. */
+  statusCodes: Record<string, number>;
+  /** The first answers that were not 2xx, with their bodies. */
+  failures: GeneratorFailure[];
+  /** Deliveries the generator had to sign under load (its pool ran out). */
+  signedUnderLoad: number;
 }
-
-const sign = createSigner(benchSecret);
 
 /** A `v1.conversation.message` of about `size` bytes. */
 export function messageTemplate(size: number): string {
@@ -68,41 +76,61 @@ export function nextBody({ template, conversations }: Traffic): string {
     .replace('__TIMESTAMP__', new Date().toISOString());
 }
 
+/** The load generator's process, started at the first load; `pinLoadGenerator` moves it to a core. */
+let generator: ChildProcess | undefined;
+/** The last rate seen at each URL, to size the next job's pool of signed deliveries. */
+const lastRates = new Map<string, number>();
+
+function loadGenerator(): ChildProcess {
+  if (generator) return generator;
+  generator = fork(fileURLToPath(new URL('load-generator.ts', import.meta.url)), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  generator.unref();
+  generator.channel?.unref();
+  return generator;
+}
+
+/**
+ * Pins the load generator, every thread of it, to core `cpu` (all cores when undefined): true
+ * when taskset could.
+ */
+export function pinLoadGenerator(cpu: number | undefined): boolean {
+  const cores = cpu === undefined ? `0-${availableParallelism() - 1}` : String(cpu);
+  try {
+    execFileSync('taskset', ['-a', '-cp', cores, String(loadGenerator().pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops the load generator (the bench's end). */
+export function stopLoadGenerator(): void {
+  generator?.disconnect();
+  generator = undefined;
+}
+
+/** Runs one job in the load generator; `onStarted` is called as its clock starts. */
+function generate(request: GeneratorRequest, onStarted: () => void): Promise<GeneratorReport & { kind: 'finished' }> {
+  const child = loadGenerator();
+  child.ref();
+  child.channel?.ref();
+  return new Promise((resolve, reject) => {
+    const listen = (report: GeneratorReport) => {
+      if (report.kind === 'started') return onStarted();
+      child.off('message', listen);
+      child.unref();
+      child.channel?.unref();
+      if (report.kind === 'failed') reject(new Error(`the load generator failed: ${report.message}`));
+      else resolve(report);
+    };
+    child.on('message', listen);
+    child.send(request);
+  });
+}
+
 /** `rate`: requests per second offered in all, when the load should not be as fast as the server answers. */
 export async function load(url: string, traffic: Traffic, seconds: number, connections: number, rate?: number): Promise<Figures> {
-  const result = await autocannon({
-    url: `${url}/webhooks/ada`,
-    method: 'POST',
-    connections,
-    duration: seconds,
-    ...(rate === undefined ? {} : { overallRate: rate }),
-    requests: [
-      {
-        setupRequest: (request) => {
-          const body = nextBody(traffic);
-          const id = `msg_bench_${process.pid}_${sent}`;
-          const timestamp = Math.floor(Date.now() / 1000);
-          return {
-            ...request,
-            body,
-            headers: {
-              'content-type': 'application/json',
-              'svix-id': id,
-              'svix-timestamp': String(timestamp),
-              'svix-signature': sign(id, timestamp, body),
-            },
-          };
-        },
-      },
-    ],
-  });
-  return {
-    requestsPerSecond: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts + result.non2xx,
-    requests: result.requests.total,
-  };
+  return loadTargets([{ url, connections }], traffic, seconds, [], rate);
 }
 
 /**
@@ -111,19 +139,47 @@ export async function load(url: string, traffic: Traffic, seconds: number, conne
  * per request.
  */
 export async function loadAcross(servers: Server[], traffic: Traffic, seconds: number, connections: number): Promise<Figures> {
-  const cpuBefore = servers.map((server) => server.cpuSeconds());
-  const each = await Promise.all(
-    servers.map(({ url }, index) => load(url, traffic, seconds, Math.floor((connections + index) / servers.length))),
-  );
+  const targets = servers.map(({ url }, index) => ({ url, connections: Math.floor((connections + index) / servers.length) }));
+  return loadTargets(targets, traffic, seconds, servers);
+}
+
+async function loadTargets(
+  targets: GeneratorRequest['targets'],
+  traffic: Traffic,
+  seconds: number,
+  servers: Server[],
+  rate?: number,
+): Promise<Figures> {
+  // Enough signed deliveries for twice the rate last seen (a warm-up runs slower than what
+  // follows); 10,000 req/s where none was seen.
+  const expected = targets.reduce((sum, { url }) => sum + (lastRates.get(url) ?? 10_000), 0);
+  const pool = Math.ceil((rate ?? expected * 2) * seconds) + 2000;
+  let cpuBefore: number[] = [];
+  let started = 0;
+  const report = await generate({ targets, traffic, seconds, rate, pool }, () => {
+    cpuBefore = servers.map((server) => server.cpuSeconds());
+    started = performance.now();
+  });
+  const wallSeconds = (performance.now() - started) / 1000;
   const cpuSeconds = servers.reduce((sum, server, index) => sum + server.cpuSeconds() - cpuBefore[index]!, 0);
+  report.targets.forEach(({ requestsPerSecond }, index) => lastRates.set(targets[index]!.url, requestsPerSecond));
+  const each = report.targets;
   const requests = each.reduce((sum, figures) => sum + figures.requests, 0);
+  const statusCodes: Record<string, number> = {};
+  for (const figures of each) {
+    for (const [status, count] of Object.entries(figures.statusCodes)) statusCodes[status] = (statusCodes[status] ?? 0) + count;
+  }
   return {
     requestsPerSecond: each.reduce((sum, figures) => sum + figures.requestsPerSecond, 0),
     p50: Math.max(...each.map((figures) => figures.p50)),
     p99: Math.max(...each.map((figures) => figures.p99)),
     errors: each.reduce((sum, figures) => sum + figures.errors, 0),
     requests,
-    cpuPerRequest: (cpuSeconds / requests) * 1e6,
+    ...(servers.length === 0 ? {} : { cpuPerRequest: (cpuSeconds / requests) * 1e6, serverCores: cpuSeconds / wallSeconds }),
+    generatorCores: report.cpuSeconds / report.wallSeconds,
+    statusCodes,
+    failures: report.failures,
+    signedUnderLoad: report.signedUnderLoad,
   };
 }
 
@@ -139,11 +195,26 @@ export function nanosecondsPerCall(iterations: number, work: (index: number) => 
   return median(runs);
 }
 
-export const medianFigures = (all: Figures[]): Figures => ({
-  requestsPerSecond: median(all.map((f) => f.requestsPerSecond)),
-  p50: median(all.map((f) => f.p50)),
-  p99: median(all.map((f) => f.p99)),
-  errors: all.reduce((sum, f) => sum + f.errors, 0),
-  requests: all.reduce((sum, f) => sum + f.requests, 0),
-  cpuPerRequest: all.some((f) => f.cpuPerRequest === undefined) ? undefined : median(all.map((f) => f.cpuPerRequest!)),
-});
+const medianOf = (all: Figures[], pick: (f: Figures) => number | undefined) =>
+  all.some((f) => pick(f) === undefined) ? undefined : median(all.map((f) => pick(f)!));
+
+export function medianFigures(all: Figures[]): Figures {
+  const statusCodes: Record<string, number> = {};
+  for (const f of all)
+    for (const [status, count] of Object.entries(f.statusCodes)) statusCodes[status] = (statusCodes[status] ?? 0) + count;
+  const cpuPerRequest = medianOf(all, (f) => f.cpuPerRequest);
+  const serverCores = medianOf(all, (f) => f.serverCores);
+  return {
+    requestsPerSecond: median(all.map((f) => f.requestsPerSecond)),
+    p50: median(all.map((f) => f.p50)),
+    p99: median(all.map((f) => f.p99)),
+    errors: all.reduce((sum, f) => sum + f.errors, 0),
+    requests: all.reduce((sum, f) => sum + f.requests, 0),
+    ...(cpuPerRequest === undefined ? {} : { cpuPerRequest }),
+    ...(serverCores === undefined ? {} : { serverCores }),
+    generatorCores: median(all.map((f) => f.generatorCores)),
+    statusCodes,
+    failures: all.flatMap((f) => f.failures),
+    signedUnderLoad: all.reduce((sum, f) => sum + f.signedUnderLoad, 0),
+  };
+}

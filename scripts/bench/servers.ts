@@ -63,6 +63,10 @@ export async function startServer(script: string, env: Record<string, string> = 
   };
 }
 
+/** The service exactly as `npm start` runs it: `src/main.js` with its defaults, LOG_LEVEL=info included. */
+export const startService = (databaseUrl: string, env: Record<string, string> = {}, options: { cpu?: number } = {}) =>
+  startServer('src/main.js', { DATABASE_URL: databaseUrl, ...env }, options);
+
 /** The receiver as users run it: `src/main.ts` with its defaults (dispatcher on, the shipped handlers) and LOG_LEVEL=warn. */
 export const startReceiver = (databaseUrl: string, env: Record<string, string> = {}, options: { cpu?: number } = {}) =>
   startServer('src/main.ts', { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ...env }, options);
