@@ -35,6 +35,7 @@ const digests = {
     '0008-intake-and-lane-join.sql': '63e6932f24d4d57f9c8c0f740539664bacf47b9bf3cb5429ff987a9bb0f5b534',
     '0009-ended-sessions.sql': 'f2b24d8c3f8b1ebca0dede687814842d11ff3c2b5fd255048e51453b14954f8c',
     '0010-discarded.sql': 'f03e1d367d9f901651a8653a9fa0e0d6a60d344266f5720dd147610ff76508fb',
+    '0011-counts-that-never-wait.sql': '79922332d6475ce3fdcf01015dc09d586de36f638667375533a21beb5a101024',
   },
 };
 
