@@ -1,7 +1,7 @@
 // The processes the benchmark measures, each on a free loopback port.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../commands/free-port.ts';
@@ -29,17 +29,24 @@ function cpuSecondsOf(pid: number): number {
 
 /**
  * Starts `script` (from the project's root, or an absolute path) with this Node and resolves once
- * it answers HTTP; its output is dropped, as a log shipper would read it. `cpu`: pinned to that
- * core, every thread of it (taskset execs the program: the pid is the server's).
+ * it answers HTTP; its output is dropped, as a log shipper would read it, or appended to the file
+ * `output` names. `cpu`: pinned to that core, every thread of it (taskset execs the program: the
+ * pid is the server's).
  */
-export async function startServer(script: string, env: Record<string, string> = {}, { cpu }: { cpu?: number } = {}): Promise<Server> {
+export async function startServer(
+  script: string,
+  env: Record<string, string> = {},
+  { cpu, output }: { cpu?: number; output?: string } = {},
+): Promise<Server> {
   const port = await freePort();
   const command = [process.execPath, resolve(root, script)];
   const [program, ...args] = cpu === undefined ? command : ['taskset', '-c', String(cpu), ...command];
+  const log = output === undefined ? undefined : openSync(output, 'a');
   const child = spawn(program!, args, {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ADA_WEBHOOK_SECRET: benchSecret, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', log ?? 'ignore', log ?? 'inherit'],
   });
+  if (log !== undefined) closeSync(log);
   const exited = once(child, 'exit');
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
@@ -64,7 +71,7 @@ export async function startServer(script: string, env: Record<string, string> = 
 }
 
 /** The service exactly as `npm start` runs it: `src/main.js` with its defaults, LOG_LEVEL=info included. */
-export const startService = (databaseUrl: string, env: Record<string, string> = {}, options: { cpu?: number } = {}) =>
+export const startService = (databaseUrl: string, env: Record<string, string> = {}, options: { cpu?: number; output?: string } = {}) =>
   startServer('src/main.js', { DATABASE_URL: databaseUrl, ...env }, options);
 
 /** The receiver as users run it: `src/main.ts` with its defaults (dispatcher on, the shipped handlers) and LOG_LEVEL=warn. */
