@@ -1,11 +1,13 @@
 // The inbox's writer: a worker thread that owns the write connection, so that waiting for a
 // commit's fsync never stops the main thread from taking the next requests. Group commit: every
 // batch that arrived while the previous commit was under way is carried out in the next single
-// transaction, and each batch is answered only after that commit: how each of its writes went (one
+// transaction (the dispatcher's writes may wait for a delivery's commit: commit-timing.ts), and
+// each batch is answered only after that commit: how each of its writes went (one
 // that failed fails alone, see SqliteWrites.commit), or the error of a commit that failed as a whole.
 // The inbox and its writer talk over a channel of their own, not the thread's parent port: Node
 // posts messages of its own there (`node --watch` reports every module a thread imports).
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { commitDelay, holdsDelivery } from './commit-timing.ts';
 import { openDatabase } from './database.ts';
 import { SqliteWrites, type WriteOperation } from './writes.ts';
 
@@ -31,16 +33,34 @@ const { path, busyTimeoutMs, port } = workerData as WriterData;
 const db = openDatabase(path, busyTimeoutMs);
 const writes = new SqliteWrites(db);
 
+/** Requests received and not carried out yet: the dispatcher's writes may wait for a delivery's commit (commit-timing.ts). */
+let queued: WriterRequest[] = [];
+let waiting: NodeJS.Timeout | undefined;
+let lastDeliveryAt = Number.NEGATIVE_INFINITY;
+
 port.on('message', (first: WriterRequest) => {
-  const requests = [first];
-  for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port)) requests.push(next.message as WriterRequest);
+  queued.push(first);
+  for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port)) queued.push(next.message as WriterRequest);
+  const now = performance.now();
+  const operations = queued.flatMap((request) => ('batch' in request ? request.operations : []));
+  if (holdsDelivery(operations)) lastDeliveryAt = now;
+  const delay = queued.some((request) => 'close' in request) ? 0 : commitDelay(operations, lastDeliveryAt, now);
+  if (delay === 0) return carryOut();
+  waiting ??= setTimeout(carryOut, delay);
+});
+
+function carryOut(): void {
+  clearTimeout(waiting);
+  waiting = undefined;
+  const requests = queued;
+  queued = [];
   const batches = requests.filter((request) => 'batch' in request);
   if (batches.length > 0) port.postMessage(commit(batches));
   if (requests.some((request) => 'close' in request)) {
     db.close();
     port.close();
   }
-});
+}
 
 function commit(batches: { batch: number; operations: WriteOperation[] }[]): WriterAnswer {
   const numbers = batches.map(({ batch }) => batch);
