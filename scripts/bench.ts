@@ -559,9 +559,8 @@ function rssMegabytes(pid: number): number {
 try {
   console.log(`Node ${process.version}; ${cpus().length} cores; machine load ${machineLoad()}`);
   console.log('Load generator: autocannon in a process of its own, deliveries signed before each round');
-  console.log(
-    'Receiver: src/main.js as `npm start` runs it (its defaults: dispatcher on, the shipped handlers, LOG_LEVEL=info), a fresh SQLite inbox',
-  );
+  console.log('Receiver: src/main.ts as users run it (dispatcher on, the shipped handlers, LOG_LEVEL=warn), a fresh SQLite inbox;');
+  console.log('  per core and against another revision: src/main.js as `npm start` runs it, every default (LOG_LEVEL=info)');
 
   const forwarding = () =>
     forwardingFigures({
