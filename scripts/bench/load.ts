@@ -78,8 +78,10 @@ export function nextBody({ template, conversations }: Traffic): string {
 
 /** The load generator's process, started at the first load; `pinLoadGenerator` moves it to a core. */
 let generator: ChildProcess | undefined;
-/** The last rate seen at each URL, to size the next job's pool of signed deliveries. */
+/** The last rate seen at each URL with each template, to size the next job's pool of signed deliveries. */
 const lastRates = new Map<string, number>();
+/** The bodies signed ahead of one job take at most this much memory; the rest are signed under load (and counted). */
+const poolBytes = 256 * 1024 * 1024;
 
 function loadGenerator(): ChildProcess {
   if (generator) return generator;
@@ -152,8 +154,9 @@ async function loadTargets(
 ): Promise<Figures> {
   // Enough signed deliveries for twice the rate last seen (a warm-up runs slower than what
   // follows); 10,000 req/s where none was seen.
-  const expected = targets.reduce((sum, { url }) => sum + (lastRates.get(url) ?? 10_000), 0);
-  const pool = Math.ceil((rate ?? expected * 2) * seconds) + 2000;
+  const rateKey = (url: string) => `${url} ${traffic.template.length}`;
+  const expected = targets.reduce((sum, { url }) => sum + (lastRates.get(rateKey(url)) ?? 10_000), 0);
+  const pool = Math.min(Math.ceil((rate ?? expected * 2) * seconds) + 2000, Math.floor(poolBytes / traffic.template.length));
   let cpuBefore: number[] = [];
   let started = 0;
   const report = await generate({ targets, traffic, seconds, rate, pool }, () => {
@@ -162,7 +165,7 @@ async function loadTargets(
   });
   const wallSeconds = (performance.now() - started) / 1000;
   const cpuSeconds = servers.reduce((sum, server, index) => sum + server.cpuSeconds() - cpuBefore[index]!, 0);
-  report.targets.forEach(({ requestsPerSecond }, index) => lastRates.set(targets[index]!.url, requestsPerSecond));
+  report.targets.forEach(({ requestsPerSecond }, index) => lastRates.set(rateKey(targets[index]!.url), requestsPerSecond));
   const each = report.targets;
   const requests = each.reduce((sum, figures) => sum + figures.requests, 0);
   const statusCodes: Record<string, number> = {};
