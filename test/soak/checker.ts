@@ -1,0 +1,331 @@
+// The soak's checker: once the system is quiet, it reads the inbox, the broker and the handlers'
+// record, and checks the history of the run (the plan, the answers, the faults) against the
+// receiver's promises, one invariant at a time. Each invariant says how many cases it checked and
+// which deliveries break it.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { forwardBudgetMs } from '../../src/forward/forwarder.ts';
+import type { Inbox, StoredDelivery } from '../../src/inbox/inbox.ts';
+import type { BrokerCopy } from './broker.ts';
+import type { InjectedFault } from './fault-schedule.ts';
+import type { RunLine } from './handlers.ts';
+import type { PlannedRequest, SoakPlan } from './plan.ts';
+import type { Answered } from './traffic.ts';
+
+export interface InvariantResult {
+  name: string;
+  checked: number;
+  /** The deliveries that break it, each with what was seen. */
+  violations: string[];
+}
+
+/** One handler run, from its start and end lines. */
+export interface Run {
+  id: string;
+  attempt: number;
+  pid: number;
+  start: number;
+  behaviour: string;
+  end?: number;
+  outcome?: 'succeeded' | 'failed';
+}
+
+/** What the checker reads once the system is quiet. */
+export interface Observed {
+  deliveries: StoredDelivery[];
+  runs: Run[];
+  /** Every message the broker holds, in order; undefined without forwarding. */
+  brokerCopies: BrokerCopy[] | undefined;
+  broker: 'nats' | 'rabbitmq' | undefined;
+  drift: Awaited<ReturnType<Inbox['drift']>>;
+  pending: number;
+  /** Lanes that still have pending deliveries, by key. */
+  heldLanes: string[];
+  /** Each receiver's forwarding lag as its metrics say, when it forwards. */
+  forwardingLags: number[];
+  /** Resident memory samples in megabytes, by process. */
+  memory: Map<number, number[]>;
+  spans: number;
+}
+
+/** How long after a fault is healed a valid delivery may still be refused or go unanswered. */
+const recoveryMs = 3000;
+/** A handler's timeout in the soak (HANDLER_TIMEOUT_SECONDS=1). */
+const handlerTimeoutMs = 1000;
+/** How long a claim leases a delivery in the soak: the forward's budget, then twice the handler's timeout. */
+const leaseMs = forwardBudgetMs + 2 * handlerTimeoutMs;
+/** The most resident memory a receiver may take, in megabytes. */
+export const memoryLimitMb = Number(process.env['SOAK_MEMORY_LIMIT_MB'] ?? 700);
+
+/** Every delivery of the inbox, page by page. */
+export async function allDeliveries(inbox: Inbox): Promise<StoredDelivery[]> {
+  const deliveries: StoredDelivery[] = [];
+  for (;;) {
+    const last = deliveries.at(-1);
+    const page = await inbox.list({ limit: 500, ...(last ? { after: { receivedAt: last.receivedAt, id: last.id } } : {}) });
+    deliveries.push(...page);
+    if (page.length < 500) return deliveries;
+  }
+}
+
+/** The handlers' record: every run, from the files of every process. */
+export function readRuns(directory: string): Run[] {
+  const runs = new Map<string, Run>();
+  for (const file of readdirSync(directory)) {
+    for (const text of readFileSync(join(directory, file), 'utf8').split('\n')) {
+      if (!text) continue;
+      const line = JSON.parse(text) as RunLine;
+      const key = JSON.stringify([line.id, line.attempt, line.pid]);
+      if (line.phase === 'start')
+        runs.set(key, { id: line.id, attempt: line.attempt, pid: line.pid, start: line.at, behaviour: line.behaviour });
+      else Object.assign(runs.get(key)!, { end: line.at, outcome: line.outcome });
+    }
+  }
+  return [...runs.values()].sort((a, b) => a.start - b.start);
+}
+
+const isSuccess = (status: number | null) => status !== null && status >= 200 && status < 300;
+const expectedStatus = { stored: 200, quarantined: 422, unsigned: 401, 'too-large': 413, refused: 400 } as const;
+const shown = (id: string) => JSON.stringify(id.length > 80 ? `${id.slice(0, 77)}...` : id);
+
+/** When the delivery's lane could have been settled at the earliest after this run: its end, or its timeout for a run that ignored it. */
+const settledNoEarlierThan = (run: Run) => (run.behaviour === 'ignore-abort' ? run.start + handlerTimeoutMs - 100 : run.end);
+
+interface DeliveryHistory {
+  id: string;
+  requests: PlannedRequest[];
+  firstSentAt: number;
+  firstAcceptedAt: number | undefined;
+  runs: Run[];
+  stored: StoredDelivery | undefined;
+}
+
+export function check(
+  plan: SoakPlan,
+  answers: readonly Answered[],
+  faults: readonly InjectedFault[],
+  observed: Observed,
+): InvariantResult[] {
+  const results: InvariantResult[] = [];
+  const invariant = (name: string, checked: number, violations: string[]) => results.push({ name, checked, violations });
+
+  const histories = new Map<string, DeliveryHistory>();
+  const historyOf = (id: string) => {
+    let history = histories.get(id);
+    if (!history)
+      histories.set(id, (history = { id, requests: [], firstSentAt: Infinity, firstAcceptedAt: undefined, runs: [], stored: undefined }));
+    return history;
+  };
+  for (const answer of answers) {
+    const request = plan.requests[answer.index]!;
+    const history = historyOf(request.id);
+    if (!history.requests.includes(request)) history.requests.push(request);
+    history.firstSentAt = Math.min(history.firstSentAt, answer.sentAt);
+    if (isSuccess(answer.status)) history.firstAcceptedAt = Math.min(history.firstAcceptedAt ?? Infinity, answer.answeredAt);
+  }
+  for (const run of observed.runs) historyOf(run.id).runs.push(run);
+  const storedCounts = new Map<string, number>();
+  for (const delivery of observed.deliveries) {
+    historyOf(delivery.id).stored = delivery;
+    storedCounts.set(delivery.id, (storedCounts.get(delivery.id) ?? 0) + 1);
+  }
+  const all = [...histories.values()];
+
+  // Answers.
+  const activeDuring = (from: number, to: number) =>
+    faults.some((fault) => !fault.skipped && from <= fault.healedAt + recoveryMs && to >= fault.injectedAt);
+  const wrongAnswers: string[] = [];
+  for (const answer of answers) {
+    const request = plan.requests[answer.index]!;
+    const expected = expectedStatus[request.expect];
+    const right = request.expect === 'stored' ? isSuccess(answer.status) : answer.status === expected;
+    const excused = (answer.status === 503 || answer.status === null) && activeDuring(answer.sentAt, answer.answeredAt);
+    if (!right && !excused)
+      wrongAnswers.push(`${shown(request.id)} (${request.kind}): ${answer.status ?? 'no answer'}, expected ${expected}`);
+  }
+  invariant('every request got the answer its kind calls for (503 or none only while a fault was active)', answers.length, wrongAnswers);
+
+  const accepted = all.filter((history) => history.firstAcceptedAt !== undefined);
+  invariant('every delivery answered 2xx is stored, exactly once', accepted.length, [
+    ...accepted.filter((history) => !history.stored).map((history) => `${shown(history.id)}: answered 2xx, not in the inbox`),
+    ...[...storedCounts].filter(([, count]) => count > 1).map(([id, count]) => `${shown(id)}: stored ${count} times`),
+  ]);
+
+  const signedIds = new Set(plan.requests.filter((request) => request.expect !== 'unsigned').map((request) => request.id));
+  invariant(
+    'nothing unsigned is stored',
+    observed.deliveries.length,
+    observed.deliveries
+      .filter((delivery) => !signedIds.has(delivery.id))
+      .map((delivery) => `${shown(delivery.id)}: stored, never sent signed`),
+  );
+
+  const valid = observed.deliveries.filter((delivery) => delivery.state !== 'quarantined');
+  invariant(
+    'every stored valid delivery is done, or dead with its reason',
+    valid.length,
+    valid
+      .filter((delivery) => !(delivery.state === 'done' || (delivery.state === 'dead' && delivery.lastError)))
+      .map((delivery) => `${shown(delivery.id)}: ${delivery.state}${delivery.state === 'dead' ? ' without a reason' : ''}`),
+  );
+
+  const violating = all.filter((history) => history.requests.some((request) => request.expect === 'quarantined'));
+  invariant(
+    'every violation is quarantined with its violations',
+    violating.length,
+    violating
+      .filter(
+        (history) => history.stored || answers.some((answer) => plan.requests[answer.index]!.id === history.id && answer.status === 422),
+      )
+      .filter((history) => history.stored?.state !== 'quarantined' || history.stored.violations.length === 0)
+      .map(
+        (history) =>
+          `${shown(history.id)}: ${history.stored ? `${history.stored.state}, ${history.stored.violations.length} violations` : 'answered 422, not stored'}`,
+      ),
+  );
+
+  const ran = all.filter((history) => history.runs.length > 0);
+  invariant(
+    "a delivery's handler ran at most as often as its attempts",
+    ran.length,
+    ran
+      .filter((history) => history.runs.length > (history.stored?.attempts ?? 0))
+      .map((history) => `${shown(history.id)}: ${history.runs.length} runs, ${history.stored?.attempts ?? 'not stored, no'} attempts`),
+  );
+
+  // A run after a success is a violation unless a fault could have lost the success's settlement.
+  const settlementLostBetween = (from: number, to: number) =>
+    faults.some(
+      (fault) =>
+        ['receiver-kill', 'postgres-terminate', 'full-disk'].includes(fault.kind) &&
+        !fault.skipped &&
+        fault.injectedAt <= to &&
+        fault.healedAt + recoveryMs >= from,
+    );
+  const succeeded = all.filter((history) => history.runs.some((run) => run.outcome === 'succeeded'));
+  invariant(
+    'no handler ran again after it succeeded (a retry of a done delivery runs nothing)',
+    succeeded.length,
+    succeeded.flatMap((history) => {
+      const success = history.runs.find((run) => run.outcome === 'succeeded')!;
+      const again = history.runs.filter((run) => run.start > success.end! && !settlementLostBetween(success.end!, run.start));
+      const lastSucceeded = history.runs.at(-1) === success;
+      const lost = settlementLostBetween(success.end!, success.end! + leaseMs);
+      const notDone =
+        lastSucceeded && !lost && history.stored?.state !== 'done'
+          ? [`${shown(history.id)}: its last run succeeded, the delivery is ${history.stored?.state ?? 'not stored'}`]
+          : [];
+      return [
+        ...notDone,
+        ...again.map((run) => `${shown(history.id)}: attempt ${run.attempt} ran after attempt ${success.attempt} succeeded`),
+      ];
+    }),
+  );
+
+  // Order within a lane, among deliveries that waited together: B older than A, B stored before
+  // A was sent, B still unsettled when A was answered (so both were pending at once). Then B's
+  // handler, and B's message, come before A's.
+  const lanes = new Map<string, DeliveryHistory[]>();
+  for (const history of all) {
+    const lane = history.stored?.lane;
+    if (!lane || lane.startsWith('delivery:') || history.stored!.state === 'quarantined') continue;
+    lanes.set(lane, [...(lanes.get(lane) ?? []), history]);
+  }
+  const firstCopy = new Map<string, number>();
+  observed.brokerCopies?.forEach((copy, position) => {
+    if (!firstCopy.has(copy.id)) firstCopy.set(copy.id, position);
+  });
+  const pairs: [before: DeliveryHistory, after: DeliveryHistory][] = [];
+  for (const members of lanes.values()) {
+    for (const older of members) {
+      const lastRun = older.runs.at(-1);
+      const settledAfter = lastRun && settledNoEarlierThan(lastRun);
+      if (older.firstAcceptedAt === undefined || settledAfter === undefined) continue;
+      for (const younger of members) {
+        if (younger.stored!.eventTime <= older.stored!.eventTime || younger.firstAcceptedAt === undefined) continue;
+        if (older.firstAcceptedAt < younger.firstSentAt && settledAfter > younger.firstAcceptedAt) pairs.push([older, younger]);
+      }
+    }
+  }
+  invariant(
+    'within a conversation, handlers ran in event-time order among deliveries waiting together',
+    pairs.length,
+    pairs
+      .filter(([older, younger]) => younger.runs.length > 0 && younger.runs[0]!.start < settledNoEarlierThan(older.runs.at(-1)!)!)
+      .map(
+        ([older, younger]) =>
+          `${shown(younger.id)} ran before ${shown(older.id)}, older and waiting with it in ${older.stored!.lane}, was settled`,
+      ),
+  );
+
+  if (observed.brokerCopies) {
+    const copies = new Map<string, number>();
+    for (const copy of observed.brokerCopies) copies.set(copy.id, (copies.get(copy.id) ?? 0) + 1);
+    const forwarded = observed.deliveries.filter((delivery) => delivery.forwardedAt);
+    const storedIds = new Set(observed.deliveries.map((delivery) => delivery.id));
+    const once = observed.broker === 'nats';
+    invariant(`the broker holds every forwarded delivery ${once ? 'once' : 'at least once'}, and nothing else`, forwarded.length, [
+      ...forwarded
+        .filter((delivery) => (once ? copies.get(delivery.id) !== 1 : !copies.has(delivery.id)))
+        .map((delivery) => `${shown(delivery.id)}: forwarded, held ${copies.get(delivery.id) ?? 0} times`),
+      ...observed.deliveries
+        .filter((delivery) => delivery.state === 'done' && !delivery.forwardedAt)
+        .map((delivery) => `${shown(delivery.id)}: done, never forwarded`),
+      ...[...copies.keys()].filter((id) => !storedIds.has(id)).map((id) => `${shown(id)}: held by the broker, not in the inbox`),
+    ]);
+    const forwardedPairs = pairs.filter(([older, younger]) => firstCopy.has(older.id) && firstCopy.has(younger.id));
+    invariant(
+      "each conversation's messages are in order",
+      forwardedPairs.length,
+      forwardedPairs
+        .filter(([older, younger]) => firstCopy.get(younger.id)! < firstCopy.get(older.id)!)
+        .map(
+          ([older, younger]) =>
+            `${shown(younger.id)} is held before ${shown(older.id)}, older and waiting with it in ${older.stored!.lane}`,
+        ),
+    );
+  }
+
+  const drifting = plan.requests.filter((request) => request.drift && histories.get(request.id)?.firstAcceptedAt !== undefined);
+  invariant(
+    'drift was recorded for every new field and enum value sent, after idle gaps too',
+    drifting.length,
+    drifting
+      .filter(
+        ({ drift }) =>
+          !observed.drift.some(
+            (summary) => summary.eventType === drift!.eventType && summary.kind === drift!.kind && summary.path === drift!.path,
+          ),
+      )
+      .map((request) => `${shown(request.id)}: no ${request.drift!.kind} at ${request.drift!.path} of ${request.drift!.eventType}`),
+  );
+
+  invariant('at the end no delivery is pending and no lane is held', observed.pending + observed.heldLanes.length + 1, [
+    ...(observed.pending > 0
+      ? [
+          `${observed.pending} pending: ${observed.deliveries
+            .filter((delivery) => delivery.state === 'pending')
+            .map((delivery) => shown(delivery.id))
+            .slice(0, 20)
+            .join(', ')}`,
+        ]
+      : []),
+    ...observed.heldLanes.map((lane) => `lane ${lane} still held`),
+  ]);
+  if (observed.brokerCopies) {
+    invariant(
+      'at the end the forwarding lag is back to 0',
+      observed.forwardingLags.length,
+      observed.forwardingLags.flatMap((lag, receiver) => (lag === 0 ? [] : [`receiver ${receiver + 1}: lag ${lag} s`])),
+    );
+  }
+
+  const peaks = [...observed.memory].map(([pid, samples]) => [pid, Math.max(...samples)] as const);
+  invariant(
+    `resident memory stayed under ${memoryLimitMb} MB`,
+    peaks.length,
+    peaks.filter(([, peak]) => peak > memoryLimitMb).map(([pid, peak]) => `process ${pid}: ${Math.round(peak)} MB`),
+  );
+  invariant('traces reached the OTLP stand-in', 1, observed.spans > 0 ? [] : ['no span received']);
+  return results;
+}
