@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { brokerBackends, rabbitMqBroker, type TestBroker } from '../support/brokers.ts';
 import { eventually } from '../support/eventually.ts';
 import { contractExample, deliver, startReceiver, type TestReceiver, type TestReceiverOptions } from '../support/receiver.ts';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+import { startTcpProxy, type TcpProxy } from '../soak/faults/tcp-proxy.ts';
 
 /** A message event of `conversation`, its timestamp `sequence` ms after nine o'clock, so that lanes order them as sent. */
 function messageEvent(conversation: string, sequence: number): Record<string, any> {
@@ -120,7 +120,8 @@ for (const backend of brokerBackends)
     });
 
     it('starts, accepts and stores while the broker is unreachable, says so in readiness, then forwards everything in order', async () => {
-      proxy = await startTcpProxy(backend.port, { cut: true });
+      proxy = await startTcpProxy({ host: '127.0.0.1', port: backend.port });
+      proxy.refuse(true);
       (await start()).start();
       const ids: string[] = [];
       for (let n = 0; n < 10; n += 1) {
@@ -137,7 +138,7 @@ for (const backend of brokerBackends)
       expect(await receiver!.inbox.get(ids[0]!)).to.deep.include({ state: 'pending', attempts: 0 });
       expect((await receiver!.receiver.metrics()).text).to.match(/ada_webhook_forwarder_connected\{broker="\w+"\} 0/);
 
-      proxy.restore();
+      proxy.refuse(false);
       await eventually(async () => (await broker.messages()).length === ids.length, 15_000);
       expect((await broker.messages()).map(({ id }) => id)).to.deep.equal(ids);
       await eventually(async () => (await receiver!.receiver.readiness()).forwarding?.state === 'ok', 5000);
@@ -160,7 +161,7 @@ for (const backend of brokerBackends)
     });
 
     it('loses and reorders nothing when the connection is cut under load, and counts no attempt against the deliveries', async () => {
-      proxy = await startTcpProxy(backend.port);
+      proxy = await startTcpProxy({ host: '127.0.0.1', port: backend.port });
       (await start({ concurrency: 8 })).start();
       const sent = new Map<string, string[]>();
       const senders = Array.from({ length: 10 }, async (_, c) => {
@@ -170,8 +171,9 @@ for (const backend of brokerBackends)
           const { id } = await deliver(receiver!.url, messageEvent(conversation, n));
           sent.get(conversation)!.push(id);
           if (n === 10 && c === 0) {
+            proxy!.refuse(true);
             proxy!.cut();
-            setTimeout(() => proxy!.restore(), 1500);
+            setTimeout(() => proxy!.refuse(false), 1500);
           }
         }
       });

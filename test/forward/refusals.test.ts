@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { brokerBackends, type TestBroker } from '../support/brokers.ts';
 import { eventually } from '../support/eventually.ts';
 import { contractExample, deliver, startReceiver, storedDelivery, type TestReceiver } from '../support/receiver.ts';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+import { startTcpProxy, type TcpProxy } from '../soak/faults/tcp-proxy.ts';
 
 /** The body limit by default, and NATS's default max_payload. */
 const mebibyte = 1024 * 1024;
@@ -189,7 +189,7 @@ for (const backend of brokerBackends)
     it('counts a delivery as failed when the broker drops the connection each time it is sent, even alone, and loses none of the others sent beside it', async () => {
       broker = await backend.create();
       const poisonId = `msg_poison_${randomUUID()}`;
-      proxy = await startTcpProxy(backend.port, { cutWhenSent: Buffer.from(poisonId) });
+      proxy = await startTcpProxy({ host: '127.0.0.1', port: backend.port }, { cutWhenSent: Buffer.from(poisonId) });
       receiver = await startReceiver({ ...broker.options(proxy.port), maxAttempts: 2 });
       const { inbox } = receiver;
       receiver.receiver.start();

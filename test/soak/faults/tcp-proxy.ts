@@ -4,26 +4,26 @@
 import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
 
 export interface TcpProxy {
+  /** Where it listens, on 127.0.0.1. */
   port: number;
-  /** Ends every connection through it, and refuses new ones until `restore`. */
+  /** Destroys every open connection, both ways. */
   cut(): void;
-  restore(): void;
+  /** While on, accepts each new connection and closes it at once. */
+  refuse(on: boolean): void;
   close(): Promise<void>;
 }
 
 export interface TcpProxyOptions {
-  /** Starts cut. */
-  cut?: boolean;
   /** Ends a connection, before passing them on, whenever the client sends these bytes; the next connection is let through. */
   cutWhenSent?: Buffer;
 }
 
-export async function startTcpProxy(targetPort: number, { cut = false, cutWhenSent }: TcpProxyOptions = {}): Promise<TcpProxy> {
+export async function startTcpProxy(target: { host: string; port: number }, { cutWhenSent }: TcpProxyOptions = {}): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
-  let open = !cut;
+  let refusing = false;
   const server = createServer((client) => {
-    if (!open) return void client.destroy();
-    const upstream = createConnection({ host: '127.0.0.1', port: targetPort });
+    if (refusing) return void client.destroy();
+    const upstream = createConnection(target);
     for (const socket of [client, upstream]) {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
@@ -44,18 +44,18 @@ export async function startTcpProxy(targetPort: number, { cut = false, cutWhenSe
     upstream.on('close', () => client.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const cutAll = () => {
-    open = false;
+  const cut = () => {
     for (const socket of sockets) socket.destroy();
   };
   return {
     port: (server.address() as AddressInfo).port,
-    cut: cutAll,
-    restore() {
-      open = true;
+    cut,
+    refuse(on) {
+      refusing = on;
     },
     async close() {
-      cutAll();
+      refusing = true;
+      cut();
       await new Promise((resolve) => server.close(resolve));
     },
   };
