@@ -7,12 +7,12 @@ import { DiscardPolicy, jetstreamManager, type JetStreamManager, type StreamConf
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import amqp, { type ChannelModel } from 'amqplib';
 import { expect } from 'chai';
-import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { jetStreamBroker, natsPort, rabbitMqBroker, rabbitPort, startNatsServer, type TestBroker } from '../support/brokers.ts';
+import { startNatsServer, type NatsServer } from '../soak/faults/nats-server.ts';
+import { jetStreamBroker, natsPort, rabbitMqBroker, rabbitPort, type TestBroker } from '../support/brokers.ts';
 import { eventually } from '../support/eventually.ts';
-import { freePort, useTemporaryDirectory } from '../support/process.ts';
+import { useTemporaryDirectory } from '../support/process.ts';
 import { contractExample, deliver, startReceiver, type TestReceiver } from '../support/receiver.ts';
 
 const failing = 'forwarding is failing: deliveries wait in their lanes until the broker is back';
@@ -188,20 +188,19 @@ describe('forwarding to RabbitMQ with a queue that is full', function () {
 describe('forwarding to a NATS server out of storage', function () {
   this.timeout(90_000);
   const temporaryDirectory = useTemporaryDirectory('ada-forward-storage-');
-  let nats: ChildProcess | undefined;
+  let nats: NatsServer | undefined;
   let broker: TestBroker | undefined;
   let receiver: TestReceiver | undefined;
   afterEach(async () => {
     await receiver?.close();
     await broker?.destroy();
-    nats?.kill('SIGKILL');
+    await nats?.close();
     nats = broker = receiver = undefined;
   });
 
   it('holds deliveries back uncounted, tries again less and less often while nothing tells it has room, and forwards them in order once it has', async () => {
-    const port = await freePort();
-    nats = await startNatsServer(port, join(temporaryDirectory(), 'jetstream'), { maxFileStore: '20KB' });
-    broker = await jetStreamBroker(port);
+    nats = await startNatsServer({ dir: join(temporaryDirectory(), 'jetstream'), maxFileStore: '20KB' });
+    broker = await jetStreamBroker(nats.port);
     receiver = await startReceiver(broker.options());
     receiver.receiver.start();
     const { url, inbox } = receiver;
@@ -218,7 +217,7 @@ describe('forwarding to a NATS server out of storage', function () {
     expect(held).to.deep.equal(ids.slice(0, held.length));
     for (const id of ids.slice(held.length)) expect(await inbox.get(id), id).to.deep.include({ state: 'pending', attempts: 0 });
 
-    const connection = await connect({ servers: `nats://127.0.0.1:${port}` });
+    const connection = await connect({ servers: nats.url });
     const stream = String(broker.options()['forwardStream']);
     await (await jetstreamManager(connection)).streams.purge(stream);
     await connection.close();

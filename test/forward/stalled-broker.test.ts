@@ -3,12 +3,12 @@
 // included: the delivery is not claimed again while its attempt runs, its handler runs once, and
 // the next delivery of its lane starts only after it.
 import { expect } from 'chai';
-import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { jetStreamBroker, startNatsServer, type TestBroker } from '../support/brokers.ts';
+import { startNatsServer, type NatsServer } from '../soak/faults/nats-server.ts';
+import { jetStreamBroker, type TestBroker } from '../support/brokers.ts';
 import { eventually } from '../support/eventually.ts';
-import { freePort, useTemporaryDirectory } from '../support/process.ts';
+import { useTemporaryDirectory } from '../support/process.ts';
 import { contractExample, deliver, startReceiver, type TestReceiver } from '../support/receiver.ts';
 
 function messageEvent(conversation: string, sequence: number): Record<string, any> {
@@ -21,21 +21,19 @@ function messageEvent(conversation: string, sequence: number): Record<string, an
 describe('forwarding to a NATS server that stalls', function () {
   this.timeout(60_000);
   const temporaryDirectory = useTemporaryDirectory('ada-forward-stall-');
-  let nats: ChildProcess | undefined;
+  let nats: NatsServer | undefined;
   let broker: TestBroker | undefined;
   let receiver: TestReceiver | undefined;
   afterEach(async () => {
-    nats?.kill('SIGCONT');
     await receiver?.close();
     await broker?.destroy();
-    nats?.kill('SIGKILL');
+    await nats?.close();
     nats = broker = receiver = undefined;
   });
 
   it('runs the handler of a delivery once, and the next of its lane after it, while the ack waits past twice the handler timeout', async () => {
-    const port = await freePort();
-    nats = await startNatsServer(port, join(temporaryDirectory(), 'jetstream'));
-    broker = await jetStreamBroker(port);
+    nats = await startNatsServer({ dir: join(temporaryDirectory(), 'jetstream') });
+    broker = await jetStreamBroker(nats.port);
     // The handler timeout of 1 s: a lease of the handler alone would run out after 2 s.
     receiver = await startReceiver({ ...broker.options(), handlerTimeoutSeconds: 1 });
     const runs: string[] = [];
@@ -48,12 +46,12 @@ describe('forwarding to a NATS server that stalls', function () {
       .start();
     await eventually(() => receiver!.logs.some(({ msg }) => msg === 'forwarding accepted deliveries'));
 
-    nats.kill('SIGSTOP');
+    nats.pause();
     const first = await deliver(receiver.url, messageEvent('stalled', 0));
     const second = await deliver(receiver.url, messageEvent('stalled', 1));
     // Past the 2 s of a lease that covers the handler alone, and short of the 5 s confirm timeout.
     await sleep(4500);
-    nats.kill('SIGCONT');
+    nats.resume();
 
     await eventually(
       async () => (await receiver!.inbox.get(second.id))?.state === 'done' && runs.some((run) => run.startsWith(`end ${second.id}`)),

@@ -6,12 +6,12 @@
 // delivery that was in flight at a kill, with the same message_id; both in conversation order.
 // Then a real NATS server is killed and restarted under load.
 import { expect } from 'chai';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { brokerBackends, jetStreamBroker, startNatsServer, type ForwardedCopy } from '../support/brokers.ts';
+import { startNatsServer } from '../soak/faults/nats-server.ts';
+import { brokerBackends, jetStreamBroker, type ForwardedCopy } from '../support/brokers.ts';
 import { eventually } from '../support/eventually.ts';
-import { freePort, startReceiverProcess, useTemporaryDirectory, type ReceiverProcess } from '../support/process.ts';
+import { startReceiverProcess, useTemporaryDirectory, type ReceiverProcess } from '../support/process.ts';
 import { contractExample, post, signedHeaders, testSecret } from '../support/receiver.ts';
 
 const deliveries = Number(process.env['FORWARD_CRASH_DELIVERIES'] ?? 5000);
@@ -137,10 +137,8 @@ describe('forwarding to a NATS server that is killed and restarted under load', 
   const temporaryDirectory = useTemporaryDirectory('ada-forward-restart-');
 
   it('holds every acknowledged delivery once, in conversation order', async () => {
-    const port = await freePort();
-    const storeDirectory = join(temporaryDirectory(), 'jetstream');
-    let nats = await startNatsServer(port, storeDirectory);
-    const broker = await jetStreamBroker(port);
+    const nats = await startNatsServer({ dir: join(temporaryDirectory(), 'jetstream') });
+    const broker = await jetStreamBroker(nats.port);
     const receiver = await startReceiverProcess(temporaryDirectory(), {
       ADA_WEBHOOK_SECRET: testSecret,
       DATABASE_URL: `sqlite:${join(temporaryDirectory(), 'inbox.sqlite')}`,
@@ -156,9 +154,8 @@ describe('forwarding to a NATS server that is killed and restarted under load', 
         async (acknowledged) => {
           if (acknowledged === total / 3 && !restarted) {
             restarted = true;
-            nats.kill('SIGKILL');
-            await once(nats, 'exit');
-            setTimeout(() => void startNatsServer(port, storeDirectory).then((server) => (nats = server)), 1000);
+            await nats.kill();
+            setTimeout(() => void nats.restart(), 1000);
           }
         },
       );
@@ -182,7 +179,7 @@ describe('forwarding to a NATS server that is killed and restarted under load', 
       receiver.child.kill('SIGTERM');
       await receiver.exit;
       await broker.destroy();
-      nats.kill('SIGKILL');
+      await nats.close();
     }
   });
 });

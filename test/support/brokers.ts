@@ -1,10 +1,10 @@
 // The brokers that forwarding runs against, each test with a stream or an exchange of its own,
-// removed afterwards: NATS JetStream on 127.0.0.1:4222, RabbitMQ on 127.0.0.1:5672; and servers
-// of a test's own, to kill, to pause, or to configure.
+// removed afterwards: NATS JetStream on 127.0.0.1:4222, RabbitMQ on 127.0.0.1:5672; and a RabbitMQ
+// server of a test's own, to configure (a NATS server of a test's own: soak/faults/nats-server.ts).
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats, nanos } from '@nats-io/transport-node';
 import amqp from 'amqplib';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -140,36 +140,17 @@ export const brokerBackends: BrokerBackend[] = [
   { name: 'RabbitMQ', broker: 'rabbitmq', port: rabbitPort, create: () => rabbitMqBroker(rabbitPort) },
 ];
 
-/** Resolves once a server accepts connections on `port`. */
-async function accepting(port: number, timeoutMs: number): Promise<void> {
-  const accepts = () =>
-    new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => resolve(true)).on('error', () => resolve(false));
-      socket.unref();
-      setTimeout(() => socket.destroy(), 100);
-    });
-  await eventually(accepts, timeoutMs);
-}
+/** Whether a server on loopback accepts a connection on `port` now. */
+export const accepts = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => resolve(true)).on('error', () => resolve(false));
+    socket.unref();
+    setTimeout(() => socket.destroy(), 100);
+  });
 
-/**
- * A NATS server of the test's own on `port`, with JetStream storing in `directory` (its
- * configuration beside it), at most `maxFileStore` when given, taking only `authorization`'s user
- * and password when given; resolves once it accepts connections.
- */
-export async function startNatsServer(
-  port: number,
-  directory: string,
-  { maxFileStore, authorization }: { maxFileStore?: string; authorization?: { user: string; password: string } } = {},
-): Promise<ChildProcess> {
-  const jetStream = [`store_dir: ${JSON.stringify(directory)}`, ...(maxFileStore ? [`max_file_store: ${maxFileStore}`] : [])];
-  const users = authorization
-    ? [`authorization { user: ${JSON.stringify(authorization.user)}, password: ${JSON.stringify(authorization.password)} }`]
-    : [];
-  const configFile = `${directory}.conf`;
-  writeFileSync(configFile, [`listen: 127.0.0.1:${port}`, `jetstream { ${jetStream.join(', ')} }`, ...users, ''].join('\n'));
-  const server = spawn('/usr/sbin/nats-server', ['-c', configFile], { stdio: 'ignore' });
-  await accepting(port, 10_000);
-  return server;
+/** Resolves once a server accepts connections on `port`. */
+export async function accepting(port: number, timeoutMs: number): Promise<void> {
+  await eventually(() => accepts(port), timeoutMs);
 }
 
 export interface PrivateRabbitMq {

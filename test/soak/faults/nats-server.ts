@@ -1,0 +1,75 @@
+// A NATS server of a test's own, with JetStream storing in files, to kill and restart (a broker
+// that crashes and comes back with what it stored), or to pause (a broker that stalls).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { accepting } from '../../support/brokers.ts';
+import { freePort } from '../../support/process.ts';
+
+export interface NatsServer {
+  url: string;
+  port: number;
+  /** SIGKILL; resolves once it has exited. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and store (killing it first if it runs); resolves once it accepts connections. */
+  restart(): Promise<void>;
+  /** SIGSTOP: connections stay open and nothing answers. */
+  pause(): void;
+  /** SIGCONT. */
+  resume(): void;
+  /** Stops it in order (SIGTERM), paused or not; resolves once it has exited. */
+  close(): Promise<void>;
+}
+
+export interface NatsServerOptions {
+  /** Its JetStream store. */
+  dir: string;
+  /** JetStream's limit on what it stores in files, as nats-server writes it (`20KB`). */
+  maxFileStore?: string;
+}
+
+/** Starts /usr/sbin/nats-server on a free loopback port with JetStream; resolves once it accepts connections. */
+export async function startNatsServer({ dir, maxFileStore }: NatsServerOptions): Promise<NatsServer> {
+  const port = await freePort();
+  mkdirSync(dir, { recursive: true });
+  const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir];
+  if (maxFileStore) {
+    // The command line has no flag for it.
+    const configFile = join(dir, 'nats-server.conf');
+    writeFileSync(configFile, `jetstream { max_file_store: ${maxFileStore} }\n`);
+    args.push('-c', configFile);
+  }
+
+  let server: ChildProcess;
+  let exited: Promise<unknown>;
+  const start = async () => {
+    server = spawn('/usr/sbin/nats-server', args, { stdio: 'ignore' });
+    exited = once(server, 'exit');
+    const exitedEarly = exited.then(() => {
+      throw new Error(`nats-server exited with ${server.exitCode ?? server.signalCode} before accepting connections on port ${port}`);
+    });
+    await Promise.race([accepting(port, 10_000), exitedEarly]);
+  };
+  const running = () => server.exitCode === null && server.signalCode === null;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (!running()) return;
+    server.kill('SIGCONT');
+    server.kill(signal);
+    await exited;
+  };
+
+  await start();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    kill: () => stop('SIGKILL'),
+    async restart() {
+      await stop('SIGKILL');
+      await start();
+    },
+    pause: () => void server.kill('SIGSTOP'),
+    resume: () => void server.kill('SIGCONT'),
+    close: () => stop('SIGTERM'),
+  };
+}
