@@ -2,27 +2,36 @@
 // nothing acknowledged falsely, readiness unavailable while writes fail, one error line per
 // failed delivery, and recovery without a restart once there is space again.
 import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mountSmallDisk, type SmallDisk } from '../soak/faults/full-disk.ts';
 import { sqliteInDirectory } from '../support/inbox-backends.ts';
 import { contractExample, deliver, startReceiver, type Answer, type TestReceiver } from '../support/receiver.ts';
-import { mountSmallDisk, type SmallDisk } from '../support/small-disk.ts';
 
 describe('the SQLite inbox on a full disk', function () {
   this.timeout(60_000);
+  let directory: string | undefined;
   let disk: SmallDisk;
   let receiver: TestReceiver;
 
   before(async function () {
-    const mounted = mountSmallDisk(8);
-    if ('unavailable' in mounted) {
-      console.warn(`    (skipped: ${mounted.unavailable})`);
+    directory = mkdtempSync(join(tmpdir(), 'ada-small-disk-'));
+    const mounted = await mountSmallDisk(directory, 8 * 1024 * 1024);
+    if ('skipped' in mounted) {
+      console.warn(`    (skipped: ${mounted.skipped})`);
       this.skip();
     }
     disk = mounted;
-    receiver = await startReceiver({ backend: sqliteInDirectory(disk.path) });
+    receiver = await startReceiver({ backend: sqliteInDirectory(directory) });
   });
   after(async () => {
-    await receiver?.close();
-    disk?.unmount();
+    try {
+      await receiver?.close();
+    } finally {
+      await disk?.unmount();
+      if (directory) rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   const readiness = async () => {
@@ -39,7 +48,7 @@ describe('the SQLite inbox on a full disk', function () {
     };
     for (let sent = 0; sent < 5; sent += 1) expect((await send()).status).to.equal(200);
 
-    disk.fill();
+    await disk.fill();
     const logged = receiver.logs.length;
     // A commit fails once SQLite needs space it cannot get; some may still fit in what is
     // allocated. Send until the failures are steady.
@@ -66,7 +75,7 @@ describe('the SQLite inbox on a full disk', function () {
     for (const line of errorLines) expect(line).to.include({ outcome: 'unavailable', status: 503, storeError: 'database or disk is full' });
     expect(JSON.stringify(lines)).to.not.include('cannot rollback');
 
-    disk.free();
+    await disk.free();
     expect(await readiness(), 'ready again, without a delivery to show it').to.deep.equal({
       status: 200,
       body: { status: 'ready', checks: { inbox: 'ok', contract: 'ok' } },
