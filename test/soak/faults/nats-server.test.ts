@@ -15,9 +15,12 @@ describe("a NATS server of the test's own", function () {
   let server: NatsServer | undefined;
   let connection: NatsConnection | undefined;
   afterEach(async () => {
-    await connection?.close();
-    await server?.close();
-    connection = server = undefined;
+    try {
+      await connection?.close();
+    } finally {
+      await server?.close();
+      connection = server = undefined;
+    }
   });
 
   it('keeps a JetStream stream and its message in its file store across a kill and a restart on the same port', async () => {
