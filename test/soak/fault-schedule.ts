@@ -2,15 +2,9 @@
 // interface; what was injected when, and healed when, is recorded for the checker (a valid
 // delivery may be answered 503, or not at all, only while a fault is active).
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
+import { brokerConnectionCut, diskFull, natsServerKilled, postgresConnectionsTerminated, type Fault } from './faults/fault.ts';
 import type { FaultKind, PlannedFault } from './plan.ts';
 import type { SoakSystem } from './system.ts';
-
-export interface Fault {
-  readonly name: string;
-  inject(): Promise<void>;
-  heal(): Promise<void>;
-}
 
 export interface InjectedFault {
   kind: FaultKind;
@@ -19,17 +13,6 @@ export interface InjectedFault {
   healedAt: number;
   /** Why it was not injected: the machine does not allow it. */
   skipped?: string;
-}
-
-/** Ends every connection to the run's database but this one's. */
-async function terminateConnections(url: string, database: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
-  } finally {
-    await client.end();
-  }
 }
 
 const nothing = async () => {};
@@ -41,23 +24,14 @@ export function faultOf(system: SoakSystem, { kind, target }: PlannedFault): Fau
       const receiver = system.receivers[target]!;
       return { name: `SIGKILL of receiver ${target + 1}, then a restart`, inject: () => receiver.kill(), heal: () => receiver.start() };
     }
-    case 'broker-cut': {
-      const proxy = system.brokerProxy!;
-      return { name: 'broker connection cut', inject: async () => proxy.cut(), heal: async () => proxy.restore() };
-    }
-    case 'nats-restart': {
-      const nats = system.nats!;
-      return { name: 'NATS server SIGKILL, then a restart', inject: () => nats.kill(), heal: () => nats.restart() };
-    }
-    case 'postgres-terminate': {
-      const database = system.database!;
-      return { name: 'PostgreSQL connections terminated', inject: () => terminateConnections(database.url, database.name), heal: nothing };
-    }
-    case 'full-disk': {
-      const disk = system.disk!;
-      if ('unavailable' in disk) return { skipped: `no full disk: ${disk.unavailable}` };
-      return { name: 'full disk', inject: async () => disk.fill(), heal: async () => disk.free() };
-    }
+    case 'broker-cut':
+      return brokerConnectionCut(system.brokerProxy!);
+    case 'nats-restart':
+      return natsServerKilled(system.nats!);
+    case 'postgres-terminate':
+      return postgresConnectionsTerminated(system.database!.url, system.database!.name);
+    case 'full-disk':
+      return 'skipped' in system.disk! ? { skipped: `no full disk: ${system.disk.skipped}` } : diskFull(system.disk!);
     case 'timestamps-near-tolerance':
       // The plan signs the requests of its window near the tolerance: nothing to do here.
       return { name: 'signed timestamps near the tolerance', inject: nothing, heal: nothing };

@@ -323,7 +323,7 @@ class PlanBuilder {
   }
 }
 
-/** The faults of a run: one at a time, each kind in turn in a seeded order, seeded gaps and lengths. */
+/** The faults of a run: one at a time, seeded gaps and lengths. */
 function planFaults(random: SeededRandom, options: SoakOptions, trafficMs: number): PlannedFault[] {
   const kinds = faultKindsOf(options);
   const faults: PlannedFault[] = [];
@@ -331,11 +331,16 @@ function planFaults(random: SeededRandom, options: SoakOptions, trafficMs: numbe
   let atMs = random.int(2000, 4000);
   let round: FaultKind[] = [];
   while (atMs < trafficMs - 2000) {
-    if (round.length === 0) round = random.shuffle(kinds);
+    // Each kind in turn, in a seeded order; a receiver's kill first, the fault every run must have.
+    if (round.length === 0)
+      round =
+        faults.length === 0
+          ? ['receiver-kill', ...random.shuffle(kinds.filter((other) => other !== 'receiver-kill'))]
+          : random.shuffle(kinds);
     const kind = round.shift()!;
     const durationMs = kind === 'postgres-terminate' ? 0 : short ? random.int(1000, 3000) : random.int(2000, 20_000);
     faults.push({ kind, atMs, durationMs, target: random.int(0, options.backend === 'postgres' ? 1 : 0) });
-    atMs += durationMs + (short ? random.int(2000, 4000) : random.int(10_000, 40_000));
+    atMs += durationMs + (short ? random.int(1000, 2500) : random.int(10_000, 40_000));
   }
   return faults;
 }

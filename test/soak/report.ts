@@ -14,6 +14,8 @@ const tally = (keys: readonly string[]) => {
   return [...counts].map(([key, count]) => `${key} ${count}`).join(', ');
 };
 
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
 export const replayCommand = ({ seed, minutes, backend, forward }: SoakPlan['options']): string =>
   `npm run soak -- --seed ${seed} --minutes ${minutes} --backend ${backend} --forward ${forward}`;
 
@@ -23,6 +25,7 @@ export function formatReport({
   faults,
   results,
   passed,
+  figures,
   elapsedMs,
 }: {
   plan: SoakPlan;
@@ -30,16 +33,24 @@ export function formatReport({
   faults: readonly InjectedFault[];
   results: readonly InvariantResult[];
   passed: boolean;
+  figures: readonly string[];
   elapsedMs: number;
 }): string {
   const { options } = plan;
+  const start = Math.min(...answers.map((answer) => answer.sentAt));
   const lines = [
     `soak report: seed ${options.seed} (plan ${plan.digest}), ${options.minutes} min of traffic, ${options.backend} × ${options.forward}, ${Math.round(elapsedMs / 1000)} s in all`,
     `  operations sent (${answers.length} requests): ${tally(answers.map((answer) => plan.requests[answer.index]!.kind))}`,
     `  answers: ${tally(answers.map((answer) => String(answer.status ?? 'none')))}`,
     `  idle gaps: ${plan.idleGaps.length} (${plan.idleGaps.map((gap) => `${(gap.durationMs / 1000).toFixed(1)} s`).join(', ') || 'none'})`,
     `  faults injected: ${tally(faults.filter((fault) => !fault.skipped).map((fault) => fault.name)) || 'none'}`,
+    ...faults
+      .filter((fault) => !fault.skipped)
+      .map(
+        (fault) => `    ${fault.name}: at ${seconds(fault.injectedAt - start)}, healed after ${seconds(fault.healedAt - fault.injectedAt)}`,
+      ),
     ...[...new Set(faults.flatMap((fault) => (fault.skipped ? [fault.skipped] : [])))].map((note) => `  skipped: ${note}`),
+    ...figures.map((figure) => `  ${figure}`),
     '  invariants:',
   ];
   for (const { name, checked, violations } of results) {

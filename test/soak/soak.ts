@@ -58,6 +58,18 @@ async function observe(system: SoakSystem): Promise<Observed> {
   };
 }
 
+/** What the system did, for the report and BENCHMARKS.md. */
+function figuresOf(observed: Observed): string[] {
+  const states = new Map<string, number>();
+  for (const delivery of observed.deliveries) states.set(delivery.state, (states.get(delivery.state) ?? 0) + 1);
+  const peaks = [...observed.memory.values()].map((samples) => Math.round(Math.max(...samples)));
+  return [
+    `inbox: ${[...states].map(([state, count]) => `${count} ${state}`).join(', ')}; ${observed.drift.length} drift summaries`,
+    `handler runs: ${observed.runs.length}; broker messages: ${observed.brokerCopies?.length ?? 'no forwarding'}; spans: ${observed.spans}`,
+    `peak resident memory per receiver process: ${peaks.join(', ')} MB`,
+  ];
+}
+
 export async function runSoak(options: SoakOptions, log: (line: string) => void = console.log): Promise<SoakResult> {
   const plan = planSoak(options);
   log(
@@ -76,7 +88,8 @@ export async function runSoak(options: SoakOptions, log: (line: string) => void 
     }
     log(`soak: traffic sent in ${Math.round((Date.now() - started) / 1000)} s; waiting for the system to be quiet`);
     const becameQuiet = await quiet(system, options.forward !== 'none');
-    const results = check(plan, answers, faults, await observe(system));
+    const observed = await observe(system);
+    const results = check(plan, answers, faults, observed);
     if (!becameQuiet)
       results.push({ name: `the system became quiet within ${quietWithinMs / 1000} s`, checked: 1, violations: ['it did not'] });
     const exits = await Promise.all(system.receivers.map((receiver) => receiver.stop()));
@@ -86,7 +99,7 @@ export async function runSoak(options: SoakOptions, log: (line: string) => void 
       violations: exits.flatMap((code, receiver) => (code === 0 ? [] : [`receiver ${receiver + 1} exited with ${code}`])),
     });
     const passed = results.every((result) => result.violations.length === 0);
-    const report = formatReport({ plan, answers, faults, results, passed, elapsedMs: Date.now() - started });
+    const report = formatReport({ plan, answers, faults, results, passed, figures: figuresOf(observed), elapsedMs: Date.now() - started });
     log(report);
     return { plan, answers, faults, results, passed, report };
   } finally {

@@ -10,17 +10,17 @@ import { join } from 'node:path';
 import { loadDatabaseSettings } from '../../src/service/environment.ts';
 import { openInbox } from '../../src/inbox/open.ts';
 import type { Inbox } from '../../src/inbox/inbox.ts';
-import { rabbitPort, startNatsServer } from '../support/brokers.ts';
+import { rabbitPort } from '../support/brokers.ts';
 import { startOtlpReceiver, tracingEnvironment, type OtlpReceiver } from '../support/otlp-receiver.ts';
 import { temporaryDatabase } from '../support/postgres.ts';
 import { freePort, startReceiverProcess, type ReceiverProcess } from '../support/process.ts';
 import { testSecret } from '../support/receiver.ts';
-import { mountSmallDisk, type SmallDisk } from '../support/small-disk.ts';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+import { mountSmallDisk, type SmallDisk } from './faults/full-disk.ts';
+import { startNatsServer, type NatsServer } from './faults/nats-server.ts';
+import { startTcpProxy, type TcpProxy } from './faults/tcp-proxy.ts';
 import { startRoundRobinFront, type RoundRobinFront } from './front.ts';
 import type { SoakOptions } from './plan.ts';
 import { jetStreamOfTheRun, rabbitMqOfTheRun, type SoakBroker } from './broker.ts';
-import type { ChildProcess } from 'node:child_process';
 
 const serviceEntry = new URL('service.ts', import.meta.url).pathname;
 
@@ -104,11 +104,11 @@ export interface SoakSystem {
   broker: SoakBroker | undefined;
   brokerProxy: TcpProxy | undefined;
   /** The run's own NATS server, killed and restarted by a fault. */
-  nats: { kill(): Promise<void>; restart(): Promise<void> } | undefined;
+  nats: NatsServer | undefined;
   /** The run's PostgreSQL database, whose connections a fault terminates. */
   database: { url: string; name: string } | undefined;
   /** Where the SQLite inbox lies, when the machine lets the run mount a small disk; else why not. */
-  disk: SmallDisk | { unavailable: string } | undefined;
+  disk: SmallDisk | { skipped: string } | undefined;
   otlp: OtlpReceiver;
   close(): Promise<void>;
 }
@@ -135,9 +135,11 @@ export async function startSoakSystem(options: SoakOptions): Promise<SoakSystem>
       databaseUrl = created.url;
       database = { url: created.url, name: created.name };
     } else {
-      disk = mountSmallDisk(512);
-      const inboxDirectory = 'path' in disk ? disk.path : directory;
-      if ('path' in disk) cleanups.push(() => (disk as SmallDisk).unmount());
+      const inboxDirectory = join(directory, 'inbox');
+      const mounted = await mountSmallDisk(inboxDirectory, 512 * 1024 * 1024);
+      if (!('skipped' in mounted)) cleanups.push(() => mounted.unmount());
+      disk = mounted;
+      mkdirSync(inboxDirectory, { recursive: true });
       databaseUrl = `sqlite:${join(inboxDirectory, 'inbox.sqlite')}`;
     }
 
@@ -146,27 +148,18 @@ export async function startSoakSystem(options: SoakOptions): Promise<SoakSystem>
     let nats: SoakSystem['nats'];
     let forwardEnv: Record<string, string> = {};
     if (options.forward === 'nats') {
-      const natsPort = await freePort();
-      const store = join(directory, 'jetstream');
-      let server: ChildProcess = await startNatsServer(natsPort, store);
-      const stopNats = async () => {
-        server.kill('SIGKILL');
-        if (server.exitCode === null && server.signalCode === null) await new Promise((resolve) => server.once('exit', resolve));
-      };
-      cleanups.push(stopNats);
-      nats = {
-        kill: stopNats,
-        restart: async () => void (server = await startNatsServer(natsPort, store)),
-      };
-      brokerProxy = await startTcpProxy(natsPort);
-      broker = await jetStreamOfTheRun(natsPort, `SOAK_${tag}`);
+      const server = await startNatsServer({ dir: join(directory, 'jetstream') });
+      cleanups.push(() => server.close());
+      nats = server;
+      brokerProxy = await startTcpProxy({ host: '127.0.0.1', port: server.port });
+      broker = await jetStreamOfTheRun(server.port, `SOAK_${tag}`);
       forwardEnv = {
         FORWARD_URL: `nats://127.0.0.1:${brokerProxy.port}`,
         FORWARD_STREAM: broker.destination,
         FORWARD_SUBJECT: `soak${tag}.{conversation}.{type}`,
       };
     } else if (options.forward === 'rabbitmq') {
-      brokerProxy = await startTcpProxy(rabbitPort);
+      brokerProxy = await startTcpProxy({ host: '127.0.0.1', port: rabbitPort });
       broker = await rabbitMqOfTheRun(rabbitPort, `ada-soak-${tag}`);
       forwardEnv = { FORWARD_URL: `amqp://guest:guest@127.0.0.1:${brokerProxy.port}`, FORWARD_EXCHANGE: broker.destination };
     }
