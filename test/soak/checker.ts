@@ -273,6 +273,14 @@ export function check(
         .map((delivery) => `${shown(delivery.id)}: done, never forwarded`),
       ...[...copies.keys()].filter((id) => !storedIds.has(id)).map((id) => `${shown(id)}: held by the broker, not in the inbox`),
     ]);
+    const poisoned = all.filter((history) => history.stored && history.requests.some((request) => request.kind === 'poison'));
+    invariant(
+      'no delivery holds its lane for ever: one the broker cuts the connection on is dead, with the reason',
+      poisoned.length,
+      poisoned
+        .filter(({ stored }) => stored!.state !== 'dead' || !stored!.lastError?.includes('broker'))
+        .map(({ id, stored }) => `${shown(id)}: ${stored!.state}${stored!.lastError ? ` (${stored!.lastError.slice(0, 120)})` : ''}`),
+    );
     const forwardedPairs = pairs.filter(([older, younger]) => firstCopy.has(older.id) && firstCopy.has(younger.id));
     invariant(
       "each conversation's messages are in order",

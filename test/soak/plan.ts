@@ -24,6 +24,13 @@ export interface SoakOptions {
 
 /** The receiver's body limit in the soak: the service's default (BODY_LIMIT unset). */
 export const bodyLimit = 1024 * 1024;
+/**
+ * What the broker's proxy cuts the connection on, whenever a client sends it: a refusal that
+ * nobody foresaw, as a broker that closes the connection on one message makes. A delivery that
+ * carries it must end dead with the reason, and hold its lane no longer than that.
+ */
+export const poisonMarker = 'soak-poison-7f3a';
+
 /** The longest that AMQP's short strings (a message id) take, in bytes. */
 const amqpShortStringBytes = 255;
 
@@ -53,6 +60,7 @@ export const operationKinds = [
   'stale',
   'future',
   'stray-parts',
+  'poison',
 ] as const;
 export type OperationKind = (typeof operationKinds)[number];
 
@@ -129,6 +137,8 @@ const weights: Record<OperationKind, number> = {
   stale: 1,
   future: 1,
   'stray-parts': 3,
+  // Planned at its own times, not drawn.
+  poison: 0,
 };
 /** Weights in thousandths, for the integer draw. */
 const drawWeights = Object.fromEntries(Object.entries(weights).map(([kind, weight]) => [kind, weight * 10])) as Record<
@@ -308,6 +318,11 @@ class PlanBuilder {
         return this.add({ ...plain(), timestampOffsetSeconds: -defaultToleranceSeconds - random.int(30, 3600), expect: 'unsigned' });
       case 'future':
         return this.add({ ...plain(), timestampOffsetSeconds: defaultToleranceSeconds + random.int(30, 3600), expect: 'unsigned' });
+      case 'poison': {
+        const event = this.event('v1.conversation.message');
+        event['data'].content = { type: 'text', body: `every broker connection that carries this ends: ${poisonMarker}` };
+        return this.add({ ...base, id: this.nextId(), body: JSON.stringify(event) });
+      }
       case 'stray-parts':
         return this.add({
           ...plain(),
@@ -353,8 +368,14 @@ export function planSoak(options: SoakOptions): SoakPlan {
   const faults = planFaults(random, options, trafficMs);
   const idleGaps: SoakPlan['idleGaps'] = [];
   let nextGapAtMs = short ? random.int(trafficMs / 4, trafficMs / 2) : random.int(30_000, 90_000);
+  const poisonEveryMs = short ? trafficMs / 2 : 120_000;
+  let nextPoisonAtMs = options.forward === 'none' ? Infinity : random.int(0, poisonEveryMs);
   let atMs = 0;
   while (atMs < trafficMs) {
+    if (atMs >= nextPoisonAtMs) {
+      builder.operation('poison', atMs);
+      nextPoisonAtMs += poisonEveryMs;
+    }
     if (atMs >= nextGapAtMs) {
       const durationMs = short ? random.int(2500, 4000) : random.int(5000, 45_000);
       idleGaps.push({ atMs, durationMs });

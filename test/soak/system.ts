@@ -19,9 +19,10 @@ import { mountSmallDisk, type SmallDisk } from './faults/full-disk.ts';
 import { startNatsServer, type NatsServer } from './faults/nats-server.ts';
 import { startTcpProxy, type TcpProxy } from './faults/tcp-proxy.ts';
 import { startRoundRobinFront, type RoundRobinFront } from './front.ts';
-import type { SoakOptions } from './plan.ts';
+import { poisonMarker, type SoakOptions } from './plan.ts';
 import { jetStreamOfTheRun, rabbitMqOfTheRun, type SoakBroker } from './broker.ts';
 
+const cutOnPoison = { cutWhenSent: Buffer.from(poisonMarker) };
 const serviceEntry = new URL('service.ts', import.meta.url).pathname;
 
 /** Settings that make a handler's timeout, retries and polls fit a run of minutes. */
@@ -151,7 +152,7 @@ export async function startSoakSystem(options: SoakOptions): Promise<SoakSystem>
       const server = await startNatsServer({ dir: join(directory, 'jetstream') });
       cleanups.push(() => server.close());
       nats = server;
-      brokerProxy = await startTcpProxy({ host: '127.0.0.1', port: server.port });
+      brokerProxy = await startTcpProxy({ host: '127.0.0.1', port: server.port }, cutOnPoison);
       broker = await jetStreamOfTheRun(server.port, `SOAK_${tag}`);
       forwardEnv = {
         FORWARD_URL: `nats://127.0.0.1:${brokerProxy.port}`,
@@ -159,7 +160,7 @@ export async function startSoakSystem(options: SoakOptions): Promise<SoakSystem>
         FORWARD_SUBJECT: `soak${tag}.{conversation}.{type}`,
       };
     } else if (options.forward === 'rabbitmq') {
-      brokerProxy = await startTcpProxy({ host: '127.0.0.1', port: rabbitPort });
+      brokerProxy = await startTcpProxy({ host: '127.0.0.1', port: rabbitPort }, cutOnPoison);
       broker = await rabbitMqOfTheRun(rabbitPort, `ada-soak-${tag}`);
       forwardEnv = { FORWARD_URL: `amqp://guest:guest@127.0.0.1:${brokerProxy.port}`, FORWARD_EXCHANGE: broker.destination };
     }
