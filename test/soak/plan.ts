@@ -368,11 +368,14 @@ export function planSoak(options: SoakOptions): SoakPlan {
   const faults = planFaults(random, options, trafficMs);
   const idleGaps: SoakPlan['idleGaps'] = [];
   let nextGapAtMs = short ? random.int(trafficMs / 4, trafficMs / 2) : random.int(30_000, 90_000);
+  // The first before the first fault (which comes 2 s in at the earliest).
+  let nextPoisonAtMs = options.forward === 'none' ? Infinity : random.int(200, 900);
+  // Poison goes out between faults, so that its cuts are its own.
+  const duringFault = (atMs: number) => faults.some((fault) => atMs >= fault.atMs - 1000 && atMs <= fault.atMs + fault.durationMs + 5000);
   const poisonEveryMs = short ? trafficMs / 2 : 120_000;
-  let nextPoisonAtMs = options.forward === 'none' ? Infinity : random.int(0, poisonEveryMs);
   let atMs = 0;
   while (atMs < trafficMs) {
-    if (atMs >= nextPoisonAtMs) {
+    if (atMs >= nextPoisonAtMs && !duringFault(atMs)) {
       builder.operation('poison', atMs);
       nextPoisonAtMs += poisonEveryMs;
     }
