@@ -9,6 +9,7 @@ import { driftFlushIntervalMs } from '../../src/intake/contract-drift.ts';
 import type { Inbox, StoredDelivery } from '../../src/inbox/inbox.ts';
 import type { BrokerCopy } from './broker.ts';
 import type { InjectedFault } from './fault-schedule.ts';
+import type { InspectorRead } from './inspector-reads.ts';
 import type { RunLine } from './handlers.ts';
 import type { ExpectedDrift, PlannedRequest, SoakPlan } from './plan.ts';
 import type { Answered } from './traffic.ts';
@@ -47,6 +48,8 @@ export interface Observed {
   /** Resident memory samples in megabytes, by process. */
   memory: Map<number, number[]>;
   spans: number;
+  /** The inspector's list, read while traffic was sent. */
+  inspectorReads: InspectorRead[];
 }
 
 /** How long after a fault is healed a valid delivery may still be refused or go unanswered. */
@@ -159,6 +162,16 @@ export function check(
       wrongAnswers.push(`${shown(request.id)} (${request.kind}): ${answer.status ?? 'no answer'}, expected ${expected}`);
   }
   invariant('every request got the answer its kind calls for (503 or none only while a fault was active)', answers.length, wrongAnswers);
+
+  invariant(
+    'the inspector answered every read (none only while a fault was active)',
+    observed.inspectorReads.length,
+    observed.inspectorReads
+      .filter(
+        ({ status, sentAt, answeredAt }) => status !== 200 && !((status === null || status === 503) && activeDuring(sentAt, answeredAt)),
+      )
+      .map(({ path, status }) => `${path}: ${status ?? 'no answer'}`),
+  );
 
   const accepted = all.filter((history) => history.firstAcceptedAt !== undefined);
   invariant('every delivery answered 2xx is stored, exactly once', accepted.length, [

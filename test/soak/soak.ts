@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { driftFlushIntervalMs } from '../../src/intake/contract-drift.ts';
 import { allDeliveries, check, readRuns, type InvariantResult, type Observed } from './checker.ts';
 import { runFaultSchedule, type InjectedFault } from './fault-schedule.ts';
+import { readInspector, type InspectorRead } from './inspector-reads.ts';
 import { planSoak, type SoakOptions, type SoakPlan } from './plan.ts';
 import { formatReport } from './report.ts';
 import { startSoakSystem, type SoakSystem } from './system.ts';
@@ -39,7 +40,7 @@ async function forwardingLag(url: string): Promise<number> {
   return Number(/^ada_webhook_forwarding_lag_seconds (\S+)$/m.exec(metrics)?.[1] ?? NaN);
 }
 
-async function observe(system: SoakSystem): Promise<Observed> {
+async function observe(system: SoakSystem): Promise<Omit<Observed, 'inspectorReads'>> {
   const deliveries = await allDeliveries(system.inbox);
   const lanes = [...new Set(deliveries.map((delivery) => delivery.lane))];
   const heldLanes: string[] = [];
@@ -65,7 +66,7 @@ function figuresOf(observed: Observed): string[] {
   const peaks = [...observed.memory.values()].map((samples) => Math.round(Math.max(...samples)));
   return [
     `inbox: ${[...states].map(([state, count]) => `${count} ${state}`).join(', ')}; ${observed.drift.length} drift summaries`,
-    `handler runs: ${observed.runs.length}; broker messages: ${observed.brokerCopies?.length ?? 'no forwarding'}; spans: ${observed.spans}`,
+    `handler runs: ${observed.runs.length}; broker messages: ${observed.brokerCopies?.length ?? 'no forwarding'}; spans: ${observed.spans}; inspector reads: ${observed.inspectorReads.length}`,
     `peak resident memory per receiver process: ${peaks.join(', ')} MB`,
   ];
 }
@@ -81,14 +82,19 @@ export async function runSoak(options: SoakOptions, log: (line: string) => void 
     const sampler = setInterval(() => system.receivers.forEach((receiver) => receiver.sampleMemory()), 1000);
     let answers: Answered[];
     let faults: InjectedFault[];
+    let inspectorReads: InspectorRead[];
     try {
+      const reading = new AbortController();
+      const reads = readInspector(system.url, system.inspectorToken, options.seed, reading.signal);
       [answers, faults] = await Promise.all([sendTraffic(system.url, plan.requests), runFaultSchedule(system, plan.faults)]);
+      reading.abort();
+      inspectorReads = await reads;
     } finally {
       clearInterval(sampler);
     }
     log(`soak: traffic sent in ${Math.round((Date.now() - started) / 1000)} s; waiting for the system to be quiet`);
     const becameQuiet = await quiet(system, options.forward !== 'none');
-    const observed = await observe(system);
+    const observed = { ...(await observe(system)), inspectorReads };
     const results = check(plan, answers, faults, observed);
     if (!becameQuiet)
       results.push({ name: `the system became quiet within ${quietWithinMs / 1000} s`, checked: 1, violations: ['it did not'] });

@@ -111,6 +111,8 @@ export interface SoakSystem {
   /** Where the SQLite inbox lies, when the machine lets the run mount a small disk; else why not. */
   disk: SmallDisk | { skipped: string } | undefined;
   otlp: OtlpReceiver;
+  /** INSPECTOR_TOKEN of every receiver. */
+  inspectorToken: string;
   close(): Promise<void>;
 }
 
@@ -167,11 +169,12 @@ export async function startSoakSystem(options: SoakOptions): Promise<SoakSystem>
     if (brokerProxy) cleanups.push(() => brokerProxy.close());
     if (broker) cleanups.push(() => broker.destroy());
 
+    const inspectorToken = `soak-inspector-${randomUUID()}`;
     const env = {
       ADA_WEBHOOK_SECRET: testSecret,
       DATABASE_URL: databaseUrl,
       LOG_FORMAT: 'json',
-      INSPECTOR_TOKEN: `soak-inspector-${tag}-${tag}`,
+      INSPECTOR_TOKEN: inspectorToken,
       INBOX_RETENTION: '28h',
       DRIFT_EXAMPLE_VALUES: 'true',
       SHUTDOWN_GRACE_SECONDS: '5',
@@ -205,6 +208,7 @@ export async function startSoakSystem(options: SoakOptions): Promise<SoakSystem>
       database,
       disk,
       otlp,
+      inspectorToken,
       close,
     };
   } catch (error) {
