@@ -332,7 +332,11 @@ export function check(
         fault.injectedAt >= at - driftFlushIntervalMs &&
         fault.injectedAt <= at + 2 * driftFlushIntervalMs,
     );
-  const drifting = plan.requests.filter((request) => request.drift && storedAt(request.id) !== undefined);
+  const drifting = [
+    ...new Map(
+      plan.requests.filter((request) => request.drift && storedAt(request.id) !== undefined).map((request) => [request.id, request]),
+    ).values(),
+  ];
   const recorded = (drift: ExpectedDrift) =>
     observed.drift.some((summary) => summary.eventType === drift.eventType && summary.kind === drift.kind && summary.path === drift.path);
   invariant(
