@@ -2,9 +2,7 @@
 // checked against its promises (docs/soak.md).
 //   npm run soak -- [--seed N] [--minutes M] [--backend sqlite|postgres] [--forward nats|rabbitmq|none]
 import { parseCommandLine } from './commands/command-line.ts';
-import { backends, forwards, type Backend, type Forward } from '../test/soak/plan.ts';
-import { newSeed } from '../test/soak/random.ts';
-import { runSoak } from '../test/soak/soak.ts';
+import { backends, forwards, newSeed, type Backend, type Forward } from '../test/soak/options.ts';
 
 const usage = `Usage: npm run soak -- [options]
 
@@ -40,5 +38,7 @@ const forward: Forward = oneOf('forward', values.forward, forwards);
 const seed = values.seed === undefined ? newSeed() : count('seed', values.seed, 0);
 
 console.log(`soak seed ${seed}`);
+// Loaded once the options are read: the soak loads the brokers' and PostgreSQL's clients.
+const { runSoak } = await import('../test/soak/soak.ts');
 const { passed } = await runSoak({ seed, minutes, backend, forward });
 process.exitCode = passed ? 0 : 1;

@@ -10,7 +10,7 @@ import { variableMeanings } from '../../src/service/variables.ts';
 import { mainPath, npm, run, runScript, useTemporaryDirectory } from '../support/process.ts';
 import { contractExample, startReceiver, storedDelivery, testSecret, type TestReceiver } from '../support/receiver.ts';
 
-const commands = ['send', 'inbox', 'replay', 'drift', 'generate', 'bench', 'mock', 'dev'];
+const commands = ['send', 'inbox', 'replay', 'drift', 'generate', 'bench', 'mock', 'dev', 'soak'];
 
 describe('the commands', function () {
   this.timeout(30_000);
@@ -107,6 +107,7 @@ describe('the commands', function () {
       ['replay', ['--state'], 'Option --state <value> needs a value.'],
       ['send', ['v1.conversation.created', '--count', 'many'], '--count must be a whole number of at least 1, got "many".'],
       ['bench', ['--large-inbox', 'huge'], '--large-inbox must be a whole number of at least 0, got "huge".'],
+      ['soak', ['--backend', 'mysql'], '--backend must be one of sqlite, postgres, got "mysql".'],
     ];
     for (const [script, args, problem] of cases) {
       const { code, stdout, stderr } = await runScript(script, args, temporaryDirectory(), {});

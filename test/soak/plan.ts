@@ -7,20 +7,8 @@ import { loadContract, webhookExamples } from '../../src/contract/document.ts';
 import { knownEventNames } from '../../src/contract/events.ts';
 import { defaultToleranceSeconds } from '../../src/intake/signature.ts';
 import { maxDeliveryIdBytes } from '../../src/inbox/storable.ts';
+import type { SoakOptions } from './options.ts';
 import { SeededRandom } from './random.ts';
-
-export const backends = ['sqlite', 'postgres'] as const;
-export type Backend = (typeof backends)[number];
-export const forwards = ['nats', 'rabbitmq', 'none'] as const;
-export type Forward = (typeof forwards)[number];
-
-export interface SoakOptions {
-  seed: number;
-  /** How long traffic is sent; the run takes longer, to become quiet and be checked. */
-  minutes: number;
-  backend: Backend;
-  forward: Forward;
-}
 
 /** The receiver's body limit in the soak: the service's default (BODY_LIMIT unset). */
 export const bodyLimit = 1024 * 1024;

@@ -48,9 +48,6 @@ export class SeededRandom {
   }
 }
 
-/** A new seed to print, when none is given: 31 bits, so that it reads and types back easily. */
-export const newSeed = (): number => Math.floor(Math.random() * 2 ** 31);
-
 /** A number from 0 to 1 that depends only on its parts: a choice made alike by every process of a run. */
 export const hashedDraw = (...parts: (string | number)[]): number =>
   createHash('sha256').update(JSON.stringify(parts)).digest().readUInt32BE(0) / 2 ** 32;

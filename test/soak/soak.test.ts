@@ -4,8 +4,8 @@
 // one new seed each run, printed: `npm run soak -- --seed N --minutes 0.35` replays it, and the
 // long form is `npm run soak` (docs/soak.md).
 import { expect } from 'chai';
-import { faultKindsOf, planSoak, type SoakOptions } from './plan.ts';
-import { newSeed } from './random.ts';
+import { newSeed, type SoakOptions } from './options.ts';
+import { faultKindsOf, planSoak } from './plan.ts';
 import { runSoak } from './soak.ts';
 
 const shortForm = { minutes: 0.35, backend: 'sqlite', forward: 'nats' } as const satisfies Omit<SoakOptions, 'seed'>;

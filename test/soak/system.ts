@@ -19,7 +19,8 @@ import { mountSmallDisk, type SmallDisk } from './faults/full-disk.ts';
 import { startNatsServer, type NatsServer } from './faults/nats-server.ts';
 import { startTcpProxy, type TcpProxy } from './faults/tcp-proxy.ts';
 import { startRoundRobinFront, type RoundRobinFront } from './front.ts';
-import { poisonMarker, type SoakOptions } from './plan.ts';
+import type { SoakOptions } from './options.ts';
+import { poisonMarker } from './plan.ts';
 import { jetStreamOfTheRun, rabbitMqOfTheRun, type SoakBroker } from './broker.ts';
 
 const cutOnPoison = { cutWhenSent: Buffer.from(poisonMarker) };
