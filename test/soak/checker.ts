@@ -106,6 +106,15 @@ interface DeliveryHistory {
   stored: StoredDelivery | undefined;
 }
 
+/** What a dead delivery died of, by its last error. */
+export function deathOf({ lastError }: Pick<StoredDelivery, 'lastError'>): string {
+  if (!lastError) return 'no reason';
+  if (lastError.includes('soak: this attempt')) return 'its handler failed';
+  if (/timed out|abort/i.test(lastError)) return 'its handler timed out';
+  if (lastError.includes('each time this delivery was published')) return 'the broker failed it each time';
+  return `the broker refused it: ${lastError.replace(/\d+/g, 'N').slice(0, 60)}`;
+}
+
 export function check(
   plan: SoakPlan,
   answers: readonly Answered[],
@@ -308,6 +317,15 @@ export function check(
       poisoned
         .filter(({ stored }) => stored!.state !== 'dead' || !stored!.lastError?.includes('broker'))
         .map(({ id, stored }) => `${shown(id)}: ${stored!.state}${stored!.lastError ? ` (${stored!.lastError.slice(0, 120)})` : ''}`),
+    );
+    const poisonIds = new Set(poisoned.map(({ id }) => id));
+    const diedOfOutages = observed.deliveries.filter(
+      (delivery) => delivery.state === 'dead' && deathOf(delivery) === 'the broker failed it each time' && !poisonIds.has(delivery.id),
+    );
+    invariant(
+      "only a poison message dies of the broker's failures: an outage kills no delivery",
+      observed.deliveries.filter((delivery) => delivery.state === 'dead').length,
+      diedOfOutages.map(({ id, lastError }) => `${shown(id)}: dead, ${lastError!.slice(0, 160)}`),
     );
     const forwardedPairs = pairs.filter(([older, younger]) => firstCopy.has(older.id) && firstCopy.has(younger.id));
     invariant(

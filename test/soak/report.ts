@@ -8,7 +8,8 @@ import type { Answered } from './traffic.ts';
 /** Violations listed per invariant; the rest are counted. */
 const shownViolations = 20;
 
-const tally = (keys: readonly string[]) => {
+/** `a 3, b 1`: how often each key comes, in the order they first come. */
+export const tally = (keys: readonly string[]): string => {
   const counts = new Map<string, number>();
   for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
   return [...counts].map(([key, count]) => `${key} ${count}`).join(', ');

@@ -2,12 +2,12 @@
 // schedules, a wait until the system is quiet, then the checker and one printed report.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { driftFlushIntervalMs } from '../../src/intake/contract-drift.ts';
-import { allDeliveries, check, readRuns, type InvariantResult, type Observed } from './checker.ts';
+import { allDeliveries, check, deathOf, readRuns, type InvariantResult, type Observed } from './checker.ts';
 import { runFaultSchedule, type InjectedFault } from './fault-schedule.ts';
 import { readInspector, type InspectorRead } from './inspector-reads.ts';
 import type { SoakOptions } from './options.ts';
 import { planSoak, type SoakPlan } from './plan.ts';
-import { formatReport } from './report.ts';
+import { formatReport, tally } from './report.ts';
 import { startSoakSystem, type SoakSystem } from './system.ts';
 import { sendTraffic, type Answered } from './traffic.ts';
 
@@ -67,6 +67,7 @@ function figuresOf(observed: Observed): string[] {
   const peaks = [...observed.memory.values()].map((samples) => Math.round(Math.max(...samples)));
   return [
     `inbox: ${[...states].map(([state, count]) => `${count} ${state}`).join(', ')}; ${observed.drift.length} drift summaries`,
+    `dead: ${tally(observed.deliveries.filter((delivery) => delivery.state === 'dead').map(deathOf)) || 'none'}`,
     `handler runs: ${observed.runs.length}; broker messages: ${observed.brokerCopies?.length ?? 'no forwarding'}; spans: ${observed.spans}; inspector reads: ${observed.inspectorReads.length}`,
     `peak resident memory per receiver process: ${peaks.join(', ')} MB`,
   ];
