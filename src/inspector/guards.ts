@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { bearerTokenOf, type InspectorAccess } from './access.ts';
 import { render, viewerOf, visitorOf } from './context.ts';
 import { messagePage, signInPage } from './pages.ts';
+import { InboxUnreadable, retryAfterSeconds } from './store-failure.ts';
 import type { TokenGuesses } from './token-guesses.ts';
 
 const securityHeaderValues = {
@@ -25,7 +26,10 @@ export function securityHeaders(logger: Logger, readOnly: boolean): Middleware {
       await next();
     } catch (error) {
       const { status = 500, expose = false, message } = error as { status?: number; expose?: boolean; message: string };
-      if (status >= 500) logger.error({ err: error }, 'the inspector failed to answer');
+      if (error instanceof InboxUnreadable) {
+        logger.warn({ err: error.cause }, 'the inspector could not read the inbox');
+        ctx.set('Retry-After', String(retryAfterSeconds));
+      } else if (status >= 500) logger.error({ err: error }, 'the inspector failed to answer');
       const text = expose ? message : 'Something went wrong; the receiver logged it.';
       render(ctx, status, messagePage(viewerOf(ctx, readOnly), status === 403 ? 'Refused' : 'Error', text));
     }

@@ -31,6 +31,7 @@ import {
   streamChanges,
   type RouteParts,
 } from './routes.ts';
+import { failingAsUnreadable } from './store-failure.ts';
 import { defaultLiveLimits, type InspectorSettings, type LiveLimits } from './settings.ts';
 import { showSignIn, signIn, signOut } from './sign-in.ts';
 import { TokenGuesses } from './token-guesses.ts';
@@ -63,7 +64,7 @@ interface InspectorOptions {
 
 export function createInspector({
   settings,
-  inbox,
+  inbox: store,
   validateDelivery,
   logger,
   liveIntervalMs = 1000,
@@ -71,6 +72,7 @@ export function createInspector({
   throttleLimits = defaultThrottleLimits,
   guessReportMs = 60_000,
 }: InspectorOptions): Inspector {
+  const inbox = failingAsUnreadable(store);
   const access = new InspectorAccess(settings.token, inbox);
   const assets = readAssets();
   const live = new LiveUpdates({ intervalMs: liveIntervalMs, limits: liveLimits, endedSessions: (ids) => inbox.endedSessions(ids) });
