@@ -3,13 +3,12 @@
 // real RabbitMQ (its guest user, a wrong password) and a NATS server of the test's own that takes
 // one user.
 import { expect } from 'chai';
-import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../scripts/commands/free-port.ts';
-import { rabbitPort, startNatsServer } from '../support/brokers.ts';
+import { rabbitPort } from '../support/brokers.ts';
+import { startNatsServer, type NatsServer } from '../soak/faults/nats-server.ts';
 import { eventually } from '../support/eventually.ts';
 import { startReceiver, type TestReceiver } from '../support/receiver.ts';
 
@@ -47,15 +46,15 @@ describe('forwarding with credentials that the broker refuses', function () {
 
   describe('NATS', () => {
     let directory: string;
-    let server: ChildProcess;
+    let server: NatsServer;
     let port: number;
     before(async () => {
       directory = mkdtempSync(join(tmpdir(), 'ada-nats-credentials-'));
-      port = await freePort();
-      server = await startNatsServer(port, join(directory, 'jetstream'), { authorization: { user: 'ada', password: 'the-right-one' } });
+      server = await startNatsServer({ dir: join(directory, 'jetstream'), authorization: { user: 'ada', password: 'the-right-one' } });
+      port = server.port;
     });
-    after(() => {
-      server.kill();
+    after(async () => {
+      await server.close();
       rmSync(directory, { recursive: true, force: true });
     });
 

@@ -27,13 +27,16 @@ export interface NatsServerOptions {
   dir: string;
   /** JetStream's limit on what it stores in files, as nats-server writes it (`20KB`). */
   maxFileStore?: string;
+  /** The one user and password it takes, when given; without, it takes anyone. */
+  authorization?: { user: string; password: string };
 }
 
 /** Starts /usr/sbin/nats-server on a free loopback port with JetStream; resolves once it accepts connections. */
-export async function startNatsServer({ dir, maxFileStore }: NatsServerOptions): Promise<NatsServer> {
+export async function startNatsServer({ dir, maxFileStore, authorization }: NatsServerOptions): Promise<NatsServer> {
   const port = await freePort();
   mkdirSync(dir, { recursive: true });
   const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir];
+  if (authorization) args.push('--user', authorization.user, '--pass', authorization.password);
   if (maxFileStore) {
     // The command line has no flag for it.
     const configFile = join(dir, 'nats-server.conf');
