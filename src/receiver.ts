@@ -6,11 +6,21 @@ import { dereferenceContract, loadContract, type ContractDocument } from './cont
 import { loadRequestValidator, operationOf, type ValidateRequest } from './contract/operations.ts';
 import { createDeliveryValidator } from './contract/delivery-validator.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
-import { HandlerRegistry, type Handlers } from './dispatch/handler-registry.ts';
+import {
+  HandlerRegistry,
+  type EventHandler,
+  type HandlerOptions,
+  type Handlers,
+  type TransactionalEventHandler,
+  type TransactionalUnknownEventHandler,
+  type UnknownEventHandler,
+} from './dispatch/handler-registry.ts';
+import type { EventName } from './contract/events.ts';
 import { Forwarding } from './forward/forwarding.ts';
 import { openForwarder } from './forward/open.ts';
 import type { Inbox } from './inbox/inbox.ts';
 import { openInbox } from './inbox/open.ts';
+import { PostgresInbox } from './inbox/postgres/inbox.ts';
 import { databaseLabel } from './inbox/settings.ts';
 import { Retention } from './inbox/retention.ts';
 import { inboxView, type InboxView } from './inbox/view.ts';
@@ -240,8 +250,9 @@ async function composeReceiver(settings: ReceiverSettings, composition: Composit
     );
   const metrics = createMetrics(inbox, { forwarding, drift: receiving?.drift });
   releases.defer(logInboxAvailability(inbox, logger));
-  const handlers = new HandlerRegistry();
-  const dispatcher = new Dispatcher({ ...settings.dispatcher, inbox, handlers, logger, metrics, forwarding });
+  const transactions = inbox instanceof PostgresInbox ? inbox.handlerTransactions : undefined;
+  const handlers = new HandlerRegistry({ transactions: transactions !== undefined });
+  const dispatcher = new Dispatcher({ ...settings.dispatcher, inbox, handlers, logger, metrics, forwarding, transactions });
   const retention =
     settings.retentionMs !== undefined &&
     new Retention(inbox, settings.retentionMs, {
@@ -278,12 +289,12 @@ async function composeReceiver(settings: ReceiverSettings, composition: Composit
   let started = false;
 
   const receiver: Receiver = {
-    on(type, handler) {
-      handlers.on(type, handler);
+    on(type: EventName, handler: EventHandler<EventName> | TransactionalEventHandler<EventName>, options?: HandlerOptions) {
+      handlers.on(type, handler, options);
       return this;
     },
-    onUnknown(handler) {
-      handlers.onUnknown(handler);
+    onUnknown(handler: UnknownEventHandler | TransactionalUnknownEventHandler, options?: HandlerOptions) {
+      handlers.onUnknown(handler, options);
       return this;
     },
     koa: () => koaMiddleware(requireIntake(), path),

@@ -4,7 +4,8 @@
 // done, retry (exponential backoff with jitter) or dead. A forward confirmed by the broker is kept
 // with the outcome, so that a retry runs only what failed; while the broker is unreachable,
 // nothing is claimed, and an attempt that could not reach it is given back without counting.
-// Each attempt is a process span in the delivery's trace (see telemetry/tracing.ts).
+// Each attempt is a process span in the delivery's trace (see telemetry/tracing.ts). A transactional
+// handler's writes commit with its settlement (see transactional.ts).
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,12 +13,14 @@ import type { Logger } from 'pino';
 import { eventTypeLabel } from '../contract/events.ts';
 import { BrokerUnavailable } from '../forward/forwarder.ts';
 import type { ForwardOutcome, Forwarding } from '../forward/forwarding.ts';
+import type { HandlerTransactions } from '../inbox/handler-transactions.ts';
 import type { ClaimedDelivery, Inbox, Settlement } from '../inbox/inbox.ts';
-import type { Metrics } from '../telemetry/metrics.ts';
-import { endProcessSpan, inActiveSpan, startProcessSpan } from '../telemetry/tracing.ts';
+import type { Metrics, TransactionOutcome } from '../telemetry/metrics.ts';
+import { endProcessSpan, inActiveSpan, startProcessSpan, type ActiveSpan } from '../telemetry/tracing.ts';
 import { describeFailure } from './failure.ts';
 import { leaseMsOf, type DispatcherSettings } from './settings.ts';
-import type { HandlerRegistry } from './handler-registry.ts';
+import type { HandlerRegistry, HandlingContext, RegisteredHandler } from './handler-registry.ts';
+import { LeaseLost, SettlementWithin, runInTransaction, transactionMarginMs } from './transactional.ts';
 
 /** How one forward ended: `failed` when the broker refused it, `unavailable` when it could not be reached. */
 type ForwardMetricOutcome = ForwardOutcome | 'failed' | 'unavailable';
@@ -29,6 +32,8 @@ interface DispatcherOptions extends DispatcherSettings {
   metrics: Metrics;
   /** Publishes each delivery to a broker before its handler runs. */
   forwarding?: Forwarding | undefined;
+  /** The inbox's transactions for transactional handlers (PostgreSQL). */
+  transactions?: HandlerTransactions | undefined;
 }
 
 const maxRetryDelayMs = 60 * 60 * 1000;
@@ -58,7 +63,14 @@ export class Dispatcher {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    const { inbox, forwarding } = this.#options;
+    const { inbox, forwarding, transactions, handlers, concurrency, logger } = this.#options;
+    if (transactions && handlers.anyTransactional && transactions.poolSize <= concurrency) {
+      logger.warn(
+        { poolSize: transactions.poolSize, concurrency },
+        'every running transactional handler holds a connection of the pool of the inbox, which is not larger than the concurrency of the dispatcher: ' +
+          'intake, claims and settlements wait for a connection while handlers run. Make the pool (DATABASE_POOL_SIZE) larger than the concurrency.',
+      );
+    }
     this.#unsubscribe.push(
       inbox.onNewDeliveries(() => {
         this.wake();
@@ -195,7 +207,7 @@ export class Dispatcher {
   }
 
   async #attempt(delivery: ClaimedDelivery, abort: AbortController): Promise<void> {
-    const { inbox, handlers, logger, metrics, handlerTimeoutMs, maxAttempts, forwarding } = this.#options;
+    const { inbox, handlers, logger, metrics, maxAttempts, forwarding, transactions } = this.#options;
     const log = logger.child({ deliveryId: delivery.id, eventType: delivery.eventType, attempt: delivery.attempt });
     const eventType = eventTypeLabel(delivery.eventType);
     const started = performance.now();
@@ -205,6 +217,9 @@ export class Dispatcher {
     let forwarded: { outcome: ForwardOutcome; confirmedAt?: Date } | undefined;
     /** What failed: the forward when it has no outcome yet, else the handler. */
     let failedStep: 'forward' | 'handler' = 'handler';
+    const within = new SettlementWithin(transactions, { owner: this.owner, id: delivery.id, forwardedAt: () => forwarded?.confirmedAt });
+    let transaction: TransactionOutcome | undefined;
+    let handler: RegisteredHandler | undefined;
     try {
       const event = JSON.parse(delivery.body) as { type: string };
       if (forwarding) {
@@ -212,14 +227,13 @@ export class Dispatcher {
         forwarded = await inActiveSpan(span, () => forwarding.forward(delivery, event));
         failedStep = 'handler';
       }
-      const handler = handlers.handlerFor(event.type);
-      if (handler) {
-        const context = { deliveryId: delivery.id, attempt: delivery.attempt, receivedAt: delivery.receivedAt, signal: abort.signal, log };
-        await withTimeout(Promise.resolve(inActiveSpan(span, () => handler(event, context))), handlerTimeoutMs, abort);
-      }
+      handler = handlers.handlerFor(event.type);
+      if (handler) transaction = await this.#runHandler(handler, event, { delivery, abort, log, span, within });
       settlement = { id: delivery.id, outcome: 'done' };
     } catch (error) {
       failure = error;
+      if (error instanceof LeaseLost) transaction = 'lease_lost';
+      else if (handler?.transactional) transaction = 'rolled_back';
       const message = describeFailure(error);
       if (error instanceof BrokerUnavailable) settlement = { id: delivery.id, outcome: 'released' };
       else if (delivery.attempt >= maxAttempts) settlement = { id: delivery.id, outcome: 'dead', error: message };
@@ -238,7 +252,20 @@ export class Dispatcher {
       return;
     }
     const seconds = (performance.now() - started) / 1000;
-    const recorded = inbox.settle(this.owner, [settlement]);
+    if (transaction !== undefined) metrics.recordTransaction(transaction, eventType);
+    if (transaction === 'lease_lost') {
+      // Not this attempt's to settle any more: another attempt handles the delivery.
+      this.#inFlight.delete(delivery.id);
+      endProcessSpan(span.span, 'lease_lost', undefined, transaction);
+      log.warn(
+        { outcome: 'lease_lost', durationMs: Math.round(seconds * 1e5) / 100 },
+        'the attempt lost its lease: its transaction rolled back, and another attempt handles the delivery',
+      );
+      return;
+    }
+    // Done in a transaction: its settlement committed with it.
+    const settledWithin = settlement.outcome === 'done' && (transaction === 'committed' || transaction === 'settled_within');
+    const recorded = settledWithin ? Promise.resolve() : inbox.settle(this.owner, [settlement]);
     // The slot is free now: the claim that this wakes joins the settlement's commit, and so the
     // next delivery of a busy lane is claimed in the transaction that moved the lane on.
     this.#inFlight.delete(delivery.id);
@@ -248,15 +275,54 @@ export class Dispatcher {
     } catch (error) {
       // The lease runs out and the delivery is handled again: at least once, never lost.
       log.error({ err: error }, 'could not record the outcome of an attempt');
-      endProcessSpan(span.span, settlement.outcome, error);
+      endProcessSpan(span.span, settlement.outcome, error, transaction);
       return;
     }
-    endProcessSpan(span.span, settlement.outcome, failure);
+    endProcessSpan(span.span, settlement.outcome, failure, transaction);
     const forwardOutcome: ForwardMetricOutcome | undefined =
       failedStep === 'forward' ? (settlement.outcome === 'released' ? 'unavailable' : 'failed') : forwarded?.outcome;
     if (forwardOutcome !== undefined && forwardOutcome !== 'skipped') metrics.recordForward(forwardOutcome, eventType);
     metrics.recordHandling(settlement.outcome, eventType, seconds);
     this.#log(log, settlement, failedStep, { durationMs: Math.round(seconds * 1e5) / 100, forwarded: forwardOutcome });
+  }
+
+  /**
+   * Runs the handler with its timeout: in a transaction that commits with the settlement when it
+   * is transactional. How its transaction ended, if it had one or settled within its own.
+   */
+  async #runHandler(
+    handler: RegisteredHandler,
+    event: unknown,
+    {
+      delivery,
+      abort,
+      log,
+      span,
+      within,
+    }: { delivery: ClaimedDelivery; abort: AbortController; log: Logger; span: ActiveSpan; within: SettlementWithin },
+  ): Promise<TransactionOutcome | undefined> {
+    const { handlerTimeoutMs, transactions } = this.#options;
+    const context: HandlingContext = {
+      deliveryId: delivery.id,
+      attempt: delivery.attempt,
+      receivedAt: delivery.receivedAt,
+      signal: abort.signal,
+      log,
+      settleWithin: (transaction) => within.settle(transaction),
+    };
+    const run = (given: HandlingContext) =>
+      withTimeout(Promise.resolve(inActiveSpan(span, () => handler.run(event, given))), handlerTimeoutMs, abort);
+    if (handler.transactional) {
+      return runInTransaction(transactions!, {
+        boundMs: handlerTimeoutMs + transactionMarginMs,
+        within,
+        handle: (client) => run({ ...context, transaction: client } as HandlingContext),
+        stillRunning: () => abort.signal.aborted,
+      });
+    }
+    await run(context);
+    if (within.state === 'settled') return 'settled_within';
+    return within.state === 'lease lost' ? 'lease_lost' : undefined;
   }
 
   #log(

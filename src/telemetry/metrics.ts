@@ -17,12 +17,17 @@ export type DeliveryOutcome =
 /** How one handler attempt ended. */
 type HandlingOutcome = 'done' | 'retry' | 'dead' | 'released';
 
+/** How the transaction of a transactional attempt ended (`settled_within`: the handler's own transaction settled it). */
+export type TransactionOutcome = 'committed' | 'rolled_back' | 'lease_lost' | 'settled_within';
+
 export interface Metrics {
   registry: Registry;
   /** `eventType`: a known event type, `unknown`, or `unverified` before the signature is checked. */
   recordDelivery(outcome: DeliveryOutcome, eventType: string, seconds: number): void;
   /** `eventType`: a known event type or `unknown`. */
   recordHandling(outcome: HandlingOutcome, eventType: string, seconds: number): void;
+  /** An attempt whose writes were to commit with its settlement; `eventType`: a known event type or `unknown`. */
+  recordTransaction(outcome: TransactionOutcome, eventType: string): void;
   /**
    * `outcome`: `duplicate` when JetStream had it already, `failed` when the broker refused it,
    * `unavailable` when it could not be reached. `eventType`: a known event type or `unknown`.
@@ -63,6 +68,12 @@ export function createMetrics(
     help: 'Time a handler attempt took, by event type.',
     labelNames: ['event_type'] as const,
     buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+  const transactions = new Counter({
+    name: 'ada_webhook_handler_transactions_total',
+    help: 'Attempts whose writes were to commit with their settlement, by how the transaction ended (committed, rolled_back, lease_lost: another attempt took the delivery, settled_within: settled inside a transaction of the handler) and event type.',
+    labelNames: ['outcome', 'event_type'] as const,
     registers,
   });
   new Gauge({
@@ -131,6 +142,9 @@ export function createMetrics(
     recordHandling(outcome, eventType, seconds) {
       handled.inc({ outcome, event_type: eventType });
       handlerDuration.observe({ event_type: eventType }, seconds);
+    },
+    recordTransaction(outcome, eventType) {
+      transactions.inc({ outcome, event_type: eventType });
     },
     recordForward(outcome, eventType) {
       forwarded.inc({ outcome, event_type: eventType });

@@ -66,6 +66,7 @@ const attributeNames = {
   attempt: 'ada_webhooks.attempt',
   lane: 'ada_webhooks.lane',
   replayedFrom: 'ada_webhooks.replayed_from',
+  transaction: 'ada_webhooks.transaction',
 } as const;
 
 /** Ada's deliveries come through Svix; the conventions leave the name of such a system to us. */
@@ -169,9 +170,13 @@ export function inActiveSpan<T>({ context: active }: ActiveSpan, work: () => T):
   return context.with(active, work);
 }
 
-/** Ends an attempt's span with how the attempt ended, and its error. */
-export function endProcessSpan(span: Span, outcome: string, error?: unknown): void {
+/**
+ * Ends an attempt's span with how the attempt ended, and its error; for an attempt whose writes
+ * were to commit with its settlement, how its transaction ended.
+ */
+export function endProcessSpan(span: Span, outcome: string, error?: unknown, transaction?: string): void {
   span.setAttribute(attributeNames.outcome, outcome);
+  if (transaction !== undefined) span.setAttribute(attributeNames.transaction, transaction);
   if (error !== undefined) recordError(span, error);
   span.end();
 }

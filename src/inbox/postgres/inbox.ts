@@ -52,6 +52,8 @@ import { intakeStatements, storeDeliveries, type IntakeWrite } from './intake.ts
 import { prepareAll } from './prepared.ts';
 import { requeue, requeueStatements } from './requeue.ts';
 import { settle, settleStatements } from './settle.ts';
+import { createHandlerTransactions } from './settle-in-transaction.ts';
+import type { HandlerTransactions } from '../handler-transactions.ts';
 import { postgresTables, statements } from './statements.ts';
 import { carryOutTogether, refusedForWhatItHolds } from './together.ts';
 
@@ -111,6 +113,8 @@ export class PostgresInbox implements Inbox {
   #noticeInFlight = false;
   #noticeAgain = false;
   #closed: Promise<void> | undefined;
+  /** Transactions of the pool for handlers whose writes commit with their settlement. */
+  readonly handlerTransactions: HandlerTransactions;
 
   static async open(options: PostgresInboxOptions): Promise<PostgresInbox> {
     const inbox = new PostgresInbox(options);
@@ -150,6 +154,7 @@ export class PostgresInbox implements Inbox {
       ...settleStatements(this.#schema),
       ...requeueStatements(this.#schema),
     });
+    this.handlerTransactions = createHandlerTransactions(this.#pool, this.#schema, poolSize);
     this.#channel = `ada_webhooks:${schema}`;
     // One connection stays free for reads (readiness, metrics) while writes queue.
     this.#writes = new TurnBatch((writes) => this.#carryOut(writes), Math.max(1, poolSize - 1));
