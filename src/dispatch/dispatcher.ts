@@ -256,6 +256,7 @@ export class Dispatcher {
     if (transaction === 'lease_lost') {
       // Not this attempt's to settle any more: another attempt handles the delivery.
       this.#inFlight.delete(delivery.id);
+      this.wake();
       endProcessSpan(span.span, 'lease_lost', undefined, transaction);
       log.warn(
         { outcome: 'lease_lost', durationMs: Math.round(seconds * 1e5) / 100 },

@@ -10,6 +10,7 @@ import { eventually } from '../support/eventually.ts';
 import { onTestDatabase, temporarySchema, testDatabaseUrl } from '../support/postgres.ts';
 import { startReceiverProcess, useTemporaryDirectory, type ReceiverProcess } from '../support/process.ts';
 import { contractExample, deliver, post, signedHeaders, testSecret } from '../support/receiver.ts';
+import { startOtlpReceiver, tracingEnvironment } from '../support/otlp-receiver.ts';
 
 const scenarioPath = new URL('scenarios/transactional-handlers.ts', import.meta.url).pathname;
 const rounds = Number(process.env['CRASH_ROUNDS'] ?? 6);
@@ -146,6 +147,31 @@ describe('transactional handlers in processes killed at the moments that matter 
     const second = await start();
     await loggedFor(second, id, 'handled');
     expect(await rowsOf('effects')).to.deep.equal([{ delivery_id: id, attempt: 2 }]);
+  });
+
+  it('says on each process span how its transaction ended: rolled back, then committed', async () => {
+    const collector = await startOtlpReceiver();
+    try {
+      const receiver = await start({ ...tracingEnvironment(collector), FAIL_FIRST_ATTEMPT: 'true' });
+      const { id } = await deliver(receiver.url, event('ConversationMessageText'));
+      const processSpans = () =>
+        collector.spans.filter((span) => span.name.startsWith('process') && span.attributes['messaging.message.id'] === id);
+      await eventually(() => processSpans().length === 2, 20_000);
+      const byAttempt = processSpans()
+        .map(({ attributes }) => ({
+          attempt: attributes['ada_webhooks.attempt'],
+          outcome: attributes['ada_webhooks.outcome'],
+          transaction: attributes['ada_webhooks.transaction'],
+        }))
+        .sort((a, b) => Number(a.attempt) - Number(b.attempt));
+      expect(byAttempt).to.deep.equal([
+        { attempt: 1, outcome: 'retry', transaction: 'rolled_back' },
+        { attempt: 2, outcome: 'done', transaction: 'committed' },
+      ]);
+      expect(await rowsOf('effects')).to.deep.equal([{ delivery_id: id, attempt: 2 }]);
+    } finally {
+      await collector.close();
+    }
   });
 
   it(`under load through ${rounds} SIGKILLs: one row per acknowledged delivery for the transactional handler, duplicates for the plain one`, async () => {
