@@ -16,7 +16,8 @@ export function createHandlerTransactions(pool: pg.Pool, schema: string, poolSiz
       const client = await pool.connect();
       // An error that arrives while the connection is checked out (the server ending an idle
       // transaction) would crash the process where nothing listens; the next query fails with it.
-      client.on('error', () => {});
+      const failLater = () => {};
+      client.on('error', failLater);
       try {
         boundsWholeTransaction ??= client
           .query<{ supported: boolean }>(`SELECT current_setting('server_version_num')::integer >= 170000 AS supported`)
@@ -29,17 +30,19 @@ export function createHandlerTransactions(pool: pg.Pool, schema: string, poolSiz
         client.release(error as Error);
         throw error;
       }
-      return openTransaction(client);
+      return openTransaction(client, failLater);
     },
     doneStatement: (owner, id, forwardedAt) => ({ text: doneText, values: [owner, id, forwardedAt?.getTime() ?? null, Date.now()] }),
   };
 }
 
-function openTransaction(client: pg.PoolClient): HandlerTransaction {
+function openTransaction(client: pg.PoolClient, failLater: () => void): HandlerTransaction {
   let released = false;
   const release = (error?: Error) => {
     if (released) return;
     released = true;
+    // A connection given back has the pool's listener again; one closed keeps this one, for the errors of its end.
+    if (!error) client.off('error', failLater);
     client.release(error);
   };
   return {
