@@ -1,6 +1,8 @@
 // The handlers this receiver runs, one per event type. These examples only log what arrived:
 // replace them with your own. A handler runs at least once per delivery, so make its side
-// effects idempotent with `context.deliveryId` (see docs/handlers.md).
+// effects idempotent with `context.deliveryId`; or, on PostgreSQL, register it with
+// `{ transactional: true }` so that its writes on `context.transaction` commit with its
+// delivery's record, exactly once (see docs/handlers.md).
 import type { Handlers } from '../index.ts';
 
 export function registerHandlers(handlers: Handlers): void {
