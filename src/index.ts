@@ -5,7 +5,17 @@
 import './support/node-version.ts';
 export { createReceiver, type Receiver, type ReceiverOptions } from './receiver.ts';
 export { ConfigError } from './support/settings-reader.ts';
-export type { Handlers, HandlingContext, EventHandler, UnknownEventHandler } from './dispatch/handler-registry.ts';
+export type {
+  Handlers,
+  HandlingContext,
+  EventHandler,
+  UnknownEventHandler,
+  HandlerOptions,
+  TransactionalHandlingContext,
+  TransactionalEventHandler,
+  TransactionalUnknownEventHandler,
+} from './dispatch/handler-registry.ts';
+export { LeaseLost, type StatementRunner } from './dispatch/transactional.ts';
 export {
   knownEventNames,
   isKnownEventName,

@@ -2,7 +2,7 @@
 // TypeScript sees them through src/index.ts (test/package/ checks the same from the installed
 // package). Every `@ts-expect-error` fails the type check if the line below it stops being an error.
 import Koa from 'koa';
-import { verifyWebhook, type Receiver, type WebhookVerificationError } from '../../src/index.ts';
+import { LeaseLost, verifyWebhook, type Receiver, type WebhookVerificationError } from '../../src/index.ts';
 
 export function register(receiver: Receiver): void {
   receiver
@@ -15,6 +15,30 @@ export function register(receiver: Receiver): void {
     .onUnknown((event) => void event.type);
   // @ts-expect-error not an event type of the contract
   receiver.on('v1.not_an.event_of_the_contract', () => {});
+}
+
+export function registerTransactional(receiver: Receiver): void {
+  receiver
+    .on(
+      'v1.conversation.message',
+      async (event, { transaction, deliveryId }) => {
+        await transaction.query('INSERT INTO app.messages (delivery_id, conversation_id) VALUES ($1, $2)', [
+          deliveryId,
+          event.data.conversation_id,
+        ]);
+      },
+      { transactional: true },
+    )
+    .onUnknown(async (event, { transaction }) => void (await transaction.query('SELECT $1::text', [event.type])), { transactional: true })
+    .on('v1.conversation.ended', async (_event, { settleWithin }) => {
+      await settleWithin(async (text, values) => [{ settled: [text, values].length - 1 }]);
+    });
+  // @ts-expect-error a plain handler has no transaction of the dispatcher's
+  receiver.on('v1.end_user.created', (_event, { transaction }) => void transaction);
+}
+
+export function leaseLost(error: unknown): boolean {
+  return error instanceof LeaseLost;
 }
 
 export function route(receiver: Receiver): (request: Request) => Promise<Response> {
