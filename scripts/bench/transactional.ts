@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { pino } from 'pino';
+import type { NewDelivery } from '../../src/inbox/inbox.ts';
+import { PostgresInbox } from '../../src/inbox/postgres/inbox.ts';
 import { createReceiver, type Receiver } from '../../src/receiver.ts';
 import { parseCommandLine } from '../commands/command-line.ts';
 import { conversationIds, median, messageTemplate } from './load.ts';
@@ -73,9 +75,21 @@ function register(receiver: Receiver, side: SideName, table: string, plainPool: 
   }
 }
 
+/** The backlog, through the inbox's own intake, before the receiver that drains it opens. */
+async function seed(url: string, schema: string, backlog: NewDelivery[]): Promise<void> {
+  const inbox = await PostgresInbox.open({ connectionString: url, schema, poolSize: 8, connectTimeoutMs: 10_000, queryTimeoutMs: 60_000 });
+  try {
+    for (let index = 0; index < backlog.length; index += 500)
+      await Promise.all(backlog.slice(index, index + 500).map((delivery) => inbox.accept(delivery)));
+  } finally {
+    await inbox.close();
+  }
+}
+
 async function drain(url: string, side: SideName, round: number): Promise<Round> {
   const schema = `bench_${side}_${round}`;
   const table = `${schema}.effects`;
+  await seed(url, schema, pendingDeliveries(traffic, deliveries, `${side}_${round}`));
   const receiver = await createReceiver({
     database: url,
     databaseSchema: schema,
@@ -89,9 +103,6 @@ async function drain(url: string, side: SideName, round: number): Promise<Round>
   plainPool.on('error', () => {});
   try {
     await plainPool.query(`CREATE TABLE ${table} (delivery_id text NOT NULL, attempt integer NOT NULL)`);
-    const backlog = pendingDeliveries(traffic, deliveries, `${side}_${round}`);
-    for (let index = 0; index < backlog.length; index += 500)
-      await Promise.all(backlog.slice(index, index + 500).map((delivery) => receiver.inbox.accept(delivery)));
     register(receiver, side, table, plainPool);
     const cpuBefore = process.cpuUsage();
     const machineBefore = machineTimes();

@@ -1,6 +1,6 @@
 // Handler transactions on PostgreSQL (see ../handler-transactions.ts): a connection of the
 // inbox's pool in a transaction that the server bounds, and the statement that settles one
-// attempt as done inside a transaction, through settle_attempts (settle.ts) as every settlement.
+// attempt as done inside a transaction, through settle_attempts (migration 0007) as every settlement.
 // Its parameters are scalars, so that an ORM's raw query can run it as well as pg's client.
 import type pg from 'pg';
 import type { HandlerTransaction, HandlerTransactions, Statement } from '../handler-transactions.ts';
