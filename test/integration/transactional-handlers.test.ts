@@ -234,12 +234,15 @@ describe('transactional handlers (PostgreSQL)', function () {
 
   it('ends a handler that outlives its timeout: its connection is closed, nothing it wrote stays, the attempt fails', async () => {
     const { receiver, url } = await start({ maxAttempts: 2 });
+    let firstBackend: number | undefined;
     receiver
       .on(
         'v1.conversation.message',
         async (_event, { transaction, deliveryId, attempt }) => {
           await insertEffect(transaction, deliveryId, attempt);
-          if (attempt === 1) await transaction.query('SELECT pg_sleep(30)');
+          if (attempt > 1) return;
+          firstBackend = (await transaction.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+          await transaction.query('SELECT pg_sleep(30)');
         },
         { transactional: true },
       )
@@ -248,8 +251,43 @@ describe('transactional handlers (PostgreSQL)', function () {
 
     await eventually(async () => (await stateOf(receivers[0]!, id)) === 'done', 10_000);
     expect(await effects(id)).to.deep.equal([2]);
+    // The first attempt's server process ends (its statement bounded by the handler timeout plus the margin) rather than wait for 30 s.
+    const sessions = () =>
+      onTestDatabase(async (client) => (await client.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [firstBackend])).rowCount);
+    expect(firstBackend).to.be.a('number');
+    await eventually(async () => (await sessions()) === 0, 10_000);
     const [failure] = await receivers[0]!.inbox.failedAttempts(id);
     expect(failure!.error).to.match(/^TimeoutError: the handler took longer than 1000 ms/);
+  });
+
+  it('gives an attempt still running when the receiver stops back to the inbox: nothing it wrote commits, then or later', async () => {
+    const stopping = await start();
+    const inserted = Promise.withResolvers<void>();
+    const woke = Promise.withResolvers<void>();
+    stopping.receiver
+      .on(
+        'v1.conversation.message',
+        async (_event, { transaction, deliveryId, attempt }) => {
+          await insertEffect(transaction, deliveryId, attempt);
+          inserted.resolve();
+          await sleep(500);
+          woke.resolve();
+          await insertEffect(transaction, deliveryId, attempt);
+        },
+        { transactional: true },
+      )
+      .start();
+    const { id } = await deliver(stopping.url, messageEvent());
+    await inserted.promise;
+    receivers.splice(receivers.indexOf(stopping), 1);
+    await stopping.receiver.stop({ graceMs: 50 });
+    await stopping.close();
+
+    await woke.promise;
+    await sleep(100);
+    expect(await effects(id)).to.deep.equal([]);
+    const reader = await start();
+    expect(await reader.inbox.get(id)).to.deep.include({ state: 'pending', attempts: 0 });
   });
 
   it('runs the same handler written with Drizzle and with Kysely over context.transaction', async () => {
