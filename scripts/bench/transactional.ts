@@ -137,14 +137,22 @@ await withTemporaryDatabase(values.postgres, async (url) => {
       const figures = await drain(url, side, round);
       results[side].push(figures);
       console.log(
-        `  round ${round + 1} ${side.padEnd(13)} ${Math.round(figures.perSecond)}/s  this process ${figures.processCores.toFixed(2)} cores, machine ${Math.round(figures.machineBusy * 100)}% busy`,
+        `  round ${round + 1} ${side.padEnd(13)} ${Math.round(figures.perSecond)}/s  this process ${figures.processCores.toFixed(2)} cores ` +
+          `(${((figures.processCores / figures.perSecond) * 1000).toFixed(2)} ms of CPU a delivery), machine ${Math.round(figures.machineBusy * 100)}% busy`,
       );
     }
   }
-  const perSecond = (side: SideName) => median(results[side].map(({ perSecond: value }) => value));
-  const [transactional, plain] = [perSecond('transactional'), perSecond('plain')];
+  const medianOf = (side: SideName, figure: (round: Round) => number) => median(results[side].map(figure));
+  const summary = (side: SideName) => {
+    const perSecond = medianOf(side, ({ perSecond: value }) => value);
+    const cpu = medianOf(side, ({ processCores, perSecond: rate }) => (processCores / rate) * 1000);
+    return {
+      perSecond,
+      text: `${side} ${Math.round(perSecond)}/s, ${(1000 / perSecond).toFixed(2)} ms a delivery, ${cpu.toFixed(2)} ms of CPU here`,
+    };
+  };
+  const [transactional, plain] = [summary('transactional'), summary('plain')];
   console.log(
-    `median: transactional ${Math.round(transactional)}/s (${((1000 / transactional) * concurrency).toFixed(2)} ms a delivery per slot), ` +
-      `plain ${Math.round(plain)}/s (${((1000 / plain) * concurrency).toFixed(2)} ms); transactional / plain ${(transactional / plain).toFixed(2)}`,
+    `median: ${transactional.text}; ${plain.text}; transactional / plain ${(transactional.perSecond / plain.perSecond).toFixed(2)}`,
   );
 });
