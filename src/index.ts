@@ -14,6 +14,7 @@ export type {
   TransactionalHandlingContext,
   TransactionalEventHandler,
   TransactionalUnknownEventHandler,
+  TransactionClient,
 } from './dispatch/handler-registry.ts';
 export { LeaseLost, type StatementRunner } from './dispatch/transactional.ts';
 export {

@@ -2,7 +2,6 @@
 // contract does not know yet. A handler registered as transactional (PostgreSQL only) runs inside
 // a transaction that commits with its delivery's settlement (see transactional.ts).
 import type { Logger } from 'pino';
-import type { PoolClient } from 'pg';
 import { closestName } from '../support/settings-reader.ts';
 import { isKnownEventName, knownEventNames, type EventName, type EventPayloadMap, type UnknownEvent } from '../contract/events.ts';
 import type { StatementRunner } from './transactional.ts';
@@ -29,14 +28,24 @@ export interface HandlingContext {
   settleWithin(transaction: StatementRunner): Promise<void>;
 }
 
+/**
+ * The connection that a transactional handler writes with: a `pg` PoolClient of the inbox's pool
+ * inside an open transaction, typed here by the little the package needs, so that its types
+ * depend on no @types. With @types/pg installed, `transaction as PoolClient` hands it to Drizzle
+ * (`drizzle({ client })`) or to Kysely (a `PostgresDialect` over it).
+ */
+export interface TransactionClient {
+  query<Row = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>;
+}
+
 /** What a transactional handler knows beside: the transaction that its writes commit in. */
 export interface TransactionalHandlingContext extends HandlingContext {
   /**
    * A `pg` client of the inbox's pool inside an open transaction, which commits with the
    * delivery's settlement when the handler returns: `transaction.query(text, values)`, or wrap it
-   * with Drizzle or Kysely. Do not commit or roll it back yourself.
+   * with Drizzle or Kysely. Do not commit or roll it back yourself, nor keep it.
    */
-  transaction: PoolClient;
+  transaction: TransactionClient;
 }
 
 export type EventHandler<Name extends EventName> = (event: EventPayloadMap[Name], context: HandlingContext) => unknown;

@@ -8,7 +8,7 @@
 // - a handler whose own code holds a transaction (an ORM's) settles inside it with
 //   settleWithin, and the dispatcher settles nothing after it.
 // A failed attempt rolls back, and its failure is recorded outside that transaction, as any other.
-import type { PoolClient } from 'pg';
+import type { TransactionClient } from './handler-registry.ts';
 import { inFailedTransaction, type HandlerTransactions } from '../inbox/handler-transactions.ts';
 import type { TransactionOutcome } from '../telemetry/metrics.ts';
 
@@ -86,7 +86,7 @@ export async function runInTransaction(
     within,
     handle,
     stillRunning,
-  }: { boundMs: number; within: SettlementWithin; handle: (client: PoolClient) => Promise<void>; stillRunning: () => boolean },
+  }: { boundMs: number; within: SettlementWithin; handle: (client: TransactionClient) => Promise<void>; stillRunning: () => boolean },
 ): Promise<Extract<TransactionOutcome, 'committed' | 'lease_lost'>> {
   const transaction = await transactions.begin(boundMs);
   try {

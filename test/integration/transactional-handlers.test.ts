@@ -7,6 +7,7 @@ import { integer, pgSchema, text } from 'drizzle-orm/pg-core';
 import { CompiledQuery, Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { TransactionClient } from '../../src/dispatch/handler-registry.ts';
 import type { Receiver } from '../../src/receiver.ts';
 import { eventually } from '../support/eventually.ts';
 import { postgresBackend, sqliteBackend, type TestStore } from '../support/inbox-backends.ts';
@@ -39,7 +40,7 @@ describe('transactional handlers (PostgreSQL)', function () {
       const { rows } = await client.query<{ attempt: number }>(`SELECT attempt FROM ${effectsTable(schema)} WHERE delivery_id = $1`, [id]);
       return rows.map(({ attempt }) => attempt);
     });
-  const insertEffect = (transaction: pg.ClientBase, id: string, attempt: number) =>
+  const insertEffect = (transaction: TransactionClient, id: string, attempt: number) =>
     transaction.query(`INSERT INTO ${effectsTable(schema)} (delivery_id, attempt) VALUES ($1, $2)`, [id, attempt]);
   const stateOf = async (receiver: TestReceiver, id: string) => (await receiver.inbox.get(id))?.state;
 
@@ -303,7 +304,9 @@ describe('transactional handlers (PostgreSQL)', function () {
       .on(
         'v1.conversation.message',
         async (_event, { transaction, deliveryId, attempt }) => {
-          await drizzle({ client: transaction }).insert(effects_).values({ deliveryId, attempt });
+          await drizzle({ client: transaction as pg.PoolClient })
+            .insert(effects_)
+            .values({ deliveryId, attempt });
         },
         { transactional: true },
       )
@@ -311,7 +314,8 @@ describe('transactional handlers (PostgreSQL)', function () {
         'v1.conversation.created',
         async (_event, { transaction, deliveryId, attempt }) => {
           // Kysely's pool is the one connection inside the transaction; its release gives nothing back.
-          const connection = { query: transaction.query.bind(transaction), release() {} };
+          const client = transaction as pg.PoolClient;
+          const connection = { query: client.query.bind(client), release() {} };
           const db = new Kysely<Tables>({
             dialect: new PostgresDialect({ pool: { connect: async () => connection, end: async () => {}, options: {} } }),
           }).withSchema(schema);
