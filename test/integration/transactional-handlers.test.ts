@@ -199,6 +199,34 @@ describe('transactional handlers (PostgreSQL)', function () {
     expect(await receivers[0]!.inbox.get(id)).to.deep.include({ state: 'done', attempts: 2 });
   });
 
+  it('holds no lock on the lane while the handler runs: its row is locked only by the final settlement', async () => {
+    const { receiver, url } = await start();
+    const inside = Promise.withResolvers<void>();
+    const finish = Promise.withResolvers<void>();
+    receiver
+      .on(
+        'v1.conversation.message',
+        async (_event, { transaction, deliveryId, attempt }) => {
+          await insertEffect(transaction, deliveryId, attempt);
+          inside.resolve();
+          await finish.promise;
+        },
+        { transactional: true },
+      )
+      .start();
+    const { id } = await deliver(url, messageEvent());
+    await inside.promise;
+    try {
+      const locked = await onTestDatabase(
+        async (client) => (await client.query(`SELECT key FROM ${schema}.lanes WHERE leased_id = $1 FOR UPDATE NOWAIT`, [id])).rowCount,
+      );
+      expect(locked).to.equal(1);
+    } finally {
+      finish.resolve();
+    }
+    await eventually(async () => (await stateOf(receivers[0]!, id)) === 'done');
+  });
+
   it('starts the next event of a conversation only once its transactional predecessor has committed', async () => {
     const { receiver, url } = await start();
     const conversation = `conversation-order-${process.pid}`;
