@@ -14,8 +14,8 @@ export type {
   TransactionalHandlingContext,
   TransactionalEventHandler,
   TransactionalUnknownEventHandler,
-  TransactionClient,
 } from './dispatch/handler-registry.ts';
+export type { TransactionClient } from './inbox/handler-transactions.ts';
 export { LeaseLost, type StatementRunner } from './dispatch/transactional.ts';
 export {
   knownEventNames,

@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import { closestName } from '../support/settings-reader.ts';
 import { isKnownEventName, knownEventNames, type EventName, type EventPayloadMap, type UnknownEvent } from '../contract/events.ts';
+import type { TransactionClient } from '../inbox/handler-transactions.ts';
 import type { StatementRunner } from './transactional.ts';
 
 /** What a handler knows about the delivery beside the event itself. */
@@ -26,16 +27,6 @@ export interface HandlingContext {
    * was lost (another replica handles the delivery): let it roll your transaction back.
    */
   settleWithin(transaction: StatementRunner): Promise<void>;
-}
-
-/**
- * The connection that a transactional handler writes with: a `pg` PoolClient of the inbox's pool
- * inside an open transaction, typed here by the little the package needs, so that its types
- * depend on no @types. With @types/pg installed, `transaction as PoolClient` hands it to Drizzle
- * (`drizzle({ client })`) or to Kysely (a `PostgresDialect` over it).
- */
-export interface TransactionClient {
-  query<Row = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>;
 }
 
 /** What a transactional handler knows beside: the transaction that its writes commit in. */

@@ -8,8 +8,7 @@
 // - a handler whose own code holds a transaction (an ORM's) settles inside it with
 //   settleWithin, and the dispatcher settles nothing after it.
 // A failed attempt rolls back, and its failure is recorded outside that transaction, as any other.
-import type { TransactionClient } from './handler-registry.ts';
-import { inFailedTransaction, type HandlerTransactions } from '../inbox/handler-transactions.ts';
+import { inFailedTransaction, type HandlerTransactions, type TransactionClient } from '../inbox/handler-transactions.ts';
 import type { TransactionOutcome } from '../telemetry/metrics.ts';
 
 /** Runs one statement with positional parameters in the caller's transaction: a `pg` client, or a function that returns the rows. */

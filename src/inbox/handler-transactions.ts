@@ -3,7 +3,16 @@
 // in a transaction of the store's, then settles the delivery as that transaction's last statement;
 // a user whose own code holds the transaction runs the same statement in it (see
 // dispatch/transactional.ts).
-import type { PoolClient } from 'pg';
+
+/**
+ * The connection that a transactional handler writes with: a `pg` PoolClient inside an open
+ * transaction, typed by the little the package needs, so that its public types depend on no
+ * @types. With @types/pg installed, `transaction as PoolClient` hands it to Drizzle
+ * (`drizzle({ client })`) or to Kysely (a `PostgresDialect` over it).
+ */
+export interface TransactionClient {
+  query<Row = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>;
+}
 
 /** One statement with positional parameters ($1, $2, ...), for whichever client runs it. */
 export interface Statement {
@@ -14,7 +23,7 @@ export interface Statement {
 /** A transaction begun on a connection of the store's pool, for one attempt. */
 export interface HandlerTransaction {
   /** The connection, inside the transaction: what the handler writes with. */
-  readonly client: PoolClient;
+  readonly client: TransactionClient;
   /** Runs `statement` in the transaction; rejects as the server answered. */
   query(statement: Statement): Promise<{ rows: unknown[] }>;
   commit(): Promise<void>;

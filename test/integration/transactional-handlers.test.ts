@@ -7,7 +7,7 @@ import { integer, pgSchema, text } from 'drizzle-orm/pg-core';
 import { CompiledQuery, Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TransactionClient } from '../../src/dispatch/handler-registry.ts';
+import type { TransactionClient } from '../../src/inbox/handler-transactions.ts';
 import type { Receiver } from '../../src/receiver.ts';
 import { eventually } from '../support/eventually.ts';
 import { postgresBackend, sqliteBackend, type TestStore } from '../support/inbox-backends.ts';
