@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { TransactionClient } from '../../src/inbox/handler-transactions.ts';
 import type { Receiver } from '../../src/receiver.ts';
 import { eventually } from '../support/eventually.ts';
-import { postgresBackend, sqliteBackend, type TestStore } from '../support/inbox-backends.ts';
+import { inboxBackends, postgresBackend, sqliteBackend, type TestStore } from '../support/inbox-backends.ts';
 import { onTestDatabase, testDatabaseUrl } from '../support/postgres.ts';
 import { contractExample, deliver, startReceiver, type TestReceiver, type TestReceiverOptions } from '../support/receiver.ts';
 
@@ -25,7 +25,8 @@ function messageEvent(conversation = `conversation-tx-${process.pid}-${(conversa
   return event;
 }
 
-describe('transactional handlers (PostgreSQL)', function () {
+// Run where PostgreSQL is among the backends under test (`npm run test:fast` runs on SQLite alone).
+(inboxBackends.includes(postgresBackend) ? describe : describe.skip)('transactional handlers (PostgreSQL)', function () {
   this.timeout(20_000);
   let store: TestStore;
   let schema: string;
