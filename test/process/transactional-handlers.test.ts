@@ -188,7 +188,9 @@ describe('transactional handlers in processes killed at the moments that matter 
       if (transactional) transactionalIds.add(id);
       return id;
     };
-    const environment = { HANDLER_WORK_MS: '20' };
+    // Each handler works 100 ms after its write, as one that calls an API then: every kill finds
+    // some plain handlers between their commit and their delivery's record.
+    const environment = { HANDLER_WORK_MS: '100' };
     let receiver = await start(environment);
     let sending = true;
     const send = async (id: string) => {
