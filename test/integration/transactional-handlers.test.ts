@@ -8,6 +8,7 @@ import { CompiledQuery, Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TransactionClient } from '../../src/inbox/handler-transactions.ts';
+import { LeaseLost } from '../../src/dispatch/transactional.ts';
 import type { Receiver } from '../../src/receiver.ts';
 import { eventually } from '../support/eventually.ts';
 import { inboxBackends, postgresBackend, sqliteBackend, type TestStore } from '../support/inbox-backends.ts';
@@ -388,6 +389,56 @@ function messageEvent(conversation = `conversation-tx-${process.pid}-${(conversa
       expect((await receivers[0]!.inbox.failedAttempts(id)).map(({ attempt }) => attempt)).to.deep.equal([1]);
       await eventually(async () => (await receiver.metrics()).text.includes('outcome="settled_within"'));
     } finally {
+      await db.destroy();
+    }
+  });
+
+  it('rejects settleWithin with LeaseLost when another replica took the delivery, and the ORM rolls its transaction back', async () => {
+    const pool = new pg.Pool({ connectionString: testDatabaseUrl, max: 2 });
+    const db = new Kysely<{ effects: { delivery_id: string; attempt: number } }>({ dialect: new PostgresDialect({ pool }) }).withSchema(
+      schema,
+    );
+    const firstInserted = Promise.withResolvers<void>();
+    const wakeFirst = Promise.withResolvers<void>();
+    let firstFailure: unknown;
+    try {
+      const first = await start({ concurrency: 1 });
+      first.receiver
+        .on('v1.conversation.message', async (_event, { deliveryId, attempt, settleWithin }) => {
+          await db
+            .transaction()
+            .execute(async (trx) => {
+              await trx.insertInto('effects').values({ delivery_id: deliveryId, attempt }).execute();
+              firstInserted.resolve();
+              await wakeFirst.promise;
+              await settleWithin((text, values) => trx.executeQuery(CompiledQuery.raw(text, values)));
+            })
+            .catch((error: unknown) => {
+              firstFailure = error;
+              throw error;
+            });
+        })
+        .start();
+      const { id } = await deliver(first.url, messageEvent());
+      await firstInserted.promise;
+      await onTestDatabase((client) => client.query(`UPDATE ${schema}.lanes SET lease_until = 0 WHERE leased_id = $1`, [id]));
+      const second = await start();
+      second.receiver
+        .on(
+          'v1.conversation.message',
+          async (_event, { transaction, deliveryId, attempt }) => void (await insertEffect(transaction, deliveryId, attempt)),
+          { transactional: true },
+        )
+        .start();
+      await eventually(async () => (await stateOf(second, id)) === 'done');
+      wakeFirst.resolve();
+
+      await eventually(async () => (await first.receiver.metrics()).text.includes('outcome="lease_lost"'));
+      expect(firstFailure).to.be.instanceOf(LeaseLost);
+      expect(await effects(id)).to.deep.equal([2]);
+      expect(await second.inbox.get(id)).to.deep.include({ state: 'done', attempts: 2, lastError: null });
+    } finally {
+      wakeFirst.resolve();
       await db.destroy();
     }
   });
