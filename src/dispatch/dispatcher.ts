@@ -19,7 +19,7 @@ import type { Metrics, TransactionOutcome } from '../telemetry/metrics.ts';
 import { endProcessSpan, inActiveSpan, startProcessSpan, type ActiveSpan } from '../telemetry/tracing.ts';
 import { describeFailure } from './failure.ts';
 import { leaseMsOf, type DispatcherSettings } from './settings.ts';
-import type { HandlerRegistry, HandlingContext, RegisteredHandler } from './handler-registry.ts';
+import type { HandlerRegistry, HandlingContext, RegisteredHandler, TransactionalHandlingContext } from './handler-registry.ts';
 import { LeaseLost, SettlementWithin, runInTransaction, transactionMarginMs } from './transactional.ts';
 
 /** How one forward ended: `failed` when the broker refused it, `unavailable` when it could not be reached. */
@@ -260,7 +260,7 @@ export class Dispatcher {
       endProcessSpan(span.span, 'lease_lost', undefined, transaction);
       log.warn(
         { outcome: 'lease_lost', durationMs: Math.round(seconds * 1e5) / 100 },
-        'the attempt lost its lease: its transaction rolled back, and another attempt handles the delivery',
+        'the attempt lost its lease: its settlement touched nothing, its transaction rolls back, and another attempt handles the delivery',
       );
       return;
     }
@@ -311,13 +311,14 @@ export class Dispatcher {
       log,
       settleWithin: (transaction) => within.settle(transaction),
     };
-    const run = (given: HandlingContext) =>
+    const run = (given: HandlingContext | TransactionalHandlingContext) =>
       withTimeout(Promise.resolve(inActiveSpan(span, () => handler.run(event, given))), handlerTimeoutMs, abort);
     if (handler.transactional) {
+      // The registry takes transactional handlers only where the inbox has transactions.
       return runInTransaction(transactions!, {
         boundMs: handlerTimeoutMs + transactionMarginMs,
         within,
-        handle: (client) => run({ ...context, transaction: client } as HandlingContext),
+        handle: (client) => run({ ...context, transaction: client }),
         stillRunning: () => abort.signal.aborted,
       });
     }
