@@ -24,8 +24,6 @@ export interface Statement {
 export interface HandlerTransaction {
   /** The connection, inside the transaction: what the handler writes with. */
   readonly client: TransactionClient;
-  /** Runs `statement` in the transaction; rejects as the server answered. */
-  query(statement: Statement): Promise<{ rows: unknown[] }>;
   commit(): Promise<void>;
   /** Rolls back and gives the connection back to the pool. */
   rollback(): Promise<void>;

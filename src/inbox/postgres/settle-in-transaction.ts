@@ -3,7 +3,7 @@
 // attempt as done inside a transaction, through settle_attempts (migration 0007) as every settlement.
 // Its parameters are scalars, so that an ORM's raw query can run it as well as pg's client.
 import type pg from 'pg';
-import type { HandlerTransaction, HandlerTransactions, Statement } from '../handler-transactions.ts';
+import type { HandlerTransaction, HandlerTransactions } from '../handler-transactions.ts';
 
 export function createHandlerTransactions(pool: pg.Pool, schema: string, poolSize: number): HandlerTransactions {
   const doneText =
@@ -21,7 +21,11 @@ export function createHandlerTransactions(pool: pg.Pool, schema: string, poolSiz
       try {
         boundsWholeTransaction ??= client
           .query<{ supported: boolean }>(`SELECT current_setting('server_version_num')::integer >= 170000 AS supported`)
-          .then(({ rows }) => rows[0]!.supported);
+          .then(({ rows }) => rows[0]!.supported)
+          .catch((error: unknown) => {
+            boundsWholeTransaction = undefined; // asked again by the next transaction
+            throw error;
+          });
         const bound = Math.ceil(boundMs);
         const limits = ['statement_timeout', 'idle_in_transaction_session_timeout'];
         if (await boundsWholeTransaction) limits.push('transaction_timeout');
@@ -47,7 +51,6 @@ function openTransaction(client: pg.PoolClient, failLater: () => void): HandlerT
   };
   return {
     client,
-    query: ({ text, values }: Statement) => client.query(text, values),
     async commit() {
       try {
         await client.query('COMMIT');
