@@ -89,7 +89,7 @@ async function withInbox(store: TestStore, open: () => Promise<Inbox>): Promise<
   };
 }
 
-export const sqliteBackend: InboxBackend = {
+const sqlite: InboxBackend = {
   name: 'SQLite',
   async createStore() {
     const directory = mkdtempSync(join(tmpdir(), 'ada-inbox-'));
@@ -102,7 +102,7 @@ export const sqliteBackend: InboxBackend = {
   },
 };
 
-export const postgresBackend: InboxBackend = {
+const postgres: InboxBackend = {
   name: 'PostgreSQL',
   async createStore() {
     const { schema, drop } = await temporarySchema();
@@ -153,7 +153,7 @@ export const postgresBackend: InboxBackend = {
 };
 
 /** Every backend, or those that TEST_INBOX_BACKENDS names (`sqlite`, `postgresql`, comma-separated): `npm run test:fast` runs on SQLite alone. */
-export const inboxBackends: InboxBackend[] = selectedBackends([sqliteBackend, postgresBackend], process.env['TEST_INBOX_BACKENDS']);
+export const inboxBackends: InboxBackend[] = selectedBackends([sqlite, postgres], process.env['TEST_INBOX_BACKENDS']);
 
 /** The backend of this name if TEST_INBOX_BACKENDS selects it, for a suite about that backend alone: `for (const backend of selected('PostgreSQL'))`. */
 export function selected(name: 'SQLite' | 'PostgreSQL'): InboxBackend[] {
