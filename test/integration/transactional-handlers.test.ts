@@ -81,6 +81,35 @@ for (const backend of selected('PostgreSQL'))
       );
     });
 
+    it('runs a transactional onUnknown handler, and one that settles inside its own transaction with settleWithin, once each', async () => {
+      const { receiver, url } = await start();
+      receiver
+        .onUnknown(async (_event, { transaction, deliveryId, attempt }) => void (await insertEffect(transaction, deliveryId, attempt)), {
+          transactional: true,
+        })
+        .on(
+          'v1.conversation.message',
+          async (_event, { transaction, deliveryId, attempt, settleWithin }) => {
+            await insertEffect(transaction, deliveryId, attempt);
+            await settleWithin(transaction);
+          },
+          { transactional: true },
+        )
+        .start();
+      const { id: unknownId } = await deliver(url, contractExample('UnknownEvent'));
+      const { id: messageId } = await deliver(url, messageEvent());
+
+      await eventually(
+        async () => (await stateOf(receivers[0]!, unknownId)) === 'done' && (await stateOf(receivers[0]!, messageId)) === 'done',
+      );
+      expect(await effects(unknownId)).to.deep.equal([1]);
+      expect(await effects(messageId)).to.deep.equal([1]);
+      await eventually(async () => (await receiver.metrics()).text.includes('ada_webhook_handler_transactions_total{outcome="committed"'));
+      expect((await receiver.metrics()).text).to.include(
+        'ada_webhook_handler_transactions_total{outcome="committed",event_type="v1.conversation.message"} 1',
+      );
+    });
+
     it('rolls the insert back when the handler throws after it, records the failure, and commits the retry alone', async () => {
       const { receiver, url } = await start({ maxAttempts: 3 });
       receiver
