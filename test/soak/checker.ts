@@ -72,20 +72,29 @@ export async function allDeliveries(inbox: Inbox): Promise<StoredDelivery[]> {
   }
 }
 
-/** The handlers' record: every run, from the files of every process. */
+/** The handlers' record: every run, from the files of every process. An end line closes the
+ * earliest open run of its delivery and attempt in its process: the same attempt can run twice in
+ * one process (a claim lost and taken again), and each run counts. */
 export function readRuns(directory: string): Run[] {
-  const runs = new Map<string, Run>();
+  const runs: Run[] = [];
+  const open = new Map<string, Run[]>();
   for (const file of readdirSync(directory)) {
     for (const text of readFileSync(join(directory, file), 'utf8').split('\n')) {
       if (!text) continue;
       const line = JSON.parse(text) as RunLine;
       const key = JSON.stringify([line.id, line.attempt, line.pid]);
-      if (line.phase === 'start')
-        runs.set(key, { id: line.id, attempt: line.attempt, pid: line.pid, start: line.at, behaviour: line.behaviour });
-      else Object.assign(runs.get(key)!, { end: line.at, outcome: line.outcome });
+      if (line.phase === 'start') {
+        const run: Run = { id: line.id, attempt: line.attempt, pid: line.pid, start: line.at, behaviour: line.behaviour };
+        runs.push(run);
+        open.set(key, [...(open.get(key) ?? []), run]);
+      } else {
+        const run = open.get(key)?.shift();
+        if (!run) throw new Error(`the handlers' record ends a run it never started: ${text}`);
+        Object.assign(run, { end: line.at, outcome: line.outcome });
+      }
     }
   }
-  return [...runs.values()].sort((a, b) => a.start - b.start);
+  return runs.sort((a, b) => a.start - b.start);
 }
 
 const isSuccess = (status: number | null) => status !== null && status >= 200 && status < 300;

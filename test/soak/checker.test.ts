@@ -1,0 +1,120 @@
+// The soak's checker, fed short histories that break one promise each: the invariant that guards
+// the promise must fail. No services: the histories are written by hand.
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StoredDelivery } from '../../src/inbox/inbox.ts';
+import { check, readRuns, type InvariantResult, type Observed, type Run } from './checker.ts';
+import type { InjectedFault } from './fault-schedule.ts';
+import type { RunLine } from './handlers.ts';
+import type { PlannedRequest, SoakPlan } from './plan.ts';
+import type { Answered } from './traffic.ts';
+
+const t0 = 1_800_000_000_000;
+
+function planOf(ids: readonly string[]): SoakPlan {
+  const requests = ids.map(
+    (id, index): PlannedRequest => ({
+      index,
+      kind: 'event',
+      atMs: index * 100,
+      id,
+      body: '{}',
+      signing: 'valid',
+      timestampOffsetSeconds: 0,
+      twin: false,
+      query: '',
+      headers: {},
+      expect: 'stored',
+    }),
+  );
+  return { options: { seed: 1, minutes: 0.35, backend: 'sqlite', forward: 'none' }, requests, faults: [], idleGaps: [], digest: 'test' };
+}
+
+const accepted = (index: number, at = t0 + index * 100): Answered => ({
+  index,
+  copy: 0,
+  resend: 0,
+  sentAt: at,
+  answeredAt: at + 5,
+  status: 200,
+});
+
+function stored(id: string, overrides: Partial<StoredDelivery> = {}): StoredDelivery {
+  return {
+    id,
+    state: 'done',
+    eventType: 'message.created',
+    receivedAt: new Date(t0),
+    headers: {},
+    body: '{}',
+    lane: `delivery:${id}`,
+    eventTime: t0,
+    violations: [],
+    attempts: 1,
+    lastError: null,
+    forwardedAt: null,
+    traceContext: null,
+    nextAttemptAt: null,
+    discarded: null,
+    ...overrides,
+  };
+}
+
+const run = (id: string, attempt: number, start: number, end: number, overrides: Partial<Run> = {}): Run => ({
+  id,
+  attempt,
+  pid: 100,
+  start,
+  end,
+  behaviour: 'succeed',
+  outcome: 'succeeded',
+  ...overrides,
+});
+
+function observedOf(overrides: Partial<Observed>): Observed {
+  return {
+    deliveries: [],
+    runs: [],
+    brokerCopies: undefined,
+    broker: undefined,
+    drift: [],
+    pending: 0,
+    heldLanes: [],
+    forwardingLags: [],
+    memory: new Map(),
+    spans: 1,
+    inspectorReads: [],
+    ...overrides,
+  };
+}
+
+const resultOf = (results: InvariantResult[], name: string) => {
+  const result = results.find((candidate) => candidate.name.startsWith(name));
+  if (!result) throw new Error(`no invariant ${name}: ${results.map((candidate) => candidate.name).join('; ')}`);
+  return result;
+};
+
+describe('the soak checker', () => {
+  let directory: string;
+  beforeEach(() => (directory = mkdtempSync(join(tmpdir(), 'soak-checker-'))));
+  afterEach(() => rmSync(directory, { recursive: true, force: true }));
+
+  it('keeps each run of an attempt that ran twice in one process, so the extra run is caught', () => {
+    const lines: RunLine[] = [
+      { phase: 'start', id: 'a', attempt: 1, pid: 100, at: t0 + 10, behaviour: 'succeed' },
+      { phase: 'end', id: 'a', attempt: 1, pid: 100, at: t0 + 11, outcome: 'succeeded' },
+      { phase: 'start', id: 'a', attempt: 1, pid: 100, at: t0 + 20, behaviour: 'succeed' },
+      { phase: 'end', id: 'a', attempt: 1, pid: 100, at: t0 + 21, outcome: 'succeeded' },
+    ];
+    writeFileSync(join(directory, 'runs-100.ndjson'), lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+    const runs = readRuns(directory);
+    expect(runs.map(({ start, end }) => [start, end])).to.deep.equal([
+      [t0 + 10, t0 + 11],
+      [t0 + 20, t0 + 21],
+    ]);
+    const results = check(planOf(['a']), [accepted(0, t0)], [], observedOf({ deliveries: [stored('a')], runs }));
+    expect(resultOf(results, "a delivery's handler ran at most as often").violations).to.deep.equal(['"a": 2 runs, 1 attempts']);
+  });
+});
