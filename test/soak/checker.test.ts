@@ -117,4 +117,12 @@ describe('the soak checker', () => {
     const results = check(planOf(['a']), [accepted(0, t0)], [], observedOf({ deliveries: [stored('a')], runs }));
     expect(resultOf(results, "a delivery's handler ran at most as often").violations).to.deep.equal(['"a": 2 runs, 1 attempts']);
   });
+  it('fails two runs of one delivery that overlap, both succeeding on two processes', () => {
+    const runs = [run('a', 1, t0 + 10, t0 + 400, { pid: 100 }), run('a', 2, t0 + 200, t0 + 300, { pid: 200 })];
+    const results = check(planOf(['a']), [accepted(0, t0)], [], observedOf({ deliveries: [stored('a', { attempts: 2 })], runs }));
+    expect(resultOf(results, "a delivery's runs never overlap").violations).to.deep.equal([
+      '"a": attempt 2 (process 200) started while attempt 1 (process 100) ran',
+    ]);
+    expect(resultOf(results, 'no handler ran again after it succeeded').violations).to.deep.equal([]);
+  });
 });

@@ -239,6 +239,21 @@ export function check(
       .map((history) => `${shown(history.id)}: ${history.runs.length} runs, ${history.stored?.attempts ?? 'not stored, no'} attempts`),
   );
 
+  // One lease at a time: a delivery's next run starts only once the one before it is settled (a
+  // run cut short by a kill has no end, and its lease is left to expire).
+  const overlapping = ran.flatMap((history) =>
+    history.runs.flatMap((later, index) =>
+      history.runs
+        .slice(0, index)
+        .filter((earlier) => later.start < (settledNoEarlierThan(earlier) ?? -Infinity))
+        .map(
+          (earlier) =>
+            `${shown(history.id)}: attempt ${later.attempt} (process ${later.pid}) started while attempt ${earlier.attempt} (process ${earlier.pid}) ran`,
+        ),
+    ),
+  );
+  invariant("a delivery's runs never overlap (one lease at a time)", ran.length, overlapping);
+
   // A run after a success is a violation unless a fault could have lost the success's settlement.
   const settlementLostBetween = (from: number, to: number) =>
     faults.some(
