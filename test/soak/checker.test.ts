@@ -125,4 +125,20 @@ describe('the soak checker', () => {
     ]);
     expect(resultOf(results, 'no handler ran again after it succeeded').violations).to.deep.equal([]);
   });
+  it('fails a delivery dead of its handler that no handler run failed, with forwarding off', () => {
+    const dead = { state: 'dead', attempts: 3, lastError: 'Error: soak: this attempt throws' } as const;
+    const results = check(planOf(['a']), [accepted(0, t0)], [], observedOf({ deliveries: [stored('a', dead)] }));
+    expect(resultOf(results, 'every stored valid delivery is done, or dead').violations).to.deep.equal([
+      '"a": dead (its handler failed) after 3 attempts, but no run of attempt 3 failed that way (0 runs)',
+    ]);
+    const explained = [run('a', 3, t0 + 10, t0 + 15, { behaviour: 'throw', outcome: 'failed' })];
+    const passing = check(planOf(['a']), [accepted(0, t0)], [], observedOf({ deliveries: [stored('a', dead)], runs: explained }));
+    expect(resultOf(passing, 'every stored valid delivery is done, or dead').violations).to.deep.equal([]);
+  });
+
+  it("fails a delivery dead of the broker's failures when nothing forwards", () => {
+    const dead = { state: 'dead', lastError: 'the broker failed each time this delivery was published, ...' } as const;
+    const results = check(planOf(['a']), [accepted(0, t0)], [], observedOf({ deliveries: [stored('a', dead)] }));
+    expect(resultOf(results, 'every stored valid delivery is done, or dead').violations).to.have.length(1);
+  });
 });

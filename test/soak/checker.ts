@@ -207,12 +207,29 @@ export function check(
   );
 
   const valid = observed.deliveries.filter((delivery) => delivery.state !== 'quarantined');
+  const forwarding = observed.brokerCopies !== undefined;
+  /** Why a dead delivery's death does not fit its runs and the run's configuration; undefined when it does. */
+  const unexplainedDeath = (delivery: StoredDelivery): string | undefined => {
+    const death = deathOf(delivery);
+    if (death === 'no reason') return 'dead without a reason';
+    const runs = histories.get(delivery.id)?.runs ?? [];
+    if (death.startsWith('the broker')) return forwarding ? undefined : `dead of the broker (${death}) with forwarding off`;
+    const failingBehaviours = death === 'its handler timed out' ? ['time-out', 'ignore-abort'] : ['throw', 'reject'];
+    const lastAttempt = runs.filter((run) => run.attempt === delivery.attempts);
+    // A forward's time-out reads like a handler's: then the last attempt's handler never ran.
+    if (forwarding && death === 'its handler timed out' && lastAttempt.length === 0) return undefined;
+    if (!lastAttempt.some((run) => run.outcome === 'failed' && failingBehaviours.includes(run.behaviour)))
+      return `dead (${death}) after ${delivery.attempts} attempts, but no run of attempt ${delivery.attempts} failed that way (${runs.length} runs)`;
+    return undefined;
+  };
   invariant(
-    'every stored valid delivery is done, or dead with its reason',
+    'every stored valid delivery is done, or dead with a reason its runs show',
     valid.length,
-    valid
-      .filter((delivery) => !(delivery.state === 'done' || (delivery.state === 'dead' && delivery.lastError)))
-      .map((delivery) => `${shown(delivery.id)}: ${delivery.state}${delivery.state === 'dead' ? ' without a reason' : ''}`),
+    valid.flatMap((delivery) => {
+      if (delivery.state === 'done') return [];
+      const why = delivery.state === 'dead' ? unexplainedDeath(delivery) : delivery.state;
+      return why ? [`${shown(delivery.id)}: ${why}`] : [];
+    }),
   );
 
   const violating = all.filter((history) => history.requests.some((request) => request.expect === 'quarantined'));
