@@ -5,30 +5,29 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StoredDelivery } from '../../src/inbox/inbox.ts';
-import { check, readRuns, type InvariantResult, type Observed, type Run } from './checker.ts';
+import { check, readRuns, vacuous, type InvariantResult, type Observed, type Run } from './checker.ts';
 import type { InjectedFault } from './fault-schedule.ts';
 import type { RunLine } from './handlers.ts';
+import { formatReport } from './report.ts';
 import type { PlannedRequest, SoakPlan } from './plan.ts';
 import type { Answered } from './traffic.ts';
 
 const t0 = 1_800_000_000_000;
 
 function planOf(ids: readonly string[]): SoakPlan {
-  const requests = ids.map(
-    (id, index): PlannedRequest => ({
-      index,
-      kind: 'event',
-      atMs: index * 100,
-      id,
-      body: '{}',
-      signing: 'valid',
-      timestampOffsetSeconds: 0,
-      twin: false,
-      query: '',
-      headers: {},
-      expect: 'stored',
-    }),
-  );
+  const requests = ids.map((id, index): PlannedRequest => ({
+    index,
+    kind: 'event',
+    atMs: index * 100,
+    id,
+    body: '{}',
+    signing: 'valid',
+    timestampOffsetSeconds: 0,
+    twin: false,
+    query: '',
+    headers: {},
+    expect: 'stored',
+  }));
   return { options: { seed: 1, minutes: 0.35, backend: 'sqlite', forward: 'none' }, requests, faults: [], idleGaps: [], digest: 'test' };
 }
 
@@ -140,5 +139,20 @@ describe('the soak checker', () => {
     const dead = { state: 'dead', lastError: 'the broker failed each time this delivery was published, ...' } as const;
     const results = check(planOf(['a']), [accepted(0, t0)], [], observedOf({ deliveries: [stored('a', dead)] }));
     expect(resultOf(results, 'every stored valid delivery is done, or dead').violations).to.have.length(1);
+  });
+  it('fails, as vacuous, an invariant every run must have cases for when it checked none', () => {
+    const results = check(planOf(['a']), [accepted(0, t0)], [], observedOf({ deliveries: [stored('a')] }));
+    for (const name of [
+      "a delivery's handler ran at most as often",
+      "a delivery's runs never overlap",
+      'within a conversation, handlers ran in event-time order',
+    ])
+      expect(resultOf(results, name)).to.include({ checked: 0 }).and.to.have.property('violations').that.deep.equals([vacuous]);
+    const none = check(planOf([]), [], [], observedOf({}));
+    for (const name of ['every request got the answer', 'nothing unsigned is stored', 'every stored valid delivery is done'])
+      expect(resultOf(none, name).violations).to.deep.equal([vacuous]);
+    expect(resultOf(none, 'every violation is quarantined').violations).to.deep.equal([]);
+    const report = formatReport({ plan: planOf([]), answers: [], faults: [], results: none, passed: false, figures: [], elapsedMs: 0 });
+    expect(report).to.include('ok   every violation is quarantined with its violations: 0 checked, vacuous');
   });
 });

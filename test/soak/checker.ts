@@ -97,6 +97,9 @@ export function readRuns(directory: string): Run[] {
   return runs.sort((a, b) => a.start - b.start);
 }
 
+/** The violation of an invariant that every run must have cases for, and this one had none. */
+export const vacuous = 'vacuous: no case to check, where every run must have some';
+
 const isSuccess = (status: number | null) => status !== null && status >= 200 && status < 300;
 const expectedStatus = { stored: 200, quarantined: 422, unsigned: 401, 'too-large': 413, refused: 400 } as const;
 const shown = (id: string) => JSON.stringify(id.length > 80 ? `${id.slice(0, 77)}...` : id);
@@ -131,7 +134,9 @@ export function check(
   observed: Observed,
 ): InvariantResult[] {
   const results: InvariantResult[] = [];
-  const invariant = (name: string, checked: number, violations: string[]) => results.push({ name, checked, violations });
+  /** Records an invariant; one `required` fails when it checked nothing, since every run has cases for it. */
+  const invariant = (name: string, checked: number, violations: string[], { required = false } = {}) =>
+    results.push({ name, checked, violations: required && checked === 0 ? [vacuous] : violations });
 
   const histories = new Map<string, DeliveryHistory>();
   const historyOf = (id: string) => {
@@ -179,7 +184,9 @@ export function check(
     if (!right && !excused)
       wrongAnswers.push(`${shown(request.id)} (${request.kind}): ${answer.status ?? 'no answer'}, expected ${expected}`);
   }
-  invariant('every request got the answer its kind calls for (503 or none only while a fault was active)', answers.length, wrongAnswers);
+  invariant('every request got the answer its kind calls for (503 or none only while a fault was active)', answers.length, wrongAnswers, {
+    required: true,
+  });
 
   invariant(
     'the inspector answered every read (none only while a fault was active)',
@@ -192,10 +199,15 @@ export function check(
   );
 
   const accepted = all.filter((history) => history.firstAcceptedAt !== undefined);
-  invariant('every delivery answered 2xx is stored, exactly once', accepted.length, [
-    ...accepted.filter((history) => !history.stored).map((history) => `${shown(history.id)}: answered 2xx, not in the inbox`),
-    ...[...storedCounts].filter(([, count]) => count > 1).map(([id, count]) => `${shown(id)}: stored ${count} times`),
-  ]);
+  invariant(
+    'every delivery answered 2xx is stored, exactly once',
+    accepted.length,
+    [
+      ...accepted.filter((history) => !history.stored).map((history) => `${shown(history.id)}: answered 2xx, not in the inbox`),
+      ...[...storedCounts].filter(([, count]) => count > 1).map(([id, count]) => `${shown(id)}: stored ${count} times`),
+    ],
+    { required: true },
+  );
 
   const signedIds = new Set(plan.requests.filter((request) => request.expect !== 'unsigned').map((request) => request.id));
   invariant(
@@ -204,6 +216,7 @@ export function check(
     observed.deliveries
       .filter((delivery) => !signedIds.has(delivery.id))
       .map((delivery) => `${shown(delivery.id)}: stored, never sent signed`),
+    { required: true },
   );
 
   const valid = observed.deliveries.filter((delivery) => delivery.state !== 'quarantined');
@@ -230,6 +243,7 @@ export function check(
       const why = delivery.state === 'dead' ? unexplainedDeath(delivery) : delivery.state;
       return why ? [`${shown(delivery.id)}: ${why}`] : [];
     }),
+    { required: true },
   );
 
   const violating = all.filter((history) => history.requests.some((request) => request.expect === 'quarantined'));
@@ -254,6 +268,7 @@ export function check(
     ran
       .filter((history) => history.runs.length > (history.stored?.attempts ?? 0))
       .map((history) => `${shown(history.id)}: ${history.runs.length} runs, ${history.stored?.attempts ?? 'not stored, no'} attempts`),
+    { required: true },
   );
 
   // One lease at a time: a delivery's next run starts only once the one before it is settled (a
@@ -269,7 +284,7 @@ export function check(
         ),
     ),
   );
-  invariant("a delivery's runs never overlap (one lease at a time)", ran.length, overlapping);
+  invariant("a delivery's runs never overlap (one lease at a time)", ran.length, overlapping, { required: true });
 
   // A run after a success is a violation unless a fault could have lost the success's settlement.
   const settlementLostBetween = (from: number, to: number) =>
@@ -334,6 +349,7 @@ export function check(
         ([older, younger]) =>
           `${shown(younger.id)} ran before ${shown(older.id)}, older and waiting with it in ${older.stored!.lane}, was settled`,
       ),
+    { required: true },
   );
 
   if (observed.brokerCopies) {

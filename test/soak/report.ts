@@ -56,7 +56,7 @@ export function formatReport({
   ];
   for (const { name, checked, violations } of results) {
     lines.push(
-      `    ${violations.length === 0 ? 'ok  ' : 'FAIL'} ${name}: ${checked} checked${violations.length ? `, ${violations.length} violated` : ''}`,
+      `    ${violations.length === 0 ? 'ok  ' : 'FAIL'} ${name}: ${checked} checked${checked === 0 ? ', vacuous' : ''}${violations.length ? `, ${violations.length} violated` : ''}`,
     );
     for (const violation of violations.slice(0, shownViolations)) lines.push(`           ${violation}`);
     if (violations.length > shownViolations) lines.push(`           and ${violations.length - shownViolations} more`);
