@@ -155,4 +155,29 @@ describe('the soak checker', () => {
     const report = formatReport({ plan: planOf([]), answers: [], faults: [], results: none, passed: false, figures: [], elapsedMs: 0 });
     expect(report).to.include('ok   every violation is quarantined with its violations: 0 checked, vacuous');
   });
+  it('excuses a 503, or no answer, only by a fault that stops the store, and counts what each kind excused', () => {
+    const fault = (kind: InjectedFault['kind'], injectedAt: number): InjectedFault => ({
+      kind,
+      name: kind,
+      injectedAt,
+      healedAt: injectedAt + 2000,
+    });
+    const answers: Answered[] = [
+      { ...accepted(0, t0 + 1000), status: 503 },
+      { ...accepted(1, t0 + 1100), status: null },
+      { ...accepted(2, t0 + 20_000), status: 503 },
+      accepted(2, t0 + 21_000),
+      accepted(0, t0 + 22_000),
+      accepted(1, t0 + 22_100),
+    ];
+    const deliveries = [stored('a'), stored('b'), stored('c')];
+    const runs = [run('a', 1, t0 + 22_010, t0 + 22_011), run('b', 1, t0 + 22_110, t0 + 22_111), run('c', 1, t0 + 21_010, t0 + 21_011)];
+    const faults = [fault('receiver-kill', t0 + 500), fault('broker-cut', t0 + 19_000), fault('timestamps-near-tolerance', t0 + 19_500)];
+    const results = check(planOf(['a', 'b', 'c']), answers, faults, observedOf({ deliveries, runs }));
+    const answered = resultOf(results, 'every request got the answer its kind calls for');
+    expect(answered.violations).to.deep.equal(['"c" (event): 503, expected 200']);
+    expect(answered.excused).to.deep.equal({ 'receiver-kill': 2 });
+    const report = formatReport({ plan: planOf(['a', 'b', 'c']), answers, faults, results, passed: false, figures: [], elapsedMs: 0 });
+    expect(report).to.include('excused by a fault: receiver-kill 2');
+  });
 });

@@ -11,7 +11,7 @@ import type { BrokerCopy } from './broker.ts';
 import type { InjectedFault } from './fault-schedule.ts';
 import type { InspectorRead } from './inspector-reads.ts';
 import type { RunLine } from './handlers.ts';
-import type { ExpectedDrift, PlannedRequest, SoakPlan } from './plan.ts';
+import type { ExpectedDrift, FaultKind, PlannedRequest, SoakPlan } from './plan.ts';
 import type { Answered } from './traffic.ts';
 
 export interface InvariantResult {
@@ -19,6 +19,8 @@ export interface InvariantResult {
   checked: number;
   /** The deliveries that break it, each with what was seen. */
   violations: string[];
+  /** How many cases each kind of fault excused, where faults excuse some. */
+  excused?: Record<string, number>;
 }
 
 /** One handler run, from its start and end lines. */
@@ -52,6 +54,9 @@ export interface Observed {
   inspectorReads: InspectorRead[];
 }
 
+/** The faults that stop the store, or the process, and so can make intake or the inspector answer
+ * 503 or not at all, and lose a settlement: a broker's outage or a timestamp near the tolerance cannot. */
+const storeStoppers: readonly FaultKind[] = ['receiver-kill', 'postgres-terminate', 'full-disk'];
 /** How long after a fault is healed a valid delivery may still be refused or go unanswered. */
 const recoveryMs = 3000;
 /** A handler's timeout in the soak (HANDLER_TIMEOUT_SECONDS=1). */
@@ -135,8 +140,18 @@ export function check(
 ): InvariantResult[] {
   const results: InvariantResult[] = [];
   /** Records an invariant; one `required` fails when it checked nothing, since every run has cases for it. */
-  const invariant = (name: string, checked: number, violations: string[], { required = false } = {}) =>
-    results.push({ name, checked, violations: required && checked === 0 ? [vacuous] : violations });
+  const invariant = (
+    name: string,
+    checked: number,
+    violations: string[],
+    { required = false, excused }: { required?: boolean; excused?: Map<string, number> } = {},
+  ) =>
+    results.push({
+      name,
+      checked,
+      violations: required && checked === 0 ? [vacuous] : violations,
+      ...(excused ? { excused: Object.fromEntries(excused) } : {}),
+    });
 
   const histories = new Map<string, DeliveryHistory>();
   const historyOf = (id: string) => {
@@ -172,30 +187,41 @@ export function check(
   }
   const all = [...histories.values()];
 
-  // Answers.
-  const activeDuring = (from: number, to: number) =>
-    faults.some((fault) => !fault.skipped && from <= fault.healedAt + recoveryMs && to >= fault.injectedAt);
+  // Answers. A 503, or no answer, is excused only by a fault that stops the store (or the process)
+  // while the request is under way, or within the recovery after it.
+  const storeStopperDuring = (from: number, to: number) =>
+    faults.find(
+      (fault) => storeStoppers.includes(fault.kind) && !fault.skipped && from <= fault.healedAt + recoveryMs && to >= fault.injectedAt,
+    );
+  const excuses = (status: number | null, from: number, to: number, counts: Map<string, number>) => {
+    const fault = status === 503 || status === null ? storeStopperDuring(from, to) : undefined;
+    if (fault) counts.set(fault.kind, (counts.get(fault.kind) ?? 0) + 1);
+    return fault !== undefined;
+  };
+  const excusedAnswers = new Map<string, number>();
   const wrongAnswers: string[] = [];
   for (const answer of answers) {
     const request = plan.requests[answer.index]!;
     const expected = expectedStatus[request.expect];
     const right = request.expect === 'stored' ? isSuccess(answer.status) : answer.status === expected;
-    const excused = (answer.status === 503 || answer.status === null) && activeDuring(answer.sentAt, answer.answeredAt);
-    if (!right && !excused)
+    if (!right && !excuses(answer.status, answer.sentAt, answer.answeredAt, excusedAnswers))
       wrongAnswers.push(`${shown(request.id)} (${request.kind}): ${answer.status ?? 'no answer'}, expected ${expected}`);
   }
-  invariant('every request got the answer its kind calls for (503 or none only while a fault was active)', answers.length, wrongAnswers, {
-    required: true,
-  });
-
   invariant(
-    'the inspector answered every read (none only while a fault was active)',
+    'every request got the answer its kind calls for (503 or none only while a fault stopped the store)',
+    answers.length,
+    wrongAnswers,
+    { required: true, excused: excusedAnswers },
+  );
+
+  const excusedReads = new Map<string, number>();
+  invariant(
+    'the inspector answered every read (503 or none only while a fault stopped the store)',
     observed.inspectorReads.length,
     observed.inspectorReads
-      .filter(
-        ({ status, sentAt, answeredAt }) => status !== 200 && !((status === null || status === 503) && activeDuring(sentAt, answeredAt)),
-      )
+      .filter(({ status, sentAt, answeredAt }) => status !== 200 && !excuses(status, sentAt, answeredAt, excusedReads))
       .map(({ path, status }) => `${path}: ${status ?? 'no answer'}`),
+    { excused: excusedReads },
   );
 
   const accepted = all.filter((history) => history.firstAcceptedAt !== undefined);
@@ -289,11 +315,7 @@ export function check(
   // A run after a success is a violation unless a fault could have lost the success's settlement.
   const settlementLostBetween = (from: number, to: number) =>
     faults.some(
-      (fault) =>
-        ['receiver-kill', 'postgres-terminate', 'full-disk'].includes(fault.kind) &&
-        !fault.skipped &&
-        fault.injectedAt <= to &&
-        fault.healedAt + recoveryMs >= from,
+      (fault) => storeStoppers.includes(fault.kind) && !fault.skipped && fault.injectedAt <= to && fault.healedAt + recoveryMs >= from,
     );
   const succeeded = all.filter((history) => history.runs.some((run) => run.outcome === 'succeeded'));
   invariant(

@@ -54,10 +54,18 @@ export function formatReport({
     ...figures.map((figure) => `  ${figure}`),
     '  invariants:',
   ];
-  for (const { name, checked, violations } of results) {
+  for (const { name, checked, violations, excused } of results) {
     lines.push(
       `    ${violations.length === 0 ? 'ok  ' : 'FAIL'} ${name}: ${checked} checked${checked === 0 ? ', vacuous' : ''}${violations.length ? `, ${violations.length} violated` : ''}`,
     );
+    if (excused)
+      lines.push(
+        `           excused by a fault: ${
+          Object.entries(excused)
+            .map(([kind, count]) => `${kind} ${count}`)
+            .join(', ') || 'none'
+        }`,
+      );
     for (const violation of violations.slice(0, shownViolations)) lines.push(`           ${violation}`);
     if (violations.length > shownViolations) lines.push(`           and ${violations.length - shownViolations} more`);
   }
