@@ -312,8 +312,13 @@ async function composeReceiver(settings: ReceiverSettings, composition: Composit
       await Promise.all([dispatcher.stop(graceMs), retention && retention.stop()]);
     },
     async close(options) {
-      await receiver.stop(options);
-      await releases.releaseAll();
+      // Released even when the stop fails (a settlement the store refused): else the inbox, the
+      // forwarder's reconnecting connection and drift's timer would keep the process alive.
+      try {
+        await receiver.stop(options);
+      } finally {
+        await releases.releaseAll();
+      }
     },
     path,
     inbox: inboxView(inbox),

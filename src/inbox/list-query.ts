@@ -91,14 +91,30 @@ const filterFields: readonly string[] = Object.keys({
   limit: true,
 } satisfies Record<keyof DeliveryFilter, true>);
 
-/** Refuses a field that the filter does not have, naming the closest one. */
-function checkFields(filter: object, of: string): void {
-  const problems = unknownOptions(filter, filterFields, of);
+/** The fields of a count's query: a list's, without its page. */
+const queryFields = filterFields.filter((field) => field !== 'after' && field !== 'limit');
+
+/**
+ * Refuses what a filter cannot mean, rather than select other deliveries than asked (an app calls
+ * the inbox from JavaScript too): a field it does not have, naming the closest one; a state that
+ * is none; a time that is not a Date; a page size that is not a positive integer.
+ */
+function checkFilter(filter: Partial<DeliveryFilter>, fields: readonly string[], of: string): void {
+  const problems = unknownOptions(filter, fields, of);
+  if (filter.state !== undefined && !deliveryStates.includes(filter.state))
+    problems.push(`${of}: state must be one of ${deliveryStates.join(', ')}, got ${JSON.stringify(filter.state)}.`);
+  for (const bound of ['since', 'until'] as const) {
+    const time: unknown = filter[bound];
+    if (time !== undefined && !(time instanceof Date && !Number.isNaN(time.getTime())))
+      problems.push(`${of}: ${bound} must be a Date, got ${String(time)}.`);
+  }
+  if (fields.includes('limit') && !(Number.isSafeInteger(filter.limit) && filter.limit! > 0))
+    problems.push(`${of}: limit must be a positive integer, got ${String(filter.limit)}.`);
   if (problems.length > 0) throw new TypeError(problems.join('\n'));
 }
 
 export function listQuery(filter: DeliveryFilter, { deliveries, rows, placeholder, idPrefixAsRange = false }: ListTables): Statement {
-  checkFields(filter, 'inbox.list');
+  checkFilter(filter, filterFields, 'inbox.list');
   const { parameters, value } = parametersFor(placeholder);
   const newestFirst = 'ORDER BY received_at DESC, id DESC';
 
@@ -123,7 +139,7 @@ export function listQuery(filter: DeliveryFilter, { deliveries, rows, placeholde
 
 /** How many deliveries a query selects. */
 export function countQuery(query: DeliveryQuery, { deliveries, placeholder, idPrefixAsRange }: Omit<ListTables, 'rows'>): Statement {
-  checkFields(query, 'inbox.count');
+  checkFilter(query, queryFields, 'inbox.count');
   const { parameters, value } = parametersFor(placeholder);
   return { text: `SELECT count(*) AS count FROM ${deliveries} ${conditionsOf(query, query.state, value, idPrefixAsRange)}`, parameters };
 }

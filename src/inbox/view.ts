@@ -2,7 +2,7 @@
 // counts and contract drift, replay them, purge them, set them aside. The intake's side and the
 // dispatcher's (claims, settlements, leases at intake) stay the receiver's own: a lease taken
 // from outside would steal a delivery from the dispatcher that handles it.
-import type { DeliveryOperations, DeliveryReads, DriftRecords, Inbox } from './inbox.ts';
+import { purgeableStates, type DeliveryOperations, type DeliveryReads, type DriftRecords, type Inbox, type PurgeBatch } from './inbox.ts';
 
 export interface InboxView extends DeliveryReads, DeliveryOperations, Pick<DriftRecords, 'drift'> {}
 
@@ -19,9 +19,25 @@ export function inboxView(inbox: Inbox): InboxView {
     oldestPending: () => inbox.oldestPending(),
     oldestUnforwarded: (types) => inbox.oldestUnforwarded(types),
     requeue: (deliveries) => inbox.requeue(deliveries),
-    purge: (batch) => inbox.purge(batch),
+    purge: (batch) => inbox.purge(checkedPurge(batch)),
     updateViolations: (id, violations) => inbox.updateViolations(id, violations),
     discard: (id, discard) => inbox.discard(id, discard),
     drift: (filter) => inbox.drift(filter),
   };
+}
+
+/**
+ * A purge batch as asked from outside, checked as the types say, for callers in JavaScript too:
+ * a purge of pending deliveries would delete work still to do and leave its lane pointing at a
+ * delivery that is gone.
+ */
+function checkedPurge(batch: PurgeBatch): PurgeBatch {
+  const { state, receivedBefore, limit } = batch;
+  const problems: string[] = [];
+  if (!purgeableStates.includes(state)) problems.push(`state must be one of ${purgeableStates.join(', ')}, got ${JSON.stringify(state)}`);
+  if (!(receivedBefore instanceof Date && !Number.isNaN(receivedBefore.getTime())))
+    problems.push(`receivedBefore must be a Date, got ${String(receivedBefore)}`);
+  if (!(Number.isSafeInteger(limit) && limit > 0)) problems.push(`limit must be a positive integer, got ${String(limit)}`);
+  if (problems.length > 0) throw new TypeError(`inbox.purge: ${problems.join('; ')}.`);
+  return batch;
 }

@@ -11,7 +11,8 @@ import { loadContract, type ContractDocument } from '../../src/contract/document
 import { createReceiver, type ReceiverOptions } from '../../src/receiver.ts';
 import { eventually } from '../support/eventually.ts';
 import { onTestDatabase, temporarySchema, testDatabaseUrl } from '../support/postgres.ts';
-import { testSecret } from '../support/receiver.ts';
+import { inboxBackends } from '../support/inbox-backends.ts';
+import { contractExample, deliver, startReceiver, testSecret } from '../support/receiver.ts';
 
 const inspectorToken = 'a-token-of-the-inspector-32-characters-or-more';
 
@@ -99,4 +100,37 @@ describe('a receiver whose composition fails after its inbox opened', () => {
       await drop();
     }
   });
+});
+
+describe("a receiver's close when its stop fails", () => {
+  for (const backend of inboxBackends) {
+    it(`releases the inbox all the same (${backend.name}), so that nothing keeps the process alive`, async () => {
+      const receiver = await startReceiver({ backend });
+      try {
+        let started = false;
+        receiver.receiver.on('v1.conversation.message', () => {
+          started = true;
+          return new Promise<void>(() => {});
+        });
+        receiver.receiver.start();
+        await deliver(receiver.url, contractExample('ConversationMessageText'));
+        await eventually(() => started);
+        // The release of the delivery still running cannot be written, so the stop fails.
+        await receiver.refuseWrites();
+        const closing = await receiver.receiver.close({ graceMs: 100 }).then(
+          () => 'closed',
+          (error: Error) => error.message,
+        );
+        expect(closing).to.not.equal('closed');
+        const read = await receiver.receiver.inbox.countByState().then(
+          () => 'the inbox still answers',
+          () => 'the inbox is closed',
+        );
+        expect(read).to.equal('the inbox is closed');
+      } finally {
+        // The test's HTTP server; the receiver is closed already.
+        await receiver.close().catch(() => undefined);
+      }
+    });
+  }
 });

@@ -252,6 +252,34 @@ for (const backend of inboxBackends)
       ]);
       expect((inbox as unknown as Record<string, unknown>)['claim']).to.equal(undefined);
     });
+
+    it('refuses from an app what its types refuse: a purge of pending deliveries, a page that is no positive integer, a state or time that is none', async () => {
+      const { inbox } = await startWith();
+      const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
+      expect(await inbox.get(id)).to.deep.include({ state: 'pending' });
+      const untyped = inbox as unknown as Record<string, (argument: unknown) => Promise<unknown>>;
+      const refusal = async (call: Promise<unknown>) =>
+        call.then(
+          () => 'not refused',
+          (error: Error) => error.message,
+        );
+      const later = new Date(Date.now() + 60_000);
+      expect(await refusal(untyped['purge']!({ state: 'pending', receivedBefore: later, limit: 10 }))).to.equal(
+        'inbox.purge: state must be one of done, dead, quarantined, discarded, got "pending".',
+      );
+      expect(await refusal(untyped['purge']!({ state: 'done', receivedBefore: later, limit: -1 }))).to.contain(
+        'limit must be a positive integer',
+      );
+      expect(await refusal(untyped['list']!({ limit: -1 }))).to.contain('inbox.list: limit must be a positive integer, got -1.');
+      expect(await refusal(untyped['list']!({ limit: 2.5 }))).to.contain('limit must be a positive integer, got 2.5.');
+      expect(await refusal(untyped['list']!({ state: 'done' }))).to.contain('limit must be a positive integer, got undefined.');
+      expect(await refusal(untyped['list']!({ limit: 5, since: 'yesterday' }))).to.contain(
+        'inbox.list: since must be a Date, got yesterday.',
+      );
+      expect(await refusal(untyped['count']!({ state: 'finished' }))).to.contain('inbox.count: state must be one of');
+      expect(await refusal(untyped['count']!({ limit: 1 }))).to.contain('limit is not an option of inbox.count');
+      expect(await inbox.get(id)).to.deep.include({ state: 'pending' });
+    });
   });
 
 describe('the handler registry', () => {

@@ -2,7 +2,15 @@
 // TypeScript sees them through src/index.ts (test/package/ checks the same from the installed
 // package). Every `@ts-expect-error` fails the type check if the line below it stops being an error.
 import Koa from 'koa';
-import { LeaseLost, verifyWebhook, type Receiver, type WebhookVerificationError } from '../../src/index.ts';
+import {
+  LeaseLost,
+  verifyWebhook,
+  type Discard,
+  type EventTypeSelection,
+  type FailedAttempt,
+  type Receiver,
+  type WebhookVerificationError,
+} from '../../src/index.ts';
 
 export function register(receiver: Receiver): void {
   receiver
@@ -79,4 +87,13 @@ export function mountInKoa(receiver: Receiver): Koa {
   app.use(receiver.koa());
   if (receiver.inspector) app.use(receiver.inspector.koa());
   return app;
+}
+
+/** The types of the inbox view's arguments and results are the package's to name. */
+export async function operateByName(receiver: Receiver, id: string): Promise<FailedAttempt[]> {
+  const discard: Discard = { at: new Date(), by: 'an operator' };
+  const types: EventTypeSelection = { except: ['v1.audit_log.emitted'] };
+  await receiver.inbox.discard(id, discard);
+  await receiver.inbox.oldestUnforwarded(types);
+  return receiver.inbox.failedAttempts(id);
 }
