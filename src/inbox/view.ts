@@ -19,7 +19,7 @@ export function inboxView(inbox: Inbox): InboxView {
     oldestPending: () => inbox.oldestPending(),
     oldestUnforwarded: (types) => inbox.oldestUnforwarded(types),
     requeue: (deliveries) => inbox.requeue(deliveries),
-    purge: (batch) => inbox.purge(checkedPurge(batch)),
+    purge: async (batch) => inbox.purge(checkedPurge(batch)),
     updateViolations: (id, violations) => inbox.updateViolations(id, violations),
     discard: (id, discard) => inbox.discard(id, discard),
     drift: (filter) => inbox.drift(filter),
