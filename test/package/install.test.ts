@@ -232,9 +232,13 @@ describe('the package, installed into an empty project', function () {
         expect(forged.status).to.equal(401);
         expect(await (await fetch(url)).text()).to.equal('the host app');
 
-        const inspector = await fetch(`${url}/inspector?state=done`, { headers: { authorization: `Bearer ${inspectorToken}` } });
-        expect(inspector.status).to.equal(200);
-        expect(await inspector.text()).to.contain(headers['svix-id']);
+        // The handler logs its run before its settlement commits: the list shows the delivery done once it has.
+        const doneList = async () => {
+          const inspector = await fetch(`${url}/inspector?state=done`, { headers: { authorization: `Bearer ${inspectorToken}` } });
+          expect(inspector.status).to.equal(200);
+          return (await inspector.text()).includes(headers['svix-id']!);
+        };
+        await eventually(doneList, 10_000);
         const htmx = await fetch(`${url}/inspector/assets/htmx.min.js`);
         expect([htmx.status, htmx.headers.get('content-type')]).to.deep.equal([200, 'text/javascript; charset=utf-8']);
       } finally {
