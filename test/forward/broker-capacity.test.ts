@@ -13,17 +13,10 @@ import { startNatsServer, type NatsServer } from '../soak/faults/nats-server.ts'
 import { jetStreamBroker, natsPort, rabbitMqBroker, rabbitPort, type TestBroker } from '../support/brokers.ts';
 import { eventually } from '../support/eventually.ts';
 import { useTemporaryDirectory } from '../support/process.ts';
-import { contractExample, deliver, startReceiver, type TestReceiver } from '../support/receiver.ts';
+import { deliver, messageEvent, startReceiver, type TestReceiver } from '../support/receiver.ts';
 
 const failing = 'forwarding is failing: deliveries wait in their lanes until the broker is back';
 const worksAgain = 'forwarding works again: waiting deliveries go out in order';
-
-function messageEvent(conversation: string, sequence: number): Record<string, any> {
-  const event = contractExample('ConversationMessageText');
-  event['data'].conversation_id = conversation;
-  event['timestamp'] = new Date(Date.UTC(2026, 11, 1, 9) + sequence).toISOString();
-  return event;
-}
 
 const messagesOf = (receiver: TestReceiver) => receiver.logs.map(({ msg }) => msg);
 

@@ -6,17 +6,10 @@ import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { brokerBackends, rabbitMqBroker, type TestBroker } from '../support/brokers.ts';
 import { eventually } from '../support/eventually.ts';
-import { contractExample, deliver, startReceiver, type TestReceiver, type TestReceiverOptions } from '../support/receiver.ts';
+import { contractExample, deliver, messageEvent, startReceiver, type TestReceiver, type TestReceiverOptions } from '../support/receiver.ts';
 import { startTcpProxy, type TcpProxy } from '../soak/faults/tcp-proxy.ts';
 
 /** A message event of `conversation`, its timestamp `sequence` ms after nine o'clock, so that lanes order them as sent. */
-function messageEvent(conversation: string, sequence: number): Record<string, any> {
-  const event = contractExample('ConversationMessageText');
-  event['data'].conversation_id = conversation;
-  event['timestamp'] = new Date(Date.UTC(2026, 11, 1, 9) + sequence).toISOString();
-  return event;
-}
-
 for (const backend of brokerBackends)
   describe(`forwarding to ${backend.name}`, function () {
     this.timeout(60_000);

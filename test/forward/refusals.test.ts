@@ -6,18 +6,11 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { brokerBackends, type TestBroker } from '../support/brokers.ts';
 import { eventually } from '../support/eventually.ts';
-import { contractExample, deliver, startReceiver, storedDelivery, type TestReceiver } from '../support/receiver.ts';
+import { contractExample, deliver, messageEvent, startReceiver, storedDelivery, type TestReceiver } from '../support/receiver.ts';
 import { startTcpProxy, type TcpProxy } from '../soak/faults/tcp-proxy.ts';
 
 /** The body limit by default, and NATS's default max_payload. */
 const mebibyte = 1024 * 1024;
-
-function messageEvent(conversation: string, sequence: number): Record<string, any> {
-  const event = contractExample('ConversationMessageText');
-  event['data'].conversation_id = conversation;
-  event['timestamp'] = new Date(Date.UTC(2026, 11, 1, 9) + sequence).toISOString();
-  return event;
-}
 
 /** A message event whose body is exactly `bytes` long. */
 function eventOfSize(conversation: string, bytes: number): Record<string, any> {

@@ -9,14 +9,7 @@ import { startNatsServer, type NatsServer } from '../soak/faults/nats-server.ts'
 import { jetStreamBroker, type TestBroker } from '../support/brokers.ts';
 import { eventually } from '../support/eventually.ts';
 import { useTemporaryDirectory } from '../support/process.ts';
-import { contractExample, deliver, startReceiver, type TestReceiver } from '../support/receiver.ts';
-
-function messageEvent(conversation: string, sequence: number): Record<string, any> {
-  const event = contractExample('ConversationMessageText');
-  event['data'].conversation_id = conversation;
-  event['timestamp'] = new Date(Date.UTC(2026, 11, 1, 9) + sequence).toISOString();
-  return event;
-}
+import { deliver, messageEvent, startReceiver, type TestReceiver } from '../support/receiver.ts';
 
 describe('forwarding to a NATS server that stalls', function () {
   this.timeout(60_000);

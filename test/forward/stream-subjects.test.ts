@@ -10,17 +10,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { subjectCovers } from '../../src/forward/subject.ts';
 import { jetStreamBroker, natsPort, type TestBroker } from '../support/brokers.ts';
 import { eventually } from '../support/eventually.ts';
-import { contractExample, deliver, startReceiver, type TestReceiver } from '../support/receiver.ts';
+import { deliver, messageEvent, startReceiver, type TestReceiver } from '../support/receiver.ts';
 
 const failing = 'forwarding is failing: deliveries wait in their lanes until the broker is back';
 const worksAgain = 'forwarding works again: waiting deliveries go out in order';
-
-function messageEvent(conversation: string, sequence: number): Record<string, any> {
-  const event = contractExample('ConversationMessageText');
-  event['data'].conversation_id = conversation;
-  event['timestamp'] = new Date(Date.UTC(2026, 11, 1, 9) + sequence).toISOString();
-  return event;
-}
 
 describe('forwarding to a JetStream stream that does not take the subjects forwarded', function () {
   this.timeout(60_000);

@@ -123,6 +123,14 @@ export function contractExample(name: string): Record<string, any> {
   return structuredClone(loadContract().components.examples[name]!.value) as Record<string, any>;
 }
 
+/** A message event of `conversation`, `sequence` milliseconds into a fixed day: the forwarding tests' traffic, in order. */
+export function messageEvent(conversation: string, sequence: number): Record<string, any> {
+  const event = contractExample('ConversationMessageText');
+  event['data'].conversation_id = conversation;
+  event['timestamp'] = new Date(Date.UTC(2026, 11, 1, 9) + sequence).toISOString();
+  return event;
+}
+
 /** A delivery as the receiver would take it in, for seeding an inbox directly. */
 export function storedDelivery(event: Record<string, any>, id: string): NewDelivery {
   return { id, receivedAt: new Date(), headers: { 'svix-id': id }, body: JSON.stringify(event), event };
