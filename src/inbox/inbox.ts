@@ -64,6 +64,19 @@ export interface NewDelivery {
   event: unknown;
   /** The trace of its receipt; absent when nothing traces. */
   traceContext?: TraceContext;
+  /**
+   * The data key that sealed its headers and body (an encrypted inbox: see encryption/); the
+   * write fails with DataKeyGone when the store no longer holds that key.
+   */
+  dataKeyId?: string;
+}
+
+/**
+ * Thrown by `accept` and `quarantine` for a delivery sealed under a data key that the store no
+ * longer holds (its end user was erased after the key was read): nothing was stored.
+ */
+export class DataKeyGone extends Error {
+  override name = 'DataKeyGone';
 }
 
 export interface StoredDelivery {
@@ -92,6 +105,12 @@ export interface StoredDelivery {
   nextAttemptAt: Date | null;
   /** Who discarded it and when; null unless it is discarded. */
   discarded: Discard | null;
+  /** The end user it names (`data.end_user_id`, in the form a lane keeps it); null when it names none. */
+  endUserId: string | null;
+  /** When its end user's data was erased; its headers, body and errors are then empty. */
+  erasedAt: Date | null;
+  /** Why its content cannot be read (erased, or it failed to decrypt); null when it can. */
+  unreadable: string | null;
 }
 
 /** A discard as recorded: when, and who (as the inspector could tell: how they signed in, from where). */
@@ -122,6 +141,8 @@ export interface ClaimedDelivery {
   forwardedAt: Date | null;
   /** The trace this attempt joins. */
   traceContext: TraceContext | null;
+  /** Why its content cannot be read (erased, or it failed to decrypt): the attempt must not run. Null when it can. */
+  unreadable: string | null;
 }
 
 export type Settlement = (
@@ -218,6 +239,8 @@ export interface DeliveryQuery {
   until?: Date;
   /** Ids that start with this text. */
   idPrefix?: string;
+  /** The deliveries that name this end user. */
+  endUserId?: string;
 }
 
 export interface DeliveryFilter extends DeliveryQuery {
@@ -334,7 +357,7 @@ export interface DeliveryReads {
 
 /** What an operator does to stored deliveries: replay them, purge them, set them aside. */
 export interface DeliveryOperations {
-  /** Puts deliveries that are dead, quarantined or done back to pending, into their lanes, as if new (to be forwarded again too). Returns how many. */
+  /** Puts deliveries that are dead, quarantined or done back to pending, into their lanes, as if new (to be forwarded again too); never an erased one. Returns how many. */
   requeue(deliveries: readonly Requeue[]): Promise<number>;
   /**
    * Deletes one batch of deliveries with their payloads and failed attempts; returns how many.
@@ -348,6 +371,40 @@ export interface DeliveryOperations {
    * and its violations kept. False, and nothing changed, when it is not quarantined (or not there).
    */
   discard(id: string, discard: Discard): Promise<boolean>;
+}
+
+/** A data key of an encrypted inbox, as stored: wrapped by one of the keys the operator holds (see encryption/). */
+export interface StoredDataKey {
+  /** Random, and named in every envelope sealed with it. */
+  id: string;
+  /** Whose data it seals: `end_user:<id>`, or `no_end_user` for deliveries that name none. */
+  owner: string;
+  /** The key, sealed by an operator's key (see encryption/keys.ts). */
+  wrapped: string;
+}
+
+/** The data keys of an encrypted inbox (see encryption/): kept wrapped, never in clear. */
+export interface DataKeys {
+  dataKeyOf(owner: string): Promise<StoredDataKey | undefined>;
+  dataKeyById(id: string): Promise<StoredDataKey | undefined>;
+  /** Stores `key` unless its owner has one already; resolves with the owner's key as stored (another process's may have come first). */
+  addDataKey(key: StoredDataKey): Promise<StoredDataKey>;
+  /** Up to `limit` keys, by id, after `afterId`: for re-wrapping them all. */
+  dataKeys(afterId: string | undefined, limit: number): Promise<StoredDataKey[]>;
+  /** Replaces a key's wrapping if it is still `previous`; false when it changed or is gone. */
+  rewrapDataKey(id: string, previous: string, wrapped: string): Promise<boolean>;
+}
+
+/** Erasing what is kept of an end user (a request under GDPR or CCPA, answered in Ada first). */
+export interface EndUserErasure {
+  /**
+   * Empties the headers, body and errors of every delivery that names the end user, clears the
+   * drift examples they gave, marks them erased at `at`, and destroys the end user's data key,
+   * in one transaction. Returns how many deliveries it erased: 0 when done before.
+   */
+  erase(endUserId: string, at: Date): Promise<number>;
+  /** How many deliveries are erased. */
+  countErased(): Promise<number>;
 }
 
 /** How traffic differs from the contract, summarised (see contract/drift.ts). */
@@ -389,6 +446,15 @@ export interface InboxAvailability {
 }
 
 /** A store: every concern above, and its closing. */
-export interface Inbox extends InboxIntake, LaneQueue, DeliveryReads, DeliveryOperations, DriftRecords, EndedSessions, InboxAvailability {
+export interface Inbox
+  extends InboxIntake,
+    LaneQueue,
+    DeliveryReads,
+    DeliveryOperations,
+    EndUserErasure,
+    DataKeys,
+    DriftRecords,
+    EndedSessions,
+    InboxAvailability {
   close(): Promise<void>;
 }
