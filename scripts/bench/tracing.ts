@@ -53,6 +53,7 @@ function callsWithoutSdk(): number {
     receivedAt: new Date(),
     lane: 'conversation:bench',
     attempt: 1,
+    unreadable: null,
     forwardedAt: null,
     traceContext: null,
   };

@@ -22,6 +22,8 @@ import { leaseMsOf, type DispatcherSettings } from './settings.ts';
 import type { HandlerRegistry, HandlingContext, RegisteredHandler, TransactionalHandlingContext } from './handler-registry.ts';
 import { LeaseLost, SettlementWithin, runInTransaction, transactionMarginMs } from './transactional.ts';
 
+type FailedStep = 'read' | 'forward' | 'handler';
+
 /** How one forward ended: `failed` when the broker refused it, `unavailable` when it could not be reached. */
 type ForwardMetricOutcome = ForwardOutcome | 'failed' | 'unavailable';
 
@@ -215,12 +217,16 @@ export class Dispatcher {
     let settlement: Settlement;
     let failure: unknown;
     let forwarded: { outcome: ForwardOutcome; confirmedAt?: Date } | undefined;
-    /** What failed: the forward when it has no outcome yet, else the handler. */
-    let failedStep: 'forward' | 'handler' = 'handler';
+    /** What failed: its content that cannot be read, the forward when it has no outcome yet, else the handler. */
+    let failedStep: FailedStep = 'handler';
     const within = new SettlementWithin(transactions, { owner: this.owner, id: delivery.id, forwardedAt: () => forwarded?.confirmedAt });
     let transaction: TransactionOutcome | undefined;
     let handler: RegisteredHandler | undefined;
     try {
+      if (delivery.unreadable !== null) {
+        failedStep = 'read';
+        throw new Error(`its content cannot be read: ${delivery.unreadable}`);
+      }
       const event = JSON.parse(delivery.body) as { type: string };
       if (forwarding) {
         failedStep = 'forward';
@@ -234,9 +240,10 @@ export class Dispatcher {
       failure = error;
       if (error instanceof LeaseLost) transaction = 'lease_lost';
       else if (handler?.transactional) transaction = 'rolled_back';
-      const message = describeFailure(error);
+      // Content that cannot be read now never will be: no attempt runs, and none is retried.
+      const message = failedStep === 'read' ? (error as Error).message : describeFailure(error);
       if (error instanceof BrokerUnavailable) settlement = { id: delivery.id, outcome: 'released' };
-      else if (delivery.attempt >= maxAttempts) settlement = { id: delivery.id, outcome: 'dead', error: message };
+      else if (failedStep === 'read' || delivery.attempt >= maxAttempts) settlement = { id: delivery.id, outcome: 'dead', error: message };
       else
         settlement = {
           id: delivery.id,
@@ -330,7 +337,7 @@ export class Dispatcher {
   #log(
     log: Logger,
     settlement: Settlement,
-    failedStep: 'forward' | 'handler',
+    failedStep: FailedStep,
     facts: { durationMs: number; forwarded: ForwardMetricOutcome | undefined },
   ): void {
     const line = { outcome: settlement.outcome, ...facts };
@@ -341,6 +348,8 @@ export class Dispatcher {
       case 'released':
         return log.debug(line, 'the broker is unreachable: the delivery waits in its lane');
       case 'dead':
+        if (failedStep === 'read')
+          return log.error({ ...line, error: settlement.error }, 'the delivery is dead: its content cannot be read');
         return log.error({ ...line, error: settlement.error }, `${failed} for the last time: the delivery is dead`);
       case 'retry':
         return log.warn({ ...line, error: settlement.error, retryAt: settlement.retryAt }, failed);

@@ -447,7 +447,8 @@ export interface InboxAvailability {
 
 /** A store: every concern above, and its closing. */
 export interface Inbox
-  extends InboxIntake,
+  extends
+    InboxIntake,
     LaneQueue,
     DeliveryReads,
     DeliveryOperations,

@@ -74,5 +74,6 @@ function claimedAtIntake(
     attempt: attempts,
     forwardedAt: timeOrNull(forwardedAt),
     traceContext: traceContextFromColumn(traceContextColumn(delivery.traceContext)),
+    unreadable: null,
   };
 }

@@ -68,6 +68,7 @@ function conditionsOf(
   const column = (name: string) => (idPrefixAsRange && query.idPrefix ? `+${name}` : name);
   if (state) conditions.push(`${column('state')} = ${value(state)}`);
   if (query.lane) conditions.push(`${column('lane')} = ${value(query.lane)}`);
+  if (query.endUserId !== undefined) conditions.push(`${column('end_user_id')} = ${value(query.endUserId)}`);
   if (query.eventType) conditions.push(`${column('event_type')} = ${value(query.eventType)}`);
   if (query.since) conditions.push(`${column('received_at')} >= ${value(query.since.toISOString())}`);
   if (query.until) conditions.push(`${column('received_at')} < ${value(query.until.toISOString())}`);
@@ -87,6 +88,7 @@ const filterFields: readonly string[] = Object.keys({
   since: true,
   until: true,
   idPrefix: true,
+  endUserId: true,
   after: true,
   limit: true,
 } satisfies Record<keyof DeliveryFilter, true>);
@@ -103,6 +105,8 @@ function checkFilter(filter: Partial<DeliveryFilter>, fields: readonly string[],
   const problems = unknownOptions(filter, fields, of);
   if (filter.state !== undefined && !deliveryStates.includes(filter.state))
     problems.push(`${of}: state must be one of ${deliveryStates.join(', ')}, got ${JSON.stringify(filter.state)}.`);
+  if (filter.endUserId !== undefined && typeof filter.endUserId !== 'string')
+    problems.push(`${of}: endUserId must be a string, got ${String(filter.endUserId)}.`);
   for (const bound of ['since', 'until'] as const) {
     const time: unknown = filter[bound];
     if (time !== undefined && !(time instanceof Date && !Number.isNaN(time.getTime())))
@@ -130,7 +134,7 @@ export function listQuery(filter: DeliveryFilter, { deliveries, rows, placeholde
   };
 
   const page =
-    filter.state || filter.lane || filter.eventType || (filter.idPrefix && idPrefixAsRange)
+    filter.state || filter.lane || filter.eventType || filter.endUserId !== undefined || (filter.idPrefix && idPrefixAsRange)
       ? newest(filter.state)
       : `SELECT id FROM (${deliveryStates.map((state) => `SELECT * FROM (${newest(state)}) AS ${state}`).join(' UNION ALL ')}) AS newest
          ${newestFirst} LIMIT ${value(filter.limit)}`;

@@ -9,6 +9,8 @@ export interface DerivedFields {
   eventType: string | null;
   lane: string;
   eventTime: number;
+  /** The end user it names (`data.end_user_id`), in the form a lane keeps it; null when it names none. */
+  endUserId: string | null;
 }
 
 /**
@@ -22,8 +24,23 @@ export function derivedFields({ id, event, receivedAt }: NewDelivery): DerivedFi
     eventType: type === undefined ? null : storableEventType(type),
     lane: orderingKey(event) ?? `delivery:${id}`,
     eventTime: eventTime(event) ?? receivedAt.getTime(),
+    endUserId: endUserOf(event),
   };
 }
+
+/** The end user an event names, in the form a lane keeps their id (whatever the event's type); null when it names none. */
+export function endUserOf(event: unknown): string | null {
+  const data = (event as { data?: unknown } | null)?.data;
+  if (typeof data !== 'object' || data === null) return null;
+  const { end_user_id } = data as { end_user_id?: unknown };
+  return typeof end_user_id === 'string' ? storableEndUserId(end_user_id) : null;
+}
+
+/** An end user's id as the inbox keeps it, for their lane and for erasure (see storableKey). */
+export const storableEndUserId = (id: string): string => storableKey(id, maxLaneIdBytes);
+
+/** Whose data key seals a delivery's content: its end user's (as kept), or the key of the deliveries that name none. */
+export const dataKeyOwnerOf = (endUserId: string | null): string => (endUserId === null ? 'no_end_user' : `end_user:${endUserId}`);
 
 /**
  * The lane of a conversation's events, or of an end user's: `conversation:<id>` or

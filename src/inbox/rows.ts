@@ -21,6 +21,8 @@ export interface DeliveryRow<Json, Time> {
   next_attempt_at: number;
   discarded_at: number | null;
   discarded_by: string | null;
+  end_user_id: string | null;
+  erased_at: number | null;
 }
 
 /** How a backend's columns become values: SQLite keeps JSON and times as text, PostgreSQL's driver parses jsonb and timestamptz. */
@@ -46,8 +48,15 @@ export function fromDeliveryRow<Json, Time>(row: DeliveryRow<Json, Time>, { json
     traceContext: row.trace_context === null ? null : (json(row.trace_context) as TraceContext),
     nextAttemptAt: nextAttemptOf(row),
     discarded: row.discarded_at === null ? null : { at: new Date(Number(row.discarded_at)), by: row.discarded_by ?? '' },
+    endUserId: row.end_user_id,
+    erasedAt: timeOrNull(row.erased_at),
+    unreadable: erasedReason(row.erased_at),
   };
 }
+
+/** Why an erased delivery's content cannot be read: null for one that was not erased. */
+export const erasedReason = (erasedAt: number | null): string | null =>
+  erasedAt === null ? null : `its end user's data was erased at ${new Date(Number(erasedAt)).toISOString()}`;
 
 /** The counts by state from a backend's counter rows, every state present (zero when it has no row). */
 export function countsByState(rows: readonly { state: DeliveryState; count: number }[]): Record<DeliveryState, number> {

@@ -1,10 +1,18 @@
 // What an app may do with a receiver's inbox (receiver.inbox): read deliveries, their lanes,
-// counts and contract drift, replay them, purge them, set them aside. The intake's side and the
+// counts and contract drift, replay them, purge them, set them aside, erase an end user's. The intake's side and the
 // dispatcher's (claims, settlements, leases at intake) stay the receiver's own: a lease taken
 // from outside would steal a delivery from the dispatcher that handles it.
-import { purgeableStates, type DeliveryOperations, type DeliveryReads, type DriftRecords, type Inbox, type PurgeBatch } from './inbox.ts';
+import {
+  purgeableStates,
+  type DeliveryOperations,
+  type DeliveryReads,
+  type DriftRecords,
+  type EndUserErasure,
+  type Inbox,
+  type PurgeBatch,
+} from './inbox.ts';
 
-export interface InboxView extends DeliveryReads, DeliveryOperations, Pick<DriftRecords, 'drift'> {}
+export interface InboxView extends DeliveryReads, DeliveryOperations, EndUserErasure, Pick<DriftRecords, 'drift'> {}
 
 /** The view of `inbox`: an object of its own, so that the rest of the store cannot be reached through it. */
 export function inboxView(inbox: Inbox): InboxView {
@@ -22,6 +30,8 @@ export function inboxView(inbox: Inbox): InboxView {
     purge: async (batch) => inbox.purge(checkedPurge(batch)),
     updateViolations: (id, violations) => inbox.updateViolations(id, violations),
     discard: (id, discard) => inbox.discard(id, discard),
+    erase: async (endUserId, at) => inbox.erase(checkedEndUserId(endUserId), at),
+    countErased: () => inbox.countErased(),
     drift: (filter) => inbox.drift(filter),
   };
 }
@@ -40,4 +50,12 @@ function checkedPurge(batch: PurgeBatch): PurgeBatch {
   if (!(Number.isSafeInteger(limit) && limit > 0)) problems.push(`limit must be a positive integer, got ${String(limit)}`);
   if (problems.length > 0) throw new TypeError(`inbox.purge: ${problems.join('; ')}.`);
   return batch;
+}
+
+/** An end user's id as asked from outside: an erasure of "" or of a value that is no id would erase nothing, and say so by returning 0. */
+function checkedEndUserId(endUserId: string): string {
+  if (typeof endUserId !== 'string' || endUserId === '') {
+    throw new TypeError(`inbox.erase: endUserId must be a non-empty string, got ${JSON.stringify(endUserId) ?? String(endUserId)}.`);
+  }
+  return endUserId;
 }

@@ -15,7 +15,7 @@ import type {
 } from '../../src/inbox/inbox.ts';
 import fc from 'fast-check';
 import { escapePointerToken } from '../../src/contract/validation.ts';
-import { DeliveryRefused } from '../../src/inbox/inbox.ts';
+import { DataKeyGone, DeliveryRefused } from '../../src/inbox/inbox.ts';
 import { derivedFields, laneOf } from '../../src/inbox/ordering.ts';
 import { maxDeliveryIdBytes, maxErrorBytes, maxEventTypeBytes, maxLaneIdBytes, maxViolationTextBytes } from '../../src/inbox/storable.ts';
 import { eventually } from '../support/eventually.ts';
@@ -86,9 +86,12 @@ for (const backend of inboxBackends) {
           traceContext: null,
           nextAttemptAt: null,
           discarded: null,
+          endUserId: 'u1',
+          erasedAt: null,
+          unreadable: null,
         });
-        expect(await inbox.get('profile')).to.deep.include({ lane: 'end_user:u1', eventTime: nineOClock + 7250 });
-        expect(await inbox.get('audit')).to.deep.include({ lane: 'delivery:audit', eventTime: receivedAt.getTime() });
+        expect(await inbox.get('profile')).to.deep.include({ lane: 'end_user:u1', eventTime: nineOClock + 7250, endUserId: 'u1' });
+        expect(await inbox.get('audit')).to.deep.include({ lane: 'delivery:audit', eventTime: receivedAt.getTime(), endUserId: null });
         expect(await inbox.get('nowhere')).to.equal(undefined);
       });
 
@@ -291,6 +294,7 @@ for (const backend of inboxBackends) {
             attempt: 1,
             forwardedAt: null,
             traceContext,
+            unreadable: null,
           },
         ]);
         expect(await inbox.get('a1')).to.deep.include({ state: 'pending', attempts: 1 });
@@ -1021,6 +1025,149 @@ for (const backend of inboxBackends) {
       });
     });
 
+    describe('erasure of an end user', () => {
+      const at = new Date('2026-11-24T12:00:00.000Z');
+      const drift = (exampleId: string): DriftSummary => ({
+        eventType: 'v1.conversation.message',
+        kind: 'unknown_field',
+        path: `data.${exampleId}`,
+        detail: 'string',
+        deliveries: 1,
+        firstSeenAt: at,
+        lastSeenAt: at,
+        exampleId,
+        exampleValue: '"ada@example.com"',
+      });
+
+      /** Ana's deliveries done, dead (with a failed attempt), quarantined and pending; Bo's done. */
+      async function twoEndUsers() {
+        await acceptAll(
+          delivery('ana-done', { conversation: 'c1', endUser: 'ana' }),
+          delivery('ana-dead', { conversation: 'c2', endUser: 'ana' }),
+          delivery('bo-done', { conversation: 'c3', endUser: 'bo' }),
+        );
+        await claim();
+        await inbox.settle('dispatcher-a', [
+          { id: 'ana-done', outcome: 'done' },
+          { id: 'ana-dead', outcome: 'dead', error: 'Error: refused "ada@example.com"' },
+          { id: 'bo-done', outcome: 'done' },
+        ]);
+        await inbox.quarantine(delivery('ana-quarantined', { type: 'v1.end_user.updated', endUser: 'ana' }), []);
+        await acceptAll(delivery('ana-pending', { conversation: 'c4', endUser: 'ana' }));
+        await inbox.recordDrift([drift('ana-done'), drift('bo-done')]);
+      }
+      const anas = ['ana-done', 'ana-dead', 'ana-quarantined', 'ana-pending'];
+
+      it('keeps the end user each delivery names, of any type, and lists by it', async () => {
+        await twoEndUsers();
+        await inbox.accept(delivery('audit', { type: 'v1.audit_log.emitted' }));
+        expect((await inbox.get('ana-quarantined'))?.endUserId).to.equal('ana');
+        expect((await inbox.get('audit'))?.endUserId).to.equal(null);
+        expect((await inbox.list({ endUserId: 'ana', limit: 10 })).map(({ id }) => id).sort()).to.deep.equal([...anas].sort());
+        expect(await inbox.count({ endUserId: 'bo' })).to.equal(1);
+      });
+
+      it("empties what is kept of one end user's deliveries, marks them erased, and leaves another's", async () => {
+        await twoEndUsers();
+        const bo = await inbox.get('bo-done');
+        expect(await inbox.erase('ana', at)).to.equal(4);
+        for (const id of anas) {
+          expect(await inbox.get(id), id).to.deep.include({
+            headers: {},
+            body: '',
+            lastError: null,
+            erasedAt: at,
+            unreadable: `its end user's data was erased at ${at.toISOString()}`,
+          });
+        }
+        expect((await inbox.get('ana-dead'))?.state).to.equal('dead');
+        expect((await inbox.failedAttempts('ana-dead')).map(({ error }) => error)).to.deep.equal(['']);
+        expect((await inbox.drift()).map(({ exampleId, exampleValue }) => [exampleId, exampleValue]).sort()).to.deep.equal([
+          ['ana-done', null],
+          ['bo-done', '"ada@example.com"'],
+        ]);
+        expect(await inbox.get('bo-done')).to.deep.equal(bo);
+        expect(await inbox.countErased()).to.equal(4);
+      });
+
+      it('changes nothing the second time, and the erased are never replayed', async () => {
+        await twoEndUsers();
+        await inbox.erase('ana', at);
+        const erased = await Promise.all(anas.map((id) => inbox.get(id)));
+        expect(await inbox.erase('ana', new Date())).to.equal(0);
+        expect(await inbox.requeue(anas.map((id) => ({ id })))).to.equal(0);
+        expect(await Promise.all(anas.map((id) => inbox.get(id)))).to.deep.equal(erased);
+        expect(await inbox.erase('nobody', at)).to.equal(0);
+      });
+
+      it("hands the dispatcher an erased pending delivery with why it cannot be read, and a sender's retry is a duplicate", async () => {
+        await twoEndUsers();
+        await inbox.erase('ana', at);
+        const [claimed] = await claim();
+        expect(claimed).to.deep.include({
+          id: 'ana-pending',
+          body: '',
+          unreadable: `its end user's data was erased at ${at.toISOString()}`,
+        });
+        expect(await inbox.accept(delivery('ana-done', { conversation: 'c1', endUser: 'ana' }))).to.equal('duplicate');
+        expect((await inbox.get('ana-done'))?.body).to.equal('');
+      });
+
+      it('stores anew what is received of the end user after the erasure, a valid copy of an erased quarantined one too', async () => {
+        await twoEndUsers();
+        await inbox.erase('ana', at);
+        const again = delivery('ana-quarantined', { type: 'v1.end_user.updated', endUser: 'ana' });
+        expect(await inbox.accept(again)).to.equal('stored');
+        expect(await inbox.accept(delivery('ana-new', { conversation: 'c5', endUser: 'ana' }))).to.equal('stored');
+        for (const id of ['ana-quarantined', 'ana-new']) {
+          expect(await inbox.get(id), id).to.deep.include({ state: 'pending', erasedAt: null, unreadable: null, endUserId: 'ana' });
+        }
+        expect((await inbox.get('ana-quarantined'))?.body).to.equal(again.body);
+        expect(await inbox.countErased()).to.equal(3);
+      });
+    });
+
+    describe('data keys', () => {
+      const key = (id: string, owner: string, wrapped = `wrapped ${id}`) => ({ id, owner, wrapped });
+
+      it('keeps one key per owner: the first stored wins, and each is read by owner and by id', async () => {
+        expect(await inbox.addDataKey(key('k1', 'end_user:ana'))).to.deep.equal(key('k1', 'end_user:ana'));
+        expect(await inbox.addDataKey(key('k2', 'end_user:ana'))).to.deep.equal(key('k1', 'end_user:ana'));
+        expect(await inbox.dataKeyOf('end_user:ana')).to.deep.equal(key('k1', 'end_user:ana'));
+        expect(await inbox.dataKeyById('k1')).to.deep.equal(key('k1', 'end_user:ana'));
+        expect(await inbox.dataKeyById('k2')).to.equal(undefined);
+        expect(await inbox.dataKeyOf('end_user:bo')).to.equal(undefined);
+      });
+
+      it('lists the keys a page at a time and re-wraps one only from the wrapping it had', async () => {
+        for (const id of ['k3', 'k1', 'k2']) await inbox.addDataKey(key(id, `end_user:${id}`));
+        expect((await inbox.dataKeys(undefined, 2)).map(({ id }) => id)).to.deep.equal(['k1', 'k2']);
+        expect((await inbox.dataKeys('k2', 2)).map(({ id }) => id)).to.deep.equal(['k3']);
+        expect(await inbox.rewrapDataKey('k1', 'wrapped k1', 'new k1')).to.equal(true);
+        expect(await inbox.rewrapDataKey('k1', 'wrapped k1', 'newer k1')).to.equal(false);
+        expect(await inbox.rewrapDataKey('gone', 'wrapped gone', 'new')).to.equal(false);
+        expect(await inbox.dataKeyById('k1')).to.deep.equal(key('k1', 'end_user:k1', 'new k1'));
+      });
+
+      it("destroys the erased end user's key alone, and refuses a delivery under it while others beside it are stored", async () => {
+        await inbox.addDataKey(key('ana-key', 'end_user:ana'));
+        await inbox.addDataKey(key('bo-key', 'end_user:bo'));
+        await acceptAll({ ...delivery('ana-1', { conversation: 'c1', endUser: 'ana' }), dataKeyId: 'ana-key' });
+        await inbox.erase('ana', new Date());
+        expect(await inbox.dataKeyOf('end_user:ana')).to.equal(undefined);
+        expect(await inbox.dataKeyOf('end_user:bo')).to.deep.equal(key('bo-key', 'end_user:bo'));
+        const [late, other] = await Promise.allSettled([
+          inbox.accept({ ...delivery('ana-2', { conversation: 'c1', endUser: 'ana' }), dataKeyId: 'ana-key' }),
+          inbox.accept({ ...delivery('bo-1', { conversation: 'c2', endUser: 'bo' }), dataKeyId: 'bo-key' }),
+        ]);
+        expect(late).to.have.property('status', 'rejected');
+        expect((late as PromiseRejectedResult).reason).to.be.instanceOf(DataKeyGone);
+        expect(other).to.deep.equal({ status: 'fulfilled', value: 'stored' });
+        expect(await inbox.get('ana-2')).to.equal(undefined);
+        await inbox.ping();
+      });
+    });
+
     describe('ended inspector sessions', () => {
       const inAnHour = () => new Date(Date.now() + 3_600_000);
 
@@ -1036,7 +1183,7 @@ for (const backend of inboxBackends) {
 
     describe('reading', () => {
       it('refuses a filter field of list or count that it does not have, naming the closest, rather than select every delivery', async () => {
-        const queryFields = 'state, eventType, lane, since, until, idPrefix';
+        const queryFields = 'state, eventType, lane, since, until, idPrefix, endUserId';
         const fields = `${queryFields}, after, limit`;
         await inbox.accept(delivery('a1'));
         const misspelt = { stat: 'dead', limit: 10 } as unknown as DeliveryFilter;

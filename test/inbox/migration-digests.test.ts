@@ -23,6 +23,7 @@ const digests = {
     '0009-contract-drift.sql': '959b1a6f8508b6a02b272e30ae9584b8b5ba46c747cff7d070418b6735d3e5db',
     '0010-ended-sessions.sql': '24f98963990c67885dfcf5d27413842a8a1a00c157b505fa97a4e8b21d70764a',
     '0011-discarded.sql': 'e7194eb683c4cea20cef0094cf566ac14730141e6c96a9276f4006e126824618',
+    '0012-end-users-data.sql': 'e8803620db77ad708a99d3df0ca82a727a339c3be5be40294f3f25b72727039a',
   },
   postgres: {
     '0001-deliveries-and-lanes.sql': 'a27b1665ec4b3de697caf629548350904bc77dc951ace75ff64c161da4fa717f',
@@ -36,6 +37,7 @@ const digests = {
     '0009-ended-sessions.sql': 'f2b24d8c3f8b1ebca0dede687814842d11ff3c2b5fd255048e51453b14954f8c',
     '0010-discarded.sql': 'f03e1d367d9f901651a8653a9fa0e0d6a60d344266f5720dd147610ff76508fb',
     '0011-counts-that-never-wait.sql': '79922332d6475ce3fdcf01015dc09d586de36f638667375533a21beb5a101024',
+    '0012-end-users-data.sql': 'c7fc22c44dcaff69355171da3c9a99d92385d0376ccf09b515b5800023ef0644',
   },
 };
 

@@ -6,7 +6,7 @@ import type { Receiver } from '../../src/receiver.ts';
 import { eventually } from '../support/eventually.ts';
 import { freePort } from '../support/process.ts';
 import { inboxBackends } from '../support/inbox-backends.ts';
-import { contractExample, deliver, startReceiver, type TestReceiver, type TestReceiverOptions } from '../support/receiver.ts';
+import { contractExample, deliver, messageEvent, startReceiver, type TestReceiver, type TestReceiverOptions } from '../support/receiver.ts';
 
 for (const backend of inboxBackends)
   describe(`the dispatcher (${backend.name})`, () => {
@@ -228,6 +228,32 @@ for (const backend of inboxBackends)
       expect(claimed?.id, 'the lease was released').to.equal(id);
     });
 
+    it("settles an erased end user's pending delivery dead, running nothing, and goes on with the others", async () => {
+      const handled: string[] = [];
+      const app = await startWith();
+      app.on('v1.conversation.message', (event) => void handled.push(String(event.data.end_user_id)));
+      const erased = messageEvent('conversation-of-ana', 1);
+      erased['data'].end_user_id = 'ana';
+      const kept = messageEvent('conversation-of-bo', 2);
+      kept['data'].end_user_id = 'bo';
+      const [{ id: erasedId }, { id: keptId }] = [await deliver(receiver.url, erased), await deliver(receiver.url, kept)];
+      const at = new Date();
+      expect(await app.inbox.erase('ana', at)).to.equal(1);
+      app.start();
+
+      expect(await settledState(keptId)).to.deep.include({ state: 'done' });
+      expect(await settledState(erasedId)).to.deep.include({
+        state: 'dead',
+        attempts: 1,
+        lastError: `its content cannot be read: its end user's data was erased at ${at.toISOString()}`,
+        erasedAt: at,
+      });
+      expect(handled).to.deep.equal(['bo']);
+      await eventually(() => receiver.logs.some(({ deliveryId, level }) => deliveryId === erasedId && level === 50));
+      const line = receiver.logs.find(({ deliveryId, level }) => deliveryId === erasedId && level === 50);
+      expect(line).to.deep.include({ msg: 'the delivery is dead: its content cannot be read', outcome: 'dead' });
+    });
+
     it("shows an app the inbox's reads and operations, and none of its claims, settlements or leases", async () => {
       const { inbox } = await startWith();
       const { id } = await deliver(receiver.url, contractExample('ConversationCreated'));
@@ -237,8 +263,10 @@ for (const backend of inboxBackends)
       expect(Object.keys(inbox).sort()).to.deep.equal([
         'count',
         'countByState',
+        'countErased',
         'discard',
         'drift',
+        'erase',
         'failedAttempts',
         'get',
         'lane',
@@ -251,6 +279,7 @@ for (const backend of inboxBackends)
         'updateViolations',
       ]);
       expect((inbox as unknown as Record<string, unknown>)['claim']).to.equal(undefined);
+      expect((inbox as unknown as Record<string, unknown>)['dataKeyOf']).to.equal(undefined);
     });
 
     it('refuses from an app what its types refuse: a purge of pending deliveries, a page that is no positive integer, a state or time that is none', async () => {

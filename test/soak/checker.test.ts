@@ -57,6 +57,9 @@ function stored(id: string, overrides: Partial<StoredDelivery> = {}): StoredDeli
     traceContext: null,
     nextAttemptAt: null,
     discarded: null,
+    endUserId: null,
+    erasedAt: null,
+    unreadable: null,
     ...overrides,
   };
 }

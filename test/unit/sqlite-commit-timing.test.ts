@@ -13,6 +13,8 @@ const row = {
   lane: 'delivery:msg_1',
   eventTime: 0,
   traceContext: null,
+  endUserId: null,
+  dataKeyId: null,
 };
 const accept: WriteOperation = { kind: 'accept', row };
 const quarantine: WriteOperation = { kind: 'quarantine', row, violations: [] };

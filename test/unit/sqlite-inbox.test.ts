@@ -49,7 +49,7 @@ describe('the SQLite inbox', () => {
     const db = new DatabaseSync(path);
     db.exec('PRAGMA user_version = 99');
     db.close();
-    expect(() => new SqliteInbox(path)).to.throw('The inbox has schema version 99; this version of ada-webhooks knows 11.');
+    expect(() => new SqliteInbox(path)).to.throw('The inbox has schema version 99; this version of ada-webhooks knows 12.');
     inbox = new SqliteInbox(join(directory, 'other.sqlite'));
   });
 

@@ -6,7 +6,7 @@
 // inside it takes a fresh snapshot.
 import type { TraceContext } from '../../telemetry/tracing.ts';
 import type { ClaimOptions, ClaimedDelivery } from '../inbox.ts';
-import { timeOrNull } from '../rows.ts';
+import { erasedReason, timeOrNull } from '../rows.ts';
 import type { Prepared } from './prepared.ts';
 
 interface ClaimedRow {
@@ -19,6 +19,7 @@ interface ClaimedRow {
   event_time: number;
   forwarded_at: number | null;
   trace_context: TraceContext | null;
+  erased_at: number | null;
 }
 
 export const claimStatements = (schema: string) => ({
@@ -42,5 +43,6 @@ export async function claim(
     attempt: row.attempts,
     forwardedAt: timeOrNull(row.forwarded_at),
     traceContext: row.trace_context,
+    unreadable: erasedReason(row.erased_at),
   }));
 }

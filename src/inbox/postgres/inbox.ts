@@ -25,6 +25,7 @@ import {
   type Requeue,
   type Settlement,
   type StoreOutcome,
+  type StoredDataKey,
   type StoredDelivery,
 } from '../inbox.ts';
 import {
@@ -40,7 +41,7 @@ import {
   type RowCodec,
 } from '../rows.ts';
 import { countQuery, listQuery } from '../list-query.ts';
-import { derivedFields } from '../ordering.ts';
+import { dataKeyOwnerOf, derivedFields, storableEndUserId } from '../ordering.ts';
 import { refusalOf, storableViolations } from '../storable.ts';
 import { TurnBatch } from '../turn-batch.ts';
 import { IntakeLeases, type IntakeResult } from '../intake-leases.ts';
@@ -48,6 +49,8 @@ import { ProbedAvailability, type Availability } from '../../support/availabilit
 import { NotificationListener } from './notifications.ts';
 import { migrate, schemaExists } from './schema.ts';
 import { claim, claimStatements } from './claim.ts';
+import { dataKeyGoneOf, dataKeyStatements } from './data-keys.ts';
+import { erase, eraseStatements } from './erase.ts';
 import { intakeStatements, storeDeliveries, type IntakeWrite } from './intake.ts';
 import { prepareAll } from './prepared.ts';
 import { requeue, requeueStatements } from './requeue.ts';
@@ -153,6 +156,8 @@ export class PostgresInbox implements Inbox {
       ...claimStatements(this.#schema),
       ...settleStatements(this.#schema),
       ...requeueStatements(this.#schema),
+      ...eraseStatements(this.#schema),
+      ...dataKeyStatements(this.#schema),
     });
     this.handlerTransactions = createHandlerTransactions(this.#pool, this.#schema, poolSize);
     this.#channel = `ada_webhooks:${schema}`;
@@ -196,6 +201,40 @@ export class PostgresInbox implements Inbox {
   async discard(id: string, { at, by }: Discard): Promise<boolean> {
     this.#refuseWhenClosed();
     const { rowCount } = await this.#pool.query(this.#sql.discard, [id, at.getTime(), by]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async erase(endUserId: string, at: Date): Promise<number> {
+    this.#refuseWhenClosed();
+    const kept = storableEndUserId(endUserId);
+    return this.#writeHealth.track(erase(this.#operations, kept, dataKeyOwnerOf(kept), at));
+  }
+
+  async countErased(): Promise<number> {
+    const { rows } = await this.#pool.query<{ count: number }>(this.#sql.countErased);
+    return rows[0]!.count;
+  }
+
+  async dataKeyOf(owner: string): Promise<StoredDataKey | undefined> {
+    return (await this.#operations.dataKeyOf<StoredDataKey>([owner])).rows[0];
+  }
+
+  async dataKeyById(id: string): Promise<StoredDataKey | undefined> {
+    return (await this.#operations.dataKeyById<StoredDataKey>([id])).rows[0];
+  }
+
+  async addDataKey({ id, owner, wrapped }: StoredDataKey): Promise<StoredDataKey> {
+    this.#refuseWhenClosed();
+    return (await this.#operations.addDataKey<StoredDataKey>([id, owner, wrapped])).rows[0]!;
+  }
+
+  async dataKeys(afterId: string | undefined, limit: number): Promise<StoredDataKey[]> {
+    return (await this.#operations.dataKeys<StoredDataKey>([afterId ?? '', limit])).rows;
+  }
+
+  async rewrapDataKey(id: string, previous: string, wrapped: string): Promise<boolean> {
+    this.#refuseWhenClosed();
+    const { rowCount } = await this.#operations.rewrapDataKey([id, previous, wrapped]);
     return (rowCount ?? 0) > 0;
   }
 
@@ -367,7 +406,7 @@ export class PostgresInbox implements Inbox {
   #storeDelivery(write: IntakeWrite): Promise<IntakeResult> {
     const stored = this.#write({ kind: 'intake', ...write }) as Promise<IntakeResult>;
     return this.#writeHealth.track(stored).catch((error: unknown) => {
-      throw refusalOf(error, refusedForWhatItHolds);
+      throw refusalOf(dataKeyGoneOf(error), refusedForWhatItHolds);
     });
   }
 

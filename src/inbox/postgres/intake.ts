@@ -26,7 +26,7 @@ interface StoredRow {
 }
 
 export const intakeStatements = (schema: string) => ({
-  storeDeliveries: `SELECT * FROM ${schema}.store_deliveries($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+  storeDeliveries: `SELECT * FROM ${schema}.store_deliveries($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 });
 
 /** Stores one turn's deliveries; each write's result, and whether any became pending without a lease (to be announced). */
@@ -37,11 +37,11 @@ export async function storeDeliveries(
   // One row per delivery id: within a batch, the first copy is the one stored.
   const firsts = new Map<string, IntakeWrite>();
   for (const write of writes) if (!firsts.has(write.delivery.id)) firsts.set(write.delivery.id, write);
-  const columns: unknown[][] = Array.from({ length: 11 }, () => []);
+  const columns: unknown[][] = Array.from({ length: 13 }, () => []);
   let lease: IntakeLease | undefined;
   for (const write of firsts.values()) {
     const { delivery, violations } = write;
-    const { eventType, lane, eventTime } = write.fields;
+    const { eventType, lane, eventTime, endUserId } = write.fields;
     const row = [
       delivery.id,
       violations ? 'quarantined' : 'pending',
@@ -53,6 +53,8 @@ export async function storeDeliveries(
       lane,
       eventTime,
       traceContextColumn(delivery.traceContext),
+      endUserId,
+      delivery.dataKeyId ?? null,
       write.lease !== undefined,
     ];
     row.forEach((value, column) => columns[column]!.push(value));

@@ -5,7 +5,7 @@ import type { Prepared } from './prepared.ts';
 
 export const requeueStatements = (schema: string) => ({
   /**
-   * Puts dead, quarantined and done deliveries ($1) back to pending, each in the trace of $2 (or
+   * Puts dead, quarantined and done deliveries ($1), never erased ones, back to pending, each in the trace of $2 (or
    * its own, where that is null), and joins them to their lanes (join_lanes reads only its
    * arguments, so it needs no sight of this statement's update); returns how many.
    */
@@ -18,7 +18,7 @@ export const requeueStatements = (schema: string) => ({
         SET state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL, violations = NULL, forwarded_at = NULL,
           trace_context = coalesce(requeue.trace_context, deliveries.trace_context)
         FROM requeue
-        WHERE deliveries.id = requeue.id AND deliveries.state IN ('dead', 'quarantined', 'done')
+        WHERE deliveries.id = requeue.id AND deliveries.state IN ('dead', 'quarantined', 'done') AND deliveries.erased_at IS NULL
         RETURNING deliveries.id, deliveries.lane, deliveries.event_time
       )
       SELECT count(*)::integer AS requeued, ${schema}.join_lanes(array_agg(id), array_agg(lane), array_agg(event_time), NULL, NULL, NULL)

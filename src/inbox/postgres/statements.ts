@@ -65,6 +65,7 @@ export function statements(schema: string) {
     endedSessions: `SELECT id FROM ${schema}.ended_sessions WHERE id = ANY($1::text[]) AND expires_at > $2`,
 
     countByState: `SELECT state, sum(count)::integer AS count FROM ${schema}.state_counts GROUP BY state`,
+    countErased: `SELECT count(*)::integer AS count FROM ${schema}.deliveries WHERE erased_at IS NOT NULL`,
     ...readQueries(postgresTables(schema)),
   };
 }

@@ -1,7 +1,7 @@
 // The claim on SQLite (the lane algorithm: inbox.ts): due lanes become ready, then the oldest
 // heads of ready lanes are leased.
 import type { ClaimOptions, ClaimedDelivery } from '../inbox.ts';
-import { timeOrNull, traceContextFromColumn } from '../rows.ts';
+import { erasedReason, timeOrNull, traceContextFromColumn } from '../rows.ts';
 import type { Prepared } from './prepared.ts';
 
 export const claimStatements = {
@@ -14,7 +14,7 @@ export const claimStatements = {
   // UPDATE ... WHERE key IN (SELECT ...) RETURNING for all of them).
   readyHeads: `SELECT key, head_id FROM lanes WHERE status = 'ready' ORDER BY head_event_time, head_id LIMIT :limit`,
   leaseLane: `UPDATE lanes SET status = 'leased', leased_id = head_id, lease_owner = :owner, lease_until = :until WHERE key = :key`,
-  startAttempt: `UPDATE deliveries SET attempts = attempts + 1 WHERE id = ? RETURNING id, event_type, received_at, attempts, forwarded_at, trace_context`,
+  startAttempt: `UPDATE deliveries SET attempts = attempts + 1 WHERE id = ? RETURNING id, event_type, received_at, attempts, forwarded_at, trace_context, erased_at`,
   body: `SELECT body FROM delivery_payloads WHERE id = ?`,
 };
 
@@ -25,6 +25,7 @@ interface ClaimedRow {
   attempts: number;
   forwarded_at: number | null;
   trace_context: string | null;
+  erased_at: number | null;
 }
 
 export function claim(
@@ -48,6 +49,7 @@ export function claim(
       attempt: row.attempts,
       forwardedAt: timeOrNull(row.forwarded_at),
       traceContext: traceContextFromColumn(row.trace_context),
+      unreadable: erasedReason(row.erased_at),
     };
   });
 }

@@ -5,6 +5,7 @@ import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Violation } from '../../contract/validation.ts';
 import {
+  DataKeyGone,
   InboxNotFound,
   type ClaimOptions,
   type ClaimedDelivery,
@@ -26,6 +27,7 @@ import {
   type Requeue,
   type Settlement,
   type StoreOutcome,
+  type StoredDataKey,
   type StoredDelivery,
 } from '../inbox.ts';
 import {
@@ -53,6 +55,8 @@ import { openDatabase, refusedForWhatItHolds } from './database.ts';
 import { migrate } from './schema.ts';
 import type { ErrorAnswer, WriterAnswer, WriterData, WriterRequest } from './writer-thread.ts';
 import { newRow } from './intake.ts';
+import { dataKeyStatements } from './data-keys.ts';
+import { dataKeyOwnerOf, storableEndUserId } from '../ordering.ts';
 import { endedSessionsQuery } from './sessions.ts';
 import type { Durability, WriteOperation, WriteResults } from './writes.ts';
 
@@ -106,7 +110,7 @@ export class SqliteInbox implements Inbox {
   readonly #leasesAtIntake = new IntakeLeases();
   readonly #writeHealth = new ProbedAvailability(
     () => this.#write({ kind: 'probe' }),
-    (error) => !refusedForWhatItHolds(error),
+    (error) => !refusedForWhatItHolds(error) && !(error instanceof DataKeyGone),
   );
   /** Batches posted to the writer thread and not answered yet, by number. */
   readonly #inFlight = new Map<number, PostedBatch>();
@@ -142,6 +146,10 @@ export class SqliteInbox implements Inbox {
       lane: prepare(reads.lane),
       laneQueue: prepare(reads.laneQueue),
       endedSessions: prepare(endedSessionsQuery),
+      countErased: prepare('SELECT count(*) AS count FROM deliveries WHERE erased_at IS NOT NULL'),
+      dataKeyOf: prepare(dataKeyStatements.dataKeyOf),
+      dataKeyById: prepare('SELECT id, owner, wrapped FROM data_keys WHERE id = ?'),
+      dataKeys: prepare('SELECT id, owner, wrapped FROM data_keys WHERE id > ? ORDER BY id LIMIT ?'),
       ping: prepare('SELECT 1'),
     };
 
@@ -191,6 +199,35 @@ export class SqliteInbox implements Inbox {
 
   discard(id: string, discard: Discard): Promise<boolean> {
     return this.#write({ kind: 'discard', id, discard });
+  }
+
+  erase(endUserId: string, at: Date): Promise<number> {
+    const kept = storableEndUserId(endUserId);
+    return this.#write({ kind: 'erase', endUserId: kept, owner: dataKeyOwnerOf(kept), at });
+  }
+
+  async countErased(): Promise<number> {
+    return (this.#reads.countErased.get() as { count: number }).count;
+  }
+
+  async dataKeyOf(owner: string): Promise<StoredDataKey | undefined> {
+    return this.#reads.dataKeyOf.get(owner) as StoredDataKey | undefined;
+  }
+
+  async dataKeyById(id: string): Promise<StoredDataKey | undefined> {
+    return this.#reads.dataKeyById.get(id) as StoredDataKey | undefined;
+  }
+
+  addDataKey(key: StoredDataKey): Promise<StoredDataKey> {
+    return this.#write({ kind: 'addDataKey', key });
+  }
+
+  async dataKeys(afterId: string | undefined, limit: number): Promise<StoredDataKey[]> {
+    return this.#reads.dataKeys.all(afterId ?? '', limit) as unknown as StoredDataKey[];
+  }
+
+  rewrapDataKey(id: string, previous: string, wrapped: string): Promise<boolean> {
+    return this.#write({ kind: 'rewrapDataKey', id, previous, wrapped });
   }
 
   purge({ state, receivedBefore, limit }: PurgeBatch): Promise<number> {
@@ -366,6 +403,7 @@ export class SqliteInbox implements Inbox {
   }
 }
 
-function fromErrorAnswer({ message, code, errcode }: ErrorAnswer): Error {
+function fromErrorAnswer({ name, message, code, errcode }: ErrorAnswer): Error {
+  if (name === DataKeyGone.name) return new DataKeyGone(message);
   return Object.assign(new Error(message), { code, errcode });
 }

@@ -7,6 +7,7 @@ import { derivedFields } from '../ordering.ts';
 import { traceContextColumn } from '../rows.ts';
 import type { IntakeLease, StartedAttempt } from '../intake-leases.ts';
 import { claimStatements } from './claim.ts';
+import { checkDataKeyHeld, dataKeyStatements } from './data-keys.ts';
 import { joinLane, laneStatements } from './lanes.ts';
 import type { Prepared } from './prepared.ts';
 
@@ -20,30 +21,46 @@ export interface NewRow {
   lane: string;
   eventTime: number;
   traceContext: string | null;
+  endUserId: string | null;
+  dataKeyId: string | null;
 }
 
 export function newRow(delivery: NewDelivery): NewRow {
-  const { eventType, lane, eventTime } = derivedFields(delivery);
+  const { eventType, lane, eventTime, endUserId } = derivedFields(delivery);
   const { id, receivedAt, headers, body } = delivery;
   const traceContext = traceContextColumn(delivery.traceContext);
-  return { id, eventType, receivedAt: receivedAt.toISOString(), headers: JSON.stringify(headers), body, lane, eventTime, traceContext };
+  const dataKeyId = delivery.dataKeyId ?? null;
+  return {
+    id,
+    eventType,
+    receivedAt: receivedAt.toISOString(),
+    headers: JSON.stringify(headers),
+    body,
+    lane,
+    eventTime,
+    traceContext,
+    endUserId,
+    dataKeyId,
+  };
 }
 
-const insertColumns = `(id, state, event_type, received_at, violations, lane, event_time, trace_context)`;
+const insertColumns = `(id, state, event_type, received_at, violations, lane, event_time, trace_context, end_user_id, data_key_id)`;
 
 export const intakeStatements = {
   ...laneStatements,
+  ...dataKeyStatements,
   leaseHead: `UPDATE lanes SET status = 'leased', leased_id = head_id, lease_owner = :owner, lease_until = :until
               WHERE key = :lane AND head_id = :id AND status = 'ready'`,
   startAttempt: claimStatements.startAttempt,
   accept: `INSERT INTO deliveries ${insertColumns}
-           VALUES (:id, 'pending', :eventType, :receivedAt, NULL, :lane, :eventTime, :traceContext)
+           VALUES (:id, 'pending', :eventType, :receivedAt, NULL, :lane, :eventTime, :traceContext, :endUserId, :dataKeyId)
            ON CONFLICT (id) DO UPDATE SET
              state = 'pending', event_type = excluded.event_type, received_at = excluded.received_at,
-             violations = NULL, lane = excluded.lane, event_time = excluded.event_time, trace_context = excluded.trace_context
+             violations = NULL, lane = excluded.lane, event_time = excluded.event_time, trace_context = excluded.trace_context,
+             end_user_id = excluded.end_user_id, data_key_id = excluded.data_key_id, erased_at = NULL
            WHERE deliveries.state = 'quarantined'`,
   quarantine: `INSERT INTO deliveries ${insertColumns}
-               VALUES (:id, 'quarantined', :eventType, :receivedAt, :violations, :lane, :eventTime, :traceContext)
+               VALUES (:id, 'quarantined', :eventType, :receivedAt, :violations, :lane, :eventTime, :traceContext, :endUserId, :dataKeyId)
                ON CONFLICT (id) DO NOTHING`,
   // The payload of a delivery just stored, or of the valid copy that replaces a quarantined one.
   storePayload: `INSERT INTO delivery_payloads (id, headers, body) VALUES (:id, :headers, :body)
@@ -54,8 +71,10 @@ type IntakeStatements = Prepared<typeof intakeStatements>;
 
 /** Stores a valid delivery as pending and joins its lane; a quarantined one with its id is replaced. */
 export function accept(statements: IntakeStatements, row: NewRow): StoreOutcome {
-  const { id, eventType, receivedAt, headers, body, lane, eventTime, traceContext } = row;
-  if (statements.accept.run({ id, eventType, receivedAt, lane, eventTime, traceContext }).changes === 0) return 'duplicate';
+  const { id, eventType, receivedAt, headers, body, lane, eventTime, traceContext, endUserId, dataKeyId } = row;
+  checkDataKeyHeld(statements, dataKeyId);
+  if (statements.accept.run({ id, eventType, receivedAt, lane, eventTime, traceContext, endUserId, dataKeyId }).changes === 0)
+    return 'duplicate';
   statements.storePayload.run({ id, headers, body });
   joinLane(statements, lane, id, eventTime);
   return 'stored';
@@ -75,7 +94,8 @@ export function leaseIfHead(statements: IntakeStatements, { id, lane }: NewRow, 
 
 /** Stores a delivery that violates the contract, in no lane. */
 export function quarantine(statements: IntakeStatements, row: NewRow, violations: Violation[]): StoreOutcome {
-  const { id, eventType, receivedAt, headers, body, lane, eventTime, traceContext } = row;
+  const { id, eventType, receivedAt, headers, body, lane, eventTime, traceContext, endUserId, dataKeyId } = row;
+  checkDataKeyHeld(statements, dataKeyId);
   const stored = statements.quarantine.run({
     id,
     eventType,
@@ -84,6 +104,8 @@ export function quarantine(statements: IntakeStatements, row: NewRow, violations
     lane,
     eventTime,
     traceContext,
+    endUserId,
+    dataKeyId,
   });
   if (stored.changes === 0) return 'duplicate';
   statements.storePayload.run({ id, headers, body });

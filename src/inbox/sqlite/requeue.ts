@@ -12,11 +12,11 @@ export const requeueStatements = {
   ...laneStatements,
   requeue: `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL, violations = NULL, forwarded_at = NULL,
               trace_context = coalesce(:traceContext, trace_context)
-            WHERE id = :id AND state IN ('dead', 'quarantined', 'done')
+            WHERE id = :id AND state IN ('dead', 'quarantined', 'done') AND erased_at IS NULL
             RETURNING lane, event_time`,
 };
 
-/** 1 when the delivery was put back, 0 when it was pending already or is not there. */
+/** 1 when the delivery was put back, 0 when it was pending already, is erased or is not there. */
 export function requeue(statements: Prepared<typeof requeueStatements>, { id, traceContext }: RequeueRow): number {
   const requeued = statements.requeue.get({ id, traceContext }) as { lane: string; event_time: number } | undefined;
   if (!requeued) return 0;

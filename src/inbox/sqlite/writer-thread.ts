@@ -21,6 +21,8 @@ export interface WriterData {
 export type WriterRequest = { batch: number; operations: WriteOperation[] } | { close: true };
 /** An error as it crosses to the inbox's thread. */
 export interface ErrorAnswer {
+  /** The error's class, where the inbox throws one of its own (DataKeyGone). */
+  name: string;
   message: string;
   code?: string | undefined;
   /** SQLite's extended result code of a write that failed alone (see SqliteWrites.commit). */
@@ -74,12 +76,12 @@ function commit(batches: { batch: number; operations: WriteOperation[] }[]): Wri
     };
   } catch (error) {
     // A commit that failed as a whole failed every write of it: none was refused alone, whatever SQLite's code.
-    const { message, code } = errorAnswer(error);
-    return { batches: numbers, error: { message, code } };
+    const { name, message, code } = errorAnswer(error);
+    return { batches: numbers, error: { name, message, code } };
   }
 }
 
 function errorAnswer(error: unknown): ErrorAnswer {
-  const { message, code, errcode } = error as Error & { code?: string; errcode?: number };
-  return { message, code, errcode };
+  const { name, message, code, errcode } = error as Error & { code?: string; errcode?: number };
+  return { name, message, code, errcode };
 }

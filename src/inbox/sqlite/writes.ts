@@ -13,11 +13,14 @@ import type {
   PurgeableState,
   Settlement,
   StoreOutcome,
+  StoredDataKey,
 } from '../inbox.ts';
 import type { IntakeLease, IntakeResult } from '../intake-leases.ts';
 import { claim, claimStatements } from './claim.ts';
 import { transaction } from './database.ts';
+import { addDataKey, dataKeyStatements, rewrapDataKey } from './data-keys.ts';
 import { discard, discardStatements } from './discard.ts';
+import { erase, eraseStatements } from './erase.ts';
 import { accept, intakeStatements, leaseIfHead, quarantine, type NewRow } from './intake.ts';
 import { prepareAll } from './prepared.ts';
 import { requeue, requeueStatements, type RequeueRow } from './requeue.ts';
@@ -32,6 +35,9 @@ export type WriteOperation =
   | { kind: 'requeue'; deliveries: RequeueRow[] }
   | { kind: 'updateViolations'; id: string; violations: Violation[] }
   | { kind: 'discard'; id: string; discard: Discard }
+  | { kind: 'erase'; endUserId: string; owner: string; at: Date }
+  | { kind: 'addDataKey'; key: StoredDataKey }
+  | { kind: 'rewrapDataKey'; id: string; previous: string; wrapped: string }
   | { kind: 'purge'; state: PurgeableState; receivedBefore: string; limit: number }
   | { kind: 'recordDrift'; summaries: readonly DriftSummary[] }
   | { kind: 'endSession'; session: EndedSession; now: Date }
@@ -47,6 +53,9 @@ export interface WriteResults {
   requeue: number;
   updateViolations: void;
   discard: boolean;
+  erase: number;
+  addDataKey: StoredDataKey;
+  rewrapDataKey: boolean;
   purge: number;
   recordDrift: void;
   endSession: void;
@@ -98,6 +107,8 @@ const allStatements = {
   ...settleStatements,
   ...requeueStatements,
   ...discardStatements,
+  ...eraseStatements,
+  ...dataKeyStatements,
   ...sessionStatements,
   ...smallWrites,
   ...savepoints,
@@ -209,6 +220,12 @@ export class SqliteWrites {
         return;
       case 'discard':
         return discard(statements, operation.id, operation.discard);
+      case 'erase':
+        return erase(statements, operation.endUserId, operation.owner, operation.at);
+      case 'addDataKey':
+        return addDataKey(statements, operation.key);
+      case 'rewrapDataKey':
+        return rewrapDataKey(statements, operation.id, operation.previous, operation.wrapped);
       case 'purge': {
         const { state, receivedBefore, limit } = operation;
         const purged = (statements.purged.all({ state, receivedBefore, limit }) as { id: string }[]).map(({ id }) => id);
