@@ -4,6 +4,7 @@
 //                    [--large-inbox 1000000] [--soak-minutes 0] [--stages]
 //                    [--postgres postgres://postgres@127.0.0.1:5432/test | --no-postgres | --postgres-only]
 //                    [--no-forwarding | --forwarding-only] [--no-tracing | --tracing-only] [--drift-only] [--retention-only]
+//                    [--encryption-only]
 //                    [--pinned-only]
 //                    [--baseline <git revision>]
 // See BENCHMARKS.md for what each figure means and what limits it.
@@ -32,6 +33,7 @@ import { forwardingFigures } from './bench/forwarding.ts';
 import { baselineFigures } from './bench/baseline.ts';
 import { driftFigures } from './bench/drift.ts';
 import { tracingFigures } from './bench/tracing.ts';
+import { encryptionFigures } from './bench/encryption.ts';
 import { defaultPostgresUrl, withTemporaryDatabase } from './bench/postgres.ts';
 import { pendingDeliveries, seedDone, seedPending } from './bench/seed.ts';
 import { cpuQuota, type CpuQuota } from './bench/cpu-quota.ts';
@@ -60,6 +62,7 @@ durable receiver written by hand, in alternating rounds, and prints the figures 
   --tracing-only      only the tracing figures
   --drift-only        only what watching for contract drift costs a delivery
   --retention-only    only intake while INBOX_RETENTION purges the large inbox (--large-inbox rows)
+  --encryption-only   only npm start without and with INBOX_ENCRYPTION_KEY (encryption at rest)
   --pinned-only       only bare Koa and the hand-written durable receiver against the receiver, each pinned to
                       core 1 with the load generator on core 0 (taskset): a comparison per core (also part of a full run)
   --baseline REV      first, the receiver against the receiver at this git revision
@@ -80,6 +83,7 @@ const { values, count } = parseCommandLine('bench', usage, {
   'forwarding-only': { type: 'boolean', default: false },
   'no-tracing': { type: 'boolean', default: false },
   'tracing-only': { type: 'boolean', default: false },
+  'encryption-only': { type: 'boolean', default: false },
   'drift-only': { type: 'boolean', default: false },
   'retention-only': { type: 'boolean', default: false },
   'pinned-only': { type: 'boolean', default: false },
@@ -576,6 +580,7 @@ try {
   if (values['forwarding-only']) await forwarding();
   else if (values['tracing-only']) await tracing();
   else if (values['drift-only']) await driftFigures(spread);
+  else if (values['encryption-only']) await encryptionFigures({ compare, traffic: spread, freshInbox });
   else if (values['retention-only']) await largeInboxFigures({ retentionOnly: true });
   else if (values['postgres-only']) await withTemporaryDatabase(values.postgres, postgresFigures);
   else if (values['pinned-only']) await pinnedFigures();
@@ -653,6 +658,7 @@ async function everything(forwarding: () => Promise<void>, tracing: () => Promis
 
   await pinnedFigures();
   await driftFigures(spread);
+  await encryptionFigures({ compare, traffic: spread, freshInbox });
 
   if (values.stages) {
     for (const traffic of [spread, spreadLarge]) await stagesOf(traffic, bare);

@@ -1,6 +1,6 @@
 // What the bench process and its load generator (load-generator.ts) say to each other.
 export interface Traffic {
-  /** A message event with `__ID__`, `__CONVERSATION__` and `__TIMESTAMP__` where each delivery's values go. */
+  /** A message event with `__ID__`, `__CONVERSATION__` (its conversation's id and its end user's) and `__TIMESTAMP__` where each delivery's values go. */
   template: string;
   /** The conversations that the deliveries go to in turn; one is a single busy conversation. */
   conversations: readonly string[];

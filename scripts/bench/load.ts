@@ -53,14 +53,17 @@ export interface Figures {
 export function messageTemplate(size: number): string {
   const event = structuredClone(loadContract().components.examples['ConversationMessageText']!.value) as {
     timestamp: string;
-    data: { message_id: string; conversation_id: string; content: { body: string } };
+    data: { message_id: string; conversation_id: string; end_user_id: string; content: { body: string } };
   };
   event.timestamp = '__TIMESTAMP__';
   event.data.message_id = '__ID__';
+  // An end user per conversation, as Ada's traffic has: their ids follow the conversation's.
   event.data.conversation_id = '__CONVERSATION__';
+  event.data.end_user_id = '__CONVERSATION__';
   event.data.content.body = '';
-  // The placeholders' values: a UUID, a conversation id of about 24 characters and an ISO timestamp.
-  const overhead = Buffer.byteLength(JSON.stringify(event)) - '__ID____CONVERSATION____TIMESTAMP__'.length + 36 + 24 + 24;
+  // The placeholders' values: a UUID, a conversation id of about 24 characters twice, and an ISO timestamp.
+  const placeholders = '__ID____CONVERSATION____CONVERSATION____TIMESTAMP__'.length;
+  const overhead = Buffer.byteLength(JSON.stringify(event)) - placeholders + 36 + 24 + 24 + 24;
   event.data.content.body = 'Where is my order? '.repeat(size).slice(0, Math.max(0, size - overhead));
   return JSON.stringify(event);
 }
@@ -72,7 +75,7 @@ export function nextBody({ template, conversations }: Traffic): string {
   sent += 1;
   return template
     .replace('__ID__', crypto.randomUUID())
-    .replace('__CONVERSATION__', conversations[sent % conversations.length]!)
+    .replaceAll('__CONVERSATION__', conversations[sent % conversations.length]!)
     .replace('__TIMESTAMP__', new Date().toISOString());
 }
 
