@@ -1113,6 +1113,27 @@ for (const backend of inboxBackends) {
         expect((await inbox.get('ana-done'))?.body).to.equal('');
       });
 
+      it('keeps no error of an attempt that ends after the erasure, as it may quote what was erased', async () => {
+        await acceptAll(
+          delivery('ana-1', { conversation: 'c1', endUser: 'ana' }),
+          delivery('ana-2', { conversation: 'c2', endUser: 'ana' }),
+        );
+        await claim();
+        await inbox.erase('ana', at);
+        await inbox.settle('dispatcher-a', [
+          { id: 'ana-1', outcome: 'dead', error: 'Error: refused "ada@example.com"' },
+          { id: 'ana-2', outcome: 'retry', error: 'Error: refused "ada@example.com"', retryAt: new Date() },
+        ]);
+        for (const id of ['ana-1', 'ana-2']) {
+          expect(await inbox.get(id), id).to.deep.include({ lastError: null, erasedAt: at });
+          expect(
+            (await inbox.failedAttempts(id)).map(({ error }) => error),
+            id,
+          ).to.deep.equal(['']);
+        }
+        expect((await inbox.get('ana-1'))?.state).to.equal('dead');
+      });
+
       it('stores anew what is received of the end user after the erasure, a valid copy of an erased quarantined one too', async () => {
         await twoEndUsers();
         await inbox.erase('ana', at);

@@ -37,7 +37,7 @@ const digests = {
     '0009-ended-sessions.sql': 'f2b24d8c3f8b1ebca0dede687814842d11ff3c2b5fd255048e51453b14954f8c',
     '0010-discarded.sql': 'f03e1d367d9f901651a8653a9fa0e0d6a60d344266f5720dd147610ff76508fb',
     '0011-counts-that-never-wait.sql': '79922332d6475ce3fdcf01015dc09d586de36f638667375533a21beb5a101024',
-    '0012-end-users-data.sql': 'c7fc22c44dcaff69355171da3c9a99d92385d0376ccf09b515b5800023ef0644',
+    '0012-end-users-data.sql': 'c48058d91a75b7d9eb547eb68e38c5c94c247ff13319d13088c3c0f5d9de8b44',
   },
 };
 

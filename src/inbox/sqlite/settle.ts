@@ -1,19 +1,22 @@
 // The settlement on SQLite (the lane algorithm: inbox.ts): the outcome recorded on the lane's
-// head, for the lease's owner only, then the lane moved on.
+// head, for the lease's owner only, then the lane moved on. The error of an attempt that ends
+// after its end user was erased is not kept: it may quote what the erasure removed.
 import type { Settlement } from '../inbox.ts';
 import { storableError } from '../storable.ts';
 import type { Prepared } from './prepared.ts';
+
+const keptError = `CASE WHEN erased_at IS NULL THEN :error END`;
 
 export const settleStatements = {
   leasedLane: `SELECT lanes.key FROM deliveries JOIN lanes ON lanes.key = deliveries.lane
                WHERE deliveries.id = :id AND lanes.leased_id = :id AND lanes.lease_owner = :owner`,
   done: `UPDATE deliveries SET state = 'done', last_error = NULL, forwarded_at = coalesce(forwarded_at, :forwardedAt) WHERE id = :id`,
-  retry: `UPDATE deliveries SET last_error = :error, next_attempt_at = :retryAt, forwarded_at = coalesce(forwarded_at, :forwardedAt)
+  retry: `UPDATE deliveries SET last_error = ${keptError}, next_attempt_at = :retryAt, forwarded_at = coalesce(forwarded_at, :forwardedAt)
           WHERE id = :id`,
-  dead: `UPDATE deliveries SET state = 'dead', last_error = :error, forwarded_at = coalesce(forwarded_at, :forwardedAt) WHERE id = :id`,
+  dead: `UPDATE deliveries SET state = 'dead', last_error = ${keptError}, forwarded_at = coalesce(forwarded_at, :forwardedAt) WHERE id = :id`,
   // After a retry or a dead end: the attempt that failed, numbered as it was claimed.
   recordFailure: `INSERT INTO failed_attempts (delivery_id, attempt, failed_at, error)
-                  SELECT id, attempts, :failedAt, :error FROM deliveries WHERE id = :id`,
+                  SELECT id, attempts, :failedAt, coalesce(${keptError}, '') FROM deliveries WHERE id = :id`,
   released: `UPDATE deliveries SET attempts = attempts - 1, forwarded_at = coalesce(forwarded_at, :forwardedAt) WHERE id = :id`,
   // After its lease is settled, a lane's head is its oldest pending delivery, or the lane is gone.
   nextHead: `SELECT id, event_time, next_attempt_at FROM deliveries WHERE lane = ? AND state = 'pending' ORDER BY event_time, id LIMIT 1`,

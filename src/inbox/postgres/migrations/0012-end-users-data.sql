@@ -5,7 +5,8 @@
 -- (its write fails; the process reads the key again). An id that a lane would keep in another
 -- form (over 512 bytes) is not taken from old bodies: SQL cannot compute that form. The intake
 -- takes the two new columns and the claim returns when a delivery was erased: both functions are
--- made again, as they were but for those.
+-- made again, as they were but for those. The settlement keeps no error of an attempt that ended
+-- after its end user was erased (it may quote what the erasure removed).
 
 CREATE TABLE {schema}.data_keys (
      id      text PRIMARY KEY,
@@ -111,4 +112,75 @@ CREATE TABLE {schema}.data_keys (
      FROM leased WHERE deliveries.id = leased.head_id
      RETURNING deliveries.id, deliveries.event_type, deliveries.body, deliveries.received_at, deliveries.lane, deliveries.attempts,
                deliveries.event_time, deliveries.forwarded_at, deliveries.trace_context, deliveries.erased_at;
+   END $$;
+
+   CREATE OR REPLACE FUNCTION {schema}.settle_attempts(
+     _owner text, _ids text[], _outcomes text[], _errors text[], _retry_at bigint[], _forwarded_at bigint[], _now bigint
+   )
+   RETURNS integer
+   LANGUAGE plpgsql AS $$
+   #variable_conflict use_column
+   DECLARE
+     _lanes text[];
+     _held text[];
+     _settled integer;
+   BEGIN
+     SELECT array_agg(held.key), array_agg(held.leased_id) INTO _lanes, _held
+     FROM (
+       SELECT key, leased_id FROM {schema}.lanes WHERE leased_id = ANY(_ids) AND lease_owner = _owner ORDER BY key FOR UPDATE
+     ) AS held;
+     IF _held IS NULL THEN
+       RETURN 0;
+     END IF;
+
+     WITH settlement AS (
+       SELECT given.id, held.lane, given.outcome, given.error, given.retry_at, given.forwarded_at
+       FROM unnest(_ids, _outcomes, _errors, _retry_at, _forwarded_at) AS given (id, outcome, error, retry_at, forwarded_at)
+       JOIN unnest(_held, _lanes) AS held (id, lane) ON held.id = given.id
+     ),
+     settled AS (
+       UPDATE {schema}.deliveries AS deliveries SET
+         state = CASE settlement.outcome WHEN 'done' THEN 'done' WHEN 'dead' THEN 'dead' ELSE deliveries.state END,
+         last_error = CASE WHEN deliveries.erased_at IS NOT NULL THEN NULL
+                           WHEN settlement.outcome = 'done' THEN NULL WHEN settlement.outcome = 'released' THEN deliveries.last_error
+                           ELSE settlement.error END,
+         next_attempt_at = CASE settlement.outcome WHEN 'retry' THEN settlement.retry_at ELSE deliveries.next_attempt_at END,
+         attempts = CASE settlement.outcome WHEN 'released' THEN deliveries.attempts - 1 ELSE deliveries.attempts END,
+         forwarded_at = coalesce(deliveries.forwarded_at, settlement.forwarded_at)
+       FROM settlement WHERE deliveries.id = settlement.id
+       RETURNING deliveries.id, deliveries.state, deliveries.lane, deliveries.event_time, deliveries.next_attempt_at, deliveries.attempts,
+                 deliveries.erased_at
+     ),
+     failed AS (
+       INSERT INTO {schema}.failed_attempts (delivery_id, attempt, failed_at, error)
+       SELECT settled.id, settled.attempts, _now, CASE WHEN settled.erased_at IS NULL THEN settlement.error ELSE '' END
+       FROM settled JOIN settlement ON settlement.id = settled.id
+       WHERE settlement.outcome IN ('retry', 'dead')
+     ),
+     heads AS (
+       SELECT settlement.lane, head.id, head.event_time, head.next_attempt_at
+       FROM settlement
+       LEFT JOIN LATERAL (
+         SELECT * FROM (
+           (SELECT id, event_time, next_attempt_at FROM {schema}.deliveries
+            WHERE lane = settlement.lane AND state = 'pending' AND id <> ALL(_held)
+            ORDER BY event_time, id LIMIT 1)
+           UNION ALL
+           SELECT id, event_time, next_attempt_at FROM settled WHERE settled.lane = settlement.lane AND settled.state = 'pending'
+         ) AS candidates
+         ORDER BY event_time, id LIMIT 1
+       ) AS head ON true
+     ),
+     moved AS (
+       UPDATE {schema}.lanes AS lanes SET
+         head_id = heads.id, head_event_time = heads.event_time, head_due_at = heads.next_attempt_at,
+         status = CASE WHEN heads.next_attempt_at <= _now THEN 'ready' ELSE 'waiting' END,
+         leased_id = NULL, lease_owner = NULL, lease_until = NULL
+       FROM heads WHERE lanes.key = heads.lane AND heads.id IS NOT NULL
+     ),
+     removed AS (
+       DELETE FROM {schema}.lanes AS lanes USING heads WHERE lanes.key = heads.lane AND heads.id IS NULL
+     )
+     SELECT count(*) INTO _settled FROM settled;
+     RETURN _settled;
    END $$;
