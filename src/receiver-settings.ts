@@ -2,7 +2,7 @@
 // environment: the same parsers, the same messages, each subsystem reading its own.
 import { leaseMsOf, readDispatcherSettings, type DispatcherSettings } from './dispatch/settings.ts';
 import { readForwardSettings, type ForwardSettings } from './forward/settings.ts';
-import { readRetention } from './inbox/retention.ts';
+import { readRetention, type RetentionSettings } from './inbox/retention.ts';
 import { readDatabase, type DatabaseDefaults, type DatabaseSettings } from './inbox/settings.ts';
 import { readBodyLimit, readTolerance } from './intake/settings.ts';
 import { readInspectorSettings, type InspectorSettings } from './inspector/settings.ts';
@@ -16,8 +16,8 @@ export interface ReceiverSettings {
   /** Where deliveries are POSTed; the contract's path when not given. */
   path: string | undefined;
   database: DatabaseSettings;
-  /** `done` deliveries older than this are purged while the dispatcher runs; kept for ever when undefined. */
-  retentionMs: number | undefined;
+  /** How long `done` deliveries are kept: those older are purged while the dispatcher runs. */
+  retention: RetentionSettings;
   dispatcher: DispatcherSettings;
   /** The inspector page; off when undefined. */
   inspector: InspectorSettings | undefined;
@@ -50,7 +50,7 @@ export function readReceiverSettings(
     bodyLimitBytes: readBodyLimit(reader),
     path: readWebhookPath(reader),
     database: readDatabase(reader, database),
-    retentionMs: readRetention(reader),
+    retention: readRetention(reader),
     dispatcher: readDispatcherSettings(reader),
     inspector: readInspectorSettings(reader, production),
   };

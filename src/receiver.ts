@@ -22,7 +22,7 @@ import type { Inbox } from './inbox/inbox.ts';
 import { openInbox } from './inbox/open.ts';
 import { PostgresInbox } from './inbox/postgres/inbox.ts';
 import { databaseLabel } from './inbox/settings.ts';
-import { Retention } from './inbox/retention.ts';
+import { keptLine, purgeLine, Retention, type RetentionSettings } from './inbox/retention.ts';
 import { inboxView, type InboxView } from './inbox/view.ts';
 import { createInspector, type Inspector } from './inspector/mount.ts';
 import { fetchHandler, type FetchHandler } from './intake/adapters/fetch.ts';
@@ -89,7 +89,7 @@ export interface ReceiverOptions extends ToleranceOption {
   forwardExchange?: string;
   /** The event types forwarded, and `unknown` for types the contract does not know (default: every type). */
   forwardTypes?: string | readonly string[];
-  /** How long `done` deliveries are kept, such as `'30d'` or `'12h'`: older ones are purged while the dispatcher runs (default: kept for ever). */
+  /** How long `done` deliveries are kept, such as `'30d'` or `'48h'` (at least `'28h'`): older ones are purged while the dispatcher runs; `'forever'` keeps every one (default `'30d'`). */
   inboxRetention?: string;
   /** A 401 names the signature check that failed and what to change: for development and staging, never for a receiver on the internet (default false). */
   explainSignatureFailures?: boolean;
@@ -253,13 +253,7 @@ async function composeReceiver(settings: ReceiverSettings, composition: Composit
   const transactions = inbox instanceof PostgresInbox ? inbox.handlerTransactions : undefined;
   const handlers = new HandlerRegistry({ transactions: transactions !== undefined });
   const dispatcher = new Dispatcher({ ...settings.dispatcher, inbox, handlers, logger, metrics, forwarding, transactions });
-  const retention =
-    settings.retentionMs !== undefined &&
-    new Retention(inbox, settings.retentionMs, {
-      onPurged: (purged, receivedBefore) =>
-        logger.info({ purged, receivedBefore }, `purged ${purged} done deliveries received before ${receivedBefore.toISOString()}`),
-      onError: (error) => logger.warn({ err: error }, `the inbox's purge of old done deliveries failed: ${(error as Error).message}`),
-    });
+  const retention = composeRetention(settings.retention, inbox, logger);
   const path = settings.path ?? operationOf(contract, 'receiveAdaWebhook').path;
   const intake: Intake | undefined =
     receiving &&
@@ -303,13 +297,13 @@ async function composeReceiver(settings: ReceiverSettings, composition: Composit
     start() {
       started = true;
       dispatcher.start();
-      if (retention) retention.start();
+      retention.start();
     },
     async stop({ graceMs = 10_000 } = {}) {
       inspector?.close();
       if (!started) return;
       started = false;
-      await Promise.all([dispatcher.stop(graceMs), retention && retention.stop()]);
+      await Promise.all([dispatcher.stop(graceMs), retention.stop()]);
     },
     async close(options) {
       // Released even when the stop fails (a settlement the store refused): else the inbox, the
@@ -329,4 +323,21 @@ async function composeReceiver(settings: ReceiverSettings, composition: Composit
   };
   inboxes.set(receiver, inbox);
   return receiver;
+}
+
+/** The purge of old `done` deliveries, which says at each start what it will do; with `forever`, only that every delivery is kept. */
+function composeRetention(settings: RetentionSettings, inbox: Inbox, logger: Logger): Pick<Retention, 'start' | 'stop'> {
+  if (settings.keep === 'forever') return { start: () => logger.info(keptLine(settings)), stop: async () => {} };
+  const retentionMs = settings.keep;
+  return new Retention(inbox, retentionMs, {
+    onStarted: (due, receivedBefore) =>
+      // A purge that no setting asked for is a warning, seen where only warnings are (the library's default logger).
+      logger[settings.byDefault && due > 0 ? 'warn' : 'info'](
+        { retentionMs, due, receivedBefore },
+        purgeLine(settings, due, receivedBefore),
+      ),
+    onPurged: (purged, receivedBefore) =>
+      logger.info({ purged, receivedBefore }, `purged ${purged} done deliveries received before ${receivedBefore.toISOString()}`),
+    onError: (error) => logger.warn({ err: error }, `the inbox's purge of old done deliveries failed: ${(error as Error).message}`),
+  });
 }

@@ -41,7 +41,7 @@ describe('configuration', () => {
         dispatcher: { concurrency: 8, pollIntervalMs: 500, handlerTimeoutMs: 30_000, maxAttempts: 8, retryBaseMs: 5000 },
         inspector: undefined,
         forward: undefined,
-        retentionMs: undefined,
+        retention: { keep: 30 * 86_400_000, byDefault: true, keepEverything: 'INBOX_RETENTION=forever' },
         driftExampleValues: false,
         explainSignatureFailures: true,
       },
@@ -83,7 +83,7 @@ describe('configuration', () => {
       INSPECTOR_TOKEN: inspectorToken,
       INSPECTOR_READ_ONLY: 'true',
       DRIFT_EXAMPLE_VALUES: 'true',
-      INBOX_RETENTION: '30d',
+      INBOX_RETENTION: '45d',
       TRUST_PROXY: 'true',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector.example.com:4318',
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
@@ -103,7 +103,7 @@ describe('configuration', () => {
         dispatcher: { concurrency: 2, pollIntervalMs: 50, handlerTimeoutMs: 5000, maxAttempts: 3, retryBaseMs: 100 },
         inspector: { token: inspectorToken, readOnly: true },
         forward: undefined,
-        retentionMs: 30 * 86_400_000,
+        retention: { keep: 45 * 86_400_000, byDefault: false, keepEverything: 'INBOX_RETENTION=forever' },
         driftExampleValues: true,
         explainSignatureFailures: false,
       },
@@ -374,6 +374,20 @@ describe('configuration', () => {
       'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud". Example: LOG_LEVEL=info',
       'DISPATCHER must be one of on, off, only, got "maybe". Example: DISPATCHER=off',
     ]);
+  });
+
+  it('keeps done deliveries 30 days unless told, every one with forever, and refuses a misspelt forever with it as the example', () => {
+    expect(loadSettings({}).receiver.retention).to.include({ keep: 30 * 86_400_000, byDefault: true });
+    expect(loadSettings({ INBOX_RETENTION: '30d' }).receiver.retention).to.include({ keep: 30 * 86_400_000, byDefault: false });
+    expect(loadSettings({ INBOX_RETENTION: 'forever' }).receiver.retention).to.deep.equal({
+      keep: 'forever',
+      keepEverything: 'INBOX_RETENTION=forever',
+    });
+    const refusal = (got: string, example: string) =>
+      `INBOX_RETENTION must be forever, or a duration of at least 28h: a whole number with a unit, s, m, h or d (days), got "${got}". Example: INBOX_RETENTION=${example}`;
+    for (const misspelt of ['forevr', 'Forever', 'for ever', 'never'])
+      expect(problemsOf({ INBOX_RETENTION: misspelt })).to.deep.equal([refusal(misspelt, 'forever')]);
+    expect(problemsOf({ INBOX_RETENTION: '30 days' })).to.deep.equal([refusal('30 days', '30d')]);
   });
 
   it('rejects a malformed secret without printing it', () => {

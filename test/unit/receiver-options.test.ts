@@ -26,12 +26,14 @@ describe("createReceiver's options", () => {
         bodyLimit: '1gb',
         maxAttempts: 0,
         inspectorToken: 'short',
+        inboxRetention: 'forevr',
       }),
     ).to.deep.equal([
       'secrets must be a comma-separated list of "whsec_" followed by base64 of at least 24 bytes; entry 1 is not, got 14 characters (not shown). Example: secrets: "whsec_<the signing secret from Ada>"',
       'toleranceSeconds must be a whole number from 1 to 86400, got "-1". Example: toleranceSeconds: 300',
       'bodyLimit must be a size in bytes, optionally with a unit b, kb or mb (1kb = 1024 bytes), got "1gb". Example: bodyLimit: "1mb"',
       'database must be sqlite:<path to a database file> or postgres://user:password@host:5432/database, got "postgress://ada:***@db/ada". Example: database: "postgres://ada:***@db/ada"',
+      'inboxRetention must be forever, or a duration of at least 28h: a whole number with a unit, s, m, h or d (days), got "forevr". Example: inboxRetention: "forever"',
       'maxAttempts must be a whole number from 1 to 100, got "0". Example: maxAttempts: 8',
       'inspectorToken must be at least 32 characters long, got 5 characters (not shown). Example: inspectorToken: "<32 or more random characters, e.g. from openssl rand -hex 24>"',
     ]);
