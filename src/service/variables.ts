@@ -42,7 +42,7 @@ export const variableMeanings: Readonly<Record<string, string>> = {
   FORWARD_SUBJECT: 'JetStream: the subject, with {type}, {conversation}, {end_user} filled in (ada.{type})',
   FORWARD_DUPLICATE_WINDOW_SECONDS: 'JetStream: how long a created stream remembers message ids (600)',
   FORWARD_EXCHANGE: 'RabbitMQ: the durable topic exchange, declared if missing (ada-webhooks)',
-  INBOX_RETENTION: 'how long done deliveries are kept, such as 30d, at least 28h (for ever)',
+  INBOX_RETENTION: 'how long done deliveries are kept, such as 90d, at least 28h; forever keeps every one (30d)',
   DRIFT_EXAMPLE_VALUES: 'true: contract drift keeps an example value of each undescribed field (false)',
   MOCK_PORT: 'npm run mock: the port of the partner mock (4010)',
   MOCK_HOST: 'npm run mock: the address it listens on (127.0.0.1)',

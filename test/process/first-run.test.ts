@@ -4,10 +4,13 @@ import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually } from '../support/eventually.ts';
-import { freePort, run, startReceiverProcess, useTemporaryDirectory } from '../support/process.ts';
+import { freePort, run, startReceiverProcess, useTemporaryDirectory, type ReceiverProcess } from '../support/process.ts';
 import { copyProject, type ProjectCopy } from '../support/project-copy.ts';
 import { testSecret } from '../support/receiver.ts';
 import { secretFingerprint } from '../../src/intake/signature.ts';
+
+/** The line that says where the receiver listens (the retention's line may come before it). */
+const listeningLine = (receiver: ReceiverProcess) => receiver.logs().find((line) => String(line['msg']).startsWith('receiver listening'));
 
 describe('a first run without configuration', function () {
   this.timeout(30_000);
@@ -30,12 +33,17 @@ describe('a first run without configuration', function () {
         .and.include(`(fingerprint ${secretFingerprint(secret)})`);
       const inboxFile = join(project.root, 'data', 'inbox.sqlite');
       expect(existsSync(inboxFile)).to.equal(true);
-      expect(receiver.logs()[0]).to.include({
+      expect(listeningLine(receiver)).to.include({
         msg: `receiver listening on http://127.0.0.1:${port}/webhooks/ada; inspector off`,
         inbox: inboxFile,
         secrets: 'development',
         inspector: 'off',
       });
+      // What retention will do to the inbox, and how to keep every delivery instead.
+      const retention = await eventually(() => receiver.logs().find((line) => String(line['msg']).startsWith('retention: ')));
+      expect(retention['msg']).to.match(
+        /^retention: done deliveries received more than 30 days ago are purged \(0 now, received before \S+Z\); set INBOX_RETENTION=forever to keep every delivery$/,
+      );
 
       const sent = await run(project.script('send'), ['v1.conversation.created'], project.root, { PORT: port });
       expect(sent.code, sent.stderr).to.equal(0);
@@ -66,7 +74,7 @@ describe('a first run without configuration', function () {
       project.main,
     );
     try {
-      expect(receiver.logs()[0]).to.include({
+      expect(listeningLine(receiver)).to.include({
         msg: `receiver listening on http://127.0.0.1:${port}/hooks/ada; inspector on http://127.0.0.1:${port}/inspector`,
         inspector: `http://127.0.0.1:${port}/inspector`,
       });
@@ -92,7 +100,7 @@ describe('a first run without configuration', function () {
     fromRoot.child.kill('SIGTERM');
     await fromRoot.exit;
     expect(readFileSync(join(project.root, 'data', 'development-secret.txt'), 'utf8')).to.equal(secret);
-    expect(fromRoot.logs()[0]).to.include({ inbox: join(project.root, 'data', 'inbox.sqlite') });
+    expect(listeningLine(fromRoot)).to.include({ inbox: join(project.root, 'data', 'inbox.sqlite') });
     expect(existsSync('/data/inbox.sqlite')).to.equal(false);
 
     const listed = await run(project.script('inbox'), ['stats'], '/', {});

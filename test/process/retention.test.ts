@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { eventually } from '../support/eventually.ts';
 import { inboxBackends, type TestInbox } from '../support/inbox-backends.ts';
 import { mainPath, run, startReceiverProcess, useTemporaryDirectory, type ReceiverProcess } from '../support/process.ts';
-import { contractExample, deliver, storedDelivery, testSecret } from '../support/receiver.ts';
+import { contractExample, deliver, seedDoneDeliveries, storedDelivery, testSecret } from '../support/receiver.ts';
 
 const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000);
 const daysAgo = (days: number) => hoursAgo(24 * days);
@@ -30,25 +30,9 @@ for (const backend of inboxBackends)
       await store.destroy();
     });
 
-    /** Done deliveries of their own conversations, each received when given. */
-    async function seedDone(received: Record<string, Date>) {
-      const { inbox } = store;
-      await Promise.all(
-        Object.entries(received).map(([id, receivedAt], index) => {
-          const event = contractExample('ConversationCreated');
-          event['data'].conversation_id = `retained_${index}`;
-          return inbox.accept({ ...storedDelivery(event, id), receivedAt });
-        }),
-      );
-      for (;;) {
-        const claimed = await inbox.claim({ owner: 'test', limit: 500, leaseMs: 60_000 });
-        if (claimed.length === 0) break;
-        await inbox.settle(
-          'test',
-          claimed.map(({ id }) => ({ id, outcome: 'done' as const })),
-        );
-      }
-      expect(await inbox.countByState()).to.deep.include({ pending: 0, done: Object.keys(received).length });
+    async function seedDone(receivedAt: Record<string, Date>) {
+      await seedDoneDeliveries(store.inbox, receivedAt);
+      expect(await store.inbox.countByState()).to.deep.include({ pending: 0, done: Object.keys(receivedAt).length });
     }
 
     const startupLine = (process: ReceiverProcess) => process.logs().find((line) => String(line['msg']).startsWith('retention: '));

@@ -135,3 +135,22 @@ export function messageEvent(conversation: string, sequence: number): Record<str
 export function storedDelivery(event: Record<string, any>, id: string): NewDelivery {
   return { id, receivedAt: new Date(), headers: { 'svix-id': id }, body: JSON.stringify(event), event };
 }
+
+/** Done deliveries, each received when given and in a conversation of its own, as a retention finds them. */
+export async function seedDoneDeliveries(inbox: Inbox, receivedAt: Record<string, Date>): Promise<void> {
+  await Promise.all(
+    Object.entries(receivedAt).map(([id, at], index) => {
+      const event = contractExample('ConversationCreated');
+      event['data'].conversation_id = `retained_${index}`;
+      return inbox.accept({ ...storedDelivery(event, id), receivedAt: at });
+    }),
+  );
+  for (;;) {
+    const claimed = await inbox.claim({ owner: 'seed', limit: 500, leaseMs: 60_000 });
+    if (claimed.length === 0) return;
+    await inbox.settle(
+      'seed',
+      claimed.map(({ id }) => ({ id, outcome: 'done' as const })),
+    );
+  }
+}
