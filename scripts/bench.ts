@@ -164,7 +164,8 @@ async function largeInboxFigures({ retentionOnly = false } = {}): Promise<void> 
   console.log(`\nSeeded an inbox with ${largeInbox} rows in ${((performance.now() - seeding) / 1000).toFixed(1)} s`);
   const purgingDatabase = databasePath('purging');
   copyFileSync(largeDatabase, purgingDatabase);
-  const full = await startReceiver(`sqlite:${largeDatabase}`);
+  // Kept whole: its rows are a month old, which the default retention would purge.
+  const full = await startReceiver(`sqlite:${largeDatabase}`, { INBOX_RETENTION: 'forever' });
   if (!retentionOnly) {
     const fresh = await startReceiver(`sqlite:${databasePath('fresh')}`);
     await compare(

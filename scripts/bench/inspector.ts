@@ -86,7 +86,8 @@ async function timeRequests(store: string, empty: Server, full: Server): Promise
   }
 }
 
-const env = { INSPECTOR_TOKEN: token };
+/** The large inbox is kept whole: its SQLite rows are a month old, which the default retention would purge. */
+const env = { INSPECTOR_TOKEN: token, INBOX_RETENTION: 'forever' };
 
 async function sqliteFigures(): Promise<void> {
   const large = join(workDirectory, 'large.sqlite');
