@@ -19,7 +19,7 @@ export const shortestRetentionMs = 28 * 3_600_000;
  * The retention when none is set: a month of handled events to inspect and replay, well beyond
  * the shortest, and not end users' words kept indefinitely by a receiver that was never told to.
  */
-export const defaultRetentionMs = 30 * 86_400_000;
+const defaultRetentionMs = 30 * 86_400_000;
 
 /** A retention that purges: `done` deliveries are kept `keep` milliseconds, the default's or the one set. */
 export interface PurgingRetention {
@@ -43,7 +43,7 @@ function parseRetention(raw: string): number | 'forever' | Invalid {
   if (raw === 'forever') return raw;
   const retention = parseDuration(raw);
   if (retention instanceof Invalid) {
-    // A misspelt `forever` is refused with it as the example, so that nothing is purged that its writer meant to keep.
+    // Near `forever` (a typo, another case): it is the example, rather than a duration.
     const forever = closestName(raw, ['forever'], () => 3);
     return new Invalid('must be forever, or a duration of at least 28h: a whole number with a unit, s, m, h or d (days)', forever);
   }
