@@ -2,7 +2,7 @@
 // deliveries to whoever opens it: parsed into the inbox's filter, and written back.
 import { deliveryStates, type DeliveryFilter, type DeliveryState, type ListPosition } from '../inbox/inbox.ts';
 import { isListableTime, listableTimes } from '../inbox/list-query.ts';
-import { laneOf } from '../inbox/ordering.ts';
+import { laneOf, storableEndUserId } from '../inbox/ordering.ts';
 import { storableEventType } from '../inbox/storable.ts';
 import { isStorableText } from '../support/storable-text.ts';
 import { parseTypedTime } from '../support/typed-time.ts';
@@ -50,9 +50,10 @@ export function parseFilter(query: Record<string, string | string[] | undefined>
   }
   // As the inbox keeps it (see storable.ts): a type sent with NUL is found by the type as sent.
   if (form.type !== undefined) filter.eventType = storableEventType(form.type);
-  if (form.conversation !== undefined && form.end_user !== undefined) problems.push('Give a conversation or an end user, not both.');
-  else if (form.conversation !== undefined) filter.lane = laneOf('conversation', form.conversation);
-  else if (form.end_user !== undefined) filter.lane = laneOf('end_user', form.end_user);
+  if (form.conversation !== undefined) filter.lane = laneOf('conversation', form.conversation);
+  // Every delivery that names the end user, in a conversation's lane or their own; found, as for
+  // erasure, by the id as sent, whatever form the inbox keeps it in (see storableEndUserId).
+  if (form.end_user !== undefined) filter.endUserId = storableEndUserId(form.end_user);
   for (const bound of ['since', 'until'] as const) {
     const raw = form[bound];
     if (raw === undefined) continue;

@@ -35,6 +35,8 @@ export const deliveryHref = (id: string, parameters: Record<string, string> = {}
 /** Where a form acts on a delivery: its id in the query, as for its page. */
 const deliveryActionHref = (id: string, action: 'replay' | 'discard') =>
   `${inspectorPath}/delivery/${action}?${new URLSearchParams({ id })}`;
+/** The list of every delivery that names an end user (by their id as the inbox keeps it). */
+const endUserListHref = (endUserId: string) => `${inspectorPath}${filterToQueryString({ end_user: endUserId })}`;
 /** A lane's page: a lane's key starts with its kind (`conversation:`), so it is never a segment a browser resolves. */
 const laneHref = (lane: string) => `${inspectorPath}/lanes/${encodeURIComponent(lane)}`;
 
@@ -360,6 +362,14 @@ export function deliveryPage(view: DeliveryView, viewer: Viewer): string {
       <dd class="mono">${delivery.eventType ?? '(none)'}</dd>
       <dt>Lane</dt>
       <dd class="mono"><a href="${laneHref(delivery.lane)}">${delivery.lane}</a></dd>
+      !${
+        delivery.endUserId === null
+          ? ''
+          : html`<dt>End user</dt>
+            <dd>
+              <span class="mono">${delivery.endUserId}</span> (<a href="${endUserListHref(delivery.endUserId)}">every delivery that names them</a>)
+            </dd>`
+      }
       <dt>Received</dt>
       <dd class="mono">${time(delivery.receivedAt)}</dd>
       <dt>Event time</dt>
@@ -432,8 +442,14 @@ export function lanePage(
         ? html`Its head failed and waits for its retry at ${time(lane.dueAt)}; nothing behind it runs before.`
         : 'Its head is ready to run.';
   const [kind, ...rest] = key.split(':');
+  const id = rest.join(':');
+  // An end user's lane holds their own events; the list by end user adds those of their conversations.
   const history =
-    kind === 'conversation' || kind === 'end_user' ? `${inspectorPath}${filterToQueryString({ [kind]: rest.join(':') })}` : undefined;
+    kind === 'conversation'
+      ? html`<a href="${inspectorPath}${filterToQueryString({ conversation: id })}">Every delivery of this lane, newest first</a>`
+      : kind === 'end_user'
+        ? html`<a href="${endUserListHref(id)}">Every delivery that names this end user, newest first</a>`
+        : undefined;
   return page(
     `Lane ${key}`,
     viewer,
@@ -441,7 +457,7 @@ export function lanePage(
       <p>!${status}</p>
       !${lane ? html`<p>${lane.pending} pending, head first, in the order they will run:</p>` : ''}
       !${deliveriesTable(queue, 'No pending deliveries.')}
-      !${history ? html`<p><a href="${history}">Every delivery of this lane, newest first</a></p>` : ''}`,
+      !${history ? html`<p>!${history}</p>` : ''}`,
   );
 }
 
