@@ -17,7 +17,9 @@ import { LiveUpdates } from './live.ts';
 import { inspectorPath } from './pages.ts';
 import {
   confirmDiscard,
+  confirmErase,
   discardDelivery,
+  eraseEndUser,
   noSuchRoute,
   previewReplay,
   readAssets,
@@ -116,6 +118,8 @@ function routerOf(parts: RouterParts): Middleware {
   router.post('/delivery/replay', replayDelivery(parts));
   router.get('/delivery/discard', confirmDiscard(parts));
   router.post('/delivery/discard', discardDelivery(parts));
+  router.get('/delivery/erase', confirmErase(parts));
+  router.post('/delivery/erase', eraseEndUser(parts));
   router.get('/lanes/:key', showLane(parts));
   router.get('/replay', previewReplay(parts));
   router.post('/replay', replayMatching(parts));

@@ -3,7 +3,7 @@
 // htmx adds the live updates (Server-Sent Events) and nothing else.
 import { html } from 'ghtml';
 import { knownEventNames } from '../contract/events.ts';
-import { describeViolation, placeOf } from '../contract/validation.ts';
+import { describeViolation, placeOf, type Violation } from '../contract/validation.ts';
 import { deliveryStates, type DeliveryState, type FailedAttempt, type LaneState, type StoredDelivery } from '../inbox/inbox.ts';
 import type { ReplayOutcome } from '../dispatch/replay.ts';
 import { shownHeaders } from '../intake/shown-headers.ts';
@@ -33,7 +33,7 @@ const formToken = (viewer: Viewer) => (viewer.formToken ? html`<input type="hidd
 export const deliveryHref = (id: string, parameters: Record<string, string> = {}) =>
   `${inspectorPath}/delivery?${new URLSearchParams([['id', id], ...Object.entries(parameters)])}`;
 /** Where a form acts on a delivery: its id in the query, as for its page. */
-const deliveryActionHref = (id: string, action: 'replay' | 'discard') =>
+const deliveryActionHref = (id: string, action: 'replay' | 'discard' | 'erase') =>
   `${inspectorPath}/delivery/${action}?${new URLSearchParams({ id })}`;
 /** The list of every delivery that names an end user (by their id as the inbox keeps it). */
 const endUserListHref = (endUserId: string) => `${inspectorPath}${filterToQueryString({ end_user: endUserId })}`;
@@ -106,6 +106,10 @@ export function messagePage(viewer: Viewer, title: string, text: string): string
 /** A delivery's page, with the list it is opened from (its query string, without `?`) to go back to. */
 export const deliveryPageHref = (id: string, list: string | undefined) => deliveryHref(id, list ? { list } : {});
 
+/** A mark for a delivery whose content cannot be read, with why: erased, or it could not be decrypted. */
+const unreadableMark = ({ erasedAt, unreadable }: StoredDelivery) =>
+  unreadable === null ? '' : html` <span class="marker" title="${unreadable}">${erasedAt ? 'erased' : 'unreadable'}</span>`;
+
 /** The deliveries as table rows; on a narrow screen each row is a card whose cells are labelled (data-label). */
 function deliveryRows(deliveries: readonly StoredDelivery[], list: string | undefined): string {
   return deliveries
@@ -113,7 +117,7 @@ function deliveryRows(deliveries: readonly StoredDelivery[], list: string | unde
       (delivery) =>
         html`<tr>
           <td class="mono" data-label="Received">${time(delivery.receivedAt)}</td>
-          <td data-label="State">!${stateBadge(delivery.state)}</td>
+          <td data-label="State">!${stateBadge(delivery.state)}!${unreadableMark(delivery)}</td>
           <td class="mono" data-label="Event type">${delivery.eventType ?? '(none)'}</td>
           <td class="mono" data-label="Lane"><a href="${laneHref(delivery.lane)}">${delivery.lane}</a></td>
           <td class="mono" data-label="Id"><a href="${deliveryPageHref(delivery.id, list)}">${delivery.id}</a></td>
@@ -243,8 +247,8 @@ interface DeliveryView {
   /** Its lane's pending deliveries in order, head first (the first ones). */
   queue: StoredDelivery[];
   failedAttempts: FailedAttempt[];
-  /** What a replay just did, to say so once. */
-  replayed: string | undefined;
+  /** What an action on it just did (a replay, a discard, an erasure), to say so once. */
+  notice: string | undefined;
   live: boolean;
   /** The list it was opened from, as a query string without `?`: its link back, kept through a replay. */
   list: string | undefined;
@@ -325,36 +329,52 @@ function bodyAsReceived(body: string): string {
   return html`!${why}<pre>${body}</pre>`;
 }
 
+/** The body, marked where it violates the contract, and the headers kept for audit. */
+function bodyAndHeaders(delivery: StoredDelivery): string {
+  const marked = markedJson(delivery.body, delivery.violations);
+  return html`<h2>Body</h2>
+    !${marked === undefined ? bodyAsReceived(delivery.body) : html`<pre class="json">!${marked}</pre>`}
+    <details>
+      <summary>The body exactly as received (${Buffer.byteLength(delivery.body)} bytes)</summary>
+      <pre>${delivery.body}</pre>
+    </details>
+    <h2>Headers kept for audit</h2>
+    <table>
+      !${headerRows(delivery.headers)}
+    </table>`;
+}
+
+/** The violations, each linked to its mark in the body when the body is shown. */
+function violationList({ violations, unreadable }: StoredDelivery): string {
+  if (violations.length === 0) return '';
+  const place = (violation: Violation, index: number) =>
+    unreadable === null
+      ? html`<a href="#violation-${index + 1}" class="mono">${placeOf(violation)}</a>`
+      : html`<span class="mono">${placeOf(violation)}</span>`;
+  return html`<h2>Violations of the contract</h2>
+    <ol class="violations">
+      !${violations.map((violation, index) => html`<li>!${place(violation, index)}: ${violation.message}</li>`).join('')}
+    </ol>`;
+}
+
 export function deliveryPage(view: DeliveryView, viewer: Viewer): string {
   const { delivery } = view;
   const liveUrl = view.live ? `${inspectorPath}/live?delivery=${encodeURIComponent(delivery.id)}` : undefined;
   const list = view.list === undefined ? '' : html`<input type="hidden" name="list" value="${view.list}" />`;
+  const askFirst = (action: 'discard' | 'erase', label: string) =>
+    html`<form method="get" action="${inspectorPath}/delivery/${action}">
+      <input type="hidden" name="id" value="${delivery.id}" />!${list}<button class="secondary">${label}</button>
+    </form>`;
+  // A delivery whose content cannot be read has nothing to run again.
   const replay =
-    delivery.state !== 'pending' && delivery.state !== 'discarded' && !viewer.readOnly
+    delivery.state !== 'pending' && delivery.state !== 'discarded' && delivery.unreadable === null && !viewer.readOnly
       ? html`<form method="post" action="${deliveryActionHref(delivery.id, 'replay')}">!${formToken(viewer)}!${list}<button>Replay</button></form>`
       : '';
-  const discard =
-    delivery.state === 'quarantined' && !viewer.readOnly
-      ? html`<form method="get" action="${inspectorPath}/delivery/discard">
-          <input type="hidden" name="id" value="${delivery.id}" />!${list}<button class="secondary">Discard…</button>
-        </form>`
-      : '';
+  const discard = delivery.state === 'quarantined' && !viewer.readOnly ? askFirst('discard', 'Discard…') : '';
+  const erase = delivery.endUserId !== null && !viewer.readOnly ? askFirst('erase', "Erase this end user's data…") : '';
   const back = view.list
     ? html`<a href="${inspectorPath}?${view.list}" rel="up">← Back to the list</a>`
     : html`<a href="${inspectorPath}" rel="up">← All deliveries</a>`;
-  const marked = markedJson(delivery.body, delivery.violations);
-  const violations =
-    delivery.violations.length === 0
-      ? ''
-      : html`<h2>Violations of the contract</h2>
-          <ol class="violations">
-            !${delivery.violations
-              .map(
-                (violation, index) =>
-                  html`<li><a href="#violation-${index + 1}" class="mono">${placeOf(violation)}</a>: ${violation.message}</li>`,
-              )
-              .join('')}
-          </ol>`;
   const content = html`<dl class="facts">
       <dt>State</dt>
       <dd>!${stateBadge(delivery.state)}</dd>
@@ -382,28 +402,54 @@ export function deliveryPage(view: DeliveryView, viewer: Viewer): string {
             <dd><span class="mono">${time(delivery.discarded.at)}</span> by ${delivery.discarded.by}</dd>`
           : ''
       }
+      !${delivery.erasedAt ? html`<dt>Erased</dt><dd class="mono">${time(delivery.erasedAt)}</dd>` : ''}
     </dl>
     <h2>In its lane</h2>
     <p>!${standing(view)}</p>
-    !${attemptErrors(view)} !${violations}`;
+    !${attemptErrors(view)} !${violationList(delivery)}`;
   return page(
     `Delivery ${delivery.id}`,
     viewer,
     html`<p class="back">!${back}</p>
       <h1>Delivery <span class="mono">${delivery.id}</span></h1>
-      !${view.replayed ? html`<p class="notice" role="status">${view.replayed}</p>` : ''}
-      <div class="bar">!${replay}!${discard}</div>
+      !${view.notice ? html`<p class="notice" role="status">${view.notice}</p>` : ''}
+      <div class="bar">!${replay}!${discard}!${erase}</div>
       !${liveRegion('delivery', deliveryHref(delivery.id), liveUrl, content)}
-      <h2>Body</h2>
-      !${marked === undefined ? bodyAsReceived(delivery.body) : html`<pre class="json">!${marked}</pre>`}
-      <details>
-        <summary>The body exactly as received (${Buffer.byteLength(delivery.body)} bytes)</summary>
-        <pre>${delivery.body}</pre>
-      </details>
-      <h2>Headers kept for audit</h2>
-      <table>
-        !${headerRows(delivery.headers)}
-      </table>`,
+      !${
+        delivery.unreadable === null
+          ? bodyAndHeaders(delivery)
+          : html`<h2>Body and headers</h2>
+            <p class="notice">Not shown: ${delivery.unreadable}.</p>`
+      }`,
+  );
+}
+
+/** Asks before an end user's data is erased, saying how many deliveries name them: for good, on every replica. */
+export function erasePage(
+  { delivery, named, list }: { delivery: StoredDelivery; named: number; list: string | undefined },
+  viewer: Viewer,
+): string {
+  const { endUserId } = delivery;
+  const listField = list === undefined ? '' : html`<input type="hidden" name="list" value="${list}" />`;
+  const action = viewer.readOnly
+    ? html`<p class="notice">The inspector is read-only: it erases nothing.</p>`
+    : endUserId === null
+      ? html`<p class="notice">This delivery names no end user: there is nothing to erase.</p>`
+      : html`<p>
+            <a href="${endUserListHref(endUserId)}">${deliveryCount(named)}</a> ${named === 1 ? 'names' : 'name'} end user
+            <span class="mono">${endUserId}</span>. Erasing empties the headers, body and errors of each, clears the examples of
+            contract drift they gave and destroys the end user's data key; their ids, types, lanes, states and times stay, marked
+            erased. It cannot be undone.
+          </p>
+          <form method="post" action="${deliveryActionHref(delivery.id, 'erase')}">
+            !${formToken(viewer)}!${listField}<button>Erase their data</button>
+          </form>`;
+  return page(
+    'Erase',
+    viewer,
+    html`<h1>Erase the data of end user <span class="mono">${endUserId ?? '(none)'}</span>?</h1>
+      !${action}
+      <p><a href="${deliveryPageHref(delivery.id, list)}">Back to the delivery</a></p>`,
   );
 }
 

@@ -13,7 +13,7 @@ import { render, seeOther, viewerOf, visitorOf } from './context.ts';
 import { formOf } from './form.ts';
 import { parseFilter, positionParameter, filterToQueryString, type FilterForm } from './list-filter.ts';
 import type { LiveUpdates } from './live.ts';
-import { deliveryHref, deliveryPage, discardPage, lanePage, listPage, replayPage } from './pages.ts';
+import { deliveryHref, deliveryPage, discardPage, erasePage, lanePage, listPage, replayPage } from './pages.ts';
 import { stylesheet } from './styles.ts';
 
 /** What the routes work with. */
@@ -116,13 +116,13 @@ export function streamChanges({ inbox, live }: RouteParts) {
 async function lookAtDelivery(inbox: Inbox, id: string): Promise<string> {
   const delivery = isStorableText(id) ? await inbox.get(id) : undefined;
   const lane = delivery && (await inbox.lane(delivery.lane));
-  return JSON.stringify([delivery?.state, delivery?.attempts, delivery?.lastError, delivery?.violations, lane]);
+  return JSON.stringify([delivery?.state, delivery?.attempts, delivery?.lastError, delivery?.violations, delivery?.unreadable, lane]);
 }
 
 /** What a live list shows that can change, as text to compare. */
 async function lookAtList(inbox: Inbox, parsed: ParsedFilter): Promise<string> {
   const { deliveries, counts } = await loadList(inbox, parsed);
-  return JSON.stringify([counts, deliveries.map(({ id, state, attempts }) => [id, state, attempts])]);
+  return JSON.stringify([counts, deliveries.map(({ id, state, attempts, unreadable }) => [id, state, attempts, unreadable])]);
 }
 
 /**
@@ -156,6 +156,20 @@ const replayedNotices: Record<ReplayOutcome['outcome'], string> = {
   discarded: 'Not replayed: it was discarded, which is for good.',
 };
 const discardedNotice = 'Discarded: it no longer counts as quarantined, and is kept, with who discarded it and when, until a purge.';
+const erasedNotice = (erased: number) =>
+  erased === 0
+    ? 'Erased 0 deliveries now: every delivery that names this end user was erased before.'
+    : `Erased ${erased} ${erased === 1 ? 'delivery that names' : 'deliveries that name'} this end user: their headers, bodies and errors are gone, and their data key is destroyed.`;
+
+/** What the action that led back to a delivery's page did, from its query. */
+function noticeOf(query: Context['query']): string | undefined {
+  const { discarded, erased, replayed } = query;
+  if (discarded === 'yes') return discardedNotice;
+  if (typeof erased === 'string' && /^\d{1,9}$/.test(erased)) return erasedNotice(Number(erased));
+  return typeof replayed === 'string' && Object.hasOwn(replayedNotices, replayed)
+    ? replayedNotices[replayed as ReplayOutcome['outcome']]
+    : undefined;
+}
 
 export function showDelivery({ inbox, readOnly }: RouteParts) {
   return async (ctx: Context): Promise<void> => {
@@ -165,11 +179,10 @@ export function showDelivery({ inbox, readOnly }: RouteParts) {
       inbox.laneQueue(delivery.lane, laneShown),
       inbox.failedAttempts(delivery.id),
     ]);
-    const replayed =
-      ctx.query['discarded'] === 'yes' ? discardedNotice : replayedNotices[ctx.query['replayed'] as ReplayOutcome['outcome']];
+    const notice = noticeOf(ctx.query);
     const live = ctx.query['live'] !== 'off';
     const list = listToGoBackTo(ctx.query['list']);
-    render(ctx, 200, deliveryPage({ delivery, lane, queue, failedAttempts, replayed, live, list }, viewerOf(ctx, readOnly)));
+    render(ctx, 200, deliveryPage({ delivery, lane, queue, failedAttempts, notice, live, list }, viewerOf(ctx, readOnly)));
   };
 }
 
@@ -181,7 +194,8 @@ function backToDelivery(ctx: Context, id: string, outcome: Record<string, string
 
 export function replayDelivery({ inbox, validateDelivery, logger }: RouteParts) {
   return async (ctx: Context): Promise<void> => {
-    const id = deliveryIdOf(ctx);
+    const { id, unreadable } = await deliveryNamed(ctx, inbox);
+    if (unreadable !== null) return ctx.throw(409, `Not replayed: ${unreadable}.`);
     const [outcome] = await replay({ inbox, validateDelivery }, { id });
     if (!outcome) return ctx.throw(404, `No delivery with id ${id}.`);
     logger.info({ deliveryId: id, outcome: outcome.outcome }, 'inspector: replayed a delivery');
@@ -197,10 +211,11 @@ export function confirmDiscard({ inbox, readOnly }: RouteParts) {
 }
 
 /**
- * Who discards, as the record keeps it: the token is shared, so the inspector can tell only how
- * they signed in (a session, by the start of its id; or a script) and from which address.
+ * Who acts (discards, erases), as the record and the log keep it: the token is shared, so the
+ * inspector can tell only how they signed in (a session, by the start of its id; or a script) and
+ * from which address.
  */
-function discarderOf(ctx: Context): string {
+function actorOf(ctx: Context): string {
   const session = visitorOf(ctx)?.session;
   return session ? `session ${session.id.slice(0, 8)} from ${ctx.ip}` : `a script (Bearer token) from ${ctx.ip}`;
 }
@@ -208,13 +223,33 @@ function discarderOf(ctx: Context): string {
 export function discardDelivery({ inbox, logger }: RouteParts) {
   return async (ctx: Context): Promise<void> => {
     const id = deliveryIdOf(ctx);
-    const by = discarderOf(ctx);
+    const by = actorOf(ctx);
     if (!(await inbox.discard(id, { at: new Date(), by }))) {
       const { state } = await deliveryNamed(ctx, inbox);
       return ctx.throw(409, `Only a quarantined delivery can be discarded; this one is ${state}.`);
     }
     logger.info({ deliveryId: id, by, client: ctx.ip }, 'inspector: discarded a quarantined delivery');
     backToDelivery(ctx, id, { discarded: 'yes' });
+  };
+}
+
+export function confirmErase({ inbox, readOnly }: RouteParts) {
+  return async (ctx: Context): Promise<void> => {
+    const delivery = await deliveryNamed(ctx, inbox);
+    const named = delivery.endUserId === null ? 0 : await inbox.count({ endUserId: delivery.endUserId });
+    render(ctx, 200, erasePage({ delivery, named, list: listToGoBackTo(ctx.query['list']) }, viewerOf(ctx, readOnly)));
+  };
+}
+
+/** Erases the data of the end user a delivery names, in the store every replica shares. Asked again, it erases what came of them since, or nothing. */
+export function eraseEndUser({ inbox, logger }: RouteParts) {
+  return async (ctx: Context): Promise<void> => {
+    const { id, endUserId } = await deliveryNamed(ctx, inbox);
+    if (endUserId === null) return ctx.throw(409, 'This delivery names no end user: there is nothing to erase.');
+    const by = actorOf(ctx);
+    const erased = await inbox.erase(endUserId, new Date());
+    logger.info({ deliveryId: id, endUserId, erased, by, client: ctx.ip }, "inspector: erased an end user's data");
+    backToDelivery(ctx, id, { erased: String(erased) });
   };
 }
 

@@ -30,6 +30,7 @@ button.secondary { background: #fff; color: var(--accent); }
 .state-done { background: #d8f3dc; color: #1e5b2b; }
 .state-dead { background: #f8d3d3; color: #8a1c1c; }
 .state-discarded { background: #e4e7eb; color: #3d4650; }
+.marker { display: inline-block; padding: 0 .45rem; border-radius: 3px; font-size: 12px; font-weight: 600; border: 1px solid #3d4650; color: #3d4650; }
 .bar { display: flex; gap: 1rem; align-items: center; margin: .6rem 0; flex-wrap: wrap; }
 .muted { color: var(--muted); }
 .notice { background: #e8f0fe; border: 1px solid #b6ccf5; padding: .6rem .8rem; margin: .6rem 0; }

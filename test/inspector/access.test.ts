@@ -156,10 +156,58 @@ describe('access to the inspector', () => {
     expect(fromThePage.headers.get('location')).to.equal(`/inspector/delivery?id=${id}&replayed=still+quarantined`);
   });
 
+  it("refuses an erasure from another site, or from a form without the session's anti-forgery token; erases from the page, logged with the session", async () => {
+    receiver = await startReceiver({ inspectorToken: token });
+    await receiver.inbox.accept(storedDelivery(contractExample('EndUserCreated'), 'msg_profile'));
+    const cookie = await signIn(receiver);
+    const confirmation = await (await fetch(`${receiver.url}/inspector/delivery/erase?id=msg_profile`, { headers: { cookie } })).text();
+    expect(confirmation).to.contain('It cannot be undone.');
+    const formToken = await formTokenOf(receiver, '/inspector/delivery/erase?id=msg_profile', cookie);
+    const erase = (headers: Record<string, string>, fields: Record<string, string>) =>
+      fetch(`${receiver.url}/inspector/delivery/erase?id=msg_profile`, {
+        method: 'POST',
+        headers: { 'content-type': form, cookie, ...headers },
+        body: new URLSearchParams(fields),
+        redirect: 'manual',
+      });
+
+    const crossSite = await erase({ origin: 'https://attacker.example' }, { form_token: formToken });
+    expect(crossSite.status).to.equal(403);
+    expect(await crossSite.text()).to.contain('it comes from another site (https://attacker.example)');
+    expect((await erase({}, { form_token: formToken })).status, 'no Origin').to.equal(403);
+    expect((await erase({ 'sec-fetch-site': 'cross-site' }, { form_token: formToken })).status).to.equal(403);
+    const forged = await erase({ origin: receiver.url }, { form_token: 'guessed' });
+    expect(forged.status).to.equal(403);
+    expect(await forged.text()).to.contain('the form is not one this session was given');
+    expect((await erase({ origin: receiver.url }, {})).status).to.equal(403);
+    expect((await receiver.inbox.get('msg_profile'))?.erasedAt).to.equal(null);
+    expect(receiver.logs.filter((line) => line['msg'] === "inspector: erased an end user's data")).to.deep.equal([]);
+
+    const fromThePage = await erase({ origin: receiver.url }, { form_token: formToken });
+    expect(fromThePage.status).to.equal(303);
+    expect(fromThePage.headers.get('location')).to.equal('/inspector/delivery?id=msg_profile&erased=1');
+    expect((await receiver.inbox.get('msg_profile'))?.erasedAt).to.be.instanceOf(Date);
+    const logged = receiver.logs.find((line) => line['msg'] === "inspector: erased an end user's data");
+    expect(logged?.['by']).to.match(/^session \S{8} from 127\.0\.0\.1$/);
+    expect(logged).to.deep.include({ endUserId: contractExample('EndUserCreated')['data'].end_user_id, erased: 1 });
+  });
+
   it('read-only refuses every change, and still signs in and out', async () => {
     receiver = await startReceiver({ inspectorToken: token, inspectorReadOnly: true });
+    await receiver.inbox.accept(storedDelivery(contractExample('EndUserCreated'), 'msg_profile'));
     const cookie = await signIn(receiver);
-    for (const path of ['/inspector/replay', '/inspector/delivery/replay?id=any', '/inspector/delivery/discard?id=any']) {
+    const page = await (await fetch(`${receiver.url}/inspector/delivery?id=msg_profile`, { headers: { cookie } })).text();
+    expect(page).to.contain('read-only');
+    expect(page).not.to.contain('/inspector/delivery/erase');
+    const confirmation = await (await fetch(`${receiver.url}/inspector/delivery/erase?id=msg_profile`, { headers: { cookie } })).text();
+    expect(confirmation).to.contain('The inspector is read-only: it erases nothing.');
+    expect(confirmation).not.to.contain('<form method="post" action="/inspector/delivery/erase');
+    for (const path of [
+      '/inspector/replay',
+      '/inspector/delivery/replay?id=any',
+      '/inspector/delivery/discard?id=any',
+      '/inspector/delivery/erase?id=msg_profile',
+    ]) {
       const response = await fetch(`${receiver.url}${path}`, {
         method: 'POST',
         headers: { ...bearer, 'content-type': form },
@@ -168,6 +216,7 @@ describe('access to the inspector', () => {
       expect(response.status, path).to.equal(403);
       expect(await response.text()).to.contain('The inspector is read-only');
     }
+    expect((await receiver.inbox.get('msg_profile'))?.erasedAt).to.equal(null);
     expect((await fetch(`${receiver.url}/inspector`, { headers: { cookie } })).status).to.equal(200);
     const signOut = await fetch(`${receiver.url}/inspector/sign-out`, {
       method: 'POST',

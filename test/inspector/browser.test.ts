@@ -339,6 +339,25 @@ describe('the inspector in a browser', function () {
     }
   });
 
+  it("erases an end user's data from a delivery's page once the count is confirmed, and shows the delivery erased", async () => {
+    const event = contractExample('EndUserCreated');
+    event['data'].end_user_id = 'eu_browser';
+    const { id } = await deliver(receiver.url, event);
+    await open(`/inspector/delivery?id=${id}`);
+    await page.locator('pre.json').getByText('"Lovelace"').waitFor();
+    await page.getByRole('button', { name: "Erase this end user's data…" }).click();
+    await page.getByText('1 delivery names end user eu_browser').waitFor();
+    await page.getByRole('button', { name: 'Erase their data' }).click();
+
+    await page.getByRole('status').getByText('Erased 1 delivery that names this end user').waitFor();
+    await page.getByText("Not shown: its end user's data was erased at").waitFor();
+    expect(await page.content()).not.to.contain('Lovelace');
+    await page.getByRole('link', { name: 'every delivery that names them' }).click();
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: id }) });
+    await row.getByText('erased', { exact: true }).waitFor();
+    expect(await page.getByRole('row').count()).to.equal(2);
+  });
+
   it('read-only: shows no action, and refuses a POST', async () => {
     await receiver.close();
     await start({ inspectorReadOnly: true });
@@ -346,6 +365,8 @@ describe('the inspector in a browser', function () {
     await page.getByText('read-only').first().waitFor();
     expect(await page.getByRole('button', { name: 'Replay' }).count()).to.equal(0);
     expect(await page.getByRole('button', { name: 'Discard…' }).count()).to.equal(0);
+    await page.getByText('End user').waitFor();
+    expect(await page.getByRole('button', { name: /Erase/ }).count()).to.equal(0);
     await open('/inspector?state=quarantined');
     expect(await page.getByRole('button', { name: 'Replay all matching' }).count()).to.equal(0);
 

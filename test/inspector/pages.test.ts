@@ -29,7 +29,14 @@ for (const backend of inboxBackends)
     };
     const listedIds = (html: string) =>
       [...html.matchAll(/<a href="\/inspector\/delivery\?id&#61;[^"]+">([^<]+)<\/a>/g)].map((match) => match[1]!);
-
+    /** A form POSTed as a script would, the redirect it answers left unfollowed. */
+    const postForm = (path: string, fields: Record<string, string> = {}) =>
+      fetch(`${receiver.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields),
+        redirect: 'manual',
+      });
     /** The contract's example `name` as an event that names `endUser`, with what else is given in its `data`. */
     const naming = (name: string, endUser: string, data: Record<string, unknown> = {}) => {
       const event = contractExample(name);
@@ -141,6 +148,95 @@ for (const backend of inboxBackends)
       const lane = await get(`/inspector/lanes/${encodeURIComponent('end_user:eu_ana')}`);
       const history = decoded(/<a href="([^"]+)">Every delivery that names this end user, newest first<\/a>/.exec(lane.html)![1]!);
       expect(history).to.equal('/inspector?end_user=eu_ana');
+    });
+
+    it('erases the data of the end user a delivery names, once a second page has asked: logged with the count, shown erased, and nothing of it left on any page', async () => {
+      receiver = await startReceiver({ backend, inspectorToken: token });
+      const withHeaders = (event: Record<string, unknown>, id: string) => ({
+        ...storedDelivery(event, id),
+        headers: { 'svix-id': id, 'user-agent': 'ana-agent/1.0' },
+      });
+      const anas = ['msg_ana_profile', 'msg_ana_created', 'msg_ana_quarantined'];
+      await receiver.inbox.accept(withHeaders(naming('EndUserCreated', 'eu_ana', { external_id: 'ana-said-this' }), anas[0]!));
+      await receiver.inbox.accept(withHeaders(naming('ConversationCreated', 'eu_ana', { note: 'ana-said-this' }), anas[1]!));
+      await receiver.inbox.quarantine(withHeaders(naming('ConversationMessageText', 'eu_ana', { note: 'ana-said-this' }), anas[2]!), [
+        { pointer: '/data', message: 'must be object' },
+      ]);
+      await receiver.inbox.accept(storedDelivery(naming('EndUserCreated', 'eu_bob', { external_id: 'bob-said-this' }), 'msg_bob'));
+      const before = await get('/inspector/delivery?id=msg_ana_created');
+      expect(before.html).to.contain('ana-said-this');
+      expect(textOf(before.html)).to.contain("Erase this end user's data…");
+
+      const confirm = textOf((await get('/inspector/delivery/erase?id=msg_ana_created')).html);
+      expect(confirm).to.contain('Erase the data of end user eu_ana ?');
+      expect(confirm).to.contain('3 deliveries name end user eu_ana . Erasing empties');
+      expect(confirm).to.contain('It cannot be undone.');
+      expect((await receiver.inbox.get('msg_ana_created'))?.erasedAt).to.equal(null);
+
+      const erased = await postForm('/inspector/delivery/erase?id=msg_ana_created', { list: 'end_user=eu_ana' });
+      expect(erased.status).to.equal(303);
+      expect(erased.headers.get('location')).to.equal('/inspector/delivery?id=msg_ana_created&erased=3&list=end_user%3Deu_ana');
+      const logged = () => receiver.logs.filter((line) => line['msg'] === "inspector: erased an end user's data");
+      expect(logged()).to.have.length(1);
+      expect(logged()[0]).to.deep.include({
+        deliveryId: 'msg_ana_created',
+        endUserId: 'eu_ana',
+        erased: 3,
+        by: 'a script (Bearer token) from 127.0.0.1',
+      });
+      const { erasedAt } = (await receiver.inbox.get('msg_ana_created'))!;
+      expect(Math.abs(erasedAt!.getTime() - Number(logged()[0]!['time']))).to.be.below(1000);
+
+      const shown = textOf((await get(erased.headers.get('location')!)).html);
+      expect(shown).to.contain('Erased 3 deliveries that name this end user');
+      expect(shown).to.contain(`Not shown: its end user's data was erased at ${erasedAt!.toISOString()}.`);
+      expect(shown).to.contain(`Erased ${erasedAt!.toISOString().replace('T', ' ')}`);
+      const pages = [...anas.map((id) => `/inspector/delivery?id=${id}`), '/inspector?end_user=eu_ana', '/inspector'];
+      for (const path of pages) {
+        const { status, html } = await get(path);
+        expect(status, path).to.equal(200);
+        for (const kept of ['ana-said-this', 'ana-agent', 'Lovelace']) expect(html, `${kept} on ${path}`).not.to.contain(kept);
+        expect(html, path).not.to.contain('/inspector/delivery/replay');
+      }
+      const listed = (await get('/inspector?end_user=eu_ana')).html;
+      expect(listed.match(/<span class="marker" title="[^"]+">erased<\/span>/g)).to.have.length(3);
+      const quarantined = textOf((await get(`/inspector/delivery?id=${anas[2]}`)).html);
+      expect(quarantined).to.contain('/data : must be object');
+      expect(quarantined).to.contain('Discard…');
+      const bob = await get('/inspector/delivery?id=msg_bob');
+      expect(bob.html).to.contain('bob-said-this');
+      expect((await get('/inspector?end_user=eu_bob')).html).not.to.contain('class="marker"');
+
+      const again = await postForm('/inspector/delivery/erase?id=msg_ana_quarantined');
+      expect(again.headers.get('location')).to.equal('/inspector/delivery?id=msg_ana_quarantined&erased=0');
+      expect(textOf((await get(again.headers.get('location')!)).html)).to.contain(
+        'Erased 0 deliveries now: every delivery that names this end user was erased before.',
+      );
+      expect(logged()[1]).to.deep.include({ deliveryId: 'msg_ana_quarantined', endUserId: 'eu_ana', erased: 0 });
+      expect((await receiver.inbox.get('msg_ana_created'))?.erasedAt).to.deep.equal(erasedAt);
+
+      const replayed = await postForm(`/inspector/delivery/replay?id=${anas[2]}`);
+      expect(replayed.status).to.equal(409);
+      expect(textOf(await replayed.text())).to.contain(`Not replayed: its end user's data was erased at ${erasedAt!.toISOString()}.`);
+      expect((await receiver.inbox.get(anas[2]!))?.state).to.equal('quarantined');
+      expect(receiver.logs.filter((line) => line['msg'] === 'the inspector failed to answer')).to.deep.equal([]);
+    });
+
+    it('offers no erasure for a delivery that names no end user, and refuses one', async () => {
+      receiver = await startReceiver({ backend, inspectorToken: token });
+      await receiver.inbox.accept(storedDelivery({ type: 'v1.audit_log.emitted', data: {} }, 'msg_nobody'));
+      const page = textOf((await get('/inspector/delivery?id=msg_nobody')).html);
+      expect(page).to.contain('Delivery msg_nobody');
+      expect(page).not.to.contain('End user');
+      expect(page).not.to.contain("Erase this end user's data");
+      expect(textOf((await get('/inspector/delivery/erase?id=msg_nobody')).html)).to.contain(
+        'This delivery names no end user: there is nothing to erase.',
+      );
+      const refused = await postForm('/inspector/delivery/erase?id=msg_nobody');
+      expect(refused.status).to.equal(409);
+      expect(textOf(await refused.text())).to.contain('This delivery names no end user: there is nothing to erase.');
+      expect((await postForm('/inspector/delivery/erase?id=msg_nowhere')).status).to.equal(404);
+      expect((await get('/inspector/delivery/erase?id=msg_nowhere')).status).to.equal(404);
     });
 
     it("leads a link to a delivery's page from before its id moved to the query to that page", async () => {
@@ -289,6 +385,31 @@ for (const backend of inboxBackends)
       expect(html).to.contain(`${'['.repeat(150_000)}${']'.repeat(150_000)}`);
       expect(html).not.to.contain('<b>');
       expect(html).not.to.contain('<mark');
+    });
+
+    it("tells a delivery's open page on another receiver of the same store that its end user was erased", async () => {
+      const store = await backend.createStore();
+      const other = await startReceiver({ store, inspectorToken: token });
+      afterwards.push(
+        () => other.close(),
+        () => store.destroy(),
+      );
+      receiver = await startReceiver({ store, inspectorToken: token });
+      await receiver.inbox.accept(storedDelivery(naming('EndUserCreated', 'eu_ana'), 'msg_ana'));
+      const stream = await fetch(`${other.url}/inspector/live?delivery=msg_ana`, { headers: { authorization: `Bearer ${token}` } });
+      const reader = stream.body!.getReader();
+      let received = new TextDecoder().decode((await reader.read()).value);
+      expect(received).to.match(/^retry: /);
+      expect((await postForm('/inspector/delivery/erase?id=msg_ana')).status).to.equal(303);
+      while (!received.includes('event: changed')) received += new TextDecoder().decode((await reader.read()).value);
+      await reader.cancel();
+      expect(
+        textOf(
+          await fetch(`${other.url}/inspector/delivery?id=msg_ana`, { headers: { authorization: `Bearer ${token}` } }).then((r) =>
+            r.text(),
+          ),
+        ),
+      ).to.contain("Not shown: its end user's data was erased at");
     });
 
     it('tells a page that changed: a delivery that another receiver on the same store takes in', async () => {
