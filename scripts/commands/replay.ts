@@ -42,9 +42,10 @@ Resend (to another receiver, signed anew; nothing in this inbox changes):
   -h, --help            this text
 
 A quarantined delivery is validated against the contract as it is now: it is replayed if it
-passes, and otherwise stays quarantined with its new violations. Exits 1 when no delivery
-matched, when none could be replayed, when more than ${confirmationThreshold} matched without --yes, or when a
-resent delivery was refused.`;
+passes, and otherwise stays quarantined with its new violations. A delivery whose content cannot
+be read (its end user's data was erased) is neither replayed nor resent, with a line that says
+why; the others go on. Exits 1 when no delivery matched, when none could be replayed or resent,
+when more than ${confirmationThreshold} matched without --yes, or when a resent delivery was refused.`;
 
 const { values, positionals, fail, count } = parseCommandLine('replay', usage, {
   id: { type: 'string' },
@@ -95,6 +96,8 @@ function describe(outcome: ReplayOutcome): string {
       return `${outcome.id}  already pending`;
     case 'discarded':
       return `${outcome.id}  discarded: not replayed`;
+    case 'unreadable':
+      return `${outcome.id}  not replayed: ${outcome.reason}`;
     case 'still quarantined':
       return [`${outcome.id}  still quarantined:`, ...outcome.violations.map((violation) => `    ${describeViolation(violation)}`)].join(
         '\n',
@@ -113,15 +116,23 @@ async function resend(inbox: Inbox, { url, sign, intervalMs }: ReturnType<typeof
   const deliveries = [];
   for await (const page of matching(inbox, filter)) deliveries.push(...page);
   const tally = new StatusTally();
+  let unreadable = 0;
   let next = performance.now();
   for (const delivery of deliveries.reverse()) {
+    // Its body is gone (erased) or sealed: posting it would send nothing of what was received.
+    if (delivery.unreadable !== null) {
+      console.log(`${delivery.id} -> not resent: ${delivery.unreadable}`);
+      unreadable += 1;
+      continue;
+    }
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - performance.now())));
     next = Math.max(next, performance.now()) + intervalMs;
     tally.add(await postSigned(url, sign, delivery.id, delivery.body));
   }
-  if (tally.total === 0) return nothingMatched();
-  console.log(`Resent ${tally.total} to ${url}: ${tally.summary()}.`);
-  if (!tally.allAccepted()) process.exitCode = 1;
+  if (tally.total === 0 && unreadable === 0) return nothingMatched();
+  const notResent = unreadable > 0 ? `; ${unreadable} not resent: their content cannot be read` : '';
+  console.log(`Resent ${tally.total} to ${url}${tally.total > 0 ? `: ${tally.summary()}` : ''}${notResent}.`);
+  if (tally.total === 0 || !tally.allAccepted()) process.exitCode = 1;
 }
 
 async function replayMatching(inbox: Inbox, replayFilter: ReplayFilter): Promise<void> {

@@ -25,7 +25,9 @@ export type ReplayOutcome =
   | { id: string; outcome: 'still quarantined'; violations: Violation[] }
   | { id: string; outcome: 'already pending' }
   /** Set aside for good from quarantine: a replay leaves it. */
-  | { id: string; outcome: 'discarded' };
+  | { id: string; outcome: 'discarded' }
+  /** Its content cannot be read (its end user's data was erased, or it failed to decrypt): nothing to run again. */
+  | { id: string; outcome: 'unreadable'; reason: string };
 
 interface ReplayOptions {
   inbox: Inbox;
@@ -70,7 +72,8 @@ export async function* matching(inbox: Inbox, filter: { id: string } | DeliveryQ
 }
 
 function decide(delivery: StoredDelivery, validateDelivery: Validate): ReplayOutcome {
-  const { id, state } = delivery;
+  const { id, state, unreadable } = delivery;
+  if (unreadable !== null) return { id, outcome: 'unreadable', reason: unreadable };
   if (state === 'pending') return { id, outcome: 'already pending' };
   if (state === 'discarded') return { id, outcome: 'discarded' };
   if (state === 'quarantined') {

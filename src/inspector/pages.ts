@@ -525,6 +525,8 @@ function outcomeList(outcomes: readonly ReplayOutcome[]): string {
         return html`<li>!${link}: already pending</li>`;
       case 'discarded':
         return html`<li>!${link}: discarded, not replayed</li>`;
+      case 'unreadable':
+        return html`<li>!${link}: not replayed: ${outcome.reason}</li>`;
       case 'still quarantined':
         return html`<li>
           !${link}: still quarantined (${outcome.violations.map(describeViolation).join('; ')})

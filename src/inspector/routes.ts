@@ -154,6 +154,7 @@ const replayedNotices: Record<ReplayOutcome['outcome'], string> = {
   'still quarantined': 'Still quarantined: it violates the contract the receiver runs now (its violations are below, checked again).',
   'already pending': 'Already pending: the dispatcher runs it in its turn.',
   discarded: 'Not replayed: it was discarded, which is for good.',
+  unreadable: "Not replayed: its content cannot be read (its end user's data was erased, or it could not be decrypted).",
 };
 const discardedNotice = 'Discarded: it no longer counts as quarantined, and is kept, with who discarded it and when, until a purge.';
 const erasedNotice = (erased: number) =>
