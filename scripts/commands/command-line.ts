@@ -38,7 +38,7 @@ export function parseCommandLine<const Options extends ParseArgsOptionsConfig>(c
   try {
     parsed = parseArgs(config);
   } catch (error) {
-    return fail(argumentProblem(error as Error & { code?: string }));
+    return fail(argumentProblem(error as Error & { code?: string }, Object.keys(config.options)));
   }
   if ((parsed.values as { help?: boolean }).help) {
     console.log(usage);

@@ -3,7 +3,7 @@
 import { parseDuration, Invalid } from '../../src/support/settings-reader.ts';
 import { deliveryStates, type DeliveryQuery, type DeliveryState } from '../../src/inbox/inbox.ts';
 import { isListableTime, listableTimes } from '../../src/inbox/list-query.ts';
-import { laneOf } from '../../src/inbox/ordering.ts';
+import { laneOf, storableEndUserId } from '../../src/inbox/ordering.ts';
 import { storableEventType } from '../../src/inbox/storable.ts';
 import { parseTypedTime } from '../../src/support/typed-time.ts';
 
@@ -24,7 +24,7 @@ export const queryUsage = `  --state STATE         only deliveries in this state
                         duration ago (90m, 12h, 7d)
   --until TIME          only deliveries received before TIME (the same forms)
   --conversation ID     only the deliveries of one conversation
-  --end-user ID         only the deliveries of one end user (their profile events)`;
+  --end-user ID         only the deliveries that name one end user (data.end_user_id), whatever their type`;
 
 /** A time on the command line: ISO 8601 (UTC without an offset), or a duration before now. */
 function parseTime(raw: string, now: number): Date | undefined {
@@ -45,9 +45,9 @@ export function parseDeliveryQuery(values: QueryValues, fail: (message: string) 
   }
   // As the inbox keeps it (see storable.ts), as the inspector's filter does.
   if (values.type !== undefined) query.eventType = storableEventType(values.type);
-  if (values.conversation !== undefined && values['end-user'] !== undefined) fail('Give --conversation or --end-user, not both.');
   if (values.conversation !== undefined) query.lane = laneOf('conversation', values.conversation);
-  if (values['end-user'] !== undefined) query.lane = laneOf('end_user', values['end-user']);
+  // As the inbox keeps it, as erasure finds it.
+  if (values['end-user'] !== undefined) query.endUserId = storableEndUserId(values['end-user']);
   for (const bound of ['since', 'until'] as const) {
     const raw = values[bound];
     if (raw === undefined) continue;

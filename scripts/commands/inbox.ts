@@ -1,32 +1,42 @@
-// Reads the inbox the receiver writes (DATABASE_URL), follows it, and purges what is finished.
+// Reads the inbox the receiver writes (DATABASE_URL), follows it, purges what is finished, and
+// erases an end user's data.
 //   npm run inbox -- list [<id prefix>] [filters] [--limit N] [--json]
 //   npm run inbox -- show <delivery id> [--json]
 //   npm run inbox -- stats [--json]
-//   npm run inbox -- tail [--type TYPE] [--conversation ID | --end-user ID] [--json]
+//   npm run inbox -- tail [--type TYPE] [--conversation ID] [--end-user ID] [--json]
 //   npm run inbox -- purge [--state done|dead|quarantined|discarded] --older-than 30d [--yes] [--json]
+//   npm run inbox -- erase --end-user ID [--yes] [--json]
+import { userInfo } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadDatabaseSettings, orExit } from '../../src/service/environment.ts';
 import { Invalid, parseDuration } from '../../src/support/settings-reader.ts';
 import { describeViolation } from '../../src/contract/validation.ts';
+import { matching } from '../../src/dispatch/replay.ts';
 import { deliveryStates, purgeableStates, type PurgeableState, type StoredDelivery } from '../../src/inbox/inbox.ts';
 import { purgeInBatches, type PurgeSelection } from '../../src/inbox/retention.ts';
+import { databaseLabel } from '../../src/inbox/settings.ts';
+import { closestName } from '../../src/support/settings-reader.ts';
 import { shownHeaders } from '../../src/intake/shown-headers.ts';
 import { parseCommandLine } from './command-line.ts';
 import { parseDeliveryQuery, queryOptions, queryUsage } from './delivery-query.ts';
 import { openExistingInbox } from './existing-inbox.ts';
 import { InboxFollower, type FollowedChange } from './follow.ts';
 
-const commands = ['list', 'show', 'stats', 'tail', 'purge'];
+const commands = ['list', 'show', 'stats', 'tail', 'purge', 'erase'];
 
 const usage = `Usage: npm run inbox -- <command> [options]
 
 Commands:
   list [<id prefix>]  the newest deliveries: received, state, event type, attempts, next attempt, id, last error
+                      (or when its end user's data was erased)
   show <id>           one delivery with its headers, body, violations and last error
   stats               how many deliveries are in each state
   tail                follows the inbox: each delivery received, each retry, each delivery done, dead or
                       replayed, as it happens (Ctrl-C to stop)
   purge               deletes old finished deliveries: a dry run unless --yes is given
+  erase               erases what is kept of one end user (--end-user ID): empties the headers, body and
+                      errors of every delivery that names them and destroys their data key; a dry run
+                      unless --yes is given, and nothing changes the second time
 
 Which deliveries (list; tail takes --type, --conversation and --end-user):
 ${queryUsage}
@@ -34,7 +44,7 @@ ${queryUsage}
 Options:
   --limit N             list at most N deliveries (default: 50)
   --older-than AGE      purge: deliveries received longer ago than AGE (30d, 12h, 90m)
-  --yes                 purge: delete them (without it, only count them)
+  --yes                 purge: delete them; erase: erase them (without it, only count them)
   --json                print JSON instead of text (tail: one JSON object per line)
   --version             the version of ada-webhooks
   -h, --help            this text
@@ -51,7 +61,11 @@ const { values, positionals, fail, count } = parseCommandLine('inbox', usage, {
 });
 const [named, argument, ...extra] = positionals;
 const command = named ?? fail(`Name a command: ${commands.join(', ')}.`);
-if (!commands.includes(command)) fail(`Unknown command ${JSON.stringify(command)}; the commands are ${commands.join(', ')}.`);
+if (!commands.includes(command)) {
+  const closest = closestName(command, commands, (candidate) => Math.ceil(candidate.length / 3));
+  const suggestion = closest ? `did you mean ${closest}? The commands are` : 'the commands are';
+  fail(`Unknown command ${JSON.stringify(command)}; ${suggestion} ${commands.join(', ')}.`);
+}
 if (command === 'show' && argument === undefined) fail('Name the delivery id to show.');
 const takesArgument = command === 'show' || command === 'list';
 if (extra.length > 0 || (!takesArgument && argument !== undefined))
@@ -61,11 +75,11 @@ if (extra.length > 0 || (!takesArgument && argument !== undefined))
 const onlyFor: Record<string, readonly string[]> = {
   limit: ['list'],
   'older-than': ['purge'],
-  yes: ['purge'],
+  yes: ['purge', 'erase'],
   state: ['list', 'purge'],
   type: ['list', 'tail'],
   conversation: ['list', 'tail'],
-  'end-user': ['list', 'tail'],
+  'end-user': ['list', 'tail', 'erase'],
   since: ['list'],
   until: ['list'],
 };
@@ -80,7 +94,9 @@ const print = (value: unknown, text: string) => console.log(json ? JSON.stringif
 const query = parseDeliveryQuery(values, fail);
 const limit = count('limit', values.limit ?? '50');
 const purgeSelection = command === 'purge' ? purgeSelectionOf() : undefined;
-const inbox = await openExistingInbox(orExit(() => loadDatabaseSettings()));
+const endUserToErase = command === 'erase' ? endUserToEraseOf() : undefined;
+const database = orExit(() => loadDatabaseSettings());
+const inbox = await openExistingInbox(database);
 try {
   switch (command) {
     case 'list': {
@@ -109,6 +125,9 @@ try {
       break;
     case 'purge':
       await purge(purgeSelection!);
+      break;
+    case 'erase':
+      await erase(endUserToErase!, query.endUserId!);
       break;
   }
 } finally {
@@ -166,8 +185,86 @@ async function purge(selection: PurgeSelection): Promise<void> {
   print({ dryRun: false, state, receivedBefore, purged }, `Purged ${purged} ${what}.`);
 }
 
-function summary({ id, state, eventType, receivedAt, violations, attempts, nextAttemptAt, lastError }: StoredDelivery) {
-  return { id, state, eventType, receivedAt, attempts, nextAttemptAt, lastError, violations: violations.length };
+/** The end user whose data `erase` erases: their id as Ada sends it. */
+function endUserToEraseOf(): string {
+  const endUser =
+    values['end-user'] ?? fail('Give --end-user with the id of the end user whose data to erase (data.end_user_id in their events).');
+  return endUser === '' ? fail('--end-user must be the id of an end user, got "".') : endUser;
+}
+
+/** How many of an end user's deliveries (by their id as the inbox keeps it) are erased. */
+async function countErasedOf(endUserId: string): Promise<number> {
+  let erased = 0;
+  for await (const page of matching(inbox, { endUserId })) erased += page.filter((delivery) => delivery.erasedAt !== null).length;
+  return erased;
+}
+
+/** Who runs this command, for the audit line: the OS user (or their uid, when the system has no name for it). */
+function operator(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.() ?? 'unknown'}`;
+  }
+}
+
+async function erase(endUser: string, endUserId: string): Promise<void> {
+  const whose = `end user ${JSON.stringify(endUser)}`;
+  if (!values.yes) {
+    const [deliveries, erasedBefore] = [await inbox.count({ endUserId }), await countErasedOf(endUserId)];
+    print(
+      { dryRun: true, endUserId: endUser, deliveries, erasedBefore },
+      `${deliveries} deliveries name ${whose}; ${erasedBefore} of them were erased before. ` +
+        `Run again with --yes to erase what is kept of them and destroy their data key.`,
+    );
+    return;
+  }
+  const at = new Date();
+  const erased = await inbox.erase(endUser, at);
+  const erasedBefore = (await countErasedOf(endUserId)) - erased;
+  const audit = { at, by: operator(), inbox: databaseLabel(database), endUserId: endUser, erased, erasedBefore };
+  print(
+    { dryRun: false, ...audit },
+    [
+      `Erased ${erased} deliveries of ${whose}; ${erasedBefore} were erased before.`,
+      `audit: at=${at.toISOString()} by=${JSON.stringify(audit.by)} erase end_user=${JSON.stringify(endUser)} ` +
+        `erased=${erased} erased_before=${erasedBefore} inbox=${JSON.stringify(audit.inbox)}`,
+    ].join('\n'),
+  );
+}
+
+function summary({
+  id,
+  state,
+  eventType,
+  receivedAt,
+  violations,
+  attempts,
+  nextAttemptAt,
+  lastError,
+  endUserId,
+  erasedAt,
+  unreadable,
+}: StoredDelivery) {
+  return {
+    id,
+    state,
+    eventType,
+    receivedAt,
+    attempts,
+    nextAttemptAt,
+    lastError,
+    violations: violations.length,
+    endUserId,
+    erasedAt,
+    unreadable,
+  };
+}
+
+/** What the list shows of a delivery whose content cannot be read, instead of its last error. */
+function unreadableNote({ erasedAt, unreadable }: StoredDelivery): string {
+  if (erasedAt) return `(erased at ${erasedAt.toISOString()})`;
+  return unreadable === null ? '' : `(unreadable: ${unreadable})`;
 }
 
 function firstLine(text: string | null): string {
@@ -185,7 +282,7 @@ function table(deliveries: StoredDelivery[]): string {
       String(delivery.attempts),
       delivery.nextAttemptAt?.toISOString() ?? '-',
       delivery.id,
-      violations || firstLine(delivery.lastError),
+      unreadableNote(delivery) || violations || firstLine(delivery.lastError),
     ];
   });
   const header = ['RECEIVED', 'STATE', 'EVENT TYPE', 'ATTEMPTS', 'NEXT ATTEMPT', 'ID', 'LAST ERROR'];
@@ -238,14 +335,14 @@ function details(delivery: StoredDelivery): string {
     `attempts     ${delivery.attempts}`,
     ...(delivery.nextAttemptAt ? [`next attempt ${delivery.nextAttemptAt.toISOString()}`] : []),
     ...(delivery.discarded ? [`discarded    ${delivery.discarded.at.toISOString()} by ${delivery.discarded.by}`] : []),
+    ...(delivery.endUserId !== null ? [`end user     ${delivery.endUserId}`] : []),
+    ...(delivery.erasedAt ? [`erased at    ${delivery.erasedAt.toISOString()}`] : []),
     ...(traceId ? [`trace id     ${traceId}`] : []),
     ...(delivery.lastError ? ['last error', ...delivery.lastError.split('\n').map((line) => `  ${line}`)] : []),
-    'headers',
-    ...Object.entries(delivery.headers).map(([name, value]) => `  ${name}: ${value}`),
+    ...(delivery.unreadable === null ? ['headers', ...Object.entries(delivery.headers).map(([name, value]) => `  ${name}: ${value}`)] : []),
     ...(delivery.violations.length > 0
       ? ['violations', ...delivery.violations.map((violation) => `  ${describeViolation(violation)}`)]
       : []),
-    'body',
-    body,
+    ...(delivery.unreadable === null ? ['body', body] : ['headers and body', `  not shown: ${delivery.unreadable}`]),
   ].join('\n');
 }

@@ -64,8 +64,14 @@ describe('the commands', function () {
     const cases: [string, string[], string][] = [
       ['inbox', ['list', '--nope'], 'Unknown option --nope.'],
       ['inbox', ['list', '--json=yes'], 'Option --json takes no value.'],
-      ['inbox', ['drop'], 'Unknown command "drop"; the commands are list, show, stats, tail, purge.'],
-      ['inbox', ['stats', '--yes'], '--yes goes with purge, not with stats.'],
+      ['inbox', ['drop'], 'Unknown command "drop"; the commands are list, show, stats, tail, purge, erase.'],
+      ['inbox', ['eras'], 'Unknown command "eras"; did you mean erase? The commands are list, show, stats, tail, purge, erase.'],
+      ['inbox', ['stats', '--yes'], '--yes goes with purge or erase, not with stats.'],
+      ['inbox', ['erase', '--yes'], 'Give --end-user with the id of the end user whose data to erase (data.end_user_id in their events).'],
+      ['inbox', ['erase', '--end-user=', '--yes'], '--end-user must be the id of an end user, got "".'],
+      ['inbox', ['erase', '--end-usr', 'ana'], 'Unknown option --end-usr; did you mean --end-user?'],
+      ['inbox', ['erase', '--end-user', 'ana', '--state', 'dead'], '--state goes with list or purge, not with erase.'],
+      ['inbox', ['erase', 'ana'], 'Unexpected argument "ana".'],
       [
         'inbox',
         ['purge', '--older-than', '2 weeks'],

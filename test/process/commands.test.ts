@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Inbox } from '../../src/inbox/inbox.ts';
@@ -106,6 +107,158 @@ for (const backend of inboxBackends)
         expect(JSON.parse(stats.stdout)).to.deep.equal({ pending: 0, quarantined: 1, done: 0, dead: 1, discarded: 0 });
         const list = await run('inbox', 'list', '--state', 'quarantined', '--json');
         expect(JSON.parse(list.stdout)).to.have.length(1).and.to.have.nested.property('[0].id', 'msg_quarantined');
+      });
+    });
+
+    describe("with deliveries of two end users, to erase one's data", () => {
+      const at = new Date('2026-12-01T10:00:00.000Z');
+      const why = `its end user's data was erased at ${at.toISOString()}`;
+      /** An event that names `endUser`, in a conversation of its own unless it is about the end user. */
+      const naming = (name: string, endUser: string) => {
+        const event = contractExample(name);
+        event['data'].end_user_id = endUser;
+        if ('conversation_id' in event['data']) event['data'].conversation_id = `conversation_of_${endUser}`;
+        return event;
+      };
+      beforeEach(async () => {
+        await inbox.accept(storedDelivery(naming('ConversationCreated', 'ana'), 'msg_ana_dead'));
+        await inbox.accept(storedDelivery(naming('EndUserUpdated', 'ana'), 'msg_ana_profile'));
+        await inbox.accept(storedDelivery(naming('ConversationCreated', 'bo'), 'msg_bo_dead'));
+        await inbox.claim({ owner: 'test', limit: 3, leaseMs: 60_000 });
+        await inbox.settle('test', [
+          { id: 'msg_ana_dead', outcome: 'dead', error: 'Error: the CRM refused ana@example.com' },
+          { id: 'msg_ana_profile', outcome: 'done' },
+          { id: 'msg_bo_dead', outcome: 'dead', error: 'Error: the CRM is down' },
+        ]);
+      });
+
+      it('inbox erase counts without --yes and changes nothing; with --yes erases and says so for the audit; again, erases none', async () => {
+        const [before, other] = [await inbox.get('msg_ana_dead'), await inbox.get('msg_bo_dead')];
+        const dryRun = await run('inbox', 'erase', '--end-user', 'ana');
+        expect(dryRun).to.include({
+          code: 0,
+          stdout:
+            '2 deliveries name end user "ana"; 0 of them were erased before. ' +
+            'Run again with --yes to erase what is kept of them and destroy their data key.\n',
+        });
+        expect(await inbox.get('msg_ana_dead')).to.deep.equal(before);
+        expect(await inbox.countErased()).to.equal(0);
+
+        const erased = await run('inbox', 'erase', '--end-user', 'ana', '--yes');
+        expect(erased.code, erased.stderr).to.equal(0);
+        const [result, audit] = erased.stdout.split('\n');
+        expect(result).to.equal('Erased 2 deliveries of end user "ana"; 0 were erased before.');
+        expect(audit).to.match(
+          new RegExp(`^audit: at=\\S+Z by="${userInfo().username}" erase end_user="ana" erased=2 erased_before=0 inbox=".+"$`),
+        );
+        const erasedAt = audit!.slice('audit: at='.length).split(' ', 1)[0];
+        expect(await inbox.get('msg_ana_dead')).to.deep.include({
+          body: '',
+          headers: {},
+          lastError: null,
+          erasedAt: new Date(erasedAt!),
+          unreadable: `its end user's data was erased at ${erasedAt}`,
+        });
+        expect(await inbox.get('msg_bo_dead')).to.deep.equal(other);
+        expect(await inbox.countErased()).to.equal(2);
+
+        const counted = await run('inbox', 'erase', '--end-user', 'ana', '--json');
+        expect(JSON.parse(counted.stdout)).to.deep.equal({ dryRun: true, endUserId: 'ana', deliveries: 2, erasedBefore: 2 });
+        const again = await run('inbox', 'erase', '--end-user', 'ana', '--yes', '--json');
+        expect(again.code, again.stderr).to.equal(0);
+        expect(JSON.parse(again.stdout)).to.deep.include({ dryRun: false, endUserId: 'ana', erased: 0, erasedBefore: 2 });
+        const nobody = await run('inbox', 'erase', '--end-user', 'nobody', '--yes');
+        expect(nobody).to.include({ code: 0 });
+        expect(nobody.stdout).to.match(/^Erased 0 deliveries of end user "nobody"; 0 were erased before\.\n/);
+        expect(await inbox.countErased()).to.equal(2);
+      });
+
+      it('inbox list --end-user finds every delivery that names the end user; list and show mark the erased', async () => {
+        const listed = async (...args: string[]) =>
+          (JSON.parse((await run('inbox', 'list', ...args, '--json')).stdout) as { id: string }[]).map(({ id }) => id).sort();
+        expect(await listed('--end-user', 'ana')).to.deep.equal(['msg_ana_dead', 'msg_ana_profile']);
+        expect(await listed('--end-user', 'ana', '--state', 'dead')).to.deep.equal(['msg_ana_dead']);
+        await inbox.erase('ana', at);
+
+        const text = await run('inbox', 'list');
+        expect(text.code, text.stderr).to.equal(0);
+        const rowOf = (id: string) => text.stdout.split('\n').find((row) => row.includes(` ${id} `))!;
+        expect(rowOf('msg_ana_dead')).to.match(new RegExp(` msg_ana_dead +\\(erased at ${at.toISOString().replaceAll('.', '\\.')}\\)$`));
+        expect(rowOf('msg_ana_profile')).to.match(/ msg_ana_profile +\(erased at \S+\)$/);
+        expect(rowOf('msg_bo_dead')).to.match(/ msg_bo_dead +Error: the CRM is down$/);
+        const [json] = JSON.parse((await run('inbox', 'list', 'msg_ana_dead', '--json')).stdout) as Record<string, unknown>[];
+        expect(json).to.deep.include({ endUserId: 'ana', erasedAt: at.toISOString(), unreadable: why, lastError: null });
+
+        const shown = await run('inbox', 'show', 'msg_ana_dead');
+        expect(shown.code, shown.stderr).to.equal(0);
+        expect(shown.stdout).to.contain('end user     ana\nerased at    2026-12-01T10:00:00.000Z\n');
+        expect(shown.stdout).to.match(new RegExp(`\\nheaders and body\\n  not shown: ${why}\\n$`));
+        expect(shown.stdout).not.to.match(/^(headers|body)$/m);
+        expect(shown.stdout).not.to.contain('ana@example.com');
+        const other = await run('inbox', 'show', 'msg_bo_dead');
+        expect(other.stdout)
+          .to.contain('end user     bo\n')
+          .and.to.match(/\nbody\n\{/);
+        expect(other.stdout).not.to.contain('erased');
+        const shownJson = JSON.parse((await run('inbox', 'show', 'msg_ana_dead', '--json')).stdout) as Record<string, unknown>;
+        expect(shownJson).to.deep.include({ body: '', headers: {}, erasedAt: at.toISOString(), unreadable: why });
+      });
+
+      it("replay refuses the erased deliveries with why, and replays another end user's in the same run", async () => {
+        await inbox.erase('ana', at);
+        const dryRun = await run('replay', '--state', 'dead', '--dry-run');
+        expect(dryRun).to.include({
+          code: 0,
+          stdout: `msg_bo_dead  dead -> pending\nmsg_ana_dead  not replayed: ${why}\nWould replay 1 of 2 matching deliveries.\n`,
+        });
+        expect((await inbox.get('msg_bo_dead'))?.state).to.equal('dead');
+
+        const replayed = await run('replay', '--state', 'dead');
+        expect(replayed).to.include({
+          code: 0,
+          stdout: `msg_bo_dead  dead -> pending\nmsg_ana_dead  not replayed: ${why}\nReplayed 1 of 2 matching deliveries.\n`,
+        });
+        expect((await inbox.get('msg_bo_dead'))?.state).to.equal('pending');
+        expect(await inbox.get('msg_ana_dead')).to.deep.include({ state: 'dead', erasedAt: at });
+
+        const one = await run('replay', '--id', 'msg_ana_profile', '--json');
+        expect(one.code, 'nothing could be replayed').to.equal(1);
+        expect(JSON.parse(one.stdout)).to.deep.equal([{ id: 'msg_ana_profile', outcome: 'unreadable', reason: why }]);
+        expect((await inbox.get('msg_ana_profile'))?.state).to.equal('done');
+      });
+
+      it('replay --to refuses the erased deliveries with why, posts no empty body, and resends the others', async () => {
+        const elsewhere = join(temporaryDirectory(), 'staging.sqlite');
+        const staging = await startReceiverProcess(temporaryDirectory(), {
+          DATABASE_URL: `sqlite:${elsewhere}`,
+          ADA_WEBHOOK_SECRET: testSecret,
+        });
+        try {
+          await inbox.erase('ana', at);
+          const to = `${staging.url}/webhooks/ada`;
+          const resent = await run('replay', '--to', to, '--secret', testSecret, '--state', 'dead', '--rate', '50');
+          expect(resent.code, resent.stderr).to.equal(0);
+          expect(resent.stdout.split('\n')).to.deep.equal([
+            `msg_ana_dead -> not resent: ${why}`,
+            'msg_bo_dead -> 200 {"status":"accepted","id":"msg_bo_dead"}',
+            `Resent 1 to ${to}: 1 × 200; 1 not resent: their content cannot be read.`,
+            '',
+          ]);
+          const erasedOnly = await run('replay', '--to', to, '--secret', testSecret, '--id', 'msg_ana_profile');
+          expect(erasedOnly).to.include({
+            code: 1,
+            stdout: `msg_ana_profile -> not resent: ${why}\nResent 0 to ${to}; 1 not resent: their content cannot be read.\n`,
+          });
+          const received = new SqliteInbox(elsewhere, { mustExist: true });
+          try {
+            expect((await received.list({ limit: 10 })).map(({ id }) => id)).to.deep.equal(['msg_bo_dead']);
+          } finally {
+            await received.close();
+          }
+        } finally {
+          staging.child.kill('SIGTERM');
+          await staging.exit;
+        }
       });
     });
 

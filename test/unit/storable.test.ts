@@ -3,7 +3,7 @@
 // filter and the inbox command look for is the one the inbox derives.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { laneOf } from '../../src/inbox/ordering.ts';
+import { laneOf, storableEndUserId } from '../../src/inbox/ordering.ts';
 import { maxLaneIdBytes, storableEventType, storableKey } from '../../src/inbox/storable.ts';
 import { parseFilter } from '../../src/inspector/list-filter.ts';
 import { parseDeliveryQuery } from '../../scripts/commands/delivery-query.ts';
@@ -44,7 +44,7 @@ describe('storable keys', () => {
     expect(parseFilter({ conversation }).filter.lane).to.equal(laneOf('conversation', conversation));
     expect(parseFilter({ end_user: conversation }).filter.lane).to.equal(laneOf('end_user', conversation));
     expect(parseDeliveryQuery({ conversation }, fail).lane).to.equal(laneOf('conversation', conversation));
-    expect(parseDeliveryQuery({ 'end-user': conversation }, fail).lane).to.equal(laneOf('end_user', conversation));
+    expect(parseDeliveryQuery({ 'end-user': conversation }, fail).endUserId).to.equal(storableEndUserId(conversation));
   });
 
   it("finds an event type in the inspector's filter and the inbox command by the type as sent, and no id by a start no id has", () => {
