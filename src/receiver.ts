@@ -315,7 +315,7 @@ async function composeReceiver(settings: ReceiverSettings, composition: Composit
       }
     },
     path,
-    inbox: inboxView(inbox),
+    inbox: withLoggedErasure(inboxView(inbox), logger),
     inspector,
     health,
     readiness: () => readiness(inbox, forwarding),
@@ -340,4 +340,16 @@ function composeRetention(settings: RetentionSettings, inbox: Inbox, logger: Log
       logger.info({ purged, receivedBefore }, `purged ${purged} done deliveries received before ${receivedBefore.toISOString()}`),
     onError: (error) => logger.warn({ err: error }, `the inbox's purge of old done deliveries failed: ${(error as Error).message}`),
   });
+}
+
+/** The view, with each erasure logged with its count: the app's erasures leave the same trace as an operator's. */
+function withLoggedErasure(view: InboxView, logger: Logger): InboxView {
+  return {
+    ...view,
+    async erase(endUserId, at) {
+      const erased = await view.erase(endUserId, at);
+      logger.info({ endUserId, erased, at }, `erased ${erased} deliveries of end user ${endUserId}`);
+      return erased;
+    },
+  };
 }

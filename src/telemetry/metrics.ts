@@ -37,7 +37,7 @@ export interface Metrics {
 
 /** The receiver's metrics; the forwarding gauges only when `forwarding` is given, the drift gauge when `drift` is. */
 export function createMetrics(
-  inbox: Pick<ObservedInbox, 'countByState' | 'oldestPending'>,
+  inbox: Pick<ObservedInbox, 'countByState' | 'oldestPending' | 'countErased'>,
   { forwarding, drift }: { forwarding?: ObservedForwarding | undefined; drift?: ObservedDrift | undefined } = {},
 ): Metrics {
   const registry = new Registry();
@@ -83,6 +83,14 @@ export function createMetrics(
     registers,
     async collect() {
       for (const [state, count] of Object.entries(await inbox.countByState())) this.set({ state }, count);
+    },
+  });
+  new Gauge({
+    name: 'ada_webhook_inbox_erased_deliveries',
+    help: "Deliveries whose end user's data was erased (npm run inbox -- erase): kept with their ids, empty otherwise.",
+    registers,
+    async collect() {
+      this.set(await inbox.countErased());
     },
   });
   new Gauge({

@@ -8,6 +8,8 @@ export interface ObservedInbox {
   /** Every state present, zero when none is in it. */
   countByState(): Promise<Readonly<Record<string, number>>>;
   oldestPending(): Promise<Date | undefined>;
+  /** How many deliveries are erased (their end user's data). */
+  countErased(): Promise<number>;
   /** Resolves when the inbox can be reached and written. */
   ping(): Promise<void>;
   /** Calls `listener` each time it becomes unavailable, or available again. Returns a function that removes it. */
