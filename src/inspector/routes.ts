@@ -149,12 +149,12 @@ export function redirectOldDeliveryPage(ctx: RouterContext): void {
   ctx.redirect(deliveryHref(ctx.params['id']!, Object.fromEntries(parameters)));
 }
 
-const replayedNotices: Record<ReplayOutcome['outcome'], string> = {
+/** What a replay did, told on the delivery's page; one that cannot be read is refused with why instead. */
+const replayedNotices: Record<Exclude<ReplayOutcome['outcome'], 'unreadable'>, string> = {
   requeued: 'Replayed: it is pending again, and the dispatcher runs it next in its lane.',
   'still quarantined': 'Still quarantined: it violates the contract the receiver runs now (its violations are below, checked again).',
   'already pending': 'Already pending: the dispatcher runs it in its turn.',
   discarded: 'Not replayed: it was discarded, which is for good.',
-  unreadable: "Not replayed: its content cannot be read (its end user's data was erased, or it could not be decrypted).",
 };
 const discardedNotice = 'Discarded: it no longer counts as quarantined, and is kept, with who discarded it and when, until a purge.';
 const erasedNotice = (erased: number) =>
@@ -168,7 +168,7 @@ function noticeOf(query: Context['query']): string | undefined {
   if (discarded === 'yes') return discardedNotice;
   if (typeof erased === 'string' && /^\d{1,9}$/.test(erased)) return erasedNotice(Number(erased));
   return typeof replayed === 'string' && Object.hasOwn(replayedNotices, replayed)
-    ? replayedNotices[replayed as ReplayOutcome['outcome']]
+    ? replayedNotices[replayed as keyof typeof replayedNotices]
     : undefined;
 }
 
@@ -195,10 +195,10 @@ function backToDelivery(ctx: Context, id: string, outcome: Record<string, string
 
 export function replayDelivery({ inbox, validateDelivery, logger }: RouteParts) {
   return async (ctx: Context): Promise<void> => {
-    const { id, unreadable } = await deliveryNamed(ctx, inbox);
-    if (unreadable !== null) return ctx.throw(409, `Not replayed: ${unreadable}.`);
+    const { id } = await deliveryNamed(ctx, inbox);
     const [outcome] = await replay({ inbox, validateDelivery }, { id });
     if (!outcome) return ctx.throw(404, `No delivery with id ${id}.`);
+    if (outcome.outcome === 'unreadable') return ctx.throw(409, `Not replayed: ${outcome.reason}.`);
     logger.info({ deliveryId: id, outcome: outcome.outcome }, 'inspector: replayed a delivery');
     backToDelivery(ctx, id, { replayed: outcome.outcome });
   };
