@@ -64,8 +64,11 @@ class EncryptedInbox implements Inbox {
   readonly #inner: Inbox;
   readonly #keys: DataKeyCache;
   readonly #onUnreadable: EncryptedInboxOptions['onUnreadable'];
-  /** The data key of each delivery stored, claimed or leased lately: what its settlement's error is sealed under. */
-  readonly #keyIdOf = new Map<string, string>();
+  /**
+   * The data key of each delivery stored, claimed or leased lately: what its settlement's error is
+   * sealed under; null for one claimed that could not be read, whose error says only why.
+   */
+  readonly #keyIdOf = new Map<string, string | null>();
   /** Each body being written, sealed, with the body as received: what a lease at intake hands over. */
   readonly #beingWritten = new Map<string, string>();
   /** The unreadable deliveries told lately, with why. */
@@ -216,9 +219,13 @@ class EncryptedInbox implements Inbox {
   }
 
   async #openClaimed(claimed: ClaimedDelivery): Promise<ClaimedDelivery> {
-    if (claimed.unreadable !== null) return claimed;
+    const unreadable = (reason: string): ClaimedDelivery => {
+      remember(this.#keyIdOf, claimed.id, null, recentDeliveries);
+      return { ...claimed, body: '', unreadable: reason };
+    };
+    if (claimed.unreadable !== null) return unreadable(claimed.unreadable);
     const body = await this.#open(claimed.id, claimed.body, 'body');
-    if ('unreadable' in body) return { ...claimed, body: '', unreadable: this.#tell(claimed.id, body.unreadable) };
+    if ('unreadable' in body) return unreadable(this.#tell(claimed.id, body.unreadable));
     if (body.keyId !== undefined) remember(this.#keyIdOf, claimed.id, body.keyId, recentDeliveries);
     return { ...claimed, body: body.text };
   }
@@ -263,8 +270,12 @@ class EncryptedInbox implements Inbox {
     return 'text' in opened ? { text: opened.text, keyId } : { unreadable: unreadableReason(field, { tampered: true }) };
   }
 
-  /** A settlement's error sealed as the delivery's content is; its sealed form within what the store keeps of an error. */
+  /**
+   * A settlement's error sealed as the delivery's content is, its sealed form within what the store
+   * keeps of an error; as it is for a delivery claimed unreadable, whose error holds only why.
+   */
   async #sealedError(id: string, error: string): Promise<string> {
+    if (this.#keyIdOf.get(id) === null) return error;
     const sealed = await this.#sealFor(id, error, 'error');
     return sealed ?? 'the error is not kept: the content of the delivery cannot be read (erased, or its data key is missing)';
   }
@@ -274,7 +285,7 @@ class EncryptedInbox implements Inbox {
    * clear (from before encryption); undefined when its key cannot be had.
    */
   async #sealFor(id: string, text: string, field: SealedField): Promise<string | undefined> {
-    let keyId = this.#keyIdOf.get(id);
+    let keyId = this.#keyIdOf.get(id) ?? undefined;
     if (keyId === undefined) {
       const stored = await this.#inner.get(id);
       if (!stored || stored.unreadable !== null) return undefined;
