@@ -145,13 +145,13 @@ for (const backend of inboxBackends) {
     });
 
     it('rotates: a new key first, the data keys re-wrapped, the old key removed, and every delivery still reads', async () => {
-      const oldKey = keys.writing.key;
+      const oldKey = keys.writing.key.export();
       for (const id of ['msg_1', 'msg_2', 'msg_3']) await inbox.accept(delivery(id, id === 'msg_3' ? 'u2' : 'u1'));
       const rotating = new EncryptionKeys([newKey(), oldKey]);
       expect(await rewrapDataKeys(store.inbox, rotating)).to.deep.equal({ rewrapped: 2, current: 0, changed: 0, failed: [] });
       expect(await rewrapDataKeys(store.inbox, rotating)).to.deep.equal({ rewrapped: 0, current: 2, changed: 0, failed: [] });
 
-      const after = encrypted(store.inbox, new EncryptionKeys([rotating.writing.key]));
+      const after = encrypted(store.inbox, new EncryptionKeys([rotating.writing.key.export()]));
       expect((await after.get('msg_3'))?.body).to.equal(delivery('msg_3', 'u2').body);
       expect((await claimAll(after)).map(({ body }) => body).sort()).to.deep.equal(
         [delivery('msg_1').body, delivery('msg_2').body, delivery('msg_3', 'u2').body].sort(),

@@ -21,7 +21,7 @@ describe('encryption keys', () => {
     const keys = new SettingsReader({ INBOX_ENCRYPTION_KEY: ` ${first} , ${second},` }, 'variable');
     const read = readEncryptionKeys(keys)!;
     expect(read.ids).to.have.length(2);
-    expect(read.writing.key.toString('base64')).to.equal(first);
+    expect(read.writing.key.export().toString('base64')).to.equal(first);
     expect(read.ids[0])
       .to.equal(read.writing.id)
       .and.match(/^[0-9a-f]{16}$/);

@@ -2,13 +2,13 @@
 // delivery it was sealed for, and anything else (another key, a byte altered anywhere, a cut, a
 // move to another delivery or field) is a failure that names why, never an exception.
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { envelopeKeyId, isSealed, openField, plainBytesWithin, sealField, type SealedField } from '../../src/inbox/encryption/envelope.ts';
 import { hostileText, seedFrom } from '../support/hostile-text.ts';
 
 const seed = seedFrom('ENVELOPE_SEED');
-const dataKey = { id: randomBytes(16).toString('base64url'), key: randomBytes(32) };
+const dataKey = { id: randomBytes(16).toString('base64url'), key: createSecretKey(randomBytes(32)) };
 const body = JSON.stringify({ type: 'v1.conversation.message', data: { end_user_id: 'u1', text: 'Mon adresse: jeanne@example.com ✉' } });
 
 describe('sealed fields', () => {
@@ -39,7 +39,7 @@ describe('sealed fields', () => {
   it('refuses another key, a flipped byte in any part, and a cut envelope', () => {
     const sealed = sealField(body, dataKey, 'msg_1', 'body');
     expect(openField(sealed, undefined, 'msg_1', 'body')).to.deep.equal({ failure: { reason: 'missing key', keyId: dataKey.id } });
-    expect(openField(sealed, { id: dataKey.id, key: randomBytes(32) }, 'msg_1', 'body')).to.deep.equal({
+    expect(openField(sealed, { id: dataKey.id, key: createSecretKey(randomBytes(32)) }, 'msg_1', 'body')).to.deep.equal({
       failure: { reason: 'tampered', keyId: dataKey.id },
     });
     for (let index = 0; index < sealed.length; index += 1) {

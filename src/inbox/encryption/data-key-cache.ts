@@ -3,7 +3,7 @@
 // made when its owner has none, once for all who ask at the same time. The cache is bounded, and
 // a key is read again once `lifetimeMs` has passed, so that a key that an erasure destroyed on
 // another process does not live on here for long.
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes } from 'node:crypto';
 import type { DataKeys, StoredDataKey } from '../inbox.ts';
 import type { NamedKey } from './envelope.ts';
 import type { EncryptionKeys } from './keys.ts';
@@ -83,7 +83,7 @@ export class DataKeyCache {
     const key = randomBytes(32);
     const stored = await this.#store.addDataKey({ id, owner, wrapped: this.#keys.wrap(key, { id, owner }) });
     // Unless another process stored the owner's key first, this one is at hand already.
-    if (stored.id === id) this.#remember(id, owner, { key: { id, key } });
+    if (stored.id === id) this.#remember(id, owner, { key: { id, key: createSecretKey(key) } });
     return stored;
   }
 
@@ -92,7 +92,7 @@ export class DataKeyCache {
     const held = this.#fresh(stored.id);
     if (held) return held;
     const unwrapped = this.#keys.unwrap(stored.wrapped, stored);
-    if ('key' in unwrapped) return this.#remember(stored.id, stored.owner, { key: { id: stored.id, key: unwrapped.key } });
+    if ('key' in unwrapped) return this.#remember(stored.id, stored.owner, { key: { id: stored.id, key: createSecretKey(unwrapped.key) } });
     const { reason, keyId } = unwrapped.failure;
     return this.#remember(stored.id, stored.owner, {
       missing:

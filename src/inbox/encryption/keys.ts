@@ -3,7 +3,7 @@
 // first used to write, as the signing secrets are. They seal no delivery themselves: each wraps
 // the data keys that do (see envelope.ts), so that a new key means re-wrapping those few keys
 // (rewrap.ts) rather than rewriting every delivery.
-import { createHash } from 'node:crypto';
+import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
 import { Invalid, type Setting, type SettingsReader } from '../../support/settings-reader.ts';
 import { openBytes, parseEnvelope, sealBytes, type NamedKey, type OpenFailure } from './envelope.ts';
 
@@ -65,11 +65,11 @@ export interface DataKeyRow {
 export class EncryptionKeys {
   /** The key that wraps new data keys, and that rewrapping moves every data key to: the first given. */
   readonly writing: NamedKey;
-  readonly #byId: Map<string, Buffer>;
+  readonly #byId: Map<string, KeyObject>;
 
   constructor(keys: readonly Buffer[]) {
     if (keys.length === 0) throw new Error('an encrypted inbox needs at least one key');
-    const named = keys.map((key) => ({ id: keyIdOf(key), key }));
+    const named = keys.map((key) => ({ id: keyIdOf(key), key: createSecretKey(key) }));
     this.writing = named[0]!;
     this.#byId = new Map(named.map(({ id, key }) => [id, key]));
   }
