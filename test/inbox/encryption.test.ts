@@ -16,11 +16,11 @@ import { onTestDatabase, testDatabaseUrl } from '../support/postgres.ts';
 const email = 'jeanne.dupont@example.com';
 const message = "Ma commande n'est jamais arrivée, où est-elle ?";
 
-function delivery(id: string, endUser: string | undefined = 'u1', text = message): NewDelivery {
+function delivery(id: string, endUser: string | null = 'u1'): NewDelivery {
   const event = {
     type: 'v1.conversation.message',
     timestamp: '2026-11-24T09:00:00.000Z',
-    data: { conversation_id: `c-${id}`, ...(endUser === undefined ? {} : { end_user_id: endUser }), message: { text, email } },
+    data: { conversation_id: `c-${id}`, ...(endUser === null ? {} : { end_user_id: endUser }), message: { text: message, email } },
   };
   // As received: the bytes that were signed, spaced as the sender spaced them.
   const body = JSON.stringify(event, null, 1);
@@ -115,7 +115,7 @@ for (const backend of inboxBackends) {
 
     it('seals the deliveries that name no end user under a key of their own, and reads what was stored before encryption', async () => {
       expect(await store.inbox.accept(delivery('before', 'u1'))).to.equal('stored');
-      expect(await inbox.accept(delivery('nobody', undefined))).to.equal('stored');
+      expect(await inbox.accept(delivery('nobody', null))).to.equal('stored');
       expect((await store.inbox.dataKeys(undefined, 10)).map(({ owner }) => owner)).to.deep.equal(['no_end_user']);
       expect(await inbox.get('before')).to.deep.include({
         body: delivery('before').body,
@@ -125,7 +125,7 @@ for (const backend of inboxBackends) {
       expect((await claimAll()).map(({ id, body }) => [id, body]).sort()).to.deep.equal(
         [
           ['before', delivery('before').body],
-          ['nobody', delivery('nobody', undefined).body],
+          ['nobody', delivery('nobody', null).body],
         ].sort(),
       );
       // The error of a delivery kept in clear stays as clear as it.
