@@ -29,19 +29,27 @@ function delivery(id: string, endUser: string | null = 'u1'): NewDelivery {
 
 const newKey = () => randomBytes(32);
 
-/** Rewrites one stored body, as a damaged disk or a person with access to the store would. */
-async function alterStoredBody(backend: InboxBackend, store: TestInbox, id: string, alter: (body: string) => string): Promise<void> {
+/** Rewrites what is stored of one delivery, as a damaged disk or a person with access to the store would. */
+async function alterStored(
+  backend: InboxBackend,
+  store: TestInbox,
+  id: string,
+  column: 'body' | 'headers',
+  alter: (stored: string) => string,
+): Promise<void> {
   if (backend.name === 'SQLite') {
     const db = new DatabaseSync(store.options.database.slice('sqlite:'.length));
-    const { body } = db.prepare('SELECT body FROM delivery_payloads WHERE id = ?').get(id) as { body: string };
-    db.prepare('UPDATE delivery_payloads SET body = ? WHERE id = ?').run(alter(body), id);
+    const row = db.prepare(`SELECT ${column} AS stored FROM delivery_payloads WHERE id = ?`).get(id) as { stored: string };
+    db.prepare(`UPDATE delivery_payloads SET ${column} = ? WHERE id = ?`).run(alter(row.stored), id);
     db.close();
     return;
   }
   const schema = store.options.databaseSchema!;
   await onTestDatabase(async (client) => {
-    const { rows } = await client.query<{ body: string }>(`SELECT body FROM ${schema}.deliveries WHERE id = $1`, [id]);
-    await client.query(`UPDATE ${schema}.deliveries SET body = $1 WHERE id = $2`, [alter(rows[0]!.body), id]);
+    const { rows } = await client.query<{ stored: string }>(`SELECT ${column}::text AS stored FROM ${schema}.deliveries WHERE id = $1`, [
+      id,
+    ]);
+    await client.query(`UPDATE ${schema}.deliveries SET ${column} = $1 WHERE id = $2`, [alter(rows[0]!.stored), id]);
   });
 }
 
@@ -147,6 +155,11 @@ for (const backend of inboxBackends) {
     it('rotates: a new key first, the data keys re-wrapped, the old key removed, and every delivery still reads', async () => {
       const oldKey = keys.writing.key.export();
       for (const id of ['msg_1', 'msg_2', 'msg_3']) await inbox.accept(delivery(id, id === 'msg_3' ? 'u2' : 'u1'));
+      const unrelated = new EncryptionKeys([newKey()]);
+      const { failed } = await rewrapDataKeys(store.inbox, unrelated);
+      expect(failed.map(({ reason }) => reason)).to.deep.equal(
+        Array(2).fill(`wrapped by key ${keys.writing.id}, which is not among the keys given`),
+      );
       const rotating = new EncryptionKeys([newKey(), oldKey]);
       expect(await rewrapDataKeys(store.inbox, rotating)).to.deep.equal({ rewrapped: 2, current: 0, changed: 0, failed: [] });
       expect(await rewrapDataKeys(store.inbox, rotating)).to.deep.equal({ rewrapped: 0, current: 2, changed: 0, failed: [] });
@@ -165,18 +178,20 @@ for (const backend of inboxBackends) {
       const unreadable = await withOldKey.get('msg_1');
       expect(unreadable).to.deep.include({ body: '', headers: {} });
       expect(unreadable?.unreadable).to.match(
-        new RegExp(`^its body cannot be decrypted: its data key \\S+ is wrapped by key ${rotating.writing.id}, which is not among`),
+        new RegExp(
+          `^its headers and body cannot be decrypted: its data key \\S+ is wrapped by key ${rotating.writing.id}, which is not among`,
+        ),
       );
     });
 
     it('makes a delivery with a flipped byte unreadable, says so once, and reads and claims the others', async () => {
       for (const id of ['msg_1', 'msg_2', 'msg_3']) await inbox.accept(delivery(id));
-      await alterStoredBody(backend, store, 'msg_2', (body) => body.slice(0, 60) + (body[60] === 'A' ? 'B' : 'A') + body.slice(61));
+      await alterStored(backend, store, 'msg_2', 'body', (body) => body.slice(0, 60) + (body[60] === 'A' ? 'B' : 'A') + body.slice(61));
 
       const claimed = await claimAll();
       expect(claimed.map(({ id, unreadable }) => [id, unreadable]).sort()).to.deep.equal([
         ['msg_1', null],
-        ['msg_2', 'its body cannot be decrypted: it was tampered with (altered, cut short, or moved from elsewhere)'],
+        ['msg_2', 'its headers and body cannot be decrypted: tampered with (altered, cut short, or moved from elsewhere)'],
         ['msg_3', null],
       ]);
       expect(claimed.find(({ id }) => id === 'msg_2')?.body).to.equal('');
@@ -196,13 +211,16 @@ for (const backend of inboxBackends) {
       expect((await store.inbox.get('msg_2'))?.lastError).to.equal('its content cannot be read: tampered');
     });
 
-    it('refuses a body moved from another delivery', async () => {
-      await inbox.accept(delivery('msg_1'));
-      await inbox.accept(delivery('msg_2'));
+    it('refuses a body moved from another delivery, and headers that are not those it sealed', async () => {
+      for (const id of ['msg_1', 'msg_2', 'msg_3', 'msg_4']) await inbox.accept(delivery(id));
       const sealedOfFirst = (await store.inbox.get('msg_1'))!.body;
-      await alterStoredBody(backend, store, 'msg_2', () => sealedOfFirst);
-      expect((await inbox.get('msg_2'))?.unreadable).to.include('tampered');
+      await alterStored(backend, store, 'msg_2', 'body', () => sealedOfFirst);
+      await alterStored(backend, store, 'msg_3', 'headers', () => JSON.stringify({ 'svix-id': 'msg_3' }));
+      await alterStored(backend, store, 'msg_4', 'body', () => delivery('msg_4').body);
+      const tampered = 'its headers and body cannot be decrypted: tampered with (altered, cut short, or moved from elsewhere)';
+      for (const id of ['msg_2', 'msg_3', 'msg_4']) expect(await inbox.get(id), id).to.deep.include({ unreadable: tampered, body: '' });
       expect((await inbox.get('msg_1'))?.body).to.equal(delivery('msg_1').body);
+      expect(told.map(({ id }) => id)).to.deep.equal(['msg_2', 'msg_3', 'msg_4']);
     });
 
     it("writes again under the end user's key as it is when an erasure elsewhere destroyed the key it held", async () => {

@@ -16,7 +16,7 @@ describe('sealed fields', () => {
     fc.assert(
       fc.property(
         hostileText,
-        fc.constantFrom<SealedField>('body', 'headers', 'error', { drift: ['v1.x', 'unknown_field', '/data/x', 'string'] }),
+        fc.constantFrom<SealedField>('payload', 'error', { drift: ['v1.x', 'unknown_field', '/data/x', 'string'] }),
         (text, field) => {
           const sealed = sealField(text, dataKey, 'msg_1', field);
           expect(isSealed(sealed)).to.equal(true);
@@ -28,8 +28,8 @@ describe('sealed fields', () => {
       { seed, numRuns: 500 },
     );
     const large = 'x'.repeat(100 * 1024);
-    expect(openField(sealField(large, dataKey, 'msg_1', 'body'), dataKey, 'msg_1', 'body')).to.deep.equal({ text: large });
-    expect(sealField(body, dataKey, 'msg_1', 'body')).to.not.equal(sealField(body, dataKey, 'msg_1', 'body'));
+    expect(openField(sealField(large, dataKey, 'msg_1', 'payload'), dataKey, 'msg_1', 'payload')).to.deep.equal({ text: large });
+    expect(sealField(body, dataKey, 'msg_1', 'payload')).to.not.equal(sealField(body, dataKey, 'msg_1', 'payload'));
   });
 
   it('tells a JSON body in clear from a sealed one', () => {
@@ -37,30 +37,30 @@ describe('sealed fields', () => {
   });
 
   it('refuses another key, a flipped byte in any part, and a cut envelope', () => {
-    const sealed = sealField(body, dataKey, 'msg_1', 'body');
-    expect(openField(sealed, undefined, 'msg_1', 'body')).to.deep.equal({ failure: { reason: 'missing key', keyId: dataKey.id } });
-    expect(openField(sealed, { id: dataKey.id, key: createSecretKey(randomBytes(32)) }, 'msg_1', 'body')).to.deep.equal({
+    const sealed = sealField(body, dataKey, 'msg_1', 'payload');
+    expect(openField(sealed, undefined, 'msg_1', 'payload')).to.deep.equal({ failure: { reason: 'missing key', keyId: dataKey.id } });
+    expect(openField(sealed, { id: dataKey.id, key: createSecretKey(randomBytes(32)) }, 'msg_1', 'payload')).to.deep.equal({
       failure: { reason: 'tampered', keyId: dataKey.id },
     });
     for (let index = 0; index < sealed.length; index += 1) {
       for (const replacement of ['A', 'B', '$', '_']) {
         if (sealed[index] === replacement) continue;
         const flipped = sealed.slice(0, index) + replacement + sealed.slice(index + 1);
-        expect(openField(flipped, dataKey, 'msg_1', 'body'), `${replacement} at ${index}`).to.have.property('failure');
+        expect(openField(flipped, dataKey, 'msg_1', 'payload'), `${replacement} at ${index}`).to.have.property('failure');
       }
     }
     for (let length = 0; length < sealed.length; length += 1) {
-      expect(openField(sealed.slice(0, length), dataKey, 'msg_1', 'body'), `cut at ${length}`).to.have.property('failure');
+      expect(openField(sealed.slice(0, length), dataKey, 'msg_1', 'payload'), `cut at ${length}`).to.have.property('failure');
     }
-    expect(openField(`${sealed}A`, dataKey, 'msg_1', 'body')).to.have.property('failure');
+    expect(openField(`${sealed}A`, dataKey, 'msg_1', 'payload')).to.have.property('failure');
   });
 
   it('refuses an envelope moved to another delivery or another field', () => {
     const drift = (path: string): SealedField => ({ drift: ['v1.conversation.message', 'unknown_field', path, 'string'] });
     const tampered = { failure: { reason: 'tampered', keyId: dataKey.id } };
-    expect(openField(sealField(body, dataKey, 'msg_1', 'body'), dataKey, 'msg_2', 'body')).to.deep.equal(tampered);
-    expect(openField(sealField(body, dataKey, 'msg_1', 'body'), dataKey, 'msg_1', 'error')).to.deep.equal(tampered);
-    expect(openField(sealField('{}', dataKey, 'msg_1', 'headers'), dataKey, 'msg_1', 'body')).to.deep.equal(tampered);
+    expect(openField(sealField(body, dataKey, 'msg_1', 'payload'), dataKey, 'msg_2', 'payload')).to.deep.equal(tampered);
+    expect(openField(sealField(body, dataKey, 'msg_1', 'payload'), dataKey, 'msg_1', 'error')).to.deep.equal(tampered);
+    expect(openField(sealField('{}', dataKey, 'msg_1', 'error'), dataKey, 'msg_1', 'payload')).to.deep.equal(tampered);
     expect(openField(sealField('"x"', dataKey, 'msg_1', drift('/data/a')), dataKey, 'msg_1', drift('/data/b'))).to.deep.equal(tampered);
     // The parts of the place are kept apart: moving a character from one to the next is another place.
     expect(openField(sealField('"x"', dataKey, 'msg_1', drift('/data/a')), dataKey, 'msg_', drift('1/data/a'))).to.deep.equal(tampered);

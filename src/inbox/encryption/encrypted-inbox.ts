@@ -32,7 +32,7 @@ import {
 } from '../inbox.ts';
 import type { Violation } from '../../contract/validation.ts';
 import type { Availability } from '../../support/availability.ts';
-import { dataKeyOwnerOf, endUserOf } from '../ordering.ts';
+import { dataKeyOwnerOf, endUserOf, storableEndUserId } from '../ordering.ts';
 import { maxErrorBytes } from '../storable.ts';
 import { DataKeyCache } from './data-key-cache.ts';
 import { envelopeKeyId, isSealed, openField, plainBytesWithin, sealField, type SealedField } from './envelope.ts';
@@ -47,8 +47,12 @@ export interface EncryptedInboxOptions {
   maxKeysHeld?: number;
 }
 
-/** Sealed headers, in the JSON object that a store keeps headers as: no header kept for audit is named so. */
-const sealedHeaders = '$sealed';
+/**
+ * The headers of a delivery sealed with its body, in one envelope (one cipher a delivery rather
+ * than two: each costs more than the bytes it seals), as the JSON object that a store keeps
+ * headers as: no header kept for audit is named so.
+ */
+const sealedHeaders: Record<string, string> = { $sealed: 'with the body' };
 
 /** How many deliveries' data key ids, and unreadable deliveries told, are remembered. */
 const recentDeliveries = 10_000;
@@ -69,8 +73,8 @@ class EncryptedInbox implements Inbox {
    * sealed under; null for one claimed that could not be read, whose error says only why.
    */
   readonly #keyIdOf = new Map<string, string | null>();
-  /** Each body being written, sealed, with the body as received: what a lease at intake hands over. */
-  readonly #beingWritten = new Map<string, string>();
+  /** The deliveries being written, by id, each sealed body with the body as received: what a lease at intake hands over. */
+  readonly #beingWritten = new Map<string, { sealed: string; plain: string }[]>();
   /** The unreadable deliveries told lately, with why. */
   readonly #told = new Map<string, true>();
 
@@ -158,7 +162,7 @@ class EncryptedInbox implements Inbox {
 
   async erase(endUserId: string, at: Date): Promise<number> {
     const erased = await this.#inner.erase(endUserId, at);
-    this.#keys.forgetOwner(dataKeyOwnerOf(endUserId));
+    this.#keys.forgetOwner(dataKeyOwnerOf(storableEndUserId(endUserId)));
     return erased;
   }
 
@@ -190,11 +194,12 @@ class EncryptedInbox implements Inbox {
     const owner = dataKeyOwnerOf(endUserOf(delivery.event));
     for (let attempt = 1; ; attempt += 1) {
       const dataKey = await this.#keys.ofOwner(owner);
-      const body = sealField(delivery.body, dataKey, delivery.id, 'body');
-      const headers = { [sealedHeaders]: sealField(JSON.stringify(delivery.headers), dataKey, delivery.id, 'headers') };
-      this.#beingWritten.set(body, delivery.body);
+      // JSON text holds no line break: the first one ends the headers.
+      const body = sealField(`${JSON.stringify(delivery.headers)}\n${delivery.body}`, dataKey, delivery.id, 'payload');
+      const writing = { sealed: body, plain: delivery.body };
+      this.#beingWritten.set(delivery.id, [...(this.#beingWritten.get(delivery.id) ?? []), writing]);
       try {
-        const outcome = await store({ ...delivery, headers, body, dataKeyId: dataKey.id });
+        const outcome = await store({ ...delivery, headers: sealedHeaders, body, dataKeyId: dataKey.id });
         if (outcome === 'stored') remember(this.#keyIdOf, delivery.id, dataKey.id, recentDeliveries);
         return outcome;
       } catch (error) {
@@ -202,14 +207,16 @@ class EncryptedInbox implements Inbox {
         if (!(error instanceof DataKeyGone) || attempt > 1) throw error;
         this.#keys.forget(dataKey.id);
       } finally {
-        this.#beingWritten.delete(body);
+        const others = this.#beingWritten.get(delivery.id)!.filter((each) => each !== writing);
+        if (others.length > 0) this.#beingWritten.set(delivery.id, others);
+        else this.#beingWritten.delete(delivery.id);
       }
     }
   }
 
   /** The delivery that intake leased, with the body as received: the lease is handed over while the write runs. */
   #leasedAtIntake(delivery: ClaimedDelivery): ClaimedDelivery | undefined {
-    const body = this.#beingWritten.get(delivery.body);
+    const body = this.#beingWritten.get(delivery.id)?.find(({ sealed }) => sealed === delivery.body)?.plain;
     // Never so while the store hands over the body it was given; if it were, the claimer would see
     // no lease, and the delivery would be claimed again once the lease runs out.
     if (body === undefined) return undefined;
@@ -224,10 +231,10 @@ class EncryptedInbox implements Inbox {
       return { ...claimed, body: '', unreadable: reason };
     };
     if (claimed.unreadable !== null) return unreadable(claimed.unreadable);
-    const body = await this.#open(claimed.id, claimed.body, 'body');
-    if ('unreadable' in body) return unreadable(this.#tell(claimed.id, body.unreadable));
-    if (body.keyId !== undefined) remember(this.#keyIdOf, claimed.id, body.keyId, recentDeliveries);
-    return { ...claimed, body: body.text };
+    const payload = await this.#openPayload(claimed.id, claimed.body, undefined);
+    if ('unreadable' in payload) return unreadable(this.#tell(claimed.id, payload.unreadable));
+    if (payload.keyId !== undefined) remember(this.#keyIdOf, claimed.id, payload.keyId, recentDeliveries);
+    return { ...claimed, body: payload.body };
   }
 
   async #openDelivery(delivery: StoredDelivery): Promise<StoredDelivery> {
@@ -240,24 +247,36 @@ class EncryptedInbox implements Inbox {
       lastError: null,
       unreadable: this.#tell(delivery.id, reason),
     });
-    const body = await this.#open(delivery.id, delivery.body, 'body');
-    if ('unreadable' in body) return unreadable(body.unreadable);
-    const headers = await this.#openHeaders(delivery);
-    if ('unreadable' in headers) return unreadable(headers.unreadable);
-    if (delivery.lastError === null) return { ...delivery, body: body.text, headers: headers.headers };
+    const payload = await this.#openPayload(delivery.id, delivery.body, delivery.headers);
+    if ('unreadable' in payload) return unreadable(payload.unreadable);
+    const { headers, body } = payload;
+    if (delivery.lastError === null) return { ...delivery, headers, body };
     const lastError = await this.#open(delivery.id, delivery.lastError, 'error');
     if ('unreadable' in lastError) return unreadable(lastError.unreadable);
-    return { ...delivery, body: body.text, headers: headers.headers, lastError: lastError.text };
+    return { ...delivery, headers, body, lastError: lastError.text };
   }
 
-  /** A delivery's headers: sealed, or in clear as they were stored. */
-  async #openHeaders({ id, headers }: StoredDelivery): Promise<{ headers: Record<string, string> } | { unreadable: string }> {
-    const names = Object.keys(headers);
-    if (!names.some(isSealed)) return { headers };
-    const sealed = headers[sealedHeaders];
-    if (names.length !== 1 || sealed === undefined) return { unreadable: unreadableReason('headers', { tampered: true }) };
-    const opened = await this.#open(id, sealed, 'headers');
-    return 'text' in opened ? { headers: JSON.parse(opened.text) as Record<string, string> } : opened;
+  /**
+   * A delivery's headers and body: sealed together, or in clear as they were stored. `headers`:
+   * as stored, unless they were not read (a claim's), and then the body alone is had.
+   */
+  async #openPayload(
+    id: string,
+    body: string,
+    headers: Record<string, string> | undefined,
+  ): Promise<{ headers: Record<string, string>; body: string; keyId: string | undefined } | { unreadable: string }> {
+    const marked = headers !== undefined && Object.keys(headers).some(isSealed);
+    if (!isSealed(body) && !marked) return { headers: headers ?? {}, body, keyId: undefined };
+    const markedAsSealed = headers === undefined || (Object.keys(headers).length === 1 && headers['$sealed'] === sealedHeaders['$sealed']);
+    if (!isSealed(body) || !markedAsSealed) return { unreadable: unreadableReason('payload', { tampered: true }) };
+    const opened = await this.#open(id, body, 'payload');
+    if ('unreadable' in opened) return opened;
+    const end = opened.text.indexOf('\n');
+    return {
+      headers: JSON.parse(opened.text.slice(0, end)) as Record<string, string>,
+      body: opened.text.slice(end + 1),
+      keyId: opened.keyId,
+    };
   }
 
   /** A stored text opened, or as it is when it is not sealed. */
@@ -312,8 +331,8 @@ class EncryptedInbox implements Inbox {
 const driftField = ({ eventType, kind, path, detail }: DriftSummary): SealedField => ({ drift: [eventType, kind, path, detail] });
 
 function unreadableReason(field: SealedField, why: { missing: string } | { tampered: true }): string {
-  const name = typeof field === 'string' ? `its ${field}` : 'its drift example';
-  const cause = 'missing' in why ? why.missing : 'it was tampered with (altered, cut short, or moved from elsewhere)';
+  const name = field === 'payload' ? 'its headers and body' : typeof field === 'string' ? `its ${field}` : 'its drift example';
+  const cause = 'missing' in why ? why.missing : 'tampered with (altered, cut short, or moved from elsewhere)';
   return `${name} cannot be decrypted: ${cause}`;
 }
 

@@ -92,8 +92,11 @@ function strictBase64url(text: string): Buffer | undefined {
   return Buffer.from(last, 'base64url').toString('base64url') === last ? bytes : undefined;
 }
 
-/** A delivery's field that is sealed: each opens only as the field, and of the delivery, it was sealed for. */
-export type SealedField = 'body' | 'headers' | 'error' | { drift: readonly string[] };
+/**
+ * What of a delivery is sealed (`payload`: its headers and body, together): each opens only as
+ * what, and of the delivery, it was sealed for.
+ */
+export type SealedField = 'payload' | 'error' | { drift: readonly string[] };
 
 /** `text` sealed under a data key, for one field of one delivery. */
 export const sealField = (text: string, dataKey: NamedKey, deliveryId: string, field: SealedField): string =>
