@@ -235,6 +235,19 @@ for (const backend of inboxBackends) {
       expect((await store.inbox.dataKeys(undefined, 10)).map(({ owner }) => owner)).to.deep.equal(['end_user:u1']);
     });
 
+    it('gives a new end user one data key when processes seal their first deliveries at once', async () => {
+      const processes = [inbox, encrypted(store.inbox, keys), encrypted(store.inbox, keys)];
+      const outcomes = await Promise.all(
+        Array.from({ length: 12 }, (_, index) => processes[index % 3]!.accept(delivery(`msg_${index}`, 'newcomer'))),
+      );
+      expect(outcomes).to.deep.equal(Array(12).fill('stored'));
+      expect(await store.inbox.dataKeys(undefined, 10)).to.have.length(1);
+      const reader = encrypted(store.inbox, keys);
+      for (let index = 0; index < 12; index += 1) {
+        expect((await reader.get(`msg_${index}`))?.body).to.equal(delivery(`msg_${index}`, 'newcomer').body);
+      }
+    });
+
     it('keeps within what the store keeps of an error, cut before it is sealed', async () => {
       await inbox.accept(delivery('msg_1'));
       await claimAll();
