@@ -1160,6 +1160,18 @@ for (const backend of inboxBackends) {
         expect(await inbox.dataKeyOf('end_user:bo')).to.equal(undefined);
       });
 
+      it("gives every caller the one key stored when several add an owner's key at once", async () => {
+        // Many owners, so that some adds meet another's that is not committed yet.
+        for (let owner = 0; owner < 30; owner += 1) {
+          const added = await Promise.all(
+            Array.from({ length: 4 }, (_, index) => inbox.addDataKey(key(`k${owner}-${index}`, `end_user:${owner}`))),
+          );
+          const stored = await inbox.dataKeyOf(`end_user:${owner}`);
+          expect(stored?.owner).to.equal(`end_user:${owner}`);
+          expect(added).to.deep.equal(Array(4).fill(stored));
+        }
+      });
+
       it('lists the keys a page at a time and re-wraps one only from the wrapping it had', async () => {
         for (const id of ['k3', 'k1', 'k2']) await inbox.addDataKey(key(id, `end_user:${id}`));
         expect((await inbox.dataKeys(undefined, 2)).map(({ id }) => id)).to.deep.equal(['k1', 'k2']);

@@ -5,7 +5,10 @@ import pg from 'pg';
 import { DataKeyGone } from '../inbox.ts';
 
 export const dataKeyStatements = (schema: string) => ({
-  /** Stores the key ($1, of owner $2, wrapped $3) unless the owner has one; returns the owner's key as stored. */
+  /**
+   * Stores the key ($1, of owner $2, wrapped $3) unless the owner has one; returns the owner's key
+   * as stored, or no row when another transaction stored it after this statement's snapshot.
+   */
   addDataKey: `
       WITH added AS (
         INSERT INTO ${schema}.data_keys (id, owner, wrapped) VALUES ($1, $2, $3) ON CONFLICT (owner) DO NOTHING RETURNING id, owner, wrapped

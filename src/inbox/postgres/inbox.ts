@@ -225,7 +225,10 @@ export class PostgresInbox implements Inbox {
 
   async addDataKey({ id, owner, wrapped }: StoredDataKey): Promise<StoredDataKey> {
     this.#refuseWhenClosed();
-    return (await this.#operations.addDataKey<StoredDataKey>([id, owner, wrapped])).rows[0]!;
+    const [stored] = (await this.#operations.addDataKey<StoredDataKey>([id, owner, wrapped])).rows;
+    // None when another transaction stored the owner's key after this statement's snapshot was
+    // taken: the insert waited for it and did nothing, and the snapshot does not show it.
+    return stored ?? (await this.dataKeyOf(owner))!;
   }
 
   async dataKeys(afterId: string | undefined, limit: number): Promise<StoredDataKey[]> {
