@@ -248,6 +248,36 @@ for (const backend of inboxBackends) {
       }
     });
 
+    it("reads an end user's key again once it has been held for keyLifetimeMs, and holds at most maxKeysHeld", async () => {
+      const reads: string[] = [];
+      // The store itself, its reads of keys by owner counted.
+      const counted = new Proxy(store.inbox, {
+        get(target, name) {
+          const value = Reflect.get(target, name) as unknown;
+          if (name === 'dataKeyOf') return (owner: string) => (reads.push(owner), target.dataKeyOf(owner));
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const briefly = encryptedInbox(counted, keys, { onUnreadable: () => {}, keyLifetimeMs: 2000 });
+      for (const id of ['msg_1', 'msg_2', 'msg_3']) await briefly.accept(delivery(id));
+      expect(reads).to.deep.equal(['end_user:u1']);
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      await briefly.accept(delivery('msg_4'));
+      expect(reads).to.deep.equal(['end_user:u1', 'end_user:u1']);
+
+      reads.length = 0;
+      const few = encryptedInbox(counted, keys, { onUnreadable: () => {}, maxKeysHeld: 1 });
+      for (const [id, endUser] of [
+        ['msg_5', 'u1'],
+        ['msg_6', 'u1'],
+        ['msg_7', 'u2'],
+        ['msg_8', 'u1'],
+      ] as const) {
+        await few.accept(delivery(id, endUser));
+      }
+      expect(reads).to.deep.equal(['end_user:u1', 'end_user:u2', 'end_user:u1']);
+    });
+
     it('keeps within what the store keeps of an error, cut before it is sealed', async () => {
       await inbox.accept(delivery('msg_1'));
       await claimAll();

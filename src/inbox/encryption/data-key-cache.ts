@@ -11,7 +11,7 @@ import type { EncryptionKeys } from './keys.ts';
 export interface DataKeyCacheOptions {
   /** How long a key read is used before it is read again. */
   lifetimeMs: number;
-  /** The most keys held at once; the least recently used go first. */
+  /** The most keys held at once; those read longest ago go first. */
   maxKeys: number;
 }
 
@@ -29,7 +29,7 @@ export class DataKeyCache {
   readonly #store: DataKeys;
   readonly #keys: EncryptionKeys;
   readonly #options: DataKeyCacheOptions;
-  /** By key id, least recently used first. */
+  /** By key id, in the order they were read. */
   readonly #byId = new Map<string, Held>();
   /** The id of each owner's key, among those held. */
   readonly #idOfOwner = new Map<string, string>();
@@ -110,17 +110,13 @@ export class DataKeyCache {
     return lookup;
   }
 
-  /** What is held of the key, if it was read recently enough; it becomes the most recently used. */
+  /** What is held of the key, if it was read recently enough. */
   #fresh(id: string): KeyLookup | undefined {
     const held = this.#byId.get(id);
     if (!held) return undefined;
-    if (Date.now() - held.readAt > this.#options.lifetimeMs) {
-      this.forget(id);
-      return undefined;
-    }
-    this.#byId.delete(id);
-    this.#byId.set(id, held);
-    return held.lookup;
+    if (Date.now() - held.readAt <= this.#options.lifetimeMs) return held.lookup;
+    this.forget(id);
+    return undefined;
   }
 
   /** `read` once for everyone who asks the same `what` while it runs. */
