@@ -11,7 +11,7 @@ import type { EncryptionKeys } from './keys.ts';
 export interface DataKeyCacheOptions {
   /** How long a key read is used before it is read again. */
   lifetimeMs: number;
-  /** The most keys held at once; those read longest ago go first. */
+  /** The most keys held at once: past it, every key is forgotten, and read again when needed. */
   maxKeys: number;
 }
 
@@ -29,7 +29,7 @@ export class DataKeyCache {
   readonly #store: DataKeys;
   readonly #keys: EncryptionKeys;
   readonly #options: DataKeyCacheOptions;
-  /** By key id, in the order they were read. */
+  /** By key id. */
   readonly #byId = new Map<string, Held>();
   /** The id of each owner's key, among those held. */
   readonly #idOfOwner = new Map<string, string>();
@@ -104,9 +104,13 @@ export class DataKeyCache {
 
   #remember(id: string, owner: string | undefined, lookup: KeyLookup): KeyLookup {
     this.forget(id);
+    // All at once: finding the oldest of a map that entries were deleted from walks over each of those.
+    if (this.#byId.size >= this.#options.maxKeys) {
+      this.#byId.clear();
+      this.#idOfOwner.clear();
+    }
     this.#byId.set(id, { lookup, readAt: Date.now(), owner });
     if (owner !== undefined) this.#idOfOwner.set(owner, id);
-    if (this.#byId.size > this.#options.maxKeys) this.forget(this.#byId.keys().next().value!);
     return lookup;
   }
 

@@ -54,9 +54,11 @@ export interface EncryptedInboxOptions {
  */
 const sealedHeaders: Record<string, string> = { $sealed: 'with the body' };
 
-/** How many deliveries' data key ids, and unreadable deliveries told, are remembered. */
+/** How many deliveries' data key ids, and unreadable deliveries told, are remembered at most. */
 const recentDeliveries = 10_000;
 const recentTold = 1000;
+/** How much of the bodies stored here lately is kept to hand to claims, in characters (sealed and as received). */
+const storedHereLength = 16 * 1024 * 1024;
 
 type Opened = { text: string; keyId: string | undefined } | { unreadable: string };
 
@@ -75,6 +77,11 @@ class EncryptedInbox implements Inbox {
   readonly #keyIdOf = new Map<string, string | null>();
   /** The deliveries being written, by id, each sealed body with the body as received: what a lease at intake hands over. */
   readonly #beingWritten = new Map<string, { sealed: string; plain: string }[]>();
+  /**
+   * The deliveries stored here lately, until settled: a claim that the store hands back exactly as
+   * it was sealed here (most are claimed by the process that stored them) needs no cipher to open.
+   */
+  readonly #storedHere = new RecentBodies(storedHereLength);
   /** The unreadable deliveries told lately, with why. */
   readonly #told = new Map<string, true>();
 
@@ -102,6 +109,11 @@ class EncryptedInbox implements Inbox {
         'error' in settlement ? { ...settlement, error: await this.#sealedError(settlement.id, settlement.error) } : settlement,
       ),
     );
+    // A delivery's next attempt, if any, is claimed again, which says its key again.
+    for (const { id } of settlements) {
+      this.#keyIdOf.delete(id);
+      this.#storedHere.delete(id);
+    }
     return this.#inner.settle(owner, sealed);
   }
 
@@ -163,6 +175,8 @@ class EncryptedInbox implements Inbox {
   async erase(endUserId: string, at: Date): Promise<number> {
     const erased = await this.#inner.erase(endUserId, at);
     this.#keys.forgetOwner(dataKeyOwnerOf(storableEndUserId(endUserId)));
+    // Which of them were the end user's is not known here.
+    this.#storedHere.clear();
     return erased;
   }
 
@@ -200,7 +214,10 @@ class EncryptedInbox implements Inbox {
       this.#beingWritten.set(delivery.id, [...(this.#beingWritten.get(delivery.id) ?? []), writing]);
       try {
         const outcome = await store({ ...delivery, headers: sealedHeaders, body, dataKeyId: dataKey.id });
-        if (outcome === 'stored') remember(this.#keyIdOf, delivery.id, dataKey.id, recentDeliveries);
+        if (outcome === 'stored') {
+          remember(this.#keyIdOf, delivery.id, dataKey.id, recentDeliveries);
+          this.#storedHere.add(delivery.id, writing);
+        }
         return outcome;
       } catch (error) {
         // An erasure on another process destroyed the key after it was read here: once more, with the owner's key as it is now.
@@ -231,6 +248,9 @@ class EncryptedInbox implements Inbox {
       return { ...claimed, body: '', unreadable: reason };
     };
     if (claimed.unreadable !== null) return unreadable(claimed.unreadable);
+    // Stored here, and handed back as it was sealed: the body as received, without a cipher.
+    const storedHere = this.#storedHere.plainOf(claimed.id, claimed.body);
+    if (storedHere !== undefined) return { ...claimed, body: storedHere };
     const payload = await this.#openPayload(claimed.id, claimed.body, undefined);
     if ('unreadable' in payload) return unreadable(this.#tell(claimed.id, payload.unreadable));
     if (payload.keyId !== undefined) remember(this.#keyIdOf, claimed.id, payload.keyId, recentDeliveries);
@@ -336,9 +356,49 @@ function unreadableReason(field: SealedField, why: { missing: string } | { tampe
   return `${name} cannot be decrypted: ${cause}`;
 }
 
-/** Adds to a map kept in the order of use, the least recent dropped past `max`. */
+/** Bodies as received, with their sealed form, by delivery id: at most `maxLength` characters of both, emptied when full. */
+class RecentBodies {
+  readonly #bodies = new Map<string, { sealed: string; plain: string }>();
+  readonly #maxLength: number;
+  #length = 0;
+
+  constructor(maxLength: number) {
+    this.#maxLength = maxLength;
+  }
+
+  add(id: string, body: { sealed: string; plain: string }): void {
+    this.delete(id);
+    const length = body.sealed.length + body.plain.length;
+    if (this.#length + length > this.#maxLength) this.clear();
+    this.#bodies.set(id, body);
+    this.#length += length;
+  }
+
+  /** The body as received of delivery `id`, if it is held and was sealed as `sealed`. */
+  plainOf(id: string, sealed: string): string | undefined {
+    const body = this.#bodies.get(id);
+    return body?.sealed === sealed ? body.plain : undefined;
+  }
+
+  delete(id: string): void {
+    const body = this.#bodies.get(id);
+    if (!body) return;
+    this.#bodies.delete(id);
+    this.#length -= body.sealed.length + body.plain.length;
+  }
+
+  clear(): void {
+    this.#bodies.clear();
+    this.#length = 0;
+  }
+}
+
+/**
+ * Sets an entry of a map that only recent entries are needed of, emptied whenever it would grow
+ * past `max`: finding the oldest entry of a map that many were deleted from walks over every
+ * deleted one (V8 keeps them until the map grows), which made each delivery pay for thousands.
+ */
 function remember<V>(recent: Map<string, V>, key: string, value: V, max: number): void {
-  recent.delete(key);
+  if (recent.size >= max) recent.clear();
   recent.set(key, value);
-  if (recent.size > max) recent.delete(recent.keys().next().value!);
 }
