@@ -278,6 +278,18 @@ for (const backend of inboxBackends) {
       expect(reads).to.deep.equal(['end_user:u1', 'end_user:u2', 'end_user:u1']);
     });
 
+    it("refuses to write an end user's delivery while the key that wraps their data key is not given, saying which", async () => {
+      await inbox.accept(delivery('msg_1'));
+      const withoutIt = encrypted(store.inbox, new EncryptionKeys([newKey()]));
+      let refusal: Error | undefined;
+      await withoutIt.accept(delivery('msg_2')).catch((error: unknown) => (refusal = error as Error));
+      expect(refusal?.message).to.match(
+        new RegExp(`^cannot seal a delivery: its data key \\S+ is wrapped by key ${keys.writing.id}, which is not among`),
+      );
+      expect(await store.inbox.get('msg_2')).to.equal(undefined);
+      expect(await withoutIt.accept(delivery('msg_3', 'u2'))).to.equal('stored');
+    });
+
     it('keeps within what the store keeps of an error, cut before it is sealed', async () => {
       await inbox.accept(delivery('msg_1'));
       await claimAll();
