@@ -19,7 +19,7 @@ import type { EventName } from './contract/events.ts';
 import { Forwarding } from './forward/forwarding.ts';
 import { openForwarder } from './forward/open.ts';
 import type { Inbox } from './inbox/inbox.ts';
-import { openInbox } from './inbox/open.ts';
+import { openInbox, sealedWhenKeyed } from './inbox/open.ts';
 import { PostgresInbox } from './inbox/postgres/inbox.ts';
 import { databaseLabel } from './inbox/settings.ts';
 import { keptLine, purgeLine, Retention, type RetentionSettings } from './inbox/retention.ts';
@@ -91,6 +91,12 @@ export interface ReceiverOptions extends ToleranceOption {
   forwardTypes?: string | readonly string[];
   /** How long `done` deliveries are kept, such as `'30d'` or `'48h'` (at least `'28h'`): older ones are purged while the dispatcher runs; `'forever'` keeps every one (default `'30d'`). */
   inboxRetention?: string;
+  /**
+   * Keeps what the inbox stores of deliveries encrypted at rest: a key of 32 random bytes in base64
+   * (`openssl rand -base64 32`), or several separated by commas while rotating, the first used to
+   * write (default: none, stored in clear). See docs/end-users-data.md.
+   */
+  encryptionKey?: string;
   /** A 401 names the signature check that failed and what to change: for development and staging, never for a receiver on the internet (default false). */
   explainSignatureFailures?: boolean;
   /** Contract drift keeps an example value of each field the contract does not describe, not only its type; values may carry personal data (default false). */
@@ -173,6 +179,7 @@ const optionNames: readonly string[] = Object.keys({
   forwardExchange: true,
   forwardTypes: true,
   inboxRetention: true,
+  encryptionKey: true,
   explainSignatureFailures: true,
   driftExampleValues: true,
 } satisfies Record<keyof ReceiverOptions, true>);
@@ -224,7 +231,10 @@ interface CompositionParts extends ReceiverParts {
 
 async function composeReceiver(settings: ReceiverSettings, composition: CompositionParts): Promise<Receiver> {
   const { logger, contract, dereferenced, validate, releases } = composition;
-  const inbox = releases.adopt(await openInboxAt(settings.database), (inbox) => inbox.close());
+  const store = releases.adopt(await openInboxAt(settings.database), (store) => store.close());
+  const inbox = sealedWhenKeyed(store, settings.database, (deliveryId, reason) =>
+    logger.error({ deliveryId }, `a delivery cannot be read: ${reason}`),
+  );
   // Deliveries are taken in only with a secret to verify them: the intake, and the contract drift
   // that it alone feeds, exist exactly then. Without one, the receiver dispatches what is stored.
   const receiving =
@@ -250,7 +260,7 @@ async function composeReceiver(settings: ReceiverSettings, composition: Composit
     );
   const metrics = createMetrics(inbox, { forwarding, drift: receiving?.drift });
   releases.defer(logInboxAvailability(inbox, logger));
-  const transactions = inbox instanceof PostgresInbox ? inbox.handlerTransactions : undefined;
+  const transactions = store instanceof PostgresInbox ? store.handlerTransactions : undefined;
   const handlers = new HandlerRegistry({ transactions: transactions !== undefined });
   const dispatcher = new Dispatcher({ ...settings.dispatcher, inbox, handlers, logger, metrics, forwarding, transactions });
   const retention = composeRetention(settings.retention, inbox, logger);

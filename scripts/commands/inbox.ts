@@ -1,11 +1,12 @@
-// Reads the inbox the receiver writes (DATABASE_URL), follows it, purges what is finished, and
-// erases an end user's data.
+// Reads the inbox the receiver writes (DATABASE_URL), follows it, purges what is finished,
+// erases an end user's data, and re-wraps the data keys of an encrypted inbox.
 //   npm run inbox -- list [<id prefix>] [filters] [--limit N] [--json]
 //   npm run inbox -- show <delivery id> [--json]
 //   npm run inbox -- stats [--json]
 //   npm run inbox -- tail [--type TYPE] [--conversation ID] [--end-user ID] [--json]
 //   npm run inbox -- purge [--state done|dead|quarantined|discarded] --older-than 30d [--yes] [--json]
 //   npm run inbox -- erase --end-user ID [--yes] [--json]
+//   npm run inbox -- rewrap-keys [--json]
 import { userInfo } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadDatabaseSettings, orExit } from '../../src/service/environment.ts';
@@ -20,9 +21,11 @@ import { shownHeaders } from '../../src/intake/shown-headers.ts';
 import { parseCommandLine } from './command-line.ts';
 import { parseDeliveryQuery, queryOptions, queryUsage } from './delivery-query.ts';
 import { openExistingInbox } from './existing-inbox.ts';
+import type { EncryptionKeys } from '../../src/inbox/encryption/keys.ts';
+import { rewrapDataKeys } from '../../src/inbox/encryption/rewrap.ts';
 import { InboxFollower, type FollowedChange } from './follow.ts';
 
-const commands = ['list', 'show', 'stats', 'tail', 'purge', 'erase'];
+const commands = ['list', 'show', 'stats', 'tail', 'purge', 'erase', 'rewrap-keys'];
 
 const usage = `Usage: npm run inbox -- <command> [options]
 
@@ -37,6 +40,8 @@ Commands:
   erase               erases what is kept of one end user (--end-user ID): empties the headers, body and
                       errors of every delivery that names them and destroys their data key; a dry run
                       unless --yes is given, and nothing changes the second time
+  rewrap-keys         an encrypted inbox's data keys wrapped again by the first key of INBOX_ENCRYPTION_KEY,
+                      the deliveries untouched: after a new key is put first, before the old one is removed
 
 Which deliveries (list; tail takes --type, --conversation and --end-user):
 ${queryUsage}
@@ -96,6 +101,8 @@ const limit = count('limit', values.limit ?? '50');
 const purgeSelection = command === 'purge' ? purgeSelectionOf() : undefined;
 const endUserToErase = command === 'erase' ? endUserToEraseOf() : undefined;
 const database = orExit(() => loadDatabaseSettings());
+if (command === 'rewrap-keys' && !database.encryption)
+  fail('rewrap-keys needs INBOX_ENCRYPTION_KEY: the new key first, then the old one (new,old).');
 const inbox = await openExistingInbox(database);
 try {
   switch (command) {
@@ -128,6 +135,9 @@ try {
       break;
     case 'erase':
       await erase(endUserToErase!, query.endUserId!);
+      break;
+    case 'rewrap-keys':
+      await rewrap(database.encryption!);
       break;
   }
 } finally {
@@ -231,6 +241,24 @@ async function erase(endUser: string, endUserId: string): Promise<void> {
         `erased=${erased} erased_before=${erasedBefore} inbox=${JSON.stringify(audit.inbox)}`,
     ].join('\n'),
   );
+}
+
+/** Each data key wrapped again by the writing key; exit 1 when some could not be, naming each. */
+async function rewrap(keys: EncryptionKeys): Promise<void> {
+  const counts = await rewrapDataKeys(inbox, keys);
+  const failed = counts.failed.map(({ id, reason }) => `  data key ${id}: ${reason}`);
+  print(
+    { writingKey: keys.writing.id, ...counts },
+    [
+      `Re-wrapped ${counts.rewrapped} data keys by key ${keys.writing.id}; ${counts.current} were wrapped by it already, ` +
+        `${counts.changed} changed or were erased meanwhile, ${counts.failed.length} could not be re-wrapped.`,
+      ...failed,
+      counts.failed.length === 0
+        ? 'Keys after the first in INBOX_ENCRYPTION_KEY can now be removed.'
+        : 'Keep the keys that wrapped those: each needs the key it was wrapped by to be read.',
+    ].join('\n'),
+  );
+  if (counts.failed.length > 0) process.exitCode = 1;
 }
 
 function summary({

@@ -1,5 +1,6 @@
 import type { DatabaseSettings } from './settings.ts';
 import type { Inbox } from './inbox.ts';
+import { encryptedInbox } from './encryption/encrypted-inbox.ts';
 import { PostgresInbox } from './postgres/inbox.ts';
 
 /**
@@ -17,3 +18,14 @@ export async function openInbox(database: DatabaseSettings, { mustExist = false 
   const { url, schema, poolSize, connectTimeoutMs, queryTimeoutMs } = database;
   return PostgresInbox.open({ connectionString: url, schema, poolSize, connectTimeoutMs, queryTimeoutMs, mustExist });
 }
+
+/**
+ * `store` as the receiver and the commands use it: what it keeps of deliveries sealed under the
+ * operator's keys when the settings give some (INBOX_ENCRYPTION_KEY), in clear otherwise.
+ * `onUnreadable` is told each delivery that cannot be decrypted, with why.
+ */
+export const sealedWhenKeyed = (
+  store: Inbox,
+  { encryption }: DatabaseSettings,
+  onUnreadable: (deliveryId: string, reason: string) => void,
+): Inbox => (encryption ? encryptedInbox(store, encryption, { onUnreadable }) : store);

@@ -1,8 +1,15 @@
-// Where the inbox lives: a SQLite file, or a PostgreSQL database with its schema and pool.
+// Where the inbox lives: a SQLite file, or a PostgreSQL database with its schema and pool; and
+// the keys that keep what it stores of deliveries encrypted, when it is given some.
 import { resolve } from 'node:path';
+import { readEncryptionKeys, type EncryptionKeys } from './encryption/keys.ts';
 import { Invalid, integerIn, withoutPassword, type Setting, type SettingsReader } from '../support/settings-reader.ts';
 
-export type DatabaseSettings =
+export type DatabaseSettings = StoreSettings & {
+  /** The operator's keys (INBOX_ENCRYPTION_KEY); the inbox keeps deliveries in clear without them. */
+  encryption?: EncryptionKeys | undefined;
+};
+
+type StoreSettings =
   | {
       kind: 'sqlite';
       path: string;
@@ -39,6 +46,8 @@ export interface DatabaseDefaults {
 export function readDatabase(reader: SettingsReader, defaults: DatabaseDefaults): DatabaseSettings {
   const fallback = defaults.url === undefined ? undefined : parseDatabaseUrl(defaults.url);
   const database = reader.read(databaseSetting, fallback, parseDatabaseUrl, defaults.example);
+  const keys = readEncryptionKeys(reader);
+  const encryption = keys && { encryption: keys };
   if (database === undefined || database instanceof Invalid) {
     if (!reader.rejected(databaseSetting)) {
       reader.problems.push(
@@ -49,10 +58,11 @@ export function readDatabase(reader: SettingsReader, defaults: DatabaseDefaults)
   }
   if (database.kind === 'sqlite') {
     const isDefault = database.path === (fallback as { path?: string } | undefined)?.path;
-    return { ...database, createDirectory: isDefault || defaults.createDirectory };
+    return { ...database, createDirectory: isDefault || defaults.createDirectory, ...encryption };
   }
   return {
     ...database,
+    ...encryption,
     schema: reader.read(schemaSetting, 'ada_webhooks', parseSchemaName, 'ada_webhooks'),
     poolSize: reader.read(poolSizeSetting, 10, integerIn(2, 100), '10'),
     connectTimeoutMs: 1000 * reader.read(connectTimeoutSetting, 5, integerIn(1, 120), '5'),

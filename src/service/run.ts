@@ -105,6 +105,8 @@ export async function runService(registerHandlers: (receiver: Receiver) => void)
         secrets: !receives ? undefined : usesDevelopmentSecret ? 'development' : secrets.map(secretFingerprint),
         inspector,
         tracing: settings.tracing ?? 'off',
+        // The ids of the operator's keys (their digests' start), the writing key's first: never a key.
+        encryption: settings.receiver.database.encryption?.ids ?? 'off',
       },
       `receiver listening on ${url}; inspector ${receiver.inspector ? `on ${inspector}` : 'off'}`,
     );

@@ -43,6 +43,7 @@ export const variableMeanings: Readonly<Record<string, string>> = {
   FORWARD_DUPLICATE_WINDOW_SECONDS: 'JetStream: how long a created stream remembers message ids (600)',
   FORWARD_EXCHANGE: 'RabbitMQ: the durable topic exchange, declared if missing (ada-webhooks)',
   INBOX_RETENTION: 'how long done deliveries are kept, such as 90d, at least 28h; forever keeps every one (30d)',
+  INBOX_ENCRYPTION_KEY: 'encrypts deliveries at rest: openssl rand -base64 32; new,old while rotating (off)',
   DRIFT_EXAMPLE_VALUES: 'true: contract drift keeps an example value of each undescribed field (false)',
   MOCK_PORT: 'npm run mock: the port of the partner mock (4010)',
   MOCK_HOST: 'npm run mock: the address it listens on (127.0.0.1)',
