@@ -42,7 +42,7 @@ describe('storable keys', () => {
       throw new Error(message);
     };
     expect(parseFilter({ conversation }).filter.lane).to.equal(laneOf('conversation', conversation));
-    expect(parseFilter({ end_user: conversation }).filter.lane).to.equal(laneOf('end_user', conversation));
+    expect(parseFilter({ end_user: conversation }).filter.endUserId).to.equal(storableEndUserId(conversation));
     expect(parseDeliveryQuery({ conversation }, fail).lane).to.equal(laneOf('conversation', conversation));
     expect(parseDeliveryQuery({ 'end-user': conversation }, fail).endUserId).to.equal(storableEndUserId(conversation));
   });
