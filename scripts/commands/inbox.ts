@@ -18,7 +18,7 @@ import { purgeInBatches, type PurgeSelection } from '../../src/inbox/retention.t
 import { databaseLabel } from '../../src/inbox/settings.ts';
 import { closestName } from '../../src/support/settings-reader.ts';
 import { shownHeaders } from '../../src/intake/shown-headers.ts';
-import { parseCommandLine } from './command-line.ts';
+import { exitWith, parseCommandLine } from './command-line.ts';
 import { parseDeliveryQuery, queryOptions, queryUsage } from './delivery-query.ts';
 import { openExistingInbox } from './existing-inbox.ts';
 import type { EncryptionKeys } from '../../src/inbox/encryption/keys.ts';
@@ -230,7 +230,11 @@ async function erase(endUser: string, endUserId: string): Promise<void> {
     return;
   }
   const at = new Date();
-  const erased = await inbox.erase(endUser, at);
+  const erased = await inbox
+    .erase(endUser, at)
+    .catch((error: unknown) =>
+      exitWith(`Could not erase ${whose}: ${(error as Error).message}. Nothing was erased: the erasure is one transaction; run it again.`),
+    );
   const erasedBefore = (await countErasedOf(endUserId)) - erased;
   const audit = { at, by: operator(), inbox: databaseLabel(database), endUserId: endUser, erased, erasedBefore };
   print(

@@ -44,6 +44,19 @@ describe('the SQLite inbox', () => {
     expect(await inbox.durability()).to.deep.equal({ journalMode: 'wal', synchronous: 'full' });
   });
 
+  it("leaves nothing of an erased end user's deliveries in the database file or its log", async () => {
+    const words = 'Jeanne asks where her parcel went';
+    // Long enough to take pages of its own, which the erasure frees.
+    const note = `${words}. `.repeat(600);
+    const event = { type: 'v1.end_user.updated', timestamp: '2026-11-24T09:00:00.000Z', data: { end_user_id: 'jeanne', note } };
+    const body = JSON.stringify(event);
+    const onDisk = () => ['', '-wal'].map((suffix) => readFileSync(`${path}${suffix}`).includes(words)).some(Boolean);
+    await inbox.accept({ id: 'msg_jeanne', receivedAt: new Date(), headers: { 'svix-id': 'msg_jeanne' }, body, event });
+    expect(onDisk()).to.equal(true);
+    expect(await inbox.erase('jeanne', new Date())).to.equal(1);
+    expect(onDisk()).to.equal(false);
+  });
+
   it('refuses a database written by a newer version', async () => {
     await inbox.close();
     const db = new DatabaseSync(path);

@@ -2,7 +2,10 @@
 // states and times is emptied, and their data key destroyed, in one statement (the rule:
 // EndUserErasure in inbox.ts). A delivery refers to its data key: one that another replica stores
 // under the key while this runs either waits and then fails (the key is gone: it reads a new one)
-// or commits first, and then this statement fails on it and runs again, erasing it too.
+// or commits first, and then this statement fails on it and runs again, erasing it too. Under
+// steady intake of the end user's deliveries the statement may also meet a deadlock with an
+// intake; it runs again then too, after a pause that grows.
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Prepared } from './prepared.ts';
 
@@ -20,8 +23,9 @@ export const eraseStatements = (schema: string) => ({
       SELECT count(*)::integer AS erased FROM erased`,
 });
 
-/** PostgreSQL's SQLSTATE for a row that another still refers to. */
-const stillReferred = '23503';
+/** PostgreSQL's SQLSTATEs of a statement to run again: a row that another still refers to (stored meanwhile), a deadlock. */
+const runAgain = new Set(['23503', '40P01']);
+const attempts = 8;
 
 export async function erase(
   statements: Prepared<ReturnType<typeof eraseStatements>>,
@@ -34,8 +38,8 @@ export async function erase(
       const { rows } = await statements.erase<{ erased: number }>([endUserId, at.getTime(), owner]);
       return rows[0]!.erased;
     } catch (error) {
-      const storedMeanwhile = error instanceof pg.DatabaseError && error.code === stillReferred;
-      if (!storedMeanwhile || attempt === 3) throw error;
+      if (!(error instanceof pg.DatabaseError && runAgain.has(error.code ?? '')) || attempt === attempts) throw error;
+      await sleep(10 * 2 ** attempt * Math.random());
     }
   }
 }

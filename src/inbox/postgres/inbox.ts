@@ -207,7 +207,10 @@ export class PostgresInbox implements Inbox {
   async erase(endUserId: string, at: Date): Promise<number> {
     this.#refuseWhenClosed();
     const kept = storableEndUserId(endUserId);
-    return this.#writeHealth.track(erase(this.#operations, kept, dataKeyOwnerOf(kept), at));
+    const erased = await erase(this.#operations, kept, dataKeyOwnerOf(kept), at);
+    // The destroyed key's row is dead, not gone, until a vacuum: gone from the table's file at once.
+    await this.#pool.query(`VACUUM ${this.#schema}.data_keys`);
+    return erased;
   }
 
   async countErased(): Promise<number> {

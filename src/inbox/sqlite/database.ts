@@ -8,8 +8,10 @@ export function openDatabase(path: string, busyTimeoutMs: number): DatabaseSync 
   // makes every commit fsync the WAL before it returns, so an acknowledged delivery survives a
   // power loss, not only a crash of this process. A 32 MB page cache (the default is 2 MB) keeps
   // the indexes that the dispatcher reads by delivery id in memory on a large inbox, which
-  // otherwise reads them from the OS's cache at every claim and settlement.
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -32000;');
+  // otherwise reads them from the OS's cache at every claim and settlement. secure_delete
+  // overwrites what a write removes (an erased end user's payloads, a destroyed data key, a purged
+  // delivery) with zeros, rather than leaving it in the file's free space.
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -32000; PRAGMA secure_delete = ON;');
   return db;
 }
 

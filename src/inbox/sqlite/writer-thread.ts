@@ -57,7 +57,11 @@ function carryOut(): void {
   const requests = queued;
   queued = [];
   const batches = requests.filter((request) => 'batch' in request);
-  if (batches.length > 0) port.postMessage(commit(batches));
+  if (batches.length > 0) {
+    const answer = commit(batches);
+    if (batches.some(({ operations }) => operations.some(({ kind }) => kind === 'erase'))) truncateLog();
+    port.postMessage(answer);
+  }
   if (requests.some((request) => 'close' in request)) {
     db.close();
     port.close();
@@ -84,4 +88,18 @@ function commit(batches: { batch: number; operations: WriteOperation[] }[]): Wri
 function errorAnswer(error: unknown): ErrorAnswer {
   const { name, message, code, errcode } = error as Error & { code?: string; errcode?: number };
   return { name, message, code, errcode };
+}
+
+/**
+ * After an erasure: the write-ahead log's frames, which still hold the pages as they were before
+ * it, copied into the database and the log emptied, so that what was erased is in neither file.
+ * Best effort: a reader of another process that holds an older snapshot keeps the log until the
+ * next erasure or checkpoint.
+ */
+function truncateLog(): void {
+  try {
+    db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  } catch {
+    // Busy: the next checkpoint copies the frames, and the log is overwritten as it is reused.
+  }
 }
