@@ -356,7 +356,7 @@ function composeRetention(settings: RetentionSettings, inbox: Inbox, logger: Log
 function withLoggedErasure(view: InboxView, logger: Logger): InboxView {
   return {
     ...view,
-    async erase(endUserId, at) {
+    async erase(endUserId, at = new Date()) {
       const erased = await view.erase(endUserId, at);
       logger.info({ endUserId, erased, at }, `erased ${erased} deliveries of end user ${endUserId}`);
       return erased;

@@ -12,7 +12,10 @@ import {
   type PurgeBatch,
 } from './inbox.ts';
 
-export interface InboxView extends DeliveryReads, DeliveryOperations, EndUserErasure, Pick<DriftRecords, 'drift'> {}
+export interface InboxView extends DeliveryReads, DeliveryOperations, Omit<EndUserErasure, 'erase'>, Pick<DriftRecords, 'drift'> {
+  /** As EndUserErasure's, erased now unless told when. */
+  erase(endUserId: string, at?: Date): Promise<number>;
+}
 
 /** The view of `inbox`: an object of its own, so that the rest of the store cannot be reached through it. */
 export function inboxView(inbox: Inbox): InboxView {
@@ -30,7 +33,7 @@ export function inboxView(inbox: Inbox): InboxView {
     purge: async (batch) => inbox.purge(checkedPurge(batch)),
     updateViolations: (id, violations) => inbox.updateViolations(id, violations),
     discard: (id, discard) => inbox.discard(id, discard),
-    erase: async (endUserId, at) => inbox.erase(checkedEndUserId(endUserId), at),
+    erase: async (endUserId, at = new Date()) => inbox.erase(checkedEndUserId(endUserId), checkedTime(at)),
     countErased: () => inbox.countErased(),
     drift: (filter) => inbox.drift(filter),
   };
@@ -58,4 +61,9 @@ function checkedEndUserId(endUserId: string): string {
     throw new TypeError(`inbox.erase: endUserId must be a non-empty string, got ${JSON.stringify(endUserId) ?? String(endUserId)}.`);
   }
   return endUserId;
+}
+
+function checkedTime(at: Date): Date {
+  if (!(at instanceof Date && !Number.isNaN(at.getTime()))) throw new TypeError(`inbox.erase: at must be a Date, got ${String(at)}.`);
+  return at;
 }

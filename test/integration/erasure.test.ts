@@ -45,9 +45,14 @@ for (const backend of inboxBackends)
       });
       for (const replica of replicas) expect(await erasedGauge(replica)).to.equal('ada_webhook_inbox_erased_deliveries 2');
 
-      expect(await other.receiver.inbox.erase('ana', new Date())).to.equal(0);
+      expect(await other.receiver.inbox.erase('ana')).to.equal(0);
       expect(other.logs.find(({ msg }) => msg === 'erased 0 deliveries of end user ana')).to.include({ erased: 0 });
       expect(await other.receiver.inbox.countErased()).to.equal(2);
       expect(await erasedGauge(one)).to.equal('ada_webhook_inbox_erased_deliveries 2');
+      const refusal = (erasing: () => Promise<number>) => erasing().then(String, (error: unknown) => (error as Error).message);
+      expect(await refusal(() => one.receiver.inbox.erase('ana', '2026-12-07' as unknown as Date))).to.equal(
+        'inbox.erase: at must be a Date, got 2026-12-07.',
+      );
+      expect(await refusal(() => one.receiver.inbox.erase(''))).to.equal('inbox.erase: endUserId must be a non-empty string, got "".');
     });
   });

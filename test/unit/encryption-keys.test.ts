@@ -36,6 +36,7 @@ describe('encryption keys', () => {
       [`${good},${randomBytes(16).toString('base64')}`, 'entry 2 holds 16 bytes, not 32'],
       [`${good.slice(0, -2)}!=`, 'entry 1 is not base64'],
       [`${good},whsec_${good}`, 'entry 2 is a signing secret, not a key'],
+      [randomBytes(32).toString('hex'), 'entry 1 is 32 bytes in hex (openssl rand -hex 32), not in base64'],
       [`${good},${good}`, 'entry 2 repeats entry 1'],
       [`${good.slice(0, -2)}B=`, 'entry 1 is not base64'],
     ];

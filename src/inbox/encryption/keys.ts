@@ -42,6 +42,7 @@ export function parseEncryptionKeys(raw: string): EncryptionKeys | Invalid {
 /** What is wrong with one entry, never quoting it; undefined when it is a key. */
 function problemOf(entry: string, earlier: readonly Buffer[]): string | undefined {
   if (entry.startsWith('whsec_')) return 'is a signing secret, not a key';
+  if (/^[0-9a-f]{64}$/i.test(entry)) return 'is 32 bytes in hex (openssl rand -hex 32), not in base64';
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(entry)) return 'is not base64';
   const key = Buffer.from(entry, 'base64');
   if (key.toString('base64').replace(/=+$/, '') !== entry.replace(/=+$/, '')) return 'is not base64';
