@@ -224,7 +224,7 @@ async function erase(endUser: string, endUserId: string): Promise<void> {
     const [deliveries, erasedBefore] = [await inbox.count({ endUserId }), await countErasedOf(endUserId)];
     print(
       { dryRun: true, endUserId: endUser, deliveries, erasedBefore },
-      `${deliveries} deliveries name ${whose}; ${erasedBefore} of them were erased before. ` +
+      `${counted(deliveries, 'delivery names', 'deliveries name')} ${whose}; ${erasedBefore} of them ${erasedBefore === 1 ? 'was' : 'were'} erased before. ` +
         `Run again with --yes to erase what is kept of them and destroy their data key.`,
     );
     return;
@@ -240,7 +240,7 @@ async function erase(endUser: string, endUserId: string): Promise<void> {
   print(
     { dryRun: false, ...audit },
     [
-      `Erased ${erased} deliveries of ${whose}; ${erasedBefore} were erased before.`,
+      `Erased ${counted(erased, 'delivery', 'deliveries')} of ${whose}; ${erasedBefore} ${erasedBefore === 1 ? 'was' : 'were'} erased before.`,
       `audit: at=${at.toISOString()} by=${JSON.stringify(audit.by)} erase end_user=${JSON.stringify(endUser)} ` +
         `erased=${erased} erased_before=${erasedBefore} inbox=${JSON.stringify(audit.inbox)}`,
     ].join('\n'),
@@ -254,7 +254,7 @@ async function rewrap(keys: EncryptionKeys): Promise<void> {
   print(
     { writingKey: keys.writing.id, ...counts },
     [
-      `Re-wrapped ${counts.rewrapped} data keys by key ${keys.writing.id}; ${counts.current} were wrapped by it already, ` +
+      `Re-wrapped ${counted(counts.rewrapped, 'data key', 'data keys')} by key ${keys.writing.id}; ${counts.current} were wrapped by it already, ` +
         `${counts.changed} changed or were erased meanwhile, ${counts.failed.length} could not be re-wrapped.`,
       ...failed,
       counts.failed.length === 0
@@ -377,4 +377,9 @@ function details(delivery: StoredDelivery): string {
       : []),
     ...(delivery.unreadable === null ? ['body', body] : ['headers and body', `  not shown: ${delivery.unreadable}`]),
   ].join('\n');
+}
+
+/** `count` and the words for one or for several. */
+function counted(count: number, one: string, several: string): string {
+  return `${count} ${count === 1 ? one : several}`;
 }
