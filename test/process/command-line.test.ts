@@ -65,7 +65,11 @@ describe('the commands', function () {
       ['inbox', ['list', '--nope'], 'Unknown option --nope.'],
       ['inbox', ['list', '--json=yes'], 'Option --json takes no value.'],
       ['inbox', ['drop'], 'Unknown command "drop"; the commands are list, show, stats, tail, purge, erase, rewrap-keys.'],
-      ['inbox', ['eras'], 'Unknown command "eras"; did you mean erase? The commands are list, show, stats, tail, purge, erase, rewrap-keys.'],
+      [
+        'inbox',
+        ['eras'],
+        'Unknown command "eras"; did you mean erase? The commands are list, show, stats, tail, purge, erase, rewrap-keys.',
+      ],
       ['inbox', ['stats', '--yes'], '--yes goes with purge or erase, not with stats.'],
       ['inbox', ['erase', '--yes'], 'Give --end-user with the id of the end user whose data to erase (data.end_user_id in their events).'],
       ['inbox', ['erase', '--end-user=', '--yes'], '--end-user must be the id of an end user, got "".'],
