@@ -201,7 +201,7 @@ for (const backend of inboxBackends)
 
 describe('a bad INBOX_ENCRYPTION_KEY', () => {
   const temporaryDirectory = useTemporaryDirectory('ada-bad-key-');
-  const cases = {
+  const cases: Record<string, [key: string, problem: string]> = {
     'a key of 16 bytes': [Buffer.alloc(16, 7).toString('base64'), 'entry 1 holds 16 bytes, not 32'],
     'a key that is not base64': ['not-a-key-at-all!', 'entry 1 is not base64'],
     'a signing secret': [testSecret, 'entry 1 is a signing secret, not a key'],
