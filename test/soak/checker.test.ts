@@ -88,6 +88,7 @@ function observedOf(overrides: Partial<Observed>): Observed {
     memory: new Map(),
     spans: 1,
     inspectorReads: [],
+    inClear: [],
     ...overrides,
   };
 }
@@ -182,5 +183,13 @@ describe('the soak checker', () => {
     expect(answered.excused).to.deep.equal({ 'receiver-kill': 2 });
     const report = formatReport({ plan: planOf(['a', 'b', 'c']), answers, faults, results, passed: false, figures: [], elapsedMs: 0 });
     expect(report).to.include('excused by a fault: receiver-kill 2');
+  });
+  it('fails a delivery kept in clear or that does not decrypt', () => {
+    const deliveries = [stored('a'), stored('b', { unreadable: 'its data key is missing' })];
+    const results = check(planOf(['a', 'b']), [accepted(0, t0), accepted(1, t0)], [], observedOf({ deliveries, inClear: ['a'] }));
+    expect(resultOf(results, 'every stored delivery is kept encrypted').violations).to.deep.equal([
+      '"a": its body is kept in clear',
+      '"b": unreadable: its data key is missing',
+    ]);
   });
 });

@@ -52,6 +52,8 @@ export interface Observed {
   spans: number;
   /** The inspector's list, read while traffic was sent. */
   inspectorReads: InspectorRead[];
+  /** The deliveries whose body the database holds as it was received, unencrypted. */
+  inClear: string[];
 }
 
 /** The faults that stop the store, or the process, and so can make intake or the inspector answer
@@ -471,5 +473,14 @@ export function check(
     peaks.filter(([, peak]) => peak > memoryLimitMb).map(([pid, peak]) => `process ${pid}: ${Math.round(peak)} MB`),
   );
   invariant('traces reached the OTLP stand-in', 1, observed.spans > 0 ? [] : ['no span received']);
+  invariant(
+    "every stored delivery is kept encrypted, and decrypts with the run's key",
+    observed.deliveries.length,
+    [
+      ...observed.inClear.map((id) => `${shown(id)}: its body is kept in clear`),
+      ...observed.deliveries.flatMap(({ id, unreadable }) => (unreadable === null ? [] : [`${shown(id)}: unreadable: ${unreadable}`])),
+    ],
+    { required: true },
+  );
   return results;
 }

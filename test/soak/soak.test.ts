@@ -1,6 +1,6 @@
-// The soak's short form: the service as users run it, on SQLite and forwarding to NATS, under
-// seeded traffic and faults (a SIGKILL and restart, the broker cut off, the NATS server killed,
-// a full disk where the machine allows it), checked against every invariant. One fixed seed, and
+// The soak's short form: the service as users run it (its inbox encrypted), on SQLite and
+// forwarding to NATS, under seeded traffic and faults (a SIGKILL and restart, the broker cut off,
+// the NATS server killed, a full disk where the machine allows it), checked against every invariant. One fixed seed, and
 // one new seed each run, printed: `npm run soak -- --seed N --minutes 0.35` replays it, and the
 // long form is `npm run soak` (docs/soak.md).
 import { expect } from 'chai';

@@ -43,6 +43,8 @@ async function forwardingLag(url: string): Promise<number> {
 
 async function observe(system: SoakSystem): Promise<Omit<Observed, 'inspectorReads'>> {
   const deliveries = await allDeliveries(system.inbox);
+  const readBodies = new Map(deliveries.map(({ id, body }) => [id, body]));
+  const stored = await allDeliveries(system.atRest);
   const lanes = [...new Set(deliveries.map((delivery) => delivery.lane))];
   const heldLanes: string[] = [];
   for (const lane of lanes) if (await system.inbox.lane(lane)) heldLanes.push(lane);
@@ -57,6 +59,7 @@ async function observe(system: SoakSystem): Promise<Omit<Observed, 'inspectorRea
     forwardingLags: system.broker ? await Promise.all(system.receivers.map((receiver) => forwardingLag(receiver.url))) : [],
     memory: new Map(system.receivers.flatMap((receiver) => [...receiver.memory])),
     spans: system.otlp.spans.length,
+    inClear: stored.filter(({ id, body }) => body !== '' && body === readBodies.get(id)).map(({ id }) => id),
   };
 }
 

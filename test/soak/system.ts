@@ -1,14 +1,14 @@
 // The system a soak runs: the receiver as users run it (one process on SQLite, two replicas
-// behind a round-robin front on PostgreSQL), its inbox, a broker of the run's own reached through
+// behind a round-robin front on PostgreSQL), its inbox encrypted under a key drawn from the seed, a broker of the run's own reached through
 // a TCP proxy, and a loopback OTLP stand-in that takes its traces. Everything is the run's own
 // (a temporary directory, a database, a stream or an exchange and queue, ephemeral ports) and
 // is removed by `close`.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDatabaseSettings } from '../../src/service/environment.ts';
-import { openInbox } from '../../src/inbox/open.ts';
+import { openInbox, sealedWhenKeyed } from '../../src/inbox/open.ts';
 import type { Inbox } from '../../src/inbox/inbox.ts';
 import { rabbitPort } from '../support/brokers.ts';
 import { startOtlpReceiver, tracingEnvironment, type OtlpReceiver } from '../support/otlp-receiver.ts';
@@ -99,8 +99,10 @@ export interface SoakSystem {
   /** Where traffic goes: the receiver, or the front of the replicas. */
   url: string;
   receivers: ReceiverSlot[];
-  /** The inbox, opened apart from the receivers, as an operator's command would. */
+  /** The inbox, opened apart from the receivers with their key, as an operator's command would. */
   inbox: Inbox;
+  /** The same inbox as stored, encrypted: what the database holds. */
+  atRest: Inbox;
   /** Where the handlers' record lies: a file per process. */
   recordDirectory: string;
   broker: SoakBroker | undefined;
@@ -171,9 +173,13 @@ export async function startSoakSystem(options: SoakOptions): Promise<SoakSystem>
     if (broker) cleanups.push(() => broker.destroy());
 
     const inspectorToken = `soak-inspector-${randomUUID()}`;
+    const inboxEnv = {
+      DATABASE_URL: databaseUrl,
+      INBOX_ENCRYPTION_KEY: createHash('sha256').update(`soak ${options.seed}`).digest('base64'),
+    };
     const env = {
       ADA_WEBHOOK_SECRET: testSecret,
-      DATABASE_URL: databaseUrl,
+      ...inboxEnv,
       LOG_FORMAT: 'json',
       INSPECTOR_TOKEN: inspectorToken,
       INBOX_RETENTION: '28h',
@@ -196,12 +202,16 @@ export async function startSoakSystem(options: SoakOptions): Promise<SoakSystem>
       front = await startRoundRobinFront(receivers.map((receiver) => receiver.port));
       cleanups.push(() => front!.close());
     }
-    const inbox = await openInbox(loadDatabaseSettings({ DATABASE_URL: databaseUrl }));
-    cleanups.push(() => inbox.close());
+    const settings = loadDatabaseSettings(inboxEnv);
+    const atRest = await openInbox(settings);
+    cleanups.push(() => atRest.close());
+    // An unreadable delivery is marked so in what the inbox reads, which the checker finds there.
+    const inbox = sealedWhenKeyed(atRest, settings, () => {});
     return {
       url: front?.url ?? receivers[0]!.url,
       receivers,
       inbox,
+      atRest,
       recordDirectory,
       broker,
       brokerProxy,
