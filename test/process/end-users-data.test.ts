@@ -168,7 +168,10 @@ for (const backend of inboxBackends)
       expect(rotating.logs().find((line) => String(line['msg']).startsWith('receiver listening'))).to.deep.include({
         encryption: [idOf(newKey), idOf(oldKey)],
       });
-      expect(await shown(newKey, 'msg_before_rotation'), 'readable under the new key alone before rewrap-keys').not.to.contain(bo.text);
+      const tooSoon = await command(newKey, 'inbox', 'show', 'msg_before_rotation');
+      expect(tooSoon.code, 'the new key alone before rewrap-keys').to.equal(1);
+      expect(tooSoon.stderr).to.contain(idOf(oldKey));
+      expect(tooSoon.stdout + tooSoon.stderr).not.to.contain(bo.text);
       const rewrapped = await command(both, 'inbox', 'rewrap-keys', '--json');
       expect(rewrapped.code, rewrapped.stderr).to.equal(0);
       expect(JSON.parse(rewrapped.stdout)).to.deep.include({ writingKey: idOf(newKey), rewrapped: 1, failed: [] });
