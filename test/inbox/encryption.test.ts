@@ -290,6 +290,20 @@ for (const backend of inboxBackends) {
       expect(await withoutIt.accept(delivery('msg_3', 'u2'))).to.equal('stored');
     });
 
+    it("replaces an end user's data key whose wrapping was altered: what it sealed stays unreadable, and new deliveries are stored", async () => {
+      await inbox.accept(delivery('msg_1'));
+      const { id, wrapped } = (await store.inbox.dataKeyOf('end_user:u1'))!;
+      const altered = `${wrapped.slice(0, -3)}${wrapped.at(-3) === 'A' ? 'B' : 'A'}${wrapped.slice(-2)}`;
+      expect(await store.inbox.rewrapDataKey(id, wrapped, altered)).to.equal(true);
+
+      const afterwards = encrypted(store.inbox, keys);
+      expect(await afterwards.accept(delivery('msg_2'))).to.equal('stored');
+      expect((await afterwards.get('msg_2'))?.body).to.equal(delivery('msg_2').body);
+      expect((await afterwards.get('msg_1'))?.unreadable).to.match(/^its headers and body cannot be decrypted: tampered with/);
+      expect((await store.inbox.dataKeyOf('end_user:u1'))?.id).to.equal(id);
+      expect(await encrypted(store.inbox, keys).accept(delivery('msg_3'))).to.equal('stored');
+    });
+
     it('keeps within what the store keeps of an error, cut before it is sealed', async () => {
       await inbox.accept(delivery('msg_1'));
       await claimAll();

@@ -2,7 +2,8 @@
 // sealed, the key an envelope names for each one opened. Each key is read from the store, and
 // made when its owner has none, once for all who ask at the same time. The cache is bounded, and
 // a key is read again once `lifetimeMs` has passed, so that a key that an erasure destroyed on
-// another process does not live on here for long.
+// another process does not live on here for long. An owner's key whose wrapping was altered is
+// lost; a new key takes its place, so that the owner's deliveries are stored again.
 import { createSecretKey, randomBytes } from 'node:crypto';
 import type { DataKeys, StoredDataKey } from '../inbox.ts';
 import type { NamedKey } from './envelope.ts';
@@ -48,7 +49,8 @@ export class DataKeyCache {
     if (held && 'key' in held) return held.key;
     return this.#once(`owner ${owner}`, async () => {
       const stored = (await this.#store.dataKeyOf(owner)) ?? (await this.#make(owner));
-      const lookup = this.#hold(stored);
+      let lookup = this.#hold(stored);
+      if ('missing' in lookup && this.#altered(stored)) lookup = await this.#replace(stored);
       if ('missing' in lookup) throw new Error(`cannot seal a delivery: ${lookup.missing}`);
       return lookup.key;
     });
@@ -85,6 +87,27 @@ export class DataKeyCache {
     // Unless another process stored the owner's key first, this one is at hand already.
     if (stored.id === id) this.#remember(id, owner, { key: { id, key: createSecretKey(key) } });
     return stored;
+  }
+
+  /** Whether the key's wrapping fails as altered under a key that is given (not for want of one). */
+  #altered(stored: StoredDataKey): boolean {
+    const unwrapped = this.#keys.unwrap(stored.wrapped, stored);
+    return 'failure' in unwrapped && unwrapped.failure.reason === 'tampered';
+  }
+
+  /**
+   * A new key under the id of one whose wrapping was altered, stored in its place unless another
+   * process replaced it first (then theirs is read): what was sealed under the lost key stays
+   * unreadable, and the owner's deliveries are stored again rather than refused for ever.
+   */
+  async #replace(stored: StoredDataKey): Promise<KeyLookup> {
+    const key = randomBytes(32);
+    this.forget(stored.id);
+    if (await this.#store.rewrapDataKey(stored.id, stored.wrapped, this.#keys.wrap(key, stored))) {
+      return this.#remember(stored.id, stored.owner, { key: { id: stored.id, key: createSecretKey(key) } });
+    }
+    const current = await this.#store.dataKeyById(stored.id);
+    return current ? this.#hold(current) : { missing: `its data key ${stored.id} is missing` };
   }
 
   /** A stored key, unwrapped, held from now on (unless it was held already). */
