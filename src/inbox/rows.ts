@@ -32,26 +32,41 @@ export interface RowCodec<Json, Time> {
 }
 
 export function fromDeliveryRow<Json, Time>(row: DeliveryRow<Json, Time>, { json, time }: RowCodec<Json, Time>): StoredDelivery {
+  const headers = parsedOrUndefined(row.headers, json) as Record<string, string> | undefined;
   return {
     id: row.id,
     state: row.state,
     eventType: row.event_type,
     receivedAt: time(row.received_at),
-    headers: json(row.headers) as Record<string, string>,
+    headers: headers ?? {},
     body: row.body,
     lane: row.lane,
     eventTime: Number(row.event_time),
-    violations: row.violations === null ? [] : (json(row.violations) as Violation[]),
+    violations: row.violations === null ? [] : ((parsedOrUndefined(row.violations, json) as Violation[] | undefined) ?? []),
     attempts: row.attempts,
     lastError: row.last_error,
     forwardedAt: timeOrNull(row.forwarded_at),
-    traceContext: row.trace_context === null ? null : (json(row.trace_context) as TraceContext),
+    traceContext: row.trace_context === null ? null : ((parsedOrUndefined(row.trace_context, json) as TraceContext | undefined) ?? null),
     nextAttemptAt: nextAttemptOf(row),
     discarded: row.discarded_at === null ? null : { at: new Date(Number(row.discarded_at)), by: row.discarded_by ?? '' },
     endUserId: row.end_user_id,
     erasedAt: timeOrNull(row.erased_at),
-    unreadable: erasedReason(row.erased_at),
+    unreadable:
+      erasedReason(row.erased_at) ?? (headers === undefined ? 'its headers are not JSON: what the store holds of them was altered' : null),
   };
+}
+
+/**
+ * A JSON column read, or undefined when what is stored of it is not JSON (SQLite keeps JSON as
+ * text, which nothing checks once written: a damaged disk, a hand's edit), so that one such row
+ * fails no read of the others.
+ */
+function parsedOrUndefined<Json>(value: Json, json: (value: Json) => unknown): unknown {
+  try {
+    return json(value);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Why an erased delivery's content cannot be read: null for one that was not erased. */

@@ -57,6 +57,24 @@ describe('the SQLite inbox', () => {
     expect(onDisk()).to.equal(false);
   });
 
+  it('reads the others of a lane when what is stored of one delivery is not JSON any more', async () => {
+    for (const id of ['msg_a', 'msg_b']) await inbox.accept(delivery(id));
+    const db = new DatabaseSync(path);
+    db.prepare(`UPDATE delivery_payloads SET headers = 'not json' WHERE id = 'msg_a'`).run();
+    db.prepare(`UPDATE deliveries SET lane = 'conversation:shared', violations = '{' WHERE id IN ('msg_a', 'msg_b')`).run();
+    db.close();
+    expect(await inbox.get('msg_a')).to.deep.include({
+      headers: {},
+      violations: [],
+      unreadable: 'its headers are not JSON: what the store holds of them was altered',
+    });
+    expect((await inbox.laneQueue('conversation:shared', 10)).map(({ id, unreadable }) => [id, unreadable !== null])).to.deep.equal([
+      ['msg_a', true],
+      ['msg_b', false],
+    ]);
+    expect((await inbox.list({ limit: 10 })).map(({ id }) => id).sort()).to.deep.equal(['msg_a', 'msg_b']);
+  });
+
   it('refuses a database written by a newer version', async () => {
     await inbox.close();
     const db = new DatabaseSync(path);
