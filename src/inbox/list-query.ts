@@ -3,6 +3,7 @@
 // timestamptz compare in time order. Newest first means by time received, then by id, so that a
 // page's last delivery is an exact position to continue from (ties in time included).
 import { unknownOptions } from '../support/settings-reader.ts';
+import { isTime } from '../support/typed-time.ts';
 import { deliveryStates, type DeliveryFilter, type DeliveryQuery } from './inbox.ts';
 
 export interface ListTables {
@@ -109,8 +110,7 @@ function checkFilter(filter: Partial<DeliveryFilter>, fields: readonly string[],
     problems.push(`${of}: endUserId must be a string, got ${String(filter.endUserId)}.`);
   for (const bound of ['since', 'until'] as const) {
     const time: unknown = filter[bound];
-    if (time !== undefined && !(time instanceof Date && !Number.isNaN(time.getTime())))
-      problems.push(`${of}: ${bound} must be a Date, got ${String(time)}.`);
+    if (time !== undefined && !isTime(time)) problems.push(`${of}: ${bound} must be a Date, got ${String(time)}.`);
   }
   if (fields.includes('limit') && !(Number.isSafeInteger(filter.limit) && filter.limit! > 0))
     problems.push(`${of}: limit must be a positive integer, got ${String(filter.limit)}.`);

@@ -1,7 +1,8 @@
 // What an app may do with a receiver's inbox (receiver.inbox): read deliveries, their lanes,
-// counts and contract drift, replay them, purge them, set them aside, erase an end user's. The intake's side and the
-// dispatcher's (claims, settlements, leases at intake) stay the receiver's own: a lease taken
-// from outside would steal a delivery from the dispatcher that handles it.
+// counts and contract drift, replay them, purge them, set them aside, erase an end user's. The
+// intake's side and the dispatcher's (claims, settlements, leases at intake) stay the receiver's
+// own: a lease taken from outside would steal a delivery from the dispatcher that handles it.
+import { isTime } from '../support/typed-time.ts';
 import {
   purgeableStates,
   type DeliveryOperations,
@@ -48,8 +49,7 @@ function checkedPurge(batch: PurgeBatch): PurgeBatch {
   const { state, receivedBefore, limit } = batch;
   const problems: string[] = [];
   if (!purgeableStates.includes(state)) problems.push(`state must be one of ${purgeableStates.join(', ')}, got ${JSON.stringify(state)}`);
-  if (!(receivedBefore instanceof Date && !Number.isNaN(receivedBefore.getTime())))
-    problems.push(`receivedBefore must be a Date, got ${String(receivedBefore)}`);
+  if (!isTime(receivedBefore)) problems.push(`receivedBefore must be a Date, got ${String(receivedBefore)}`);
   if (!(Number.isSafeInteger(limit) && limit > 0)) problems.push(`limit must be a positive integer, got ${String(limit)}`);
   if (problems.length > 0) throw new TypeError(`inbox.purge: ${problems.join('; ')}.`);
   return batch;
@@ -64,6 +64,6 @@ function checkedEndUserId(endUserId: string): string {
 }
 
 function checkedTime(at: Date): Date {
-  if (!(at instanceof Date && !Number.isNaN(at.getTime()))) throw new TypeError(`inbox.erase: at must be a Date, got ${String(at)}.`);
+  if (!isTime(at)) throw new TypeError(`inbox.erase: at must be a Date, got ${String(at)}.`);
   return at;
 }

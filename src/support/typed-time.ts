@@ -40,3 +40,6 @@ function offsetOf(offset: string): number | undefined {
   if (hours > 23 || minutes > 59) return undefined;
   return (offset.startsWith('-') ? -1 : 1) * (hours * 60 + minutes);
 }
+
+/** Whether `value` is a Date that holds a time (not an Invalid Date): what a caller in JavaScript may pass where the types say Date. */
+export const isTime = (value: unknown): value is Date => value instanceof Date && !Number.isNaN(value.getTime());

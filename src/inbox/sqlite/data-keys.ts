@@ -4,9 +4,16 @@
 import { DataKeyGone, type StoredDataKey } from '../inbox.ts';
 import type { Prepared } from './prepared.ts';
 
+/** The reads, which the inbox runs on its reading connection. */
+export const dataKeyReads = {
+  dataKeyOf: `SELECT id, owner, wrapped FROM data_keys WHERE owner = ?`,
+  dataKeyById: `SELECT id, owner, wrapped FROM data_keys WHERE id = ?`,
+  dataKeys: `SELECT id, owner, wrapped FROM data_keys WHERE id > ? ORDER BY id LIMIT ?`,
+};
+
 export const dataKeyStatements = {
   addDataKey: `INSERT INTO data_keys (id, owner, wrapped) VALUES (:id, :owner, :wrapped) ON CONFLICT (owner) DO NOTHING`,
-  dataKeyOf: `SELECT id, owner, wrapped FROM data_keys WHERE owner = ?`,
+  dataKeyOf: dataKeyReads.dataKeyOf,
   dataKeyHeld: `SELECT 1 AS held FROM data_keys WHERE id = ?`,
   rewrapDataKey: `UPDATE data_keys SET wrapped = :wrapped WHERE id = :id AND wrapped = :previous`,
 };

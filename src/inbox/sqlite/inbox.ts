@@ -55,7 +55,7 @@ import { openDatabase, refusedForWhatItHolds } from './database.ts';
 import { migrate } from './schema.ts';
 import type { ErrorAnswer, WriterAnswer, WriterData, WriterRequest } from './writer-thread.ts';
 import { newRow } from './intake.ts';
-import { dataKeyStatements } from './data-keys.ts';
+import { dataKeyReads } from './data-keys.ts';
 import { dataKeyOwnerOf, storableEndUserId } from '../ordering.ts';
 import { endedSessionsQuery } from './sessions.ts';
 import type { Durability, WriteOperation, WriteResults } from './writes.ts';
@@ -147,9 +147,9 @@ export class SqliteInbox implements Inbox {
       laneQueue: prepare(reads.laneQueue),
       endedSessions: prepare(endedSessionsQuery),
       countErased: prepare('SELECT count(*) AS count FROM deliveries WHERE erased_at IS NOT NULL'),
-      dataKeyOf: prepare(dataKeyStatements.dataKeyOf),
-      dataKeyById: prepare('SELECT id, owner, wrapped FROM data_keys WHERE id = ?'),
-      dataKeys: prepare('SELECT id, owner, wrapped FROM data_keys WHERE id > ? ORDER BY id LIMIT ?'),
+      dataKeyOf: prepare(dataKeyReads.dataKeyOf),
+      dataKeyById: prepare(dataKeyReads.dataKeyById),
+      dataKeys: prepare(dataKeyReads.dataKeys),
       ping: prepare('SELECT 1'),
     };
 
