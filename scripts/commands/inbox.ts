@@ -12,7 +12,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadDatabaseSettings, orExit } from '../../src/service/environment.ts';
 import { Invalid, parseDuration } from '../../src/support/settings-reader.ts';
 import { describeViolation } from '../../src/contract/validation.ts';
-import { matching } from '../../src/dispatch/replay.ts';
 import { deliveryStates, purgeableStates, type PurgeableState, type StoredDelivery } from '../../src/inbox/inbox.ts';
 import { purgeInBatches, type PurgeSelection } from '../../src/inbox/retention.ts';
 import { databaseLabel } from '../../src/inbox/settings.ts';
@@ -203,12 +202,6 @@ function endUserToEraseOf(): string {
 }
 
 /** How many of an end user's deliveries (by their id as the inbox keeps it) are erased. */
-async function countErasedOf(endUserId: string): Promise<number> {
-  let erased = 0;
-  for await (const page of matching(inbox, { endUserId })) erased += page.filter((delivery) => delivery.erasedAt !== null).length;
-  return erased;
-}
-
 /** Who runs this command, for the audit line: the OS user (or their uid, when the system has no name for it). */
 function operator(): string {
   try {
@@ -221,7 +214,7 @@ function operator(): string {
 async function erase(endUser: string, endUserId: string): Promise<void> {
   const whose = `end user ${JSON.stringify(endUser)}`;
   if (!values.yes) {
-    const [deliveries, erasedBefore] = [await inbox.count({ endUserId }), await countErasedOf(endUserId)];
+    const [deliveries, erasedBefore] = [await inbox.count({ endUserId }), await inbox.countErased(endUser)];
     print(
       { dryRun: true, endUserId: endUser, deliveries, erasedBefore },
       `${counted(deliveries, 'delivery names', 'deliveries name')} ${whose}; ${erasedBefore} of them ${erasedBefore === 1 ? 'was' : 'were'} erased before. ` +
@@ -235,7 +228,7 @@ async function erase(endUser: string, endUserId: string): Promise<void> {
     .catch((error: unknown) =>
       exitWith(`Could not erase ${whose}: ${(error as Error).message}. Nothing was erased: the erasure is one transaction; run it again.`),
     );
-  const erasedBefore = (await countErasedOf(endUserId)) - erased;
+  const erasedBefore = (await inbox.countErased(endUser)) - erased;
   const audit = { at, by: operator(), inbox: databaseLabel(database), endUserId: endUser, erased, erasedBefore };
   print(
     { dryRun: false, ...audit },

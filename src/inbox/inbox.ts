@@ -403,8 +403,8 @@ export interface EndUserErasure {
    * in one transaction. Returns how many deliveries it erased: 0 when done before.
    */
   erase(endUserId: string, at: Date): Promise<number>;
-  /** How many deliveries are erased. */
-  countErased(): Promise<number>;
+  /** How many deliveries are erased: of one end user (their id as sent, as `erase` takes it), or of all. */
+  countErased(endUserId?: string): Promise<number>;
 }
 
 /** How traffic differs from the contract, summarised (see contract/drift.ts). */

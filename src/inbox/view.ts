@@ -35,7 +35,7 @@ export function inboxView(inbox: Inbox): InboxView {
     updateViolations: (id, violations) => inbox.updateViolations(id, violations),
     discard: (id, discard) => inbox.discard(id, discard),
     erase: async (endUserId, at = new Date()) => inbox.erase(checkedEndUserId(endUserId), checkedTime(at)),
-    countErased: () => inbox.countErased(),
+    countErased: (endUserId) => inbox.countErased(endUserId),
     drift: (filter) => inbox.drift(filter),
   };
 }

@@ -1088,6 +1088,7 @@ for (const backend of inboxBackends) {
         ]);
         expect(await inbox.get('bo-done')).to.deep.equal(bo);
         expect(await inbox.countErased()).to.equal(4);
+        expect([await inbox.countErased('ana'), await inbox.countErased('bo')]).to.deep.equal([4, 0]);
       });
 
       it('changes nothing the second time, and the erased are never replayed', async () => {

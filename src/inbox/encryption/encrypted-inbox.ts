@@ -191,7 +191,7 @@ class EncryptedInbox implements Inbox {
   purge = (batch: PurgeBatch): Promise<number> => this.#inner.purge(batch);
   updateViolations = (id: string, violations: Violation[]): Promise<void> => this.#inner.updateViolations(id, violations);
   discard = (id: string, discard: Discard): Promise<boolean> => this.#inner.discard(id, discard);
-  countErased = (): Promise<number> => this.#inner.countErased();
+  countErased = (endUserId?: string): Promise<number> => this.#inner.countErased(endUserId);
   dataKeyOf = (owner: string): Promise<StoredDataKey | undefined> => this.#inner.dataKeyOf(owner);
   dataKeyById = (id: string): Promise<StoredDataKey | undefined> => this.#inner.dataKeyById(id);
   addDataKey = (key: StoredDataKey): Promise<StoredDataKey> => this.#inner.addDataKey(key);

@@ -213,8 +213,9 @@ export class PostgresInbox implements Inbox {
     return erased;
   }
 
-  async countErased(): Promise<number> {
-    const { rows } = await this.#pool.query<{ count: number }>(this.#sql.countErased);
+  async countErased(endUserId?: string): Promise<number> {
+    const kept = endUserId === undefined ? null : storableEndUserId(endUserId);
+    const { rows } = await this.#pool.query<{ count: number }>(this.#sql.countErased, [kept]);
     return rows[0]!.count;
   }
 

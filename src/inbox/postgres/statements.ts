@@ -65,7 +65,8 @@ export function statements(schema: string) {
     endedSessions: `SELECT id FROM ${schema}.ended_sessions WHERE id = ANY($1::text[]) AND expires_at > $2`,
 
     countByState: `SELECT state, sum(count)::integer AS count FROM ${schema}.state_counts GROUP BY state`,
-    countErased: `SELECT count(*)::integer AS count FROM ${schema}.deliveries WHERE erased_at IS NOT NULL`,
+    /** How many deliveries are erased, of the end user $1 (as kept) or, when it is null, of all. */
+    countErased: `SELECT count(*)::integer AS count FROM ${schema}.deliveries WHERE erased_at IS NOT NULL AND ($1::text IS NULL OR end_user_id = $1)`,
     ...readQueries(postgresTables(schema)),
   };
 }

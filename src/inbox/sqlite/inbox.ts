@@ -146,7 +146,9 @@ export class SqliteInbox implements Inbox {
       lane: prepare(reads.lane),
       laneQueue: prepare(reads.laneQueue),
       endedSessions: prepare(endedSessionsQuery),
-      countErased: prepare('SELECT count(*) AS count FROM deliveries WHERE erased_at IS NOT NULL'),
+      countErased: prepare(
+        'SELECT count(*) AS count FROM deliveries WHERE erased_at IS NOT NULL AND (:endUserId IS NULL OR end_user_id = :endUserId)',
+      ),
       dataKeyOf: prepare(dataKeyReads.dataKeyOf),
       dataKeyById: prepare(dataKeyReads.dataKeyById),
       dataKeys: prepare(dataKeyReads.dataKeys),
@@ -206,8 +208,9 @@ export class SqliteInbox implements Inbox {
     return this.#write({ kind: 'erase', endUserId: kept, owner: dataKeyOwnerOf(kept), at });
   }
 
-  async countErased(): Promise<number> {
-    return (this.#reads.countErased.get() as { count: number }).count;
+  async countErased(endUserId?: string): Promise<number> {
+    const kept = endUserId === undefined ? null : storableEndUserId(endUserId);
+    return (this.#reads.countErased.get({ endUserId: kept }) as { count: number }).count;
   }
 
   async dataKeyOf(owner: string): Promise<StoredDataKey | undefined> {
