@@ -39,7 +39,7 @@ describe('forwarding to a NATS server that stalls', function () {
       .start();
     await eventually(() => receiver!.logs.some(({ msg }) => msg === 'forwarding accepted deliveries'));
 
-    nats.pause();
+    await nats.pause();
     const first = await deliver(receiver.url, messageEvent('stalled', 0));
     const second = await deliver(receiver.url, messageEvent('stalled', 1));
     // Past the 2 s of a lease that covers the handler alone, and short of the 5 s confirm timeout.

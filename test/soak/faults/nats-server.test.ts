@@ -50,7 +50,7 @@ describe("a NATS server of the test's own", function () {
     server = await startNatsServer({ dir: join(temporaryDirectory(), 'jetstream') });
     connection = await connectNats({ servers: server.url });
     await connection.flush();
-    server.pause();
+    await server.pause();
     const flushed = connection.flush().then(() => 'flushed');
     const stillWaiting = await Promise.race([flushed, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 500))]);
     expect(stillWaiting, 'a ping while paused').to.equal('still waiting');

@@ -2,9 +2,10 @@
 // that crashes and comes back with what it stored), or to pause (a broker that stalls).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { accepting } from '../../support/brokers.ts';
+import { eventually } from '../../support/eventually.ts';
 import { freePort } from '../../support/process.ts';
 
 export interface NatsServer {
@@ -14,8 +15,8 @@ export interface NatsServer {
   kill(): Promise<void>;
   /** Starts it again on the same port and store (killing it first if it runs); resolves once it accepts connections. */
   restart(): Promise<void>;
-  /** SIGSTOP: connections stay open and nothing answers. */
-  pause(): void;
+  /** SIGSTOP; resolves once every thread of it has stopped: connections stay open and nothing answers. */
+  pause(): Promise<void>;
   /** SIGCONT. */
   resume(): void;
   /** Stops it in order (SIGTERM), paused or not; resolves once it has exited. */
@@ -71,8 +72,22 @@ export async function startNatsServer({ dir, maxFileStore, authorization }: Nats
       await stop('SIGKILL');
       await start();
     },
-    pause: () => void server.kill('SIGSTOP'),
+    async pause() {
+      server.kill('SIGSTOP');
+      await eventually(() => everyThreadStopped(server.pid!), 5_000);
+    },
     resume: () => void server.kill('SIGCONT'),
     close: () => stop('SIGTERM'),
   };
+}
+
+// kill(2) only queues SIGSTOP: a thread running on another core stops a moment later, and may
+// answer what arrives in that moment. /proc tells when each thread is stopped (state T).
+function everyThreadStopped(pid: number): boolean {
+  const threads = readdirSync(`/proc/${pid}/task`);
+  return threads.every((thread) =>
+    readFileSync(`/proc/${pid}/task/${thread}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .startsWith('T'),
+  );
 }
