@@ -23,8 +23,8 @@ export const eraseStatements = (schema: string) => ({
       SELECT count(*)::integer AS erased FROM erased`,
 });
 
-/** PostgreSQL's SQLSTATEs of a statement to run again: a row that another still refers to (stored meanwhile), a deadlock. */
-const runAgain = new Set(['23503', '40P01']);
+/** PostgreSQL's SQLSTATE of a row that another still refers to (stored meanwhile). */
+const stillReferredTo = '23503';
 const attempts = 8;
 
 export async function erase(
@@ -38,7 +38,7 @@ export async function erase(
       const { rows } = await statements.erase<{ erased: number }>([endUserId, at.getTime(), owner]);
       return rows[0]!.erased;
     } catch (error) {
-      if (!(error instanceof pg.DatabaseError && runAgain.has(error.code ?? '')) || attempt === attempts) throw error;
+      if (!(error instanceof pg.DatabaseError && error.code === stillReferredTo) || attempt === attempts) throw error;
       await sleep(10 * 2 ** attempt * Math.random());
     }
   }
