@@ -98,11 +98,12 @@ function requeueWhileLoaded(url: string): Requeuer {
     });
     try {
       while (!stopped) {
-        const done = await inbox.list({ state: 'done', limit: 200 });
-        requeued += await inbox.requeue(done.map(({ id }) => ({ id }))).catch((error: unknown) => {
+        try {
+          const done = await inbox.list({ state: 'done', limit: 200 });
+          requeued += await inbox.requeue(done.map(({ id }) => ({ id })));
+        } catch (error) {
           errors.push(String(error));
-          return 0;
-        });
+        }
         await sleep(1);
       }
     } finally {
