@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import type { NewDelivery } from '../../src/inbox/inbox.ts';
+import { prepareAll } from '../../src/inbox/postgres/prepared.ts';
 import { selected, type TestInbox } from '../support/inbox-backends.ts';
 import { testDatabaseUrl } from '../support/postgres.ts';
 
@@ -34,19 +35,19 @@ for (const postgres of selected('PostgreSQL')) {
     });
 
     /**
-     * Runs `write` while the other transaction holds the one lane; once the write waits for it,
+     * Runs `write` while the other transaction holds what `hold` locks; once the write waits for it,
      * the other runs `closeTheCycle` (which waits for the write) and is rolled back when that returns.
      */
-    async function inADeadlock<T>(write: () => Promise<T>, closeTheCycle: string): Promise<T> {
+    async function inADeadlock<T>(write: () => Promise<T>, hold: string, closeTheCycle: string): Promise<T> {
       await other.query('BEGIN');
-      const { rowCount } = await other.query(`SELECT * FROM ${schema}.lanes FOR UPDATE`);
-      expect(rowCount, 'the lane held').to.equal(1);
+      const { rowCount } = await other.query(hold);
+      expect(rowCount, 'rows held').to.be.greaterThan(0);
       const writing = write();
       writing.catch(() => {});
-      // pg_stat_activity's query may still name the connection's previous statement: ask who waits for this one.
+      // pg_locks, unlike pg_stat_activity, is not a snapshot taken once per transaction.
       for (;;) {
         const { rows } = await other.query<{ waiting: number }>(
-          `SELECT count(*)::integer AS waiting FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))`,
+          `SELECT count(*)::integer AS waiting FROM pg_locks WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))`,
         );
         if (rows[0]!.waiting > 0) break;
         await new Promise((resolve) => setTimeout(resolve, 10));
@@ -56,6 +57,7 @@ for (const postgres of selected('PostgreSQL')) {
       await other.query('ROLLBACK');
       return writing;
     }
+    const theLane = () => `SELECT * FROM ${schema}.lanes FOR UPDATE`;
 
     it('stores a delivery whose intake PostgreSQL rolled back in a deadlock, and leaves its lane in order', async () => {
       const { inbox } = store;
@@ -63,6 +65,7 @@ for (const postgres of selected('PostgreSQL')) {
 
       const stored = await inADeadlock(
         () => inbox.accept(delivery('msg_2', 2)),
+        theLane(),
         `INSERT INTO ${schema}.deliveries (id, state, received_at, headers, body, lane, event_time)
          VALUES ('msg_2', 'done', now(), '{}', '', 'elsewhere', 0)`,
       );
@@ -84,6 +87,7 @@ for (const postgres of selected('PostgreSQL')) {
 
       const requeued = await inADeadlock(
         () => inbox.requeue([{ id: 'msg_1' }]),
+        theLane(),
         `UPDATE ${schema}.deliveries SET last_error = 'the test' WHERE id = 'msg_1'`,
       );
 
@@ -91,6 +95,43 @@ for (const postgres of selected('PostgreSQL')) {
       expect(await inbox.get('msg_1')).to.deep.include({ state: 'pending', attempts: 0 });
       const claimed = await inbox.claim({ owner: 'worker', limit: 8, leaseMs: 60_000 });
       expect(claimed.map(({ id }) => id)).to.deep.equal(['msg_1']);
+    });
+
+    describe('a statement of its own, run again', () => {
+      let pool: pg.Pool;
+      beforeEach(async () => {
+        pool = new pg.Pool({ connectionString: testDatabaseUrl, max: 2 });
+        await pool.query(`CREATE TABLE ${schema}.pair (k integer PRIMARY KEY, v double precision)`);
+        await pool.query(`INSERT INTO ${schema}.pair VALUES (1, 0), (2, 0)`);
+      });
+      afterEach(() => pool.end());
+
+      // Locks row 1, then row 2 (the order of the table), while the other holds row 2 and then wants row 1.
+      const updateBoth = (withinMs: number, seen: number[]) =>
+        prepareAll(pool, schema, { both: `UPDATE ${schema}.pair SET v = $1 WHERE k IN (1, 2)` }, withinMs).both((lateMs) => {
+          seen.push(lateMs);
+          return [lateMs];
+        });
+      const holdRow2 = () => `UPDATE ${schema}.pair SET v = -1 WHERE k = 2`;
+      const wantRow1 = () => `UPDATE ${schema}.pair SET v = -1 WHERE k = 1`;
+
+      it('makes its values again from how late it starts, as a lease that starts later ends later', async () => {
+        const seen: number[] = [];
+        await inADeadlock(() => updateBoth(10_000, seen), holdRow2(), wantRow1());
+        expect(seen).to.have.length(2);
+        expect(seen[0]).to.equal(0);
+        // At least the deadlock_timeout (1 s) that PostgreSQL waited before it broke the cycle.
+        expect(seen[1]).to.be.greaterThan(900);
+        const { rows } = await pool.query<{ v: number }>(`SELECT DISTINCT v FROM ${schema}.pair`);
+        expect(rows).to.deep.equal([{ v: seen[1] }]);
+      });
+
+      it('is not run again once the query timeout would have passed: the sender hears of the deadlock', async () => {
+        const seen: number[] = [];
+        const error = await inADeadlock(() => updateBoth(500, seen).catch((failure: unknown) => failure), holdRow2(), wantRow1());
+        expect(error).to.have.property('code', '40P01');
+        expect(seen).to.deep.equal([0]);
+      });
     });
   });
 }

@@ -31,8 +31,10 @@ export async function claim(
   statements: Prepared<ReturnType<typeof claimStatements>>,
   { owner, limit, leaseMs, now }: Required<ClaimOptions>,
 ): Promise<ClaimedDelivery[]> {
-  const at = now.getTime();
-  const { rows } = await statements.claim<ClaimedRow>([owner, at + leaseMs, limit, at]);
+  const { rows } = await statements.claim<ClaimedRow>((lateMs) => {
+    const at = now.getTime() + lateMs;
+    return [owner, at + leaseMs, limit, at];
+  });
   rows.sort((a, b) => a.event_time - b.event_time || (a.id < b.id ? -1 : 1));
   return rows.map((row) => ({
     id: row.id,

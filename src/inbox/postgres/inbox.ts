@@ -151,14 +151,19 @@ export class PostgresInbox implements Inbox {
     this.#pool.on('error', (error) => this.#writeHealth.lost(`PostgreSQL closed a connection: ${error.message}`));
     this.#schema = pg.escapeIdentifier(schema);
     this.#sql = statements(this.#schema);
-    this.#operations = prepareAll(this.#pool, this.#schema, {
-      ...intakeStatements(this.#schema),
-      ...claimStatements(this.#schema),
-      ...settleStatements(this.#schema),
-      ...requeueStatements(this.#schema),
-      ...eraseStatements(this.#schema),
-      ...dataKeyStatements(this.#schema),
-    });
+    this.#operations = prepareAll(
+      this.#pool,
+      this.#schema,
+      {
+        ...intakeStatements(this.#schema),
+        ...claimStatements(this.#schema),
+        ...settleStatements(this.#schema),
+        ...requeueStatements(this.#schema),
+        ...eraseStatements(this.#schema),
+        ...dataKeyStatements(this.#schema),
+      },
+      queryTimeoutMs,
+    );
     this.handlerTransactions = createHandlerTransactions(this.#pool, this.#schema, poolSize);
     this.#channel = `ada_webhooks:${schema}`;
     // One connection stays free for reads (readiness, metrics) while writes queue.

@@ -61,8 +61,11 @@ export async function storeDeliveries(
     // One claimer per inbox, so one owner; the batch's leases run until the earliest asked for.
     if (write.lease && (!lease || write.lease.until < lease.until)) lease = write.lease;
   }
-  const values = [...columns, lease?.owner ?? null, lease?.until ?? null];
-  const { rows } = await statements.storeDeliveries<StoredRow>(values);
+  const { rows } = await statements.storeDeliveries<StoredRow>((lateMs) => [
+    ...columns,
+    lease?.owner ?? null,
+    lease ? lease.until + lateMs : null,
+  ]);
   const stored = new Map(rows.map((row) => [row.id, row]));
   const results = writes.map((write): IntakeResult => {
     const row = firsts.get(write.delivery.id) === write ? stored.get(write.delivery.id) : undefined;

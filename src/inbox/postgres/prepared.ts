@@ -6,8 +6,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 
+/**
+ * The values of one run of a statement: the same every run, or made for each run from how late it
+ * starts after the first (a lease's end and the time it is taken from move with it).
+ */
+export type StatementValues = unknown[] | ((lateMs: number) => unknown[]);
+
 /** Runs the statement on the pool with these values. */
-export type PreparedStatement = <Row extends pg.QueryResultRow>(values: unknown[]) => Promise<pg.QueryResult<Row>>;
+export type PreparedStatement = <Row extends pg.QueryResultRow>(values: StatementValues) => Promise<pg.QueryResult<Row>>;
 
 /** The prepared form of a module's statements, by the same names. */
 export type Prepared<Statements> = Record<keyof Statements, PreparedStatement>;
@@ -16,19 +22,35 @@ export type Prepared<Statements> = Record<keyof Statements, PreparedStatement>;
 const rolledBackForAnother = new Set(['40P01', '40001']);
 const runs = 5;
 
+/**
+ * Prepares `statements` on `pool`. A statement rolled back for another runs again while `withinMs`
+ * (the pool's query timeout, which bounds how long a sender waits for its answer) has not passed
+ * since its first run, unless the pool was closed meanwhile.
+ */
 export function prepareAll<Statements extends Record<string, string>>(
   pool: pg.Pool,
   schema: string,
   statements: Statements,
+  withinMs: number,
 ): Prepared<Statements> {
-  const prepare = (name: string, text: string) => async (values: unknown[]) => {
+  const prepare = (name: string, text: string) => async (values: StatementValues) => {
+    const first = performance.now();
     for (let run = 1; ; run += 1) {
+      const late = run === 1 ? 0 : Math.round(performance.now() - first);
       try {
-        return await pool.query({ name: `${name} ${schema}`, text, values });
+        return await pool.query({ name: `${name} ${schema}`, text, values: typeof values === 'function' ? values(late) : values });
       } catch (error) {
-        if (!(error instanceof pg.DatabaseError && rolledBackForAnother.has(error.code ?? '')) || run === runs) throw error;
         // Apart at random, so that the two sides do not meet again at once.
-        await sleep(5 * 2 ** run * Math.random());
+        const pause = 5 * 2 ** run * Math.random();
+        const again =
+          error instanceof pg.DatabaseError &&
+          rolledBackForAnother.has(error.code ?? '') &&
+          run < runs &&
+          performance.now() + pause - first < withinMs;
+        if (!again) throw error;
+        await sleep(pause);
+        // Closed meanwhile: what PostgreSQL said is the answer.
+        if (pool.ending) throw error;
       }
     }
   };

@@ -84,10 +84,13 @@ export async function startNatsServer({ dir, maxFileStore, authorization }: Nats
 // kill(2) only queues SIGSTOP: a thread running on another core stops a moment later, and may
 // answer what arrives in that moment. /proc tells when each thread is stopped (state T).
 function everyThreadStopped(pid: number): boolean {
-  const threads = readdirSync(`/proc/${pid}/task`);
-  return threads.every((thread) =>
-    readFileSync(`/proc/${pid}/task/${thread}/stat`, 'utf8')
-      .replace(/^.*\) /s, '')
-      .startsWith('T'),
-  );
+  return readdirSync(`/proc/${pid}/task`).every((thread) => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${thread}/stat`, 'utf8')
+        .replace(/^.*\) /s, '')
+        .startsWith('T');
+    } catch {
+      return true; // The thread ended since the listing: it answers nothing either.
+    }
+  });
 }
