@@ -1,7 +1,8 @@
 // A write that PostgreSQL rolls back to break a deadlock is run again: a deadlock between two
 // replicas' writes is PostgreSQL's way of letting one go first, not an outage, and the delivery it
 // held is stored and answered 2xx. Here the test's own transaction closes the cycle on purpose:
-// it holds the lane that the write wants, and then wants the row that the write holds.
+// it holds the lane that the write wants, and then wants the row that the write holds. A requeue
+// locks as claims and settlements do, so that it closes no such cycle with them.
 import { expect } from 'chai';
 import pg from 'pg';
 import type { NewDelivery } from '../../src/inbox/inbox.ts';
@@ -36,9 +37,9 @@ for (const postgres of selected('PostgreSQL')) {
 
     /**
      * Runs `write` while the other transaction holds what `hold` locks; once the write waits for it,
-     * the other runs `closeTheCycle` (which waits for the write) and is rolled back when that returns.
+     * the other runs `then` (to close a cycle: it waits for the write) and is rolled back when that returns.
      */
-    async function inADeadlock<T>(write: () => Promise<T>, hold: string, closeTheCycle: string): Promise<T> {
+    async function whileHolding<T>(write: () => Promise<T>, hold: string, then: string): Promise<T> {
       await other.query('BEGIN');
       const { rowCount } = await other.query(hold);
       expect(rowCount, 'rows held').to.be.greaterThan(0);
@@ -52,8 +53,8 @@ for (const postgres of selected('PostgreSQL')) {
         if (rows[0]!.waiting > 0) break;
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      // Returns once PostgreSQL has rolled the write back: what the write held is free.
-      await other.query(closeTheCycle);
+      // In a cycle, returns once PostgreSQL has rolled the write back: what the write held is free.
+      await other.query(then);
       await other.query('ROLLBACK');
       return writing;
     }
@@ -63,7 +64,7 @@ for (const postgres of selected('PostgreSQL')) {
       const { inbox } = store;
       expect(await inbox.accept(delivery('msg_1', 1))).to.equal('stored');
 
-      const stored = await inADeadlock(
+      const stored = await whileHolding(
         () => inbox.accept(delivery('msg_2', 2)),
         theLane(),
         `INSERT INTO ${schema}.deliveries (id, state, received_at, headers, body, lane, event_time)
@@ -78,17 +79,18 @@ for (const postgres of selected('PostgreSQL')) {
       expect(next.map(({ id }) => id)).to.deep.equal(['msg_2']);
     });
 
-    it('requeues a delivery whose requeue PostgreSQL rolled back in a deadlock', async () => {
+    it('requeues without holding a delivery while it waits for its lane, as claims and settlements lock', async () => {
       const { inbox } = store;
       expect(await inbox.accept(delivery('msg_1', 1))).to.equal('stored');
       await inbox.claim({ owner: 'worker', limit: 1, leaseMs: 60_000 });
       await inbox.settle('worker', [{ id: 'msg_1', outcome: 'done' }]);
       expect(await inbox.accept(delivery('msg_2', 2))).to.equal('stored');
 
-      const requeued = await inADeadlock(
+      // NOWAIT fails (55P03) if the requeue holds msg_1 while it waits for the lane.
+      const requeued = await whileHolding(
         () => inbox.requeue([{ id: 'msg_1' }]),
         theLane(),
-        `UPDATE ${schema}.deliveries SET last_error = 'the test' WHERE id = 'msg_1'`,
+        `SELECT id FROM ${schema}.deliveries WHERE id = 'msg_1' FOR UPDATE NOWAIT`,
       );
 
       expect(requeued).to.equal(1);
@@ -117,7 +119,7 @@ for (const postgres of selected('PostgreSQL')) {
 
       it('makes its values again from how late it starts, as a lease that starts later ends later', async () => {
         const seen: number[] = [];
-        await inADeadlock(() => updateBoth(10_000, seen), holdRow2(), wantRow1());
+        await whileHolding(() => updateBoth(10_000, seen), holdRow2(), wantRow1());
         expect(seen).to.have.length(2);
         expect(seen[0]).to.equal(0);
         // At least the deadlock_timeout (1 s) that PostgreSQL waited before it broke the cycle.
@@ -128,7 +130,7 @@ for (const postgres of selected('PostgreSQL')) {
 
       it('is not run again once the query timeout would have passed: the sender hears of the deadlock', async () => {
         const seen: number[] = [];
-        const error = await inADeadlock(() => updateBoth(500, seen).catch((failure: unknown) => failure), holdRow2(), wantRow1());
+        const error = await whileHolding(() => updateBoth(500, seen).catch((failure: unknown) => failure), holdRow2(), wantRow1());
         expect(error).to.have.property('code', '40P01');
         expect(seen).to.deep.equal([0]);
       });

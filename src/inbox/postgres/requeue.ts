@@ -7,18 +7,32 @@ export const requeueStatements = (schema: string) => ({
   /**
    * Puts dead, quarantined and done deliveries ($1), never erased ones, back to pending, each in the trace of $2 (or
    * its own, where that is null), and joins them to their lanes (join_lanes reads only its
-   * arguments, so it needs no sight of this statement's update); returns how many.
+   * arguments, so it needs no sight of this statement's update); returns how many. It locks as
+   * claims and settlements do, lanes first in key order, then its deliveries in id order, so
+   * that it never holds a delivery while it waits for a lane that one of them holds.
    */
   requeue: `
       WITH requeue AS (
         SELECT * FROM unnest($1::text[], $2::jsonb[]) AS requeue (id, trace_context)
       ),
+      lanes_held AS (
+        SELECT key FROM ${schema}.lanes
+        WHERE key IN (SELECT lane FROM ${schema}.deliveries WHERE id IN (SELECT id FROM requeue))
+        ORDER BY key FOR UPDATE
+      ),
+      held AS (
+        SELECT id FROM ${schema}.deliveries
+        WHERE id IN (SELECT id FROM requeue) AND state IN ('dead', 'quarantined', 'done') AND erased_at IS NULL
+          -- Always true: it makes PostgreSQL lock lanes_held before these rows.
+          AND (SELECT count(*) FROM lanes_held) >= 0
+        ORDER BY id FOR UPDATE
+      ),
       requeued AS (
         UPDATE ${schema}.deliveries AS deliveries
         SET state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL, violations = NULL, forwarded_at = NULL,
           trace_context = coalesce(requeue.trace_context, deliveries.trace_context)
-        FROM requeue
-        WHERE deliveries.id = requeue.id AND deliveries.state IN ('dead', 'quarantined', 'done') AND deliveries.erased_at IS NULL
+        FROM requeue JOIN held USING (id)
+        WHERE deliveries.id = requeue.id
         RETURNING deliveries.id, deliveries.lane, deliveries.event_time
       )
       SELECT count(*)::integer AS requeued, ${schema}.join_lanes(array_agg(id), array_agg(lane), array_agg(event_time), NULL, NULL, NULL)
