@@ -217,8 +217,10 @@ async function erase(endUser: string, endUserId: string): Promise<void> {
     const [deliveries, erasedBefore] = [await inbox.count({ endUserId }), await inbox.countErased(endUser)];
     print(
       { dryRun: true, endUserId: endUser, deliveries, erasedBefore },
-      `${counted(deliveries, 'delivery names', 'deliveries name')} ${whose}; ${erasedBefore} of them ${erasedBefore === 1 ? 'was' : 'were'} erased before. ` +
-        `Run again with --yes to erase what is kept of them and destroy their data key.`,
+      deliveries > 0 && erasedBefore === deliveries
+        ? `${counted(deliveries, 'delivery names', 'deliveries name')} ${whose}; ${deliveries === 1 ? 'it was' : 'all of them were'} erased before: nothing of them is left to erase.`
+        : `${counted(deliveries, 'delivery names', 'deliveries name')} ${whose}; ${erasedBefore} of them ${erasedBefore === 1 ? 'was' : 'were'} erased before. ` +
+            `Run again with --yes to erase what is kept of them and destroy their data key.`,
     );
     return;
   }
@@ -247,8 +249,9 @@ async function rewrap(keys: EncryptionKeys): Promise<void> {
   print(
     { writingKey: keys.writing.id, ...counts },
     [
-      `Re-wrapped ${counted(counts.rewrapped, 'data key', 'data keys')} by key ${keys.writing.id}; ${counts.current} were wrapped by it already, ` +
-        `${counts.changed} changed or were erased meanwhile, ${counts.failed.length} could not be re-wrapped.`,
+      `Re-wrapped ${counted(counts.rewrapped, 'data key', 'data keys')} by key ${keys.writing.id}; ` +
+        `${counts.current} ${counts.current === 1 ? 'was' : 'were'} wrapped by it already, ` +
+        `${counts.changed} ${counts.changed === 1 ? 'changed or was' : 'changed or were'} erased meanwhile, ${counts.failed.length} could not be re-wrapped.`,
       ...failed,
       counts.failed.length === 0
         ? 'Keys after the first in INBOX_ENCRYPTION_KEY can now be removed.'

@@ -71,13 +71,26 @@ for (const { name, create } of places) {
     });
     afterEach(() => remove());
 
-    it('is refused without INBOX_ENCRYPTION_KEY, saying so', async () => {
+    it('is refused without INBOX_ENCRYPTION_KEY, naming the key it needs and how many data keys it wraps', async () => {
       expect(await refusal(openInbox(place))).to.equal(
-        'it is encrypted (it holds data keys), and INBOX_ENCRYPTION_KEY is not set: set it to the keys the inbox was written with',
+        `it is encrypted (it holds data keys), and INBOX_ENCRYPTION_KEY is not set: set it to the keys the inbox was written with: the key ${oldId} (it wraps 2 data keys)`,
       );
     });
 
-    it('is refused without a key that wraps some of its data keys, naming the key and how many it wraps', async () => {
+    it('is refused with a key it was not written with, naming the key it needs', async () => {
+      expect(await refusal(openInbox({ ...place, encryption: newKeys }))).to.equal(
+        `none of the keys in INBOX_ENCRYPTION_KEY (${newKeys.writing.id}) is one the inbox was written with: it needs the key ${oldId} (it wraps 2 data keys). ` +
+          "A key's id is the first 16 hex digits of its SHA-256 (`echo <key> | base64 -d | sha256sum`); a lost key cannot be replaced",
+      );
+    });
+
+    it('is refused, midway through a rotation, without the key that wraps some of its data keys: list it after the new one', async () => {
+      const settings = { ...place, encryption: rotating };
+      const inbox = sealedWhenKeyed(await openInbox(settings), settings, () => {});
+      const event = { type: 'v1.end_user.created', timestamp: '2026-11-24T10:00:00.000Z', data: { end_user_id: 'cy' } };
+      await inbox.accept({ id: 'msg_cy', receivedAt: new Date(), headers: { 'svix-id': 'msg_cy' }, body: JSON.stringify(event), event });
+      await inbox.close();
+
       expect(await refusal(openInbox({ ...place, encryption: newKeys }))).to.equal(
         `INBOX_ENCRYPTION_KEY lacks the key ${oldId} (it wraps 2 data keys): list it after the others (new,old) until \`npm run inbox -- rewrap-keys\` has re-wrapped every data key by the first`,
       );

@@ -164,6 +164,9 @@ for (const backend of inboxBackends)
 
         const counted = await run('inbox', 'erase', '--end-user', 'ana', '--json');
         expect(JSON.parse(counted.stdout)).to.deep.equal({ dryRun: true, endUserId: 'ana', deliveries: 2, erasedBefore: 2 });
+        expect((await run('inbox', 'erase', '--end-user', 'ana')).stdout).to.equal(
+          '2 deliveries name end user "ana"; all of them were erased before: nothing of them is left to erase.\n',
+        );
         const again = await run('inbox', 'erase', '--end-user', 'ana', '--yes', '--json');
         expect(again.code, again.stderr).to.equal(0);
         expect(JSON.parse(again.stdout)).to.deep.include({ dryRun: false, endUserId: 'ana', erased: 0, erasedBefore: 2 });

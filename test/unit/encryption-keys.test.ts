@@ -3,7 +3,7 @@
 // each wrapping bound to its row and opened by any key of the rotation.
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { EncryptionKeys, parseEncryptionKeys, readEncryptionKeys } from '../../src/inbox/encryption/keys.ts';
+import { EncryptionKeys, parseEncryptionKeys, readEncryptionKeys, wrappingKeyId } from '../../src/inbox/encryption/keys.ts';
 import { Invalid, SettingsReader } from '../../src/support/settings-reader.ts';
 
 const keyText = () => randomBytes(32).toString('base64');
@@ -66,13 +66,13 @@ describe('encryption keys', () => {
     const before = new EncryptionKeys([oldKey]);
     const wrapped = before.wrap(dataKey, row);
     expect(wrapped).to.not.include(dataKey.toString('base64url'));
-    expect(before.wrappedBy(wrapped)).to.equal(before.writing.id);
+    expect(wrappingKeyId(wrapped)).to.equal(before.writing.id);
     expect(before.unwrap(wrapped, row)).to.deep.equal({ key: dataKey });
 
     const rotating = new EncryptionKeys([newKey, oldKey]);
     expect(rotating.unwrap(wrapped, row)).to.deep.equal({ key: dataKey });
     const rewrapped = rotating.wrap(dataKey, row);
-    expect(rotating.wrappedBy(rewrapped)).to.equal(rotating.writing.id).and.not.equal(before.writing.id);
+    expect(wrappingKeyId(rewrapped)).to.equal(rotating.writing.id).and.not.equal(before.writing.id);
     expect(new EncryptionKeys([newKey]).unwrap(rewrapped, row)).to.deep.equal({ key: dataKey });
 
     expect(new EncryptionKeys([newKey]).unwrap(wrapped, row)).to.deep.equal({

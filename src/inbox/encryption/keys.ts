@@ -57,6 +57,9 @@ function problemOf(entry: string, earlier: readonly Buffer[]): string | undefine
  */
 export const keyIdOf = (key: Buffer): string => createHash('sha256').update(key).digest('hex').slice(0, 16);
 
+/** The id of the key that wrapped a data key as stored, read but not opened; undefined when it names none. */
+export const wrappingKeyId = (wrapped: string): string | undefined => parseEnvelope(wrapped)?.keyId;
+
 /** A data key's row, which its wrapping is bound to: it opens in no other row. */
 export interface DataKeyRow {
   id: string;
@@ -93,10 +96,5 @@ export class EncryptionKeys {
     if (!key) return { failure: { reason: 'missing key', keyId: envelope.keyId } };
     const opened = openBytes(envelope, key, [row.id, row.owner]);
     return opened?.length === keyBytes ? { key: opened } : { failure: { reason: 'tampered', keyId: envelope.keyId } };
-  }
-
-  /** The id of the key that wrapped `wrapped`, read but not opened; undefined when it names none. */
-  wrappedBy(wrapped: string): string | undefined {
-    return parseEnvelope(wrapped)?.keyId;
   }
 }

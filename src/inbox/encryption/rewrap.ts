@@ -2,7 +2,7 @@
 // after it), every data key is wrapped again by the new one, a page at a time; the deliveries
 // themselves are not touched. Then the old key can be removed.
 import type { DataKeys } from '../inbox.ts';
-import type { EncryptionKeys } from './keys.ts';
+import { wrappingKeyId, type EncryptionKeys } from './keys.ts';
 
 /** What a rewrap did, key by key. */
 export interface RewrapCounts {
@@ -25,7 +25,7 @@ export async function rewrapDataKeys(store: DataKeys, keys: EncryptionKeys): Pro
   for (;;) {
     const page = await store.dataKeys(afterId, pageSize);
     for (const row of page) {
-      if (keys.wrappedBy(row.wrapped) === keys.writing.id) {
+      if (wrappingKeyId(row.wrapped) === keys.writing.id) {
         counts.current += 1;
         continue;
       }
