@@ -215,11 +215,12 @@ async function erase(endUser: string, endUserId: string): Promise<void> {
   const whose = `end user ${JSON.stringify(endUser)}`;
   if (!values.yes) {
     const [deliveries, erasedBefore] = [await inbox.count({ endUserId }), await inbox.countErased(endUser)];
+    const naming = `${counted(deliveries, 'delivery names', 'deliveries name')} ${whose}`;
     print(
       { dryRun: true, endUserId: endUser, deliveries, erasedBefore },
       deliveries > 0 && erasedBefore === deliveries
-        ? `${counted(deliveries, 'delivery names', 'deliveries name')} ${whose}; ${deliveries === 1 ? 'it was' : 'all of them were'} erased before: nothing of them is left to erase.`
-        : `${counted(deliveries, 'delivery names', 'deliveries name')} ${whose}; ${erasedBefore} of them ${erasedBefore === 1 ? 'was' : 'were'} erased before. ` +
+        ? `${naming}; ${deliveries === 1 ? 'it was' : 'all of them were'} erased before: nothing of them is left to erase.`
+        : `${naming}; ${erasedBefore} of them ${erasedBefore === 1 ? 'was' : 'were'} erased before. ` +
             `Run again with --yes to erase what is kept of them and destroy their data key.`,
     );
     return;
@@ -235,7 +236,7 @@ async function erase(endUser: string, endUserId: string): Promise<void> {
   print(
     { dryRun: false, ...audit },
     [
-      `Erased ${counted(erased, 'delivery', 'deliveries')} of ${whose}; ${erasedBefore} ${erasedBefore === 1 ? 'was' : 'were'} erased before.`,
+      `Erased ${counted(erased, 'delivery', 'deliveries')} of ${whose}; ${counted(erasedBefore, 'was', 'were')} erased before.`,
       `audit: at=${at.toISOString()} by=${JSON.stringify(audit.by)} erase end_user=${JSON.stringify(endUser)} ` +
         `erased=${erased} erased_before=${erasedBefore} inbox=${JSON.stringify(audit.inbox)}`,
     ].join('\n'),
@@ -250,8 +251,8 @@ async function rewrap(keys: EncryptionKeys): Promise<void> {
     { writingKey: keys.writing.id, ...counts },
     [
       `Re-wrapped ${counted(counts.rewrapped, 'data key', 'data keys')} by key ${keys.writing.id}; ` +
-        `${counts.current} ${counts.current === 1 ? 'was' : 'were'} wrapped by it already, ` +
-        `${counts.changed} ${counts.changed === 1 ? 'changed or was' : 'changed or were'} erased meanwhile, ${counts.failed.length} could not be re-wrapped.`,
+        `${counted(counts.current, 'was', 'were')} wrapped by it already, ` +
+        `${counted(counts.changed, 'changed or was', 'changed or were')} erased meanwhile, ${counts.failed.length} could not be re-wrapped.`,
       ...failed,
       counts.failed.length === 0
         ? 'Keys after the first in INBOX_ENCRYPTION_KEY can now be removed.'
@@ -302,7 +303,7 @@ function firstLine(text: string | null): string {
 function table(deliveries: StoredDelivery[]): string {
   const rows = deliveries.map((delivery) => {
     const count = delivery.violations.length;
-    const violations = count > 0 ? `(${count} ${count === 1 ? 'violation' : 'violations'})` : '';
+    const violations = count > 0 ? `(${counted(count, 'violation', 'violations')})` : '';
     return [
       delivery.receivedAt.toISOString(),
       delivery.state,
